@@ -1,0 +1,108 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RunKind } from '../tekton/run-ref.ts';
+
+/**
+ * Every metric of the service, declared once on our own registry and present at zero from start.
+ *
+ * Chains' counter names (`watcher_*`, docs/metrics.md in tektoncd/chains) are kept so existing
+ * dashboards work; our own metrics are prefixed `provenance_observer_`.
+ */
+export type ChainsErrorType = 'payload_creation' | 'marshal_payload' | 'signing' | 'storage' | 'tlog';
+const CHAINS_ERROR_TYPES: ChainsErrorType[] = ['payload_creation', 'marshal_payload', 'signing', 'storage', 'tlog'];
+const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
+const P = 'provenance_observer_';
+
+function chainsCounters(registry: Registry, kind: 'taskrun' | 'pipelinerun') {
+  const c = (name: string, help: string) =>
+    new Counter({ name: `watcher_${kind}_${name}`, help, registers: [registry] });
+  const failures = new Counter({
+    name: `watcher_${kind}_signing_failures_total`,
+    help: `${kind} signing failures by Chains error type`,
+    labelNames: ['error_type'] as const,
+    registers: [registry],
+  });
+  for (const t of CHAINS_ERROR_TYPES) failures.inc({ error_type: t }, 0);
+  return {
+    signCreated: c('sign_created_total', `signatures created for ${kind}s (per artifact)`),
+    payloadUploaded: c('payload_uploaded_total', `transparency log uploads for ${kind}s`),
+    payloadStored: c('payload_stored_total', `payloads stored for ${kind}s (per backend)`),
+    markedSigned: c('marked_signed_total', `${kind}s marked signed`),
+    signingFailures: failures,
+  };
+}
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: P });
+  const kindLabel = { labelNames: ['kind'] as const, registers: [registry] };
+  const m = {
+    registry,
+    chains: { TaskRun: chainsCounters(registry, 'taskrun'), PipelineRun: chainsCounters(registry, 'pipelinerun') },
+    runsAttested: new Counter({ name: `${P}runs_attested_total`, help: 'runs attested', ...kindLabel }),
+    runsFailed: new Counter({
+      name: `${P}runs_failed_total`,
+      help: 'runs given up on after the last attempt (signed=failed)',
+      ...kindLabel,
+    }),
+    attemptFailures: new Counter({
+      name: `${P}attempt_failures_total`,
+      help: 'failed attestation attempts that will be retried',
+      ...kindLabel,
+    }),
+    attestDuration: new Histogram({
+      name: `${P}attest_duration_seconds`,
+      help: 'time to attest one run, from dequeue to marked',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      ...kindLabel,
+    }),
+    stageDuration: new Histogram({
+      name: `${P}stage_duration_seconds`,
+      help: 'time per attestation stage (extract, sign, store) and storage backend',
+      labelNames: ['stage', 'backend'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    storeResults: new Counter({
+      name: `${P}store_results_total`,
+      help: 'store attempts by backend and outcome',
+      labelNames: ['backend', 'outcome'] as const,
+      registers: [registry],
+    }),
+    inputsSkipped: new Counter({
+      name: `${P}inputs_skipped_total`,
+      help: 'type-hinted results and step images left out of provenance, by reason',
+      labelNames: ['kind', 'reason'] as const,
+      registers: [registry],
+    }),
+    tamperMismatches: new Counter({
+      name: `${P}tamper_mismatches_total`,
+      help: 'runs whose chains.tekton.dev annotations disagree with the index',
+      labelNames: ['kind', 'reason'] as const,
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({ name: `${P}queue_depth`, help: 'run keys waiting in the work queue', registers: [registry] }),
+    watchLastEventAge: new Gauge({
+      name: `${P}watch_last_event_age_seconds`,
+      help: 'seconds since the watch last received an event or bookmark',
+      ...kindLabel,
+    }),
+    registryRequests: new Counter({
+      name: `${P}registry_requests_total`,
+      help: 'OCI registry requests by method and HTTP status (0 = no response)',
+      labelNames: ['method', 'status'] as const,
+      registers: [registry],
+    }),
+    keyReady: new Gauge({ name: `${P}signing_key_ready`, help: '1 when a signing key is loaded', registers: [registry] }),
+  };
+  for (const kind of KINDS) {
+    m.runsAttested.inc({ kind }, 0);
+    m.runsFailed.inc({ kind }, 0);
+    m.attemptFailures.inc({ kind }, 0);
+    m.watchLastEventAge.set({ kind }, 0);
+  }
+  for (const backend of ['tekton', 'oci', 'index'])
+    for (const outcome of ['ok', 'error']) m.storeResults.inc({ backend, outcome }, 0);
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,49 @@
+/**
+ * The signing role. A Signer holds one private key (or obtains an ephemeral certified one) and
+ * signs bytes with the hash and encoding cosign uses for that key type, so that cosign, Conforma
+ * and openssl verify what it signs. It never exposes the private key.
+ */
+
+/** Key type and signature scheme, named the way cosign treats each key type. */
+export type KeyAlgorithm =
+  | 'ecdsa-p256-sha256'
+  | 'ecdsa-p384-sha384'
+  | 'ecdsa-p521-sha512'
+  | 'ed25519'
+  | 'rsa-pkcs1v15-sha256';
+
+/** What one signature produced: the signature, plus the certificate when the key is certified. */
+export interface SignatureResult {
+  /** DER for ECDSA, raw 64 bytes for Ed25519, PKCS#1 v1.5 for RSA. */
+  signature: Uint8Array;
+  /** PEM leaf certificate (x509.pem with a certificate, or keyless Fulcio). */
+  certificatePem?: string;
+  /** PEM chain above the leaf. */
+  chainPem?: string;
+}
+
+export interface Signer {
+  /** Stable key id; Chains' SSH SHA-256 fingerprint of the public key ("SHA256:…"). */
+  readonly keyId: string;
+  readonly algorithm: KeyAlgorithm;
+  /** PKIX "PUBLIC KEY" PEM (for keyless, the ephemeral key of the last signature). */
+  readonly publicKeyPem: string;
+  sign(data: Uint8Array): Promise<SignatureResult>;
+}
+
+/** A DSSE envelope as JSON. https://github.com/secure-systems-lab/dsse/blob/master/envelope.md */
+export interface DsseEnvelope {
+  payloadType: string;
+  /** standard base64 of the payload bytes */
+  payload: string;
+  signatures: { keyid?: string; sig: string }[];
+}
+
+/** A public key the observer publishes (GET /api/v1/keys), current or retired. */
+export interface PublicKeyInfo {
+  keyId: string;
+  algorithm: KeyAlgorithm;
+  publicKeyPem: string;
+  /** true for the key that signs now; retired keys stay published for verifying old attestations */
+  active: boolean;
+}

@@ -1,0 +1,57 @@
+import type { DsseEnvelope } from '../signing/signer.ts';
+import type { RunRef } from '../tekton/run-ref.ts';
+import type { ObserverError } from '../errors.ts';
+
+/** Where signed artifacts can go. `oci` is the registry (cosign layout), `tekton` the run's annotations. */
+export type BackendName = 'tekton' | 'oci';
+
+/** An image, by repository (no tag) and manifest digest `sha256:<hex>`. */
+export interface ImageRef {
+  repository: string;
+  digest: string;
+}
+
+/** A signed thing to store. Discriminated by `type`. */
+export type SignedArtifact =
+  | {
+      type: 'provenance';
+      /** Chains short key: `taskrun-<uid>` / `pipelinerun-<uid>` */
+      key: string;
+      predicateType: string;
+      /** the statement bytes exactly as signed */
+      payload: Uint8Array;
+      envelope: DsseEnvelope;
+      /** the envelope JSON bytes exactly as stored (a layer's digest is over these) */
+      envelopeBytes: Uint8Array;
+      /** image subjects to attach the attestation to (subjects that are not images are not here) */
+      images: ImageRef[];
+      certificatePem?: string;
+      chainPem?: string;
+    }
+  | {
+      type: 'image-signature';
+      /** Chains short key: first 12 hex of the image digest */
+      key: string;
+      image: ImageRef;
+      /** cosign simplesigning payload bytes */
+      payload: Uint8Array;
+      signature: Uint8Array;
+      certificatePem?: string;
+      chainPem?: string;
+    };
+
+export interface StoreRequest {
+  run: RunRef;
+  artifact: SignedArtifact;
+}
+
+/** One result per backend and artifact: partial failure is explicit. */
+export type StoreResult =
+  | { backend: BackendName; ok: true; /** where it landed, e.g. `registry/repo:sha256-….att` */ locations: string[] }
+  | { backend: BackendName; ok: false; error: ObserverError };
+
+export interface StorageBackend {
+  readonly name: BackendName;
+  /** Safe to repeat: storing the same artifact twice leaves one copy. Never throws; failures are results. */
+  store(request: StoreRequest): Promise<StoreResult>;
+}
