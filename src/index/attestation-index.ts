@@ -56,6 +56,8 @@ export interface AttestationIndex {
   /** Sets a run's state (upsert by uid). */
   setRunState(state: RunState): Promise<void>;
   getRunState(uid: string): Promise<RunState | undefined>;
+  /** States of every run (any uid) that had this kind, namespace and name, most recently updated first. */
+  findRunStates(run: RunKey): Promise<RunState[]>;
   /** Attestations whose subjects include `digest`, newest first. */
   findByDigest(digest: string, page: { limit: number; cursor?: string }): Promise<Page<AttestationSummary>>;
   /** Attestations of one run (any uid that had this name), newest first. */

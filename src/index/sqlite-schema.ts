@@ -1,0 +1,80 @@
+import type { DatabaseSync } from 'node:sqlite';
+
+/**
+ * The SQLite schema as an append-only list of migrations. Version n is `MIGRATIONS[n - 1]`;
+ * a released migration is never edited, only followed by a new one. `migrate` is safe to run
+ * from several processes opening the same file at once: it takes the write lock first
+ * (BEGIN IMMEDIATE) and re-reads the version under it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE attestations (
+    id             TEXT PRIMARY KEY,
+    run_uid        TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace      TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    predicate_type TEXT NOT NULL,
+    key_id         TEXT NOT NULL,
+    envelope       TEXT NOT NULL,
+    storage        TEXT NOT NULL,
+    created_at     INTEGER NOT NULL
+  );
+  CREATE INDEX attestations_by_run ON attestations (namespace, kind, name, created_at DESC, id DESC);
+  CREATE INDEX attestations_by_uid ON attestations (run_uid);
+  CREATE INDEX attestations_by_time ON attestations (created_at DESC, id DESC);
+
+  CREATE TABLE subjects (
+    attestation_id TEXT NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    digest         TEXT NOT NULL,
+    PRIMARY KEY (attestation_id, name, digest)
+  );
+  CREATE INDEX subjects_by_digest ON subjects (digest, attestation_id);
+
+  CREATE TABLE run_states (
+    uid        TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('attested', 'failed', 'pending')),
+    attempts   INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX run_states_by_run ON run_states (namespace, kind, name, updated_at DESC);
+  `,
+];
+
+/** Current schema version of an open database (0 when empty). */
+export function schemaVersion(db: DatabaseSync): number {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/**
+ * Brings the database to the latest version. Fails (without changing anything) when the file was
+ * written by a newer version of the service, rather than guessing at a schema it does not know.
+ */
+export function migrate(db: DatabaseSync, now: () => number = Date.now): number {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const current = schemaVersion(db);
+    if (current > MIGRATIONS.length) {
+      throw new Error(`schema version ${current} is newer than this build knows (${MIGRATIONS.length})`);
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v - 1]);
+      record.run(v, now());
+    }
+    db.exec('COMMIT');
+    return MIGRATIONS.length;
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
