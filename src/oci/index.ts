@@ -1,0 +1,42 @@
+export { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
+export {
+  attestationLayer,
+  type CertificateAnnotations,
+  cosignConfigBlob,
+  cosignLayers,
+  cosignManifest,
+  cosignTagDocument,
+  type LayerBlob,
+  signatureLayer,
+} from './cosign-layout.ts';
+export type { RegistryCredentials } from './credentials.ts';
+export { digestTag, isSha256Digest, sha256Digest } from './digest.ts';
+export { KeyedBatcher } from './keyed-batcher.ts';
+export {
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  parseImageIndex,
+  parseImageManifest,
+  serializeIndex,
+  serializeManifest,
+} from './manifest.ts';
+export * from './media-types.ts';
+export { type ImageReference, parseImageReference, splitRepository } from './reference.ts';
+export {
+  type AttachResult,
+  attachReferrer,
+  EMPTY_CONFIG,
+  type ReferrerArtifact,
+  referrerManifest,
+  referrersIndexDocument,
+} from './referrers.ts';
+export { type ManifestResponse, RegistryClient, type RegistryClientOptions } from './registry-client.ts';
+export { networkError, retryableStatus, statusError } from './registry-error.ts';
+export {
+  type AppendOptions,
+  type AppendResult,
+  appendToTag,
+  dedupeByDigest,
+  type TagDocument,
+} from './tag-appender.ts';
