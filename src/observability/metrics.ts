@@ -35,6 +35,8 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: P });
   const kindLabel = { labelNames: ['kind'] as const, registers: [registry] };
+  /** set by the composition root to the run source's clock; evaluated at scrape time */
+  let watchAge: (kind: RunKind) => number = () => 0;
   const m = {
     registry,
     chains: { TaskRun: chainsCounters(registry, 'taskrun'), PipelineRun: chainsCounters(registry, 'pipelinerun') },
@@ -83,9 +85,16 @@ export function createMetrics() {
     queueDepth: new Gauge({ name: `${P}queue_depth`, help: 'run keys waiting in the work queue', registers: [registry] }),
     watchLastEventAge: new Gauge({
       name: `${P}watch_last_event_age_seconds`,
-      help: 'seconds since the watch last received an event or bookmark',
+      help: 'seconds since the list/watch of a kind last heard from the apiserver (event, bookmark or list page)',
       ...kindLabel,
+      collect() {
+        for (const kind of KINDS) this.set({ kind }, watchAge(kind) / 1000);
+      },
     }),
+    /** Where watch_last_event_age_seconds reads from: milliseconds since the last event per kind. */
+    setWatchAgeSource(source: (kind: RunKind) => number): void {
+      watchAge = source;
+    },
     registryRequests: new Counter({
       name: `${P}registry_requests_total`,
       help: 'OCI registry requests by method and HTTP status (0 = no response)',
@@ -98,7 +107,6 @@ export function createMetrics() {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);
     m.attemptFailures.inc({ kind }, 0);
-    m.watchLastEventAge.set({ kind }, 0);
   }
   for (const backend of ['tekton', 'oci', 'index'])
     for (const outcome of ['ok', 'error']) m.storeResults.inc({ backend, outcome }, 0);

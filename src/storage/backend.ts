@@ -47,7 +47,14 @@ export interface StoreRequest {
 
 /** One result per backend and artifact: partial failure is explicit. */
 export type StoreResult =
-  | { backend: BackendName; ok: true; /** where it landed, e.g. `registry/repo:sha256-….att` */ locations: string[] }
+  | {
+      backend: BackendName;
+      ok: true;
+      /** where it landed, e.g. `registry/repo:sha256-….att` */
+      locations: string[];
+      /** things a person should know (e.g. "payload too large for annotations, stored elsewhere") */
+      notes?: string[];
+    }
   | { backend: BackendName; ok: false; error: ObserverError };
 
 export interface StorageBackend {

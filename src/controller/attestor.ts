@@ -1,0 +1,215 @@
+import { artifactEnabled, type ObserverConfig } from '../config/index.ts';
+import { ObserverError, asObserverError } from '../errors.ts';
+import {
+  type ChildRun,
+  type Provenance,
+  type ProvenanceInput,
+  type SkippedInput,
+  buildProvenance,
+  imagesToSign,
+  simpleSigningPayload,
+} from '../formats/index.ts';
+import { INTOTO_PAYLOAD_TYPE } from '../formats/intoto.ts';
+import type { Metrics } from '../observability/index.ts';
+import { type Signer, signEnvelope, signRaw } from '../signing/index.ts';
+import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
+import type { RunRef } from '../tekton/run-ref.ts';
+import type { TaskRun, TektonRun } from '../tekton/index.ts';
+
+/** A run's signed artifacts and what has been stored so far, kept across attempts. */
+interface SignedRun {
+  artifacts: SignedArtifact[];
+  statement?: Provenance['statement'];
+  skipped: SkippedInput[];
+  /** `type/key/backend` → the successful result */
+  stored: Map<string, AttestOutcome['results'][number]>;
+}
+
+/** What one attempt produced: the artifacts signed, one result per artifact and backend. */
+export interface AttestOutcome {
+  provenance?: { artifact: Extract<SignedArtifact, { type: 'provenance' }>; statement: Provenance['statement'] };
+  results: { artifact: SignedArtifact; result: StoreResult }[];
+  skipped: SkippedInput[];
+  /** true when every enabled artifact was stored in every configured backend */
+  ok: boolean;
+}
+
+export interface AttestorOptions {
+  config: ObserverConfig;
+  backends: ReadonlyMap<BackendName, StorageBackend>;
+  metrics: Metrics;
+}
+
+/**
+ * The attestation pipeline as named steps: plan → build provenance → sign → store.
+ * Pure of Kubernetes: it is handed the run (and children) and returns per-backend results.
+ * Signed artifacts of a run are kept between attempts (bounded) so a retry stores the *same*
+ * envelope again, only in the backends that failed: no extra layers from re-signing.
+ */
+export class Attestor {
+  readonly #o: AttestorOptions;
+  readonly #pending = new Map<string, SignedRun>();
+  static readonly PENDING_LIMIT = 1000;
+
+  constructor(options: AttestorOptions) {
+    this.#o = options;
+  }
+
+  async attest(run: RunRef, object: TektonRun, children: ChildRun[], signer: Signer): Promise<AttestOutcome> {
+    const signed = this.#pending.get(run.uid) ?? (await this.#signAll(run, object, children, signer));
+    this.#remember(run.uid, signed);
+    const failures: AttestOutcome['results'] = [];
+    for (const artifact of signed.artifacts) {
+      for (const backend of this.#backendsFor(run, artifact)) {
+        const id = `${artifact.type}/${artifact.key}/${backend.name}`;
+        if (signed.stored.has(id)) continue;
+        const result = await this.#store(backend, run, artifact);
+        if (result.ok) signed.stored.set(id, { artifact, result });
+        else failures.push({ artifact, result });
+      }
+    }
+    const results = [...signed.stored.values(), ...failures];
+    const ok = failures.length === 0;
+    if (ok) this.#pending.delete(run.uid);
+    const provenance = signed.artifacts.find((a) => a.type === 'provenance');
+    return {
+      provenance: provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
+      results,
+      skipped: signed.skipped,
+      ok,
+    };
+  }
+
+  /** Forgets a run's signed artifacts (it was deleted, or gave up). */
+  forget(uid: string): void {
+    this.#pending.delete(uid);
+  }
+
+  /** Which artifact types are on for this kind (Chains' Artifact.Enabled()). */
+  #plan(run: RunRef): { provenance: boolean; imageSignatures: boolean } {
+    const c = this.#o.config;
+    const kindConfig = run.kind === 'TaskRun' ? c.taskrun : c.pipelinerun;
+    return { provenance: artifactEnabled(kindConfig), imageSignatures: run.kind === 'TaskRun' && artifactEnabled(c.oci) };
+  }
+
+  async #signAll(run: RunRef, object: TektonRun, children: ChildRun[], signer: Signer): Promise<SignedRun> {
+    const plan = this.#plan(run);
+    const artifacts: SignedArtifact[] = [];
+    const skipped: SkippedInput[] = [];
+    let statement: Provenance['statement'] | undefined;
+    if (plan.provenance) {
+      const provenance = this.#timed('extract', () => this.#build(run, object, children));
+      skipped.push(...provenance.skipped);
+      statement = provenance.statement;
+      artifacts.push(await this.#timedAsync('sign', () => this.#signProvenance(run, provenance, signer)));
+    }
+    if (plan.imageSignatures) {
+      const { images, skipped: notImages } = imagesToSign(object as TaskRun);
+      for (const s of notImages) if (!skipped.some((k) => k.source === s.source && k.code === s.code)) skipped.push(s);
+      for (const image of images) artifacts.push(await this.#timedAsync('sign', () => signImage(run, image, signer)));
+    }
+    for (const _ of artifacts) this.#o.metrics.chains[run.kind].signCreated.inc();
+    return { artifacts, statement, skipped, stored: new Map() } satisfies SignedRun;
+  }
+
+  #build(run: RunRef, object: TektonRun, children: ChildRun[]): Provenance {
+    const c = this.#o.config;
+    const input: ProvenanceInput =
+      run.kind === 'TaskRun' ? { kind: 'TaskRun', run: object as TaskRun } : { kind: 'PipelineRun', run: object as never, children };
+    const format = run.kind === 'TaskRun' ? c.taskrun.format : c.pipelinerun.format;
+    try {
+      return buildProvenance(input, { format, builderId: c.builderId, buildType: c.buildType, deepInspection: c.pipelinerun.deepInspection });
+    } catch (err) {
+      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'payload_creation' });
+      throw asObserverError(err, { code: 'payload_creation', retryable: false, context: `building provenance for ${run.kind} ${run.namespace}/${run.name}` });
+    }
+  }
+
+  async #signProvenance(run: RunRef, provenance: Provenance, signer: Signer): Promise<SignedArtifact> {
+    try {
+      const { envelope, envelopeBytes, signature } = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
+      return {
+        type: 'provenance',
+        key: `${run.kind.toLowerCase()}-${run.uid}`,
+        predicateType: provenance.statement.predicateType,
+        payload: provenance.payload,
+        envelope,
+        envelopeBytes,
+        images: provenance.images,
+        certificatePem: signature.certificatePem,
+        chainPem: signature.chainPem,
+      };
+    } catch (err) {
+      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'signing' });
+      throw asObserverError(err, { code: 'signing', retryable: true, context: `signing ${run.kind} ${run.namespace}/${run.name}` });
+    }
+  }
+
+  #backendsFor(run: RunRef, artifact: SignedArtifact): StorageBackend[] {
+    const c = this.#o.config;
+    const names = artifact.type === 'image-signature' ? c.oci.storage : run.kind === 'TaskRun' ? c.taskrun.storage : c.pipelinerun.storage;
+    return names.map((name) => {
+      const backend = this.#o.backends.get(name);
+      if (!backend) throw new ObserverError(`storage backend "${name}" is configured but not available`, { code: 'config_invalid', retryable: false });
+      return backend;
+    });
+  }
+
+  async #store(backend: StorageBackend, run: RunRef, artifact: SignedArtifact): Promise<StoreResult> {
+    const started = performance.now();
+    const result = await backend.store({ run, artifact }).catch(
+      (err: unknown): StoreResult => ({
+        backend: backend.name,
+        ok: false,
+        error: asObserverError(err, { code: 'storage', retryable: true, context: `storing in ${backend.name}` }),
+      }),
+    );
+    this.#o.metrics.stageDuration.observe({ stage: 'store', backend: backend.name }, (performance.now() - started) / 1000);
+    this.#o.metrics.storeResults.inc({ backend: backend.name, outcome: result.ok ? 'ok' : 'error' });
+    if (result.ok) this.#o.metrics.chains[run.kind].payloadStored.inc();
+    else this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'storage' });
+    return result;
+  }
+
+  #remember(uid: string, signed: SignedRun): void {
+    this.#pending.delete(uid);
+    this.#pending.set(uid, signed);
+    while (this.#pending.size > Attestor.PENDING_LIMIT) this.#pending.delete(this.#pending.keys().next().value as string);
+  }
+
+  #timed<T>(stage: string, fn: () => T): T {
+    const started = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.#o.metrics.stageDuration.observe({ stage, backend: '' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #timedAsync<T>(stage: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.#o.metrics.stageDuration.observe({ stage, backend: '' }, (performance.now() - started) / 1000);
+    }
+  }
+}
+
+async function signImage(run: RunRef, image: { repository: string; digest: string }, signer: Signer): Promise<SignedArtifact> {
+  const payload = simpleSigningPayload(image);
+  try {
+    const signature = await signRaw(payload, signer);
+    return {
+      type: 'image-signature',
+      key: image.digest.replace(/^sha256:/, '').slice(0, 12),
+      image,
+      payload,
+      signature: signature.signature,
+      certificatePem: signature.certificatePem,
+      chainPem: signature.chainPem,
+    };
+  } catch (err) {
+    throw asObserverError(err, { code: 'signing', retryable: true, context: `signing image ${image.repository}@${image.digest} of ${run.kind} ${run.namespace}/${run.name}` });
+  }
+}

@@ -1,0 +1,31 @@
+import type { ChildRun } from '../formats/index.ts';
+import type { RunApi } from '../kube/index.ts';
+import { type PipelineRun, type TaskRun, childReferencesOf, isDone } from '../tekton/index.ts';
+
+/**
+ * Looks up a PipelineRun's children through status.childReferences. Chains never signs a
+ * PipelineRun whose child is missing or is a CustomRun; we classify each child instead, so the
+ * caller can wait for unfinished ones for a while and then attest what is known.
+ */
+export async function resolveChildren(runApi: RunApi, pipelineRun: PipelineRun): Promise<ChildRun[]> {
+  const namespace = pipelineRun.metadata.namespace;
+  const children: ChildRun[] = [];
+  for (const ref of childReferencesOf(pipelineRun)) {
+    const base = { name: ref.name, pipelineTaskName: ref.pipelineTaskName };
+    if (ref.kind && ref.kind !== 'TaskRun') {
+      children.push({ ...base, state: 'not-a-taskrun', kind: ref.kind });
+      continue;
+    }
+    const child = (await runApi.get({ kind: 'TaskRun', namespace, name: ref.name })) as TaskRun | undefined;
+    if (!child) children.push({ ...base, state: 'missing' });
+    else if (!isDone(child)) children.push({ ...base, state: 'unfinished', kind: 'TaskRun' });
+    else children.push({ ...base, state: 'found', run: child });
+  }
+  return children;
+}
+
+/** When to stop waiting for unfinished children: the PipelineRun's completion plus the grace period. */
+export function childWaitDeadline(pipelineRun: PipelineRun, waitSeconds: number): number {
+  const completed = Date.parse(String((pipelineRun.status as { completionTime?: string } | undefined)?.completionTime ?? ''));
+  return (Number.isNaN(completed) ? 0 : completed) + waitSeconds * 1000;
+}

@@ -1,0 +1,180 @@
+import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import type { RunObservation, RunSource } from '../controller/run-source.ts';
+import type { Logger } from '../observability/index.ts';
+import { isDone } from '../tekton/index.ts';
+import { type RunKind, runPlural } from '../tekton/run-ref.ts';
+import { Backoff } from '../controller/backoff.ts';
+import { managedByAccepted } from './managed-by.ts';
+import type { RunApi, RunObject } from './run-api.ts';
+
+export interface RunWatcherOptions {
+  kubeConfig: KubeConfig;
+  runApi: RunApi;
+  logger: Logger;
+  /** namespaces to watch; empty = cluster-wide */
+  namespaces: readonly string[];
+  /** extra spec.managedBy values accepted (filter.managed-by) */
+  managedBy: readonly string[];
+  /** page size of the (re-)list; default 500 */
+  pageSize?: number;
+  /** server-side watch timeout; default 300 s */
+  watchTimeoutSeconds?: number;
+  clock?: () => number;
+}
+
+/**
+ * Lists then watches TaskRuns and PipelineRuns without a cache: each object is reduced to a
+ * RunObservation and dropped. Paged lists keep a re-list of a large cluster bounded in memory.
+ *
+ * Resilience (client-node's ListWatch stops on errors, ecosystem notes §2.2):
+ * - a watch the server closes is resumed from the last resourceVersion (bookmarks keep it fresh);
+ * - 410 Gone (as HTTP status or ERROR event) → re-list, then watch from the new version;
+ * - any other failure (reset, timeout, apiserver down) → retry with jittered exponential backoff.
+ */
+export class RunWatcher implements RunSource {
+  readonly #o: Required<Omit<RunWatcherOptions, 'clock'>> & { clock: () => number };
+  readonly #watch: Watch;
+  readonly #streams = new Map<string, { abort?: AbortController; synced: boolean; stopped: boolean }>();
+  readonly #lastEventAt: Partial<Record<RunKind, number>> = {};
+  #observe: (o: RunObservation) => void = () => {};
+  #stopped = false;
+
+  constructor(options: RunWatcherOptions) {
+    this.#o = { pageSize: 500, watchTimeoutSeconds: 300, clock: Date.now, ...options };
+    this.#watch = new Watch(options.kubeConfig);
+  }
+
+  async start(observe: (observation: RunObservation) => void): Promise<void> {
+    this.#observe = observe;
+    const scopes = this.#o.namespaces.length ? this.#o.namespaces : [undefined];
+    const firsts: Promise<void>[] = [];
+    for (const kind of ['TaskRun', 'PipelineRun'] as const)
+      for (const namespace of scopes) firsts.push(this.#run(kind, namespace));
+    await Promise.all(firsts);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const s of this.#streams.values()) {
+      s.stopped = true;
+      s.abort?.abort();
+    }
+  }
+
+  synced(): boolean {
+    return this.#streams.size > 0 && [...this.#streams.values()].every((s) => s.synced);
+  }
+
+  /** Runs one kind×namespace stream forever; resolves after its first successful list. */
+  #run(kind: RunKind, namespace: string | undefined): Promise<void> {
+    const id = `${kind}/${namespace ?? '*'}`;
+    const state = { synced: false, stopped: false } as { abort?: AbortController; synced: boolean; stopped: boolean };
+    this.#streams.set(id, state);
+    const backoff = new Backoff({ baseMs: 500, maxMs: 30_000 });
+    const log = this.#o.logger.child({ stream: id });
+    return new Promise<void>((firstListed) => {
+      const loop = async () => {
+        let resourceVersion: string | undefined;
+        while (!this.#stopped) {
+          try {
+            if (!resourceVersion) {
+              resourceVersion = await this.#list(kind, namespace);
+              firstListed();
+            }
+            const outcome = await this.#watchOnce(kind, namespace, resourceVersion, state, (rv) => {
+              resourceVersion = rv;
+              backoff.reset();
+            });
+            if (outcome === 'gone') {
+              log.info('watch expired (410), re-listing');
+              resourceVersion = undefined;
+            }
+          } catch (err) {
+            state.synced = false;
+            const delay = backoff.next();
+            log.warn({ err: (err as Error).message, retryInMs: delay }, 'list/watch failed; retrying');
+            await sleep(delay);
+          }
+        }
+      };
+      void loop();
+    });
+  }
+
+  /** Pages through the current runs, observing each finished one as backlog. Returns the list RV. */
+  async #list(kind: RunKind, namespace: string | undefined): Promise<string> {
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.#o.runApi.list(kind, { namespace, limit: this.#o.pageSize, continueToken });
+      for (const item of page.items) this.#deliver(kind, item, 'backlog');
+      continueToken = page.continueToken;
+      resourceVersion = page.resourceVersion;
+      this.#touch(kind);
+    } while (continueToken && !this.#stopped);
+    return resourceVersion;
+  }
+
+  /** Watches until the stream ends; 'closed' to resume, 'gone' to re-list; throws on failure. */
+  #watchOnce(
+    kind: RunKind,
+    namespace: string | undefined,
+    resourceVersion: string,
+    state: { abort?: AbortController; synced: boolean; stopped: boolean },
+    advanced: (rv: string) => void,
+  ): Promise<'closed' | 'gone'> {
+    const path = namespace ? `/apis/tekton.dev/v1/namespaces/${namespace}/${runPlural(kind)}` : `/apis/tekton.dev/v1/${runPlural(kind)}`;
+    return new Promise((resolve, reject) => {
+      let gone = false;
+      const onEvent = (type: string, obj: RunObject & { code?: number }) => {
+        this.#touch(kind);
+        if (type === 'ERROR') {
+          if (obj.code === 410) gone = true;
+          return;
+        }
+        const rv = obj.metadata?.resourceVersion;
+        if (rv) advanced(rv);
+        if (type === 'ADDED' || type === 'MODIFIED') this.#deliver(kind, obj, 'live');
+      };
+      const onDone = (err: unknown) => {
+        state.abort = undefined;
+        if (gone || (err as { statusCode?: number })?.statusCode === 410) resolve('gone');
+        else if (err && !state.stopped && !isTimeout(err)) reject(err);
+        else resolve('closed');
+      };
+      this.#watch
+        .watch(path, { allowWatchBookmarks: true, resourceVersion, timeoutSeconds: this.#o.watchTimeoutSeconds }, onEvent, onDone)
+        .then((abort) => {
+          state.abort = abort;
+          state.synced = true;
+          if (state.stopped) abort.abort();
+        }, reject);
+    });
+  }
+
+  #deliver(kind: RunKind, obj: RunObject, origin: RunObservation['origin']): void {
+    const md = obj.metadata;
+    if (!md?.name || !md.namespace || !md.uid) return;
+    if (!managedByAccepted(obj, this.#o.managedBy)) return;
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(md.annotations ?? {})) if (k.startsWith('chains.tekton.dev/')) annotations[k] = v;
+    this.#observe({ key: { kind, namespace: md.namespace, name: md.name }, uid: md.uid, done: isDone(obj), annotations, origin });
+  }
+
+  #touch(kind: RunKind): void {
+    this.#lastEventAt[kind] = this.#o.clock();
+  }
+
+  /** Milliseconds since the stream of `kind` last heard from the apiserver (list page, event or bookmark). */
+  sinceLastEvent(kind: RunKind): number {
+    const at = this.#lastEventAt[kind];
+    return at === undefined ? 0 : this.#o.clock() - at;
+  }
+}
+
+/** client-node aborts a watch after 30 s without bytes; that is a normal resume, not a failure. */
+function isTimeout(err: unknown): boolean {
+  return (err as { name?: string })?.name === 'TimeoutError';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,63 @@
+import { asObserverError } from '../errors.ts';
+import type { RunApi } from '../kube/index.ts';
+import type { StorageBackend, StoreRequest, StoreResult } from './backend.ts';
+import {
+  certAnnotation,
+  chainAnnotation,
+  payloadAnnotation,
+  signatureAnnotation,
+  storedElsewhereAnnotation,
+} from './chains-annotations.ts';
+
+/**
+ * Kubernetes limits all annotations of an object to 256 KiB together. Our share is capped below
+ * that so the run's own annotations (and Tekton's) still fit; a payload that would not fit is
+ * not written here, the run says where it is instead, and the attestation still succeeds (the
+ * index and the registry hold it).
+ */
+export const ANNOTATION_BUDGET_BYTES = 128 * 1024;
+
+/**
+ * The `tekton` backend: Chains' annotations on the run itself, all standard base64:
+ * payload-<key> (statement / simplesigning JSON), signature-<key> (DSSE envelope JSON for
+ * provenance, raw signature for image signatures), cert-<key> and chain-<key> when the key is
+ * certified (Chains always writes them, empty when not; we leave them out).
+ */
+export class TektonBackend implements StorageBackend {
+  readonly name = 'tekton' as const;
+  readonly #runs: RunApi;
+
+  constructor(options: { runApi: RunApi }) {
+    this.#runs = options.runApi;
+  }
+
+  async store({ run, artifact }: StoreRequest): Promise<StoreResult> {
+    const b64 = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64');
+    const signature = artifact.type === 'provenance' ? artifact.envelopeBytes : artifact.signature;
+    const annotations: Record<string, string> = {
+      [payloadAnnotation(artifact.key)]: b64(artifact.payload),
+      [signatureAnnotation(artifact.key)]: b64(signature),
+    };
+    if (artifact.certificatePem) annotations[certAnnotation(artifact.key)] = b64(artifact.certificatePem);
+    if (artifact.chainPem) annotations[chainAnnotation(artifact.key)] = b64(artifact.chainPem);
+    const size = Object.entries(annotations).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    const notes: string[] = [];
+    let write: Record<string, string | null> = annotations;
+    if (size > ANNOTATION_BUDGET_BYTES) {
+      const note = `payload and signature of ${artifact.key} (${size} bytes) exceed the ${ANNOTATION_BUDGET_BYTES}-byte annotation budget; stored in the observer index and the other backends`;
+      notes.push(note);
+      write = {
+        [storedElsewhereAnnotation(artifact.key)]: note,
+        [payloadAnnotation(artifact.key)]: null,
+        [signatureAnnotation(artifact.key)]: null,
+      };
+    }
+    try {
+      await this.#runs.patchAnnotations(run, write, run.uid);
+    } catch (err) {
+      return { backend: this.name, ok: false, error: asObserverError(err, { code: 'storage', retryable: true, context: 'writing annotations' }) };
+    }
+    const where = `${run.kind} ${run.namespace}/${run.name}`;
+    return { backend: this.name, ok: true, locations: [`${where} annotations ${notes.length ? storedElsewhereAnnotation(artifact.key) : payloadAnnotation(artifact.key)}`], notes };
+  }
+}
