@@ -3,7 +3,13 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ObserverError } from '../errors.ts';
 import type { DsseEnvelope } from '../signing/signer.ts';
 import { describeRun as describe, type RunKey, type RunKind } from '../tekton/run-ref.ts';
-import type { AttestationIndex, NewAttestation, Page } from './attestation-index.ts';
+import type {
+  AttestationIndex,
+  AttestationSummary,
+  NewAttestation,
+  Page,
+  RunState,
+} from './attestation-index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import {
   type AttestationRow,

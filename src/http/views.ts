@@ -1,0 +1,20 @@
+import type { AttestationSummary, RunState } from '../index/index.ts';
+
+/** The JSON shapes the API answers with (dates as RFC 3339 strings). */
+export const attestationView = (a: AttestationSummary) => ({
+  id: a.id,
+  run: a.run,
+  predicateType: a.predicateType,
+  subjects: a.subjects,
+  keyId: a.keyId,
+  storage: a.storage,
+  createdAt: a.createdAt.toISOString(),
+});
+
+export const runStateView = (s: RunState) => ({
+  uid: s.uid,
+  status: s.status,
+  attempts: s.attempts,
+  ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+  updatedAt: s.updatedAt.toISOString(),
+});
