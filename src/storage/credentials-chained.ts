@@ -1,0 +1,19 @@
+import type { RunRef } from '../tekton/run-ref.ts';
+import type { CredentialSource, RegistryCredentials } from './credentials.ts';
+
+/** Asks each source in order; the first that has credentials for the host answers. */
+export class ChainedCredentials implements CredentialSource {
+  readonly #sources: CredentialSource[];
+
+  constructor(options: { sources: CredentialSource[] }) {
+    this.#sources = options.sources;
+  }
+
+  async credentialsFor(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined> {
+    for (const source of this.#sources) {
+      const creds = await source.credentialsFor(run, registryHost);
+      if (creds) return creds;
+    }
+    return undefined;
+  }
+}

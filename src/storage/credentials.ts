@@ -1,0 +1,14 @@
+import type { RegistryCredentials } from '../oci/index.ts';
+import type { RunRef } from '../tekton/run-ref.ts';
+
+export type { RegistryCredentials };
+
+/**
+ * Where registry credentials come from, per run and registry host (as Chains asks k8schain for the
+ * run's namespace and service account). Answers undefined when it has none for that host: the
+ * registry is then tried anonymously, or the next source in a ChainedCredentials answers.
+ * Implementations never log or put credentials into errors.
+ */
+export interface CredentialSource {
+  credentialsFor(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined>;
+}

@@ -1,0 +1,207 @@
+import { asObserverError, ObserverError } from '../errors.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import {
+  ANNOTATION_BUNDLE_CONTENT,
+  ANNOTATION_BUNDLE_PREDICATE_TYPE,
+  type AppendResult,
+  appendToTag,
+  attachReferrer,
+  attestationLayer,
+  cosignTagDocument,
+  type Descriptor,
+  dedupeByDigest,
+  digestTag,
+  KeyedBatcher,
+  type LayerBlob,
+  referrersIndexDocument,
+  SIGSTORE_BUNDLE_V03,
+  signatureLayer,
+  splitRepository,
+  type TagDocument,
+} from '../oci/index.ts';
+import { toSigstoreBundle } from '../signing/index.ts';
+import { describeRun } from '../tekton/run-ref.ts';
+import type { ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResult } from './backend.ts';
+import type { CredentialSource } from './credentials.ts';
+import { OciClients } from './oci-clients.ts';
+
+type Provenance = Extract<SignedArtifact, { type: 'provenance' }>;
+
+export interface OciBackendOptions {
+  logger: Logger;
+  /** per run and registry host; default: anonymous */
+  credentials?: CredentialSource;
+  metrics?: Pick<Metrics, 'registryRequests'>;
+  /**
+   * `storage.oci.repository`: `host/repo` that receives `.att`/`.sig` instead of each image's own
+   * repository (the tag is still `sha256-<image hex>`). Ignored in sigstore-bundle mode (a referrer
+   * must live beside its subject), as Chains does, with a warning. Default: the image's repository.
+   */
+  repositoryOverride?: string;
+  /** `storage.oci.repository.insecure`: true = plain HTTP everywhere, or the hosts that use it. Default false. */
+  insecure?: boolean | string[];
+  /** `storage.oci.encoding-format`; default 'dsse' (cosign tag layout) */
+  encoding?: 'dsse' | 'sigstore-bundle';
+  /**
+   * bundle mode: the Sigstore bundle JSON bytes for an attestation (pass one that adds the tlog
+   * entry when there is one). Default: signing's toSigstoreBundle with the certificate, else the
+   * envelope's keyid as public-key hint, and no tlog entry.
+   */
+  toBundle?: (artifact: Provenance) => Uint8Array;
+  /** passed to appendToTag; defaults there */
+  settleMs?: number;
+  maxAttempts?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Stores signed artifacts in OCI registries the way cosign and Tekton Chains do: attestations as
+ * layers of `sha256-<hex>.att` on every image subject, image signatures on `sha256-<hex>.sig`, or in
+ * sigstore-bundle mode as OCI 1.1 referrers (with the referrers-tag fallback). Appends are
+ * serialised per tag in-process and verified across processes (appendToTag). Never throws.
+ */
+export class OciBackend implements StorageBackend {
+  readonly name = 'oci' as const;
+  readonly #o: OciBackendOptions;
+  readonly #clients: OciClients;
+  readonly #batcher = new KeyedBatcher<{ descriptor: Descriptor; blob?: Uint8Array }, AppendResult>();
+
+  constructor(options: OciBackendOptions) {
+    this.#o = options;
+    this.#clients = new OciClients({
+      credentials: options.credentials,
+      insecure: options.insecure ?? false,
+      metrics: options.metrics,
+      fetch: options.fetch,
+    });
+    if (options.repositoryOverride) splitRepository(options.repositoryOverride);
+  }
+
+  async store(request: StoreRequest): Promise<StoreResult> {
+    const { run, artifact } = request;
+    const what = `storing ${artifact.type} of ${describeRun(run)} in OCI`;
+    const targets: ImageRef[] = artifact.type === 'provenance' ? artifact.images : [artifact.image];
+    const outcomes = await Promise.all(
+      targets.map((image) =>
+        this.#storeOne(request, image).then(
+          (location) => ({ image, location }),
+          (err: unknown) => ({
+            image,
+            error: asObserverError(err, { code: 'storage', retryable: true, context: what }),
+          }),
+        ),
+      ),
+    );
+    const failed = outcomes.filter((o) => 'error' in o);
+    if (failed.length === 0)
+      return {
+        backend: 'oci',
+        ok: true,
+        locations: outcomes.map((o) => ('location' in o ? o.location : '')),
+      };
+    const detail = failed.map(
+      (f) => `${f.image.repository}@${f.image.digest}: ${'error' in f ? f.error.message : ''}`,
+    );
+    const error = new ObserverError(
+      `${what}: ${failed.length} of ${targets.length} image(s) failed: ${detail.join('; ')}`,
+      {
+        code: 'storage',
+        retryable: failed.some((f) => 'error' in f && f.error.retryable),
+        cause: 'error' in failed[0] ? failed[0].error : undefined,
+      },
+    );
+    return { backend: 'oci', ok: false, error };
+  }
+
+  async #storeOne({ run, artifact }: StoreRequest, image: ImageRef): Promise<string> {
+    if (artifact.type === 'provenance' && this.#o.encoding === 'sigstore-bundle')
+      return this.#storeBundle(run, artifact, image);
+    const override = this.#o.repositoryOverride;
+    const { registry, repository } = splitRepository(override ?? image.repository);
+    const client = await this.#clients.client(run, registry);
+    const suffix = artifact.type === 'provenance' ? '.att' : '.sig';
+    const tag = digestTag(image.digest, suffix);
+    const layer: LayerBlob =
+      artifact.type === 'provenance'
+        ? attestationLayer(artifact.envelopeBytes, artifact)
+        : signatureLayer(artifact.payload, artifact.signature, artifact);
+    await this.#append(client, repository, tag, cosignTagDocument, {
+      descriptor: layer.descriptor,
+      blob: layer.bytes,
+    });
+    return `${registry}/${repository}:${tag}`;
+  }
+
+  async #storeBundle(run: StoreRequest['run'], artifact: Provenance, image: ImageRef): Promise<string> {
+    if (this.#o.repositoryOverride) {
+      this.#o.logger.warn(
+        { kind: run.kind, namespace: run.namespace, name: run.name },
+        'storage.oci.repository is ignored in sigstore-bundle mode',
+      );
+    }
+    const { registry, repository } = splitRepository(image.repository);
+    const client = await this.#clients.client(run, registry);
+    const subject = await client.getManifest(repository, image.digest);
+    if (!subject) {
+      throw new ObserverError(`attaching bundle to ${image.repository}@${image.digest}: image not found`, {
+        code: 'registry',
+        retryable: true,
+      });
+    }
+    const layer = this.#o.toBundle?.(artifact) ?? defaultBundle(artifact);
+    const { digest } = await attachReferrer({
+      client,
+      repository,
+      subject: { mediaType: subject.mediaType, size: subject.bytes.length, digest: subject.digest },
+      artifact: {
+        artifactType: SIGSTORE_BUNDLE_V03,
+        layer,
+        annotations: {
+          [ANNOTATION_BUNDLE_CONTENT]: 'dsse-envelope',
+          [ANNOTATION_BUNDLE_PREDICATE_TYPE]: artifact.predicateType,
+        },
+      },
+      appendIndex: (entry) =>
+        this.#append(client, repository, digestTag(image.digest), referrersIndexDocument, {
+          descriptor: entry,
+        }),
+    });
+    return `${registry}/${repository}@${digest}`;
+  }
+
+  /** One writer per tag in this process; concurrent additions to a tag go out as one batch. */
+  #append(
+    client: Awaited<ReturnType<OciClients['client']>>,
+    repository: string,
+    tag: string,
+    document: TagDocument,
+    addition: { descriptor: Descriptor; blob?: Uint8Array },
+  ): Promise<AppendResult> {
+    const key = `${client.registry}/${repository}:${tag}`;
+    return this.#batcher.submit(key, addition, (items) => {
+      const unique = dedupeByDigest(items.map((i) => i.descriptor)).map(
+        (d) => items.find((i) => i.descriptor === d) ?? { descriptor: d },
+      );
+      return appendToTag({
+        client,
+        repository,
+        tag,
+        document,
+        additions: unique,
+        settleMs: this.#o.settleMs,
+        maxAttempts: this.#o.maxAttempts,
+      });
+    });
+  }
+}
+
+function defaultBundle(artifact: Provenance): Uint8Array {
+  const first = artifact.envelope.signatures[0];
+  const signature = {
+    signature: Buffer.from(first?.sig ?? '', 'base64'),
+    certificatePem: artifact.certificatePem,
+    chainPem: artifact.chainPem,
+  };
+  const bundle = toSigstoreBundle(artifact.envelope, { signature, keyId: first?.keyid ?? '' });
+  return new TextEncoder().encode(JSON.stringify(bundle));
+}

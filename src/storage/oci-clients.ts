@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { Metrics } from '../observability/index.ts';
+import { RegistryClient } from '../oci/index.ts';
+import type { RunRef } from '../tekton/run-ref.ts';
+import type { CredentialSource, RegistryCredentials } from './credentials.ts';
+
+/** Keep at most this many clients (each holds a token cache); the oldest is dropped first. */
+const MAX_CLIENTS = 256;
+
+/**
+ * Registry clients by host and credentials, so Bearer tokens are reused across stores. Keys hold a
+ * hash of the credentials, never the credentials themselves.
+ */
+export class OciClients {
+  readonly #credentials?: CredentialSource;
+  readonly #insecure: boolean | string[];
+  readonly #metrics?: Pick<Metrics, 'registryRequests'>;
+  readonly #fetch?: typeof fetch;
+  readonly #clients = new Map<string, RegistryClient>();
+
+  constructor(options: {
+    credentials?: CredentialSource;
+    insecure: boolean | string[];
+    metrics?: Pick<Metrics, 'registryRequests'>;
+    fetch?: typeof fetch;
+  }) {
+    this.#credentials = options.credentials;
+    this.#insecure = options.insecure;
+    this.#metrics = options.metrics;
+    this.#fetch = options.fetch;
+  }
+
+  /** Plain HTTP for this host? (`insecure: true`, or the host is in the allow list) */
+  isInsecure(registry: string): boolean {
+    return this.#insecure === true || (Array.isArray(this.#insecure) && this.#insecure.includes(registry));
+  }
+
+  async client(run: RunRef, registry: string): Promise<RegistryClient> {
+    const credentials = await this.#credentials?.credentialsFor(run, registry);
+    const key = `${registry}\n${fingerprint(credentials)}`;
+    const cached = this.#clients.get(key);
+    if (cached) return cached;
+    const client = new RegistryClient({
+      registry,
+      insecure: this.isInsecure(registry),
+      credentials,
+      metrics: this.#metrics,
+      fetch: this.#fetch,
+    });
+    if (this.#clients.size >= MAX_CLIENTS) this.#clients.delete(this.#clients.keys().next().value as string);
+    this.#clients.set(key, client);
+    return client;
+  }
+}
+
+function fingerprint(c: RegistryCredentials | undefined): string {
+  return c ? createHash('sha256').update(JSON.stringify(c)).digest('hex') : 'anonymous';
+}
