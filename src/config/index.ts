@@ -1,3 +1,4 @@
+export { readDockerConfig } from './docker-config.ts';
 export { loadKubeConfig } from './kubeconfig.ts';
 export { loadConfig, readConfigSource } from './load.ts';
 export { artifactEnabled, parseConfig } from './parse.ts';

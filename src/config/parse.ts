@@ -32,6 +32,7 @@ export function parseConfig(data: Record<string, string>, env: { namespace?: str
     storageOci: {
       repository: get('storage.oci.repository') || undefined,
       insecure: bool(get, 'storage.oci.repository.insecure'),
+      insecureRegistries: list(get('storage.oci.insecure-registries')),
       encoding: oneOf(get, 'storage.oci.encoding-format', ['dsse', 'sigstore-bundle'] as const),
     },
     transparency: { mode: transparency(get), url: url(get, 'transparency.url') },

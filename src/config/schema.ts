@@ -24,7 +24,14 @@ export interface ObserverConfig {
   pipelinerun: ArtifactConfig & { deepInspection: boolean; /** give up waiting for children after this */ childWaitSeconds: number };
   /** image signatures (.sig) for images TaskRuns built; format is always simplesigning */
   oci: { storage: BackendChoice[]; signer: SignerKind };
-  storageOci: { repository?: string; insecure: boolean; encoding: OciEncoding };
+  storageOci: {
+    repository?: string;
+    /** plain HTTP for the override repository's registry (Chains' meaning) */
+    insecure: boolean;
+    /** ours: registries (host:port) reached over plain HTTP, e.g. a local test registry */
+    insecureRegistries: string[];
+    encoding: OciEncoding;
+  };
   transparency: { mode: TransparencyMode; url: string };
   fulcio: { enabled: boolean; address: string; issuer: string; provider?: string; tokenFile?: string };
   builderId: string;
@@ -57,6 +64,7 @@ export const DEFAULTS = {
   'storage.oci.repository': '',
   'storage.oci.repository.insecure': 'false',
   'storage.oci.encoding-format': 'dsse',
+  'storage.oci.insecure-registries': '',
   'transparency.enabled': 'false',
   'transparency.url': 'https://rekor.sigstore.dev',
   'signers.x509.fulcio.enabled': 'false',

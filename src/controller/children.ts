@@ -7,10 +7,11 @@ import { type PipelineRun, type TaskRun, childReferencesOf, isDone } from '../te
  * PipelineRun whose child is missing or is a CustomRun; we classify each child instead, so the
  * caller can wait for unfinished ones for a while and then attest what is known.
  */
-export async function resolveChildren(runApi: RunApi, pipelineRun: PipelineRun): Promise<ChildRun[]> {
+export async function resolveChildren(runApi: Pick<RunApi, 'get'>, pipelineRun: PipelineRun): Promise<ChildRun[]> {
   const namespace = pipelineRun.metadata.namespace;
   const children: ChildRun[] = [];
   for (const ref of childReferencesOf(pipelineRun)) {
+    if (!ref.name) continue;
     const base = { name: ref.name, pipelineTaskName: ref.pipelineTaskName };
     if (ref.kind && ref.kind !== 'TaskRun') {
       children.push({ ...base, state: 'not-a-taskrun', kind: ref.kind });

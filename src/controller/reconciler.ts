@@ -19,9 +19,9 @@ export interface ReconcileResult {
 
 export interface ReconcilerOptions {
   config: ObserverConfig;
-  runApi: RunApi;
+  runApi: Pick<RunApi, 'get' | 'patchAnnotations'>;
   index: AttestationIndex;
-  attestor: Attestor;
+  attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;
   logger: Logger;

@@ -1,0 +1,61 @@
+import type { SecretReader } from '../kube/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+
+/** What the refresher feeds: the signing source's reload. */
+export interface KeyReloadTarget {
+  reload(data: Record<string, Uint8Array>): Promise<void>;
+  status(): { ready: boolean; message: string };
+}
+
+export interface KeyRefresherOptions {
+  reader: SecretReader;
+  target: KeyReloadTarget;
+  /** poll period (signing.secret.poll-seconds, default 30) */
+  intervalSeconds: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Polls the signing Secret (a `get` every `intervalSeconds`) and reloads the keys when its
+ * resourceVersion changes, so a rotated Secret takes effect without a restart. A missing Secret
+ * empties the ring (readiness false); an unreadable one keeps the keys we have.
+ */
+export class KeyRefresher {
+  readonly #o: KeyRefresherOptions;
+  #version: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: KeyRefresherOptions) {
+    this.#o = options;
+  }
+
+  /** Loads once (awaited), then keeps polling in the background. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => void this.refresh(), this.#o.intervalSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async refresh(): Promise<void> {
+    const { reader, target, logger, metrics } = this.#o;
+    try {
+      const snapshot = await reader.read();
+      const version = snapshot ? snapshot.resourceVersion : 'absent';
+      if (version === this.#version) return;
+      await target.reload(snapshot?.data ?? {});
+      this.#version = version;
+      const status = target.status();
+      metrics.keyReady.set(status.ready ? 1 : 0);
+      if (!snapshot) logger.error({ secret: reader.describe() }, `signing Secret ${reader.describe()} not found; nothing will be signed`);
+      else if (status.ready) logger.info({ secret: reader.describe() }, `signing keys loaded: ${status.message}`);
+      else logger.error({ secret: reader.describe() }, status.message);
+    } catch (err) {
+      logger.warn({ secret: reader.describe(), err: (err as Error).message }, 'could not read the signing Secret; keeping current keys');
+    }
+  }
+}

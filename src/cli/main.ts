@@ -1,0 +1,46 @@
+import { ObserverError } from '../errors.ts';
+import { generateCommand } from './generate.ts';
+import { runCommand } from './run.ts';
+import { verifyCommand } from './verify.ts';
+
+const USAGE = `usage: provenance-observer <command> [options]
+
+commands:
+  run       watch Tekton runs in a cluster and attest them (the service)
+  generate  print the provenance of a TaskRun/PipelineRun file (offline); signed with --key
+  verify    verify a DSSE envelope file, or an image's attestations and signatures in a registry
+
+"provenance-observer <command> --help" shows a command's options.`;
+
+/** The command line's only entry: dispatches to a command; exit code 0 ok, 1 failed check, 2 usage/config error. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case 'generate':
+      return generateCommand(rest);
+    case 'verify':
+      return verifyCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const usage = err instanceof ObserverError && err.code === 'config_invalid';
+    process.stderr.write(`provenance-observer: ${(err as Error).message}\n`);
+    process.exitCode = usage ? 2 : 1;
+  },
+);

@@ -1,0 +1,59 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { ObserverConfig } from '../config/index.ts';
+import type { RunApi } from '../kube/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { BackendName, StorageBackend } from './backend.ts';
+import { ChainedCredentials } from './credentials-chained.ts';
+import { DockerConfigCredentials } from './credentials-docker-config.ts';
+import { ServiceAccountCredentials } from './credentials-service-account.ts';
+import { OciBackend } from './oci-backend.ts';
+import { TektonBackend } from './tekton-backend.ts';
+
+export interface BackendDeps {
+  config: ObserverConfig;
+  kubeConfig: KubeConfig;
+  runApi: RunApi;
+  metrics: Metrics;
+  logger: Logger;
+  /** the observer's own docker config.json, parsed (config/readDockerConfig) */
+  dockerConfig?: unknown;
+}
+
+/**
+ * The one place storage backends are chosen: every backend some artifact type is configured to
+ * use. Registry credentials: the run's service account's push secrets first (as Chains; needs the
+ * optional per-namespace RBAC in deploy/), then the observer's own docker config.
+ */
+export function backendsFromConfig(deps: BackendDeps): Map<BackendName, StorageBackend> {
+  const { config } = deps;
+  const wanted = new Set<BackendName>([...config.taskrun.storage, ...config.pipelinerun.storage, ...config.oci.storage]);
+  const backends = new Map<BackendName, StorageBackend>();
+  for (const name of [...wanted].sort()) backends.set(name, create(name, deps));
+  return backends;
+}
+
+function create(name: BackendName, deps: BackendDeps): StorageBackend {
+  switch (name) {
+    case 'tekton':
+      return new TektonBackend({ runApi: deps.runApi });
+    case 'oci': {
+      const { storageOci } = deps.config;
+      const credentials = new ChainedCredentials({
+        sources: [
+          new ServiceAccountCredentials({ core: deps.kubeConfig.makeApiClient(CoreV1Api), logger: deps.logger }),
+          new DockerConfigCredentials({ config: deps.dockerConfig ?? {} }),
+        ],
+      });
+      const overrideHost = storageOci.repository?.split('/')[0];
+      const insecureHosts = [...storageOci.insecureRegistries, ...(storageOci.insecure && overrideHost ? [overrideHost] : [])];
+      return new OciBackend({
+        logger: deps.logger,
+        credentials,
+        metrics: deps.metrics,
+        repositoryOverride: storageOci.repository,
+        insecure: insecureHosts,
+        encoding: storageOci.encoding,
+      });
+    }
+  }
+}

@@ -1,0 +1,9 @@
+export type { BackendName, ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResult } from './backend.ts';
+export { backendsFromConfig, type BackendDeps } from './backends-from-config.ts';
+export * from './chains-annotations.ts';
+export type { CredentialSource, RegistryCredentials } from './credentials.ts';
+export { ChainedCredentials } from './credentials-chained.ts';
+export { DockerConfigCredentials } from './credentials-docker-config.ts';
+export { ServiceAccountCredentials } from './credentials-service-account.ts';
+export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
+export { ANNOTATION_BUDGET_BYTES, TektonBackend } from './tekton-backend.ts';

@@ -1,0 +1,63 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiException, CoreV1Api } from '@kubernetes/client-node';
+import { type RunningObserver, startObserver } from '../../src/cli/observer.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
+import { kubeConfigFor, type LocalEnv } from '../env/index.ts';
+
+export interface TestObserver {
+  observer: RunningObserver;
+  metrics: Metrics;
+  publicKeyPem: string;
+  /** everything the service logged, for secret-leak checks */
+  logs: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Puts a fresh ECDSA P-256 key into Secret signing-secrets (as the cluster admin: tenants cannot),
+ * then starts the observer in-process as the observer identity, whose only rights are deploy/'s RBAC.
+ */
+export async function startTestObserver(env: LocalEnv, config: Record<string, string> = {}): Promise<TestObserver> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  await putSigningSecret(env, { 'x509.pem': pkcs8, 'cosign.pub': publicKeyPem });
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+  const metrics = createMetrics();
+  const dir = mkdtempSync(join(tmpdir(), 'observer-'));
+  const observer = await startObserver({
+    config: parseConfig(
+      {
+        'index.path': join(dir, 'index.db'),
+        'http.host': '127.0.0.1',
+        'http.port': '0',
+        'storage.oci.insecure-registries': `${env.registry},${env.tokenRegistry.address}`,
+        'signing.secret.poll-seconds': '1',
+        ...config,
+      },
+      { namespace: env.observerNamespace },
+    ),
+    kubeConfig: kubeConfigFor('observer'),
+    logger,
+    metrics,
+    dockerConfigDir: dir,
+  });
+  return { observer, metrics, publicKeyPem, logs: () => lines.join(''), stop: () => observer.stop() };
+}
+
+/** Creates or replaces Secret signing-secrets in the observer's namespace. */
+export async function putSigningSecret(env: LocalEnv, data: Record<string, string>): Promise<void> {
+  const api = kubeConfigFor('admin').makeApiClient(CoreV1Api);
+  const body = { metadata: { name: 'signing-secrets', namespace: env.observerNamespace }, stringData: data, type: 'Opaque' };
+  try {
+    await api.deleteNamespacedSecret({ name: 'signing-secrets', namespace: env.observerNamespace });
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 404)) throw err;
+  }
+  await api.createNamespacedSecret({ namespace: env.observerNamespace, body });
+}

@@ -1,0 +1,92 @@
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+
+/**
+ * Plays Tekton's part in tests: Tekton is not running, so a tenant creates the run and the test
+ * (as cluster admin, like Tekton's controller) writes its status through the status subresource.
+ */
+export type Kind = 'TaskRun' | 'PipelineRun';
+const plural = (kind: Kind) => (kind === 'TaskRun' ? 'taskruns' : 'pipelineruns');
+
+export async function createRun(kc: KubeConfig, kind: Kind, namespace: string, name: string, spec: object, metadata: object = {}) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return (await api.createNamespacedCustomObject({
+    group: 'tekton.dev',
+    version: 'v1',
+    namespace,
+    plural: plural(kind),
+    body: { apiVersion: 'tekton.dev/v1', kind, metadata: { name, namespace, ...metadata }, spec },
+  })) as { metadata: { uid: string; annotations?: Record<string, string> } };
+}
+
+export async function setRunStatus(kc: KubeConfig, kind: Kind, namespace: string, name: string, status: object) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  await api.patchNamespacedCustomObjectStatus(
+    { group: 'tekton.dev', version: 'v1', namespace, plural: plural(kind), name, body: { status } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+export async function getRun(kc: KubeConfig, kind: Kind, namespace: string, name: string) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return (await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace, plural: plural(kind), name })) as {
+    metadata: { uid: string; annotations?: Record<string, string> };
+  };
+}
+
+export async function patchRunAnnotations(kc: KubeConfig, kind: Kind, namespace: string, name: string, annotations: Record<string, string | null>) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  await api.patchNamespacedCustomObject(
+    { group: 'tekton.dev', version: 'v1', namespace, plural: plural(kind), name, body: { metadata: { annotations } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` naming `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+/** Events recorded on a run (by involvedObject name). */
+export async function runEvents(kc: KubeConfig, namespace: string, name: string) {
+  const api = kc.makeApiClient(CoreV1Api);
+  const list = await api.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return list.items;
+}
+
+/** A completed TaskRun status as Tekton writes it, with the given results and one step. */
+export function succeededTaskRunStatus(results: { name: string; value: unknown; type?: string }[], options: { succeeded?: boolean } = {}) {
+  return {
+    conditions: [
+      {
+        type: 'Succeeded',
+        status: options.succeeded === false ? 'False' : 'True',
+        reason: options.succeeded === false ? 'Failed' : 'Succeeded',
+        lastTransitionTime: '2026-11-26T10:00:10Z',
+      },
+    ],
+    podName: 'build-pod',
+    startTime: '2026-11-26T10:00:00Z',
+    completionTime: '2026-11-26T10:00:10Z',
+    results: results.map((r) => ({ type: 'string', ...r })),
+    steps: [
+      {
+        name: 'build',
+        container: 'step-build',
+        imageID: 'docker.io/library/busybox@sha256:1863ad7a4f2d77d2c8b7f4b8d3c7ae0d7d5bd2e7c2b0c0b6a1b0e2f5d3c4b5a6',
+        terminated: { exitCode: 0, reason: 'Completed' },
+      },
+    ],
+    taskSpec: { steps: [{ name: 'build', image: 'docker.io/library/busybox', script: 'echo building' }] },
+  };
+}

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/oci/index.ts';
+import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
+import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
+import { pushTestImage } from '../helpers/test-image.ts';
+import { createRun, getRun, setRunStatus, succeededTaskRunStatus, waitFor } from '../helpers/tekton.ts';
+
+// The first end-to-end path: a TaskRun completes in the real apiserver, the observer (running as
+// its own least-privilege identity) attests it, the .att lands in the real registry, and openssl
+// verifies the envelope read back from the registry.
+describe('TaskRun → signed SLSA v1.0 attestation in the registry and on the run', () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    obs = await startTestObserver(env);
+  });
+  afterAll(async () => obs?.stop());
+
+  it('attests a completed TaskRun that reports IMAGE_URL/IMAGE_DIGEST', async () => {
+    const repository = `e2e/taskrun-${Date.now()}`;
+    const image = await pushTestImage(env.registry, repository, 'v1');
+    const name = `build-${Date.now()}`;
+    const tenant = kubeConfigFor('tenantA');
+    const created = await createRun(tenant, 'TaskRun', 'tenant-a', name, { taskRef: { name: 'buildah' }, params: [{ name: 'IMAGE', value: image.ref }] });
+    await setRunStatus(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name, succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: `${image.ref}\n` },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]));
+
+    const run = await waitFor('signed=true on the TaskRun', async () => {
+      const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
+      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
+    });
+    const uid = created.metadata.uid;
+    const annotations = run.metadata.annotations ?? {};
+
+    // The .att in the image's repository, read back with a registry client.
+    const client = new RegistryClient({ registry: env.registry, insecure: true });
+    const attTag = `${image.digest.replace(':', '-')}.att`;
+    const manifest = await client.getManifest(repository, attTag);
+    expect(manifest).toBeDefined();
+    const layers = (JSON.parse(Buffer.from(manifest!.bytes).toString()) as { layers: { mediaType: string; digest: string }[] }).layers;
+    expect(layers).toHaveLength(1);
+    expect(layers[0]!.mediaType).toBe('application/vnd.dsse.envelope.v1+json');
+    const envelopeBytes = await client.getBlob(repository, layers[0]!.digest);
+    expect(`sha256:${createHash('sha256').update(envelopeBytes).digest('hex')}`).toBe(layers[0]!.digest);
+
+    // Verified by openssl over the DSSE PAE, not by our code.
+    expect(opensslVerifiesEnvelope(envelopeBytes, obs.publicKeyPem)).toBe(true);
+    const envelope = JSON.parse(Buffer.from(envelopeBytes).toString()) as { payload: string; payloadType: string };
+    expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
+    expect(statement._type).toBe('https://in-toto.io/Statement/v1');
+    expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
+    expect(statement.subject).toEqual([{ name: `${env.registry}/${repository}`, digest: { sha256: image.digest.slice(7) } }]);
+    expect(statement.predicate.buildDefinition.buildType).toBe('https://tekton.dev/chains/v2/slsa');
+    expect(statement.predicate.runDetails.metadata.invocationId).toBe(uid);
+
+    // Chains' annotation contract on the run.
+    expect(Buffer.from(annotations[`chains.tekton.dev/payload-taskrun-${uid}`]!, 'base64').toString()).toBe(
+      Buffer.from(envelope.payload, 'base64').toString(),
+    );
+    expect(Buffer.from(annotations[`chains.tekton.dev/signature-taskrun-${uid}`]!, 'base64').toString()).toBe(
+      Buffer.from(envelopeBytes).toString(),
+    );
+
+    // A tampered envelope does not verify (the check above can fail).
+    const tampered = { ...envelope, payloadType: 'text/plain' };
+    expect(opensslVerifiesEnvelope(JSON.stringify(tampered), obs.publicKeyPem)).toBe(false);
+  });
+
+  it('reports readiness, and counts the attestation in /metrics', async () => {
+    const ready = await fetch(`${obs.observer.address}/readyz`);
+    expect(ready.status).toBe(200);
+    const text = await (await fetch(`${obs.observer.address}/metrics`)).text();
+    expect(text).toMatch(/provenance_observer_runs_attested_total\{kind="TaskRun"\} [1-9]/);
+    expect(text).toMatch(/watcher_taskrun_marked_signed_total [1-9]/);
+    expect(text).toContain('provenance_observer_watch_last_event_age_seconds{kind="TaskRun"}');
+  });
+});

@@ -1,0 +1,121 @@
+import type { Attestor } from '../../../src/controller/index.ts';
+import type { AttestOutcome } from '../../../src/controller/attestor.ts';
+import { ObserverError } from '../../../src/errors.ts';
+import type { EventRecorder, RunApi, RunEvent, RunObject } from '../../../src/kube/index.ts';
+import { createLogger } from '../../../src/observability/index.ts';
+import type { Signer } from '../../../src/signing/index.ts';
+import type { RunKey } from '../../../src/tekton/run-ref.ts';
+
+/** Runs in memory; patches merge annotations like a JSON merge patch does. */
+export class FakeRunApi {
+  readonly objects = new Map<string, RunObject>();
+  readonly patches: { key: RunKey; annotations: Record<string, string | null> }[] = [];
+  static id = (k: RunKey) => `${k.kind}/${k.namespace}/${k.name}`;
+
+  put(kind: RunKey['kind'], obj: RunObject): void {
+    this.objects.set(FakeRunApi.id({ kind, namespace: obj.metadata.namespace, name: obj.metadata.name }), obj);
+  }
+  async get(key: RunKey) {
+    return structuredClone(this.objects.get(FakeRunApi.id(key)));
+  }
+  async patchAnnotations(key: RunKey, annotations: Record<string, string | null>) {
+    this.patches.push({ key, annotations });
+    const obj = this.objects.get(FakeRunApi.id(key));
+    if (!obj) throw new ObserverError('not found', { code: 'kube', retryable: false });
+    const merged = { ...(obj.metadata.annotations ?? {}) };
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
+    }
+    obj.metadata.annotations = merged;
+  }
+  annotation(key: RunKey, name: string): string | undefined {
+    return this.objects.get(FakeRunApi.id(key))?.metadata.annotations?.[name];
+  }
+}
+FakeRunApi satisfies new () => Pick<RunApi, 'get' | 'patchAnnotations'>;
+
+export class FakeEvents implements EventRecorder {
+  readonly events: RunEvent[] = [];
+  async record(e: RunEvent) {
+    this.events.push(e);
+  }
+  reasons(): string[] {
+    return this.events.map((e) => e.reason);
+  }
+}
+
+/** Returns queued outcomes in order; records what it was asked to attest. */
+export class FakeAttestor {
+  readonly calls: { uid: string; children: unknown[] }[] = [];
+  readonly forgotten: string[] = [];
+  outcomes: AttestOutcome[] = [];
+  async attest(run: { uid: string }, _object: unknown, children: unknown[]): Promise<AttestOutcome> {
+    this.calls.push({ uid: run.uid, children });
+    const next = this.outcomes.shift();
+    if (!next) throw new Error('FakeAttestor: no outcome queued');
+    return next;
+  }
+  forget(uid: string) {
+    this.forgotten.push(uid);
+  }
+}
+FakeAttestor satisfies new () => Pick<Attestor, 'attest' | 'forget'>;
+
+export const fakeSigner: Signer = {
+  keyId: 'SHA256:fake',
+  algorithm: 'ecdsa-p256-sha256',
+  publicKeyPem: '-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n',
+  async sign() {
+    return { signature: new Uint8Array([1]) };
+  },
+};
+
+export const silentLogger = () => createLogger({ level: 'silent' });
+
+export function okOutcome(uid: string): AttestOutcome {
+  const envelope = { payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [{ keyid: 'SHA256:fake', sig: 'AQ==' }] };
+  const artifact = {
+    type: 'provenance' as const,
+    key: `taskrun-${uid}`,
+    predicateType: 'https://slsa.dev/provenance/v1',
+    payload: new Uint8Array(),
+    envelope,
+    envelopeBytes: new TextEncoder().encode(JSON.stringify(envelope)),
+    images: [],
+  };
+  return {
+    provenance: {
+      artifact,
+      statement: {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'registry.test/app', digest: { sha256: 'a'.repeat(64) } }],
+        predicateType: 'https://slsa.dev/provenance/v1',
+        predicate: {},
+      },
+    },
+    results: [{ artifact, result: { backend: 'oci', ok: true, locations: ['registry.test/app:sha256-aaa.att'] } }],
+    skipped: [],
+    ok: true,
+  };
+}
+
+export function failedOutcome(uid: string, retryable = true): AttestOutcome {
+  const ok = okOutcome(uid);
+  const artifact = ok.results[0]!.artifact;
+  return {
+    ...ok,
+    ok: false,
+    results: [{ artifact, result: { backend: 'oci', ok: false, error: new ObserverError('registry registry.test is down', { code: 'registry', retryable }) } }],
+  };
+}
+
+export function doneTaskRun(name: string, uid: string, annotations: Record<string, string> = {}): RunObject {
+  return {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name, namespace: 'tenant-a', uid, annotations },
+    spec: { serviceAccountName: 'pipeline' },
+    status: { conditions: [{ type: 'Succeeded', status: 'True' }], completionTime: '2026-11-26T10:00:00Z' },
+  };
+}

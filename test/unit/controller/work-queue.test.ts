@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { WorkQueue } from '../../../src/controller/work-queue.ts';
+
+const q = () => new WorkQueue<string>((k) => k);
+
+describe('WorkQueue', () => {
+  it('hands out live keys before backlog keys', async () => {
+    const queue = q();
+    queue.add('old-1', 'backlog');
+    queue.add('old-2', 'backlog');
+    queue.add('fresh', 'live');
+    expect(await queue.get()).toBe('fresh');
+    expect(await queue.get()).toBe('old-1');
+    expect(await queue.get()).toBe('old-2');
+  });
+
+  it('holds a key once, and a live add raises a backlog key', async () => {
+    const queue = q();
+    queue.add('a', 'backlog');
+    queue.add('b', 'backlog');
+    queue.add('a', 'backlog');
+    queue.add('b', 'live');
+    expect(queue.length).toBe(2);
+    expect(await queue.get()).toBe('b');
+  });
+
+  it('never gives one key to two workers; an add while processing re-queues it after done', async () => {
+    const queue = q();
+    queue.add('a');
+    const first = await queue.get();
+    queue.add('a');
+    expect(queue.length).toBe(0);
+    let second: string | undefined;
+    void queue.get().then((k) => {
+      second = k;
+    });
+    await Promise.resolve();
+    expect(second).toBeUndefined();
+    queue.done(first as string);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(second).toBe('a');
+  });
+
+  it('wakes a waiting worker on add and releases waiters on shutdown', async () => {
+    const queue = q();
+    const waiting = queue.get();
+    queue.add('x');
+    expect(await waiting).toBe('x');
+    const idle = queue.get();
+    queue.shutDown();
+    expect(await idle).toBeUndefined();
+  });
+
+  it('addAfter delays a key and a later addAfter replaces the timer', async () => {
+    const queue = q();
+    queue.addAfter('k', 50);
+    queue.addAfter('k', 5);
+    expect(queue.delayed).toBe(1);
+    expect(queue.length).toBe(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(queue.length).toBe(1);
+    expect(queue.delayed).toBe(0);
+  });
+});
