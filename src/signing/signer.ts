@@ -4,11 +4,17 @@
  * and openssl verify what it signs. It never exposes the private key.
  */
 
-/** Key type and signature scheme, named the way cosign treats each key type. */
+/**
+ * Key type and signature scheme, named the way cosign treats each key type. The `-sha256` variants
+ * of P-384/P-521 are what Chains' x509.pem signer uses (SHA-256 for every curve); the curve-matched
+ * hashes are cosign's defaults for cosign.key. docs/keys.md explains which verifier accepts which.
+ */
 export type KeyAlgorithm =
   | 'ecdsa-p256-sha256'
   | 'ecdsa-p384-sha384'
   | 'ecdsa-p521-sha512'
+  | 'ecdsa-p384-sha256'
+  | 'ecdsa-p521-sha256'
   | 'ed25519'
   | 'rsa-pkcs1v15-sha256';
 
@@ -20,6 +26,13 @@ export interface SignatureResult {
   certificatePem?: string;
   /** PEM chain above the leaf. */
   chainPem?: string;
+  /**
+   * Key id of this signature when the key changes per signature (keyless: a fresh ephemeral key
+   * each time); absent means the Signer's keyId applies.
+   */
+  keyId?: string;
+  /** PKIX PEM of this signature's public key when it changes per signature (keyless). */
+  publicKeyPem?: string;
 }
 
 export interface Signer {

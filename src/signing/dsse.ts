@@ -1,0 +1,49 @@
+import type { DsseEnvelope, SignatureResult, Signer } from './signer.ts';
+
+/**
+ * DSSE v1 pre-authentication encoding: "DSSEv1" SP len(type) SP type SP len(body) SP body, lengths
+ * in decimal bytes. https://github.com/secure-systems-lab/dsse/blob/master/protocol.md
+ */
+export function pae(payloadType: string, body: Uint8Array): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.length} `, 'ascii'),
+    type,
+    Buffer.from(` ${body.length} `, 'ascii'),
+    body,
+  ]);
+}
+
+export interface SignedEnvelope {
+  envelope: DsseEnvelope;
+  /** the envelope JSON, serialised once: store exactly these bytes (the cosign .att layer) */
+  envelopeBytes: Uint8Array;
+  signature: SignatureResult;
+}
+
+/**
+ * Signs `payload` as a one-signature DSSE envelope. keyid is Chains' SSH fingerprint of the
+ * signing key (the per-signature one for keyless). Key order is fixed (payloadType, payload,
+ * signatures; keyid, sig) so the same signature gives the same bytes.
+ * Throws whatever the signer throws (callers wrap it as 'signing').
+ */
+export async function signEnvelope(
+  payload: Uint8Array,
+  payloadType: string,
+  signer: Signer,
+): Promise<SignedEnvelope> {
+  const signature = await signer.sign(pae(payloadType, payload));
+  const envelope: DsseEnvelope = {
+    payloadType,
+    payload: Buffer.from(payload).toString('base64'),
+    signatures: [
+      { keyid: signature.keyId ?? signer.keyId, sig: Buffer.from(signature.signature).toString('base64') },
+    ],
+  };
+  return { envelope, envelopeBytes: Buffer.from(JSON.stringify(envelope), 'utf8'), signature };
+}
+
+/** simplesigning (.sig): a plain signature over the payload bytes, no PAE. */
+export function signRaw(payload: Uint8Array, signer: Signer): Promise<SignatureResult> {
+  return signer.sign(payload);
+}

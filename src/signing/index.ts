@@ -1,0 +1,20 @@
+export { type HashPolicy, schemeParams } from './algorithm.ts';
+export { ALLOWED_SCRYPT_N, COSIGN_PEM_LABELS } from './cosign-key.ts';
+export { pae, type SignedEnvelope, signEnvelope, signRaw } from './dsse.ts';
+export { keyIdOf, sshWireEncoding } from './key-id.ts';
+export { type KeyEntryRef, loadCosignKey, loadPublicKey, loadX509Pem } from './key-loader.ts';
+export { type KeyRing, type KeySource, loadKeyRing } from './key-ring.ts';
+export { KeySigner, type KeySignerOptions } from './key-signer.ts';
+export { KeylessSigner, type KeylessSignerOptions } from './keyless-signer.ts';
+export { RekorTransparencyLog, type RekorTransparencyLogOptions } from './rekor-transparency-log.ts';
+export type { DsseEnvelope, KeyAlgorithm, PublicKeyInfo, SignatureResult, Signer } from './signer.ts';
+export { DEFAULT_OIDC_TOKEN_PATH, identityTokenPath, type SigningConfig } from './signing-config.ts';
+export { createSigningSource, type SigningSource, type SigningSourceOptions } from './signing-source.ts';
+export { type SigstoreBundleOptions, toSigstoreBundle } from './sigstore-bundle.ts';
+export {
+  type CosignRekorBundle,
+  shouldUpload,
+  type TransparencyEntry,
+  type TransparencyLog,
+  type TransparencyMode,
+} from './transparency-log.ts';
