@@ -14,7 +14,7 @@ export interface TagDocument {
 }
 
 export interface AppendOptions {
-  client: RegistryClient;
+  client: Pick<RegistryClient, 'registry' | 'getManifest' | 'putManifest' | 'uploadBlob'>;
   repository: string;
   tag: string;
   document: TagDocument;
