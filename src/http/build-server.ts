@@ -35,7 +35,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: 16 * 1024,
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     requestTimeout: 30_000,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
