@@ -214,7 +214,8 @@ export class RegistryClient {
 
   #cachedAuthorization(scope: string, repository: string): string | undefined {
     if (this.#basic) return this.#basicHeader();
-    return this.#tokens.get(scope) ?? this.#tokens.get(`repository:${repository}:pull,push`);
+    const token = this.#tokens.get(scope) ?? this.#tokens.get(`repository:${repository}:pull,push`);
+    return token ? `Bearer ${token}` : undefined;
   }
 
   #basicHeader(): string | undefined {
