@@ -7,7 +7,7 @@ import type { TektonRun } from './types.ts';
  * `kind` must be TaskRun or PipelineRun (a document without `kind` but with `status.childReferences`
  * or `spec.pipelineRef/pipelineSpec` reads as a PipelineRun, otherwise as a TaskRun, so Chains'
  * kind-less test data parses). Fails with `input_invalid` naming what is wrong; never returns a
- * partially parsed object.
+ * partially parsed object. A missing `metadata` reads as `{}` (Chains' unit test data has none).
  */
 export function parseRunDocument(text: string): TektonRun {
   let doc: unknown;
@@ -20,8 +20,8 @@ export function parseRunDocument(text: string): TektonRun {
       cause: err,
     });
   }
-  if (!isRecord(doc) || !isRecord(doc.metadata)) {
-    throw new ObserverError('parsing run document: expected an object with metadata', {
+  if (!isRecord(doc) || (doc.metadata !== undefined && !isRecord(doc.metadata))) {
+    throw new ObserverError('parsing run document: expected an object with object metadata (if any)', {
       code: 'input_invalid',
       retryable: false,
     });
@@ -33,7 +33,7 @@ export function parseRunDocument(text: string): TektonRun {
       retryable: false,
     });
   }
-  return { ...doc, kind } as unknown as TektonRun;
+  return { ...doc, metadata: doc.metadata ?? {}, kind } as unknown as TektonRun;
 }
 
 function inferKind(doc: Record<string, unknown>): string {
