@@ -8,16 +8,17 @@ import { type PipelineRun, type TaskRun, childReferencesOf, isDone } from '../te
  * caller can wait for unfinished ones for a while and then attest what is known.
  */
 export async function resolveChildren(runApi: Pick<RunApi, 'get'>, pipelineRun: PipelineRun): Promise<ChildRun[]> {
-  const namespace = pipelineRun.metadata.namespace;
+  const namespace = pipelineRun.metadata?.namespace ?? '';
   const children: ChildRun[] = [];
   for (const ref of childReferencesOf(pipelineRun)) {
-    if (!ref.name) continue;
-    const base = { name: ref.name, pipelineTaskName: ref.pipelineTaskName };
+    const name = ref.name;
+    if (!name) continue;
+    const base = { name, pipelineTaskName: ref.pipelineTaskName };
     if (ref.kind && ref.kind !== 'TaskRun') {
       children.push({ ...base, state: 'not-a-taskrun', kind: ref.kind });
       continue;
     }
-    const child = (await runApi.get({ kind: 'TaskRun', namespace, name: ref.name })) as TaskRun | undefined;
+    const child = (await runApi.get({ kind: 'TaskRun', namespace, name })) as TaskRun | undefined;
     if (!child) children.push({ ...base, state: 'missing' });
     else if (!isDone(child)) children.push({ ...base, state: 'unfinished', kind: 'TaskRun' });
     else children.push({ ...base, state: 'found', run: child });

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { Controller, type RunObservation, type RunSource } from '../../../src/controller/index.ts';
+import { ObserverError } from '../../../src/errors.ts';
+import { SqliteIndex } from '../../../src/index/index.ts';
+import { createMetrics } from '../../../src/observability/index.ts';
+import type { RunKey } from '../../../src/tekton/run-ref.ts';
+import { silentLogger } from './fakes.ts';
+
+class FakeSource implements RunSource {
+  observe: (o: RunObservation) => void = () => {};
+  async start(observe: (o: RunObservation) => void) {
+    this.observe = observe;
+  }
+  stop() {}
+  synced() {
+    return true;
+  }
+}
+
+const obs = (name: string, over: Partial<RunObservation> = {}): RunObservation => ({
+  key: { kind: 'TaskRun', namespace: 'ns', name },
+  uid: `uid-${name}`,
+  done: true,
+  annotations: {},
+  origin: 'live',
+  ...over,
+});
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+};
+
+describe('Controller', () => {
+  it('queues finished runs the index has not settled, and skips settled ones', async () => {
+    const index = new SqliteIndex({ path: ':memory:' });
+    await index.setRunState({ uid: 'uid-settled', run: { kind: 'TaskRun', namespace: 'ns', name: 'settled' }, status: 'attested', attempts: 0, updatedAt: new Date() });
+    const seen: string[] = [];
+    const source = new FakeSource();
+    const controller = new Controller({
+      source,
+      index,
+      reconciler: { reconcile: async (key: RunKey) => (seen.push(key.name), {}) },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      workers: 1,
+    });
+    await controller.start();
+    source.observe(obs('running', { done: false }));
+    source.observe(obs('settled', { annotations: { 'chains.tekton.dev/signed': 'true' } }));
+    source.observe(obs('tampered', { annotations: { 'chains.tekton.dev/signed': 'true' } }));
+    source.observe(obs('fresh'));
+    await until(() => seen.length === 2);
+    expect(seen.sort()).toEqual(['fresh', 'tampered']);
+    await controller.stop();
+  });
+
+  it('retries a retryable failure with backoff and drops a terminal one', async () => {
+    const calls: Record<string, number> = {};
+    const source = new FakeSource();
+    const controller = new Controller({
+      source,
+      index: { getRunState: async () => undefined },
+      reconciler: {
+        reconcile: async (key: RunKey) => {
+          calls[key.name] = (calls[key.name] ?? 0) + 1;
+          if (key.name === 'flaky' && calls[key.name]! < 3) throw new ObserverError('apiserver hiccup', { code: 'kube', retryable: true });
+          if (key.name === 'bad') throw new ObserverError('malformed', { code: 'input_invalid', retryable: false });
+          return {};
+        },
+      },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      backoff: { baseMs: 1, maxMs: 5 },
+    });
+    await controller.start();
+    source.observe(obs('flaky'));
+    source.observe(obs('bad'));
+    await until(() => calls.flaky === 3);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toEqual({ flaky: 3, bad: 1 });
+    await controller.stop();
+  });
+});
