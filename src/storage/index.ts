@@ -3,7 +3,7 @@ export { backendsFromConfig, type BackendDeps } from './backends-from-config.ts'
 export * from './chains-annotations.ts';
 export type { CredentialSource, RegistryCredentials } from './credentials.ts';
 export { ChainedCredentials } from './credentials-chained.ts';
-export { DockerConfigCredentials } from './credentials-docker-config.ts';
-export { ServiceAccountCredentials } from './credentials-service-account.ts';
+export { DockerConfigCredentials, dockerConfigCredentials, normaliseRegistryKey } from './credentials-docker-config.ts';
+export { ServiceAccountCredentials, type ServiceAccountCredentialsOptions } from './credentials-service-account.ts';
 export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
 export { ANNOTATION_BUDGET_BYTES, TektonBackend } from './tekton-backend.ts';
