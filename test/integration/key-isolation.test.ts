@@ -1,0 +1,136 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeConfigFor, type Identity, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { putSigningSecret, startTestObserver, type TestObserver } from '../helpers/observer.ts';
+import { pushTestImage } from '../helpers/test-image.ts';
+import { createRun, getRun, runEvents, setRunStatus, succeededTaskRunStatus, waitFor } from '../helpers/tekton.ts';
+
+// The signing key lives in the observer's namespace. Shown against the real apiserver's RBAC:
+// tenants and their build service accounts cannot read it, the observer can; and nothing the
+// service emits (logs, metrics, Events, annotations, API answers) contains the key's bytes.
+describe('signing key isolation', () => {
+  let env: LocalEnv;
+  beforeAll(() => {
+    env = loadLocalEnv();
+  });
+
+  const canGetSigningSecret = async (identity: Identity, user: string, groups: string[]) => {
+    const api = kubeConfigFor('admin').makeApiClient(AuthorizationV1Api);
+    const review = await api.createSubjectAccessReview({
+      body: {
+        spec: {
+          user,
+          groups,
+          resourceAttributes: { namespace: env.observerNamespace, verb: 'get', resource: 'secrets', name: 'signing-secrets' },
+        },
+      },
+    });
+    return { identity, allowed: review.status?.allowed === true };
+  };
+
+  it('SubjectAccessReview: only the observer may get Secret signing-secrets', async () => {
+    const results = await Promise.all([
+      canGetSigningSecret('observer', 'system:serviceaccount:provenance-observer:provenance-observer', ['system:serviceaccounts', 'system:serviceaccounts:provenance-observer', 'system:authenticated']),
+      canGetSigningSecret('tenantA', 'tenant-a-dev', ['system:authenticated']),
+      canGetSigningSecret('tenantB', 'tenant-b-dev', ['system:authenticated']),
+      canGetSigningSecret('tenantABuild', 'system:serviceaccount:tenant-a:pipeline', ['system:serviceaccounts', 'system:serviceaccounts:tenant-a', 'system:authenticated']),
+    ]);
+    expect(results).toEqual([
+      { identity: 'observer', allowed: true },
+      { identity: 'tenantA', allowed: false },
+      { identity: 'tenantB', allowed: false },
+      { identity: 'tenantABuild', allowed: false },
+    ]);
+  });
+
+  it('a tenant reading the Secret with its own token is refused (403)', async () => {
+    for (const identity of ['tenantA', 'tenantABuild'] as const) {
+      const api = kubeConfigFor(identity).makeApiClient(CoreV1Api);
+      await expect(api.readNamespacedSecret({ name: 'signing-secrets', namespace: env.observerNamespace })).rejects.toMatchObject({ code: 403 });
+    }
+  });
+});
+
+describe('no key material in anything the service emits', () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    obs = await startTestObserver(env);
+  });
+  afterAll(async () => obs?.stop());
+
+  it('after attesting a run: logs, metrics, Events, annotations and API answers hold no private key bytes', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    await putSigningSecret(env, { 'x509.pem': pem });
+    await waitFor('the new key to be loaded', async () => ((await fetch(`${obs.observer.address}/readyz`)).ok ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const image = await pushTestImage(env.registry, `leak/app-${Date.now()}`);
+    const name = `leak-${Date.now()}`;
+    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'build' } });
+    await setRunStatus(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name, succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: image.ref },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+      { name: 'BAD_IMAGE_URL', value: image.ref },
+      { name: 'BAD_IMAGE_DIGEST', value: 'sha256:NOT-HEX' },
+    ]));
+    const run = await waitFor('signed=true', async () => {
+      const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
+      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
+    });
+
+    const jwk = privateKey.export({ format: 'jwk' });
+    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+    const needles = [
+      pem.split('\n').slice(1, -2).join(''),
+      der.toString('base64').slice(20, 60),
+      der.toString('hex').slice(40, 100),
+      jwk.d as string,
+      Buffer.from(jwk.d as string, 'base64url').toString('hex'),
+    ];
+    const events = await runEvents(kubeConfigFor('admin'), 'tenant-a', name);
+    const emitted = [
+      obs.logs(),
+      await (await fetch(`${obs.observer.address}/metrics`)).text(),
+      await (await fetch(`${obs.observer.address}/api/v1/keys`)).text(),
+      await (await fetch(`${obs.observer.address}/readyz`)).text(),
+      JSON.stringify(events),
+      JSON.stringify(run.metadata.annotations),
+    ].join('\n');
+    expect(emitted.length).toBeGreaterThan(1000);
+    // the search can find things: the public key and the skipped input are in there
+    expect(emitted).toContain('BAD_IMAGE_DIGEST');
+    for (const needle of needles) expect(emitted.includes(needle), `found key bytes ${needle.slice(0, 8)}…`).toBe(false);
+  });
+
+  it('a key with the wrong password: not ready, a message naming the Secret and key, nothing signed', async () => {
+    // Tekton Chains' own throwaway test key (cosign format, scrypt N=32768), with a wrong password
+    const encrypted = readFileSync(join(import.meta.dirname, '../fixtures/keys/chains-testdata-cosign.key'), 'utf8');
+    await putSigningSecret(env, { 'cosign.key': encrypted, 'cosign.password': 'wrong' });
+    const ready = await waitFor('readiness to turn false', async () => {
+      const res = await fetch(`${obs.observer.address}/readyz`);
+      return res.status === 503 ? ((await res.json()) as { checks: Record<string, { ok: boolean; message?: string }> }) : undefined;
+    });
+    expect(ready.checks['signing-key']?.ok).toBe(false);
+    expect(ready.checks['signing-key']?.message).toContain(`${env.observerNamespace}/signing-secrets`);
+    expect(ready.checks['signing-key']?.message).toContain('cosign.key');
+    expect(ready.checks['signing-key']?.message).toMatch(/password/);
+    expect(JSON.stringify(ready)).not.toContain(encrypted.split('\n')[1]);
+
+    const name = `nokey-${Date.now()}`;
+    const image = await pushTestImage(env.registry, `leak/nokey-${Date.now()}`);
+    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'build' } });
+    await setRunStatus(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name, succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: image.ref },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]));
+    await new Promise((r) => setTimeout(r, 3000));
+    const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
+    expect(run.metadata.annotations?.['chains.tekton.dev/signed']).toBeUndefined();
+  });
+});
