@@ -1,0 +1,20 @@
+import { formatSigningTable, runSigningBench } from './signing.ts';
+
+/**
+ * `npm run bench`: runs every benchmark and prints its table. Add a bench by writing
+ * bench/<name>.ts exporting a run function and a formatter, and listing it below.
+ * Benches report numbers; nothing here asserts on wall-clock time.
+ */
+const benches: { name: string; run: () => Promise<string> }[] = [
+  {
+    name: 'signing (envelopes/s vs bare crypto.sign, same payload size)',
+    run: async () => formatSigningTable(await runSigningBench()),
+  },
+  // { name: 'formats', run: ... },
+  // { name: 'storage', run: ... },
+];
+
+for (const bench of benches) {
+  console.log(`\n## ${bench.name}\n`);
+  console.log(await bench.run());
+}
