@@ -36,6 +36,7 @@ export interface RunningObserver {
  */
 export async function startObserver(deps: ObserverDeps): Promise<RunningObserver> {
   const { config, kubeConfig, logger, metrics } = deps;
+  warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
   if (config.indexPath !== ':memory:') mkdirSync(dirname(config.indexPath), { recursive: true });
   const index = new SqliteIndex({ path: config.indexPath });
@@ -99,4 +100,13 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
       await index.close();
     },
   };
+}
+
+/** Chains drops an artifact type silently when its signer is `none` or its storage is empty; we say so. */
+function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): void {
+  const types = { 'artifacts.taskrun': config.taskrun, 'artifacts.pipelinerun': config.pipelinerun, 'artifacts.oci': config.oci };
+  for (const [prefix, artifact] of Object.entries(types)) {
+    if (artifact.signer === 'none') logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);
+    else if (artifact.storage.length === 0) logger.warn(`${prefix}.storage is empty: nothing of this type is produced or stored`);
+  }
 }
