@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createSigningSource,
@@ -142,5 +144,27 @@ describe('createSigningSource', () => {
     });
     expect(unsupported.status().ready).toBe(false);
     expect(unsupported.active()).toBeUndefined();
+  });
+});
+
+describe('keys-example (THROWAWAY)', () => {
+  it('holds one key in both forms: x509.pem and cosign.key + cosign.password match cosign.pub', async () => {
+    const read = (f: string) =>
+      new Uint8Array(readFileSync(join(import.meta.dirname, '../../../keys-example', f)));
+    const cosign = await loadKeyRing(
+      {
+        'cosign.key': read('cosign.key'),
+        'cosign.password': read('cosign.password'),
+        'cosign.pub': read('cosign.pub'),
+      },
+      source,
+    );
+    const x509 = await loadKeyRing(
+      { 'x509.pem': read('x509.pem'), 'cosign.pub': read('cosign.pub') },
+      source,
+    );
+    expect(cosign.problems).toEqual([]);
+    expect(x509.problems).toEqual([]);
+    expect(cosign.active?.keyId).toBe(x509.active?.keyId);
   });
 });
