@@ -1,5 +1,5 @@
 import type { SkippedInput } from '../artifacts/index.ts';
-import type { ImageRef } from '../storage/backend.ts';
+import type { ImageRef } from '../storage/index.ts';
 import type { PipelineRun, TaskRun } from '../tekton/index.ts';
 import type { FormatName } from './format-name.ts';
 import type { Statement } from './intoto.ts';

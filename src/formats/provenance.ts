@@ -10,7 +10,7 @@ import {
   type SkippedInput,
   uniqueSkipped,
 } from '../artifacts/index.ts';
-import type { ImageRef } from '../storage/backend.ts';
+import type { ImageRef } from '../storage/index.ts';
 import type { TaskRun } from '../tekton/index.ts';
 import { canonicalJsonBytes } from './canonical-json.ts';
 import { runLabel } from './child-runs.ts';
