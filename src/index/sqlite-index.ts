@@ -66,7 +66,7 @@ export class SqliteIndex implements AttestationIndex {
       throw invalid(`attestation of ${describe(a.run)}: createdAt is not a date`);
     const id = attestationId(a.run.uid, a.envelope);
     this.#write(`recording attestation ${id} of ${describe(a.run)}`, () => {
-      this.#stmt.upsertAttestation.run(
+      const stored = this.#stmt.upsertAttestation.get(
         id,
         a.run.uid,
         a.run.kind,
@@ -79,6 +79,10 @@ export class SqliteIndex implements AttestationIndex {
         createdAt,
       );
       for (const s of subjects) this.#stmt.insertSubject.run(id, s.name, s.digest);
+      // keyed by the first recording's createdAt, which an idempotent re-add keeps
+      const firstCreatedAt = (stored as { created_at: number }).created_at;
+      for (const d of new Set(subjects.map((s) => s.digest)))
+        this.#stmt.insertDigest.run(d, firstCreatedAt, id);
     });
     return id;
   }
@@ -123,7 +127,7 @@ export class SqliteIndex implements AttestationIndex {
     const d = digest.toLowerCase();
     const rows = this.#read(`listing attestations of ${digest}`, () =>
       after
-        ? this.#stmt.byDigestAfter.all(d, after.createdAt, after.createdAt, after.id, limit + 1)
+        ? this.#stmt.byDigestAfter.all(d, after.createdAt, after.id, limit + 1)
         : this.#stmt.byDigest.all(d, limit + 1),
     ) as unknown as AttestationRow[];
     const items = rows.slice(0, limit).map(toSummary);
@@ -159,14 +163,19 @@ export class SqliteIndex implements AttestationIndex {
   #prepare(): Record<string, StatementSync> {
     const p = (sql: string) => this.#db.prepare(sql);
     const newestFirst = 'ORDER BY a.created_at DESC, a.id DESC';
-    const byDigest = `SELECT ${SUMMARY_COLUMNS} FROM attestations a
-      WHERE a.id IN (SELECT attestation_id FROM subjects WHERE digest = ?)`;
+    const byDigest = `SELECT ${SUMMARY_COLUMNS} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
+      WHERE d.digest = ?`;
+    const digestOrder = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
     return {
       upsertAttestation: p(`INSERT INTO attestations
         (id, run_uid, kind, namespace, name, predicate_type, key_id, envelope, storage, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET storage = excluded.storage`),
+        ON CONFLICT (id) DO UPDATE SET storage = excluded.storage
+        RETURNING created_at`),
       insertSubject: p('INSERT OR IGNORE INTO subjects (attestation_id, name, digest) VALUES (?, ?, ?)'),
+      insertDigest: p(
+        'INSERT OR IGNORE INTO subject_digests (digest, created_at, attestation_id) VALUES (?, ?, ?)',
+      ),
       upsertRunState: p(`INSERT INTO run_states
         (uid, kind, namespace, name, status, attempts, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace, name = excluded.name,
@@ -175,10 +184,8 @@ export class SqliteIndex implements AttestationIndex {
       runStateByUid: p('SELECT * FROM run_states WHERE uid = ?'),
       runStatesByRun: p(`SELECT * FROM run_states WHERE namespace = ? AND kind = ? AND name = ?
         ORDER BY updated_at DESC, uid DESC`),
-      byDigest: p(`${byDigest} ${newestFirst} LIMIT ?`),
-      byDigestAfter: p(
-        `${byDigest} AND (a.created_at < ? OR (a.created_at = ? AND a.id < ?)) ${newestFirst} LIMIT ?`,
-      ),
+      byDigest: p(`${byDigest} ${digestOrder} LIMIT ?`),
+      byDigestAfter: p(`${byDigest} AND (d.created_at, d.attestation_id) < (?, ?) ${digestOrder} LIMIT ?`),
       byRun: p(`SELECT ${SUMMARY_COLUMNS} FROM attestations a
         WHERE a.namespace = ? AND a.kind = ? AND a.name = ? ${newestFirst}`),
       byId: p(`SELECT ${SUMMARY_COLUMNS} FROM attestations a WHERE a.id = ?`),

@@ -44,6 +44,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_states_by_run ON run_states (namespace, kind, name, updated_at DESC);
   `,
+  // 2: digest lookups in keyset order straight from one index. Filtering `attestations` through an
+  // IN (subjects) list sorted every match per page: 140 ms a page at 20 000 matches.
+  `
+  CREATE TABLE subject_digests (
+    digest         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    attestation_id TEXT NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    PRIMARY KEY (digest, created_at, attestation_id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO subject_digests (digest, created_at, attestation_id)
+    SELECT DISTINCT s.digest, a.created_at, a.id FROM subjects s JOIN attestations a ON a.id = s.attestation_id;
+  DROP INDEX subjects_by_digest;
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

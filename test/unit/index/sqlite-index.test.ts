@@ -240,6 +240,27 @@ describe('SqliteIndex on disk', () => {
     raw.close();
   });
 
+  it('migrates a version-1 file: digest lookups find rows written before the upgrade', async () => {
+    const path = join(dir, 'v1.db');
+    const raw = new DatabaseSync(path);
+    raw.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    raw.exec(MIGRATIONS[0]);
+    raw.exec('INSERT INTO schema_migrations VALUES (1, 0)');
+    raw.exec(
+      `INSERT INTO attestations VALUES ('${'a'.repeat(64)}', 'u1', 'TaskRun', 'tenant-a', 'old', 'p', 'k', '{}', '[]', 7)`,
+    );
+    raw.exec(
+      `INSERT INTO subjects VALUES ('${'a'.repeat(64)}', 'img', '${digestOf('app')}'), ('${'a'.repeat(64)}', 'img2', '${digestOf('app')}')`,
+    );
+    raw.close();
+    const index = new SqliteIndex({ path });
+    const page = await index.findByDigest(digestOf('app'), { limit: 10 });
+    expect(page.items.map((i) => [i.id, i.run.name, i.createdAt.getTime()])).toEqual([
+      ['a'.repeat(64), 'old', 7],
+    ]);
+    await index.close();
+  });
+
   it('refuses a database written by a newer schema', () => {
     const path = join(dir, 'future.db');
     new SqliteIndex({ path }).close();
