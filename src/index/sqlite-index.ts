@@ -221,7 +221,7 @@ export class SqliteIndex implements AttestationIndex {
     if (err instanceof ObserverError) return err;
     const errcode = (err as { errcode?: number }).errcode;
     const detail = err instanceof Error ? err.message : String(err);
-    return new ObserverError(`${context} in index ${this.#path}: ${detail}`, {
+    return new ObserverError(`${context} (index ${this.#path}): ${detail}`, {
       code: 'index',
       retryable: errcode === SQLITE_BUSY || errcode === SQLITE_LOCKED,
       cause: err,
