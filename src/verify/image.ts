@@ -79,7 +79,11 @@ export async function verifyImage(o: VerifyImageOptions): Promise<ImageVerificat
   }
 }
 
-async function readTag(client: RegistryClient, repository: string, tag: string): Promise<ImageManifest | undefined> {
+async function readTag(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+): Promise<ImageManifest | undefined> {
   const m = await client.getManifest(repository, tag);
   return m ? parseImageManifest(m.bytes, `${client.registry}/${repository}:${tag}`) : undefined;
 }

@@ -210,7 +210,7 @@ describe('OciBackend on the plain registry (cosign layout)', () => {
     expect(good.ok).toBe(true);
     expect(good.image).toBe(`${image.repository}@${image.digest}`);
     expect(good.checks.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['.sig layer 0 (' + sha256Digest(payload).slice(7, 19) + ') signature']),
+      expect.arrayContaining([`.sig layer 0 (${sha256Digest(payload).slice(7, 19)}) signature`]),
     );
 
     const wrongKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })

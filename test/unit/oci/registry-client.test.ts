@@ -116,7 +116,7 @@ describe('RegistryClient errors and uploads', () => {
   });
 
   it('uploads with POST then PUT to a relative Location keeping its query, digest added', async () => {
-    const { fn, calls } = fakeFetch((url, init) => {
+    const { fn, calls } = fakeFetch((_url, init) => {
       if (init.method === 'HEAD') return new Response(null, { status: 404 });
       if (init.method === 'POST')
         return new Response(null, {
