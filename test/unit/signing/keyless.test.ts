@@ -49,9 +49,10 @@ describe('KeylessSigner (mock Fulcio)', () => {
       identityToken: async () => 'not-a-jwt-secret',
       retry: 0,
     });
-    const err = await signer
-      .sign(Buffer.from('x'))
-      .catch((e: unknown) => e as Error & { code: string; retryable: boolean });
+    const err = await signer.sign(Buffer.from('x')).then(
+      () => new Error('expected a rejection'),
+      (e: unknown) => e as Error,
+    );
     expect(err).toMatchObject({ code: 'signing', retryable: true });
     expect(err.message).toMatch(/^keyless signing with Fulcio https:\/\/fulcio.test: [A-Z_]+$/);
     expect(err.message).not.toContain('not-a-jwt-secret');
