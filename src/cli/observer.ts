@@ -54,7 +54,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const dockerConfig = readDockerConfig(deps.dockerConfigDir);
   const backends = backendsFromConfig({ config, kubeConfig, runApi, metrics, logger, dockerConfig });
-  const attestor = new Attestor({ config, backends, metrics });
+  const attestor = new Attestor({ config, backends, metrics, transparencyLog: () => signing.transparencyLog() });
   const reconciler = new Reconciler({
     config,
     runApi,

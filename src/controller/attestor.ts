@@ -11,7 +11,7 @@ import {
 } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../formats/intoto.ts';
 import type { Metrics } from '../observability/index.ts';
-import { type Signer, signEnvelope, signRaw } from '../signing/index.ts';
+import { type Signer, type TransparencyLog, shouldUpload, signEnvelope, signRaw } from '../signing/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { RunRef } from '../tekton/run-ref.ts';
 import type { TaskRun, TektonRun } from '../tekton/index.ts';
@@ -21,6 +21,8 @@ interface SignedRun {
   artifacts: SignedArtifact[];
   statement?: Provenance['statement'];
   skipped: SkippedInput[];
+  /** Rekor entry URL of the provenance, for chains.tekton.dev/transparency */
+  transparencyUrl?: string;
   /** `type/key/backend` → the successful result */
   stored: Map<string, AttestOutcome['results'][number]>;
 }
@@ -30,6 +32,8 @@ export interface AttestOutcome {
   provenance?: { artifact: Extract<SignedArtifact, { type: 'provenance' }>; statement: Provenance['statement'] };
   results: { artifact: SignedArtifact; result: StoreResult }[];
   skipped: SkippedInput[];
+  /** Rekor entry URL when the provenance was uploaded (chains.tekton.dev/transparency) */
+  transparencyUrl?: string;
   /** true when every enabled artifact was stored in every configured backend */
   ok: boolean;
 }
@@ -38,6 +42,8 @@ export interface AttestorOptions {
   config: ObserverConfig;
   backends: ReadonlyMap<BackendName, StorageBackend>;
   metrics: Metrics;
+  /** the Rekor client, when transparency is configured (it may come and go with config) */
+  transparencyLog?: () => TransparencyLog | undefined;
 }
 
 /**
@@ -76,6 +82,7 @@ export class Attestor {
       provenance: provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
       results,
       skipped: signed.skipped,
+      transparencyUrl: signed.transparencyUrl,
       ok,
     };
   }
@@ -97,11 +104,14 @@ export class Attestor {
     const artifacts: SignedArtifact[] = [];
     const skipped: SkippedInput[] = [];
     let statement: Provenance['statement'] | undefined;
+    let transparencyUrl: string | undefined;
     if (plan.provenance) {
       const provenance = this.#timed('extract', () => this.#build(run, object, children));
       skipped.push(...provenance.skipped);
       statement = provenance.statement;
-      artifacts.push(await this.#timedAsync('sign', () => this.#signProvenance(run, provenance, signer)));
+      const artifact = await this.#timedAsync('sign', () => this.#signProvenance(run, provenance, signer));
+      transparencyUrl = await this.#logInRekor(run, object, artifact, signer);
+      artifacts.push(artifact);
     }
     if (plan.imageSignatures) {
       const { images, skipped: notImages } = imagesToSign(object as TaskRun);
@@ -109,7 +119,7 @@ export class Attestor {
       for (const image of images) artifacts.push(await this.#timedAsync('sign', () => signImage(run, image, signer)));
     }
     for (const _ of artifacts) this.#o.metrics.chains[run.kind].signCreated.inc();
-    return { artifacts, statement, skipped, stored: new Map() } satisfies SignedRun;
+    return { artifacts, statement, skipped, transparencyUrl, stored: new Map() } satisfies SignedRun;
   }
 
   #build(run: RunRef, object: TektonRun, children: ChildRun[]): Provenance {
@@ -125,7 +135,7 @@ export class Attestor {
     }
   }
 
-  async #signProvenance(run: RunRef, provenance: Provenance, signer: Signer): Promise<SignedArtifact> {
+  async #signProvenance(run: RunRef, provenance: Provenance, signer: Signer): Promise<Extract<SignedArtifact, { type: 'provenance' }>> {
     try {
       const { envelope, envelopeBytes, signature } = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
       return {
@@ -142,6 +152,31 @@ export class Attestor {
     } catch (err) {
       this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'signing' });
       throw asObserverError(err, { code: 'signing', retryable: true, context: `signing ${run.kind} ${run.namespace}/${run.name}` });
+    }
+  }
+
+  /**
+   * Uploads the provenance envelope to Rekor when transparency is on (or manual and the run asks),
+   * after signing and before storage as Chains does; the cosign RekorBundle rides on the OCI layer.
+   * A failed upload fails the attempt (retryable), so nothing is marked signed without its entry.
+   */
+  async #logInRekor(
+    run: RunRef,
+    object: TektonRun,
+    artifact: Extract<SignedArtifact, { type: 'provenance' }>,
+    signer: Signer,
+  ): Promise<string | undefined> {
+    const log = this.#o.transparencyLog?.();
+    const annotations = (object.metadata?.annotations ?? {}) as Record<string, string>;
+    if (!log || !shouldUpload(this.#o.config.transparency.mode, annotations)) return undefined;
+    try {
+      const entry = await log.uploadEnvelope(artifact.envelope, { signature: new Uint8Array(), certificatePem: artifact.certificatePem }, signer.publicKeyPem);
+      artifact.rekorBundle = JSON.stringify(entry.bundle);
+      this.#o.metrics.chains[run.kind].payloadUploaded.inc();
+      return entry.url;
+    } catch (err) {
+      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'tlog' });
+      throw asObserverError(err, { code: 'tlog', retryable: true, context: `uploading the provenance of ${run.kind} ${run.namespace}/${run.name} to the transparency log` });
     }
   }
 

@@ -1,11 +1,11 @@
 import type { ObserverConfig } from '../config/index.ts';
-import { ObserverError } from '../errors.ts';
+import { ObserverError, asObserverError } from '../errors.ts';
 import type { ChildRun, SkippedInput } from '../formats/index.ts';
 import type { AttestationIndex, RunState } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
-import { RETRIES, SIGNED } from '../storage/index.ts';
+import { RETRIES, SIGNED, TRANSPARENCY } from '../storage/index.ts';
 import { type PipelineRun, type TektonRun, isDone, runRefOf } from '../tekton/index.ts';
 import { type RunKey, type RunRef, describeRun } from '../tekton/run-ref.ts';
 import type { AttestOutcome, Attestor } from './attestor.ts';
@@ -68,10 +68,16 @@ export class Reconciler {
       }
     }
     const started = performance.now();
-    const outcome = await this.#o.attestor.attest(run, object as TektonRun, children, signer);
+    let outcome: AttestOutcome;
+    try {
+      outcome = await this.#o.attestor.attest(run, object as TektonRun, children, signer);
+    } catch (err) {
+      const error = asObserverError(err, { code: 'payload_creation', retryable: true, context: `attesting ${describeRun(run)}` });
+      return this.#failed(run, state, [error], log);
+    }
     await this.#reportSkipped(run, outcome.skipped, log);
     if (outcome.ok) await this.#succeeded(run, outcome, signer, log);
-    else await this.#failed(run, state, outcome, log);
+    else await this.#failed(run, state, outcome.results.flatMap((r) => (r.result.ok ? [] : [r.result.error])), log);
     this.#o.metrics.attestDuration.observe({ kind: run.kind }, (performance.now() - started) / 1000);
     return {};
   }
@@ -88,7 +94,9 @@ export class Reconciler {
   async #succeeded(run: RunRef, outcome: AttestOutcome, signer: Signer, log: Logger): Promise<void> {
     const id = await recordAttestation(this.#o.index, run, outcome, signer, this.#o.clock());
     await this.#o.index.setRunState({ uid: run.uid, run, status: 'attested', attempts: 0, updatedAt: new Date(this.#o.clock()) });
-    await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'true' }, run.uid);
+    const marks: Record<string, string> = { [SIGNED]: 'true' };
+    if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
+    await this.#o.runApi.patchAnnotations(run, marks, run.uid);
     this.#o.metrics.chains[run.kind].markedSigned.inc();
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
     const where = outcome.results.flatMap((r) => (r.result.ok ? r.result.locations : []));
@@ -98,8 +106,8 @@ export class Reconciler {
     await this.#event(run, 'Normal', 'Attested', `attested${id ? ` (index id ${id})` : ''}; stored in ${where.length} location(s)`);
   }
 
-  async #failed(run: RunRef, state: RunState | undefined, outcome: AttestOutcome, log: Logger): Promise<void> {
-    const errors = outcome.results.flatMap((r) => (r.result.ok ? [] : [r.result.error]));
+  /** Counts a failed attempt; gives up (signed=failed) after the last one or when retrying cannot help. */
+  async #failed(run: RunRef, state: RunState | undefined, errors: ObserverError[], log: Logger): Promise<ReconcileResult> {
     const message = errors.map((e) => e.message).join('; ');
     const attempts = (state?.status === 'pending' ? state.attempts : 0) + 1;
     const gaveUp = attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable);
@@ -117,7 +125,7 @@ export class Reconciler {
       this.#o.metrics.runsFailed.inc({ kind: run.kind });
       log.error({ attempts, err: message }, 'attestation failed; giving up');
       await this.#event(run, 'Warning', 'AttestationFailed', `giving up after ${attempts} attempt(s): ${message}`);
-      return;
+      return {};
     }
     await this.#o.runApi.patchAnnotations(run, { [RETRIES]: String(attempts) }, run.uid);
     this.#o.metrics.attemptFailures.inc({ kind: run.kind });

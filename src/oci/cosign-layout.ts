@@ -4,6 +4,7 @@ import {
   ANNOTATION_CERTIFICATE,
   ANNOTATION_CHAIN,
   ANNOTATION_PREDICATE_TYPE,
+  ANNOTATION_REKOR_BUNDLE,
   ANNOTATION_SIGNATURE,
   DSSE_LAYER,
   OCI_CONFIG,
@@ -27,6 +28,8 @@ export interface CertificateAnnotations {
   /** PEM leaf certificate; the annotation is only written when set (keyless or x509 keys) */
   certificatePem?: string;
   chainPem?: string;
+  /** cosign RekorBundle JSON; written as `dev.sigstore.cosign/bundle` when the entry was logged */
+  rekorBundle?: string;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -52,6 +55,7 @@ function certificateAnnotations(c: CertificateAnnotations): Record<string, strin
   return {
     ...(c.certificatePem ? { [ANNOTATION_CERTIFICATE]: c.certificatePem } : {}),
     ...(c.chainPem ? { [ANNOTATION_CHAIN]: c.chainPem } : {}),
+    ...(c.rekorBundle ? { [ANNOTATION_REKOR_BUNDLE]: c.rekorBundle } : {}),
   };
 }
 

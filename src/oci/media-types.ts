@@ -23,6 +23,8 @@ export const SIGSTORE_BUNDLE_V03 = 'application/vnd.dev.sigstore.bundle.v0.3+jso
 export const ANNOTATION_SIGNATURE = 'dev.cosignproject.cosign/signature';
 export const ANNOTATION_CERTIFICATE = 'dev.sigstore.cosign/certificate';
 export const ANNOTATION_CHAIN = 'dev.sigstore.cosign/chain';
+/** cosign RekorBundle JSON (SignedEntryTimestamp + Payload), when the signature was logged */
+export const ANNOTATION_REKOR_BUNDLE = 'dev.sigstore.cosign/bundle';
 export const ANNOTATION_PREDICATE_TYPE = 'predicateType';
 export const ANNOTATION_BUNDLE_CONTENT = 'dev.sigstore.bundle.content';
 export const ANNOTATION_BUNDLE_PREDICATE_TYPE = 'dev.sigstore.bundle.predicateType';

@@ -27,6 +27,8 @@ export type SignedArtifact =
       images: ImageRef[];
       certificatePem?: string;
       chainPem?: string;
+      /** cosign RekorBundle JSON when the envelope was logged in Rekor (OCI layer annotation) */
+      rekorBundle?: string;
     }
   | {
       type: 'image-signature';
@@ -38,6 +40,7 @@ export type SignedArtifact =
       signature: Uint8Array;
       certificatePem?: string;
       chainPem?: string;
+      rekorBundle?: string;
     };
 
 export interface StoreRequest {
