@@ -6,13 +6,16 @@ import { ObserverError } from '../../../src/errors.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import { loadX509Pem, type TransparencyLog } from '../../../src/signing/index.ts';
 import type { BackendName, StorageBackend, StoreRequest, StoreResult } from '../../../src/storage/index.ts';
-import type { TaskRun } from '../../../src/tekton/index.ts';
+import type { TektonRun } from '../../../src/tekton/index.ts';
 import type { RunRef } from '../../../src/tekton/run-ref.ts';
 
 class FakeBackend implements StorageBackend {
   readonly requests: StoreRequest[] = [];
+  readonly name: BackendName;
   failNext = 0;
-  constructor(readonly name: BackendName) {}
+  constructor(name: BackendName) {
+    this.name = name;
+  }
   async store(request: StoreRequest): Promise<StoreResult> {
     this.requests.push(request);
     if (this.failNext > 0) {
@@ -25,7 +28,7 @@ class FakeBackend implements StorageBackend {
 
 const digest = `sha256:${'b'.repeat(64)}`;
 const run: RunRef = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1', uid: 'uid-1', serviceAccountName: 'pipeline' };
-const taskRun = (results: { name: string; value: string }[], annotations: Record<string, string> = {}): TaskRun =>
+const taskRun = (results: { name: string; value: string }[], annotations: Record<string, string> = {}): TektonRun =>
   ({
     apiVersion: 'tekton.dev/v1',
     kind: 'TaskRun',
@@ -39,7 +42,7 @@ const taskRun = (results: { name: string; value: string }[], annotations: Record
       steps: [{ name: 'build', container: 'step-build', imageID: `docker.io/library/busybox@sha256:${'c'.repeat(64)}` }],
       taskSpec: { steps: [{ name: 'build', image: 'busybox', script: 'true' }] },
     },
-  }) as unknown as TaskRun;
+  }) as unknown as TektonRun;
 
 describe('Attestor', () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
