@@ -1,19 +1,23 @@
 import { createHash } from 'node:crypto';
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from '../observability/index.ts';
 import type { EventRecorder, RunEvent } from './event-recorder.ts';
 
 /** Kubernetes caps an Event message at 1 KiB in practice (kubectl truncates); keep them short. */
 const MAX_MESSAGE = 1024;
+/** Repeat counts remembered per Event name (the RBAC grants create/patch, not get). */
+const MAX_REMEMBERED = 2048;
 
 /**
  * Records core/v1 Events on the run. The Event name is derived from the run, reason and message,
- * so the same event repeated bumps `count` on one object instead of creating many.
+ * so a repeated event bumps `count` on one object instead of creating many: create, and on
+ * AlreadyExists patch count and lastTimestamp (RBAC: events create, patch — nothing else).
  */
 export class KubeEventRecorder implements EventRecorder {
   readonly #api: CoreV1Api;
   readonly #logger: Logger;
   readonly #clock: () => Date;
+  readonly #counts = new Map<string, number>();
 
   constructor(options: { kubeConfig: KubeConfig; logger: Logger; clock?: () => Date }) {
     this.#api = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -28,39 +32,44 @@ export class KubeEventRecorder implements EventRecorder {
     const name = `${run.name.slice(0, 200)}.${hash}`;
     const now = this.#clock();
     try {
-      const existing = await this.#api.readNamespacedEvent({ name, namespace }).catch((err: unknown) => {
-        if (err instanceof ApiException && err.code === 404) return undefined;
-        throw err;
-      });
-      if (existing) {
-        await this.#api.replaceNamespacedEvent({
-          name,
+      try {
+        await this.#api.createNamespacedEvent({
           namespace,
-          body: { ...existing, count: (existing.count ?? 1) + 1, lastTimestamp: now },
+          body: {
+            metadata: { name, namespace },
+            involvedObject: { apiVersion: 'tekton.dev/v1', kind: run.kind, name: run.name, namespace, uid: run.uid },
+            type: event.type,
+            reason: event.reason,
+            message: event.message.slice(0, MAX_MESSAGE),
+            source: { component: 'provenance-observer' },
+            reportingComponent: 'provenance-observer',
+            reportingInstance: 'provenance-observer',
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
         });
-        return;
+        this.#remember(name, 1);
+      } catch (err) {
+        if (!(err instanceof ApiException && err.code === 409)) throw err;
+        const count = (this.#counts.get(name) ?? 1) + 1;
+        await this.#api.patchNamespacedEvent(
+          { name, namespace, body: { count, lastTimestamp: now.toISOString() } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        this.#remember(name, count);
       }
-      await this.#api.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          involvedObject: { apiVersion: 'tekton.dev/v1', kind: run.kind, name: run.name, namespace, uid: run.uid },
-          type: event.type,
-          reason: event.reason,
-          message: event.message.slice(0, MAX_MESSAGE),
-          source: { component: 'provenance-observer' },
-          reportingComponent: 'provenance-observer',
-          reportingInstance: 'provenance-observer',
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      });
     } catch (err) {
       this.#logger.warn(
         { kind: run.kind, namespace, name: run.name, reason: event.reason, err: (err as Error).message },
         'could not record Kubernetes event',
       );
     }
+  }
+
+  #remember(name: string, count: number): void {
+    this.#counts.delete(name);
+    this.#counts.set(name, count);
+    if (this.#counts.size > MAX_REMEMBERED) this.#counts.delete(this.#counts.keys().next().value as string);
   }
 }
