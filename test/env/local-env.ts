@@ -36,6 +36,8 @@ export function loadLocalEnv(path = ENV_FILE): LocalEnv {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as LocalEnv;
   } catch (err) {
-    throw new Error(`no local environment at ${path}: run "npm run env:up" first (${(err as Error).message})`);
+    throw new Error(
+      `no local environment at ${path}: run "npm run env:up" first (${(err as Error).message})`,
+    );
   }
 }

@@ -1,0 +1,10 @@
+// The local test environment: what integration tests, the demo and the bench may import.
+export { apiserverCacheDir, ensureApiserverBinary } from './apiserver-build.ts';
+export { OBSERVER_NAMESPACE, TENANT_NAMESPACES } from './cluster-setup.ts';
+export { down, LOGS_DIR, type Owner, STATE_DIR, type Status, status, type UpResult, up } from './env.ts';
+export { IDENTITIES, type IdentitySpec } from './identities.ts';
+export { apiStatus, applyObject, FIELD_MANAGER, kubeConfigFor, kubeConfigWithToken } from './kube.ts';
+export { ENV_FILE, type Identity, type LocalEnv, loadLocalEnv } from './local-env.ts';
+export { DEPLOY_DIR, loadKustomizeBase, type ManifestObject, toApplyBody } from './manifests.ts';
+export { httpStatus } from './processes.ts';
+export { buildTokenServer, type TokenServerConfig } from './token-server.ts';
