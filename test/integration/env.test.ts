@@ -1,6 +1,19 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiStatus, httpStatus, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import {
+  apiStatus,
+  httpStatus,
+  type Identity,
+  kubeConfigFor,
+  type LocalEnv,
+  loadLocalEnv,
+} from '../env/index.ts';
 
 // The local environment really is a cluster and two registries: the things every other integration
 // test relies on, checked against the running servers.
@@ -29,6 +42,36 @@ describe('local environment', () => {
     expect(await httpStatus(`${env.apiserver}/api/v1/namespaces`, { Authorization: 'Bearer nope' })).toBe(
       401,
     );
+  });
+
+  it('writes a kubeconfig per identity that acts as that identity', async () => {
+    // May this identity list TaskRuns in tenant-b? Only admin, the observer and tenant-b's developer.
+    const expected: Record<Identity, boolean> = {
+      admin: true,
+      observer: true,
+      tenantA: false,
+      tenantB: true,
+      tenantABuild: false,
+    };
+    const actual = {} as Record<Identity, boolean>;
+    for (const id of Object.keys(expected) as Identity[]) {
+      const kc = new KubeConfig();
+      kc.loadFromFile(env.kubeconfigs[id]);
+      const review = await kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+        body: {
+          spec: {
+            resourceAttributes: {
+              group: 'tekton.dev',
+              resource: 'taskruns',
+              verb: 'list',
+              namespace: 'tenant-b',
+            },
+          },
+        },
+      });
+      actual[id] = review.status?.allowed === true;
+    }
+    expect(actual).toEqual(expected);
   });
 
   it('serves the Tekton TaskRun and PipelineRun CRDs with a status subresource', async () => {
