@@ -56,7 +56,10 @@ function crd(kind: string, plural: string): KubernetesObject {
           served: true,
           storage: true,
           subresources: { status: {} },
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          // client-node serialises by its model, so the field is named as the model names it
+          // (x_kubernetes_preserve_unknown_fields): a raw 'x-kubernetes-preserve-unknown-fields' key
+          // is silently dropped, and the apiserver then prunes spec and status of every run.
+          schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } },
         },
       ],
     },
