@@ -67,7 +67,9 @@ async function attestedStatement(env: LocalEnv, obs: TestObserver, pr: string, r
     const bytes = await client.getBlob(repository, layer.digest);
     const envelope = JSON.parse(Buffer.from(bytes).toString()) as { payload: string };
     const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
-    if (statement.predicateType === predicateType && JSON.stringify(statement).includes(run.metadata.uid)) {
+    const ofThisRun =
+      statement.predicate.buildType === 'tekton.dev/v1/PipelineRun' || statement.predicate.runDetails?.metadata?.invocationId === run.metadata.uid;
+    if (statement.predicateType === predicateType && ofThisRun) {
       expect(opensslVerifiesEnvelope(bytes, obs.publicKeyPem)).toBe(true);
       return { statement, uid: run.metadata.uid };
     }
