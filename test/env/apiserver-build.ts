@@ -57,9 +57,12 @@ function runBuild(out: string, work: string, logFile: string, progress: (l: stri
     else targets = false;
   });
   child.stderr.pipe(log, { end: false });
+  // The last `go build` runs for minutes without output: say it is still alive once a minute.
+  const heartbeat = setInterval(() => progress(`  [${elapsed()}]   still compiling`), 60_000);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
+      clearInterval(heartbeat);
       log.end();
       if (code === 0) resolve();
       else reject(new Error(`building kube-apiserver failed (exit ${code}): see ${logFile}`));
