@@ -81,14 +81,17 @@ export class RunWatcher implements RunSource {
               resourceVersion = await this.#list(kind, namespace);
               firstListed();
             }
+            const watchStarted = this.#o.clock();
             const outcome = await this.#watchOnce(kind, namespace, resourceVersion, state, (rv) => {
               resourceVersion = rv;
-              backoff.reset();
             });
             if (outcome === 'gone') {
               log.info('watch expired (410), re-listing');
               resourceVersion = undefined;
             }
+            // A watch that ends at once, again and again, must not become a tight loop.
+            if (this.#o.clock() - watchStarted < 1000) await sleep(backoff.next());
+            else backoff.reset();
           } catch (err) {
             state.synced = false;
             const delay = backoff.next();

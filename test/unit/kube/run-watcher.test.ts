@@ -1,0 +1,131 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunObservation } from '../../../src/controller/index.ts';
+import { RunApi, RunWatcher } from '../../../src/kube/index.ts';
+import { createLogger } from '../../../src/observability/index.ts';
+
+// Fault injection: a stand-in apiserver whose list and watch answers each test scripts, to show
+// how the watcher survives a 410, a reset connection and a server-side close.
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
+const taskRun = (name: string, rv: string, done = true) => ({
+  apiVersion: 'tekton.dev/v1',
+  kind: 'TaskRun',
+  metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: rv },
+  status: { conditions: [{ type: 'Succeeded', status: done ? 'True' : 'Unknown' }] },
+});
+
+async function fakeApiserver(handler: Handler) {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(`${url.pathname}?${url.searchParams.toString()}`);
+    if (!url.pathname.endsWith('/taskruns')) {
+      // PipelineRuns: nothing listed, and a watch that stays open and quiet
+      if (url.searchParams.get('watch') === 'true') res.writeHead(200, { 'content-type': 'application/json' });
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
+      return;
+    }
+    handler(req, res, url);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+    currentContext: 'c',
+  });
+  return { server, kc, requests };
+}
+
+const list = (res: ServerResponse, rv: string, items: object[]) =>
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'TaskRunList', metadata: { resourceVersion: rv }, items }));
+const event = (res: ServerResponse, type: string, object: object) => res.write(`${JSON.stringify({ type, object })}\n`);
+
+describe('RunWatcher against a fault-injecting apiserver', () => {
+  let stop: (() => void)[] = [];
+  afterEach(() => {
+    for (const s of stop) s();
+    stop = [];
+  });
+
+  async function watch(handler: Handler) {
+    const { server, kc, requests } = await fakeApiserver(handler);
+    const seen: RunObservation[] = [];
+    const watcher = new RunWatcher({ kubeConfig: kc, runApi: new RunApi({ kubeConfig: kc }), logger: createLogger({ level: 'silent' }), namespaces: [], managedBy: [] });
+    stop.push(() => watcher.stop(), () => server.close(), () => server.closeAllConnections());
+    await watcher.start((o) => seen.push(o));
+    return { seen, requests, watcher };
+  }
+  const until = async (cond: () => boolean) => {
+    for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cond()).toBe(true);
+  };
+
+  it('lists (backlog), then watches from the list resourceVersion (live); only observations are kept', async () => {
+    const { seen, requests } = await watch((_req, res, url) => {
+      if (url.searchParams.get('watch') !== 'true') return list(res, '10', [taskRun('old', '9')]);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      event(res, 'ADDED', taskRun('fresh', '11'));
+    });
+    await until(() => seen.length === 2);
+    expect(seen.map((s) => [s.key.name, s.origin, s.done])).toEqual([
+      ['old', 'backlog', true],
+      ['fresh', 'live', true],
+    ]);
+    expect(requests.find((r) => r.includes('watch=true'))).toContain('resourceVersion=10');
+  });
+
+  it('re-lists after 410 Gone and watches from the new version', async () => {
+    let lists = 0;
+    const { seen, requests } = await watch((_req, res, url) => {
+      if (url.searchParams.get('watch') !== 'true') return list(res, String(100 * ++lists), [taskRun(`listed-${lists}`, '5')]);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (url.searchParams.get('resourceVersion') === '100') {
+        event(res, 'ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+        res.end();
+      }
+    });
+    await until(() => seen.some((s) => s.key.name === 'listed-2'));
+    expect(requests.some((r) => r.includes('taskruns') && r.includes('watch=true') && r.includes('resourceVersion=200'))).toBe(true);
+  });
+
+  it('resumes from the last seen version when the server closes the watch, without re-listing', async () => {
+    let watches = 0;
+    const { seen, requests } = await watch((_req, res, url) => {
+      if (url.searchParams.get('watch') !== 'true') return list(res, '1', []);
+      watches++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (watches === 1) {
+        event(res, 'ADDED', taskRun('a', '2'));
+        event(res, 'BOOKMARK', { kind: 'TaskRun', metadata: { resourceVersion: '7' } });
+        res.end();
+      } else event(res, 'ADDED', taskRun('b', '8'));
+    });
+    await until(() => seen.some((s) => s.key.name === 'b'));
+    const watchRequests = requests.filter((r) => r.includes('taskruns') && r.includes('watch=true'));
+    expect(watchRequests[1]).toContain('resourceVersion=7');
+    expect(requests.filter((r) => !r.includes('watch=true') && r.includes('taskruns'))).toHaveLength(1);
+  });
+
+  it('retries after the connection is reset, and after the apiserver refuses (500)', async () => {
+    let watches = 0;
+    let lists = 0;
+    const { seen } = await watch((req, res, url) => {
+      if (url.searchParams.get('watch') !== 'true') {
+        if (++lists === 1) return list(res, '1', []);
+        return list(res, '1', []);
+      }
+      watches++;
+      if (watches === 1) return req.socket.destroy();
+      if (watches === 2) return res.writeHead(500).end('{"kind":"Status","code":500}');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      event(res, 'MODIFIED', taskRun('after-faults', '3'));
+    });
+    await until(() => seen.some((s) => s.key.name === 'after-faults'));
+    expect(watches).toBeGreaterThanOrEqual(3);
+  });
+});
