@@ -1,5 +1,6 @@
 /**
  * npm run demo: the whole path on a local cluster, end to end.
+ *  0. installs the Debian packages it needs when missing (test/env/install-deps.sh, as root);
  *  1. brings the local environment up (etcd, a real kube-apiserver — built the first time —,
  *     a registry), or reuses it;
  *  2. stores the throwaway key from keys-example/ in Secret signing-secrets;
@@ -21,6 +22,8 @@ const root = resolve(import.meta.dirname, '..');
 const say = (line: string) => console.log(`demo: ${line}`);
 
 async function main(): Promise<void> {
+  say('checking the Debian packages the local environment needs (test/env/install-deps.sh)');
+  execFileSync('bash', [join(root, 'test/env/install-deps.sh')], { stdio: 'inherit' });
   say('bringing up the local environment (the first time builds kube-apiserver: several minutes)');
   const { env } = await up((line) => say(line));
 
