@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       'http.port: "18080"',
       `storage.oci.insecure-registries: "${env.registry}"`,
       'signing.secret.poll-seconds: "2"',
-      'log.level: warn',
+      'log.level: error',
     ].join('\n'),
   );
   const observer = startObserverProcess(configFile, env.kubeconfigs.observer, env.observerNamespace);
