@@ -11,6 +11,11 @@ export function apiserverCacheDir(): string {
   return join(base, 'provenance-observer', 'kube-apiserver');
 }
 
+/** The cached binary's path (it may not exist yet). */
+export function apiserverBinaryPath(): string {
+  return join(apiserverCacheDir(), 'kube-apiserver');
+}
+
 export interface ApiserverBinary {
   path: string;
   /** true when this call built it; false when the cached binary was reused */
@@ -28,7 +33,7 @@ export interface ApiserverBinary {
  */
 export async function ensureApiserverBinary(progress: (line: string) => void): Promise<ApiserverBinary> {
   const dir = apiserverCacheDir();
-  const path = join(dir, 'kube-apiserver');
+  const path = apiserverBinaryPath();
   const logFile = join(dir, 'build.log');
   if (existsSync(path)) return { path, built: false, buildMs: 0, logFile };
   mkdirSync(dir, { recursive: true });

@@ -14,7 +14,7 @@ OUT=${1:?usage: build-kube-apiserver.sh OUT_BINARY WORK_DIR}
 WORK=${2:?usage: build-kube-apiserver.sh OUT_BINARY WORK_DIR}
 REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 
-for tool in go make rsync apt-get dpkg-source; do
+for tool in go make rsync apt-get tar; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run test/env/install-deps.sh" >&2; exit 2; }
 done
 [ -d "$REFLECT2" ] || { echo "missing $REFLECT2: run test/env/install-deps.sh" >&2; exit 2; }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startApiserver } from './apiserver.ts';
-import { ensureApiserverBinary } from './apiserver-build.ts';
+import { apiserverBinaryPath, ensureApiserverBinary } from './apiserver-build.ts';
 import { OBSERVER_NAMESPACE, setupCluster, TENANT_NAMESPACES } from './cluster-setup.ts';
 import { startEtcd } from './etcd.ts';
 import { newTokens, writeKubeconfigs } from './identities.ts';
@@ -16,7 +16,9 @@ import { startRegistry, startTokenRegistry } from './registry.ts';
 export const STATE_DIR = dirname(ENV_FILE);
 export const LOGS_DIR = join(STATE_DIR, 'logs');
 const STATE_FILE = join(STATE_DIR, 'state.json');
-const REQUIRED_BINARIES = ['etcd', 'docker-registry', 'openssl', 'go', 'make', 'rsync'];
+const REQUIRED_BINARIES = ['etcd', 'docker-registry', 'openssl'];
+/** needed only while kube-apiserver is not cached yet */
+const BUILD_BINARIES = ['go', 'make', 'rsync'];
 
 /** Who started the environment: `cli` (kept until `env down`) or `test` (the last test run stops it). */
 export type Owner = 'cli' | 'test';
@@ -57,7 +59,9 @@ export function up(progress: (line: string) => void, owner: Owner = 'cli'): Prom
       progress(`stale environment (${current.problems.join('; ')}): stopping it`);
       await stopAll();
     }
-    checkBinaries();
+    checkBinaries(
+      existsSync(apiserverBinaryPath()) ? REQUIRED_BINARIES : [...REQUIRED_BINARIES, ...BUILD_BINARIES],
+    );
     const binary = await ensureApiserverBinary(progress);
     const state: State = { owner, daemons: [] };
     try {
@@ -117,8 +121,8 @@ async function startAll(binary: string, state: State, progress: (line: string) =
   };
 }
 
-function checkBinaries(): void {
-  const missing = REQUIRED_BINARIES.filter((b) => {
+function checkBinaries(names: string[]): void {
+  const missing = names.filter((b) => {
     try {
       execFileSync('sh', ['-c', `command -v ${b}`], { stdio: 'ignore' });
       return false;
