@@ -1,7 +1,4 @@
 import { ObserverError } from '../errors.ts';
-import { generateCommand } from './generate.ts';
-import { runCommand } from './run.ts';
-import { verifyCommand } from './verify.ts';
 
 const USAGE = `usage: provenance-observer <command> [options]
 
@@ -15,13 +12,14 @@ commands:
 /** The command line's only entry: dispatches to a command; exit code 0 ok, 1 failed check, 2 usage/config error. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Each command loads only what it needs: generate and verify start without the service's stack.
   switch (command) {
     case 'run':
-      return runCommand(rest);
+      return (await import('./run.ts')).runCommand(rest);
     case 'generate':
-      return generateCommand(rest);
+      return (await import('./generate.ts')).generateCommand(rest);
     case 'verify':
-      return verifyCommand(rest);
+      return (await import('./verify.ts')).verifyCommand(rest);
     case undefined:
     case '-h':
     case '--help':
