@@ -25,9 +25,9 @@ export const ANNOTATION_BUDGET_BYTES = 128 * 1024;
  */
 export class TektonBackend implements StorageBackend {
   readonly name = 'tekton' as const;
-  readonly #runs: RunApi;
+  readonly #runs: Pick<RunApi, 'patchAnnotations'>;
 
-  constructor(options: { runApi: RunApi }) {
+  constructor(options: { runApi: Pick<RunApi, 'patchAnnotations'> }) {
     this.#runs = options.runApi;
   }
 
