@@ -24,8 +24,12 @@ async function fakeApiserver(handler: Handler) {
     requests.push(`${url.pathname}?${url.searchParams.toString()}`);
     if (!url.pathname.endsWith('/taskruns')) {
       // PipelineRuns: nothing listed, and a watch that stays open and quiet
-      if (url.searchParams.get('watch') === 'true') res.writeHead(200, { 'content-type': 'application/json' });
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
+      if (url.searchParams.get('watch') === 'true')
+        res.writeHead(200, { 'content-type': 'application/json' });
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
       return;
     }
     handler(req, res, url);
@@ -33,7 +37,13 @@ async function fakeApiserver(handler: Handler) {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    clusters: [
+      {
+        name: 'c',
+        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        skipTLSVerify: true,
+      },
+    ],
     users: [{ name: 'u', token: 't' }],
     contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
     currentContext: 'c',
@@ -42,8 +52,11 @@ async function fakeApiserver(handler: Handler) {
 }
 
 const list = (res: ServerResponse, rv: string, items: object[]) =>
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'TaskRunList', metadata: { resourceVersion: rv }, items }));
-const event = (res: ServerResponse, type: string, object: object) => res.write(`${JSON.stringify({ type, object })}\n`);
+  res
+    .writeHead(200, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ kind: 'TaskRunList', metadata: { resourceVersion: rv }, items }));
+const event = (res: ServerResponse, type: string, object: object) =>
+  res.write(`${JSON.stringify({ type, object })}\n`);
 
 describe('RunWatcher against a fault-injecting apiserver', () => {
   let stop: (() => void)[] = [];
@@ -55,8 +68,18 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
   async function watch(handler: Handler) {
     const { server, kc, requests } = await fakeApiserver(handler);
     const seen: RunObservation[] = [];
-    const watcher = new RunWatcher({ kubeConfig: kc, runApi: new RunApi({ kubeConfig: kc }), logger: createLogger({ level: 'silent' }), namespaces: [], managedBy: [] });
-    stop.push(() => watcher.stop(), () => server.close(), () => server.closeAllConnections());
+    const watcher = new RunWatcher({
+      kubeConfig: kc,
+      runApi: new RunApi({ kubeConfig: kc }),
+      logger: createLogger({ level: 'silent' }),
+      namespaces: [],
+      managedBy: [],
+    });
+    stop.push(
+      () => watcher.stop(),
+      () => server.close(),
+      () => server.closeAllConnections(),
+    );
     await watcher.start((o) => seen.push(o));
     return { seen, requests, watcher };
   }
@@ -67,7 +90,10 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
 
   it('lists (backlog), then watches from the list resourceVersion (live); only observations are kept', async () => {
     const { seen, requests } = await watch((_req, res, url) => {
-      if (url.searchParams.get('watch') !== 'true') return list(res, '10', [taskRun('old', '9')]);
+      if (url.searchParams.get('watch') !== 'true') {
+        list(res, '10', [taskRun('old', '9')]);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       event(res, 'ADDED', taskRun('fresh', '11'));
     });
@@ -76,13 +102,16 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
       ['old', 'backlog', true],
       ['fresh', 'live', true],
     ]);
-    expect(requests.find((r) => r.includes('watch=true'))).toContain('resourceVersion=10');
+    expect(requests.find((r) => r.includes('taskruns') && r.includes('watch=true'))).toContain('resourceVersion=10');
   });
 
   it('re-lists after 410 Gone and watches from the new version', async () => {
     let lists = 0;
     const { seen, requests } = await watch((_req, res, url) => {
-      if (url.searchParams.get('watch') !== 'true') return list(res, String(100 * ++lists), [taskRun(`listed-${lists}`, '5')]);
+      if (url.searchParams.get('watch') !== 'true') {
+        list(res, String(100 * ++lists), [taskRun(`listed-${lists}`, '5')]);
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       if (url.searchParams.get('resourceVersion') === '100') {
         event(res, 'ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
@@ -90,13 +119,18 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
       }
     });
     await until(() => seen.some((s) => s.key.name === 'listed-2'));
-    expect(requests.some((r) => r.includes('taskruns') && r.includes('watch=true') && r.includes('resourceVersion=200'))).toBe(true);
+    await until(() =>
+      requests.some((r) => r.includes('taskruns') && r.includes('watch=true') && r.includes('resourceVersion=200')),
+    );
   });
 
   it('resumes from the last seen version when the server closes the watch, without re-listing', async () => {
     let watches = 0;
     const { seen, requests } = await watch((_req, res, url) => {
-      if (url.searchParams.get('watch') !== 'true') return list(res, '1', []);
+      if (url.searchParams.get('watch') !== 'true') {
+        list(res, '1', []);
+        return;
+      }
       watches++;
       res.writeHead(200, { 'content-type': 'application/json' });
       if (watches === 1) {
@@ -113,15 +147,20 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
 
   it('retries after the connection is reset, and after the apiserver refuses (500)', async () => {
     let watches = 0;
-    let lists = 0;
     const { seen } = await watch((req, res, url) => {
       if (url.searchParams.get('watch') !== 'true') {
-        if (++lists === 1) return list(res, '1', []);
-        return list(res, '1', []);
+        list(res, '1', []);
+        return;
       }
       watches++;
-      if (watches === 1) return req.socket.destroy();
-      if (watches === 2) return res.writeHead(500).end('{"kind":"Status","code":500}');
+      if (watches === 1) {
+        req.socket.destroy();
+        return;
+      }
+      if (watches === 2) {
+        res.writeHead(500).end('{"kind":"Status","code":500}');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       event(res, 'MODIFIED', taskRun('after-faults', '3'));
     });
