@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   const { env } = await up((line) => say(line));
 
   const keyPem = readFileSync(join(root, 'keys-example/x509.pem'), 'utf8');
-  const publicKeyPem = createPublicKey(createPrivateKey(keyPem)).export({ format: 'pem', type: 'spki' }).toString();
+  const publicKeyPem = createPublicKey(createPrivateKey(keyPem))
+    .export({ format: 'pem', type: 'spki' })
+    .toString();
   await putSigningSecret(env, { 'x509.pem': keyPem, 'cosign.pub': publicKeyPem });
   say(`Secret ${env.observerNamespace}/signing-secrets holds the THROWAWAY key from keys-example/`);
 
@@ -50,7 +52,12 @@ async function main(): Promise<void> {
   );
   const observer = startObserverProcess(configFile, env.kubeconfigs.observer, env.observerNamespace);
   try {
-    await waitFor('the observer to be ready', async () => ((await fetch('http://127.0.0.1:18080/readyz').catch(() => undefined))?.ok ? true : undefined), 60_000);
+    await waitFor(
+      'the observer to be ready',
+      async () =>
+        (await fetch('http://127.0.0.1:18080/readyz').catch(() => undefined))?.ok ? true : undefined,
+      60_000,
+    );
     say('observer ready on http://127.0.0.1:18080 (/readyz, /metrics, /api/v1/keys)');
 
     const repository = 'demo/app';
@@ -58,7 +65,10 @@ async function main(): Promise<void> {
     say(`pushed image ${image.ref} (${image.digest})`);
 
     const name = `demo-build-${Date.now()}`;
-    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'buildah' }, params: [{ name: 'IMAGE', value: image.ref }] });
+    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, {
+      taskRef: { name: 'buildah' },
+      params: [{ name: 'IMAGE', value: image.ref }],
+    });
     await setRunStatus(
       kubeConfigFor('admin'),
       'TaskRun',
@@ -76,28 +86,51 @@ async function main(): Promise<void> {
       return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
     });
     const uid = run.metadata.uid;
-    const statement = JSON.parse(Buffer.from(run.metadata.annotations?.[`chains.tekton.dev/payload-taskrun-${uid}`] ?? '', 'base64').toString());
-    say(`attested: ${statement.predicateType} for ${statement.subject.map((s: { name: string; digest: { sha256: string } }) => `${s.name}@sha256:${s.digest.sha256}`).join(', ')}`);
-    say(`stored: ${env.registry}/${repository}:${image.digest.replace(':', '-')}.att, and annotations chains.tekton.dev/{payload,signature}-taskrun-${uid}`);
+    const statement = JSON.parse(
+      Buffer.from(
+        run.metadata.annotations?.[`chains.tekton.dev/payload-taskrun-${uid}`] ?? '',
+        'base64',
+      ).toString(),
+    );
+    say(
+      `attested: ${statement.predicateType} for ${statement.subject.map((s: { name: string; digest: { sha256: string } }) => `${s.name}@sha256:${s.digest.sha256}`).join(', ')}`,
+    );
+    say(
+      `stored: ${env.registry}/${repository}:${image.digest.replace(':', '-')}.att, and annotations chains.tekton.dev/{payload,signature}-taskrun-${uid}`,
+    );
 
     say('verifying with provenance-observer verify --image:');
     const out = execFileSync(
       process.execPath,
-      [join(root, 'bin/provenance-observer.js'), 'verify', '--image', image.ref, '--key', pubFile, '--insecure-registry'],
+      [
+        join(root, 'bin/provenance-observer.js'),
+        'verify',
+        '--image',
+        image.ref,
+        '--key',
+        pubFile,
+        '--insecure-registry',
+      ],
       { encoding: 'utf8' },
     );
     for (const line of out.trimEnd().split('\n')) say(`  ${line}`);
-    say('done. Lookup API: GET http://127.0.0.1:18080/api/v1/keys; stop the environment with npm run env:down');
+    say(
+      'done. Lookup API: GET http://127.0.0.1:18080/api/v1/keys; stop the environment with npm run env:down',
+    );
   } finally {
     observer.kill('SIGTERM');
   }
 }
 
 function startObserverProcess(configFile: string, kubeconfig: string, namespace: string): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'bin/provenance-observer.js'), 'run', '--config', configFile, '--kubeconfig', kubeconfig], {
-    env: { ...process.env, POD_NAMESPACE: namespace },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin/provenance-observer.js'), 'run', '--config', configFile, '--kubeconfig', kubeconfig],
+    {
+      env: { ...process.env, POD_NAMESPACE: namespace },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   child.on('exit', (code, signal) => {
     if (code) say(`observer exited with code ${code}${signal ? ` (${signal})` : ''}`);
   });

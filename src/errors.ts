@@ -39,7 +39,10 @@ export class ObserverError extends Error {
 }
 
 /** Wraps anything thrown into an ObserverError, keeping an existing one's code and retry decision. */
-export function asObserverError(err: unknown, fallback: ObserverErrorOptions & { context: string }): ObserverError {
+export function asObserverError(
+  err: unknown,
+  fallback: ObserverErrorOptions & { context: string },
+): ObserverError {
   if (err instanceof ObserverError) return err;
   const detail = err instanceof Error ? err.message : String(err);
   return new ObserverError(`${fallback.context}: ${detail}`, { ...fallback, cause: err });

@@ -6,13 +6,22 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 /** parseArgs with our error type: a bad flag is a usage error naming the flag. */
 export function parseFlags<O extends Options>(args: string[], options: O, usage: string) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: false,
+      strict: true,
+    });
   } catch (err) {
-    throw new ObserverError(`${(err as Error).message}\n${usage}`, { code: 'config_invalid', retryable: false });
+    throw new ObserverError(`${(err as Error).message}\n${usage}`, {
+      code: 'config_invalid',
+      retryable: false,
+    });
   }
 }
 
 export function required(value: string | undefined, flag: string, usage: string): string {
-  if (!value) throw new ObserverError(`missing --${flag}\n${usage}`, { code: 'config_invalid', retryable: false });
+  if (!value)
+    throw new ObserverError(`missing --${flag}\n${usage}`, { code: 'config_invalid', retryable: false });
   return value;
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../config/index.ts';
 import { ObserverError } from '../errors.ts';
-import { type ChildRun, type ProvenanceInput, buildProvenance, parseFormatName } from '../formats/index.ts';
+import { buildProvenance, type ChildRun, type ProvenanceInput, parseFormatName } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../formats/intoto.ts';
 import { signEnvelope } from '../signing/index.ts';
-import { type PipelineRun, type TaskRun, type TektonRun, parseRunDocument } from '../tekton/index.ts';
+import { type PipelineRun, parseRunDocument, type TaskRun, type TektonRun } from '../tekton/index.ts';
 import { parseFlags, required } from './args.ts';
 import { loadSignerFromFiles } from './key-file.ts';
 
@@ -45,7 +45,10 @@ export async function generateCommand(args: string[]): Promise<number> {
     process.stdout.write(`${Buffer.from(provenance.payload).toString('utf8')}\n`);
     return 0;
   }
-  const signer = await loadSignerFromFiles({ keyFile: values.key as string, passwordFile: values['password-file'] as string | undefined });
+  const signer = await loadSignerFromFiles({
+    keyFile: values.key as string,
+    passwordFile: values['password-file'] as string | undefined,
+  });
   const { envelopeBytes } = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
   process.stdout.write(`${Buffer.from(envelopeBytes).toString('utf8')}\n`);
   return 0;
@@ -61,7 +64,10 @@ function readRun(path: string): TektonRun {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ObserverError(`reading ${path}: ${(err as Error).message}`, { code: 'input_invalid', retryable: false });
+    throw new ObserverError(`reading ${path}: ${(err as Error).message}`, {
+      code: 'input_invalid',
+      retryable: false,
+    });
   }
   return parseRunDocument(text);
 }
@@ -74,7 +80,13 @@ function toInput(run: TektonRun, children: TaskRun[]): ProvenanceInput {
   const refs = pr.status?.childReferences ?? [];
   const found: ChildRun[] = refs.map((ref) => {
     const child = byName.get(ref.name);
-    if (ref.kind && ref.kind !== 'TaskRun') return { name: ref.name, pipelineTaskName: ref.pipelineTaskName, state: 'not-a-taskrun', kind: ref.kind };
+    if (ref.kind && ref.kind !== 'TaskRun')
+      return {
+        name: ref.name,
+        pipelineTaskName: ref.pipelineTaskName,
+        state: 'not-a-taskrun',
+        kind: ref.kind,
+      };
     return child
       ? { name: ref.name, pipelineTaskName: ref.pipelineTaskName, state: 'found', run: child }
       : { name: ref.name, pipelineTaskName: ref.pipelineTaskName, state: 'missing' };

@@ -51,11 +51,19 @@ export class KeyRefresher {
       this.#version = version;
       const status = target.status();
       metrics.keyReady.set(status.ready ? 1 : 0);
-      if (!snapshot) logger.error({ secret: reader.describe() }, `signing Secret ${reader.describe()} not found; nothing will be signed`);
-      else if (status.ready) logger.info({ secret: reader.describe() }, `signing keys loaded: ${status.message}`);
+      if (!snapshot)
+        logger.error(
+          { secret: reader.describe() },
+          `signing Secret ${reader.describe()} not found; nothing will be signed`,
+        );
+      else if (status.ready)
+        logger.info({ secret: reader.describe() }, `signing keys loaded: ${status.message}`);
       else logger.error({ secret: reader.describe() }, status.message);
     } catch (err) {
-      logger.warn({ secret: reader.describe(), err: (err as Error).message }, 'could not read the signing Secret; keeping current keys');
+      logger.warn(
+        { secret: reader.describe(), err: (err as Error).message },
+        'could not read the signing Secret; keeping current keys',
+      );
     }
   }
 }

@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { Attestor, Controller, Reconciler } from '../controller/index.ts';
-import { CachedAuthorizer, KubeAuthorizer, buildServer } from '../http/index.ts';
+import { buildServer, CachedAuthorizer, KubeAuthorizer } from '../http/index.ts';
 import { type AttestationIndex, SqliteIndex } from '../index/index.ts';
 import { KubeEventRecorder, RunApi, RunWatcher, SecretReader } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -50,11 +50,22 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   });
   await keys.start();
 
-  const source = new RunWatcher({ kubeConfig, runApi, logger, namespaces: config.namespaces, managedBy: config.managedBy });
+  const source = new RunWatcher({
+    kubeConfig,
+    runApi,
+    logger,
+    namespaces: config.namespaces,
+    managedBy: config.managedBy,
+  });
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const dockerConfig = readDockerConfig(deps.dockerConfigDir);
   const backends = backendsFromConfig({ config, kubeConfig, runApi, metrics, logger, dockerConfig });
-  const attestor = new Attestor({ config, backends, metrics, transparencyLog: () => signing.transparencyLog() });
+  const attestor = new Attestor({
+    config,
+    backends,
+    metrics,
+    transparencyLog: () => signing.transparencyLog(),
+  });
   const reconciler = new Reconciler({
     config,
     runApi,
@@ -76,7 +87,10 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     authorizer: new CachedAuthorizer({ inner: new KubeAuthorizer({ kubeConfig }) }),
     health: {
       checks: () => ({
-        watch: { ok: source.synced(), message: source.synced() ? undefined : 'list/watch of runs not synced yet' },
+        watch: {
+          ok: source.synced(),
+          message: source.synced() ? undefined : 'list/watch of runs not synced yet',
+        },
         'signing-key': { ok: signing.status().ready, message: signing.status().message },
         shutdown: { ok: !stopping, message: stopping ? 'shutting down' : undefined },
       }),
@@ -104,9 +118,15 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
 
 /** Chains drops an artifact type silently when its signer is `none` or its storage is empty; we say so. */
 function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): void {
-  const types = { 'artifacts.taskrun': config.taskrun, 'artifacts.pipelinerun': config.pipelinerun, 'artifacts.oci': config.oci };
+  const types = {
+    'artifacts.taskrun': config.taskrun,
+    'artifacts.pipelinerun': config.pipelinerun,
+    'artifacts.oci': config.oci,
+  };
   for (const [prefix, artifact] of Object.entries(types)) {
-    if (artifact.signer === 'none') logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);
-    else if (artifact.storage.length === 0) logger.warn(`${prefix}.storage is empty: nothing of this type is produced or stored`);
+    if (artifact.signer === 'none')
+      logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);
+    else if (artifact.storage.length === 0)
+      logger.warn(`${prefix}.storage is empty: nothing of this type is produced or stored`);
   }
 }

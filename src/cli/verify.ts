@@ -15,7 +15,12 @@ Prints each check; exits 0 when all pass, 1 when any fails.`;
 export async function verifyCommand(args: string[]): Promise<number> {
   const { values } = parseFlags(
     args,
-    { key: { type: 'string' }, envelope: { type: 'string' }, image: { type: 'string' }, 'insecure-registry': { type: 'boolean', default: false } },
+    {
+      key: { type: 'string' },
+      envelope: { type: 'string' },
+      image: { type: 'string' },
+      'insecure-registry': { type: 'boolean', default: false },
+    },
     USAGE,
   );
   if (values.help) {
@@ -25,12 +30,17 @@ export async function verifyCommand(args: string[]): Promise<number> {
   const publicKeyPem = read(required(values.key as string | undefined, 'key', USAGE)).toString('utf8');
   if (values.envelope) {
     const verdict = verifyEnvelope(read(values.envelope as string), publicKeyPem);
-    process.stdout.write(verdict.ok ? `ok   dsse signature (key ${verdict.keyId})\n` : `FAIL dsse signature: ${verdict.reason}\n`);
+    process.stdout.write(
+      verdict.ok
+        ? `ok   dsse signature (key ${verdict.keyId})\n`
+        : `FAIL dsse signature: ${verdict.reason}\n`,
+    );
     return verdict.ok ? 0 : 1;
   }
   const image = required(values.image as string | undefined, 'image or --envelope', USAGE);
   const report = await verifyImage({ image, publicKeyPem, insecure: values['insecure-registry'] as boolean });
-  for (const c of report.checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
+  for (const c of report.checks)
+    process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
   process.stdout.write(report.ok ? 'verified\n' : 'verification FAILED\n');
   return report.ok ? 0 : 1;
 }
@@ -39,9 +49,12 @@ function read(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new ObserverError(`reading ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      code: 'config_invalid',
-      retryable: false,
-    });
+    throw new ObserverError(
+      `reading ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        code: 'config_invalid',
+        retryable: false,
+      },
+    );
   }
 }

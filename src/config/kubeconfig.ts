@@ -17,6 +17,10 @@ export function loadKubeConfig(path?: string): KubeConfig {
       cause: err,
     });
   }
-  if (!kc.getCurrentCluster()) throw new ObserverError('kubeconfig has no current cluster', { code: 'config_invalid', retryable: false });
+  if (!kc.getCurrentCluster())
+    throw new ObserverError('kubeconfig has no current cluster', {
+      code: 'config_invalid',
+      retryable: false,
+    });
   return kc;
 }

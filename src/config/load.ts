@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ObserverError } from '../errors.ts';
@@ -13,7 +13,9 @@ import type { ObserverConfig } from './schema.ts';
  * `overrides` (from command-line flags) win over the file. Environment: `POD_NAMESPACE` (the
  * observer's own namespace; default `provenance-observer`).
  */
-export function loadConfig(options: { path?: string; overrides?: Record<string, string>; env?: NodeJS.ProcessEnv } = {}): ObserverConfig {
+export function loadConfig(
+  options: { path?: string; overrides?: Record<string, string>; env?: NodeJS.ProcessEnv } = {},
+): ObserverConfig {
   const env = options.env ?? process.env;
   const fromFile = options.path ? readConfigSource(options.path) : {};
   return parseConfig({ ...fromFile, ...options.overrides }, { namespace: env.POD_NAMESPACE || undefined });
@@ -32,7 +34,8 @@ export function readConfigSource(path: string): Record<string, string> {
     }
     const doc = parseYaml(readFileSync(path, 'utf8')) as unknown;
     const map = isConfigMap(doc) ? doc.data : doc;
-    if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error('expected a map of key: value');
+    if (!map || typeof map !== 'object' || Array.isArray(map))
+      throw new Error('expected a map of key: value');
     return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, String(v)]));
   } catch (err) {
     throw new ObserverError(`reading configuration ${path}: ${(err as Error).message}`, {

@@ -61,29 +61,40 @@ export function parseConfig(data: Record<string, string>, env: { namespace?: str
     maxAttempts: int(get, 'attestation.max-attempts', 1, 100),
     logLevel: oneOf(get, 'log.level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const),
   };
-  if (get('artifacts.oci.format') !== 'simplesigning') invalid('artifacts.oci.format', get('artifacts.oci.format'), ['simplesigning']);
+  if (get('artifacts.oci.format') !== 'simplesigning')
+    invalid('artifacts.oci.format', get('artifacts.oci.format'), ['simplesigning']);
   return deepFreeze(config);
 }
 
 type Get = (key: ConfigKey) => string;
 
 function invalid(key: string, value: string, allowed: readonly string[] | string): never {
-  const expected = typeof allowed === 'string' ? allowed : `one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
-  throw new ObserverError(`config key "${key}" has invalid value ${JSON.stringify(value)}; expected ${expected}`, {
-    code: 'config_invalid',
-    retryable: false,
-  });
+  const expected =
+    typeof allowed === 'string' ? allowed : `one of: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+  throw new ObserverError(
+    `config key "${key}" has invalid value ${JSON.stringify(value)}; expected ${expected}`,
+    {
+      code: 'config_invalid',
+      retryable: false,
+    },
+  );
 }
 
 function rejectUnknownKeys(data: Record<string, string>): void {
   for (const key of Object.keys(data)) {
     if (key in DEFAULTS || IGNORED_KEYS.includes(key)) continue;
     if (UNSUPPORTED_KEYS.includes(key))
-      throw new ObserverError(`config key "${key}" (a Tekton Chains setting) is not supported by provenance-observer yet`, {
-        code: 'config_invalid',
-        retryable: false,
-      });
-    throw new ObserverError(`unknown config key "${key}" (see docs/configuration.md)`, { code: 'config_invalid', retryable: false });
+      throw new ObserverError(
+        `config key "${key}" (a Tekton Chains setting) is not supported by provenance-observer yet`,
+        {
+          code: 'config_invalid',
+          retryable: false,
+        },
+      );
+    throw new ObserverError(`unknown config key "${key}" (see docs/configuration.md)`, {
+      code: 'config_invalid',
+      retryable: false,
+    });
   }
 }
 
@@ -134,7 +145,11 @@ function backends(get: Get, key: ConfigKey): BackendChoice[] {
 
 function signer(get: Get, key: ConfigKey): SignerKind {
   const value = get(key);
-  if (value === 'kms') throw new ObserverError(`config key "${key}": signer "kms" is not supported yet`, { code: 'config_invalid', retryable: false });
+  if (value === 'kms')
+    throw new ObserverError(`config key "${key}": signer "kms" is not supported yet`, {
+      code: 'config_invalid',
+      retryable: false,
+    });
   return oneOf(get, key, ['x509', 'none'] as const);
 }
 
@@ -144,9 +159,20 @@ function artifact(get: Get, kind: 'taskrun' | 'pipelinerun'): ArtifactConfig {
   try {
     format = parseFormatName(get(formatKey));
   } catch {
-    return invalid(formatKey, get(formatKey), ['slsa/v1.0', 'slsa/v0.2', 'in-toto', 'slsa/v1', 'slsa/v2alpha3', 'slsa/v2alpha4']);
+    return invalid(formatKey, get(formatKey), [
+      'slsa/v1.0',
+      'slsa/v0.2',
+      'in-toto',
+      'slsa/v1',
+      'slsa/v2alpha3',
+      'slsa/v2alpha4',
+    ]);
   }
-  return { format, storage: backends(get, `artifacts.${kind}.storage`), signer: signer(get, `artifacts.${kind}.signer`) };
+  return {
+    format,
+    storage: backends(get, `artifacts.${kind}.storage`),
+    signer: signer(get, `artifacts.${kind}.signer`),
+  };
 }
 
 function transparency(get: Get): TransparencyMode {

@@ -21,7 +21,10 @@ export interface ArtifactConfig {
 
 export interface ObserverConfig {
   taskrun: ArtifactConfig;
-  pipelinerun: ArtifactConfig & { deepInspection: boolean; /** give up waiting for children after this */ childWaitSeconds: number };
+  pipelinerun: ArtifactConfig & {
+    deepInspection: boolean /** give up waiting for children after this */;
+    childWaitSeconds: number;
+  };
   /** image signatures (.sig) for images TaskRuns built; format is always simplesigning */
   oci: { storage: BackendChoice[]; signer: SignerKind };
   storageOci: {

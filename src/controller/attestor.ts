@@ -1,20 +1,20 @@
 import { artifactEnabled, type ObserverConfig } from '../config/index.ts';
-import { ObserverError, asObserverError } from '../errors.ts';
+import { asObserverError, ObserverError } from '../errors.ts';
 import {
+  buildProvenance,
   type ChildRun,
+  imagesToSign,
   type Provenance,
   type ProvenanceInput,
   type SkippedInput,
-  buildProvenance,
-  imagesToSign,
   simpleSigningPayload,
 } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../formats/intoto.ts';
 import type { Metrics } from '../observability/index.ts';
-import { type Signer, type TransparencyLog, shouldUpload, signEnvelope, signRaw } from '../signing/index.ts';
+import { type Signer, shouldUpload, signEnvelope, signRaw, type TransparencyLog } from '../signing/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
 import type { TaskRun, TektonRun } from '../tekton/index.ts';
+import type { RunRef } from '../tekton/run-ref.ts';
 
 /** A run's signed artifacts and what has been stored so far, kept across attempts. */
 interface SignedRun {
@@ -29,7 +29,10 @@ interface SignedRun {
 
 /** What one attempt produced: the artifacts signed, one result per artifact and backend. */
 export interface AttestOutcome {
-  provenance?: { artifact: Extract<SignedArtifact, { type: 'provenance' }>; statement: Provenance['statement'] };
+  provenance?: {
+    artifact: Extract<SignedArtifact, { type: 'provenance' }>;
+    statement: Provenance['statement'];
+  };
   results: { artifact: SignedArtifact; result: StoreResult }[];
   skipped: SkippedInput[];
   /** Rekor entry URL when the provenance was uploaded (chains.tekton.dev/transparency) */
@@ -79,7 +82,8 @@ export class Attestor {
     if (ok) this.#pending.delete(run.uid);
     const provenance = signed.artifacts.find((a) => a.type === 'provenance');
     return {
-      provenance: provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
+      provenance:
+        provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
       results,
       skipped: signed.skipped,
       transparencyUrl: signed.transparencyUrl,
@@ -96,7 +100,10 @@ export class Attestor {
   #plan(run: RunRef): { provenance: boolean; imageSignatures: boolean } {
     const c = this.#o.config;
     const kindConfig = run.kind === 'TaskRun' ? c.taskrun : c.pipelinerun;
-    return { provenance: artifactEnabled(kindConfig), imageSignatures: run.kind === 'TaskRun' && artifactEnabled(c.oci) };
+    return {
+      provenance: artifactEnabled(kindConfig),
+      imageSignatures: run.kind === 'TaskRun' && artifactEnabled(c.oci),
+    };
   }
 
   async #signAll(run: RunRef, object: TektonRun, children: ChildRun[], signer: Signer): Promise<SignedRun> {
@@ -115,8 +122,10 @@ export class Attestor {
     }
     if (plan.imageSignatures) {
       const { images, skipped: notImages } = imagesToSign(object as TaskRun);
-      for (const s of notImages) if (!skipped.some((k) => k.source === s.source && k.code === s.code)) skipped.push(s);
-      for (const image of images) artifacts.push(await this.#timedAsync('sign', () => signImage(run, image, signer)));
+      for (const s of notImages)
+        if (!skipped.some((k) => k.source === s.source && k.code === s.code)) skipped.push(s);
+      for (const image of images)
+        artifacts.push(await this.#timedAsync('sign', () => signImage(run, image, signer)));
     }
     for (const _ of artifacts) this.#o.metrics.chains[run.kind].signCreated.inc();
     return { artifacts, statement, skipped, transparencyUrl, stored: new Map() } satisfies SignedRun;
@@ -125,19 +134,38 @@ export class Attestor {
   #build(run: RunRef, object: TektonRun, children: ChildRun[]): Provenance {
     const c = this.#o.config;
     const input: ProvenanceInput =
-      run.kind === 'TaskRun' ? { kind: 'TaskRun', run: object as TaskRun } : { kind: 'PipelineRun', run: object as never, children };
+      run.kind === 'TaskRun'
+        ? { kind: 'TaskRun', run: object as TaskRun }
+        : { kind: 'PipelineRun', run: object as never, children };
     const format = run.kind === 'TaskRun' ? c.taskrun.format : c.pipelinerun.format;
     try {
-      return buildProvenance(input, { format, builderId: c.builderId, buildType: c.buildType, deepInspection: c.pipelinerun.deepInspection });
+      return buildProvenance(input, {
+        format,
+        builderId: c.builderId,
+        buildType: c.buildType,
+        deepInspection: c.pipelinerun.deepInspection,
+      });
     } catch (err) {
       this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'payload_creation' });
-      throw asObserverError(err, { code: 'payload_creation', retryable: false, context: `building provenance for ${run.kind} ${run.namespace}/${run.name}` });
+      throw asObserverError(err, {
+        code: 'payload_creation',
+        retryable: false,
+        context: `building provenance for ${run.kind} ${run.namespace}/${run.name}`,
+      });
     }
   }
 
-  async #signProvenance(run: RunRef, provenance: Provenance, signer: Signer): Promise<Extract<SignedArtifact, { type: 'provenance' }>> {
+  async #signProvenance(
+    run: RunRef,
+    provenance: Provenance,
+    signer: Signer,
+  ): Promise<Extract<SignedArtifact, { type: 'provenance' }>> {
     try {
-      const { envelope, envelopeBytes, signature } = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
+      const { envelope, envelopeBytes, signature } = await signEnvelope(
+        provenance.payload,
+        INTOTO_PAYLOAD_TYPE,
+        signer,
+      );
       return {
         type: 'provenance',
         key: `${run.kind.toLowerCase()}-${run.uid}`,
@@ -151,7 +179,11 @@ export class Attestor {
       };
     } catch (err) {
       this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'signing' });
-      throw asObserverError(err, { code: 'signing', retryable: true, context: `signing ${run.kind} ${run.namespace}/${run.name}` });
+      throw asObserverError(err, {
+        code: 'signing',
+        retryable: true,
+        context: `signing ${run.kind} ${run.namespace}/${run.name}`,
+      });
     }
   }
 
@@ -170,22 +202,39 @@ export class Attestor {
     const annotations = (object.metadata?.annotations ?? {}) as Record<string, string>;
     if (!log || !shouldUpload(this.#o.config.transparency.mode, annotations)) return undefined;
     try {
-      const entry = await log.uploadEnvelope(artifact.envelope, { signature: new Uint8Array(), certificatePem: artifact.certificatePem }, signer.publicKeyPem);
+      const entry = await log.uploadEnvelope(
+        artifact.envelope,
+        { signature: new Uint8Array(), certificatePem: artifact.certificatePem },
+        signer.publicKeyPem,
+      );
       artifact.rekorBundle = JSON.stringify(entry.bundle);
       this.#o.metrics.chains[run.kind].payloadUploaded.inc();
       return entry.url;
     } catch (err) {
       this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'tlog' });
-      throw asObserverError(err, { code: 'tlog', retryable: true, context: `uploading the provenance of ${run.kind} ${run.namespace}/${run.name} to the transparency log` });
+      throw asObserverError(err, {
+        code: 'tlog',
+        retryable: true,
+        context: `uploading the provenance of ${run.kind} ${run.namespace}/${run.name} to the transparency log`,
+      });
     }
   }
 
   #backendsFor(run: RunRef, artifact: SignedArtifact): StorageBackend[] {
     const c = this.#o.config;
-    const names = artifact.type === 'image-signature' ? c.oci.storage : run.kind === 'TaskRun' ? c.taskrun.storage : c.pipelinerun.storage;
+    const names =
+      artifact.type === 'image-signature'
+        ? c.oci.storage
+        : run.kind === 'TaskRun'
+          ? c.taskrun.storage
+          : c.pipelinerun.storage;
     return names.map((name) => {
       const backend = this.#o.backends.get(name);
-      if (!backend) throw new ObserverError(`storage backend "${name}" is configured but not available`, { code: 'config_invalid', retryable: false });
+      if (!backend)
+        throw new ObserverError(`storage backend "${name}" is configured but not available`, {
+          code: 'config_invalid',
+          retryable: false,
+        });
       return backend;
     });
   }
@@ -196,10 +245,17 @@ export class Attestor {
       (err: unknown): StoreResult => ({
         backend: backend.name,
         ok: false,
-        error: asObserverError(err, { code: 'storage', retryable: true, context: `storing in ${backend.name}` }),
+        error: asObserverError(err, {
+          code: 'storage',
+          retryable: true,
+          context: `storing in ${backend.name}`,
+        }),
       }),
     );
-    this.#o.metrics.stageDuration.observe({ stage: 'store', backend: backend.name }, (performance.now() - started) / 1000);
+    this.#o.metrics.stageDuration.observe(
+      { stage: 'store', backend: backend.name },
+      (performance.now() - started) / 1000,
+    );
     this.#o.metrics.storeResults.inc({ backend: backend.name, outcome: result.ok ? 'ok' : 'error' });
     if (result.ok) this.#o.metrics.chains[run.kind].payloadStored.inc();
     else this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'storage' });
@@ -209,7 +265,8 @@ export class Attestor {
   #remember(uid: string, signed: SignedRun): void {
     this.#pending.delete(uid);
     this.#pending.set(uid, signed);
-    while (this.#pending.size > Attestor.PENDING_LIMIT) this.#pending.delete(this.#pending.keys().next().value as string);
+    while (this.#pending.size > Attestor.PENDING_LIMIT)
+      this.#pending.delete(this.#pending.keys().next().value as string);
   }
 
   #timed<T>(stage: string, fn: () => T): T {
@@ -231,7 +288,11 @@ export class Attestor {
   }
 }
 
-async function signImage(run: RunRef, image: { repository: string; digest: string }, signer: Signer): Promise<SignedArtifact> {
+async function signImage(
+  run: RunRef,
+  image: { repository: string; digest: string },
+  signer: Signer,
+): Promise<SignedArtifact> {
   const payload = simpleSigningPayload(image);
   try {
     const signature = await signRaw(payload, signer);
@@ -245,6 +306,10 @@ async function signImage(run: RunRef, image: { repository: string; digest: strin
       chainPem: signature.chainPem,
     };
   } catch (err) {
-    throw asObserverError(err, { code: 'signing', retryable: true, context: `signing image ${image.repository}@${image.digest} of ${run.kind} ${run.namespace}/${run.name}` });
+    throw asObserverError(err, {
+      code: 'signing',
+      retryable: true,
+      context: `signing image ${image.repository}@${image.digest} of ${run.kind} ${run.namespace}/${run.name}`,
+    });
   }
 }

@@ -25,7 +25,10 @@ export class Backoff {
 }
 
 /** Delay before retry number `attempt` (0-based). */
-export function delayFor(attempt: number, o: { baseMs: number; maxMs: number; random: () => number }): number {
+export function delayFor(
+  attempt: number,
+  o: { baseMs: number; maxMs: number; random: () => number },
+): number {
   const ceiling = Math.min(o.maxMs, o.baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (ceiling / 2) * o.random());
 }

@@ -1,13 +1,16 @@
 import type { ChildRun } from '../formats/index.ts';
 import type { RunApi } from '../kube/index.ts';
-import { type PipelineRun, type TaskRun, childReferencesOf, isDone } from '../tekton/index.ts';
+import { childReferencesOf, isDone, type PipelineRun, type TaskRun } from '../tekton/index.ts';
 
 /**
  * Looks up a PipelineRun's children through status.childReferences. Chains never signs a
  * PipelineRun whose child is missing or is a CustomRun; we classify each child instead, so the
  * caller can wait for unfinished ones for a while and then attest what is known.
  */
-export async function resolveChildren(runApi: Pick<RunApi, 'get'>, pipelineRun: PipelineRun): Promise<ChildRun[]> {
+export async function resolveChildren(
+  runApi: Pick<RunApi, 'get'>,
+  pipelineRun: PipelineRun,
+): Promise<ChildRun[]> {
   const namespace = pipelineRun.metadata?.namespace ?? '';
   const children: ChildRun[] = [];
   for (const ref of childReferencesOf(pipelineRun)) {
@@ -28,6 +31,8 @@ export async function resolveChildren(runApi: Pick<RunApi, 'get'>, pipelineRun: 
 
 /** When to stop waiting for unfinished children: the PipelineRun's completion plus the grace period. */
 export function childWaitDeadline(pipelineRun: PipelineRun, waitSeconds: number): number {
-  const completed = Date.parse(String((pipelineRun.status as { completionTime?: string } | undefined)?.completionTime ?? ''));
+  const completed = Date.parse(
+    String((pipelineRun.status as { completionTime?: string } | undefined)?.completionTime ?? ''),
+  );
   return (Number.isNaN(completed) ? 0 : completed) + waitSeconds * 1000;
 }

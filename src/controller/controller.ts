@@ -89,7 +89,12 @@ export class Controller {
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
     } catch (err) {
       const retryable = !(err instanceof ObserverError) || err.retryable;
-      const log = this.#o.logger.child({ kind: key.kind, namespace: key.namespace, name: key.name, reconcileId });
+      const log = this.#o.logger.child({
+        kind: key.kind,
+        namespace: key.namespace,
+        name: key.name,
+        reconcileId,
+      });
       if (!retryable) {
         this.#failures.delete(id);
         log.error({ err: (err as Error).message }, 'reconcile failed; not retrying');

@@ -18,7 +18,10 @@ export async function recordAttestation(
   if (!outcome.provenance) return undefined;
   const { artifact, statement } = outcome.provenance;
   const subjects = statement.subject.flatMap((s) =>
-    Object.entries(s.digest ?? {}).map(([alg, hex]) => ({ name: s.name ?? s.uri ?? '', digest: `${alg}:${hex}` })),
+    Object.entries(s.digest ?? {}).map(([alg, hex]) => ({
+      name: s.name ?? s.uri ?? '',
+      digest: `${alg}:${hex}`,
+    })),
   );
   const storage: StorageOutcome[] = outcome.results.map(({ result }) => ({
     backend: result.backend,

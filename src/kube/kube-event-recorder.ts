@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { ApiException, CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import type { Logger } from '../observability/index.ts';
 import type { EventRecorder, RunEvent } from './event-recorder.ts';
 
@@ -28,7 +34,10 @@ export class KubeEventRecorder implements EventRecorder {
   async record(event: RunEvent): Promise<void> {
     const { run } = event;
     const namespace = run.namespace;
-    const hash = createHash('sha256').update(`${run.uid}\n${event.reason}\n${event.message}`).digest('hex').slice(0, 16);
+    const hash = createHash('sha256')
+      .update(`${run.uid}\n${event.reason}\n${event.message}`)
+      .digest('hex')
+      .slice(0, 16);
     const name = `${run.name.slice(0, 200)}.${hash}`;
     const now = this.#clock();
     try {
@@ -37,7 +46,13 @@ export class KubeEventRecorder implements EventRecorder {
           namespace,
           body: {
             metadata: { name, namespace },
-            involvedObject: { apiVersion: 'tekton.dev/v1', kind: run.kind, name: run.name, namespace, uid: run.uid },
+            involvedObject: {
+              apiVersion: 'tekton.dev/v1',
+              kind: run.kind,
+              name: run.name,
+              namespace,
+              uid: run.uid,
+            },
             type: event.type,
             reason: event.reason,
             message: event.message.slice(0, MAX_MESSAGE),

@@ -1,6 +1,12 @@
-import { ApiException, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { ObserverError } from '../errors.ts';
-import { type RunKey, describeRun, runPlural } from '../tekton/run-ref.ts';
+import { describeRun, type RunKey, runPlural } from '../tekton/run-ref.ts';
 
 /** A Tekton run as the apiserver returns it; the tekton/ views type the fields we read. */
 export type RunObject = {
@@ -57,7 +63,11 @@ export class RunApi {
    * Merges annotations (a JSON merge patch; `null` removes one). With `uid` the patch only applies
    * to that incarnation of the run (a precondition), so a re-created run is never marked by mistake.
    */
-  async patchAnnotations(key: RunKey, annotations: Record<string, string | null>, uid?: string): Promise<void> {
+  async patchAnnotations(
+    key: RunKey,
+    annotations: Record<string, string | null>,
+    uid?: string,
+  ): Promise<void> {
     const metadata: Record<string, unknown> = { annotations };
     if (uid) metadata.uid = uid;
     try {
@@ -79,15 +89,28 @@ export class RunApi {
   }
 
   /** One page of runs of a kind (all namespaces, or one). */
-  async list(kind: RunKey['kind'], options: { namespace?: string; limit: number; continueToken?: string }): Promise<RunList> {
-    const common = { group: GROUP, version: VERSION, plural: runPlural(kind), limit: options.limit, _continue: options.continueToken };
+  async list(
+    kind: RunKey['kind'],
+    options: { namespace?: string; limit: number; continueToken?: string },
+  ): Promise<RunList> {
+    const common = {
+      group: GROUP,
+      version: VERSION,
+      plural: runPlural(kind),
+      limit: options.limit,
+      _continue: options.continueToken,
+    };
     try {
       const res = (
         options.namespace
           ? await this.#api.listNamespacedCustomObject({ ...common, namespace: options.namespace })
           : await this.#api.listClusterCustomObject(common)
       ) as { items: RunObject[]; metadata: { resourceVersion: string; continue?: string } };
-      return { items: res.items, resourceVersion: res.metadata.resourceVersion, continueToken: res.metadata.continue || undefined };
+      return {
+        items: res.items,
+        resourceVersion: res.metadata.resourceVersion,
+        continueToken: res.metadata.continue || undefined,
+      };
     } catch (err) {
       throw kubeError(`listing ${runPlural(kind)}`, err);
     }
@@ -98,7 +121,8 @@ export class RunApi {
 export function kubeError(context: string, err: unknown): ObserverError {
   const code = err instanceof ApiException ? err.code : undefined;
   const retryable = code === undefined || code === 409 || code === 429 || code >= 500;
-  const detail = err instanceof ApiException ? `HTTP ${err.code}: ${statusMessage(err.body)}` : (err as Error)?.message;
+  const detail =
+    err instanceof ApiException ? `HTTP ${err.code}: ${statusMessage(err.body)}` : (err as Error)?.message;
   return new ObserverError(`${context}: ${detail}`, { code: 'kube', retryable, cause: err });
 }
 

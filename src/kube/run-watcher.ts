@@ -1,9 +1,9 @@
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import { Backoff } from '../controller/backoff.ts';
 import type { RunObservation, RunSource } from '../controller/run-source.ts';
 import type { Logger } from '../observability/index.ts';
 import { isDone } from '../tekton/index.ts';
 import { type RunKind, runPlural } from '../tekton/run-ref.ts';
-import { Backoff } from '../controller/backoff.ts';
 import { managedByAccepted } from './managed-by.ts';
 import type { RunApi, RunObject } from './run-api.ts';
 
@@ -68,7 +68,11 @@ export class RunWatcher implements RunSource {
   /** Runs one kind×namespace stream forever; resolves after its first successful list. */
   #run(kind: RunKind, namespace: string | undefined): Promise<void> {
     const id = `${kind}/${namespace ?? '*'}`;
-    const state = { synced: false, stopped: false } as { abort?: AbortController; synced: boolean; stopped: boolean };
+    const state = { synced: false, stopped: false } as {
+      abort?: AbortController;
+      synced: boolean;
+      stopped: boolean;
+    };
     this.#streams.set(id, state);
     const backoff = new Backoff({ baseMs: 500, maxMs: 30_000 });
     const log = this.#o.logger.child({ stream: id });
@@ -126,7 +130,9 @@ export class RunWatcher implements RunSource {
     state: { abort?: AbortController; synced: boolean; stopped: boolean },
     advanced: (rv: string) => void,
   ): Promise<'closed' | 'gone'> {
-    const path = namespace ? `/apis/tekton.dev/v1/namespaces/${namespace}/${runPlural(kind)}` : `/apis/tekton.dev/v1/${runPlural(kind)}`;
+    const path = namespace
+      ? `/apis/tekton.dev/v1/namespaces/${namespace}/${runPlural(kind)}`
+      : `/apis/tekton.dev/v1/${runPlural(kind)}`;
     return new Promise((resolve, reject) => {
       let gone = false;
       const onEvent = (type: string, obj: RunObject & { code?: number }) => {
@@ -146,7 +152,12 @@ export class RunWatcher implements RunSource {
         else resolve('closed');
       };
       this.#watch
-        .watch(path, { allowWatchBookmarks: true, resourceVersion, timeoutSeconds: this.#o.watchTimeoutSeconds }, onEvent, onDone)
+        .watch(
+          path,
+          { allowWatchBookmarks: true, resourceVersion, timeoutSeconds: this.#o.watchTimeoutSeconds },
+          onEvent,
+          onDone,
+        )
         .then((abort) => {
           state.abort = abort;
           state.synced = true;
@@ -160,8 +171,15 @@ export class RunWatcher implements RunSource {
     if (!md?.name || !md.namespace || !md.uid) return;
     if (!managedByAccepted(obj, this.#o.managedBy)) return;
     const annotations: Record<string, string> = {};
-    for (const [k, v] of Object.entries(md.annotations ?? {})) if (k.startsWith('chains.tekton.dev/')) annotations[k] = v;
-    this.#observe({ key: { kind, namespace: md.namespace, name: md.name }, uid: md.uid, done: isDone(obj), annotations, origin });
+    for (const [k, v] of Object.entries(md.annotations ?? {}))
+      if (k.startsWith('chains.tekton.dev/')) annotations[k] = v;
+    this.#observe({
+      key: { kind, namespace: md.namespace, name: md.name },
+      uid: md.uid,
+      done: isDone(obj),
+      annotations,
+      origin,
+    });
   }
 
   #touch(kind: RunKind): void {

@@ -27,8 +27,10 @@ export class SecretReader {
     try {
       const secret = await this.#api.readNamespacedSecret({ name: this.#name, namespace: this.#namespace });
       const data: Record<string, Uint8Array> = {};
-      for (const [k, v] of Object.entries(secret.data ?? {})) data[k] = new Uint8Array(Buffer.from(v, 'base64'));
-      for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] ??= new Uint8Array(Buffer.from(v, 'utf8'));
+      for (const [k, v] of Object.entries(secret.data ?? {}))
+        data[k] = new Uint8Array(Buffer.from(v, 'base64'));
+      for (const [k, v] of Object.entries(secret.stringData ?? {}))
+        data[k] ??= new Uint8Array(Buffer.from(v, 'utf8'));
       return { resourceVersion: secret.metadata?.resourceVersion ?? '', data };
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;

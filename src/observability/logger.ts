@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /**
  * The service logger (pino, JSON lines). Anything that could carry secret material is redacted by
@@ -12,7 +12,14 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
       level: options.level ?? 'info',
       base: { service: 'provenance-observer' },
       redact: {
-        paths: ['*.privateKey', '*.password', '*.token', '*.authorization', '*.headers.authorization', 'req.headers.authorization'],
+        paths: [
+          '*.privateKey',
+          '*.password',
+          '*.token',
+          '*.authorization',
+          '*.headers.authorization',
+          'req.headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunKind } from '../tekton/run-ref.ts';
 
 /**
@@ -8,7 +8,13 @@ import type { RunKind } from '../tekton/run-ref.ts';
  * dashboards work; our own metrics are prefixed `provenance_observer_`.
  */
 export type ChainsErrorType = 'payload_creation' | 'marshal_payload' | 'signing' | 'storage' | 'tlog';
-const CHAINS_ERROR_TYPES: ChainsErrorType[] = ['payload_creation', 'marshal_payload', 'signing', 'storage', 'tlog'];
+const CHAINS_ERROR_TYPES: ChainsErrorType[] = [
+  'payload_creation',
+  'marshal_payload',
+  'signing',
+  'storage',
+  'tlog',
+];
 const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
 const P = 'provenance_observer_';
 
@@ -39,7 +45,10 @@ export function createMetrics() {
   let watchAge: (kind: RunKind) => number = () => 0;
   const m = {
     registry,
-    chains: { TaskRun: chainsCounters(registry, 'taskrun'), PipelineRun: chainsCounters(registry, 'pipelinerun') },
+    chains: {
+      TaskRun: chainsCounters(registry, 'taskrun'),
+      PipelineRun: chainsCounters(registry, 'pipelinerun'),
+    },
     runsAttested: new Counter({ name: `${P}runs_attested_total`, help: 'runs attested', ...kindLabel }),
     runsFailed: new Counter({
       name: `${P}runs_failed_total`,
@@ -82,7 +91,11 @@ export function createMetrics() {
       labelNames: ['kind', 'reason'] as const,
       registers: [registry],
     }),
-    queueDepth: new Gauge({ name: `${P}queue_depth`, help: 'run keys waiting in the work queue', registers: [registry] }),
+    queueDepth: new Gauge({
+      name: `${P}queue_depth`,
+      help: 'run keys waiting in the work queue',
+      registers: [registry],
+    }),
     watchLastEventAge: new Gauge({
       name: `${P}watch_last_event_age_seconds`,
       help: 'seconds since the list/watch of a kind last heard from the apiserver (event, bookmark or list page)',
@@ -101,7 +114,11 @@ export function createMetrics() {
       labelNames: ['method', 'status'] as const,
       registers: [registry],
     }),
-    keyReady: new Gauge({ name: `${P}signing_key_ready`, help: '1 when a signing key is loaded', registers: [registry] }),
+    keyReady: new Gauge({
+      name: `${P}signing_key_ready`,
+      help: '1 when a signing key is loaded',
+      registers: [registry],
+    }),
   };
   for (const kind of KINDS) {
     m.runsAttested.inc({ kind }, 0);

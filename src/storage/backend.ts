@@ -1,6 +1,6 @@
+import type { ObserverError } from '../errors.ts';
 import type { DsseEnvelope } from '../signing/signer.ts';
 import type { RunRef } from '../tekton/run-ref.ts';
-import type { ObserverError } from '../errors.ts';
 
 /** Where signed artifacts can go. `oci` is the registry (cosign layout), `tekton` the run's annotations. */
 export type BackendName = 'tekton' | 'oci';

@@ -26,7 +26,11 @@ export interface BackendDeps {
  */
 export function backendsFromConfig(deps: BackendDeps): Map<BackendName, StorageBackend> {
   const { config } = deps;
-  const wanted = new Set<BackendName>([...config.taskrun.storage, ...config.pipelinerun.storage, ...config.oci.storage]);
+  const wanted = new Set<BackendName>([
+    ...config.taskrun.storage,
+    ...config.pipelinerun.storage,
+    ...config.oci.storage,
+  ]);
   const backends = new Map<BackendName, StorageBackend>();
   for (const name of [...wanted].sort()) backends.set(name, create(name, deps));
   return backends;
@@ -40,12 +44,18 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
       const { storageOci } = deps.config;
       const credentials = new ChainedCredentials({
         sources: [
-          new ServiceAccountCredentials({ core: deps.kubeConfig.makeApiClient(CoreV1Api), logger: deps.logger }),
+          new ServiceAccountCredentials({
+            core: deps.kubeConfig.makeApiClient(CoreV1Api),
+            logger: deps.logger,
+          }),
           new DockerConfigCredentials({ config: deps.dockerConfig ?? {} }),
         ],
       });
       const overrideHost = storageOci.repository?.split('/')[0];
-      const insecureHosts = [...storageOci.insecureRegistries, ...(storageOci.insecure && overrideHost ? [overrideHost] : [])];
+      const insecureHosts = [
+        ...storageOci.insecureRegistries,
+        ...(storageOci.insecure && overrideHost ? [overrideHost] : []),
+      ];
       return new OciBackend({
         logger: deps.logger,
         credentials,

@@ -1,9 +1,23 @@
-export type { BackendName, ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResult } from './backend.ts';
-export { backendsFromConfig, type BackendDeps } from './backends-from-config.ts';
+export type {
+  BackendName,
+  ImageRef,
+  SignedArtifact,
+  StorageBackend,
+  StoreRequest,
+  StoreResult,
+} from './backend.ts';
+export { type BackendDeps, backendsFromConfig } from './backends-from-config.ts';
 export * from './chains-annotations.ts';
 export type { CredentialSource, RegistryCredentials } from './credentials.ts';
 export { ChainedCredentials } from './credentials-chained.ts';
-export { DockerConfigCredentials, dockerConfigCredentials, normaliseRegistryKey } from './credentials-docker-config.ts';
-export { ServiceAccountCredentials, type ServiceAccountCredentialsOptions } from './credentials-service-account.ts';
+export {
+  DockerConfigCredentials,
+  dockerConfigCredentials,
+  normaliseRegistryKey,
+} from './credentials-docker-config.ts';
+export {
+  ServiceAccountCredentials,
+  type ServiceAccountCredentialsOptions,
+} from './credentials-service-account.ts';
 export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
 export { ANNOTATION_BUDGET_BYTES, TektonBackend } from './tekton-backend.ts';

@@ -55,9 +55,20 @@ export class TektonBackend implements StorageBackend {
     try {
       await this.#runs.patchAnnotations(run, write, run.uid);
     } catch (err) {
-      return { backend: this.name, ok: false, error: asObserverError(err, { code: 'storage', retryable: true, context: 'writing annotations' }) };
+      return {
+        backend: this.name,
+        ok: false,
+        error: asObserverError(err, { code: 'storage', retryable: true, context: 'writing annotations' }),
+      };
     }
     const where = `${run.kind} ${run.namespace}/${run.name}`;
-    return { backend: this.name, ok: true, locations: [`${where} annotations ${notes.length ? storedElsewhereAnnotation(artifact.key) : payloadAnnotation(artifact.key)}`], notes };
+    return {
+      backend: this.name,
+      ok: true,
+      locations: [
+        `${where} annotations ${notes.length ? storedElsewhereAnnotation(artifact.key) : payloadAnnotation(artifact.key)}`,
+      ],
+      notes,
+    };
   }
 }

@@ -21,13 +21,19 @@ export interface TestObserver {
  * Puts a fresh ECDSA P-256 key into Secret signing-secrets (as the cluster admin: tenants cannot),
  * then starts the observer in-process as the observer identity, whose only rights are deploy/'s RBAC.
  */
-export async function startTestObserver(env: LocalEnv, config: Record<string, string> = {}): Promise<TestObserver> {
+export async function startTestObserver(
+  env: LocalEnv,
+  config: Record<string, string> = {},
+): Promise<TestObserver> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
   await putSigningSecret(env, { 'x509.pem': pkcs8, 'cosign.pub': publicKeyPem });
   const lines: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void lines.push(line) },
+  });
   const metrics = createMetrics();
   const dir = mkdtempSync(join(tmpdir(), 'observer-'));
   const observer = await startObserver({
@@ -53,7 +59,11 @@ export async function startTestObserver(env: LocalEnv, config: Record<string, st
 /** Creates or replaces Secret signing-secrets in the observer's namespace. */
 export async function putSigningSecret(env: LocalEnv, data: Record<string, string>): Promise<void> {
   const api = kubeConfigFor('admin').makeApiClient(CoreV1Api);
-  const body = { metadata: { name: 'signing-secrets', namespace: env.observerNamespace }, stringData: data, type: 'Opaque' };
+  const body = {
+    metadata: { name: 'signing-secrets', namespace: env.observerNamespace },
+    stringData: data,
+    type: 'Opaque',
+  };
   try {
     await api.deleteNamespacedSecret({ name: 'signing-secrets', namespace: env.observerNamespace });
   } catch (err) {

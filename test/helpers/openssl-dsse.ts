@@ -13,10 +13,14 @@ export function opensslVerifiesEnvelope(envelopeJson: string | Uint8Array, publi
   writeFileSync(join(dir, 'envelope.json'), envelopeJson);
   writeFileSync(join(dir, 'key.pub'), publicKeyPem);
   try {
-    const out = execFileSync('sh', ['-c', SCRIPT, 'verify-envelope', join(dir, 'envelope.json'), join(dir, 'key.pub')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      'sh',
+      ['-c', SCRIPT, 'verify-envelope', join(dir, 'envelope.json'), join(dir, 'key.pub')],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     return /Verified OK|Signature Verified Successfully/.test(out);
   } catch {
     return false;

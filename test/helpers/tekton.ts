@@ -1,4 +1,10 @@
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 
 /**
  * Plays Tekton's part in tests: Tekton is not running, so a tenant creates the run and the test
@@ -7,7 +13,14 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderO
 export type Kind = 'TaskRun' | 'PipelineRun';
 const plural = (kind: Kind) => (kind === 'TaskRun' ? 'taskruns' : 'pipelineruns');
 
-export async function createRun(kc: KubeConfig, kind: Kind, namespace: string, name: string, spec: object, metadata: object = {}) {
+export async function createRun(
+  kc: KubeConfig,
+  kind: Kind,
+  namespace: string,
+  name: string,
+  spec: object,
+  metadata: object = {},
+) {
   const api = kc.makeApiClient(CustomObjectsApi);
   return (await api.createNamespacedCustomObject({
     group: 'tekton.dev',
@@ -18,7 +31,13 @@ export async function createRun(kc: KubeConfig, kind: Kind, namespace: string, n
   })) as { metadata: { uid: string; annotations?: Record<string, string> } };
 }
 
-export async function setRunStatus(kc: KubeConfig, kind: Kind, namespace: string, name: string, status: object) {
+export async function setRunStatus(
+  kc: KubeConfig,
+  kind: Kind,
+  namespace: string,
+  name: string,
+  status: object,
+) {
   const api = kc.makeApiClient(CustomObjectsApi);
   await api.patchNamespacedCustomObjectStatus(
     { group: 'tekton.dev', version: 'v1', namespace, plural: plural(kind), name, body: { status } },
@@ -28,21 +47,44 @@ export async function setRunStatus(kc: KubeConfig, kind: Kind, namespace: string
 
 export async function getRun(kc: KubeConfig, kind: Kind, namespace: string, name: string) {
   const api = kc.makeApiClient(CustomObjectsApi);
-  return (await api.getNamespacedCustomObject({ group: 'tekton.dev', version: 'v1', namespace, plural: plural(kind), name })) as {
+  return (await api.getNamespacedCustomObject({
+    group: 'tekton.dev',
+    version: 'v1',
+    namespace,
+    plural: plural(kind),
+    name,
+  })) as {
     metadata: { uid: string; annotations?: Record<string, string> };
   };
 }
 
-export async function patchRunAnnotations(kc: KubeConfig, kind: Kind, namespace: string, name: string, annotations: Record<string, string | null>) {
+export async function patchRunAnnotations(
+  kc: KubeConfig,
+  kind: Kind,
+  namespace: string,
+  name: string,
+  annotations: Record<string, string | null>,
+) {
   const api = kc.makeApiClient(CustomObjectsApi);
   await api.patchNamespacedCustomObject(
-    { group: 'tekton.dev', version: 'v1', namespace, plural: plural(kind), name, body: { metadata: { annotations } } },
+    {
+      group: 'tekton.dev',
+      version: 'v1',
+      namespace,
+      plural: plural(kind),
+      name,
+      body: { metadata: { annotations } },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -65,7 +107,10 @@ export async function runEvents(kc: KubeConfig, namespace: string, name: string)
 }
 
 /** A completed TaskRun status as Tekton writes it, with the given results and one step. */
-export function succeededTaskRunStatus(results: { name: string; value: unknown; type?: string }[], options: { succeeded?: boolean } = {}) {
+export function succeededTaskRunStatus(
+  results: { name: string; value: unknown; type?: string }[],
+  options: { succeeded?: boolean } = {},
+) {
   return {
     conditions: [
       {
@@ -83,7 +128,8 @@ export function succeededTaskRunStatus(results: { name: string; value: unknown; 
       {
         name: 'build',
         container: 'step-build',
-        imageID: 'docker.io/library/busybox@sha256:1863ad7a4f2d77d2c8b7f4b8d3c7ae0d7d5bd2e7c2b0c0b6a1b0e2f5d3c4b5a6',
+        imageID:
+          'docker.io/library/busybox@sha256:1863ad7a4f2d77d2c8b7f4b8d3c7ae0d7d5bd2e7c2b0c0b6a1b0e2f5d3c4b5a6',
         terminated: { exitCode: 0, reason: 'Completed' },
       },
     ],

@@ -3,10 +3,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeConfigFor, type Identity, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { type Identity, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { putSigningSecret, startTestObserver, type TestObserver } from '../helpers/observer.ts';
+import {
+  createRun,
+  getRun,
+  runEvents,
+  setRunStatus,
+  succeededTaskRunStatus,
+  waitFor,
+} from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
-import { createRun, getRun, runEvents, setRunStatus, succeededTaskRunStatus, waitFor } from '../helpers/tekton.ts';
 
 // The signing key lives in the observer's namespace. Shown against the real apiserver's RBAC:
 // tenants and their build service accounts cannot read it, the observer can; and nothing the
@@ -24,7 +31,12 @@ describe('signing key isolation', () => {
         spec: {
           user,
           groups,
-          resourceAttributes: { namespace: env.observerNamespace, verb: 'get', resource: 'secrets', name: 'signing-secrets' },
+          resourceAttributes: {
+            namespace: env.observerNamespace,
+            verb: 'get',
+            resource: 'secrets',
+            name: 'signing-secrets',
+          },
         },
       },
     });
@@ -33,10 +45,18 @@ describe('signing key isolation', () => {
 
   it('SubjectAccessReview: only the observer may get Secret signing-secrets', async () => {
     const results = await Promise.all([
-      canGetSigningSecret('observer', 'system:serviceaccount:provenance-observer:provenance-observer', ['system:serviceaccounts', 'system:serviceaccounts:provenance-observer', 'system:authenticated']),
+      canGetSigningSecret('observer', 'system:serviceaccount:provenance-observer:provenance-observer', [
+        'system:serviceaccounts',
+        'system:serviceaccounts:provenance-observer',
+        'system:authenticated',
+      ]),
       canGetSigningSecret('tenantA', 'tenant-a-dev', ['system:authenticated']),
       canGetSigningSecret('tenantB', 'tenant-b-dev', ['system:authenticated']),
-      canGetSigningSecret('tenantABuild', 'system:serviceaccount:tenant-a:pipeline', ['system:serviceaccounts', 'system:serviceaccounts:tenant-a', 'system:authenticated']),
+      canGetSigningSecret('tenantABuild', 'system:serviceaccount:tenant-a:pipeline', [
+        'system:serviceaccounts',
+        'system:serviceaccounts:tenant-a',
+        'system:authenticated',
+      ]),
     ]);
     expect(results).toEqual([
       { identity: 'observer', allowed: true },
@@ -49,7 +69,9 @@ describe('signing key isolation', () => {
   it('a tenant reading the Secret with its own token is refused (403)', async () => {
     for (const identity of ['tenantA', 'tenantABuild'] as const) {
       const api = kubeConfigFor(identity).makeApiClient(CoreV1Api);
-      await expect(api.readNamespacedSecret({ name: 'signing-secrets', namespace: env.observerNamespace })).rejects.toMatchObject({ code: 403 });
+      await expect(
+        api.readNamespacedSecret({ name: 'signing-secrets', namespace: env.observerNamespace }),
+      ).rejects.toMatchObject({ code: 403 });
     }
   });
 });
@@ -67,18 +89,26 @@ describe('no key material in anything the service emits', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     await putSigningSecret(env, { 'x509.pem': pem });
-    await waitFor('the new key to be loaded', async () => ((await fetch(`${obs.observer.address}/readyz`)).ok ? true : undefined));
+    await waitFor('the new key to be loaded', async () =>
+      (await fetch(`${obs.observer.address}/readyz`)).ok ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 1500));
 
     const image = await pushTestImage(env.registry, `leak/app-${Date.now()}`);
     const name = `leak-${Date.now()}`;
     await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'build' } });
-    await setRunStatus(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name, succeededTaskRunStatus([
-      { name: 'IMAGE_URL', value: image.ref },
-      { name: 'IMAGE_DIGEST', value: image.digest },
-      { name: 'BAD_IMAGE_URL', value: image.ref },
-      { name: 'BAD_IMAGE_DIGEST', value: 'sha256:NOT-HEX' },
-    ]));
+    await setRunStatus(
+      kubeConfigFor('admin'),
+      'TaskRun',
+      'tenant-a',
+      name,
+      succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: image.ref },
+        { name: 'IMAGE_DIGEST', value: image.digest },
+        { name: 'BAD_IMAGE_URL', value: image.ref },
+        { name: 'BAD_IMAGE_DIGEST', value: 'sha256:NOT-HEX' },
+      ]),
+    );
     const run = await waitFor('signed=true', async () => {
       const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
       return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
@@ -105,16 +135,22 @@ describe('no key material in anything the service emits', () => {
     expect(emitted.length).toBeGreaterThan(1000);
     // the search can find things: the public key and the skipped input are in there
     expect(emitted).toContain('BAD_IMAGE_DIGEST');
-    for (const needle of needles) expect(emitted.includes(needle), `found key bytes ${needle.slice(0, 8)}…`).toBe(false);
+    for (const needle of needles)
+      expect(emitted.includes(needle), `found key bytes ${needle.slice(0, 8)}…`).toBe(false);
   });
 
   it('a key with the wrong password: not ready, a message naming the Secret and key, nothing signed', async () => {
     // Tekton Chains' own throwaway test key (cosign format, scrypt N=32768), with a wrong password
-    const encrypted = readFileSync(join(import.meta.dirname, '../fixtures/keys/chains-testdata-cosign.key'), 'utf8');
+    const encrypted = readFileSync(
+      join(import.meta.dirname, '../fixtures/keys/chains-testdata-cosign.key'),
+      'utf8',
+    );
     await putSigningSecret(env, { 'cosign.key': encrypted, 'cosign.password': 'wrong' });
     const ready = await waitFor('readiness to turn false', async () => {
       const res = await fetch(`${obs.observer.address}/readyz`);
-      return res.status === 503 ? ((await res.json()) as { checks: Record<string, { ok: boolean; message?: string }> }) : undefined;
+      return res.status === 503
+        ? ((await res.json()) as { checks: Record<string, { ok: boolean; message?: string }> })
+        : undefined;
     });
     expect(ready.checks['signing-key']?.ok).toBe(false);
     expect(ready.checks['signing-key']?.message).toContain(`${env.observerNamespace}/signing-secrets`);
@@ -125,10 +161,16 @@ describe('no key material in anything the service emits', () => {
     const name = `nokey-${Date.now()}`;
     const image = await pushTestImage(env.registry, `leak/nokey-${Date.now()}`);
     await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'build' } });
-    await setRunStatus(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name, succeededTaskRunStatus([
-      { name: 'IMAGE_URL', value: image.ref },
-      { name: 'IMAGE_DIGEST', value: image.digest },
-    ]));
+    await setRunStatus(
+      kubeConfigFor('admin'),
+      'TaskRun',
+      'tenant-a',
+      name,
+      succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: image.ref },
+        { name: 'IMAGE_DIGEST', value: image.digest },
+      ]),
+    );
     await new Promise((r) => setTimeout(r, 3000));
     const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
     expect(run.metadata.annotations?.['chains.tekton.dev/signed']).toBeUndefined();

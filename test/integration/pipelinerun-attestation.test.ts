@@ -3,8 +3,15 @@ import { RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
+import {
+  createRun,
+  getRun,
+  runEvents,
+  setRunStatus,
+  succeededTaskRunStatus,
+  waitFor,
+} from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
-import { createRun, getRun, runEvents, setRunStatus, succeededTaskRunStatus, waitFor } from '../helpers/tekton.ts';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
@@ -16,18 +23,49 @@ async function completePipelineRun(env: LocalEnv, prefix: string) {
   const image = await pushTestImage(env.registry, repository, 'v1');
   const pr = `${prefix}-pr`;
   const children = { clone: `${pr}-clone`, build: `${pr}-build`, gone: `${pr}-scan` };
-  const labels = (task: string) => ({ labels: { 'tekton.dev/pipelineRun': pr, 'tekton.dev/pipelineTask': task, 'tekton.dev/task': task } });
-  await createRun(tenant, 'TaskRun', 'tenant-a', children.clone, { taskRef: { name: 'git-clone' } }, labels('clone'));
-  await setRunStatus(admin, 'TaskRun', 'tenant-a', children.clone, succeededTaskRunStatus([
-    { name: 'url', value: 'https://github.com/example/app' },
-    { name: 'commit', value: COMMIT },
-  ]));
-  await createRun(tenant, 'TaskRun', 'tenant-a', children.build, { taskRef: { name: 'buildah' } }, labels('build'));
-  await setRunStatus(admin, 'TaskRun', 'tenant-a', children.build, succeededTaskRunStatus([
-    { name: 'IMAGE_URL', value: image.ref },
-    { name: 'IMAGE_DIGEST', value: image.digest },
-  ]));
-  await createRun(tenant, 'PipelineRun', 'tenant-a', pr, { pipelineRef: { name: 'docker-build' }, taskRunTemplate: { serviceAccountName: 'pipeline' } });
+  const labels = (task: string) => ({
+    labels: { 'tekton.dev/pipelineRun': pr, 'tekton.dev/pipelineTask': task, 'tekton.dev/task': task },
+  });
+  await createRun(
+    tenant,
+    'TaskRun',
+    'tenant-a',
+    children.clone,
+    { taskRef: { name: 'git-clone' } },
+    labels('clone'),
+  );
+  await setRunStatus(
+    admin,
+    'TaskRun',
+    'tenant-a',
+    children.clone,
+    succeededTaskRunStatus([
+      { name: 'url', value: 'https://github.com/example/app' },
+      { name: 'commit', value: COMMIT },
+    ]),
+  );
+  await createRun(
+    tenant,
+    'TaskRun',
+    'tenant-a',
+    children.build,
+    { taskRef: { name: 'buildah' } },
+    labels('build'),
+  );
+  await setRunStatus(
+    admin,
+    'TaskRun',
+    'tenant-a',
+    children.build,
+    succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: image.ref },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]),
+  );
+  await createRun(tenant, 'PipelineRun', 'tenant-a', pr, {
+    pipelineRef: { name: 'docker-build' },
+    taskRunTemplate: { serviceAccountName: 'pipeline' },
+  });
   await setRunStatus(admin, 'PipelineRun', 'tenant-a', pr, {
     conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
     startTime: '2026-11-26T10:00:00Z',
@@ -55,20 +93,29 @@ async function completePipelineRun(env: LocalEnv, prefix: string) {
 }
 
 /** Waits for signed=true, then returns the PipelineRun's statement as read back from the registry. */
-async function attestedStatement(env: LocalEnv, obs: TestObserver, pr: string, repository: string, digest: string, predicateType: string) {
+async function attestedStatement(
+  env: LocalEnv,
+  obs: TestObserver,
+  pr: string,
+  repository: string,
+  digest: string,
+  predicateType: string,
+) {
   const run = await waitFor(`signed=true on PipelineRun ${pr}`, async () => {
     const r = await getRun(kubeConfigFor('admin'), 'PipelineRun', 'tenant-a', pr);
     return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
   });
   const client = new RegistryClient({ registry: env.registry, insecure: true });
   const manifest = await client.getManifest(repository, `${digest.replace(':', '-')}.att`);
-  const layers = (JSON.parse(Buffer.from(manifest!.bytes).toString()) as { layers: { digest: string }[] }).layers;
+  const layers = (JSON.parse(Buffer.from(manifest!.bytes).toString()) as { layers: { digest: string }[] })
+    .layers;
   for (const layer of layers) {
     const bytes = await client.getBlob(repository, layer.digest);
     const envelope = JSON.parse(Buffer.from(bytes).toString()) as { payload: string };
     const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
     const ofThisRun =
-      statement.predicate.buildType === 'tekton.dev/v1/PipelineRun' || statement.predicate.runDetails?.metadata?.invocationId === run.metadata.uid;
+      statement.predicate.buildType === 'tekton.dev/v1/PipelineRun' ||
+      statement.predicate.runDetails?.metadata?.invocationId === run.metadata.uid;
     if (statement.predicateType === predicateType && ofThisRun) {
       expect(opensslVerifiesEnvelope(bytes, obs.publicKeyPem)).toBe(true);
       return { statement, uid: run.metadata.uid };
@@ -95,15 +142,32 @@ describe('PipelineRun with children → attestation (real cluster and registry)'
       'artifacts.pipelinerun.child-wait-seconds': '0',
     });
     const { pr, repository, image } = await completePipelineRun(env, `v02-${Date.now()}`);
-    const { statement } = await attestedStatement(env, obs, pr, repository, image.digest, 'https://slsa.dev/provenance/v0.2');
+    const { statement } = await attestedStatement(
+      env,
+      obs,
+      pr,
+      repository,
+      image.digest,
+      'https://slsa.dev/provenance/v0.2',
+    );
     expect(statement._type).toBe('https://in-toto.io/Statement/v0.1');
     expect(statement.predicate.buildType).toBe('tekton.dev/v1/PipelineRun');
     expect(statement.predicate.builder.id).toBe('https://tekton.dev/chains/v2');
-    expect(statement.subject).toContainEqual({ name: `${env.registry}/${repository}`, digest: { sha256: image.digest.slice(7) } });
-    const tasks = statement.predicate.buildConfig.tasks as { name: string; status: string; steps: unknown[] }[];
+    expect(statement.subject).toContainEqual({
+      name: `${env.registry}/${repository}`,
+      digest: { sha256: image.digest.slice(7) },
+    });
+    const tasks = statement.predicate.buildConfig.tasks as {
+      name: string;
+      status: string;
+      steps: unknown[];
+    }[];
     expect(tasks.map((t) => t.name)).toEqual(['clone', 'build']);
     expect(tasks.every((t) => t.status === 'Succeeded' && t.steps.length > 0)).toBe(true);
-    expect(statement.predicate.materials).toContainEqual({ uri: 'git+https://github.com/example/app.git', digest: { sha1: COMMIT } });
+    expect(statement.predicate.materials).toContainEqual({
+      uri: 'git+https://github.com/example/app.git',
+      digest: { sha1: COMMIT },
+    });
     expect(statement.predicate.metadata.buildFinishedOn).toBe('2026-11-26T10:05:00Z');
     // the deleted child did not block the attestation, and it is reported
     const events = await runEvents(kubeConfigFor('admin'), 'tenant-a', pr);
@@ -111,14 +175,29 @@ describe('PipelineRun with children → attestation (real cluster and registry)'
   });
 
   it('SLSA v1.0', async () => {
-    obs = await startTestObserver(env, { 'artifacts.pipelinerun.format': 'slsa/v1.0', 'artifacts.pipelinerun.child-wait-seconds': '0' });
+    obs = await startTestObserver(env, {
+      'artifacts.pipelinerun.format': 'slsa/v1.0',
+      'artifacts.pipelinerun.child-wait-seconds': '0',
+    });
     const { pr, repository, image } = await completePipelineRun(env, `v1-${Date.now()}`);
-    const { statement, uid } = await attestedStatement(env, obs, pr, repository, image.digest, 'https://slsa.dev/provenance/v1');
+    const { statement, uid } = await attestedStatement(
+      env,
+      obs,
+      pr,
+      repository,
+      image.digest,
+      'https://slsa.dev/provenance/v1',
+    );
     expect(statement._type).toBe('https://in-toto.io/Statement/v1');
     expect(statement.predicate.buildDefinition.buildType).toBe('https://tekton.dev/chains/v2/slsa');
-    expect(statement.predicate.buildDefinition.externalParameters.runSpec.pipelineRef).toEqual({ name: 'docker-build' });
+    expect(statement.predicate.buildDefinition.externalParameters.runSpec.pipelineRef).toEqual({
+      name: 'docker-build',
+    });
     expect(statement.predicate.runDetails.metadata.invocationId).toBe(uid);
-    expect(statement.subject).toContainEqual({ name: `${env.registry}/${repository}`, digest: { sha256: image.digest.slice(7) } });
+    expect(statement.subject).toContainEqual({
+      name: `${env.registry}/${repository}`,
+      digest: { sha256: image.digest.slice(7) },
+    });
     expect(statement.predicate.buildDefinition.resolvedDependencies).toContainEqual({
       name: 'inputs/result',
       uri: 'git+https://github.com/example/app.git',

@@ -4,8 +4,8 @@ import { RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
-import { pushTestImage } from '../helpers/test-image.ts';
 import { createRun, getRun, setRunStatus, succeededTaskRunStatus, waitFor } from '../helpers/tekton.ts';
+import { pushTestImage } from '../helpers/test-image.ts';
 
 // The first end-to-end path: a TaskRun completes in the real apiserver, the observer (running as
 // its own least-privilege identity) attests it, the .att lands in the real registry, and openssl
@@ -25,11 +25,20 @@ describe('TaskRun → signed SLSA v1.0 attestation in the registry and on the ru
     const image = await pushTestImage(env.registry, repository, 'v1');
     const name = `build-${Date.now()}`;
     const tenant = kubeConfigFor('tenantA');
-    const created = await createRun(tenant, 'TaskRun', 'tenant-a', name, { taskRef: { name: 'buildah' }, params: [{ name: 'IMAGE', value: image.ref }] });
-    await setRunStatus(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name, succeededTaskRunStatus([
-      { name: 'IMAGE_URL', value: `${image.ref}\n` },
-      { name: 'IMAGE_DIGEST', value: image.digest },
-    ]));
+    const created = await createRun(tenant, 'TaskRun', 'tenant-a', name, {
+      taskRef: { name: 'buildah' },
+      params: [{ name: 'IMAGE', value: image.ref }],
+    });
+    await setRunStatus(
+      kubeConfigFor('admin'),
+      'TaskRun',
+      'tenant-a',
+      name,
+      succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: `${image.ref}\n` },
+        { name: 'IMAGE_DIGEST', value: image.digest },
+      ]),
+    );
 
     const run = await waitFor('signed=true on the TaskRun', async () => {
       const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
@@ -43,7 +52,11 @@ describe('TaskRun → signed SLSA v1.0 attestation in the registry and on the ru
     const attTag = `${image.digest.replace(':', '-')}.att`;
     const manifest = await client.getManifest(repository, attTag);
     expect(manifest).toBeDefined();
-    const layers = (JSON.parse(Buffer.from(manifest!.bytes).toString()) as { layers: { mediaType: string; digest: string }[] }).layers;
+    const layers = (
+      JSON.parse(Buffer.from(manifest!.bytes).toString()) as {
+        layers: { mediaType: string; digest: string }[];
+      }
+    ).layers;
     expect(layers).toHaveLength(1);
     expect(layers[0]!.mediaType).toBe('application/vnd.dsse.envelope.v1+json');
     const envelopeBytes = await client.getBlob(repository, layers[0]!.digest);
@@ -51,12 +64,17 @@ describe('TaskRun → signed SLSA v1.0 attestation in the registry and on the ru
 
     // Verified by openssl over the DSSE PAE, not by our code.
     expect(opensslVerifiesEnvelope(envelopeBytes, obs.publicKeyPem)).toBe(true);
-    const envelope = JSON.parse(Buffer.from(envelopeBytes).toString()) as { payload: string; payloadType: string };
+    const envelope = JSON.parse(Buffer.from(envelopeBytes).toString()) as {
+      payload: string;
+      payloadType: string;
+    };
     expect(envelope.payloadType).toBe('application/vnd.in-toto+json');
     const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString());
     expect(statement._type).toBe('https://in-toto.io/Statement/v1');
     expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
-    expect(statement.subject).toEqual([{ name: `${env.registry}/${repository}`, digest: { sha256: image.digest.slice(7) } }]);
+    expect(statement.subject).toEqual([
+      { name: `${env.registry}/${repository}`, digest: { sha256: image.digest.slice(7) } },
+    ]);
     expect(statement.predicate.buildDefinition.buildType).toBe('https://tekton.dev/chains/v2/slsa');
     expect(statement.predicate.runDetails.metadata.invocationId).toBe(uid);
 

@@ -8,7 +8,11 @@ describe('parseConfig', () => {
     expect(c.pipelinerun.deepInspection).toBe(false);
     expect(c.builderId).toBe('https://tekton.dev/chains/v2');
     expect(c.buildType).toBe('https://tekton.dev/chains/v2/slsa');
-    expect(c.signingSecret).toEqual({ namespace: 'provenance-observer', name: 'signing-secrets', pollSeconds: 30 });
+    expect(c.signingSecret).toEqual({
+      namespace: 'provenance-observer',
+      name: 'signing-secrets',
+      pollSeconds: 30,
+    });
     expect(c.transparency.mode).toBe('off');
     expect(Object.isFrozen(c.taskrun)).toBe(true);
   });
@@ -16,12 +20,19 @@ describe('parseConfig', () => {
   it("accepts Chains' format names with Chains' meaning", () => {
     expect(parseConfig({ 'artifacts.taskrun.format': 'in-toto' }).taskrun.format).toBe('slsa/v0.2');
     expect(parseConfig({ 'artifacts.taskrun.format': 'slsa/v1' }).taskrun.format).toBe('slsa/v0.2');
-    expect(parseConfig({ 'artifacts.pipelinerun.format': 'slsa/v2alpha4' }).pipelinerun.format).toBe('slsa/v1.0');
-    expect(parseConfig({ 'artifacts.pipelinerun.format': 'slsa/v2alpha3' }).pipelinerun.format).toBe('slsa/v1.0');
+    expect(parseConfig({ 'artifacts.pipelinerun.format': 'slsa/v2alpha4' }).pipelinerun.format).toBe(
+      'slsa/v1.0',
+    );
+    expect(parseConfig({ 'artifacts.pipelinerun.format': 'slsa/v2alpha3' }).pipelinerun.format).toBe(
+      'slsa/v1.0',
+    );
   });
 
   it('parses storage sets (sorted, deduplicated) and "" as disabled', () => {
-    const c = parseConfig({ 'artifacts.taskrun.storage': ' oci , tekton,oci', 'artifacts.pipelinerun.storage': '' });
+    const c = parseConfig({
+      'artifacts.taskrun.storage': ' oci , tekton,oci',
+      'artifacts.pipelinerun.storage': '',
+    });
     expect(c.taskrun.storage).toEqual(['oci', 'tekton']);
     expect(c.pipelinerun.storage).toEqual([]);
     expect(artifactEnabled(c.pipelinerun)).toBe(false);
@@ -29,10 +40,18 @@ describe('parseConfig', () => {
   });
 
   it('rejects what Chains silently ignores, naming the key and the allowed values', () => {
-    expect(() => parseConfig({ 'transparency.enabled': 'yes' })).toThrow(/"transparency.enabled".*"yes".*"true", "false", "manual"/);
-    expect(() => parseConfig({ 'artifacts.pipelinerun.enable-deep-inspection': 'maybe' })).toThrow(/enable-deep-inspection/);
-    expect(() => parseConfig({ 'artifacts.taskrun.storage': 'kafka' })).toThrow(/"artifacts.taskrun.storage".*"kafka"/);
-    expect(() => parseConfig({ 'artifacts.taskrun.format': 'slsa/v9' })).toThrow(/"artifacts.taskrun.format"/);
+    expect(() => parseConfig({ 'transparency.enabled': 'yes' })).toThrow(
+      /"transparency.enabled".*"yes".*"true", "false", "manual"/,
+    );
+    expect(() => parseConfig({ 'artifacts.pipelinerun.enable-deep-inspection': 'maybe' })).toThrow(
+      /enable-deep-inspection/,
+    );
+    expect(() => parseConfig({ 'artifacts.taskrun.storage': 'kafka' })).toThrow(
+      /"artifacts.taskrun.storage".*"kafka"/,
+    );
+    expect(() => parseConfig({ 'artifacts.taskrun.format': 'slsa/v9' })).toThrow(
+      /"artifacts.taskrun.format"/,
+    );
     expect(() => parseConfig({ 'builder.id': 'not a uri' })).toThrow(/builder.id/);
     expect(() => parseConfig({ 'no.such.key': 'x' })).toThrow(/unknown config key "no.such.key"/);
     expect(() => parseConfig({ 'signers.kms.kmsref': 'gcpkms://x' })).toThrow(/not supported/);
@@ -40,7 +59,9 @@ describe('parseConfig', () => {
   });
 
   it('accepts Go ParseBool spellings and transparency modes', () => {
-    expect(parseConfig({ 'artifacts.pipelinerun.enable-deep-inspection': 'T' }).pipelinerun.deepInspection).toBe(true);
+    expect(
+      parseConfig({ 'artifacts.pipelinerun.enable-deep-inspection': 'T' }).pipelinerun.deepInspection,
+    ).toBe(true);
     expect(parseConfig({ 'transparency.enabled': 'manual' }).transparency.mode).toBe('manual');
     expect(parseConfig({ 'transparency.enabled': 'true' }).transparency.mode).toBe('on');
   });

@@ -20,15 +20,28 @@ class FakeBackend implements StorageBackend {
     this.requests.push(request);
     if (this.failNext > 0) {
       this.failNext--;
-      return { backend: this.name, ok: false, error: new ObserverError(`${this.name} down`, { code: 'storage', retryable: true }) };
+      return {
+        backend: this.name,
+        ok: false,
+        error: new ObserverError(`${this.name} down`, { code: 'storage', retryable: true }),
+      };
     }
     return { backend: this.name, ok: true, locations: [`${this.name}:${request.artifact.key}`] };
   }
 }
 
 const digest = `sha256:${'b'.repeat(64)}`;
-const run: RunRef = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1', uid: 'uid-1', serviceAccountName: 'pipeline' };
-const taskRun = (results: { name: string; value: string }[], annotations: Record<string, string> = {}): TektonRun =>
+const run: RunRef = {
+  kind: 'TaskRun',
+  namespace: 'tenant-a',
+  name: 'build-1',
+  uid: 'uid-1',
+  serviceAccountName: 'pipeline',
+};
+const taskRun = (
+  results: { name: string; value: string }[],
+  annotations: Record<string, string> = {},
+): TektonRun =>
   ({
     apiVersion: 'tekton.dev/v1',
     kind: 'TaskRun',
@@ -39,20 +52,32 @@ const taskRun = (results: { name: string; value: string }[], annotations: Record
       startTime: '2026-11-26T10:00:00Z',
       completionTime: '2026-11-26T10:01:00Z',
       results: results.map((r) => ({ type: 'string', ...r })),
-      steps: [{ name: 'build', container: 'step-build', imageID: `docker.io/library/busybox@sha256:${'c'.repeat(64)}` }],
+      steps: [
+        {
+          name: 'build',
+          container: 'step-build',
+          imageID: `docker.io/library/busybox@sha256:${'c'.repeat(64)}`,
+        },
+      ],
       taskSpec: { steps: [{ name: 'build', image: 'busybox', script: 'true' }] },
     },
   }) as unknown as TektonRun;
 
 describe('Attestor', () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const signer = loadX509Pem(new TextEncoder().encode(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()), { namespace: 'ns', name: 's', entry: 'x509.pem' });
+  const signer = loadX509Pem(
+    new TextEncoder().encode(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
+    { namespace: 'ns', name: 's', entry: 'x509.pem' },
+  );
   let tekton: FakeBackend;
   let oci: FakeBackend;
   const attestor = (config: Record<string, string> = {}, transparencyLog?: TransparencyLog) =>
     new Attestor({
       config: parseConfig(config),
-      backends: new Map<BackendName, StorageBackend>([['tekton', tekton], ['oci', oci]]),
+      backends: new Map<BackendName, StorageBackend>([
+        ['tekton', tekton],
+        ['oci', oci],
+      ]),
       metrics: createMetrics(),
       transparencyLog: () => transparencyLog,
     });
@@ -62,26 +87,43 @@ describe('Attestor', () => {
   });
 
   it('signs provenance and the built image, and stores each in its configured backends', async () => {
-    const out = await attestor().attest(run, taskRun([{ name: 'IMAGE_URL', value: 'registry.test/app:v1' }, { name: 'IMAGE_DIGEST', value: digest }]), [], signer);
+    const out = await attestor().attest(
+      run,
+      taskRun([
+        { name: 'IMAGE_URL', value: 'registry.test/app:v1' },
+        { name: 'IMAGE_DIGEST', value: digest },
+      ]),
+      [],
+      signer,
+    );
     expect(out.ok).toBe(true);
-    expect(out.provenance?.statement.subject).toEqual([{ name: 'registry.test/app', digest: { sha256: 'b'.repeat(64) } }]);
+    expect(out.provenance?.statement.subject).toEqual([
+      { name: 'registry.test/app', digest: { sha256: 'b'.repeat(64) } },
+    ]);
     expect(tekton.requests.map((r) => r.artifact.type)).toEqual(['provenance']);
     expect(oci.requests.map((r) => r.artifact.type).sort()).toEqual(['image-signature', 'provenance']);
     const provenance = oci.requests.find((r) => r.artifact.type === 'provenance')?.artifact;
-    expect(provenance?.type === 'provenance' && provenance.images).toEqual([{ repository: 'registry.test/app', digest }]);
+    expect(provenance?.type === 'provenance' && provenance.images).toEqual([
+      { repository: 'registry.test/app', digest },
+    ]);
     expect(out.results).toHaveLength(3);
   });
 
   it('on retry stores the same envelope again, only where it failed', async () => {
     const a = attestor();
     oci.failNext = 1;
-    const input = taskRun([{ name: 'IMAGE_URL', value: 'registry.test/app' }, { name: 'IMAGE_DIGEST', value: digest }]);
+    const input = taskRun([
+      { name: 'IMAGE_URL', value: 'registry.test/app' },
+      { name: 'IMAGE_DIGEST', value: digest },
+    ]);
     const first = await a.attest(run, input, [], signer);
     expect(first.ok).toBe(false);
     const second = await a.attest(run, input, [], signer);
     expect(second.ok).toBe(true);
     expect(tekton.requests).toHaveLength(1);
-    const envelopes = oci.requests.filter((r) => r.artifact.type === 'provenance').map((r) => r.artifact.type === 'provenance' && Buffer.from(r.artifact.envelopeBytes).toString());
+    const envelopes = oci.requests
+      .filter((r) => r.artifact.type === 'provenance')
+      .map((r) => r.artifact.type === 'provenance' && Buffer.from(r.artifact.envelopeBytes).toString());
     expect(envelopes).toHaveLength(2);
     expect(envelopes[0]).toBe(envelopes[1]);
     expect(second.results.filter((r) => r.result.ok)).toHaveLength(3);
@@ -109,7 +151,15 @@ describe('Attestor', () => {
     const tlog = {
       async uploadEnvelope(envelope) {
         uploads.push(envelope.payloadType);
-        return { url: 'https://rekor.test/api/v1/log/entries?logIndex=7', logIndex: 7, bundle: { SignedEntryTimestamp: 'set', Payload: { body: 'b', integratedTime: 1, logIndex: 7, logID: 'id' } }, tlogEntry: {} as never };
+        return {
+          url: 'https://rekor.test/api/v1/log/entries?logIndex=7',
+          logIndex: 7,
+          bundle: {
+            SignedEntryTimestamp: 'set',
+            Payload: { body: 'b', integratedTime: 1, logIndex: 7, logID: 'id' },
+          },
+          tlogEntry: {} as never,
+        };
       },
       async uploadSignature() {
         throw new Error('not used');
@@ -123,11 +173,19 @@ describe('Attestor', () => {
   });
 
   it('in manual mode uploads only runs that ask, and a failed upload fails the attempt', async () => {
-    const failing = { uploadEnvelope: async () => Promise.reject(new Error('rekor down')), uploadSignature: async () => Promise.reject(new Error('x')) } satisfies TransparencyLog;
+    const failing = {
+      uploadEnvelope: async () => Promise.reject(new Error('rekor down')),
+      uploadSignature: async () => Promise.reject(new Error('x')),
+    } satisfies TransparencyLog;
     const manual = attestor({ 'transparency.enabled': 'manual' }, failing);
     expect((await manual.attest(run, taskRun([]), [], signer)).transparencyUrl).toBeUndefined();
     await expect(
-      attestor({ 'transparency.enabled': 'manual' }, failing).attest(run, taskRun([], { 'chains.tekton.dev/transparency-upload': 'true' }), [], signer),
+      attestor({ 'transparency.enabled': 'manual' }, failing).attest(
+        run,
+        taskRun([], { 'chains.tekton.dev/transparency-upload': 'true' }),
+        [],
+        signer,
+      ),
     ).rejects.toMatchObject({ code: 'tlog', retryable: true });
   });
 });

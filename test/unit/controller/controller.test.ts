@@ -34,7 +34,13 @@ const until = async (cond: () => boolean) => {
 describe('Controller', () => {
   it('queues finished runs the index has not settled, and skips settled ones', async () => {
     const index = new SqliteIndex({ path: ':memory:' });
-    await index.setRunState({ uid: 'uid-settled', run: { kind: 'TaskRun', namespace: 'ns', name: 'settled' }, status: 'attested', attempts: 0, updatedAt: new Date() });
+    await index.setRunState({
+      uid: 'uid-settled',
+      run: { kind: 'TaskRun', namespace: 'ns', name: 'settled' },
+      status: 'attested',
+      attempts: 0,
+      updatedAt: new Date(),
+    });
     const seen: string[] = [];
     const source = new FakeSource();
     const controller = new Controller({
@@ -64,8 +70,10 @@ describe('Controller', () => {
       reconciler: {
         reconcile: async (key: RunKey) => {
           calls[key.name] = (calls[key.name] ?? 0) + 1;
-          if (key.name === 'flaky' && calls[key.name]! < 3) throw new ObserverError('apiserver hiccup', { code: 'kube', retryable: true });
-          if (key.name === 'bad') throw new ObserverError('malformed', { code: 'input_invalid', retryable: false });
+          if (key.name === 'flaky' && calls[key.name]! < 3)
+            throw new ObserverError('apiserver hiccup', { code: 'kube', retryable: true });
+          if (key.name === 'bad')
+            throw new ObserverError('malformed', { code: 'input_invalid', retryable: false });
           return {};
         },
       },

@@ -1,5 +1,5 @@
-import type { Attestor } from '../../../src/controller/index.ts';
 import type { AttestOutcome } from '../../../src/controller/attestor.ts';
+import type { Attestor } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import type { EventRecorder, RunApi, RunEvent, RunObject } from '../../../src/kube/index.ts';
 import { createLogger } from '../../../src/observability/index.ts';
@@ -13,7 +13,10 @@ export class FakeRunApi {
   static id = (k: RunKey) => `${k.kind}/${k.namespace}/${k.name}`;
 
   put(kind: RunKey['kind'], obj: RunObject): void {
-    this.objects.set(FakeRunApi.id({ kind, namespace: obj.metadata.namespace, name: obj.metadata.name }), obj);
+    this.objects.set(
+      FakeRunApi.id({ kind, namespace: obj.metadata.namespace, name: obj.metadata.name }),
+      obj,
+    );
   }
   async get(key: RunKey) {
     return structuredClone(this.objects.get(FakeRunApi.id(key)));
@@ -74,7 +77,11 @@ export const fakeSigner: Signer = {
 export const silentLogger = () => createLogger({ level: 'silent' });
 
 export function okOutcome(uid: string): AttestOutcome {
-  const envelope = { payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [{ keyid: 'SHA256:fake', sig: 'AQ==' }] };
+  const envelope = {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: 'e30=',
+    signatures: [{ keyid: 'SHA256:fake', sig: 'AQ==' }],
+  };
   const artifact = {
     type: 'provenance' as const,
     key: `taskrun-${uid}`,
@@ -94,7 +101,9 @@ export function okOutcome(uid: string): AttestOutcome {
         predicate: {},
       },
     },
-    results: [{ artifact, result: { backend: 'oci', ok: true, locations: ['registry.test/app:sha256-aaa.att'] } }],
+    results: [
+      { artifact, result: { backend: 'oci', ok: true, locations: ['registry.test/app:sha256-aaa.att'] } },
+    ],
     skipped: [],
     ok: true,
   };
@@ -106,7 +115,16 @@ export function failedOutcome(uid: string, retryable = true): AttestOutcome {
   return {
     ...ok,
     ok: false,
-    results: [{ artifact, result: { backend: 'oci', ok: false, error: new ObserverError('registry registry.test is down', { code: 'registry', retryable }) } }],
+    results: [
+      {
+        artifact,
+        result: {
+          backend: 'oci',
+          ok: false,
+          error: new ObserverError('registry registry.test is down', { code: 'registry', retryable }),
+        },
+      },
+    ],
   };
 }
 

@@ -5,7 +5,16 @@ import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { doneTaskRun, FakeAttestor, FakeEvents, FakeRunApi, failedOutcome, fakeSigner, okOutcome, silentLogger } from './fakes.ts';
+import {
+  doneTaskRun,
+  FakeAttestor,
+  FakeEvents,
+  FakeRunApi,
+  failedOutcome,
+  fakeSigner,
+  okOutcome,
+  silentLogger,
+} from './fakes.ts';
 
 const SIGNED = 'chains.tekton.dev/signed';
 const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };
@@ -29,7 +38,10 @@ describe('Reconciler', () => {
     signer = fakeSigner;
     now = Date.parse('2026-11-26T10:00:05Z');
     reconciler = new Reconciler({
-      config: parseConfig({ 'attestation.max-attempts': '3', 'artifacts.pipelinerun.child-wait-seconds': '60' }),
+      config: parseConfig({
+        'attestation.max-attempts': '3',
+        'artifacts.pipelinerun.child-wait-seconds': '60',
+      }),
       runApi: runs,
       index,
       attestor,
@@ -48,7 +60,10 @@ describe('Reconciler', () => {
 
   it('ignores runs that are gone or not finished', async () => {
     expect(await reconciler.reconcile(key, 'r1')).toEqual({});
-    runs.put('TaskRun', { ...doneTaskRun('build-1', 'u1'), status: { conditions: [{ type: 'Succeeded', status: 'Unknown' }] } });
+    runs.put('TaskRun', {
+      ...doneTaskRun('build-1', 'u1'),
+      status: { conditions: [{ type: 'Succeeded', status: 'Unknown' }] },
+    });
     expect(await reconciler.reconcile(key, 'r2')).toEqual({});
     expect(attestor.calls).toHaveLength(0);
   });
@@ -75,7 +90,9 @@ describe('Reconciler', () => {
     await reconciler.reconcile(key, 'r1');
     expect(attestor.calls).toHaveLength(1);
     expect(events.reasons()).toEqual(['AnnotationMismatch', 'Attested']);
-    expect(await counter('provenance_observer_tamper_mismatches_total', { reason: 'signed_without_record' })).toBe(1);
+    expect(
+      await counter('provenance_observer_tamper_mismatches_total', { reason: 'signed_without_record' }),
+    ).toBe(1);
   });
 
   it('restores signed=true when a tenant removes it from an attested run, without re-attesting', async () => {
@@ -86,13 +103,17 @@ describe('Reconciler', () => {
     await reconciler.reconcile(key, 'r2');
     expect(runs.annotation(key, SIGNED)).toBe('true');
     expect(attestor.calls).toHaveLength(1);
-    expect(await counter('provenance_observer_tamper_mismatches_total', { reason: 'signed_annotation_changed' })).toBe(1);
+    expect(
+      await counter('provenance_observer_tamper_mismatches_total', { reason: 'signed_annotation_changed' }),
+    ).toBe(1);
   });
 
   it('retries with a retryable error, then gives up with signed=failed after max attempts', async () => {
     runs.put('TaskRun', doneTaskRun('build-1', 'u1'));
     attestor.outcomes.push(failedOutcome('u1'), failedOutcome('u1'), failedOutcome('u1'));
-    await expect(reconciler.reconcile(key, 'r1')).rejects.toSatisfy((e: unknown) => e instanceof ObserverError && e.retryable);
+    await expect(reconciler.reconcile(key, 'r1')).rejects.toSatisfy(
+      (e: unknown) => e instanceof ObserverError && e.retryable,
+    );
     expect(runs.annotation(key, 'chains.tekton.dev/retries')).toBe('1');
     expect(runs.annotation(key, SIGNED)).toBeUndefined();
     await expect(reconciler.reconcile(key, 'r2')).rejects.toThrow(/registry registry.test is down/);
@@ -141,7 +162,10 @@ describe('Reconciler', () => {
         ],
       },
     });
-    runs.put('TaskRun', { ...doneTaskRun('child-running', 'c1'), status: { conditions: [{ type: 'Succeeded', status: 'Unknown' }] } });
+    runs.put('TaskRun', {
+      ...doneTaskRun('child-running', 'c1'),
+      status: { conditions: [{ type: 'Succeeded', status: 'Unknown' }] },
+    });
     const first = await reconciler.reconcile(prKey, 'r1');
     expect(first.requeueAfterMs).toBeGreaterThan(0);
     expect(attestor.calls).toHaveLength(0);

@@ -7,6 +7,8 @@ describe('managedByAccepted', () => {
     expect(managedByAccepted({ spec: { managedBy: '' } }, [])).toBe(true);
     expect(managedByAccepted({ spec: { managedBy: 'tekton.dev/pipeline' } }, [])).toBe(true);
     expect(managedByAccepted({ spec: { managedBy: 'kueue.x-k8s.io/multikueue' } }, [])).toBe(false);
-    expect(managedByAccepted({ spec: { managedBy: 'kueue.x-k8s.io/multikueue' } }, ['kueue.x-k8s.io/multikueue'])).toBe(true);
+    expect(
+      managedByAccepted({ spec: { managedBy: 'kueue.x-k8s.io/multikueue' } }, ['kueue.x-k8s.io/multikueue']),
+    ).toBe(true);
   });
 });

@@ -102,7 +102,9 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
       ['old', 'backlog', true],
       ['fresh', 'live', true],
     ]);
-    expect(requests.find((r) => r.includes('taskruns') && r.includes('watch=true'))).toContain('resourceVersion=10');
+    expect(requests.find((r) => r.includes('taskruns') && r.includes('watch=true'))).toContain(
+      'resourceVersion=10',
+    );
   });
 
   it('re-lists after 410 Gone and watches from the new version', async () => {
@@ -120,7 +122,9 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
     });
     await until(() => seen.some((s) => s.key.name === 'listed-2'));
     await until(() =>
-      requests.some((r) => r.includes('taskruns') && r.includes('watch=true') && r.includes('resourceVersion=200')),
+      requests.some(
+        (r) => r.includes('taskruns') && r.includes('watch=true') && r.includes('resourceVersion=200'),
+      ),
     );
   });
 

@@ -7,15 +7,26 @@ class RecordingRunApi {
   readonly patches: { key: RunKey; annotations: Record<string, string | null>; uid?: string }[] = [];
   fail = false;
   async patchAnnotations(key: RunKey, annotations: Record<string, string | null>, uid?: string) {
-    if (this.fail) throw new ObserverError('annotating TaskRun ns/build: HTTP 500', { code: 'kube', retryable: true });
+    if (this.fail)
+      throw new ObserverError('annotating TaskRun ns/build: HTTP 500', { code: 'kube', retryable: true });
     this.patches.push({ key, annotations, uid });
   }
 }
 RecordingRunApi satisfies new () => ConstructorParameters<typeof TektonBackend>[0]['runApi'];
 
-const run: RunRef = { kind: 'TaskRun', namespace: 'ns', name: 'build', uid: 'u-1', serviceAccountName: 'default' };
+const run: RunRef = {
+  kind: 'TaskRun',
+  namespace: 'ns',
+  name: 'build',
+  uid: 'u-1',
+  serviceAccountName: 'default',
+};
 const provenance = (payloadBytes: number, certificatePem?: string): SignedArtifact => {
-  const envelope = { payloadType: 'application/vnd.in-toto+json', payload: 'e30=', signatures: [{ sig: 'AQ==' }] };
+  const envelope = {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: 'e30=',
+    signatures: [{ sig: 'AQ==' }],
+  };
   return {
     type: 'provenance',
     key: 'taskrun-u-1',
@@ -35,15 +46,26 @@ describe('TektonBackend (Chains annotations on the run)', () => {
     expect(result.ok).toBe(true);
     const [patch] = api.patches;
     expect(patch?.uid).toBe('u-1');
-    expect(Object.keys(patch?.annotations ?? {}).sort()).toEqual(['chains.tekton.dev/payload-taskrun-u-1', 'chains.tekton.dev/signature-taskrun-u-1']);
-    expect(Buffer.from(patch?.annotations['chains.tekton.dev/payload-taskrun-u-1'] ?? '', 'base64').toString()).toBe('A'.repeat(10));
-    await new TektonBackend({ runApi: api }).store({ run, artifact: provenance(10, '-----BEGIN CERTIFICATE-----\n') });
+    expect(Object.keys(patch?.annotations ?? {}).sort()).toEqual([
+      'chains.tekton.dev/payload-taskrun-u-1',
+      'chains.tekton.dev/signature-taskrun-u-1',
+    ]);
+    expect(
+      Buffer.from(patch?.annotations['chains.tekton.dev/payload-taskrun-u-1'] ?? '', 'base64').toString(),
+    ).toBe('A'.repeat(10));
+    await new TektonBackend({ runApi: api }).store({
+      run,
+      artifact: provenance(10, '-----BEGIN CERTIFICATE-----\n'),
+    });
     expect(api.patches[1]?.annotations['chains.tekton.dev/cert-taskrun-u-1']).toBeDefined();
   });
 
   it('a payload over the annotation budget is not written; the run says where it is, and the store still succeeds', async () => {
     const api = new RecordingRunApi();
-    const result = await new TektonBackend({ runApi: api }).store({ run, artifact: provenance(ANNOTATION_BUDGET_BYTES) });
+    const result = await new TektonBackend({ runApi: api }).store({
+      run,
+      artifact: provenance(ANNOTATION_BUDGET_BYTES),
+    });
     expect(result.ok).toBe(true);
     expect(result.ok && result.notes?.[0]).toMatch(/exceed the \d+-byte annotation budget/);
     const written = api.patches[0]?.annotations ?? {};
