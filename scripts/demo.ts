@@ -13,9 +13,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { kubeConfigFor, STATE_DIR, up } from '../test/env/index.ts';
+import { STATE_DIR, up } from '../test/env/index.ts';
 import { putSigningSecret } from '../test/helpers/observer.ts';
-import { createRun, getRun, setRunStatus, succeededTaskRunStatus, waitFor } from '../test/helpers/tekton.ts';
+import { completeBuildTaskRun, waitFor, waitForSigned } from '../test/helpers/tekton.ts';
 import { pushTestImage } from '../test/helpers/test-image.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -64,27 +64,13 @@ async function main(): Promise<void> {
     const image = await pushTestImage(env.registry, repository, 'v1');
     say(`pushed image ${image.ref} (${image.digest})`);
 
-    const name = `demo-build-${Date.now()}`;
-    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, {
-      taskRef: { name: 'buildah' },
+    const name = await completeBuildTaskRun(image, {
+      name: `demo-build-${Date.now()}`,
       params: [{ name: 'IMAGE', value: image.ref }],
     });
-    await setRunStatus(
-      kubeConfigFor('admin'),
-      'TaskRun',
-      'tenant-a',
-      name,
-      succeededTaskRunStatus([
-        { name: 'IMAGE_URL', value: image.ref },
-        { name: 'IMAGE_DIGEST', value: image.digest },
-      ]),
-    );
     say(`TaskRun tenant-a/${name} completed (as Tekton would report it)`);
 
-    const run = await waitFor('the attestation', async () => {
-      const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
-      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
-    });
+    const run = await waitForSigned('TaskRun', 'tenant-a', name);
     const uid = run.metadata.uid;
     const statement = JSON.parse(
       Buffer.from(

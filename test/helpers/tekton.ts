@@ -5,6 +5,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { kubeConfigFor } from '../env/index.ts';
 
 /**
  * Plays Tekton's part in tests: Tekton is not running, so a tenant creates the run and the test
@@ -135,4 +136,39 @@ export function succeededTaskRunStatus(
     ],
     taskSpec: { steps: [{ name: 'build', image: 'docker.io/library/busybox', script: 'echo building' }] },
   };
+}
+
+/**
+ * A tenant creates a build TaskRun in tenant-a and "Tekton" completes it with IMAGE_URL/IMAGE_DIGEST
+ * for `image` plus any extra results. Returns the run's name.
+ */
+export async function completeBuildTaskRun(
+  image: { ref: string; digest: string },
+  options: { name: string; extraResults?: { name: string; value: string }[]; params?: object[] },
+): Promise<string> {
+  const { name } = options;
+  await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, {
+    taskRef: { name: 'buildah' },
+    params: options.params ?? [],
+  });
+  await setRunStatus(
+    kubeConfigFor('admin'),
+    'TaskRun',
+    'tenant-a',
+    name,
+    succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: image.ref },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+      ...(options.extraResults ?? []),
+    ]),
+  );
+  return name;
+}
+
+/** Waits until the run carries chains.tekton.dev/signed: "true" and returns it. */
+export function waitForSigned(kind: Kind, namespace: string, name: string) {
+  return waitFor(`signed=true on ${kind} ${namespace}/${name}`, async () => {
+    const r = await getRun(kubeConfigFor('admin'), kind, namespace, name);
+    return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
+  });
 }

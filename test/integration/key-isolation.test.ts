@@ -5,14 +5,7 @@ import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Identity, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { putSigningSecret, startTestObserver, type TestObserver } from '../helpers/observer.ts';
-import {
-  createRun,
-  getRun,
-  runEvents,
-  setRunStatus,
-  succeededTaskRunStatus,
-  waitFor,
-} from '../helpers/tekton.ts';
+import { completeBuildTaskRun, getRun, runEvents, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 // The signing key lives in the observer's namespace. Shown against the real apiserver's RBAC:
@@ -95,29 +88,19 @@ describe('no key material in anything the service emits', () => {
     await new Promise((r) => setTimeout(r, 1500));
 
     const image = await pushTestImage(env.registry, `leak/app-${Date.now()}`);
-    const name = `leak-${Date.now()}`;
-    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'build' } });
-    await setRunStatus(
-      kubeConfigFor('admin'),
-      'TaskRun',
-      'tenant-a',
-      name,
-      succeededTaskRunStatus([
-        { name: 'IMAGE_URL', value: image.ref },
-        { name: 'IMAGE_DIGEST', value: image.digest },
+    const name = await completeBuildTaskRun(image, {
+      name: `leak-${Date.now()}`,
+      extraResults: [
         { name: 'BAD_IMAGE_URL', value: image.ref },
         { name: 'BAD_IMAGE_DIGEST', value: 'sha256:NOT-HEX' },
-      ]),
-    );
-    const run = await waitFor('signed=true', async () => {
-      const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
-      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
+      ],
     });
+    const run = await waitForSigned('TaskRun', 'tenant-a', name);
 
     const jwk = privateKey.export({ format: 'jwk' });
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
     const needles = [
-      pem.split('\n').slice(1, -2).join(''),
+      ...pem.split('\n').filter((line) => line.length === 64),
       der.toString('base64').slice(20, 60),
       der.toString('hex').slice(40, 100),
       jwk.d as string,
@@ -158,19 +141,8 @@ describe('no key material in anything the service emits', () => {
     expect(ready.checks['signing-key']?.message).toMatch(/password/);
     expect(JSON.stringify(ready)).not.toContain(encrypted.split('\n')[1]);
 
-    const name = `nokey-${Date.now()}`;
     const image = await pushTestImage(env.registry, `leak/nokey-${Date.now()}`);
-    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'build' } });
-    await setRunStatus(
-      kubeConfigFor('admin'),
-      'TaskRun',
-      'tenant-a',
-      name,
-      succeededTaskRunStatus([
-        { name: 'IMAGE_URL', value: image.ref },
-        { name: 'IMAGE_DIGEST', value: image.digest },
-      ]),
-    );
+    const name = await completeBuildTaskRun(image, { name: `nokey-${Date.now()}` });
     await new Promise((r) => setTimeout(r, 3000));
     const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
     expect(run.metadata.annotations?.['chains.tekton.dev/signed']).toBeUndefined();

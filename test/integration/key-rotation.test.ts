@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { putSigningSecret, startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
-import { createRun, getRun, setRunStatus, succeededTaskRunStatus, waitFor } from '../helpers/tekton.ts';
+import { completeBuildTaskRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 type Keys = { keys: { keyId: string; algorithm: string; publicKeyPem: string; active: boolean }[] };
@@ -21,22 +21,8 @@ describe('key rotation through the signing Secret', () => {
 
   async function attestOne(prefix: string): Promise<string> {
     const image = await pushTestImage(env.registry, `rotation/${prefix}-${Date.now()}`);
-    const name = `${prefix}-${Date.now()}`;
-    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'build' } });
-    await setRunStatus(
-      kubeConfigFor('admin'),
-      'TaskRun',
-      'tenant-a',
-      name,
-      succeededTaskRunStatus([
-        { name: 'IMAGE_URL', value: image.ref },
-        { name: 'IMAGE_DIGEST', value: image.digest },
-      ]),
-    );
-    const run = await waitFor(`signed=true on ${name}`, async () => {
-      const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
-      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
-    });
+    const name = await completeBuildTaskRun(image, { name: `${prefix}-${Date.now()}` });
+    const run = await waitForSigned('TaskRun', 'tenant-a', name);
     return Buffer.from(
       run.metadata.annotations?.[`chains.tekton.dev/signature-taskrun-${run.metadata.uid}`] ?? '',
       'base64',

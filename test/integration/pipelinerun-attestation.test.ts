@@ -5,11 +5,10 @@ import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
 import {
   createRun,
-  getRun,
   runEvents,
   setRunStatus,
   succeededTaskRunStatus,
-  waitFor,
+  waitForSigned,
 } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
@@ -101,10 +100,7 @@ async function attestedStatement(
   digest: string,
   predicateType: string,
 ) {
-  const run = await waitFor(`signed=true on PipelineRun ${pr}`, async () => {
-    const r = await getRun(kubeConfigFor('admin'), 'PipelineRun', 'tenant-a', pr);
-    return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
-  });
+  const run = await waitForSigned('PipelineRun', 'tenant-a', pr);
   const client = new RegistryClient({ registry: env.registry, insecure: true });
   const manifest = await client.getManifest(repository, `${digest.replace(':', '-')}.att`);
   const layers = (JSON.parse(Buffer.from(manifest!.bytes).toString()) as { layers: { digest: string }[] })

@@ -4,7 +4,7 @@ import { RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
-import { createRun, getRun, setRunStatus, succeededTaskRunStatus, waitFor } from '../helpers/tekton.ts';
+import { createRun, setRunStatus, succeededTaskRunStatus, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 // The first end-to-end path: a TaskRun completes in the real apiserver, the observer (running as
@@ -40,10 +40,7 @@ describe('TaskRun → signed SLSA v1.0 attestation in the registry and on the ru
       ]),
     );
 
-    const run = await waitFor('signed=true on the TaskRun', async () => {
-      const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
-      return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
-    });
+    const run = await waitForSigned('TaskRun', 'tenant-a', name);
     const uid = created.metadata.uid;
     const annotations = run.metadata.annotations ?? {};
 
