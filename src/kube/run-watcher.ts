@@ -198,4 +198,5 @@ function isTimeout(err: unknown): boolean {
   return (err as { name?: string })?.name === 'TimeoutError';
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Unref'd, so a pending retry never keeps a stopping process alive. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
