@@ -7,14 +7,14 @@ import {
   type Provenance,
   type ProvenanceInput,
   type SkippedInput,
-  simpleSigningPayload,
 } from '../formats/index.ts';
-import { INTOTO_PAYLOAD_TYPE } from '../formats/intoto.ts';
-import type { Metrics } from '../observability/index.ts';
-import { type Signer, shouldUpload, signEnvelope, signRaw, type TransparencyLog } from '../signing/index.ts';
+import type { ChainsErrorType, Metrics } from '../observability/index.ts';
+import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { TaskRun, TektonRun } from '../tekton/index.ts';
 import type { RunRef } from '../tekton/run-ref.ts';
+import { logInRekor, type ProvenanceArtifact, signImage, signProvenance } from './sign-artifacts.ts';
+import { storeArtifact, timedStage } from './store-artifact.ts';
 
 /** A run's signed artifacts and what has been stored so far, kept across attempts. */
 interface SignedRun {
@@ -72,7 +72,7 @@ export class Attestor {
       for (const backend of this.#backendsFor(run, artifact)) {
         const id = `${artifact.type}/${artifact.key}/${backend.name}`;
         if (signed.stored.has(id)) continue;
-        const result = await this.#store(backend, run, artifact);
+        const result = await storeArtifact(backend, run, artifact, this.#o.metrics);
         if (result.ok) signed.stored.set(id, { artifact, result });
         else failures.push({ artifact, result });
       }
@@ -113,10 +113,14 @@ export class Attestor {
     let statement: Provenance['statement'] | undefined;
     let transparencyUrl: string | undefined;
     if (plan.provenance) {
-      const provenance = this.#timed('extract', () => this.#build(run, object, children));
+      const provenance = await timedStage(this.#o.metrics, 'extract', () =>
+        this.#build(run, object, children),
+      );
       skipped.push(...provenance.skipped);
       statement = provenance.statement;
-      const artifact = await this.#timedAsync('sign', () => this.#signProvenance(run, provenance, signer));
+      const artifact = await timedStage(this.#o.metrics, 'sign', () =>
+        this.#counted(run, 'signing', () => signProvenance(run, provenance, signer)),
+      );
       transparencyUrl = await this.#logInRekor(run, object, artifact, signer);
       artifacts.push(artifact);
     }
@@ -125,7 +129,11 @@ export class Attestor {
       for (const s of notImages)
         if (!skipped.some((k) => k.source === s.source && k.code === s.code)) skipped.push(s);
       for (const image of images)
-        artifacts.push(await this.#timedAsync('sign', () => signImage(run, image, signer)));
+        artifacts.push(
+          await timedStage(this.#o.metrics, 'sign', () =>
+            this.#counted(run, 'signing', () => signImage(run, image, signer)),
+          ),
+        );
     }
     for (const _ of artifacts) this.#o.metrics.chains[run.kind].signCreated.inc();
     return { artifacts, statement, skipped, transparencyUrl, stored: new Map() } satisfies SignedRun;
@@ -155,68 +163,23 @@ export class Attestor {
     }
   }
 
-  async #signProvenance(
-    run: RunRef,
-    provenance: Provenance,
-    signer: Signer,
-  ): Promise<Extract<SignedArtifact, { type: 'provenance' }>> {
-    try {
-      const { envelope, envelopeBytes, signature } = await signEnvelope(
-        provenance.payload,
-        INTOTO_PAYLOAD_TYPE,
-        signer,
-      );
-      return {
-        type: 'provenance',
-        key: `${run.kind.toLowerCase()}-${run.uid}`,
-        predicateType: provenance.statement.predicateType,
-        payload: provenance.payload,
-        envelope,
-        envelopeBytes,
-        images: provenance.images,
-        certificatePem: signature.certificatePem,
-        chainPem: signature.chainPem,
-      };
-    } catch (err) {
-      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'signing' });
-      throw asObserverError(err, {
-        code: 'signing',
-        retryable: true,
-        context: `signing ${run.kind} ${run.namespace}/${run.name}`,
-      });
-    }
-  }
-
-  /**
-   * Uploads the provenance envelope to Rekor when transparency is on (or manual and the run asks),
-   * after signing and before storage as Chains does; the cosign RekorBundle rides on the OCI layer.
-   * A failed upload fails the attempt (retryable), so nothing is marked signed without its entry.
-   */
-  async #logInRekor(
-    run: RunRef,
-    object: TektonRun,
-    artifact: Extract<SignedArtifact, { type: 'provenance' }>,
-    signer: Signer,
-  ): Promise<string | undefined> {
+  /** Rekor upload when transparency is on, or manual and the run asks for it. */
+  async #logInRekor(run: RunRef, object: TektonRun, artifact: ProvenanceArtifact, signer: Signer) {
     const log = this.#o.transparencyLog?.();
     const annotations = (object.metadata?.annotations ?? {}) as Record<string, string>;
     if (!log || !shouldUpload(this.#o.config.transparency.mode, annotations)) return undefined;
+    const url = await this.#counted(run, 'tlog', () => logInRekor(run, log, artifact, signer));
+    this.#o.metrics.chains[run.kind].payloadUploaded.inc();
+    return url;
+  }
+
+  /** Counts a failure of `fn` in Chains' signing_failures_total{error_type}. */
+  async #counted<T>(run: RunRef, errorType: ChainsErrorType, fn: () => Promise<T>): Promise<T> {
     try {
-      const entry = await log.uploadEnvelope(
-        artifact.envelope,
-        { signature: new Uint8Array(), certificatePem: artifact.certificatePem },
-        signer.publicKeyPem,
-      );
-      artifact.rekorBundle = JSON.stringify(entry.bundle);
-      this.#o.metrics.chains[run.kind].payloadUploaded.inc();
-      return entry.url;
+      return await fn();
     } catch (err) {
-      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'tlog' });
-      throw asObserverError(err, {
-        code: 'tlog',
-        retryable: true,
-        context: `uploading the provenance of ${run.kind} ${run.namespace}/${run.name} to the transparency log`,
-      });
+      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: errorType });
+      throw err;
     }
   }
 
@@ -239,77 +202,10 @@ export class Attestor {
     });
   }
 
-  async #store(backend: StorageBackend, run: RunRef, artifact: SignedArtifact): Promise<StoreResult> {
-    const started = performance.now();
-    const result = await backend.store({ run, artifact }).catch(
-      (err: unknown): StoreResult => ({
-        backend: backend.name,
-        ok: false,
-        error: asObserverError(err, {
-          code: 'storage',
-          retryable: true,
-          context: `storing in ${backend.name}`,
-        }),
-      }),
-    );
-    this.#o.metrics.stageDuration.observe(
-      { stage: 'store', backend: backend.name },
-      (performance.now() - started) / 1000,
-    );
-    this.#o.metrics.storeResults.inc({ backend: backend.name, outcome: result.ok ? 'ok' : 'error' });
-    if (result.ok) this.#o.metrics.chains[run.kind].payloadStored.inc();
-    else this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'storage' });
-    return result;
-  }
-
   #remember(uid: string, signed: SignedRun): void {
     this.#pending.delete(uid);
     this.#pending.set(uid, signed);
     while (this.#pending.size > Attestor.PENDING_LIMIT)
       this.#pending.delete(this.#pending.keys().next().value as string);
-  }
-
-  #timed<T>(stage: string, fn: () => T): T {
-    const started = performance.now();
-    try {
-      return fn();
-    } finally {
-      this.#o.metrics.stageDuration.observe({ stage, backend: '' }, (performance.now() - started) / 1000);
-    }
-  }
-
-  async #timedAsync<T>(stage: string, fn: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      return await fn();
-    } finally {
-      this.#o.metrics.stageDuration.observe({ stage, backend: '' }, (performance.now() - started) / 1000);
-    }
-  }
-}
-
-async function signImage(
-  run: RunRef,
-  image: { repository: string; digest: string },
-  signer: Signer,
-): Promise<SignedArtifact> {
-  const payload = simpleSigningPayload(image);
-  try {
-    const signature = await signRaw(payload, signer);
-    return {
-      type: 'image-signature',
-      key: image.digest.replace(/^sha256:/, '').slice(0, 12),
-      image,
-      payload,
-      signature: signature.signature,
-      certificatePem: signature.certificatePem,
-      chainPem: signature.chainPem,
-    };
-  } catch (err) {
-    throw asObserverError(err, {
-      code: 'signing',
-      retryable: true,
-      context: `signing image ${image.repository}@${image.digest} of ${run.kind} ${run.namespace}/${run.name}`,
-    });
   }
 }
