@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiException, CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { type RunningObserver, startObserver } from '../../src/cli/observer.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
@@ -24,6 +24,7 @@ export interface TestObserver {
 export async function startTestObserver(
   env: LocalEnv,
   config: Record<string, string> = {},
+  kubeConfig: KubeConfig = kubeConfigFor('observer'),
 ): Promise<TestObserver> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -48,7 +49,7 @@ export async function startTestObserver(
       },
       { namespace: env.observerNamespace },
     ),
-    kubeConfig: kubeConfigFor('observer'),
+    kubeConfig,
     logger,
     metrics,
     dockerConfigDir: dir,

@@ -1,0 +1,146 @@
+import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kubeConfigFor, kubeConfigWithToken, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
+import {
+  completeBuildTaskRun,
+  createRun,
+  getRun,
+  runEvents,
+  setRunStatus,
+  succeededTaskRunStatus,
+  waitFor,
+  waitForSigned,
+} from '../helpers/tekton.ts';
+import { pushTestImage } from '../helpers/test-image.ts';
+
+const SIGNED = 'chains.tekton.dev/signed';
+const metric = async (obs: TestObserver, name: string, labels: string) => {
+  const text = await (await fetch(`${obs.observer.address}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+};
+
+describe('failure modes on the real cluster and registry', () => {
+  let env: LocalEnv;
+  let obs: TestObserver | undefined;
+  beforeAll(() => {
+    env = loadLocalEnv();
+  });
+  afterEach(async () => {
+    await obs?.stop();
+    obs = undefined;
+  });
+
+  it('a run a tenant created already annotated signed=true is attested anyway, and the mismatch reported', async () => {
+    obs = await startTestObserver(env);
+    const image = await pushTestImage(env.registry, `tamper/app-${Date.now()}`);
+    const name = `forged-${Date.now()}`;
+    await createRun(
+      kubeConfigFor('tenantA'),
+      'TaskRun',
+      'tenant-a',
+      name,
+      { taskRef: { name: 'build' } },
+      { annotations: { [SIGNED]: 'true' } },
+    );
+    await setRunStatus(
+      kubeConfigFor('admin'),
+      'TaskRun',
+      'tenant-a',
+      name,
+      succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: image.ref },
+        { name: 'IMAGE_DIGEST', value: image.digest },
+      ]),
+    );
+    const reasons = await waitFor('the Attested event', async () => {
+      const r = (await runEvents(kubeConfigFor('admin'), 'tenant-a', name)).map((e) => e.reason);
+      return r.includes('Attested') ? r : undefined;
+    });
+    expect(reasons).toContain('AnnotationMismatch');
+    const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
+    expect(run.metadata.annotations?.[`chains.tekton.dev/payload-taskrun-${run.metadata.uid}`]).toBeDefined();
+    expect(run.metadata.annotations?.[SIGNED]).toBe('true');
+    expect(
+      await metric(
+        obs,
+        'provenance_observer_tamper_mismatches_total',
+        'kind="TaskRun",reason="signed_without_record"',
+      ),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a registry that is down: retried, then signed=failed with an Event naming the registry; never signed=true', async () => {
+    obs = await startTestObserver(env, {
+      'attestation.max-attempts': '2',
+      'storage.oci.insecure-registries': '127.0.0.1:9',
+    });
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const name = await completeBuildTaskRun(
+      { ref: '127.0.0.1:9/down/app:v1', digest },
+      { name: `down-${Date.now()}` },
+    );
+    const run = await waitFor('signed=failed', async () => {
+      const r = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
+      return r.metadata.annotations?.[SIGNED] === 'failed' ? r : undefined;
+    });
+    expect(run.metadata.annotations?.['chains.tekton.dev/retries']).toBe('2');
+    const events = await runEvents(kubeConfigFor('admin'), 'tenant-a', name);
+    const failed = events.find((e) => e.reason === 'AttestationFailed');
+    expect(failed?.message).toContain('127.0.0.1:9');
+    expect(events.map((e) => e.reason)).toContain('AttestationRetrying');
+    expect(await metric(obs, 'provenance_observer_runs_failed_total', 'kind="TaskRun"')).toBe(1);
+  });
+});
+
+/** A TCP proxy in front of the apiserver whose connections a test can cut. */
+async function cuttableProxy(target: URL): Promise<{ url: string; cut: () => void; close: () => void }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const cut = () => {
+    for (const s of sockets) s.destroy();
+  };
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut,
+    close: () => (cut(), server.close()),
+  };
+}
+
+describe('the watch survives a dropped connection to the real apiserver', () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+  let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    proxy = await cuttableProxy(new URL(env.apiserver));
+    obs = await startTestObserver(env, {}, kubeConfigWithToken(proxy.url, env.tokens.observer, 'observer'));
+  });
+  afterAll(async () => {
+    await obs?.stop();
+    proxy?.close();
+  });
+
+  it('attests a run completed after every connection was cut', async () => {
+    const first = await completeBuildTaskRun(await pushTestImage(env.registry, `watch/a-${Date.now()}`), {
+      name: `before-cut-${Date.now()}`,
+    });
+    await waitForSigned('TaskRun', 'tenant-a', first);
+    proxy.cut();
+    const second = await completeBuildTaskRun(await pushTestImage(env.registry, `watch/b-${Date.now()}`), {
+      name: `after-cut-${Date.now()}`,
+    });
+    await waitForSigned('TaskRun', 'tenant-a', second);
+  });
+});
