@@ -75,7 +75,7 @@ describe('failure modes on the real cluster and registry', () => {
   it('a registry that is down: retried, then signed=failed with an Event naming the registry; never signed=true', async () => {
     obs = await startTestObserver(env, {
       'attestation.max-attempts': '2',
-      'storage.oci.insecure-registries': '127.0.0.1:9',
+      'storage.oci.insecure-registries': `${env.registry},127.0.0.1:9`,
     });
     const digest = `sha256:${'d'.repeat(64)}`;
     const name = await completeBuildTaskRun(
@@ -91,7 +91,9 @@ describe('failure modes on the real cluster and registry', () => {
     const failed = events.find((e) => e.reason === 'AttestationFailed');
     expect(failed?.message).toContain('127.0.0.1:9');
     expect(events.map((e) => e.reason)).toContain('AttestationRetrying');
-    expect(await metric(obs, 'provenance_observer_runs_failed_total', 'kind="TaskRun"')).toBe(1);
+    expect(
+      await metric(obs, 'provenance_observer_runs_failed_total', 'kind="TaskRun"'),
+    ).toBeGreaterThanOrEqual(1);
   });
 });
 
