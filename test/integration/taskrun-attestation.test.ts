@@ -4,7 +4,13 @@ import { RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
-import { createRun, setRunStatus, succeededTaskRunStatus, waitForSigned } from '../helpers/tekton.ts';
+import {
+  completeBuildTaskRun,
+  createRun,
+  setRunStatus,
+  succeededTaskRunStatus,
+  waitForSigned,
+} from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 // The first end-to-end path: a TaskRun completes in the real apiserver, the observer (running as
@@ -86,6 +92,38 @@ describe('TaskRun → signed SLSA v1.0 attestation in the registry and on the ru
     // A tampered envelope does not verify (the check above can fail).
     const tampered = { ...envelope, payloadType: 'text/plain' };
     expect(opensslVerifiesEnvelope(JSON.stringify(tampered), obs.publicKeyPem)).toBe(false);
+  });
+
+  it('serves the attestation through the lookup API, to the tenant only', async () => {
+    const image = await pushTestImage(env.registry, `e2e/lookup-${Date.now()}`, 'v1');
+    const name = await completeBuildTaskRun(image, { name: `lookup-${Date.now()}` });
+    await waitForSigned('TaskRun', 'tenant-a', name);
+    const get = (path: string, token?: string) =>
+      fetch(`${obs.observer.address}/api/v1${path}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+
+    const byRun = await get(`/runs/tenant-a/taskruns/${name}`, env.tokens.tenantA);
+    expect(byRun.status).toBe(200);
+    const body = (await byRun.json()) as { attestations: { id: string; subjects: { digest: string }[] }[] };
+    expect(body.attestations[0]?.subjects).toContainEqual(expect.objectContaining({ digest: image.digest }));
+    const id = body.attestations[0]!.id;
+    const envelope = await get(`/attestations/${id}/envelope`, env.tokens.tenantA);
+    expect(envelope.status).toBe(200);
+    expect(opensslVerifiesEnvelope(await envelope.text(), obs.publicKeyPem)).toBe(true);
+    const byDigest = (await (
+      await get(`/attestations?digest=${image.digest}`, env.tokens.tenantA)
+    ).json()) as { items: unknown[] };
+    expect(byDigest.items).toHaveLength(1);
+
+    // another tenant sees nothing of it; no token is 401
+    expect((await get(`/runs/tenant-a/taskruns/${name}`, env.tokens.tenantB)).status).toBe(403);
+    expect((await get(`/attestations/${id}/envelope`, env.tokens.tenantB)).status).toBe(404);
+    const hidden = (await (await get(`/attestations?digest=${image.digest}`, env.tokens.tenantB)).json()) as {
+      items: unknown[];
+    };
+    expect(hidden.items).toHaveLength(0);
+    expect((await get(`/runs/tenant-a/taskruns/${name}`)).status).toBe(401);
   });
 
   it('reports readiness, and counts the attestation in /metrics', async () => {
