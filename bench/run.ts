@@ -1,4 +1,5 @@
 import { formatSigningTable, runSigningBench } from './signing.ts';
+import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 
 /**
  * `npm run bench`: runs every benchmark and prints its table. Add a bench by writing
@@ -10,8 +11,10 @@ const benches: { name: string; run: () => Promise<string> }[] = [
     name: 'signing (envelopes/s vs bare crypto.sign, same payload size)',
     run: async () => formatSigningTable(await runSigningBench()),
   },
-  // { name: 'formats', run: ... },
-  // { name: 'storage', run: ... },
+  {
+    name: 'watch memory (heap retained vs an informer-style object cache, same runs)',
+    run: async () => formatWatchMemoryTable(await runWatchMemoryBench()),
+  },
 ];
 
 for (const bench of benches) {
