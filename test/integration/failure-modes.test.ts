@@ -87,9 +87,12 @@ describe('failure modes on the real cluster and registry', () => {
       return r.metadata.annotations?.[SIGNED] === 'failed' ? r : undefined;
     });
     expect(run.metadata.annotations?.['chains.tekton.dev/retries']).toBe('2');
-    const events = await runEvents(kubeConfigFor('admin'), 'tenant-a', name);
-    const failed = events.find((e) => e.reason === 'AttestationFailed');
-    expect(failed?.message).toContain('127.0.0.1:9');
+    // the Event follows the annotation
+    const events = await waitFor('the AttestationFailed event', async () => {
+      const all = await runEvents(kubeConfigFor('admin'), 'tenant-a', name);
+      return all.some((e) => e.reason === 'AttestationFailed') ? all : undefined;
+    });
+    expect(events.find((e) => e.reason === 'AttestationFailed')?.message).toContain('127.0.0.1:9');
     expect(events.map((e) => e.reason)).toContain('AttestationRetrying');
     expect(
       await metric(obs, 'provenance_observer_runs_failed_total', 'kind="TaskRun"'),
