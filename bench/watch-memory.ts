@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../src/controller/index.ts';
 import { RunApi, RunWatcher } from '../src/kube/index.ts';
 import { createLogger, createMetrics } from '../src/observability/index.ts';
+import { kubeConfigWithToken } from '../test/env/index.ts';
 
 /**
  * Memory of the watch path against the number of finished runs in the cluster. A stand-in
@@ -76,7 +76,7 @@ function taskRun(i: number) {
   };
 }
 
-async function standInApiserver(runs: number): Promise<{ server: Server; kc: KubeConfig }> {
+async function standInApiserver(runs: number): Promise<{ server: Server; kc: ReturnType<typeof kubeConfigWithToken> }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -91,19 +91,7 @@ async function standInApiserver(runs: number): Promise<{ server: Server; kc: Kub
     res.end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '5', continue: next }, items }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'c',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = kubeConfigWithToken(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't');
   return { server, kc };
 }
 

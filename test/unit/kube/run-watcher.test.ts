@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunObservation } from '../../../src/controller/index.ts';
 import { RunApi, RunWatcher } from '../../../src/kube/index.ts';
 import { createLogger } from '../../../src/observability/index.ts';
+import { kubeConfigWithToken } from '../../env/index.ts';
 
 // Fault injection: a stand-in apiserver whose list and watch answers each test scripts, to show
 // how the watcher survives a 410, a reset connection and a server-side close.
@@ -35,19 +35,7 @@ async function fakeApiserver(handler: Handler) {
     handler(req, res, url);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'c',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kc = kubeConfigWithToken(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't');
   return { server, kc, requests };
 }
 
