@@ -76,7 +76,9 @@ function taskRun(i: number) {
   };
 }
 
-async function standInApiserver(runs: number): Promise<{ server: Server; kc: ReturnType<typeof kubeConfigWithToken> }> {
+async function standInApiserver(
+  runs: number,
+): Promise<{ server: Server; kc: ReturnType<typeof kubeConfigWithToken> }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     res.writeHead(200, { 'content-type': 'application/json' });
