@@ -144,13 +144,23 @@ export function succeededTaskRunStatus(
  */
 export async function completeBuildTaskRun(
   image: { ref: string; digest: string },
-  options: { name: string; extraResults?: { name: string; value: string }[]; params?: object[] },
+  options: {
+    name: string;
+    extraResults?: { name: string; value: string }[];
+    params?: object[];
+    /** annotations the tenant sets at creation (e.g. a forged chains.tekton.dev/signed) */
+    annotations?: Record<string, string>;
+  },
 ): Promise<string> {
   const { name } = options;
-  await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, {
-    taskRef: { name: 'buildah' },
-    params: options.params ?? [],
-  });
+  await createRun(
+    kubeConfigFor('tenantA'),
+    'TaskRun',
+    'tenant-a',
+    name,
+    { taskRef: { name: 'buildah' }, params: options.params ?? [] },
+    options.annotations ? { annotations: options.annotations } : {},
+  );
   await setRunStatus(
     kubeConfigFor('admin'),
     'TaskRun',

@@ -36,25 +36,10 @@ describe('failure modes on the real cluster and registry', () => {
   it('a run a tenant created already annotated signed=true is attested anyway, and the mismatch reported', async () => {
     obs = await startTestObserver(env);
     const image = await pushTestImage(env.registry, `tamper/app-${Date.now()}`);
-    const name = `forged-${Date.now()}`;
-    await createRun(
-      kubeConfigFor('tenantA'),
-      'TaskRun',
-      'tenant-a',
-      name,
-      { taskRef: { name: 'build' } },
-      { annotations: { [SIGNED]: 'true' } },
-    );
-    await setRunStatus(
-      kubeConfigFor('admin'),
-      'TaskRun',
-      'tenant-a',
-      name,
-      succeededTaskRunStatus([
-        { name: 'IMAGE_URL', value: image.ref },
-        { name: 'IMAGE_DIGEST', value: image.digest },
-      ]),
-    );
+    const name = await completeBuildTaskRun(image, {
+      name: `forged-${Date.now()}`,
+      annotations: { [SIGNED]: 'true' },
+    });
     const reasons = await waitFor('the Attested event', async () => {
       const r = (await runEvents(kubeConfigFor('admin'), 'tenant-a', name)).map((e) => e.reason);
       return r.includes('Attested') ? r : undefined;
