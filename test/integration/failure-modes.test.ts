@@ -1,18 +1,8 @@
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kubeConfigFor, kubeConfigWithToken, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
-import {
-  completeBuildTaskRun,
-  createRun,
-  getRun,
-  runEvents,
-  setRunStatus,
-  succeededTaskRunStatus,
-  waitFor,
-  waitForSigned,
-} from '../helpers/tekton.ts';
+import { completeBuildTaskRun, getRun, runEvents, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 const SIGNED = 'chains.tekton.dev/signed';
