@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { ObserverError } from '../../../src/errors.ts';
 import {
   type AppendOptions,
   appendToTag,
   attestationLayer,
   cosignTagDocument,
+  type Descriptor,
+  dedupeEntries,
   type ManifestResponse,
   sha256Digest,
+  signatureLayer,
 } from '../../../src/oci/index.ts';
 
 /** An in-memory tag store standing in for the registry, with a hook to play a foreign writer. */
@@ -124,5 +128,73 @@ describe('appendToTag', () => {
         additions: [add('z')],
       }),
     ).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('fake.test/a:t.att') });
+  });
+
+  it('counts an entry storedAs accepts as stored: no PUT, nothing added', async () => {
+    const r = fakeRegistry();
+    const o = {
+      client: r.client,
+      repository: 'a',
+      tag: 't.att',
+      document: cosignTagDocument,
+      sleep: noSleep,
+    };
+    await appendToTag({ ...o, additions: [add('signed once')] });
+    const resigned = {
+      ...add('signed twice'),
+      storedAs: async (e: Descriptor) => e.digest === layer('signed once').descriptor.digest,
+    };
+    expect(await appendToTag({ ...o, additions: [resigned] })).toMatchObject({ added: 0, attempts: 1 });
+    expect(r.state.puts).toBe(1);
+    const refused = { ...add('another'), storedAs: async () => false };
+    expect(await appendToTag({ ...o, additions: [refused] })).toMatchObject({ added: 1 });
+    expect(r.layers('t.att')).toHaveLength(2);
+  });
+
+  it('succeeds at once when a racing writer of the same payload replaces our manifest with its own', async () => {
+    const r = fakeRegistry();
+    const o = {
+      client: r.client,
+      repository: 'a',
+      tag: 't.att',
+      document: cosignTagDocument,
+      sleep: noSleep,
+    };
+    const theirs = layer('same payload, their signature').descriptor;
+    r.state.afterPut = () => r.tags.set('t.att', cosignTagDocument.render([theirs]).bytes);
+    const ours = {
+      ...add('same payload, our signature'),
+      storedAs: async (e: Descriptor) => e.digest === theirs.digest,
+    };
+    expect(await appendToTag({ ...o, additions: [ours] })).toMatchObject({ attempts: 1 });
+    expect(r.layers('t.att').map((l) => l.digest)).toEqual([theirs.digest]);
+  });
+
+  it('retries a retryable blob upload failure instead of failing the append', async () => {
+    const r = fakeRegistry();
+    let failures = 1;
+    const upload = r.client.uploadBlob;
+    r.client.uploadBlob = async (repo, bytes) => {
+      if (failures-- > 0)
+        throw new ObserverError('upload blob: HTTP 500', { code: 'registry', retryable: true });
+      return upload(repo, bytes);
+    };
+    const result = await appendToTag({
+      client: r.client,
+      repository: 'a',
+      tag: 't.att',
+      document: cosignTagDocument,
+      sleep: noSleep,
+      additions: [add('x')],
+    });
+    expect(result).toMatchObject({ added: 1, attempts: 2 });
+  });
+
+  it('keeps two signatures of one simplesigning payload apart (same digest, other signature annotation)', () => {
+    const body = new TextEncoder().encode('{}');
+    const a = signatureLayer(body, new Uint8Array([1]), {}).descriptor;
+    const b = signatureLayer(body, new Uint8Array([2]), {}).descriptor;
+    expect(a.digest).toBe(b.digest);
+    expect(dedupeEntries([a, b, a])).toEqual([a, b]);
   });
 });
