@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { INTOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../../src/formats/intoto.ts';
+import { INTOTO_PAYLOAD_TYPE } from '../../src/formats/intoto.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import {
   ANNOTATION_PAYLOAD_DIGEST,
@@ -15,11 +15,12 @@ import {
   sha256Digest,
 } from '../../src/oci/index.ts';
 import type { PublicKeyInfo } from '../../src/signing/index.ts';
-import { pae } from '../../src/signing/index.ts';
 import { type ImageRef, OciBackend, type SignedArtifact } from '../../src/storage/index.ts';
 import type { RunRef } from '../../src/tekton/run-ref.ts';
 import { publishedKeyVerifier } from '../../src/verify/index.ts';
 import { loadLocalEnv } from '../env/local-env.ts';
+import { provenanceStatement, signedImageSignature, signedProvenance } from '../helpers/signed-artifacts.ts';
+import { pushTestImage } from '../helpers/test-image.ts';
 
 // PO_ENV_FILE lets these tests run against hand-started peers; normally .local/env/env.json.
 const env = loadLocalEnv(process.env.PO_ENV_FILE || undefined);
@@ -32,7 +33,7 @@ const run: RunRef = {
   uid: 'uid-b',
   serviceAccountName: 'default',
 };
-const enc = (s: string) => new TextEncoder().encode(s);
+const _enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 const current = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const retired = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -48,73 +49,15 @@ const backend = (o: { settleMs?: number } = {}) =>
   new OciBackend({ logger, insecure: true, verifies: publishedKeyVerifier(() => published), ...o });
 
 async function pushImage(): Promise<ImageRef> {
-  const config = await client.uploadBlob(REPO, enc(JSON.stringify({ os: 'linux', nonce: randomUUID() })));
-  const manifest = enc(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 1 },
-      layers: [],
-    }),
-  );
-  const { digest } = await client.putManifest(
-    REPO,
-    randomUUID(),
-    manifest,
-    'application/vnd.oci.image.manifest.v1+json',
-  );
+  const { digest } = await pushTestImage(env.registry, REPO, randomUUID());
   return { repository: `${env.registry}/${REPO}`, digest };
 }
 
-function statement(image: ImageRef): Uint8Array {
-  return enc(
-    JSON.stringify({
-      _type: STATEMENT_V1,
-      subject: [{ name: image.repository, digest: { sha256: image.digest.slice(7) } }],
-      predicateType: SLSA_PROVENANCE_V1,
-      predicate: { buildDefinition: { nonce: randomUUID() } },
-    }),
-  );
-}
-
+const statement = (image: ImageRef) => provenanceStatement([image]);
 /** The payload signed now (ECDSA: a different envelope every call). */
-function attestation(image: ImageRef, payload: Uint8Array, key = current.privateKey): SignedArtifact {
-  const sig = sign('sha256', pae(INTOTO_PAYLOAD_TYPE, payload), key).toString('base64');
-  const envelope = {
-    payloadType: INTOTO_PAYLOAD_TYPE,
-    payload: Buffer.from(payload).toString('base64'),
-    signatures: [{ keyid: '', sig }],
-  };
-  return {
-    type: 'provenance',
-    key: 'taskrun-uid-b',
-    predicateType: SLSA_PROVENANCE_V1,
-    payload,
-    envelope,
-    envelopeBytes: enc(JSON.stringify(envelope)),
-    images: [image],
-  };
-}
-
-function imageSignature(image: ImageRef, key = current.privateKey): SignedArtifact {
-  const payload = enc(
-    JSON.stringify({
-      critical: {
-        identity: { 'docker-reference': image.repository },
-        image: { 'docker-manifest-digest': image.digest },
-        type: 'cosign container image signature',
-      },
-      optional: null,
-    }),
-  );
-  return {
-    type: 'image-signature',
-    key: image.digest.slice(7, 19),
-    image,
-    payload,
-    signature: sign('sha256', payload, key),
-  };
-}
+const attestation = (image: ImageRef, payload: Uint8Array, key = current.privateKey) =>
+  signedProvenance([image], payload, key);
+const imageSignature = (image: ImageRef, key = current.privateKey) => signedImageSignature(image, key);
 
 async function layers(image: ImageRef, suffix: '.att' | '.sig'): Promise<Descriptor[]> {
   const m = await client.getManifest(REPO, digestTag(image.digest, suffix));

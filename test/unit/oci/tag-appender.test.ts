@@ -46,17 +46,19 @@ function fakeRegistry() {
 const layer = (s: string) => attestationLayer(new TextEncoder().encode(s), {});
 const add = (s: string) => ({ descriptor: layer(s).descriptor, blob: layer(s).bytes });
 const noSleep = async () => {};
+/** appendToTag options for tag `t.att` of the fake registry, without additions. */
+const options = (r: ReturnType<typeof fakeRegistry>) => ({
+  client: r.client,
+  repository: 'a',
+  tag: 't.att',
+  document: cosignTagDocument,
+  sleep: noSleep,
+});
 
 describe('appendToTag', () => {
   it('appends, and storing the same layer again writes nothing', async () => {
     const r = fakeRegistry();
-    const o = {
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
-    };
+    const o = options(r);
     expect(await appendToTag({ ...o, additions: [add('one')] })).toMatchObject({ added: 1, attempts: 1 });
     expect(await appendToTag({ ...o, additions: [add('two')] })).toMatchObject({ added: 1 });
     expect(await appendToTag({ ...o, additions: [add('one')] })).toMatchObject({ added: 0 });
@@ -69,13 +71,7 @@ describe('appendToTag', () => {
 
   it('writes again when a foreign writer replaces our manifest right after our PUT', async () => {
     const r = fakeRegistry();
-    const o = {
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
-    };
+    const o = options(r);
     await appendToTag({ ...o, additions: [add('base')] });
     // the foreign writer read the tag before our PUT and writes its own append after it
     const foreign = new TextEncoder().encode(
@@ -98,11 +94,7 @@ describe('appendToTag', () => {
     const r = fakeRegistry();
     r.tags.set('t.att', cosignTagDocument.render([layer('x').descriptor, layer('x').descriptor]).bytes);
     await appendToTag({
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
+      ...options(r),
       additions: [add('y')],
     });
     expect(r.layers('t.att').map((l) => l.digest)).toEqual([
@@ -119,11 +111,7 @@ describe('appendToTag', () => {
     };
     await expect(
       appendToTag({
-        client: r.client,
-        repository: 'a',
-        tag: 't.att',
-        document: cosignTagDocument,
-        sleep: noSleep,
+        ...options(r),
         maxAttempts: 3,
         additions: [add('z')],
       }),
@@ -132,13 +120,7 @@ describe('appendToTag', () => {
 
   it('counts an entry storedAs accepts as stored: no PUT, nothing added', async () => {
     const r = fakeRegistry();
-    const o = {
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
-    };
+    const o = options(r);
     await appendToTag({ ...o, additions: [add('signed once')] });
     const resigned = {
       ...add('signed twice'),
@@ -153,13 +135,7 @@ describe('appendToTag', () => {
 
   it('succeeds at once when a racing writer of the same payload replaces our manifest with its own', async () => {
     const r = fakeRegistry();
-    const o = {
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
-    };
+    const o = options(r);
     const theirs = layer('same payload, their signature').descriptor;
     r.state.afterPut = () => r.tags.set('t.att', cosignTagDocument.render([theirs]).bytes);
     const ours = {
@@ -180,11 +156,7 @@ describe('appendToTag', () => {
       return upload(repo, bytes);
     };
     const result = await appendToTag({
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
+      ...options(r),
       additions: [add('x')],
     });
     expect(result).toMatchObject({ added: 1, attempts: 2 });
