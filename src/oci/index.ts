@@ -40,6 +40,7 @@ export {
   appendToTag,
   dedupeEntries,
   entryKey,
+  SETTLE_CAP_MS,
   sameEntry,
   type TagDocument,
 } from './tag-appender.ts';

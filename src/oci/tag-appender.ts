@@ -38,14 +38,17 @@ export interface AppendOptions {
   /** default 8 */
   maxAttempts?: number;
   /**
-   * How long after our PUT the tag must still hold our entries; default 250 ms. Covers a foreign
-   * writer that read before our PUT and writes after it (its read-to-write window must be shorter).
-   * Only a foreign writer's lost update depends on it: writers of this code that race on the same
-   * payload accept each other's entry (storedAs), whatever the timing.
+   * How long after our PUT the tag must still hold our entries: this (default 250 ms) or, when
+   * longer, twice our own read-to-PUT time (a slow registry or machine slows every writer), at most
+   * SETTLE_CAP_MS. Covers another writer that read before our PUT and writes after it (its
+   * read-to-write window must be shorter). Only distinct entries depend on it: writers racing on
+   * the same entry or payload accept each other's entry (storedAs), whatever the timing.
    */
   settleMs?: number;
   /** default setTimeout-based */
   sleep?: (ms: number) => Promise<void>;
+  /** default Date.now (measures our read-to-PUT time) */
+  now?: () => number;
 }
 
 export interface AppendResult {
@@ -57,6 +60,9 @@ export interface AppendResult {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The longest settle wait, however slow our own write was. */
+export const SETTLE_CAP_MS = 5000;
 
 /**
  * What makes two entries one: the digest, and for cosign layers the signature annotation (a
@@ -80,7 +86,7 @@ export function dedupeEntries(entries: Descriptor[]): Descriptor[] {
  * without compare-and-swap allows (distribution 2.8 ignores If-Match): read, keep the additions
  * not yet stored, merge (dedupe), re-read just before the PUT and restart if the tag moved, PUT
  * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read at once
- * and again after `settleMs`; if an addition is no longer stored another writer replaced our
+ * and again after the settle time (`settleMs`); if an addition is no longer stored another writer replaced our
  * manifest, so back off and write again. An addition counts as stored when its entry, or an entry
  * its `storedAs` accepts, is at the tag: two writers racing on one payload end with one entry,
  * and both succeed. Every registry call is inside the retried attempt. In-process writers must
@@ -90,6 +96,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   const sleep = o.sleep ?? defaultSleep;
   const maxAttempts = o.maxAttempts ?? 8;
   const settleMs = o.settleMs ?? 250;
+  const clock = o.now ?? Date.now;
   const target = `${o.client.registry}/${o.repository}:${o.tag}`;
   const stored = storedCheck();
   const missingFrom = async (m: ManifestResponse | undefined) => {
@@ -103,6 +110,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs(attempt));
     try {
+      const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag);
       const missing = await missingFrom(base);
       if (missing.length === 0) return { digest: base?.digest ?? '', added, attempts: attempt };
@@ -118,7 +126,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       });
       added = Math.max(added, merged.length - existing.length);
       if ((await missingFrom(await o.client.getManifest(o.repository, o.tag))).length > 0) continue;
-      await sleep(settleMs);
+      await sleep(Math.min(SETTLE_CAP_MS, Math.max(settleMs, 2 * (clock() - readAt))));
       const settled = await o.client.getManifest(o.repository, o.tag);
       if ((await missingFrom(settled)).length === 0)
         return { digest: settled?.digest ?? put.digest, added, attempts: attempt };

@@ -8,6 +8,7 @@ import {
   type Descriptor,
   dedupeEntries,
   type ManifestResponse,
+  SETTLE_CAP_MS,
   sha256Digest,
   signatureLayer,
 } from '../../../src/oci/index.ts';
@@ -168,5 +169,25 @@ describe('appendToTag', () => {
     const b = signatureLayer(body, new Uint8Array([2]), {}).descriptor;
     expect(a.digest).toBe(b.digest);
     expect(dedupeEntries([a, b, a])).toEqual([a, b]);
+  });
+
+  it('waits twice its own read-to-PUT time before the settle check when that exceeds settleMs, at most SETTLE_CAP_MS', async () => {
+    for (const [step, expected] of [
+      [10, 250],
+      [300, 600],
+      [4000, SETTLE_CAP_MS],
+    ]) {
+      const r = fakeRegistry();
+      const waits: number[] = [];
+      let t = 0;
+      await appendToTag({
+        ...options(r),
+        settleMs: 250,
+        now: () => (t += step),
+        sleep: async (ms) => void waits.push(ms),
+        additions: [add('slow')],
+      });
+      expect(waits).toEqual([expected]);
+    }
   });
 });
