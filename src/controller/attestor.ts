@@ -11,8 +11,7 @@ import {
 import type { ChainsErrorType, Metrics } from '../observability/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
-import type { TaskRun, TektonRun } from '../tekton/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef, TaskRun, TektonRun } from '../tekton/index.ts';
 import { logInRekor, type ProvenanceArtifact, signImage, signProvenance } from './sign-artifacts.ts';
 import { storeArtifact, timedStage } from './store-artifact.ts';
 

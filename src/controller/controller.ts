@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
 import type { AttestationIndex } from '../index/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { delayFor } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
-import { type RunKey, runKeyString } from '../tekton/run-ref.ts';
-import { delayFor } from './backoff.ts';
+import type { RunObservation, RunSource } from '../tekton/index.ts';
+import { type RunKey, runKeyString } from '../tekton/index.ts';
 import type { Reconciler } from './reconciler.ts';
-import type { RunObservation, RunSource } from './run-source.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {

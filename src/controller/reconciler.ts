@@ -6,8 +6,15 @@ import type { EventRecorder, RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { RETRIES, SIGNED, TRANSPARENCY } from '../storage/index.ts';
-import { isDone, type PipelineRun, runRefOf, type TektonRun } from '../tekton/index.ts';
-import { describeRun, type RunKey, type RunRef } from '../tekton/run-ref.ts';
+import {
+  describeRun,
+  isDone,
+  type PipelineRun,
+  type RunKey,
+  type RunRef,
+  runRefOf,
+  type TektonRun,
+} from '../tekton/index.ts';
 import type { AttestOutcome, Attestor } from './attestor.ts';
 import { childWaitDeadline, resolveChildren } from './children.ts';
 import { recordAttestation } from './record.ts';

@@ -1,6 +1,6 @@
 import type { AttestationIndex, StorageOutcome } from '../index/index.ts';
 import type { Signer } from '../signing/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { AttestOutcome } from './attestor.ts';
 
 /**

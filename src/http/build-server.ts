@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AttestationIndex } from '../index/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
-import type { PublicKeyInfo } from '../signing/signer.ts';
+import type { PublicKeyInfo } from '../signing/index.ts';
 import { attestationRoutes } from './attestation-routes.ts';
 import { requireBearerToken } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { RunKind } from '../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
 import { TtlCache } from './ttl-cache.ts';
 

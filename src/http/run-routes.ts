@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AttestationIndex } from '../index/index.ts';
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { RunKind } from '../tekton/index.ts';
 import { callerOf } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { HttpError } from './error-handler.ts';

@@ -1,6 +1,6 @@
-import type { DsseEnvelope } from '../signing/signer.ts';
-import type { BackendName } from '../storage/backend.ts';
-import type { RunKey, RunKind } from '../tekton/run-ref.ts';
+import type { DsseEnvelope } from '../signing/index.ts';
+import type { BackendName } from '../storage/index.ts';
+import type { RunKey, RunKind } from '../tekton/index.ts';
 
 /**
  * The index of record: our own account of every attestation and of each run's signing state.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Metrics } from '../observability/index.ts';
 import { RegistryClient } from '../oci/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 
 /** Keep at most this many clients (each holds a token cache); the oldest is dropped first. */

@@ -1,6 +1,7 @@
 export { parseRunDocument } from './parse-run.ts';
 export type { RunKey, RunKind, RunRef } from './run-ref.ts';
 export { describeRun, runKeyString, runPlural, runShortKey } from './run-ref.ts';
+export type { RunObservation, RunSource } from './run-source.ts';
 export { childReferencesOf, isDone, runRefOf, statusWord, succeededCondition } from './run-state.ts';
 export type {
   ChildReference,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff, delayFor } from '../../../src/controller/backoff.ts';
+import { Backoff, delayFor } from '../../../src/retry/index.ts';
 
 describe('backoff', () => {
   it('doubles from the base up to the cap, with equal jitter', () => {

@@ -1,0 +1,1 @@
+export { Backoff, delayFor } from './backoff.ts';
