@@ -3,6 +3,7 @@ export type { RunKey, RunKind, RunRef } from './run-ref.ts';
 export { describeRun, runKeyString, runPlural, runShortKey } from './run-ref.ts';
 export type { RunObservation, RunSource } from './run-source.ts';
 export { childReferencesOf, isDone, runRefOf, statusWord, succeededCondition } from './run-state.ts';
+export { parseRun, type RunView } from './run-view.ts';
 export type {
   ChildReference,
   Condition,
