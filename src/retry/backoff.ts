@@ -1,26 +1,36 @@
+export interface BackoffOptions {
+  /** first delay's ceiling; default 1 s */
+  baseMs?: number;
+  /** the cap; default 5 min */
+  maxMs?: number;
+  /** injected randomness in [0, 1), so tests are deterministic; default Math.random */
+  random?: () => number;
+}
+
 /**
- * Jittered exponential backoff: base·2^n capped at max, with "equal jitter" (half fixed, half
- * random) so many retrying streams do not synchronise. Defaults: base 1 s, max 5 min.
+ * The one retry backoff of the service: jittered exponential, base·2^n capped at max, with
+ * "equal jitter" (half fixed, half random) so many retrying streams do not synchronise. Counts
+ * attempts per key (a run key in the controller; one stream's default key in the watcher), so a
+ * key's delay grows with its own failures only; `reset(key)` after a success.
  */
 export class Backoff {
-  readonly #base: number;
-  readonly #max: number;
-  readonly #random: () => number;
-  #attempt = 0;
+  readonly #o: Required<BackoffOptions>;
+  readonly #attempts = new Map<string, number>();
 
-  constructor(options: { baseMs?: number; maxMs?: number; random?: () => number } = {}) {
-    this.#base = options.baseMs ?? 1000;
-    this.#max = options.maxMs ?? 300_000;
-    this.#random = options.random ?? Math.random;
+  constructor(options: BackoffOptions = {}) {
+    this.#o = { baseMs: 1000, maxMs: 300_000, random: Math.random, ...options };
   }
 
-  /** The delay before the next attempt; each call grows it. */
-  next(): number {
-    return delayFor(this.#attempt++, { baseMs: this.#base, maxMs: this.#max, random: this.#random });
+  /** The delay before the key's next attempt; each call grows it. */
+  next(key = ''): number {
+    const attempt = this.#attempts.get(key) ?? 0;
+    this.#attempts.set(key, attempt + 1);
+    return delayFor(attempt, this.#o);
   }
 
-  reset(): void {
-    this.#attempt = 0;
+  /** Forgets the key's failures (it succeeded, or will not be retried). */
+  reset(key = ''): void {
+    this.#attempts.delete(key);
   }
 }
 

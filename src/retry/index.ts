@@ -1,1 +1,1 @@
-export { Backoff, delayFor } from './backoff.ts';
+export { Backoff, type BackoffOptions, delayFor } from './backoff.ts';

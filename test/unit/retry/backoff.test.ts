@@ -17,4 +17,11 @@ describe('backoff', () => {
     b.reset();
     expect(b.next()).toBe(10);
   });
+
+  it('counts attempts per key', () => {
+    const b = new Backoff({ baseMs: 10, maxMs: 1000, random: () => 1 });
+    expect([b.next('a'), b.next('a'), b.next('b'), b.next('a')]).toEqual([10, 20, 10, 40]);
+    b.reset('a');
+    expect([b.next('a'), b.next('b')]).toEqual([10, 20]);
+  });
 });
