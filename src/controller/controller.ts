@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
-import type { AttestationIndex } from '../index/index.ts';
+import type { RunStateStore } from '../index/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { Backoff } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
@@ -12,7 +12,7 @@ import { WorkQueue } from './work-queue.ts';
 export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
-  index: Pick<AttestationIndex, 'getRunState'>;
+  index: Pick<RunStateStore, 'getRunState'>;
   metrics: Metrics;
   logger: Logger;
   /** concurrent reconciles; default 4 (Chains: --threads-per-controller, default 2) */

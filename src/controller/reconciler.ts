@@ -1,7 +1,7 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError, ObserverError } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
-import type { AttestationIndex, RunState } from '../index/index.ts';
+import type { AttestationRecorder, RunState, RunStateStore } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
@@ -28,7 +28,7 @@ interface Situation {
 export interface ReconcilerOptions {
   config: ObserverConfig;
   runApi: Pick<RunApi, 'get' | 'patchAnnotations'>;
-  index: AttestationIndex;
+  index: AttestationRecorder & RunStateStore;
   attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;
