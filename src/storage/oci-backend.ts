@@ -18,7 +18,7 @@ import {
   splitRepository,
   type TagDocument,
 } from '../oci/index.ts';
-import { describeRun } from '../tekton/run-ref.ts';
+import { describeRun } from '../tekton/index.ts';
 import type { ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import type { CredentialSource } from './credentials.ts';
 import { storeBundle } from './oci-bundle.ts';

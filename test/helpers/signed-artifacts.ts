@@ -1,5 +1,5 @@
 import { type KeyObject, randomUUID, sign } from 'node:crypto';
-import { INTOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../../src/formats/intoto.ts';
+import { INTOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../../src/intoto/index.ts';
 import { pae } from '../../src/signing/index.ts';
 import type { ImageRef, SignedArtifact } from '../../src/storage/index.ts';
 

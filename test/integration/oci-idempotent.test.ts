@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { INTOTO_PAYLOAD_TYPE } from '../../src/formats/intoto.ts';
+import { INTOTO_PAYLOAD_TYPE } from '../../src/intoto/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import {
   ANNOTATION_PAYLOAD_DIGEST,
