@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Daemon, freePort, startDaemon, waitReady } from './processes.ts';
 
@@ -31,16 +31,13 @@ export async function startPostgres(stateDir: string, logsDir: string): Promise<
   writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
   const caFile = makeCertificates(dir);
   const asServer = serverUser();
-  if (asServer.uid !== undefined) {
-    chownTree(dir, asServer.uid, asServer.gid);
+  if (asServer.owner) {
+    chownTree(dir, asServer.owner);
     // the server's user must be able to reach its directory
     for (const up of [stateDir, dirname(stateDir)]) chmodSync(up, statSync(up).mode | 0o011);
   }
   execFileSync(
-    asServer.wrap[0] ?? join(POSTGRES_BIN, 'initdb'),
-    [
-      ...asServer.wrap.slice(1),
-      ...(asServer.wrap.length > 0 ? [join(POSTGRES_BIN, 'initdb')] : []),
+    ...asServer.command('initdb', [
       `--pgdata=${dataDir}`,
       '--username=postgres',
       `--pwfile=${pwFile}`,
@@ -48,17 +45,13 @@ export async function startPostgres(stateDir: string, logsDir: string): Promise<
       '--auth-host=scram-sha-256',
       '--encoding=UTF8',
       '--no-instructions',
-    ],
+    ]),
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const port = await freePort();
-  const server = join(POSTGRES_BIN, 'postgres');
   const daemon = await startDaemon(
     'postgres',
-    asServer.wrap[0] ?? server,
-    [
-      ...asServer.wrap.slice(1),
-      ...(asServer.wrap.length > 0 ? [server] : []),
+    ...asServer.command('postgres', [
       `-D${dataDir}`,
       `-p${port}`,
       '-clisten_addresses=127.0.0.1',
@@ -69,7 +62,7 @@ export async function startPostgres(stateDir: string, logsDir: string): Promise<
       '-cssl=on',
       `-cssl_cert_file=${join(dir, 'server.crt')}`,
       `-cssl_key_file=${join(dir, 'server.key')}`,
-    ],
+    ]),
     join(logsDir, 'postgres.log'),
     dataDir,
   );
@@ -90,21 +83,24 @@ export function pgIsReady(binary: string, port: number): boolean {
   }
 }
 
-/** Root runs the server as `postgres`; anyone else runs it as themselves. */
-function serverUser(): { wrap: string[]; uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return { wrap: [] };
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return {
-    wrap: ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--inh-caps=-all'],
-    uid,
-    gid,
-  };
+interface ServerUser {
+  /** [command, args] running a PostgreSQL binary as the server's user */
+  command(binary: string, args: string[]): [string, string[]];
+  /** set when the files must be handed to another user */
+  owner?: { uid: number; gid: number };
 }
 
-function chownTree(dir: string, uid: number, gid: number): void {
-  execFileSync('chown', ['-R', `${uid}:${gid}`, dir]);
-  chownSync(dir, uid, gid);
+/** Root runs the server as `postgres`; anyone else runs it as themselves. */
+function serverUser(): ServerUser {
+  if (process.getuid?.() !== 0) return { command: (binary, args) => [join(POSTGRES_BIN, binary), args] };
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  const owner = { uid: id('-u'), gid: id('-g') };
+  const setpriv = [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--inh-caps=-all'];
+  return { command: (binary, args) => ['setpriv', [...setpriv, join(POSTGRES_BIN, binary), ...args]], owner };
+}
+
+function chownTree(dir: string, owner: { uid: number; gid: number }): void {
+  execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, dir]);
 }
 
 /** A throwaway CA and a server certificate for 127.0.0.1/localhost signed by it; returns the CA file. */
