@@ -1,12 +1,17 @@
 import type { DsseEnvelope } from '../signing/signer.ts';
 import type { BackendName } from '../storage/backend.ts';
 import type { RunKey, RunKind } from '../tekton/run-ref.ts';
+import type { IndexRetention } from './index-retention.ts';
+import type { RunClaims } from './run-claims.ts';
 
 /**
  * The index of record: our own account of every attestation and of each run's signing state.
  * It, not the run's (tenant-editable) annotations, decides whether a run is attested.
  * Implementations must be safe for concurrent use from one process; the SQLite one is the
- * default, a shared database (PostgreSQL) can implement the same interface later.
+ * default (one replica), the PostgreSQL one is shared by several replicas.
+ *
+ * Failures are `ObserverError`s: code `index` (retryable when the database is busy, unreachable
+ * or out of space: nothing was written, try again) or `input_invalid` (bad input, never retryable).
  */
 
 /** Where one backend put an artifact, or why it could not. */
@@ -50,7 +55,7 @@ export interface Page<T> {
   next?: string;
 }
 
-export interface AttestationIndex {
+export interface AttestationIndex extends RunClaims, IndexRetention {
   /** Records an attestation; returns its id. */
   addAttestation(attestation: NewAttestation): Promise<string>;
   /** Sets a run's state (upsert by uid). */
@@ -64,5 +69,7 @@ export interface AttestationIndex {
   findByRun(run: { namespace: string; kind: RunKind; name: string }): Promise<AttestationSummary[]>;
   getAttestation(id: string): Promise<AttestationSummary | undefined>;
   getEnvelope(id: string): Promise<DsseEnvelope | undefined>;
+  /** Whether the database answers now (readiness); never throws. */
+  healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

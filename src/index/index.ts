@@ -7,4 +7,7 @@ export type {
   RunStatus,
   StorageOutcome,
 } from './attestation-index.ts';
-export { attestationId, SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';
+export { attestationId } from './attestation-input.ts';
+export type { IndexRetention, PruneResult } from './index-retention.ts';
+export type { RunClaims, RunWork } from './run-claims.ts';
+export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';
