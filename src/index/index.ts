@@ -8,6 +8,9 @@ export type {
   StorageOutcome,
 } from './attestation-index.ts';
 export { attestationId } from './attestation-input.ts';
+export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
+export type { PgTlsMode } from './pg-connection.ts';
+export { PgIndex, type PgIndexOptions } from './pg-index.ts';
 export type { RunClaims, RunWork } from './run-claims.ts';
 export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';
