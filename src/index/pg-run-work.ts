@@ -1,4 +1,4 @@
-import { leaseMs } from './attestation-input.ts';
+import { leaseMs } from './index-input.ts';
 import type { IndexRetention, PruneResult } from './index-retention.ts';
 import { type RunWorkRow, toRunWork } from './index-rows.ts';
 import type { PgDb } from './pg-connection.ts';

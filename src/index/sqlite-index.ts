@@ -7,7 +7,7 @@ import type {
   Page,
   RunState,
 } from './attestation-index.ts';
-import { attestationRecord, digestPage } from './attestation-input.ts';
+import { attestationRecord, digestPage } from './index-input.ts';
 import type { PruneResult } from './index-retention.ts';
 import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
 import type { RunWork } from './run-claims.ts';

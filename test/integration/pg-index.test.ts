@@ -159,6 +159,28 @@ describe('PgIndex connection loss', () => {
     await proxy.cut();
   });
 
+  it('absorbs the server dropping every connection (a restart or failover): the next calls succeed', async () => {
+    const url = await databases.create();
+    const index = await PgIndex.open({ url, tls: { mode: 'disable' }, logger: { warn: () => undefined } });
+    const run = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
+    await index.setRunState({ uid: 'u1', run, status: 'pending', attempts: 0, updatedAt: new Date(1) });
+    const killed = await databases.admin<{ ok: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+       WHERE datname = $1 AND application_name = 'provenance-observer'`,
+      [new URL(url).pathname.slice(1)],
+    );
+    expect(killed.length).toBeGreaterThan(0);
+    // a call may land on a connection the server just closed: then it fails retryably, once
+    const first = await index.getRunState('u1').catch((e: unknown) => e);
+    if (first instanceof Error) expect(first).toMatchObject({ code: 'index', retryable: true });
+    await eventually(
+      async () => (await index.getRunState('u1').catch(() => undefined))?.status === 'pending',
+      5000,
+      'read',
+    );
+    await index.close();
+  });
+
   it('open fails with a retryable index error when nothing listens', async () => {
     const proxy = new TcpProxy({ host: '127.0.0.1', port: 1 });
     await proxy.start();
