@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
 import type { DsseEnvelope } from '../signing/signer.ts';
 import { describeRun as describe } from '../tekton/run-ref.ts';
-import type { NewAttestation } from './attestation-index.ts';
+import type { NewAttestation, RunState } from './attestation-index.ts';
 import { type CursorPosition, decodeCursor } from './cursor.ts';
 
 /**
@@ -41,6 +41,39 @@ export function attestationRecord(a: NewAttestation): AttestationRecord {
     storageJson: JSON.stringify(a.storage),
     payloadBytes: Buffer.byteLength(envelopeJson, 'utf8'),
   };
+}
+
+/** Column values of an attestation row, in schema order (id … payload_bytes). */
+export function attestationColumns(a: NewAttestation, r: AttestationRecord): (string | number)[] {
+  const { run } = a;
+  return [
+    r.id,
+    run.uid,
+    run.kind,
+    run.namespace,
+    run.name,
+    a.predicateType,
+    a.keyId,
+    r.envelopeJson,
+    r.storageJson,
+    r.createdAt,
+    r.payloadBytes,
+  ];
+}
+
+/** Column values of a run state row, in schema order (uid … updated_at). */
+export function runStateColumns(state: RunState): (string | number | null)[] {
+  const { run } = state;
+  return [
+    state.uid,
+    run.kind,
+    run.namespace,
+    run.name,
+    state.status,
+    state.attempts,
+    state.lastError ?? null,
+    state.updatedAt.getTime(),
+  ];
 }
 
 /** SHA-256 over the run uid and the envelope's fields in a fixed order (key order of the input does not matter). */

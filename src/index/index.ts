@@ -7,8 +7,8 @@ export type {
   RunStatus,
   StorageOutcome,
 } from './attestation-index.ts';
-export { attestationId } from './index-input.ts';
 export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
+export { attestationId } from './index-input.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
 export type { PgTlsMode } from './pg-connection.ts';
 export { PgIndex, type PgIndexOptions } from './pg-index.ts';

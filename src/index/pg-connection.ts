@@ -54,28 +54,6 @@ export class PgDb {
     }
   }
 
-  /** Runs `fn` in one transaction on one connection; rolls back and throws an ObserverError on failure. */
-  async transaction<T>(context: string, fn: (query: Query) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (err) {
-      throw this.error(context, err);
-    }
-    const query: Query = async (sql, params) => (await client.query(sql, params)).rows;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(query);
-      await client.query('COMMIT');
-      client.release();
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(isConnectionError(err)); // true: drop the connection rather than reuse it
-      throw this.error(context, err);
-    }
-  }
-
   /** One connection held for `fn` (session-level advisory locks), released afterwards. */
   async session<T>(context: string, fn: (query: Query) => Promise<T>): Promise<T> {
     let client: PoolClient;
@@ -128,13 +106,6 @@ export class PgDb {
  */
 const PERMANENT = /^(22|23|42)[0-9A-Z]{3}$/;
 const DISK_FULL = '53100';
-
-function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return (
-    typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08') || code.startsWith('57P')
-  );
-}
 
 function poolConfig(options: PgConnectionOptions): PoolConfig {
   const url = parseUrl(options.url);

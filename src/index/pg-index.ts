@@ -7,13 +7,11 @@ import type {
   Page,
   RunState,
 } from './attestation-index.ts';
-import { attestationRecord, digestPage } from './index-input.ts';
-import type { PruneResult } from './index-retention.ts';
+import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
 import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
 import { PgRunWork } from './pg-run-work.ts';
 import { migratePg } from './pg-schema.ts';
-import type { RunWork } from './run-claims.ts';
 
 export interface PgIndexOptions extends PgConnectionOptions {
   /** clock for claim leases, in ms since the epoch; default Date.now */
@@ -56,14 +54,14 @@ const ADD_ATTESTATION = `WITH a AS (
  * cursors as SqliteIndex (the contract tests run both). Open it with `PgIndex.open`, which
  * migrates the schema first. While the database is unreachable every call fails with a retryable
  * `index` error, `healthy()` answers false, and the pool reconnects by itself once it is back.
+ * Claims, attempts and retention come from PgRunWork, on the same pool.
  */
-export class PgIndex implements AttestationIndex {
+export class PgIndex extends PgRunWork implements AttestationIndex {
   readonly #db: PgDb;
-  readonly #work: PgRunWork;
 
   private constructor(db: PgDb, now: () => number) {
+    super({ db, now });
     this.#db = db;
-    this.#work = new PgRunWork({ db, now });
   }
 
   /** Connects and migrates; fails with a retryable `index` error when the database does not answer. */
@@ -81,17 +79,7 @@ export class PgIndex implements AttestationIndex {
   async addAttestation(a: NewAttestation): Promise<string> {
     const r = attestationRecord(a);
     await this.#db.query(`recording attestation ${r.id} of ${describe(a.run)}`, ADD_ATTESTATION, [
-      r.id,
-      a.run.uid,
-      a.run.kind,
-      a.run.namespace,
-      a.run.name,
-      a.predicateType,
-      a.keyId,
-      r.envelopeJson,
-      r.storageJson,
-      r.createdAt,
-      r.payloadBytes,
+      ...attestationColumns(a, r),
       r.subjects.map((s) => s.name),
       r.subjects.map((s) => s.digest),
       r.digests,
@@ -107,16 +95,7 @@ export class PgIndex implements AttestationIndex {
        ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
          name = excluded.name, status = excluded.status, attempts = excluded.attempts,
          last_error = excluded.last_error, updated_at = excluded.updated_at`,
-      [
-        state.uid,
-        state.run.kind,
-        state.run.namespace,
-        state.run.name,
-        state.status,
-        state.attempts,
-        state.lastError ?? null,
-        state.updatedAt.getTime(),
-      ],
+      runStateColumns(state),
     );
   }
 
@@ -184,31 +163,6 @@ export class PgIndex implements AttestationIndex {
       [id],
     );
     return row ? (JSON.parse(row.envelope) as DsseEnvelope) : undefined;
-  }
-
-  claimRun(uid: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#work.claimRun(uid, owner, leaseMs);
-  }
-  renewClaim(uid: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#work.renewClaim(uid, owner, leaseMs);
-  }
-  releaseClaim(uid: string, owner: string): Promise<void> {
-    return this.#work.releaseClaim(uid, owner);
-  }
-  recordAttemptStarted(uid: string, at: Date, nextAttemptAt?: Date): Promise<number> {
-    return this.#work.recordAttemptStarted(uid, at, nextAttemptAt);
-  }
-  getRunWork(uid: string): Promise<RunWork | undefined> {
-    return this.#work.getRunWork(uid);
-  }
-  markRunDeleted(uid: string, at: Date): Promise<void> {
-    return this.#work.markRunDeleted(uid, at);
-  }
-  pruneDeletedRuns(olderThan: Date, limit?: number): Promise<PruneResult> {
-    return this.#work.pruneDeletedRuns(olderThan, limit);
-  }
-  payloadBytes(namespace: string): Promise<number> {
-    return this.#work.payloadBytes(namespace);
   }
 
   healthy(): Promise<boolean> {

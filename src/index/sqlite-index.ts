@@ -7,10 +7,8 @@ import type {
   Page,
   RunState,
 } from './attestation-index.ts';
-import { attestationRecord, digestPage } from './index-input.ts';
-import type { PruneResult } from './index-retention.ts';
+import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
 import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
-import type { RunWork } from './run-claims.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
 import { SqliteRunWork } from './sqlite-run-work.ts';
 
@@ -34,14 +32,15 @@ const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
  * An attestation's id is the SHA-256 (hex) of the run uid and the envelope, so recording the same
  * envelope for the same run again is idempotent: it keeps one row (and the first createdAt) and
  * replaces the storage outcomes with the latest account of where the envelope is stored.
+ * Claims, attempts and retention come from SqliteRunWork, on the same connection.
  */
-export class SqliteIndex implements AttestationIndex {
+export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
   readonly #db: SqliteDb;
-  readonly #work: SqliteRunWork;
 
   constructor(options: SqliteIndexOptions) {
-    this.#db = new SqliteDb(options);
-    this.#work = new SqliteRunWork({ db: this.#db, now: options.now ?? Date.now });
+    const db = new SqliteDb(options);
+    super({ db, now: options.now ?? Date.now });
+    this.#db = db;
   }
 
   async addAttestation(a: NewAttestation): Promise<string> {
@@ -57,19 +56,7 @@ export class SqliteIndex implements AttestationIndex {
       this.#db
         .stmt(`INSERT INTO attestations (id, run_uid, kind, namespace, name, predicate_type, key_id,
           envelope, storage, created_at, payload_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(
-          r.id,
-          a.run.uid,
-          a.run.kind,
-          a.run.namespace,
-          a.run.name,
-          a.predicateType,
-          a.keyId,
-          r.envelopeJson,
-          r.storageJson,
-          r.createdAt,
-          r.payloadBytes,
-        );
+        .run(...attestationColumns(a, r));
       const subject = this.#db.stmt(
         'INSERT OR IGNORE INTO subjects (attestation_id, name, digest) VALUES (?, ?, ?)',
       );
@@ -94,16 +81,7 @@ export class SqliteIndex implements AttestationIndex {
           ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
             name = excluded.name, status = excluded.status, attempts = excluded.attempts,
             last_error = excluded.last_error, updated_at = excluded.updated_at`)
-        .run(
-          state.uid,
-          state.run.kind,
-          state.run.namespace,
-          state.run.name,
-          state.status,
-          state.attempts,
-          state.lastError ?? null,
-          state.updatedAt.getTime(),
-        );
+        .run(...runStateColumns(state));
     });
   }
 
@@ -161,31 +139,6 @@ export class SqliteIndex implements AttestationIndex {
       this.#db.stmt('SELECT envelope FROM attestations WHERE id = ?').get(id),
     ) as { envelope: string } | undefined;
     return row ? (JSON.parse(row.envelope) as DsseEnvelope) : undefined;
-  }
-
-  claimRun(uid: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#work.claimRun(uid, owner, leaseMs);
-  }
-  renewClaim(uid: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.#work.renewClaim(uid, owner, leaseMs);
-  }
-  releaseClaim(uid: string, owner: string): Promise<void> {
-    return this.#work.releaseClaim(uid, owner);
-  }
-  recordAttemptStarted(uid: string, at: Date, nextAttemptAt?: Date): Promise<number> {
-    return this.#work.recordAttemptStarted(uid, at, nextAttemptAt);
-  }
-  getRunWork(uid: string): Promise<RunWork | undefined> {
-    return this.#work.getRunWork(uid);
-  }
-  markRunDeleted(uid: string, at: Date): Promise<void> {
-    return this.#work.markRunDeleted(uid, at);
-  }
-  pruneDeletedRuns(olderThan: Date, limit?: number): Promise<PruneResult> {
-    return this.#work.pruneDeletedRuns(olderThan, limit);
-  }
-  payloadBytes(namespace: string): Promise<number> {
-    return this.#work.payloadBytes(namespace);
   }
 
   async healthy(): Promise<boolean> {
