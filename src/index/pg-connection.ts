@@ -10,7 +10,7 @@ import type { Logger } from '../observability/index.ts';
 export type PgTlsMode = 'disable' | 'require' | 'verify-full';
 
 export interface PgConnectionOptions {
-  /** postgres://user:password@host:port/database; an `sslmode` parameter sets the TLS mode when `tls` does not */
+  /** postgres://user[:password]@host:port/database (no password: PGPASSWORD); an `sslmode` parameter sets the TLS mode when `tls` does not */
   url: string;
   /** default: `verify-full` when `ca` is given, else the URL's sslmode, else `require` */
   tls?: { mode?: PgTlsMode; ca?: string };
@@ -115,7 +115,8 @@ function poolConfig(options: PgConnectionOptions): PoolConfig {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: Number(url.port || 5432),
     user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
+    // none in the URL: the driver falls back to PGPASSWORD (e.g. from a Secret)
+    password: url.password ? decodeURIComponent(url.password) : undefined,
     database: decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username),
     ssl: tlsConfig(mode, options.tls?.ca),
     max: options.poolSize ?? 10,
