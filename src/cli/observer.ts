@@ -6,7 +6,7 @@ import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildServer, CachedAuthorizer, KubeAuthorizer } from '../http/index.ts';
-import { type AttestationIndex, indexFromOptions } from '../index/index.ts';
+import { type AttestationIndex, IndexHealth, indexFromOptions } from '../index/index.ts';
 import { KubeEventRecorder, RunApi, RunWatcher, SecretReader } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createSigningSource } from '../signing/index.ts';
@@ -40,6 +40,8 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
   const index = await openIndex(config, logger);
+  const indexHealth = new IndexHealth({ index });
+  await indexHealth.start();
   const signing = createSigningSource({ config, logger });
   const keys = new KeyRefresher({
     reader: new SecretReader({ kubeConfig, ...config.signingSecret }),
@@ -92,6 +94,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
           message: source.synced() ? undefined : 'list/watch of runs not synced yet',
         },
         'signing-key': { ok: signing.status().ready, message: signing.status().message },
+        index: indexHealth.status(),
         shutdown: { ok: !stopping, message: stopping ? 'shutting down' : undefined },
       }),
     },
@@ -109,6 +112,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     async stop() {
       stopping = true;
       keys.stop();
+      indexHealth.stop();
       await controller.stop();
       await server.close();
       await index.close();

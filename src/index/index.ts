@@ -8,6 +8,7 @@ export type {
   StorageOutcome,
 } from './attestation-index.ts';
 export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
+export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
 export { attestationId } from './index-input.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
 export type { PgTlsMode } from './pg-connection.ts';
