@@ -1,3 +1,4 @@
+import { ObserverError } from '../errors.ts';
 import type { PgDb } from './pg-connection.ts';
 
 /**
@@ -86,7 +87,10 @@ export async function migratePg(db: PgDb, now: () => number = Date.now): Promise
       const [row] = await query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
       const current = row?.v ?? 0;
       if (current > PG_MIGRATIONS.length)
-        throw new Error(`schema version ${current} is newer than this build knows (${PG_MIGRATIONS.length})`);
+        throw new ObserverError(
+          `migrating the schema (index ${db.where}): version ${current} is newer than this build knows (${PG_MIGRATIONS.length})`,
+          { code: 'index', retryable: false },
+        );
       for (let v = current + 1; v <= PG_MIGRATIONS.length; v++) {
         await query('BEGIN');
         try {

@@ -51,7 +51,11 @@ describe('PgIndex migrations', () => {
     await (await PgIndex.open({ url, tls: { mode: 'disable' } })).close();
     const name = new URL(url).pathname.slice(1);
     await databases.admin('INSERT INTO schema_migrations VALUES ($1, 0)', [PG_MIGRATIONS.length + 1], name);
-    await expect(PgIndex.open({ url, tls: { mode: 'disable' } })).rejects.toThrow(/newer than this build/);
+    await expect(PgIndex.open({ url, tls: { mode: 'disable' } })).rejects.toMatchObject({
+      code: 'index',
+      retryable: false,
+      message: expect.stringMatching(/newer than this build/),
+    });
   });
 
   it('is what indexFromOptions opens for a postgres:// url (and SQLite otherwise)', async () => {
