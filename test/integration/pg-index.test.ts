@@ -28,6 +28,21 @@ async function eventually(check: () => Promise<boolean>, ms: number, what: strin
   }
 }
 
+describe('the test environment PostgreSQL', () => {
+  it('is PostgreSQL 15 with TLS on and password auth over TCP', async () => {
+    const [row] = await databases.admin<{ server_version: string; ssl: string }>(
+      "SELECT current_setting('server_version') AS server_version, current_setting('ssl') AS ssl",
+    );
+    expect(row.server_version).toMatch(/^15\./);
+    expect(row.ssl).toBe('on');
+    const wrong = new URL(env.postgresUrl);
+    wrong.password = 'wrong';
+    await expect(PgIndex.open({ url: wrong.toString(), tls: { mode: 'disable' } })).rejects.toThrow(
+      /password authentication failed/,
+    );
+  });
+});
+
 describe('PgIndex migrations', () => {
   it('replicas starting at once migrate once and all open', async () => {
     const url = await databases.create();
