@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
-import type { DsseEnvelope } from '../signing/signer.ts';
-import { describeRun as describe } from '../tekton/run-ref.ts';
+import type { DsseEnvelope } from '../signing/index.ts';
+import { describeRun as describe } from '../tekton/index.ts';
 import type { NewAttestation, RunState } from './attestation-index.ts';
 import { type CursorPosition, decodeCursor } from './cursor.ts';
 

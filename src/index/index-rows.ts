@@ -1,4 +1,4 @@
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { RunKind } from '../tekton/index.ts';
 import type { AttestationSummary, Page, RunState, StorageOutcome } from './attestation-index.ts';
 import { encodeCursor } from './cursor.ts';
 import type { RunWork } from './run-claims.ts';

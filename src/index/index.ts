@@ -7,6 +7,8 @@ export type {
   RunStatus,
   StorageOutcome,
 } from './attestation-index.ts';
+export type { AttestationReader } from './attestation-reader.ts';
+export type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
 export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
 export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
 export { attestationId } from './index-input.ts';

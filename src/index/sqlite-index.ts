@@ -1,5 +1,5 @@
-import type { DsseEnvelope } from '../signing/signer.ts';
-import { describeRun as describe, type RunKey, type RunKind } from '../tekton/run-ref.ts';
+import type { DsseEnvelope } from '../signing/index.ts';
+import { describeRun as describe, type RunKey, type RunKind } from '../tekton/index.ts';
 import type {
   AttestationIndex,
   AttestationSummary,
