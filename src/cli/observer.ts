@@ -10,6 +10,7 @@ import { KubeEventRecorder, RunApi, RunWatcher, reuseConnections, SecretReader }
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createSigningSource } from '../signing/index.ts';
 import { backendsFromConfig } from '../storage/index.ts';
+import { publishedKeyVerifier } from '../verify/index.ts';
 import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
@@ -60,7 +61,16 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   });
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const dockerConfig = readDockerConfig(deps.dockerConfigDir);
-  const backends = backendsFromConfig({ config, kubeConfig, runApi, metrics, logger, dockerConfig });
+  const backends = backendsFromConfig({
+    config,
+    kubeConfig,
+    runApi,
+    metrics,
+    logger,
+    dockerConfig,
+    // a layer already holding our payload, signed by a published key, counts as stored
+    verifies: publishedKeyVerifier(() => signing.publicKeys()),
+  });
   const attestor = new Attestor({
     config,
     backends,
