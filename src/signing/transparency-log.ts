@@ -10,13 +10,13 @@ export interface TransparencyLog {
   /** Rekor `dsse` v0.0.1 entry for an in-toto envelope. */
   uploadEnvelope(
     envelope: DsseEnvelope,
-    signature: SignatureResult,
+    signature: Pick<SignatureResult, 'signature' | 'certificatePem'>,
     publicKeyPem: string,
   ): Promise<TransparencyEntry>;
   /** Rekor `hashedrekord` v0.0.1 entry (sha256 of the payload) for a simplesigning signature. */
   uploadSignature(
     payload: Uint8Array,
-    signature: SignatureResult,
+    signature: Pick<SignatureResult, 'signature' | 'certificatePem'>,
     publicKeyPem: string,
   ): Promise<TransparencyEntry>;
 }
