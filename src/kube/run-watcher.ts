@@ -20,6 +20,8 @@ export interface RunWatcherOptions {
   /** server-side watch timeout; default 300 s */
   watchTimeoutSeconds?: number;
   clock?: () => number;
+  /** waits between retries (backoff); default a timer that does not keep the process alive */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface RunWatcherOptions {
  * - any other failure (reset, timeout, apiserver down) → retry with jittered exponential backoff.
  */
 export class RunWatcher implements RunSource {
-  readonly #o: Required<Omit<RunWatcherOptions, 'clock'>> & { clock: () => number };
+  readonly #o: Required<RunWatcherOptions>;
   readonly #watch: Watch;
   readonly #streams = new Map<string, { abort?: AbortController; synced: boolean; stopped: boolean }>();
   readonly #lastEventAt: Partial<Record<RunKind, number>> = {};
@@ -40,7 +42,7 @@ export class RunWatcher implements RunSource {
   #stopped = false;
 
   constructor(options: RunWatcherOptions) {
-    this.#o = { pageSize: 500, watchTimeoutSeconds: 300, clock: Date.now, ...options };
+    this.#o = { pageSize: 500, watchTimeoutSeconds: 300, clock: Date.now, sleep, ...options };
     this.#watch = new Watch(options.kubeConfig);
   }
 
@@ -94,13 +96,13 @@ export class RunWatcher implements RunSource {
               resourceVersion = undefined;
             }
             // A watch that ends at once, again and again, must not become a tight loop.
-            if (this.#o.clock() - watchStarted < 1000) await sleep(backoff.next());
+            if (this.#o.clock() - watchStarted < 1000) await this.#o.sleep(backoff.next());
             else backoff.reset();
           } catch (err) {
             state.synced = false;
             const delay = backoff.next();
             log.warn({ err: (err as Error).message, retryInMs: delay }, 'list/watch failed; retrying');
-            await sleep(delay);
+            await this.#o.sleep(delay);
           }
         }
       };
@@ -199,4 +201,4 @@ function isTimeout(err: unknown): boolean {
 }
 
 /** Unref'd, so a pending retry never keeps a stopping process alive. */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
