@@ -47,23 +47,18 @@ function ourStatement(format: FormatName, example: string): { statement: unknown
     buildType: 'https://tekton.dev/chains/v2/slsa',
     deepInspection: deepInspection(example),
   };
-  if (run.kind === 'TaskRun')
+  if (run.kind === 'TaskRun') {
+    const tr = run as TaskRun;
     return {
-      statement: buildProvenance({ kind: 'TaskRun', run }, options).statement,
-      f: formatOfTaskRun(run),
+      statement: buildProvenance({ kind: 'TaskRun', run: tr }, options).statement,
+      f: formatOfTaskRun(tr),
     };
-  const children = (run.status?.childReferences ?? []).map(
-    (c) => readJson(RUNS, `${c.name}.json`) as TaskRun,
-  );
-  const p = buildProvenance(
-    {
-      kind: 'PipelineRun',
-      run,
-      children: children.map((c) => ({ name: c.metadata.name ?? '', state: 'found', run: c })),
-    },
-    options,
-  );
-  return { statement: p.statement, f: formatOfPipelineRun(run, children) };
+  }
+  const pr = run as PipelineRun;
+  const children = (pr.status?.childReferences ?? []).map((c) => readJson(RUNS, `${c.name}.json`) as TaskRun);
+  const found = children.map((c) => ({ name: c.metadata.name ?? '', state: 'found' as const, run: c }));
+  const p = buildProvenance({ kind: 'PipelineRun', run: pr, children: found }, options);
+  return { statement: p.statement, f: formatOfPipelineRun(pr, children) };
 }
 
 describe('Chains expected outputs (test/testdata/slsa)', () => {
