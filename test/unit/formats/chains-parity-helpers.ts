@@ -83,7 +83,7 @@ const HTML: Record<string, string> = {
   '"': '&#34;',
   '+': '&#43;',
 };
-const escape = (v: string) => v.replace(/[&'<>"+]/g, (c) => HTML[c] ?? c);
+const htmlEscape = (v: string) => v.replace(/[&'<>"+]/g, (c) => HTML[c] ?? c);
 
 /**
  * Fills the template constructs Chains' files use: `{{range .URIDigest}}…{{end}}` (with `{{.URI}}`,
@@ -95,18 +95,18 @@ export function renderChainsTemplate(template: string, f: ChainsFormat): string 
   const out = template
     .replace(/\{\{range \.URIDigest\}\}([\s\S]*?)\{\{end\}\}/g, (_, body: string) =>
       f.URIDigest.map((p) =>
-        body.replace(/\{\{\.URI\}\}/g, escape(p.URI)).replace(/\{\{\.Digest\}\}/g, escape(p.Digest)),
+        body.replace(/\{\{\.URI\}\}/g, htmlEscape(p.URI)).replace(/\{\{\.Digest\}\}/g, htmlEscape(p.Digest)),
       ).join(''),
     )
     .replace(/\{\{index \.(\w+) (\d+)\}\}/g, (_, name: string, i: string) => {
       const list = fields[name];
       if (!Array.isArray(list) || list[Number(i)] === undefined)
         throw new Error(`template: index .${name} ${i}`);
-      return escape(String(list[Number(i)]));
+      return htmlEscape(String(list[Number(i)]));
     })
     .replace(/\{\{\.(\w+)\}\}/g, (_, name: string) => {
       if (typeof fields[name] !== 'string') throw new Error(`template: .${name} is not a string field`);
-      return escape(fields[name] as string);
+      return htmlEscape(fields[name] as string);
     });
   if (out.includes('{{'))
     throw new Error(`template: unsupported construct near ${out.slice(out.indexOf('{{'), 40)}`);
