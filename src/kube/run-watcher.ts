@@ -28,7 +28,8 @@ export interface RunWatcherOptions {
  * Lists then watches TaskRuns and PipelineRuns without a cache: each object is reduced to a
  * RunObservation and dropped. Paged lists keep a re-list of a large cluster bounded in memory.
  *
- * Resilience (client-node's ListWatch stops on errors, ecosystem notes §2.2):
+ * Resilience (client-node's ListWatch stops reconnecting on non-410 errors and on a failed list:
+ * kubernetes-client/javascript#2385, #2222):
  * - a watch the server closes is resumed from the last resourceVersion (bookmarks keep it fresh);
  * - 410 Gone (as HTTP status or ERROR event) → re-list, then watch from the new version;
  * - any other failure (reset, timeout, apiserver down) → retry with jittered exponential backoff.
