@@ -3,7 +3,7 @@
  * (test/testdata/slsa/<format>/<example>.json, filled from the completed run as Chains'
  * test/examples_test.go does) against what we build from the same completed run
  * (test/fixtures/chains-e2e/: Chains' examples/ as Tekton stores them once run: defaults, status,
- * child TaskRuns). Compared field by field after Chains' own ignore rule (internalParameters,
+ * child TaskRuns in test/fixtures/chains-e2e/<example>/). Compared field by field after Chains' own ignore rule (internalParameters,
  * invocation.environment). Every difference must be listed, once, in the ```json chains-parity
  * block of docs/compatibility.md with Chains' value and ours; a listed difference that no longer
  * shows fails too. Expected outputs not compared field by field are pinned there by sha256.
@@ -55,7 +55,9 @@ function ourStatement(format: FormatName, example: string): { statement: unknown
     };
   }
   const pr = run as PipelineRun;
-  const children = (pr.status?.childReferences ?? []).map((c) => readJson(RUNS, `${c.name}.json`) as TaskRun);
+  const children = (pr.status?.childReferences ?? []).map(
+    (c) => readJson(join(RUNS, example), `${c.name}.json`) as TaskRun,
+  );
   const found = children.map((c) => ({ name: c.metadata.name ?? '', state: 'found' as const, run: c }));
   const p = buildProvenance({ kind: 'PipelineRun', run: pr, children: found }, options);
   return { statement: p.statement, f: formatOfPipelineRun(pr, children) };
