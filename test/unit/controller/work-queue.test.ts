@@ -74,6 +74,23 @@ describe('WorkQueue', () => {
       expect(queue.length).toBe(0);
     });
 
+    it('a delayed key stays delayed when it is added meanwhile, also re-added by done() (no backoff short-cut)', async () => {
+      vi.useFakeTimers();
+      const queue = q();
+      queue.add('k');
+      const key = (await queue.get()) as string;
+      queue.add('k'); // the watch echo of the observer's own patch, while the attempt runs
+      queue.addAfter('k', 1000); // the attempt failed: back off
+      queue.done(key);
+      queue.add('k'); // another echo after the attempt
+      expect(queue.length).toBe(0);
+      vi.advanceTimersByTime(999);
+      expect(queue.length).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(queue.length).toBe(1);
+      expect(await queue.get()).toBe('k');
+    });
+
     it('shutDown cancels delayed keys', () => {
       vi.useFakeTimers();
       const queue = q();
