@@ -63,6 +63,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   });
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const dockerConfig = readDockerConfig(deps.dockerConfigDir);
+  const verifies = publishedKeyVerifier(() => signing.publicKeys());
   const backends = backendsFromConfig({
     config,
     kubeConfig,
@@ -71,13 +72,15 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     logger,
     dockerConfig,
     // a layer already holding our payload, signed by a published key, counts as stored
-    verifies: publishedKeyVerifier(() => signing.publicKeys()),
+    verifies,
   });
   const attestor = new Attestor({
     config,
     backends,
     metrics,
     transparencyLog: () => signing.transparencyLog(),
+    // a run's own envelope, signed by a published key, is adopted after an index loss
+    verifies,
   });
   const reconciler = new Reconciler({
     config,

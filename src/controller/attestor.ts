@@ -3,7 +3,7 @@ import type { ObserverConfig } from '../config/index.ts';
 import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { Signer, TransparencyLog } from '../signing/index.ts';
-import type { BackendName, SignedArtifact, StorageBackend } from '../storage/index.ts';
+import type { BackendName, SignatureVerifier, SignedArtifact, StorageBackend } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
 import { planAttestation } from './attestation-plan.ts';
 import { type SignedRun, signRun } from './sign-run.ts';
@@ -21,6 +21,8 @@ export interface AttestOutcome {
   transparencyUrl?: string;
   /** true when every enabled artifact was stored in every configured backend */
   ok: boolean;
+  /** the provenance is the envelope the run already carried (signed by a published key): no alarm */
+  adopted: boolean;
 }
 
 export interface AttestorOptions {
@@ -29,6 +31,8 @@ export interface AttestorOptions {
   metrics: Metrics;
   /** the Rekor client, when transparency is configured (it may come and go with config) */
   transparencyLog?: () => TransparencyLog | undefined;
+  /** checks signatures against the published keys: a run's own valid envelope is adopted, not re-signed */
+  verifies?: SignatureVerifier;
 }
 
 /** A run whose attestation is not stored everywhere yet: what was signed, and where it is. */
@@ -73,6 +77,7 @@ export class Attestor {
       skipped: signed.skipped,
       transparencyUrl: signed.transparencyUrl,
       ok,
+      adopted: signed.adopted ?? false,
     };
   }
 

@@ -2,8 +2,9 @@ import type { ObserverConfig } from '../config/index.ts';
 import { type ChildRun, imagesToSign, type Provenance, type SkippedInput } from '../formats/index.ts';
 import type { ChainsErrorType, Metrics } from '../observability/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
-import type { SignedArtifact } from '../storage/index.ts';
+import type { SignatureVerifier, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
+import { adoptProvenance } from './adopt-provenance.ts';
 import type { AttestationPlan } from './attestation-plan.ts';
 import { buildRunProvenance } from './build-run-provenance.ts';
 import { logInRekor, type ProvenanceArtifact, signImage, signProvenance } from './sign-artifacts.ts';
@@ -16,6 +17,8 @@ export interface SignedRun {
   skipped: SkippedInput[];
   /** Rekor entry URL of the provenance, for chains.tekton.dev/transparency */
   transparencyUrl?: string;
+  /** the provenance envelope is the one the run already carried, signed by a published key */
+  adopted?: boolean;
 }
 
 export interface SignRunDeps {
@@ -23,6 +26,8 @@ export interface SignRunDeps {
   metrics: Metrics;
   /** the Rekor client, when transparency is configured */
   transparencyLog?: () => TransparencyLog | undefined;
+  /** checks signatures against the published keys; with it, a run's own valid envelope is adopted */
+  verifies?: SignatureVerifier;
 }
 
 /**
@@ -45,9 +50,15 @@ export async function signRun(
     );
     signed.skipped.push(...provenance.skipped);
     signed.statement = provenance.statement;
-    const artifact = await timedStage(metrics, 'sign', () =>
-      counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
-    );
+    const annotations = run.object.metadata?.annotations ?? {};
+    const adopted = deps.verifies && (await adoptProvenance(run.ref, annotations, provenance, deps.verifies));
+    // the run's transparency annotation is tenant-writable: an adopted envelope is logged as usual
+    const artifact =
+      adopted ||
+      (await timedStage(metrics, 'sign', () =>
+        counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
+      ));
+    signed.adopted = !!adopted;
     signed.transparencyUrl = await upload(deps, run.ref, run.object, artifact, signer);
     signed.artifacts.push(artifact);
   }

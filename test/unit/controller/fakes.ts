@@ -106,6 +106,7 @@ export function okOutcome(uid: string): AttestOutcome {
     ],
     skipped: [],
     ok: true,
+    adopted: false,
   };
 }
 
