@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +25,11 @@ export async function startTestObserver(
   env: LocalEnv,
   config: Record<string, string> = {},
   kubeConfig: KubeConfig = kubeConfigFor('observer'),
+  /** a key to sign with instead of a fresh one (a restarted observer keeps its key) */
+  key?: KeyObject,
 ): Promise<TestObserver> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const privateKey = key ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const publicKey = createPublicKey(privateKey);
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
   await putSigningSecret(env, { 'x509.pem': pkcs8, 'cosign.pub': publicKeyPem });
