@@ -13,7 +13,7 @@ export {
   type PodView,
 } from './execution-check.ts';
 export { type LabelSelector, labelsMatch } from './label-selector.ts';
-export { compileRepositoryPattern, type RepositoryPattern } from './repository-pattern.ts';
+export { compileRepositoryPattern, NAMESPACE_VAR, type RepositoryPattern } from './repository-pattern.ts';
 export {
   type ManifestHead,
   type SubjectExistence,

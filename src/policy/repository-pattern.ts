@@ -16,7 +16,8 @@ export interface RepositoryPattern {
   matches(namespace: string, repository: string): boolean;
 }
 
-const NAMESPACE_VAR = '${namespace}';
+/** the one variable; written with `$` + `{namespace}` so it cannot read as a template string */
+export const NAMESPACE_VAR = `$${'{'}namespace}`;
 const PATTERN_CHARS = /^[a-z0-9._:/*\-[\]]+$/;
 
 export function compileRepositoryPattern(source: string, where: string): RepositoryPattern {
@@ -27,7 +28,7 @@ export function compileRepositoryPattern(source: string, where: string): Reposit
       code: 'config_invalid',
       retryable: false,
     });
-  if (literal.includes('$')) throw bad('uses an unknown variable (only ${namespace} exists)');
+  if (literal.includes('$')) throw bad(`uses an unknown variable (only ${NAMESPACE_VAR} exists)`);
   if (!PATTERN_CHARS.test(literal))
     throw bad('may hold only lower-case registry/repository characters, * and **');
   if (/\*{3,}/.test(literal)) throw bad('has more than two * in a row');

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compileRepositoryPattern, parseSubjectPolicy } from '../../../src/policy/index.ts';
+import {
+  compileRepositoryPattern,
+  NAMESPACE_VAR as NS,
+  parseSubjectPolicy,
+} from '../../../src/policy/index.ts';
 
 const POLICY = `
 rules:
@@ -25,15 +29,15 @@ describe('repository patterns', () => {
     expect(p('quay.io/org/**').matches('ns', 'quay.io/org/')).toBe(false);
     expect(p('quay.io/org').matches('ns', 'quay.io/org2')).toBe(false);
   });
-  it('insert ${namespace} literally: run data is never a regular expression', () => {
-    const tpl = p('quay.io/u/${namespace}/*');
+  it('insert the namespace variable literally: run data is never a regular expression', () => {
+    const tpl = p(`quay.io/u/${NS}/*`);
     expect(tpl.matches('tenant-a', 'quay.io/u/tenant-a/app')).toBe(true);
     expect(tpl.matches('tenant-a', 'quay.io/u/tenant-b/app')).toBe(false);
     expect(tpl.matches('.*', 'quay.io/u/tenant-b/app')).toBe(false);
     expect(p('127.0.0.1:5000/x').matches('n', '127a0a0a1:5000/x')).toBe(false);
   });
   it('reject unknown variables, a wildcard host, regex syntax and upper case', () => {
-    expect(() => p('quay.io/${name}/x')).toThrow(/unknown variable/);
+    expect(() => p('quay.io/$' + '{name}/x')).toThrow(/unknown variable/);
     expect(() => p('*.io/x')).toThrow(/literal registry host/);
     expect(() => p('quay.io/(a|b)')).toThrow(/characters/);
     expect(() => p('quay.io/App')).toThrow(/characters/);
@@ -54,7 +58,7 @@ describe('parseSubjectPolicy', () => {
   it("refuses another namespace's repository, naming the rule and its patterns", () => {
     const d = policy.allowed('tenant-a', tenant, 'quay.io/redhat-user-workloads/tenant-b/app');
     expect(d.allowed).toBe(false);
-    expect(d.rule).toContain('konflux-tenants (quay.io/redhat-user-workloads/${namespace}/*)');
+    expect(d.rule).toContain(`konflux-tenants (quay.io/redhat-user-workloads/${NS}/*)`);
   });
   it('applies selectors as Kubernetes does, and exact names', () => {
     expect(
