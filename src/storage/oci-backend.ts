@@ -118,7 +118,7 @@ export class OciBackend implements StorageBackend {
       return this.#storeBundle(run, artifact, image);
     const override = this.#o.repositoryOverride;
     const { registry, repository } = splitRepository(override ?? image.repository);
-    const client = await this.#clients.client(run, registry);
+    const client = await this.#clients.client(run, registry, repository);
     const suffix = artifact.type === 'provenance' ? '.att' : '.sig';
     const tag = digestTag(image.digest, suffix);
     const layer: LayerBlob =
@@ -140,7 +140,7 @@ export class OciBackend implements StorageBackend {
       );
     }
     const { registry, repository } = splitRepository(image.repository);
-    const client = await this.#clients.client(run, registry);
+    const client = await this.#clients.client(run, registry, repository);
     const subject = await client.getManifest(repository, image.digest);
     if (!subject) {
       throw new ObserverError(`attaching bundle to ${image.repository}@${image.digest}: image not found`, {
