@@ -21,7 +21,11 @@ export interface ProvenanceOptions {
 /** A child of a PipelineRun as the caller found it (childReferences + a lookup). */
 export type ChildRun = { name: string; pipelineTaskName?: string } & (
   | { state: 'found'; run: TaskRun }
-  | { state: 'missing' | 'not-a-taskrun' | 'unfinished'; kind?: string }
+  | {
+      /** not-owned / created-after-completion: the TaskRun does not belong to the PipelineRun (a swap) */
+      state: 'missing' | 'not-a-taskrun' | 'unfinished' | 'not-owned' | 'created-after-completion';
+      kind?: string;
+    }
 );
 
 export type ProvenanceInput =
