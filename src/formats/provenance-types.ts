@@ -1,4 +1,5 @@
 import type { SkippedInput } from '../artifacts/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { ImageRef } from '../storage/index.ts';
 import type { PipelineRun, TaskRun } from '../tekton/index.ts';
 import type { FormatName } from './format-name.ts';
@@ -29,7 +30,8 @@ export type ChildRun = { name: string; pipelineTaskName?: string } & (
 );
 
 export type ProvenanceInput =
-  | { kind: 'TaskRun'; run: TaskRun }
+  /** executionCheck: the outcome of the execution check, when it ran (recorded in the provenance) */
+  | { kind: 'TaskRun'; run: TaskRun; executionCheck?: ExecutionCheckOutcome }
   | { kind: 'PipelineRun'; run: PipelineRun; children: ChildRun[] };
 
 export interface Provenance {

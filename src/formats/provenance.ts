@@ -36,8 +36,8 @@ function buildStatement(
   switch (input.kind) {
     case 'TaskRun':
       return options.format === 'slsa/v1.0'
-        ? taskRunStatementV1(input.run, options)
-        : taskRunStatementV02(input.run, options);
+        ? taskRunStatementV1(input.run, options, input.executionCheck)
+        : taskRunStatementV02(input.run, options, input.executionCheck);
     case 'PipelineRun':
       return options.format === 'slsa/v1.0'
         ? pipelineRunStatementV1(input.run, input.children, options)

@@ -4,10 +4,12 @@
  * PipelineRun results, followed by executed children's subjects with deep inspection.
  */
 import { appendMerged, buildArtifactSubjects, type SkippedInput } from '../../artifacts/index.ts';
+import type { ExecutionCheckOutcome } from '../../policy/index.ts';
 import type { PipelineRun, TaskRun } from '../../tekton/index.ts';
 import { resolveChildren, runLabel } from '../child-runs.ts';
 import { type ResourceDescriptor, SLSA_PROVENANCE_V1, STATEMENT_V1, type Statement } from '../intoto.ts';
 import type { ChildRun, ProvenanceOptions } from '../provenance-types.ts';
+import { executionCheckByproducts, runIdentity } from '../run-identity.ts';
 import { buildDefinition } from './build-definition.ts';
 import { resultByproducts, taskRunByproducts } from './byproducts.ts';
 import { pipelineRunDependencies, taskRunDependencies } from './resolved-dependencies.ts';
@@ -18,7 +20,11 @@ export interface Built {
   skipped: SkippedInput[];
 }
 
-export function taskRunStatementV1(run: TaskRun, options: ProvenanceOptions): Built {
+export function taskRunStatementV1(
+  run: TaskRun,
+  options: ProvenanceOptions,
+  executionCheck?: ExecutionCheckOutcome,
+): Built {
   const subjects = taskRunSubjects(run);
   const deps = taskRunDependencies(run);
   const predicate = {
@@ -29,8 +35,12 @@ export function taskRunStatementV1(run: TaskRun, options: ProvenanceOptions): Bu
       ref: run.spec?.taskRef,
       provenance: run.status?.provenance,
       resolvedDependencies: deps.items,
+      notes: { ...runIdentity(run) },
     }),
-    runDetails: runDetails(options.builderId, run.metadata, run.status, taskRunByproducts(run)),
+    runDetails: runDetails(options.builderId, run.metadata, run.status, [
+      ...taskRunByproducts(run),
+      ...executionCheckByproducts(executionCheck),
+    ]),
   };
   return { statement: statement(subjects.items, predicate), skipped: [...subjects.skipped, ...deps.skipped] };
 }
@@ -54,7 +64,10 @@ export function pipelineRunStatementV1(
     }
   }
   const deps = pipelineRunDependencies(run, resolved.executed, options.buildType, options.deepInspection);
-  const notes = resolved.unresolved.length > 0 ? { unresolvedChildRuns: resolved.unresolved } : {};
+  const notes = {
+    ...runIdentity(run),
+    ...(resolved.unresolved.length > 0 ? { unresolvedChildRuns: resolved.unresolved } : {}),
+  };
   const predicate = {
     buildDefinition: buildDefinition({
       buildType: options.buildType,
