@@ -7,12 +7,15 @@ import {
   type Provenance,
   type ProvenanceInput,
   type SkippedInput,
+  withoutSubjects,
 } from '../formats/index.ts';
 import type { ChainsErrorType, Metrics } from '../observability/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { TaskRun, TektonRun } from '../tekton/index.ts';
 import type { RunRef } from '../tekton/run-ref.ts';
+import type { AttestationChecks } from './attestation-checks.ts';
 import { logInRekor, type ProvenanceArtifact, signImage, signProvenance } from './sign-artifacts.ts';
 import { storeArtifact, timedStage } from './store-artifact.ts';
 
@@ -21,6 +24,7 @@ interface SignedRun {
   artifacts: SignedArtifact[];
   statement?: Provenance['statement'];
   skipped: SkippedInput[];
+  executionCheck?: ExecutionCheckOutcome;
   /** Rekor entry URL of the provenance, for chains.tekton.dev/transparency */
   transparencyUrl?: string;
   /** `type/key/backend` → the successful result */
@@ -35,6 +39,8 @@ export interface AttestOutcome {
   };
   results: { artifact: SignedArtifact; result: StoreResult }[];
   skipped: SkippedInput[];
+  /** the execution-check outcome recorded in the provenance (TaskRuns, check not off) */
+  executionCheck?: ExecutionCheckOutcome;
   /** Rekor entry URL when the provenance was uploaded (chains.tekton.dev/transparency) */
   transparencyUrl?: string;
   /** true when every enabled artifact was stored in every configured backend */
@@ -47,6 +53,8 @@ export interface AttestorOptions {
   metrics: Metrics;
   /** the Rekor client, when transparency is configured (it may come and go with config) */
   transparencyLog?: () => TransparencyLog | undefined;
+  /** subject policy, subject existence and execution checks; default none (everything as claimed) */
+  checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
 }
 
 /**
@@ -86,6 +94,7 @@ export class Attestor {
         provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
       results,
       skipped: signed.skipped,
+      executionCheck: signed.executionCheck,
       transparencyUrl: signed.transparencyUrl,
       ok,
     };
@@ -112,10 +121,18 @@ export class Attestor {
     const skipped: SkippedInput[] = [];
     let statement: Provenance['statement'] | undefined;
     let transparencyUrl: string | undefined;
-    if (plan.provenance) {
-      const provenance = await timedStage(this.#o.metrics, 'extract', () =>
-        this.#build(run, object, children),
-      );
+    const checks = this.#o.checks;
+    const executionCheck = await timedStage(this.#o.metrics, 'check', () => checks?.execution(run, object));
+    const built = plan.provenance
+      ? await timedStage(this.#o.metrics, 'extract', () => this.#build(run, object, children, executionCheck))
+      : undefined;
+    const toSign = plan.imageSignatures ? imagesToSign(object as TaskRun) : undefined;
+    const gate = await timedStage(this.#o.metrics, 'check', () =>
+      checks?.subjects(run, [...(built?.images ?? []), ...(toSign?.images ?? [])]),
+    );
+    skipped.push(...(gate?.skipped ?? []));
+    if (built) {
+      const provenance = withoutSubjects(built, gate?.rejected ?? []);
       skipped.push(...provenance.skipped);
       statement = provenance.statement;
       const artifact = await timedStage(this.#o.metrics, 'sign', () =>
@@ -124,10 +141,13 @@ export class Attestor {
       transparencyUrl = await this.#logInRekor(run, object, artifact, signer);
       artifacts.push(artifact);
     }
-    if (plan.imageSignatures) {
-      const { images, skipped: notImages } = imagesToSign(object as TaskRun);
-      for (const s of notImages)
+    if (toSign) {
+      for (const s of toSign.skipped)
         if (!skipped.some((k) => k.source === s.source && k.code === s.code)) skipped.push(s);
+      const rejected = gate?.rejected ?? [];
+      const images = toSign.images.filter(
+        (i) => !rejected.some((r) => r.repository === i.repository && r.digest === i.digest),
+      );
       for (const image of images)
         artifacts.push(
           await timedStage(this.#o.metrics, 'sign', () =>
@@ -136,14 +156,26 @@ export class Attestor {
         );
     }
     for (const _ of artifacts) this.#o.metrics.chains[run.kind].signCreated.inc();
-    return { artifacts, statement, skipped, transparencyUrl, stored: new Map() } satisfies SignedRun;
+    return {
+      artifacts,
+      statement,
+      skipped,
+      executionCheck,
+      transparencyUrl,
+      stored: new Map(),
+    } satisfies SignedRun;
   }
 
-  #build(run: RunRef, object: TektonRun, children: ChildRun[]): Provenance {
+  #build(
+    run: RunRef,
+    object: TektonRun,
+    children: ChildRun[],
+    executionCheck: ExecutionCheckOutcome | undefined,
+  ): Provenance {
     const c = this.#o.config;
     const input: ProvenanceInput =
       run.kind === 'TaskRun'
-        ? { kind: 'TaskRun', run: object as TaskRun }
+        ? { kind: 'TaskRun', run: object as TaskRun, executionCheck }
         : { kind: 'PipelineRun', run: object as never, children };
     const format = run.kind === 'TaskRun' ? c.taskrun.format : c.pipelinerun.format;
     try {

@@ -1,3 +1,9 @@
+export {
+  AttestationChecks,
+  type AttestationChecksOptions,
+  describeOutcome,
+  type SubjectGate,
+} from './attestation-checks.ts';
 export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
 export { Backoff, delayFor } from './backoff.ts';
 export { Controller, type ControllerOptions } from './controller.ts';

@@ -4,10 +4,12 @@ import type { ChildRun, SkippedInput } from '../formats/index.ts';
 import type { AttestationIndex, RunState } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { RETRIES, SIGNED, TRANSPARENCY } from '../storage/index.ts';
 import { isDone, type PipelineRun, runRefOf, type TektonRun } from '../tekton/index.ts';
 import { describeRun, type RunKey, type RunRef } from '../tekton/run-ref.ts';
+import { describeOutcome } from './attestation-checks.ts';
 import type { AttestOutcome, Attestor } from './attestor.ts';
 import { childWaitDeadline, resolveChildren } from './children.ts';
 import { recordAttestation } from './record.ts';
@@ -91,6 +93,7 @@ export class Reconciler {
       return this.#failed(run, state, [error], log);
     }
     await this.#reportSkipped(run, outcome.skipped, log);
+    await this.#reportExecution(run, outcome.executionCheck, log);
     if (outcome.ok) await this.#succeeded(run, outcome, signer, log);
     else
       await this.#failed(
@@ -205,6 +208,14 @@ export class Reconciler {
       'InputSkipped',
       `${skipped.length} input(s) left out of provenance: ${summary}`,
     );
+  }
+
+  /** A mismatching or foreign Pod is worth an Event (record mode; enforce never gets here). */
+  async #reportExecution(run: RunRef, check: ExecutionCheckOutcome | undefined, log: Logger): Promise<void> {
+    if (check?.result !== 'mismatch' && check?.result !== 'not_owned') return;
+    const message = `execution check: ${check.result}: ${describeOutcome(check)} (recorded in the provenance as executionCheck)`;
+    log.warn({ executionCheck: check }, message);
+    await this.#event(run, 'Warning', 'ExecutionMismatch', message);
   }
 
   async #mismatch(run: RunRef, reason: string, message: string, log: Logger): Promise<void> {

@@ -50,11 +50,7 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
     case 'oci': {
       const { storageOci } = deps.config;
       const credentials = registryCredentials(deps);
-      const overrideHost = storageOci.repository?.split('/')[0];
-      const insecureHosts = [
-        ...storageOci.insecureRegistries,
-        ...(storageOci.insecure && overrideHost ? [overrideHost] : []),
-      ];
+      const insecureHosts = insecureRegistries(deps.config);
       return new OciBackend({
         logger: deps.logger,
         credentials,
@@ -65,6 +61,13 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
       });
     }
   }
+}
+
+/** Registries reached over plain HTTP: `storage.oci.insecure-registries`, and the override's with `.insecure`. */
+export function insecureRegistries(config: ObserverConfig): string[] {
+  const { storageOci } = config;
+  const overrideHost = storageOci.repository?.split('/')[0];
+  return [...storageOci.insecureRegistries, ...(storageOci.insecure && overrideHost ? [overrideHost] : [])];
 }
 
 /** The credentials every registry request of the observer uses (storing, and checking subjects). */

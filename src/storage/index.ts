@@ -6,7 +6,12 @@ export type {
   StoreRequest,
   StoreResult,
 } from './backend.ts';
-export { type BackendDeps, backendsFromConfig, registryCredentials } from './backends-from-config.ts';
+export {
+  type BackendDeps,
+  backendsFromConfig,
+  insecureRegistries,
+  registryCredentials,
+} from './backends-from-config.ts';
 export * from './chains-annotations.ts';
 export type { CredentialSource, RegistryCredentials } from './credentials.ts';
 export { ChainedCredentials } from './credentials-chained.ts';
