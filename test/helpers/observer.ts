@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -25,6 +25,8 @@ export async function startTestObserver(
   env: LocalEnv,
   config: Record<string, string> = {},
   kubeConfig: KubeConfig = kubeConfigFor('observer'),
+  /** dockerConfig: the observer's own registry credentials (a docker config.json), default none */
+  options: { dockerConfig?: object } = {},
 ): Promise<TestObserver> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -37,6 +39,7 @@ export async function startTestObserver(
   });
   const metrics = createMetrics();
   const dir = mkdtempSync(join(tmpdir(), 'observer-'));
+  if (options.dockerConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(options.dockerConfig));
   const observer = await startObserver({
     config: parseConfig(
       {
