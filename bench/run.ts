@@ -1,3 +1,4 @@
+import { formatChecksTable, runChecksBench } from './attestation-checks.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 
@@ -10,6 +11,10 @@ const benches: { name: string; run: () => Promise<string> }[] = [
   {
     name: 'signing (envelopes/s vs bare crypto.sign, same payload size)',
     run: async () => formatSigningTable(await runSigningBench()),
+  },
+  {
+    name: 'attestation checks (subject policy, existence, execution) per TaskRun, local apiserver and registry',
+    run: async () => formatChecksTable(await runChecksBench()),
   },
   {
     name: 'watch memory (heap retained vs an informer-style object cache, same runs)',
