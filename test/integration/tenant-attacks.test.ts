@@ -365,15 +365,13 @@ async function pushTestImageWith(client: RegistryClient, repository: string): Pr
 }
 
 async function deleteTaskRun(name: string): Promise<void> {
-  await kubeConfigFor('tenantA')
-    .makeApiClient(CustomObjectsApi)
-    .deleteNamespacedCustomObject({
-      group: 'tekton.dev',
-      version: 'v1',
-      namespace: 'tenant-a',
-      plural: 'taskruns',
-      name,
-    });
+  await kubeConfigFor('tenantA').makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+    group: 'tekton.dev',
+    version: 'v1',
+    namespace: 'tenant-a',
+    plural: 'taskruns',
+    name,
+  });
   await waitFor(`TaskRun ${name} gone`, async () =>
     getRun(admin(), 'TaskRun', 'tenant-a', name).then(
       () => undefined,
