@@ -54,10 +54,20 @@ export async function runChecksBench(runs = 20): Promise<ChecksBenchRow[]> {
   let kubeRequests = 0;
   const core = observer.makeApiClient(CoreV1Api);
   const pods = new PodReader({
-    api: { readNamespacedPod: (p) => (kubeRequests++, core.readNamespacedPod(p)) },
+    api: {
+      readNamespacedPod: (p) => {
+        kubeRequests++;
+        return core.readNamespacedPod(p);
+      },
+    },
   });
   const labels = new NamespaceLabels({
-    api: { readNamespace: (p) => (kubeRequests++, core.readNamespace(p)) },
+    api: {
+      readNamespace: (p) => {
+        kubeRequests++;
+        return core.readNamespace(p);
+      },
+    },
     logger: createLogger({ level: 'silent' }),
   });
   const clients = new OciClients({ insecure: true, metrics });
