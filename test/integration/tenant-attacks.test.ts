@@ -15,7 +15,7 @@ import {
   waitFor,
   waitForSigned,
 } from '../helpers/tekton.ts';
-import { pushTestImage } from '../helpers/test-image.ts';
+import { pushTestImage, pushTestImageWith } from '../helpers/test-image.ts';
 
 // Each attack a tenant can try against the observer's signing key, run on the real apiserver and
 // registries, with the defence's observable outcome: what is signed, what is pushed (read back from
@@ -333,36 +333,6 @@ describe('tenant attacks, without a subject policy (execution check: enforce)', 
     expect(event!.message).toContain(OTHER);
   });
 });
-
-/** Pushes a unique image through an authenticated client; returns its digest. */
-async function pushTestImageWith(client: RegistryClient, repository: string): Promise<string> {
-  const layer = new Uint8Array(randomBytes(64));
-  const layerDigest = await client.uploadBlob(repository, layer);
-  const config = new TextEncoder().encode(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [layerDigest] },
-    }),
-  );
-  const configDigest = await client.uploadBlob(repository, config);
-  const manifest = new TextEncoder().encode(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: configDigest,
-        size: config.length,
-      },
-      layers: [
-        { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length },
-      ],
-    }),
-  );
-  return (await client.putManifest(repository, 'v1', manifest, 'application/vnd.oci.image.manifest.v1+json'))
-    .digest;
-}
 
 async function deleteTaskRun(name: string): Promise<void> {
   await kubeConfigFor('tenantA').makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
