@@ -13,6 +13,7 @@
 import { ObserverError } from '../errors.ts';
 import type { SkippedInput } from '../formats/index.ts';
 import type { PodReader } from '../kube/index.ts';
+import type { ImageRef } from '../oci/index.ts';
 import {
   checkExecution,
   type ExecutionCheckMode,
@@ -21,9 +22,7 @@ import {
   type SubjectExistenceCheck,
   type SubjectPolicy,
 } from '../policy/index.ts';
-import type { ImageRef } from '../storage/index.ts';
-import type { TaskRun, TektonRun } from '../tekton/index.ts';
-import { describeRun, type RunRef } from '../tekton/run-ref.ts';
+import { describeRun, type RunRef, type TaskRun, type TektonRun } from '../tekton/index.ts';
 
 export interface AttestationChecksOptions {
   policy: SubjectPolicy;

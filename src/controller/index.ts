@@ -1,3 +1,5 @@
+/** where runs come from; defined in tekton/ so that kube/ can implement it */
+export type { RunObservation, RunSource } from '../tekton/index.ts';
 export {
   AttestationChecks,
   type AttestationChecksOptions,
@@ -5,8 +7,6 @@ export {
   type SubjectGate,
 } from './attestation-checks.ts';
 export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
-export { Backoff, delayFor } from './backoff.ts';
 export { Controller, type ControllerOptions } from './controller.ts';
 export { type ReconcileResult, Reconciler, type ReconcilerOptions } from './reconciler.ts';
-export type { RunObservation, RunSource } from './run-source.ts';
 export { type Lane, WorkQueue } from './work-queue.ts';

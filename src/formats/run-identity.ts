@@ -12,10 +12,11 @@
  * "application/json", content: base64(canonical JSON of the outcome), annotations: {result}}`, and
  * v0.2 `predicate.buildConfig.executionCheck` (the outcome object).
  */
+
+import type { ResourceDescriptor } from '../intoto/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { PipelineRun, TaskRun } from '../tekton/index.ts';
 import { canonicalJson } from './canonical-json.ts';
-import type { ResourceDescriptor } from './intoto.ts';
 
 export const EXECUTION_CHECK_FIELD = 'executionCheck';
 

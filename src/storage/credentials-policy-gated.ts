@@ -1,5 +1,5 @@
 import { type CredentialOwner, credentialChoice, type SubjectPolicy } from '../policy/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 
 export interface PolicyGatedCredentialsOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveChildren } from '../../../src/controller/children.ts';
-import type { RunKey } from '../../../src/tekton/index.ts';
+import { readChildren } from '../../../src/controller/children.ts';
+import { parseRun, type RunKey } from '../../../src/tekton/index.ts';
 
 const done = { conditions: [{ type: 'Succeeded', status: 'True' }], completionTime: '2026-11-26T10:05:00Z' };
 const pipelineRun = {
@@ -33,9 +33,11 @@ const objects: Record<string, unknown> = {
 };
 const runApi = { get: async (key: RunKey) => objects[key.name] as never };
 
-describe('resolveChildren', () => {
+describe('readChildren', () => {
   it("counts only the PipelineRun's own children created before it completed", async () => {
-    const children = await resolveChildren(runApi, pipelineRun);
+    const view = parseRun(pipelineRun, 'PipelineRun');
+    if (view.kind !== 'PipelineRun') throw new Error('expected a PipelineRun');
+    const children = await readChildren(runApi, view);
     expect(children.map((c) => [c.name, c.state])).toEqual([
       ['pr-clone', 'found'],
       ['pr-build', 'created-after-completion'],
