@@ -12,6 +12,7 @@ import {
   PodReader,
   RunApi,
   RunWatcher,
+  reuseConnections,
   SecretReader,
 } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -49,7 +50,8 @@ export interface RunningObserver {
  * keys, index, HTTP (so probes answer while the first list runs), then the controller.
  */
 export async function startObserver(deps: ObserverDeps): Promise<RunningObserver> {
-  const { config, kubeConfig, logger, metrics } = deps;
+  const { config, logger, metrics } = deps;
+  const kubeConfig = reuseConnections(deps.kubeConfig);
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
   if (config.indexPath !== ':memory:') mkdirSync(dirname(config.indexPath), { recursive: true });
