@@ -9,6 +9,7 @@ import { DockerConfigCredentials } from './credentials-docker-config.ts';
 import { PolicyGatedCredentials } from './credentials-policy-gated.ts';
 import { ServiceAccountCredentials } from './credentials-service-account.ts';
 import { OciBackend } from './oci-backend.ts';
+import type { SignatureVerifier } from './oci-stored-payload.ts';
 import { TektonBackend } from './tekton-backend.ts';
 
 export interface BackendDeps {
@@ -23,6 +24,8 @@ export interface BackendDeps {
   subjectPolicy?: SubjectPolicy;
   /** a namespace's labels, for policies that select namespaces by label */
   namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  /** OciBackend's `verifies`: accepts signatures by the published keys (verify/publishedKeyVerifier) */
+  verifies?: SignatureVerifier;
 }
 
 /**
@@ -58,6 +61,7 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
         repositoryOverride: storageOci.repository,
         insecure: insecureHosts,
         encoding: storageOci.encoding,
+        ...(deps.verifies ? { verifies: deps.verifies } : {}),
       });
     }
   }

@@ -27,4 +27,5 @@ export {
 } from './credentials-service-account.ts';
 export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
 export { OciClients } from './oci-clients.ts';
+export type { SignatureVerifier } from './oci-stored-payload.ts';
 export { ANNOTATION_BUDGET_BYTES, TektonBackend } from './tekton-backend.ts';
