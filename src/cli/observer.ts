@@ -3,14 +3,29 @@ import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
-import { Attestor, Controller, Reconciler } from '../controller/index.ts';
+import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildServer, CachedAuthorizer, KubeAuthorizer } from '../http/index.ts';
 import { type AttestationIndex, IndexHealth, indexFromOptions } from '../index/index.ts';
-import { KubeEventRecorder, RunApi, RunWatcher, reuseConnections, SecretReader } from '../kube/index.ts';
+import {
+  KubeEventRecorder,
+  NamespaceLabels,
+  PodReader,
+  RunApi,
+  RunWatcher,
+  reuseConnections,
+  SecretReader,
+} from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { SubjectExistenceCheck } from '../policy/index.ts';
 import { createSigningSource } from '../signing/index.ts';
-import { backendsFromConfig } from '../storage/index.ts';
+import {
+  type BackendDeps,
+  backendsFromConfig,
+  insecureRegistries,
+  OciClients,
+  registryCredentials,
+} from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { KeyRefresher } from './key-refresher.ts';
 
@@ -64,7 +79,8 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const dockerConfig = readDockerConfig(deps.dockerConfigDir);
   const verifies = publishedKeyVerifier(() => signing.publicKeys());
-  const backends = backendsFromConfig({
+  const namespaceLabels = new NamespaceLabels({ kubeConfig, logger });
+  const backendDeps: BackendDeps = {
     config,
     kubeConfig,
     runApi,
@@ -73,7 +89,10 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     dockerConfig,
     // a layer already holding our payload, signed by a published key, counts as stored
     verifies,
-  });
+    subjectPolicy: config.subjectPolicy,
+    namespaceLabels: (ns) => namespaceLabels.get(ns),
+  };
+  const backends = backendsFromConfig(backendDeps);
   const attestor = new Attestor({
     config,
     backends,
@@ -81,6 +100,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     transparencyLog: () => signing.transparencyLog(),
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
+    checks: attestationChecks(backendDeps, namespaceLabels),
   });
   const reconciler = new Reconciler({
     config,
@@ -134,6 +154,33 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   };
 }
 
+/**
+ * Subject policy, subject existence (HEAD with the same credentials as storage: the namespace's,
+ * and the observer's own only where the policy allows) and the execution check.
+ */
+function attestationChecks(deps: BackendDeps, namespaceLabels: NamespaceLabels): AttestationChecks {
+  const { config, kubeConfig, metrics } = deps;
+  const clients = new OciClients({
+    credentials: registryCredentials(deps),
+    insecure: insecureRegistries(config),
+    metrics,
+  });
+  const existence = new SubjectExistenceCheck({
+    clientFor: async (run, image) => {
+      const at = image.repository.indexOf('/');
+      const repository = image.repository.slice(at + 1);
+      return { client: await clients.client(run, image.repository.slice(0, at), repository), repository };
+    },
+  });
+  return new AttestationChecks({
+    policy: config.subjectPolicy,
+    executionCheck: config.executionCheck,
+    existence: config.requireSubjectExists ? existence : undefined,
+    pods: config.executionCheck === 'off' ? undefined : new PodReader({ kubeConfig }),
+    namespaceLabels: (ns) => namespaceLabels.get(ns),
+  });
+}
+
 /** Chains drops an artifact type silently when its signer is `none` or its storage is empty; we say so. */
 function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): void {
   const types = {
@@ -141,6 +188,10 @@ function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): voi
     'artifacts.pipelinerun': config.pipelinerun,
     'artifacts.oci': config.oci,
   };
+  if (!config.subjectPolicy.configured)
+    logger.warn(
+      "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
+    );
   for (const [prefix, artifact] of Object.entries(types)) {
     if (artifact.signer === 'none')
       logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);

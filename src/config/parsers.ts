@@ -1,5 +1,6 @@
 import { ObserverError } from '../errors.ts';
 import { type FormatName, parseFormatName } from '../formats/index.ts';
+import { parseSubjectPolicy, type SubjectPolicy } from '../policy/index.ts';
 
 /**
  * How one configuration value is read. `parse` gets the trimmed string (the default when the key
@@ -160,4 +161,10 @@ export const transparency: Parser<TransparencyMode> = {
     return v === 'true' ? 'on' : v === 'manual' ? 'manual' : 'off';
   },
   allowed: '`true`, `false`, `manual`',
+};
+
+/** The subject policy YAML (policy/subject-policy.ts); "" = unset. Errors name the key and the rule. */
+export const subjectPolicy: Parser<SubjectPolicy> = {
+  parse: (value, key) => parseSubjectPolicy(value, key),
+  allowed: 'YAML `rules:` (docs/security.md)',
 };

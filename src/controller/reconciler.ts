@@ -130,6 +130,7 @@ export class Reconciler {
     if (signedWithoutRecord && !outcome.adopted) await this.#reportSignedWithoutRecord(run, true, log);
     if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
     await this.#report.skipped(run, outcome.skipped, log);
+    await this.#report.execution(run, outcome.executionCheck, log);
     if (outcome.ok) await this.#succeeded(run, outcome, signer, log);
     else
       await this.#failed(

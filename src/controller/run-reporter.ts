@@ -1,8 +1,10 @@
 import type { SkippedInput } from '../formats/index.ts';
 import type { EventRecorder } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
+import { describeOutcome } from './attestation-checks.ts';
 
 /**
  * Tells people what happened to a run: an Event on the run, a metric and a log line, always the
@@ -51,6 +53,14 @@ export class RunReporter {
       'InputSkipped',
       `${skipped.length} input(s) left out of provenance: ${summary}`,
     );
+  }
+
+  /** A Pod that ran other images than reported, or is not the run's (record mode; enforce refuses). */
+  async execution(run: RunRef, check: ExecutionCheckOutcome | undefined, log: Logger): Promise<void> {
+    if (check?.result !== 'mismatch' && check?.result !== 'not_owned') return;
+    const message = `execution check: ${check.result}: ${describeOutcome(check)} (recorded in the provenance as executionCheck)`;
+    log.warn({ executionCheck: check }, message);
+    await this.event(run, 'Warning', 'ExecutionMismatch', message);
   }
 
   event(run: RunRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

@@ -126,7 +126,7 @@ export class OciBackend implements StorageBackend {
       return this.#storeBundle(run, artifact, image);
     const override = this.#o.repositoryOverride;
     const { registry, repository } = splitRepository(override ?? image.repository);
-    const client = await this.#clients.client(run, registry);
+    const client = await this.#clients.client(run, registry, repository);
     const suffix = artifact.type === 'provenance' ? '.att' : '.sig';
     const tag = digestTag(image.digest, suffix);
     const payloadDigest = sha256Digest(artifact.payload);
@@ -152,7 +152,7 @@ export class OciBackend implements StorageBackend {
       );
     }
     const { registry, repository } = splitRepository(image.repository);
-    const client = await this.#clients.client(run, registry);
+    const client = await this.#clients.client(run, registry, repository);
     const digest = await storeBundle({
       client,
       repository,

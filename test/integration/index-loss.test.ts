@@ -53,7 +53,7 @@ describe('restart on an empty index', () => {
       runs.push({ name, uid: created.metadata.uid, repository, digest: image.digest });
     }
 
-    obs = await startTestObserver(env, config, undefined, privateKey);
+    obs = await startTestObserver(env, config, undefined, { key: privateKey });
     const first = obs;
     for (const r of runs)
       await waitFor(`${r.name} attested by the first observer`, async () =>
@@ -68,7 +68,7 @@ describe('restart on an empty index', () => {
     expect(before).toEqual(runs.map(() => [1, 1]));
     await first.stop();
 
-    obs = await startTestObserver(env, config, undefined, privateKey); // a new, empty index
+    obs = await startTestObserver(env, config, undefined, { key: privateKey }); // a new, empty index
     const second = obs;
     for (const r of runs)
       await waitFor(`${r.name} attested in the new index`, async () =>
