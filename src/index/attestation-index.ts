@@ -50,6 +50,12 @@ export interface Page<T> {
   next?: string;
 }
 
+/** A namespace and run kind: the unit the lookup API grants access to. */
+export interface RunScope {
+  namespace: string;
+  kind: RunKind;
+}
+
 export interface AttestationIndex {
   /** Records an attestation; returns its id. */
   addAttestation(attestation: NewAttestation): Promise<string>;
@@ -58,8 +64,18 @@ export interface AttestationIndex {
   getRunState(uid: string): Promise<RunState | undefined>;
   /** States of every run (any uid) that had this kind, namespace and name, most recently updated first. */
   findRunStates(run: RunKey): Promise<RunState[]>;
-  /** Attestations whose subjects include `digest`, newest first. */
-  findByDigest(digest: string, page: { limit: number; cursor?: string }): Promise<Page<AttestationSummary>>;
+  /**
+   * Attestations whose subjects include `digest`, newest first. With `scopes`, only attestations of
+   * runs in one of those (namespace, kind) pairs: the listing, its `next` cursor and whether there
+   * is a next page then depend on those rows alone, so a caller learns nothing of the others.
+   * An empty `scopes` lists nothing; undefined lists all.
+   */
+  findByDigest(
+    digest: string,
+    page: { limit: number; cursor?: string; scopes?: readonly RunScope[] },
+  ): Promise<Page<AttestationSummary>>;
+  /** The distinct (namespace, kind) pairs of the runs whose attestations include `digest`. */
+  digestScopes(digest: string): Promise<RunScope[]>;
   /** Attestations of one run (any uid that had this name), newest first. */
   findByRun(run: { namespace: string; kind: RunKind; name: string }): Promise<AttestationSummary[]>;
   getAttestation(id: string): Promise<AttestationSummary | undefined>;

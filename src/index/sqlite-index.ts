@@ -8,6 +8,7 @@ import type {
   AttestationSummary,
   NewAttestation,
   Page,
+  RunScope,
   RunState,
 } from './attestation-index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -116,7 +117,7 @@ export class SqliteIndex implements AttestationIndex {
 
   async findByDigest(
     digest: string,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; scopes?: readonly RunScope[] },
   ): Promise<Page<AttestationSummary>> {
     const limit = Math.trunc(page.limit);
     if (!(limit >= 1 && limit <= 1000))
@@ -124,17 +125,27 @@ export class SqliteIndex implements AttestationIndex {
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     if (page.cursor !== undefined && !after)
       throw invalid(`listing attestations of ${digest}: malformed cursor`);
+    if (page.scopes?.length === 0) return { items: [] };
+    // scopes travel as one JSON array of `kind/namespace` keys (NULL: no filter)
+    const scopes = page.scopes ? JSON.stringify(page.scopes.map(scopeKey)) : null;
     const d = digest.toLowerCase();
     const rows = this.#read(`listing attestations of ${digest}`, () =>
       after
-        ? this.#stmt.byDigestAfter.all(d, after.createdAt, after.id, limit + 1)
-        : this.#stmt.byDigest.all(d, limit + 1),
+        ? this.#stmt.byDigestAfter.all(d, scopes, scopes, after.createdAt, after.id, limit + 1)
+        : this.#stmt.byDigest.all(d, scopes, scopes, limit + 1),
     ) as unknown as AttestationRow[];
     const items = rows.slice(0, limit).map(toSummary);
     const last = items.at(-1);
     return rows.length > limit && last
       ? { items, next: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
       : { items };
+  }
+
+  async digestScopes(digest: string): Promise<RunScope[]> {
+    const rows = this.#read(`listing namespaces of ${digest}`, () =>
+      this.#stmt.scopesByDigest.all(digest.toLowerCase()),
+    ) as unknown as { namespace: string; kind: RunKind }[];
+    return rows.map((r) => ({ namespace: r.namespace, kind: r.kind }));
   }
 
   async findByRun(run: { namespace: string; kind: RunKind; name: string }): Promise<AttestationSummary[]> {
@@ -164,7 +175,7 @@ export class SqliteIndex implements AttestationIndex {
     const p = (sql: string) => this.#db.prepare(sql);
     const newestFirst = 'ORDER BY a.created_at DESC, a.id DESC';
     const byDigest = `SELECT ${SUMMARY_COLUMNS} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
-      WHERE d.digest = ?`;
+      WHERE d.digest = ? AND (? IS NULL OR (a.kind || '/' || a.namespace) IN (SELECT value FROM json_each(?)))`;
     const digestOrder = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
     return {
       upsertAttestation: p(`INSERT INTO attestations
@@ -186,6 +197,8 @@ export class SqliteIndex implements AttestationIndex {
         ORDER BY updated_at DESC, uid DESC`),
       byDigest: p(`${byDigest} ${digestOrder} LIMIT ?`),
       byDigestAfter: p(`${byDigest} AND (d.created_at, d.attestation_id) < (?, ?) ${digestOrder} LIMIT ?`),
+      scopesByDigest: p(`SELECT DISTINCT a.namespace, a.kind FROM subject_digests d
+        JOIN attestations a ON a.id = d.attestation_id WHERE d.digest = ? ORDER BY a.namespace, a.kind`),
       byRun: p(`SELECT ${SUMMARY_COLUMNS} FROM attestations a
         WHERE a.namespace = ? AND a.kind = ? AND a.name = ? ${newestFirst}`),
       byId: p(`SELECT ${SUMMARY_COLUMNS} FROM attestations a WHERE a.id = ?`),
@@ -247,3 +260,5 @@ function normalizeDigest(digest: string, a: NewAttestation): string {
 }
 
 const invalid = (message: string) => new ObserverError(message, { code: 'input_invalid', retryable: false });
+
+const scopeKey = (s: RunScope) => `${s.kind}/${s.namespace}`;
