@@ -3,10 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { type RunningObserver, startObserver } from '../../src/cli/observer.ts';
+import { type ApiListenOptions, type RunningObserver, startObserver } from '../../src/cli/observer.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
 import { kubeConfigFor, type LocalEnv } from '../env/index.ts';
+import { type ApiAnswer, apiGet } from './api-client.ts';
+import { type TestCert, writeTestCert } from './tls-cert.ts';
 
 export interface TestObserver {
   observer: RunningObserver;
@@ -14,17 +16,24 @@ export interface TestObserver {
   publicKeyPem: string;
   /** everything the service logged, for secret-leak checks */
   logs: () => string;
+  /** the lookup API's throwaway certificate (files and PEM) */
+  apiCert: TestCert;
+  /** GET `path` (e.g. `/api/v1/keys`) from the lookup API over TLS, trusting `apiCert` */
+  api: (path: string, token?: string) => Promise<ApiAnswer>;
   stop(): Promise<void>;
 }
 
 /**
  * Puts a fresh ECDSA P-256 key into Secret signing-secrets (as the cluster admin: tenants cannot),
  * then starts the observer in-process as the observer identity, whose only rights are deploy/'s RBAC.
+ * Probes and metrics are on `observer.address` (plain HTTP), the lookup API on `observer.apiAddress`
+ * (TLS with a throwaway certificate made here, files checked every 200 ms; `api` calls it).
  */
 export async function startTestObserver(
   env: LocalEnv,
   config: Record<string, string> = {},
   kubeConfig: KubeConfig = kubeConfigFor('observer'),
+  api: Partial<ApiListenOptions> = {},
 ): Promise<TestObserver> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -37,6 +46,7 @@ export async function startTestObserver(
   });
   const metrics = createMetrics();
   const dir = mkdtempSync(join(tmpdir(), 'observer-'));
+  const apiCert = writeTestCert(dir);
   const observer = await startObserver({
     config: parseConfig(
       {
@@ -53,8 +63,25 @@ export async function startTestObserver(
     logger,
     metrics,
     dockerConfigDir: dir,
+    api: {
+      host: '127.0.0.1',
+      port: 0,
+      tlsCertFile: apiCert.certFile,
+      tlsKeyFile: apiCert.keyFile,
+      tlsReloadMs: 200,
+      ...api,
+    },
   });
-  return { observer, metrics, publicKeyPem, logs: () => lines.join(''), stop: () => observer.stop() };
+  const base = observer.apiAddress ?? '';
+  return {
+    observer,
+    metrics,
+    publicKeyPem,
+    logs: () => lines.join(''),
+    apiCert,
+    api: (path, token) => apiGet(base, apiCert.certPem, path, token),
+    stop: () => observer.stop(),
+  };
 }
 
 /** Creates or replaces Secret signing-secrets in the observer's namespace. */
