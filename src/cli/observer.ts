@@ -1,23 +1,20 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
-import {
-  buildApiServer,
-  buildProbeServer,
-  CachedAuthorizer,
-  KubeAuthorizer,
-  type SecureContextTarget,
-  TlsFileReloader,
-} from '../http/index.ts';
-import { type AttestationIndex, CursorSealer, MIN_CURSOR_SECRET_BYTES, SqliteIndex } from '../index/index.ts';
+import { buildProbeServer } from '../http/index.ts';
+import { type AttestationIndex, SqliteIndex } from '../index/index.ts';
 import { KubeEventRecorder, RunApi, RunWatcher, SecretReader } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createSigningSource, type PublicKeyInfo } from '../signing/index.ts';
 import { backendsFromConfig } from '../storage/index.ts';
+import { type ApiListenOptions, startApi } from './api-listener.ts';
+
+export type { ApiListenOptions };
+
 import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
@@ -29,21 +26,6 @@ export interface ObserverDeps {
   dockerConfigDir?: string;
   /** the lookup API; absent: not served (logged) */
   api?: ApiListenOptions;
-}
-
-/** Where and how the lookup API is served (config keys `api.*`). */
-export interface ApiListenOptions {
-  host: string;
-  port: number;
-  /** PEM certificate chain and key, re-read when they change (TlsFileReloader) */
-  tlsCertFile: string;
-  tlsKeyFile: string;
-  /** how often the two files are checked; default 10 000 ms */
-  tlsReloadMs?: number;
-  /** TokenReview audiences; default DEFAULT_AUDIENCES (`provenance-observer`) */
-  audiences?: readonly string[];
-  /** file holding the page-cursor secret (>= 32 bytes) shared by replicas; default a per-process random one */
-  cursorKeyFile?: string;
 }
 
 export interface RunningObserver {
@@ -126,7 +108,14 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const address = await server.listen({ host: config.http.host, port: config.http.port });
   logger.info({ address }, 'serving probes and metrics');
   const api = deps.api
-    ? await startApi(deps.api, { index, kubeConfig, logger, publicKeys: () => signing.publicKeys() })
+    ? await startApi(deps.api, { index, kubeConfig, logger, publicKeys: () => signing.publicKeys() }).catch(
+        async (err: unknown) => {
+          keys.stop();
+          await server.close();
+          await index.close();
+          throw err;
+        },
+      )
     : undefined;
   if (!api) logger.warn('lookup API not served: no TLS certificate configured (api.tls-cert-file)');
   await controller.start();
@@ -149,53 +138,6 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
       await index.close();
     },
   };
-}
-
-/** Serves the lookup API over TLS, following certificate changes; listens before returning. */
-async function startApi(
-  options: ApiListenOptions,
-  deps: {
-    index: AttestationIndex;
-    kubeConfig: KubeConfig;
-    logger: Logger;
-    publicKeys: () => PublicKeyInfo[];
-  },
-) {
-  const reloader = new TlsFileReloader({
-    certFile: options.tlsCertFile,
-    keyFile: options.tlsKeyFile,
-    intervalMs: options.tlsReloadMs,
-    logger: deps.logger,
-  });
-  const secret = options.cursorKeyFile ? readCursorSecret(options.cursorKeyFile) : undefined;
-  const server = buildApiServer({
-    index: deps.index,
-    publicKeys: deps.publicKeys,
-    logger: deps.logger,
-    cursors: new CursorSealer({ secret }),
-    authorizer: new CachedAuthorizer({
-      inner: new KubeAuthorizer({ kubeConfig: deps.kubeConfig, audiences: options.audiences }),
-    }),
-    tls: reloader.load(),
-  });
-  const address = await server.listen({ host: options.host, port: options.port });
-  reloader.start(server.server as unknown as SecureContextTarget);
-  deps.logger.info({ address, cursorKeyFile: options.cursorKeyFile ?? null }, 'serving the lookup API');
-  return { server, address, reloader };
-}
-
-function readCursorSecret(file: string): Buffer {
-  const fail = (why: string) =>
-    new ObserverError(`api.cursor-key-file ${file}: ${why}`, { code: 'config_invalid', retryable: false });
-  let secret: Buffer;
-  try {
-    secret = readFileSync(file);
-  } catch (err) {
-    throw fail((err as Error).message);
-  }
-  if (secret.length < MIN_CURSOR_SECRET_BYTES)
-    throw fail(`holds ${secret.length} bytes, at least ${MIN_CURSOR_SECRET_BYTES} needed`);
-  return secret;
 }
 
 /** Chains drops an artifact type silently when its signer is `none` or its storage is empty; we say so. */

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ObserverError } from '../errors.ts';
+import {
+  buildApiServer,
+  CachedAuthorizer,
+  KubeAuthorizer,
+  type SecureContextTarget,
+  TlsFileReloader,
+} from '../http/index.ts';
+import { type AttestationIndex, CursorSealer, MIN_CURSOR_SECRET_BYTES } from '../index/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { PublicKeyInfo } from '../signing/index.ts';
+
+/** Where and how the lookup API is served (config keys `api.*`). */
+export interface ApiListenOptions {
+  host: string;
+  port: number;
+  /** PEM certificate chain and key, re-read when they change (TlsFileReloader) */
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** how often the two files are checked; default 10 000 ms */
+  tlsReloadMs?: number;
+  /** TokenReview audiences; default DEFAULT_AUDIENCES (`provenance-observer`) */
+  audiences?: readonly string[];
+  /** file holding the page-cursor secret (>= 32 bytes) shared by replicas; default a per-process random one */
+  cursorKeyFile?: string;
+}
+
+/** Serves the lookup API over TLS, following certificate changes; listens before returning. */
+export async function startApi(
+  options: ApiListenOptions,
+  deps: {
+    index: AttestationIndex;
+    kubeConfig: KubeConfig;
+    logger: Logger;
+    publicKeys: () => PublicKeyInfo[];
+  },
+) {
+  const reloader = new TlsFileReloader({
+    certFile: options.tlsCertFile,
+    keyFile: options.tlsKeyFile,
+    intervalMs: options.tlsReloadMs,
+    logger: deps.logger,
+  });
+  const secret = options.cursorKeyFile ? readCursorSecret(options.cursorKeyFile) : undefined;
+  const server = buildApiServer({
+    index: deps.index,
+    publicKeys: deps.publicKeys,
+    logger: deps.logger,
+    cursors: new CursorSealer({ secret }),
+    authorizer: new CachedAuthorizer({
+      inner: new KubeAuthorizer({ kubeConfig: deps.kubeConfig, audiences: options.audiences }),
+    }),
+    tls: reloader.load(),
+  });
+  const address = await server.listen({ host: options.host, port: options.port });
+  reloader.start(server.server as unknown as SecureContextTarget);
+  deps.logger.info({ address, cursorKeyFile: options.cursorKeyFile ?? null }, 'serving the lookup API');
+  return { server, address, reloader };
+}
+
+function readCursorSecret(file: string): Buffer {
+  const fail = (why: string) =>
+    new ObserverError(`api.cursor-key-file ${file}: ${why}`, { code: 'config_invalid', retryable: false });
+  let secret: Buffer;
+  try {
+    secret = readFileSync(file);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  if (secret.length < MIN_CURSOR_SECRET_BYTES)
+    throw fail(`holds ${secret.length} bytes, at least ${MIN_CURSOR_SECRET_BYTES} needed`);
+  return secret;
+}
