@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ObserverConfig } from '../config/index.ts';
 import { ObserverError } from '../errors.ts';
 import {
   buildApiServer,
@@ -12,24 +13,12 @@ import { type AttestationIndex, CursorSealer, MIN_CURSOR_SECRET_BYTES } from '..
 import type { Logger } from '../observability/index.ts';
 import type { PublicKeyInfo } from '../signing/index.ts';
 
-/** Where and how the lookup API is served (config keys `api.*`). */
-export interface ApiListenOptions {
-  host: string;
-  port: number;
-  /** PEM certificate chain and key, re-read when they change (TlsFileReloader) */
-  tlsCertFile: string;
-  tlsKeyFile: string;
-  /** how often the two files are checked; default 10 000 ms */
-  tlsReloadMs?: number;
-  /** TokenReview audiences; default DEFAULT_AUDIENCES (`provenance-observer`) */
-  audiences?: readonly string[];
-  /** file holding the page-cursor secret (>= 32 bytes) shared by replicas; default a per-process random one */
-  cursorKeyFile?: string;
-}
-
-/** Serves the lookup API over TLS, following certificate changes; listens before returning. */
+/**
+ * Serves the lookup API over TLS (config keys `api.*`), following certificate changes; listens
+ * before returning. Fails (config_invalid) when the key file is missing or the pair does not load.
+ */
 export async function startApi(
-  options: ApiListenOptions,
+  options: ObserverConfig['api'] & { tlsCertFile: string },
   deps: {
     index: AttestationIndex;
     kubeConfig: KubeConfig;
@@ -37,10 +26,15 @@ export async function startApi(
     publicKeys: () => PublicKeyInfo[];
   },
 ) {
+  if (!options.tlsKeyFile)
+    throw new ObserverError('config key "api.tls-key-file" is required with "api.tls-cert-file"', {
+      code: 'config_invalid',
+      retryable: false,
+    });
   const reloader = new TlsFileReloader({
     certFile: options.tlsCertFile,
     keyFile: options.tlsKeyFile,
-    intervalMs: options.tlsReloadMs,
+    intervalMs: options.tlsReloadSeconds * 1000,
     logger: deps.logger,
   });
   const secret = options.cursorKeyFile ? readCursorSecret(options.cursorKeyFile) : undefined;

@@ -11,9 +11,7 @@ import { KubeEventRecorder, RunApi, RunWatcher, SecretReader } from '../kube/ind
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createSigningSource, type PublicKeyInfo } from '../signing/index.ts';
 import { backendsFromConfig } from '../storage/index.ts';
-import { type ApiListenOptions, startApi } from './api-listener.ts';
-
-export type { ApiListenOptions };
+import { startApi } from './api-listener.ts';
 
 import { KeyRefresher } from './key-refresher.ts';
 
@@ -24,8 +22,6 @@ export interface ObserverDeps {
   metrics: Metrics;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
   dockerConfigDir?: string;
-  /** the lookup API; absent: not served (logged) */
-  api?: ApiListenOptions;
 }
 
 export interface RunningObserver {
@@ -107,15 +103,17 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   });
   const address = await server.listen({ host: config.http.host, port: config.http.port });
   logger.info({ address }, 'serving probes and metrics');
-  const api = deps.api
-    ? await startApi(deps.api, { index, kubeConfig, logger, publicKeys: () => signing.publicKeys() }).catch(
-        async (err: unknown) => {
-          keys.stop();
-          await server.close();
-          await index.close();
-          throw err;
-        },
-      )
+  const { api: apiConfig } = config;
+  const api = apiConfig.tlsCertFile
+    ? await startApi(
+        { ...apiConfig, tlsCertFile: apiConfig.tlsCertFile },
+        { index, kubeConfig, logger, publicKeys: () => signing.publicKeys() },
+      ).catch(async (err: unknown) => {
+        keys.stop();
+        await server.close();
+        await index.close();
+        throw err;
+      })
     : undefined;
   if (!api) logger.warn('lookup API not served: no TLS certificate configured (api.tls-cert-file)');
   await controller.start();

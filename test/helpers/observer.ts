@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { type ApiListenOptions, type RunningObserver, startObserver } from '../../src/cli/observer.ts';
+import { type RunningObserver, startObserver } from '../../src/cli/observer.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
 import { kubeConfigFor, type LocalEnv } from '../env/index.ts';
@@ -27,13 +27,12 @@ export interface TestObserver {
  * Puts a fresh ECDSA P-256 key into Secret signing-secrets (as the cluster admin: tenants cannot),
  * then starts the observer in-process as the observer identity, whose only rights are deploy/'s RBAC.
  * Probes and metrics are on `observer.address` (plain HTTP), the lookup API on `observer.apiAddress`
- * (TLS with a throwaway certificate made here, files checked every 200 ms; `api` calls it).
+ * (TLS with a throwaway certificate made here, files checked every second; `api` calls it).
  */
 export async function startTestObserver(
   env: LocalEnv,
   config: Record<string, string> = {},
   kubeConfig: KubeConfig = kubeConfigFor('observer'),
-  api: Partial<ApiListenOptions> = {},
 ): Promise<TestObserver> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -53,6 +52,11 @@ export async function startTestObserver(
         'index.path': join(dir, 'index.db'),
         'http.host': '127.0.0.1',
         'http.port': '0',
+        'api.host': '127.0.0.1',
+        'api.port': '0',
+        'api.tls-cert-file': apiCert.certFile,
+        'api.tls-key-file': apiCert.keyFile,
+        'api.tls-reload-seconds': '1',
         'storage.oci.insecure-registries': `${env.registry},${env.tokenRegistry.address}`,
         'signing.secret.poll-seconds': '1',
         ...config,
@@ -63,14 +67,6 @@ export async function startTestObserver(
     logger,
     metrics,
     dockerConfigDir: dir,
-    api: {
-      host: '127.0.0.1',
-      port: 0,
-      tlsCertFile: apiCert.certFile,
-      tlsKeyFile: apiCert.keyFile,
-      tlsReloadMs: 200,
-      ...api,
-    },
   });
   const base = observer.apiAddress ?? '';
   return {
