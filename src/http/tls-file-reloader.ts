@@ -13,6 +13,8 @@ export interface TlsFileReloaderOptions {
   intervalMs?: number;
 }
 
+const UNREADABLE = 'unreadable';
+
 /** What a TLS server offers to swap its certificate in place (node:tls Server). */
 export interface SecureContextTarget {
   setSecureContext(options: SecureContextOptions): void;
@@ -32,6 +34,8 @@ export interface SecureContextTarget {
 export class TlsFileReloader {
   readonly #options: TlsFileReloaderOptions;
   #version = '';
+  /** the stamp of files that did not load, so they are warned about once, not on every check */
+  #rejected = '';
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: TlsFileReloaderOptions) {
@@ -71,13 +75,15 @@ export class TlsFileReloader {
     try {
       stamp = this.#stamp();
     } catch (err) {
-      logger.warn(
-        { err: (err as Error).message, certFile },
-        'API certificate files unreadable; keeping the served pair',
-      );
+      if (this.#rejected !== UNREADABLE)
+        logger.warn(
+          { err: (err as Error).message, certFile },
+          'API certificate files unreadable; keeping the served pair',
+        );
+      this.#rejected = UNREADABLE;
       return false;
     }
-    if (stamp === this.#version) return false;
+    if (stamp === this.#version || stamp === this.#rejected) return false;
     try {
       const pair = this.#read();
       target.setSecureContext(pair);
@@ -85,6 +91,7 @@ export class TlsFileReloader {
       logger.info({ certFile }, 'API certificate reloaded');
       return true;
     } catch (err) {
+      this.#rejected = stamp;
       logger.warn(
         { err: (err as Error).message, certFile },
         'API certificate files changed but do not load; keeping the served pair',
