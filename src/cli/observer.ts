@@ -4,15 +4,13 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { Attestor, Controller, Reconciler } from '../controller/index.ts';
-import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
 import { type AttestationIndex, SqliteIndex } from '../index/index.ts';
-import { KubeEventRecorder, RunApi, RunWatcher, SecretReader } from '../kube/index.ts';
+import { KubeEventRecorder, RunApi, RunWatcher, reuseConnections, SecretReader } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
-import { createSigningSource, type PublicKeyInfo } from '../signing/index.ts';
+import { createSigningSource } from '../signing/index.ts';
 import { backendsFromConfig } from '../storage/index.ts';
 import { startApi } from './api-listener.ts';
-
 import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
@@ -43,7 +41,8 @@ export interface RunningObserver {
  * keys, index, HTTP (so probes answer while the first list runs), then the controller.
  */
 export async function startObserver(deps: ObserverDeps): Promise<RunningObserver> {
-  const { config, kubeConfig, logger, metrics } = deps;
+  const { config, logger, metrics } = deps;
+  const kubeConfig = reuseConnections(deps.kubeConfig);
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
   if (config.indexPath !== ':memory:') mkdirSync(dirname(config.indexPath), { recursive: true });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AttestationIndex, CursorSealer, RunScope } from '../index/index.ts';
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { AttestationReader, CursorSealer, RunScope } from '../index/index.ts';
+import type { RunKind } from '../tekton/index.ts';
 import { accessFor, callerOf } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { HttpError } from './error-handler.ts';
@@ -16,7 +16,7 @@ type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
  */
 export function attestationRoutes(
   app: FastifyInstance,
-  deps: { index: AttestationIndex; authorizer: Authorizer; cursors: CursorSealer },
+  deps: { index: AttestationReader; authorizer: Authorizer; cursors: CursorSealer },
 ): void {
   app.get<{ Querystring: { digest: string; limit: number; cursor?: string } }>(
     '/attestations',
@@ -78,7 +78,7 @@ export function attestationRoutes(
 const callerOfMayGet = (request: Parameters<typeof callerOf>[0], deps: { authorizer: Authorizer }): MayGet =>
   accessFor(deps.authorizer, callerOf(request));
 
-async function visibleAttestation(deps: { index: AttestationIndex }, id: string, mayGet: MayGet) {
+async function visibleAttestation(deps: { index: AttestationReader }, id: string, mayGet: MayGet) {
   const a = await deps.index.getAttestation(id);
   if (!a || !(await mayGet(a.run.namespace, a.run.kind))) throw new HttpError(404, `no attestation ${id}`);
   return a;
@@ -90,7 +90,7 @@ async function visibleAttestation(deps: { index: AttestationIndex }, id: string,
  * alone: paging with `limit=1` reveals nothing of attestations the caller may not see. Costs one
  * access review per pair (cached per caller by the Authorizer), not per row.
  */
-async function visibleScopes(index: AttestationIndex, digest: string, mayGet: MayGet): Promise<RunScope[]> {
+async function visibleScopes(index: AttestationReader, digest: string, mayGet: MayGet): Promise<RunScope[]> {
   const scopes = await index.digestScopes(digest);
   const allowed = await Promise.all(scopes.map((s) => mayGet(s.namespace, s.kind)));
   return scopes.filter((_, i) => allowed[i]);
