@@ -12,6 +12,8 @@ export interface Daemon {
   /** a word of the daemon's command line, checked before signalling so a reused PID is never hit */
   marker: string;
   logFile: string;
+  /** the signal that asks for a prompt, clean stop; default SIGTERM */
+  stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -47,10 +49,10 @@ export function isRunning(daemon: Daemon): boolean {
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Never signals a reused PID. */
+/** The daemon's stop signal (SIGTERM by default), then SIGKILL after `graceMs`; resolves once the process is gone. Never signals a reused PID. */
 export async function stopDaemon(daemon: Daemon, graceMs = 10_000): Promise<void> {
   if (!isRunning(daemon)) return;
-  process.kill(daemon.pid, 'SIGTERM');
+  process.kill(daemon.pid, daemon.stopSignal ?? 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isRunning(daemon)) {
     if (Date.now() > deadline) {
