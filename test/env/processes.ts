@@ -57,10 +57,11 @@ export async function stopDaemon(daemon: Daemon, graceMs = 10_000): Promise<void
   while (isRunning(daemon)) {
     if (Date.now() > deadline) {
       process.kill(daemon.pid, 'SIGKILL');
-      await sleep(200);
+      // poll interval (5 s at most) until the killed process is gone
+      for (let i = 0; i < 50 && isRunning(daemon); i++) await sleep(100);
       return;
     }
-    await sleep(100);
+    await sleep(100); // poll interval of this deadline-bounded wait for the exit
   }
 }
 
@@ -90,7 +91,7 @@ export async function waitReady(
   while (Date.now() < deadline) {
     if (!isRunning(daemon)) throw new Error(`${daemon.name} exited during start-up: see ${daemon.logFile}`);
     if (await check().catch(() => false)) return;
-    await sleep(250);
+    await sleep(250); // poll interval of this deadline-bounded readiness check
   }
   throw new Error(`${daemon.name} not ready after ${timeoutMs / 1000} s: see ${daemon.logFile}`);
 }
