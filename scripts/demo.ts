@@ -17,6 +17,7 @@ import { STATE_DIR, up } from '../test/env/index.ts';
 import { putSigningSecret } from '../test/helpers/observer.ts';
 import { completeBuildTaskRun, waitFor, waitForSigned } from '../test/helpers/tekton.ts';
 import { pushTestImage } from '../test/helpers/test-image.ts';
+import { writeTestCert } from '../test/helpers/tls-cert.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const say = (line: string) => console.log(`demo: ${line}`);
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const pubFile = join(dir, 'cosign.pub');
   writeFileSync(pubFile, publicKeyPem);
+  const apiCert = writeTestCert(dir, 'api'); // throwaway TLS certificate for the lookup API
   const configFile = join(dir, 'config.yaml');
   writeFileSync(
     configFile,
@@ -45,6 +47,10 @@ async function main(): Promise<void> {
       `index.path: ${join(dir, 'index.db')}`,
       'http.host: 127.0.0.1',
       'http.port: "18080"',
+      'api.host: 127.0.0.1',
+      'api.port: "18443"',
+      `api.tls-cert-file: ${apiCert.certFile}`,
+      `api.tls-key-file: ${apiCert.keyFile}`,
       `storage.oci.insecure-registries: "${env.registry}"`,
       'signing.secret.poll-seconds: "2"',
       'log.level: error',
@@ -58,7 +64,9 @@ async function main(): Promise<void> {
         (await fetch('http://127.0.0.1:18080/readyz').catch(() => undefined))?.ok ? true : undefined,
       60_000,
     );
-    say('observer ready on http://127.0.0.1:18080 (/readyz, /metrics, /api/v1/keys)');
+    say(
+      'observer ready: probes and metrics on http://127.0.0.1:18080, lookup API on https://127.0.0.1:18443',
+    );
 
     const repository = 'demo/app';
     const image = await pushTestImage(env.registry, repository, 'v1');
@@ -101,7 +109,7 @@ async function main(): Promise<void> {
     );
     for (const line of out.trimEnd().split('\n')) say(`  ${line}`);
     say(
-      'done. Lookup API: GET http://127.0.0.1:18080/api/v1/keys; stop the environment with npm run env:down',
+      `done. Lookup API: curl --cacert ${apiCert.certFile} https://127.0.0.1:18443/api/v1/keys; stop the environment with npm run env:down`,
     );
   } finally {
     observer.kill('SIGTERM');

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
-import { buildServer, CachedAuthorizer, KubeAuthorizer } from '../http/index.ts';
+import { buildProbeServer } from '../http/index.ts';
 import { type AttestationIndex, IndexHealth, indexFromOptions } from '../index/index.ts';
 import {
   KubeEventRecorder,
@@ -27,6 +27,7 @@ import {
   registryCredentials,
 } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
+import { startApi } from './api-listener.ts';
 import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
@@ -39,11 +40,16 @@ export interface ObserverDeps {
 }
 
 export interface RunningObserver {
+  /** probes and metrics (plain HTTP) */
   server: FastifyInstance;
+  /** the lookup API (HTTPS), when served */
+  apiServer?: FastifyInstance;
   controller: Controller;
   index: AttestationIndex;
-  /** where the HTTP server listens, e.g. http://127.0.0.1:8080 */
+  /** where probes and metrics are served, e.g. http://127.0.0.1:8080 */
   address: string;
+  /** where the lookup API is served, e.g. https://127.0.0.1:8443 */
+  apiAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -115,12 +121,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const controller = new Controller({ source, reconciler, index, metrics, logger, workers: config.workers });
 
   let stopping = false;
-  const server = buildServer({
-    index,
-    publicKeys: () => signing.publicKeys(),
+  const server = buildProbeServer({
     metrics,
     logger,
-    authorizer: new CachedAuthorizer({ inner: new KubeAuthorizer({ kubeConfig }) }),
     health: {
       checks: () => ({
         watch: {
@@ -134,20 +137,38 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     },
   });
   const address = await server.listen({ host: config.http.host, port: config.http.port });
-  logger.info({ address }, 'serving health, metrics and the lookup API');
+  logger.info({ address }, 'serving probes and metrics');
+  const { api: apiConfig } = config;
+  const api = apiConfig.tlsCertFile
+    ? await startApi(
+        { ...apiConfig, tlsCertFile: apiConfig.tlsCertFile },
+        { index, kubeConfig, logger, publicKeys: () => signing.publicKeys() },
+      ).catch(async (err: unknown) => {
+        keys.stop();
+        indexHealth.stop();
+        await server.close();
+        await index.close();
+        throw err;
+      })
+    : undefined;
+  if (!api) logger.warn('lookup API not served: no TLS certificate configured (api.tls-cert-file)');
   await controller.start();
   logger.info('watching TaskRuns and PipelineRuns');
 
   return {
     server,
+    apiServer: api?.server,
     controller,
     index,
     address,
+    apiAddress: api?.address,
     async stop() {
       stopping = true;
       keys.stop();
+      api?.reloader.stop();
       indexHealth.stop();
       await controller.stop();
+      await api?.server.close();
       await server.close();
       await index.close();
     },

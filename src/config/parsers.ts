@@ -47,6 +47,16 @@ export const list = (allowed = 'comma list'): Parser<string[]> => ({
   allowed,
 });
 
+/** A comma-separated list with at least one entry. */
+export const nonEmptyList = (allowed = 'comma list, at least one'): Parser<string[]> => ({
+  parse(value, key) {
+    const items = list().parse(value, key);
+    if (items.length === 0) invalid(key, value, allowed);
+    return items;
+  },
+  allowed,
+});
+
 export function oneOf<const T extends string>(values: readonly T[], allowed = codeAll(values)): Parser<T> {
   return {
     parse(value, key) {

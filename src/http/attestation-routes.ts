@@ -1,14 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { AttestationReader, AttestationSummary } from '../index/index.ts';
+import type { AttestationReader, CursorSealer, RunScope } from '../index/index.ts';
 import type { RunKind } from '../tekton/index.ts';
 import { accessFor, callerOf } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { HttpError } from './error-handler.ts';
 import { attestationSchema, authErrorResponses, digestSchema, envelopeSchema, idSchema } from './schemas.ts';
 import { attestationView } from './views.ts';
-
-/** Index pages read per request at most, to fill one page of attestations the caller may see. */
-const MAX_BATCHES = 5;
 
 type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
 
@@ -19,7 +16,7 @@ type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
  */
 export function attestationRoutes(
   app: FastifyInstance,
-  deps: { index: AttestationReader; authorizer: Authorizer },
+  deps: { index: AttestationReader; authorizer: Authorizer; cursors: CursorSealer },
 ): void {
   app.get<{ Querystring: { digest: string; limit: number; cursor?: string } }>(
     '/attestations',
@@ -47,8 +44,11 @@ export function attestationRoutes(
     async (request) => {
       const { digest, limit, cursor } = request.query;
       const mayGet = accessFor(deps.authorizer, callerOf(request));
-      const page = await visiblePage(deps.index, digest, limit, cursor, mayGet);
-      return { items: page.items.map(attestationView), ...(page.next ? { next: page.next } : {}) };
+      const after = cursor === undefined ? undefined : openCursor(deps.cursors, cursor, digest);
+      const scopes = await visibleScopes(deps.index, digest, mayGet);
+      const page = await deps.index.findByDigest(digest, { limit, cursor: after, scopes });
+      const next = page.next === undefined ? {} : { next: deps.cursors.seal(page.next, digest) };
+      return { items: page.items.map(attestationView), ...next };
     },
   );
 
@@ -85,24 +85,24 @@ async function visibleAttestation(deps: { index: AttestationReader }, id: string
 }
 
 /**
- * One page of the attestations of `digest` the caller may see. Filtering happens after the index
- * pages, so to bound work a page may hold fewer than `limit` items (even none) while `next` is
- * still set; clients follow `next` until it is absent.
+ * The (namespace, kind) pairs attesting `digest` that the caller may see. The index lists only
+ * those, so a page, its `next` cursor and whether there is a next page derive from visible rows
+ * alone: paging with `limit=1` reveals nothing of attestations the caller may not see. Costs one
+ * access review per pair (cached per caller by the Authorizer), not per row.
  */
-async function visiblePage(
-  index: AttestationReader,
-  digest: string,
-  limit: number,
-  cursor: string | undefined,
-  mayGet: MayGet,
-) {
-  const items: AttestationSummary[] = [];
-  let next = cursor;
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const page = await index.findByDigest(digest, { limit: limit - items.length, cursor: next });
-    for (const a of page.items) if (await mayGet(a.run.namespace, a.run.kind)) items.push(a);
-    next = page.next;
-    if (!next || items.length >= limit) break;
-  }
-  return { items, next };
+async function visibleScopes(index: AttestationReader, digest: string, mayGet: MayGet): Promise<RunScope[]> {
+  const scopes = await index.digestScopes(digest);
+  const allowed = await Promise.all(scopes.map((s) => mayGet(s.namespace, s.kind)));
+  return scopes.filter((_, i) => allowed[i]);
+}
+
+/** The index cursor inside a client's cursor; 400 for one this server did not seal for `digest`. */
+function openCursor(cursors: CursorSealer, cursor: string, digest: string): string {
+  const inner = cursors.open(cursor, digest);
+  if (inner === undefined)
+    throw new HttpError(
+      400,
+      'cursor was not issued by this server for this digest (or the server restarted since): start from the first page',
+    );
+  return inner;
 }

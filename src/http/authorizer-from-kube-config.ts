@@ -6,7 +6,7 @@ import { KubeAuthorizer } from './kube-authorizer.ts';
 /** The production Authorizer: apiserver reviews as the observer's identity, cached and bounded. */
 export function authorizerFromKubeConfig(
   kubeConfig: KubeConfig,
-  options: Omit<CachedAuthorizerOptions, 'inner'> & { audiences?: string[] } = {},
+  options: Omit<CachedAuthorizerOptions, 'inner'> & { audiences?: readonly string[] } = {},
 ): Authorizer {
   const { audiences, ...cache } = options;
   return new CachedAuthorizer({ ...cache, inner: new KubeAuthorizer({ kubeConfig, audiences }) });

@@ -1,5 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { AttestationReader } from '../index/index.ts';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AttestationReader, CursorSealer } from '../index/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { PublicKeyInfo } from '../signing/index.ts';
 import { attestationRoutes } from './attestation-routes.ts';
@@ -10,37 +10,56 @@ import { type HealthChecks, healthRoutes } from './health-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { runRoutes } from './run-routes.ts';
 
-export interface ServerDeps {
+export interface ApiServerDeps {
   index: AttestationReader;
   /** the published keys, read per request so a rotation shows at once */
   publicKeys: () => PublicKeyInfo[];
-  metrics: Metrics;
-  health: HealthChecks;
   /** wrap KubeAuthorizer in CachedAuthorizer (authorizerFromKubeConfig does) */
   authorizer: Authorizer;
+  /** seals the page cursors clients get; replicas serving the same clients share its secret */
+  cursors: CursorSealer;
+  /**
+   * Serving certificate and key (PEM). When set the app is an HTTPS server, and plain HTTP to its
+   * port fails the TLS handshake; rotate with `app.server.setSecureContext` (TlsFileReloader).
+   * Unset only for inject tests.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** request logs go here; default none */
   logger?: Logger;
 }
 
+export interface ProbeServerDeps {
+  metrics: Metrics;
+  health: HealthChecks;
+  logger?: Logger;
+}
+
 /**
- * Builds the HTTP app and returns it without listening: the composition root calls `listen`, tests
- * call `inject`. Anonymous: /livez, /readyz, /metrics, /api/v1/keys. Everything else under /api/v1
- * needs a bearer token the apiserver accepts, and shows only runs the caller may `get`.
- *
- * Limits that keep a burst of bad requests cheap: no request bodies beyond 16 KiB (the API has
- * none), params at most 300 characters, requests cut off after 30 s, schema validation before any
- * access review, and reviews bounded by the Authorizer (CachedAuthorizer).
+ * Limits that keep a burst of bad requests cheap: no request bodies beyond 16 KiB (neither app has
+ * any), params at most 300 characters, requests cut off after 30 s.
  */
-export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+function baseOptions(logger: Logger | undefined): FastifyServerOptions {
+  return {
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: 300 },
     requestTimeout: 30_000,
     return503OnClosing: true,
-  }) as unknown as FastifyInstance;
+  };
+}
+
+/**
+ * The lookup API, built without listening (the composition root calls `listen`, tests `inject`).
+ * Anonymous: /api/v1/keys. Everything else under /api/v1 needs a bearer token the apiserver
+ * accepts for our audience, and shows only runs the caller may `get`: schema validation comes
+ * before any access review, and reviews are bounded by the Authorizer (CachedAuthorizer).
+ * It has no probes or metrics: those are on the probe server's own plain-HTTP port.
+ */
+export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
+  const options = baseOptions(deps.logger);
+  const tls = deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key } } : {};
+  const app = Fastify({ ...options, ...tls } as FastifyServerOptions) as unknown as FastifyInstance;
   installErrorHandling(app);
-  healthRoutes(app, deps);
   keyRoutes(app, deps);
   app.register(
     async (api) => {
@@ -50,5 +69,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     },
     { prefix: '/api/v1' },
   );
+  return app;
+}
+
+/**
+ * Probes and metrics, anonymous, plain HTTP: /livez, /readyz, /metrics. Kept off the API's port
+ * so that kubelet and Prometheus need no certificate and API clients never reach /metrics.
+ */
+export function buildProbeServer(deps: ProbeServerDeps): FastifyInstance {
+  const app = Fastify(baseOptions(deps.logger)) as unknown as FastifyInstance;
+  installErrorHandling(app);
+  healthRoutes(app, deps);
   return app;
 }

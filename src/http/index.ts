@@ -1,6 +1,16 @@
 export type { Authorizer, Caller } from './authorizer.ts';
 export { authorizerFromKubeConfig } from './authorizer-from-kube-config.ts';
-export { buildServer, type ServerDeps } from './build-server.ts';
+export {
+  type ApiServerDeps,
+  buildApiServer,
+  buildProbeServer,
+  type ProbeServerDeps,
+} from './build-server.ts';
 export { CachedAuthorizer, type CachedAuthorizerOptions } from './cached-authorizer.ts';
 export type { HealthChecks } from './health-routes.ts';
-export { KubeAuthorizer, type KubeAuthorizerOptions } from './kube-authorizer.ts';
+export { DEFAULT_AUDIENCES, KubeAuthorizer, type KubeAuthorizerOptions } from './kube-authorizer.ts';
+export {
+  type SecureContextTarget,
+  TlsFileReloader,
+  type TlsFileReloaderOptions,
+} from './tls-file-reloader.ts';

@@ -6,12 +6,19 @@ import type { Authorizer, Caller } from './authorizer.ts';
 export interface KubeAuthorizerOptions {
   /** the observer's own identity; its RBAC must allow `create` on tokenreviews and subjectaccessreviews */
   kubeConfig: KubeConfig;
-  /** audiences a token must be valid for; default none (the apiserver's own audience) */
-  audiences?: string[];
+  /**
+   * Audiences a token must be issued for (TokenReview `spec.audiences`); default
+   * DEFAULT_AUDIENCES. A token minted for the apiserver (no audience asked for) is then refused, so
+   * a token captured from this API is no good against the apiserver, and the other way round.
+   */
+  audiences?: readonly string[];
 }
 
+/** What callers pass to `kubectl create token <sa> --audience …`. */
+export const DEFAULT_AUDIENCES: readonly string[] = ['provenance-observer'];
+
 /**
- * Authorizer backed by the Kubernetes apiserver: TokenReview to authenticate, SubjectAccessReview
+ * Authorizer backed by the Kubernetes apiserver: TokenReview (with our audiences) to authenticate, SubjectAccessReview
  * for `get` on tekton.dev taskruns/pipelineruns. Uncached: wrap it in CachedAuthorizer.
  * Error messages carry the review kind and HTTP status only, never the token or the response
  * body (a TokenReview response echoes the token).
@@ -19,12 +26,13 @@ export interface KubeAuthorizerOptions {
 export class KubeAuthorizer implements Authorizer {
   readonly #authn: AuthenticationV1Api;
   readonly #authz: AuthorizationV1Api;
-  readonly #audiences: string[] | undefined;
+  readonly #audiences: string[];
 
   constructor(options: KubeAuthorizerOptions) {
     this.#authn = options.kubeConfig.makeApiClient(AuthenticationV1Api);
     this.#authz = options.kubeConfig.makeApiClient(AuthorizationV1Api);
-    this.#audiences = options.audiences;
+    this.#audiences = [...(options.audiences ?? DEFAULT_AUDIENCES)];
+    if (this.#audiences.length === 0) throw new RangeError('KubeAuthorizer: audiences must not be empty');
   }
 
   async authenticate(token: string): Promise<Caller | undefined> {
@@ -33,7 +41,7 @@ export class KubeAuthorizer implements Authorizer {
         body: {
           apiVersion: 'authentication.k8s.io/v1',
           kind: 'TokenReview',
-          spec: { token, ...(this.#audiences ? { audiences: this.#audiences } : {}) },
+          spec: { token, audiences: this.#audiences },
         },
       })
       .catch((err: unknown) => {
@@ -42,6 +50,10 @@ export class KubeAuthorizer implements Authorizer {
     const status = review.status;
     const username = status?.user?.username;
     if (!status?.authenticated || !username) return undefined;
+    // The apiserver answers which of the asked audiences the token is valid for. Require one of
+    // ours, as TokenReviewStatus.Audiences' doc asks of clients (k8s.io/api authentication/v1
+    // types.go), in case an apiserver ignored spec.audiences.
+    if (!status.audiences?.some((a) => this.#audiences.includes(a))) return undefined;
     const caller: Caller = { user: username, groups: status.user?.groups ?? [] };
     if (status.user?.uid) caller.uid = status.user.uid;
     if (status.user?.extra) caller.extra = status.user.extra;

@@ -3,6 +3,7 @@ import { ObserverError } from '../errors.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import { describeRun as describe } from '../tekton/index.ts';
 import type { NewAttestation, RunState } from './attestation-index.ts';
+import type { RunScope } from './attestation-reader.ts';
 import { type CursorPosition, decodeCursor } from './cursor.ts';
 
 /**
@@ -89,15 +90,17 @@ export function attestationId(runUid: string, envelope: DsseEnvelope): string {
 /** A validated digest page request: `limit` 1..1000, the cursor decoded. */
 export function digestPage(
   digest: string,
-  page: { limit: number; cursor?: string },
-): { digest: string; limit: number; after?: CursorPosition } {
+  page: { limit: number; cursor?: string; scopes?: readonly RunScope[] },
+): { digest: string; limit: number; after?: CursorPosition; scopes: string[] | null } {
   const limit = Math.trunc(page.limit);
   if (!(limit >= 1 && limit <= 1000))
     throw invalid(`listing attestations of ${digest}: limit must be 1..1000`);
-  if (page.cursor === undefined) return { digest: digest.toLowerCase(), limit };
+  // scopes as `kind/namespace` keys, matched against `a.kind || '/' || a.namespace`; null: all
+  const scopes = page.scopes ? page.scopes.map((s) => `${s.kind}/${s.namespace}`) : null;
+  if (page.cursor === undefined) return { digest: digest.toLowerCase(), limit, scopes };
   const after = decodeCursor(page.cursor);
   if (!after) throw invalid(`listing attestations of ${digest}: malformed cursor`);
-  return { digest: digest.toLowerCase(), limit, after };
+  return { digest: digest.toLowerCase(), limit, after, scopes };
 }
 
 /** A lease length in whole milliseconds, 1 ms .. 1 day. */

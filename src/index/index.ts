@@ -7,8 +7,9 @@ export type {
   RunStatus,
   StorageOutcome,
 } from './attestation-index.ts';
-export type { AttestationReader } from './attestation-reader.ts';
+export type { AttestationReader, RunScope } from './attestation-reader.ts';
 export type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
+export { CursorSealer, type CursorSealerOptions, MIN_CURSOR_SECRET_BYTES } from './cursor.ts';
 export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
 export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
 export { attestationId } from './index-input.ts';

@@ -7,6 +7,7 @@ import type {
   Page,
   RunState,
 } from './attestation-index.ts';
+import type { RunScope } from './attestation-reader.ts';
 import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
 import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
@@ -22,8 +23,9 @@ const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type,
   a.created_at::float8 AS created_at,
   (SELECT COALESCE(json_agg(json_build_object('name', s.name, 'digest', s.digest) ORDER BY s.name, s.digest), '[]')::text
      FROM subjects s WHERE s.attestation_id = a.id) AS subjects`;
+// $2: the `kind/namespace` scope keys (text[]), or NULL for all
 const BY_DIGEST = `SELECT ${SUMMARY} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
-  WHERE d.digest = $1`;
+  WHERE d.digest = $1 AND ($2::text[] IS NULL OR (a.kind || '/' || a.namespace) = ANY($2::text[]))`;
 const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
 const STATE_COLUMNS =
   'uid, kind, namespace, name, status, attempts, last_error, updated_at::float8 AS updated_at';
@@ -120,21 +122,31 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
 
   async findByDigest(
     digest: string,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; scopes?: readonly RunScope[] },
   ): Promise<Page<AttestationSummary>> {
     const q = digestPage(digest, page);
+    if (q.scopes?.length === 0) return { items: [] };
     const rows = q.after
       ? await this.#db.query<AttestationRow>(
           `listing attestations of ${digest}`,
-          `${BY_DIGEST} AND (d.created_at, d.attestation_id) < ($2, $3) ${DIGEST_ORDER} LIMIT $4`,
-          [q.digest, q.after.createdAt, q.after.id, q.limit + 1],
+          `${BY_DIGEST} AND (d.created_at, d.attestation_id) < ($3, $4) ${DIGEST_ORDER} LIMIT $5`,
+          [q.digest, q.scopes, q.after.createdAt, q.after.id, q.limit + 1],
         )
       : await this.#db.query<AttestationRow>(
           `listing attestations of ${digest}`,
-          `${BY_DIGEST} ${DIGEST_ORDER} LIMIT $2`,
-          [q.digest, q.limit + 1],
+          `${BY_DIGEST} ${DIGEST_ORDER} LIMIT $3`,
+          [q.digest, q.scopes, q.limit + 1],
         );
     return toPage(rows, q.limit);
+  }
+
+  async digestScopes(digest: string): Promise<RunScope[]> {
+    return this.#db.query<RunScope>(
+      `listing namespaces of ${digest}`,
+      `SELECT DISTINCT a.namespace, a.kind FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
+       WHERE d.digest = $1 ORDER BY a.namespace, a.kind`,
+      [digest.toLowerCase()],
+    );
   }
 
   async findByRun(run: { namespace: string; kind: RunKind; name: string }): Promise<AttestationSummary[]> {

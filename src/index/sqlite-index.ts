@@ -7,6 +7,7 @@ import type {
   Page,
   RunState,
 } from './attestation-index.ts';
+import type { RunScope } from './attestation-reader.ts';
 import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
 import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
@@ -20,8 +21,9 @@ export interface SqliteIndexOptions extends SqliteDbOptions {
 const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.created_at,
   (SELECT json_group_array(json_object('name', s.name, 'digest', s.digest))
      FROM (SELECT name, digest FROM subjects WHERE attestation_id = a.id ORDER BY name, digest) s) AS subjects`;
+// the second and third parameters: a JSON array of `kind/namespace` scope keys, or NULL for all
 const BY_DIGEST = `SELECT ${SUMMARY} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
-  WHERE d.digest = ?`;
+  WHERE d.digest = ? AND (? IS NULL OR (a.kind || '/' || a.namespace) IN (SELECT value FROM json_each(?)))`;
 const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
 
 /**
@@ -104,17 +106,29 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
 
   async findByDigest(
     digest: string,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; scopes?: readonly RunScope[] },
   ): Promise<Page<AttestationSummary>> {
     const q = digestPage(digest, page);
+    if (q.scopes?.length === 0) return { items: [] };
+    const scopes = q.scopes && JSON.stringify(q.scopes);
     const rows = this.#db.read(`listing attestations of ${digest}`, () =>
       q.after
         ? this.#db
             .stmt(`${BY_DIGEST} AND (d.created_at, d.attestation_id) < (?, ?) ${DIGEST_ORDER} LIMIT ?`)
-            .all(q.digest, q.after.createdAt, q.after.id, q.limit + 1)
-        : this.#db.stmt(`${BY_DIGEST} ${DIGEST_ORDER} LIMIT ?`).all(q.digest, q.limit + 1),
+            .all(q.digest, scopes, scopes, q.after.createdAt, q.after.id, q.limit + 1)
+        : this.#db.stmt(`${BY_DIGEST} ${DIGEST_ORDER} LIMIT ?`).all(q.digest, scopes, scopes, q.limit + 1),
     );
     return toPage(rows as unknown as AttestationRow[], q.limit);
+  }
+
+  async digestScopes(digest: string): Promise<RunScope[]> {
+    const rows = this.#db.read(`listing namespaces of ${digest}`, () =>
+      this.#db
+        .stmt(`SELECT DISTINCT a.namespace, a.kind FROM subject_digests d
+          JOIN attestations a ON a.id = d.attestation_id WHERE d.digest = ? ORDER BY a.namespace, a.kind`)
+        .all(digest.toLowerCase()),
+    ) as unknown as { namespace: string; kind: RunKind }[];
+    return rows.map((r) => ({ namespace: r.namespace, kind: r.kind }));
   }
 
   async findByRun(run: { namespace: string; kind: RunKind; name: string }): Promise<AttestationSummary[]> {

@@ -7,6 +7,8 @@ import { type RunningObserver, startObserver } from '../../src/cli/observer.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
 import { kubeConfigFor, type LocalEnv } from '../env/index.ts';
+import { type ApiAnswer, apiGet } from './api-client.ts';
+import { type TestCert, writeTestCert } from './tls-cert.ts';
 
 export interface TestObserver {
   observer: RunningObserver;
@@ -14,12 +16,18 @@ export interface TestObserver {
   publicKeyPem: string;
   /** everything the service logged, for secret-leak checks */
   logs: () => string;
+  /** the lookup API's throwaway certificate (files and PEM) */
+  apiCert: TestCert;
+  /** GET `path` (e.g. `/api/v1/keys`) from the lookup API over TLS, trusting `apiCert` */
+  api: (path: string, token?: string) => Promise<ApiAnswer>;
   stop(): Promise<void>;
 }
 
 /**
  * Puts a fresh ECDSA P-256 key into Secret signing-secrets (as the cluster admin: tenants cannot),
  * then starts the observer in-process as the observer identity, whose only rights are deploy/'s RBAC.
+ * Probes and metrics are on `observer.address` (plain HTTP), the lookup API on `observer.apiAddress`
+ * (TLS with a throwaway certificate made here, files checked every second; `api` calls it).
  */
 export async function startTestObserver(
   env: LocalEnv,
@@ -44,12 +52,18 @@ export async function startTestObserver(
   const metrics = createMetrics();
   const dir = mkdtempSync(join(tmpdir(), 'observer-'));
   if (options.dockerConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(options.dockerConfig));
+  const apiCert = writeTestCert(dir);
   const observer = await startObserver({
     config: parseConfig(
       {
         'index.path': join(dir, 'index.db'),
         'http.host': '127.0.0.1',
         'http.port': '0',
+        'api.host': '127.0.0.1',
+        'api.port': '0',
+        'api.tls-cert-file': apiCert.certFile,
+        'api.tls-key-file': apiCert.keyFile,
+        'api.tls-reload-seconds': '1',
         'storage.oci.insecure-registries': `${env.registry},${env.tokenRegistry.address}`,
         'signing.secret.poll-seconds': '1',
         ...config,
@@ -61,7 +75,16 @@ export async function startTestObserver(
     metrics,
     dockerConfigDir: dir,
   });
-  return { observer, metrics, publicKeyPem, logs: () => lines.join(''), stop: () => observer.stop() };
+  const base = observer.apiAddress ?? '';
+  return {
+    observer,
+    metrics,
+    publicKeyPem,
+    logs: () => lines.join(''),
+    apiCert,
+    api: (path, token) => apiGet(base, apiCert.certPem, path, token),
+    stop: () => observer.stop(),
+  };
 }
 
 /** Creates or replaces Secret signing-secrets in the observer's namespace. */

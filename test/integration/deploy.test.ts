@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AuthorizationV1Api, CoreV1Api, type V1ResourceAttributes } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseConfig } from '../../src/config/index.ts';
 import {
   apiStatus,
   applyObject,
@@ -63,6 +64,31 @@ describe('deploy/ kustomize base', () => {
     expect(container.args).toEqual(['run', '--config', '/etc/provenance-observer/config']);
     expect(container.livenessProbe.httpGet).toMatchObject({ path: '/livez', port: 'http' });
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+  });
+
+  it('serves the API over TLS on its own port with the mounted certificate; probes stay on http', () => {
+    const deployment = base.find((o) => o.kind === 'Deployment') as unknown as ApiDeploymentShape;
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(container.ports.map((p) => [p.name, p.containerPort])).toEqual([
+      ['api', 8443],
+      ['http', 8080],
+    ]);
+    const mount = container.volumeMounts.find((m) => m.name === 'api-tls');
+    expect(pod.volumes.find((v) => v.name === 'api-tls')?.secret?.secretName).toBe('provenance-observer-tls');
+    const configMap = base.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    const config = parseConfig(configMap.data);
+    expect(config.api.port).toBe(8443);
+    expect(config.api.tlsCertFile).toBe(`${mount?.mountPath}/tls.crt`);
+    expect(config.api.tlsKeyFile).toBe(`${mount?.mountPath}/tls.key`);
+    expect(config.api.audiences).toEqual(['provenance-observer']);
+    const service = base.find((o) => o.kind === 'Service') as unknown as {
+      spec: { ports: { name: string; port: number; targetPort: string }[] };
+    };
+    expect(service.spec.ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([
+      ['api', 8443, 'api'],
+      ['http', 8080, 'http'],
+    ]);
   });
 
   it('does not bind the optional registry-credentials ClusterRole', () => {
@@ -157,6 +183,20 @@ interface DeploymentShape {
           livenessProbe: { httpGet: Record<string, unknown> };
           readinessProbe: { httpGet: Record<string, unknown> };
         }[];
+      };
+    };
+  };
+}
+
+interface ApiDeploymentShape {
+  spec: {
+    template: {
+      spec: {
+        containers: {
+          ports: { name: string; containerPort: number }[];
+          volumeMounts: { name: string; mountPath: string }[];
+        }[];
+        volumes: { name: string; secret?: { secretName: string } }[];
       };
     };
   };

@@ -122,7 +122,7 @@ describe('no key material in anything the service emits', () => {
     const emitted = [
       obs.logs(),
       await (await fetch(`${obs.observer.address}/metrics`)).text(),
-      await (await fetch(`${obs.observer.address}/api/v1/keys`)).text(),
+      (await obs.api('/api/v1/keys')).text,
       await (await fetch(`${obs.observer.address}/readyz`)).text(),
       JSON.stringify(events),
       JSON.stringify(run.metadata.annotations),

@@ -31,7 +31,7 @@ describe('key rotation through the signing Secret', () => {
 
   it('signs with the new key after the Secret changes, and keeps the old public key published', async () => {
     const before = await attestOne('before');
-    const oldKeys = (await (await fetch(`${obs.observer.address}/api/v1/keys`)).json()) as Keys;
+    const oldKeys = (await obs.api('/api/v1/keys')).json<Keys>();
     expect(oldKeys.keys).toHaveLength(1);
     const oldKey = oldKeys.keys[0]!;
 
@@ -43,7 +43,7 @@ describe('key rotation through the signing Secret', () => {
       'retired-1.pub': oldKey.publicKeyPem,
     });
     const keys = await waitFor('the rotated key set', async () => {
-      const k = (await (await fetch(`${obs.observer.address}/api/v1/keys`)).json()) as Keys;
+      const k = (await obs.api('/api/v1/keys')).json<Keys>();
       return k.keys.length === 2 ? k : undefined;
     });
     expect(keys.keys.map((k) => [k.keyId === oldKey.keyId, k.active])).toEqual([

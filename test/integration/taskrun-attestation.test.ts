@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { apiToken, ensureApiReaders } from '../helpers/api-tokens.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
 import {
@@ -98,28 +99,30 @@ describe('TaskRun → signed SLSA v1.0 attestation in the registry and on the ru
     const image = await pushTestImage(env.registry, `e2e/lookup-${Date.now()}`, 'v1');
     const name = await completeBuildTaskRun(image, { name: `lookup-${Date.now()}` });
     await waitForSigned('TaskRun', 'tenant-a', name);
-    const get = (path: string, token?: string) =>
-      fetch(`${obs.observer.address}/api/v1${path}`, {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      });
+    await ensureApiReaders();
+    const tokens = { a: await apiToken('tenantA'), b: await apiToken('tenantB') };
+    const get = async (path: string, token?: string) => {
+      const res = await obs.api(`/api/v1${path}`, token);
+      return { status: res.status, json: () => res.json(), text: () => res.text };
+    };
 
-    const byRun = await get(`/runs/tenant-a/taskruns/${name}`, env.tokens.tenantA);
+    const byRun = await get(`/runs/tenant-a/taskruns/${name}`, tokens.a);
     expect(byRun.status).toBe(200);
-    const body = (await byRun.json()) as { attestations: { id: string; subjects: { digest: string }[] }[] };
+    const body = byRun.json() as { attestations: { id: string; subjects: { digest: string }[] }[] };
     expect(body.attestations[0]?.subjects).toContainEqual(expect.objectContaining({ digest: image.digest }));
     const id = body.attestations[0]!.id;
-    const envelope = await get(`/attestations/${id}/envelope`, env.tokens.tenantA);
+    const envelope = await get(`/attestations/${id}/envelope`, tokens.a);
     expect(envelope.status).toBe(200);
-    expect(opensslVerifiesEnvelope(await envelope.text(), obs.publicKeyPem)).toBe(true);
-    const byDigest = (await (
-      await get(`/attestations?digest=${image.digest}`, env.tokens.tenantA)
-    ).json()) as { items: unknown[] };
+    expect(opensslVerifiesEnvelope(envelope.text(), obs.publicKeyPem)).toBe(true);
+    const byDigest = (await get(`/attestations?digest=${image.digest}`, tokens.a)).json() as {
+      items: unknown[];
+    };
     expect(byDigest.items).toHaveLength(1);
 
     // another tenant sees nothing of it; no token is 401
-    expect((await get(`/runs/tenant-a/taskruns/${name}`, env.tokens.tenantB)).status).toBe(403);
-    expect((await get(`/attestations/${id}/envelope`, env.tokens.tenantB)).status).toBe(404);
-    const hidden = (await (await get(`/attestations?digest=${image.digest}`, env.tokens.tenantB)).json()) as {
+    expect((await get(`/runs/tenant-a/taskruns/${name}`, tokens.b)).status).toBe(403);
+    expect((await get(`/attestations/${id}/envelope`, tokens.b)).status).toBe(404);
+    const hidden = (await get(`/attestations?digest=${image.digest}`, tokens.b)).json() as {
       items: unknown[];
     };
     expect(hidden.items).toHaveLength(0);

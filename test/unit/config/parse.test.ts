@@ -66,6 +66,31 @@ describe('parseConfig', () => {
     expect(parseConfig({ 'transparency.enabled': 'true' }).transparency.mode).toBe('on');
   });
 
+  it('serves the API on its own port with our audience by default, and not without a certificate', () => {
+    const c = parseConfig({});
+    expect(c.api).toEqual({
+      host: '0.0.0.0',
+      port: 8443,
+      tlsReloadSeconds: 10,
+      audiences: ['provenance-observer'],
+    });
+    expect(c.http.port).toBe(8080);
+    const set = parseConfig({
+      'api.tls-cert-file': '/tls/tls.crt',
+      'api.tls-key-file': '/tls/tls.key',
+      'api.audiences': 'a, b',
+      'api.cursor-key-file': '/keys/cursor',
+    });
+    expect(set.api).toMatchObject({
+      tlsCertFile: '/tls/tls.crt',
+      tlsKeyFile: '/tls/tls.key',
+      audiences: ['a', 'b'],
+      cursorKeyFile: '/keys/cursor',
+    });
+    expect(() => parseConfig({ 'api.audiences': ' , ' })).toThrow(/api\.audiences.*at least one/);
+    expect(() => parseConfig({ 'api.port': '70000' })).toThrow(/api\.port/);
+  });
+
   it('takes the observer namespace from the environment', () => {
     expect(parseConfig({}, { namespace: 'ops' }).signingSecret.namespace).toBe('ops');
   });

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildServer, CachedAuthorizer } from '../../../src/http/index.ts';
-import { type AttestationIndex, SqliteIndex } from '../../../src/index/index.ts';
+import type { Authorizer } from '../../../src/http/index.ts';
+import { buildApiServer, buildProbeServer, CachedAuthorizer } from '../../../src/http/index.ts';
+import { type AttestationIndex, CursorSealer, SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { PublicKeyInfo } from '../../../src/signing/signer.ts';
 import { digestOf, newAttestation } from '../index/attestation-fixtures.ts';
@@ -40,15 +41,16 @@ let index: SqliteIndex;
 let fake: ReturnType<typeof fakeAuthorizer>;
 let checks: Record<string, { ok: boolean; message?: string }>;
 let app: FastifyInstance;
+let probes: FastifyInstance;
+let cursors: CursorSealer;
 let ids: { a: string; b: string };
 
-function build(overrides: { index?: AttestationIndex } = {}) {
-  return buildServer({
+function build(overrides: { index?: AttestationIndex; authorizer?: Authorizer } = {}) {
+  return buildApiServer({
     index: overrides.index ?? index,
     publicKeys: () => keys,
-    metrics: createMetrics(),
-    health: { checks: () => checks },
-    authorizer: fake.authorizer,
+    authorizer: overrides.authorizer ?? fake.authorizer,
+    cursors,
   });
 }
 
@@ -76,24 +78,27 @@ beforeEach(async () => {
     lastError: 'registry down',
     updatedAt: new Date(2500),
   });
+  cursors = new CursorSealer();
   app = build();
+  probes = buildProbeServer({ metrics: createMetrics(), health: { checks: () => checks } });
 });
 afterEach(async () => {
   await app.close();
+  await probes.close();
   await index.close();
 });
 
 describe('probes, metrics and keys (anonymous)', () => {
   it('/livez answers ok without consulting checks', async () => {
     checks = { informer: { ok: false } };
-    const res = await app.inject({ url: '/livez' });
+    const res = await probes.inject({ url: '/livez' });
     expect([res.statusCode, res.body]).toEqual([200, 'ok']);
   });
 
   it('/readyz is 200 when every check passes and 503 naming the failing one otherwise', async () => {
-    expect((await app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ok', checks });
+    expect((await probes.inject({ url: '/readyz' })).json()).toEqual({ status: 'ok', checks });
     checks = { informer: { ok: true }, signer: { ok: false, message: 'no signing key loaded' } };
-    const res = await app.inject({ url: '/readyz' });
+    const res = await probes.inject({ url: '/readyz' });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({
       status: 'not ready',
@@ -102,7 +107,7 @@ describe('probes, metrics and keys (anonymous)', () => {
   });
 
   it('/metrics serves Prometheus text with Chains counter names at zero', async () => {
-    const res = await app.inject({ url: '/metrics' });
+    const res = await probes.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     for (const line of [
@@ -127,6 +132,13 @@ describe('probes, metrics and keys (anonymous)', () => {
     const res = await app.inject({ url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'no such route' });
+  });
+
+  it('keeps the API and the probes apart: no probes or metrics on the API, no API on the probe port', async () => {
+    for (const url of ['/livez', '/readyz', '/metrics'])
+      expect((await app.inject({ url })).statusCode).toBe(404);
+    for (const url of ['/api/v1/keys', `/api/v1/attestations?digest=${digestOf('shared')}`])
+      expect((await probes.inject({ url, headers: bearer('token-admin') })).statusCode).toBe(404);
   });
 });
 
@@ -230,14 +242,114 @@ describe('GET /api/v1/attestations?digest=', () => {
       );
       expect(res.statusCode).toBe(200);
       const body = res.json();
-      expect(body.items.length).toBeLessThanOrEqual(2);
+      // pages are full: hidden rows neither take places nor leave gaps
+      expect(body.items).toHaveLength(body.next ? 2 : 1);
       seen.push(...body.items.map((i: { id: string }) => i.id));
       cursor = body.next;
       pages++;
     } while (cursor && pages < 10);
     expect(seen).toEqual([...mine].reverse());
-    // access to tenant-b is asked once per page at most, not once per item
+    expect(pages).toBe(3);
+    // access is asked once per (namespace, kind) per page, not once per item
     expect(fake.state.accessCalls).toBeLessThanOrEqual(2 * pages);
+  });
+
+  it('limit=1 over a digest with hidden rows: one page per visible row, no cursor carries a hidden id', async () => {
+    const hidden: string[] = [];
+    const add = async (namespace: string, i: number) =>
+      index.addAttestation(
+        newAttestation({
+          namespace,
+          name: `r-${i}`,
+          sig: `${namespace}${i}`,
+          digests: [digestOf('h')],
+          createdAt: new Date(20_000 + i),
+        }),
+      );
+    // hidden rows newest, oldest and between the visible ones
+    for (const i of [0, 2, 4, 6]) hidden.push(await add('tenant-b', i));
+    const visible = [await add('tenant-a', 5), await add('tenant-a', 3)];
+    const pages: { items: { id: string }[]; next?: string }[] = [];
+    let cursor: string | undefined;
+    do {
+      const res = await list(
+        'token-a',
+        `digest=${digestOf('h')}&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(res.statusCode).toBe(200);
+      pages.push(res.json());
+      cursor = pages.at(-1)?.next;
+    } while (cursor && pages.length < 10);
+    expect(pages.map((p) => p.items.map((i) => i.id))).toEqual([[visible[0]], [visible[1]]]);
+    expect(pages[1].next).toBeUndefined(); // older hidden rows do not keep a next page alive
+    const cursorBytes = Buffer.from(pages[0].next ?? '', 'base64url');
+    for (const id of [...hidden, ...visible]) {
+      expect(pages[0].next).not.toContain(id);
+      expect(cursorBytes.includes(Buffer.from(id, 'hex'))).toBe(false);
+      expect(cursorBytes.toString('latin1')).not.toContain(id);
+    }
+  });
+
+  it('400 for a cursor altered, forged, of another digest, or sealed under another key; same secret works', async () => {
+    for (let i = 0; i < 3; i++)
+      await index.addAttestation(
+        newAttestation({ name: `c-${i}`, sig: `c${i}`, digests: [digestOf('c'), digestOf('d')] }),
+      );
+    const first = (await list('token-a', `digest=${digestOf('c')}&limit=1`)).json();
+    const next: string = first.next;
+    expect(next).toMatch(/^[A-Za-z0-9_-]+$/);
+    const raw = Buffer.from(next, 'base64url');
+    const flipped = (at: number) => {
+      const copy = Buffer.from(raw);
+      copy[at] ^= 1;
+      return copy.toString('base64url');
+    };
+    const { encodeCursor } = await import('../../../src/index/cursor.ts');
+    const forged = encodeCursor({ createdAt: 9_999_999, id: ids.b });
+    for (const cursor of [
+      flipped(0),
+      flipped(5),
+      flipped(20),
+      flipped(raw.length - 1),
+      next.slice(0, -4),
+      forged,
+    ]) {
+      const res = await list('token-a', `digest=${digestOf('c')}&limit=1&cursor=${cursor}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toMatch(/cursor/);
+    }
+    expect((await list('token-a', `digest=${digestOf('d')}&limit=1&cursor=${next}`)).statusCode).toBe(400);
+    const otherKey = buildApiServer({
+      index,
+      publicKeys: () => keys,
+      authorizer: fake.authorizer,
+      cursors: new CursorSealer(),
+    });
+    const viaOther = await otherKey.inject({
+      url: `/api/v1/attestations?digest=${digestOf('c')}&cursor=${next}`,
+      headers: bearer('token-a'),
+    });
+    expect(viaOther.statusCode).toBe(400);
+    await otherKey.close();
+
+    const secret = Buffer.alloc(32, 7);
+    const replicas = [0, 1].map(() =>
+      buildApiServer({
+        index,
+        publicKeys: () => keys,
+        authorizer: fake.authorizer,
+        cursors: new CursorSealer({ secret }),
+      }),
+    );
+    const url = `/api/v1/attestations?digest=${digestOf('c')}&limit=1`;
+    const page1 = (await replicas[0].inject({ url, headers: bearer('token-a') })).json();
+    const page2 = await replicas[1].inject({
+      url: `${url}&cursor=${page1.next}`,
+      headers: bearer('token-a'),
+    });
+    expect(page2.statusCode).toBe(200);
+    expect(page2.json().items[0].id).not.toBe(page1.items[0].id);
+    for (const r of replicas) await r.close();
   });
 
   it('answers an empty page for a digest nobody attested', async () => {
@@ -358,12 +470,10 @@ describe('GET /api/v1/runs/:namespace/:plural/:name', () => {
 
 describe('failure and overload', () => {
   it('hides 5xx detail', async () => {
-    const broken = {
-      ...index,
-      findByDigest: async () => {
-        throw new Error('SQLITE_CORRUPT at /var/lib/secret/path.db');
-      },
-    } as unknown as AttestationIndex;
+    const corrupt = async () => {
+      throw new Error('SQLITE_CORRUPT at /var/lib/secret/path.db');
+    };
+    const broken = { digestScopes: corrupt, findByDigest: corrupt } as unknown as AttestationIndex;
     const server = build({ index: broken });
     const res = await server.inject({
       url: `/api/v1/attestations?digest=${digestOf('x')}`,
@@ -395,11 +505,7 @@ describe('failure and overload', () => {
 
   it('2,000 distinct bad tokens at once: reviews stay bounded, the rest fail fast, a good request still answers', async () => {
     const slow = fakeAuthorizer({ tokens, grants, delayMs: 5 });
-    const server = buildServer({
-      index,
-      publicKeys: () => keys,
-      metrics: createMetrics(),
-      health: { checks: () => checks },
+    const server = build({
       authorizer: new CachedAuthorizer({ inner: slow.authorizer, maxInFlight: 4, maxQueued: 100 }),
     });
     const burst = Array.from({ length: 2000 }, (_, i) =>

@@ -115,6 +115,35 @@ export function indexContract(name: string, factory: IndexFactory): void {
       await index.close();
     });
 
+    it('lists the (namespace, kind) pairs of a digest, and pages within given scopes only', async () => {
+      const { index } = await open();
+      const add = (namespace: string, kind: 'TaskRun' | 'PipelineRun', t: number) =>
+        index.addAttestation(
+          newAttestation({ namespace, kind, name: `r-${t}`, sig: `s${t}`, createdAt: new Date(t) }),
+        );
+      await add('tenant-b', 'TaskRun', 1000);
+      const a1 = await add('tenant-a', 'TaskRun', 1001);
+      await add('tenant-b', 'TaskRun', 1002);
+      const a3 = await add('tenant-a', 'TaskRun', 1003);
+      await add('tenant-a', 'PipelineRun', 1004);
+      await add('tenant-b', 'TaskRun', 1005);
+      expect(await index.digestScopes(digestOf('app').toUpperCase())).toEqual([
+        { namespace: 'tenant-a', kind: 'PipelineRun' },
+        { namespace: 'tenant-a', kind: 'TaskRun' },
+        { namespace: 'tenant-b', kind: 'TaskRun' },
+      ]);
+      expect(await index.digestScopes(digestOf('none'))).toEqual([]);
+      const scopes = [{ namespace: 'tenant-a', kind: 'TaskRun' as const }];
+      const first = await index.findByDigest(digestOf('app'), { limit: 1, scopes });
+      expect(first.items.map((i) => i.id)).toEqual([a3]);
+      const second = await index.findByDigest(digestOf('app'), { limit: 1, scopes, cursor: first.next });
+      expect(second.items.map((i) => i.id)).toEqual([a1]);
+      expect(second.next).toBeUndefined(); // the older tenant-b row does not keep the listing open
+      expect((await index.findByDigest(digestOf('app'), { limit: 5, scopes: [] })).items).toEqual([]);
+      expect((await index.findByDigest(digestOf('app'), { limit: 10 })).items).toHaveLength(6);
+      await index.close();
+    });
+
     it('gives no next cursor when the last page is exactly full', async () => {
       const { index } = await open();
       for (let i = 0; i < 2; i++)

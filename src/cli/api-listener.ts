@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ObserverConfig } from '../config/index.ts';
+import { ObserverError } from '../errors.ts';
+import {
+  buildApiServer,
+  CachedAuthorizer,
+  KubeAuthorizer,
+  type SecureContextTarget,
+  TlsFileReloader,
+} from '../http/index.ts';
+import { type AttestationIndex, CursorSealer, MIN_CURSOR_SECRET_BYTES } from '../index/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { PublicKeyInfo } from '../signing/index.ts';
+
+/**
+ * Serves the lookup API over TLS (config keys `api.*`), following certificate changes; listens
+ * before returning. Fails (config_invalid) when the key file is missing or the pair does not load.
+ */
+export async function startApi(
+  options: ObserverConfig['api'] & { tlsCertFile: string },
+  deps: {
+    index: AttestationIndex;
+    kubeConfig: KubeConfig;
+    logger: Logger;
+    publicKeys: () => PublicKeyInfo[];
+  },
+) {
+  if (!options.tlsKeyFile)
+    throw new ObserverError('config key "api.tls-key-file" is required with "api.tls-cert-file"', {
+      code: 'config_invalid',
+      retryable: false,
+    });
+  const reloader = new TlsFileReloader({
+    certFile: options.tlsCertFile,
+    keyFile: options.tlsKeyFile,
+    intervalMs: options.tlsReloadSeconds * 1000,
+    logger: deps.logger,
+  });
+  const secret = options.cursorKeyFile ? readCursorSecret(options.cursorKeyFile) : undefined;
+  const server = buildApiServer({
+    index: deps.index,
+    publicKeys: deps.publicKeys,
+    logger: deps.logger,
+    cursors: new CursorSealer({ secret }),
+    authorizer: new CachedAuthorizer({
+      inner: new KubeAuthorizer({ kubeConfig: deps.kubeConfig, audiences: options.audiences }),
+    }),
+    tls: reloader.load(),
+  });
+  const address = await server.listen({ host: options.host, port: options.port });
+  reloader.start(server.server as unknown as SecureContextTarget);
+  deps.logger.info({ address, cursorKeyFile: options.cursorKeyFile ?? null }, 'serving the lookup API');
+  return { server, address, reloader };
+}
+
+function readCursorSecret(file: string): Buffer {
+  const fail = (why: string) =>
+    new ObserverError(`api.cursor-key-file ${file}: ${why}`, { code: 'config_invalid', retryable: false });
+  let secret: Buffer;
+  try {
+    secret = readFileSync(file);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  if (secret.length < MIN_CURSOR_SECRET_BYTES)
+    throw fail(`holds ${secret.length} bytes, at least ${MIN_CURSOR_SECRET_BYTES} needed`);
+  return secret;
+}
