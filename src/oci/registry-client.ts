@@ -1,11 +1,23 @@
-import { ObserverError } from '../errors.ts';
 import type { Metrics } from '../observability/index.ts';
 import { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
+import {
+  BLOB_LIMIT,
+  BodyTooLarge,
+  EncodedBody,
+  MANIFEST_LIMIT,
+  readCapped,
+  SMALL_BODY_LIMIT,
+} from './bounded-body.ts';
+import type { CircuitBreakers } from './circuit-breaker.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isSha256Digest, sha256Digest } from './digest.ts';
+import { type HostPolicy, HostRefused } from './host-policy.ts';
 import { type ImageIndex, parseImageIndex } from './manifest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
-import { networkError, statusError } from './registry-error.ts';
+import { followRedirects } from './redirects.ts';
+import { networkError, type RegistryReason, registryError, statusError } from './registry-error.ts';
+import { type RegistryFetch, registryTransport } from './registry-transport.ts';
+import { requestToken } from './token-flow.ts';
 
 export interface RegistryClientOptions {
   /** registry `host[:port]` */
@@ -16,12 +28,28 @@ export interface RegistryClientOptions {
   credentials?: RegistryCredentials;
   /** counts every request in registryRequests{method,status}; status 0 = no response */
   metrics?: Pick<Metrics, 'registryRequests'>;
-  /** default: global fetch */
-  fetch?: typeof fetch;
+  /**
+   * Where connections may go (`storage.oci.allowed-private-registries`): checked before every
+   * request, redirect target and token realm. Default: anywhere (the CLI; the service passes one).
+   */
+  policy?: HostPolicy;
+  /** fail fast while a host is down; share one instance between clients. Default: none */
+  breakers?: CircuitBreakers;
+  /** may this `host[:port]` (a token realm) be plain http? Default: only this registry when insecure */
+  isInsecureHost?: (host: string) => boolean;
+  /** default: registryTransport({ policy }) (no decompression, no automatic redirects, pinned DNS) */
+  fetch?: RegistryFetch;
   /** default: Date.now (token expiry) */
   now?: () => number;
-  /** per request; default 30 s */
+  /** per request, headers and body; default 30 s */
   timeoutMs?: number;
+}
+
+/** For every RegistryClient given neither a transport nor a policy: one unrestricted one per process. */
+let sharedTransport: RegistryFetch | undefined;
+function unrestrictedTransport(): RegistryFetch {
+  sharedTransport ??= registryTransport();
+  return sharedTransport;
 }
 
 /** A manifest as stored: the exact bytes, their media type and sha256 digest, and the ETag if sent. */
@@ -41,18 +69,40 @@ interface Call {
   actions: Actions;
 }
 
+/** Which hop a request is, to name a refused host: the registry, a redirect target, a token realm. */
+type Hop = 'registry' | 'redirect' | 'realm';
+const REFUSED: Record<Hop, RegistryReason> = {
+  registry: 'registry_host_forbidden',
+  redirect: 'registry_redirect_forbidden',
+  realm: 'registry_realm_forbidden',
+};
+
+/** The first cause in the chain that is an instance of `type`. */
+function causeOf<T>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++)
+    if (e instanceof type) return e;
+  return undefined;
+}
+
 /**
  * A thin OCI distribution client over fetch for one registry host: the /v2/ auth challenge (Basic,
  * or Bearer tokens fetched with Basic credentials or an identity token, cached per scope until
  * expiry), blobs, manifests, tags and referrers. Errors are ObserverError('registry') naming the
- * operation and `registry/repository`. https://github.com/opencontainers/distribution-spec
+ * operation and `registry/repository`, with a reason code and a tenant-safe publicMessage.
+ * Registries are tenant-chosen, so: every request asks for `Accept-Encoding: identity` and every
+ * body is read through a byte cap (bounded-body.ts); redirects are followed by hand (redirects.ts);
+ * hosts, redirect targets and token realms pass the host policy; a host that keeps failing trips
+ * its circuit breaker. https://github.com/opencontainers/distribution-spec
  */
 export class RegistryClient {
   readonly registry: string;
   readonly #base: string;
   readonly #credentials?: RegistryCredentials;
   readonly #metrics?: Pick<Metrics, 'registryRequests'>;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: RegistryFetch;
+  readonly #policy?: HostPolicy;
+  readonly #breakers?: CircuitBreakers;
+  readonly #isInsecureHost: (host: string) => boolean;
   readonly #timeoutMs: number;
   readonly #tokens: TokenCache;
   /** set once the registry answered with a Basic challenge */
@@ -63,7 +113,13 @@ export class RegistryClient {
     this.#base = `${options.insecure ? 'http' : 'https'}://${options.registry}`;
     this.#credentials = options.credentials;
     this.#metrics = options.metrics;
-    this.#fetch = options.fetch ?? fetch;
+    this.#policy = options.policy;
+    this.#breakers = options.breakers;
+    this.#isInsecureHost =
+      options.isInsecureHost ?? ((host) => !!options.insecure && host === options.registry);
+    this.#fetch =
+      options.fetch ??
+      (options.policy ? registryTransport({ policy: options.policy }) : unrestrictedTransport());
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#tokens = new TokenCache({ now: options.now });
   }
@@ -77,12 +133,12 @@ export class RegistryClient {
     throw await statusError(call.operation, this.#target(repository), res);
   }
 
-  /** The blob's bytes, unverified: callers that care compare sha256Digest(bytes) with the digest. */
-  async getBlob(repository: string, digest: string): Promise<Uint8Array> {
+  /** The blob's bytes (at most `maxBytes`, default 64 MiB), unverified: callers compare sha256Digest(bytes) with the digest. */
+  async getBlob(repository: string, digest: string, maxBytes = BLOB_LIMIT): Promise<Uint8Array> {
     const call: Call = { operation: `GET blob ${digest}`, repository, actions: 'pull' };
     const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'GET' });
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    return new Uint8Array(await res.arrayBuffer());
+    return this.#read(call, res, maxBytes);
   }
 
   /** Uploads the bytes unless the blob is already there (monolithic POST then PUT); returns the digest. */
@@ -95,8 +151,15 @@ export class RegistryClient {
     if (started.status !== 202 || !location)
       throw await statusError(call.operation, this.#target(repository), started);
     await started.body?.cancel();
-    // Location may be relative or absolute and already carries query state (`_state=…`).
-    const url = new URL(location, this.#base);
+    // Location may be relative or absolute and already carries query state (`_state=…`). An
+    // absolute one is another host's word: it passes the host policy in #exchange, and must not
+    // downgrade https (Authorization only ever goes to the registry's own origin).
+    const url = URL.parse(location, this.#base);
+    if (!url || (new URL(this.#base).protocol === 'https:' && url.protocol !== 'https:'))
+      throw registryError('registry_redirect_forbidden', this.#where(call), {
+        detail: 'upload Location is not an https URL',
+        retryable: false,
+      });
     url.searchParams.set('digest', digest);
     const headers = { 'content-type': 'application/octet-stream' };
     const done = await this.#send(call, url.href, { method: 'PUT', headers, body: bytes });
@@ -115,11 +178,11 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await this.#read(call, res, MANIFEST_LIMIT);
     const digest = sha256Digest(bytes);
     if (isSha256Digest(reference) && digest !== reference) {
-      throw new ObserverError(`${call.operation} ${this.#target(repository)}: content digest is ${digest}`, {
-        code: 'registry',
+      throw registryError('registry_digest_mismatch', this.#where(call), {
+        detail: `content digest is ${digest}`,
         retryable: false,
       });
     }
@@ -160,11 +223,12 @@ export class RegistryClient {
     const call: Call = { operation: 'list tags', repository, actions: 'pull' };
     const tags: string[] = [];
     let path: string | undefined = `/v2/${repository}/tags/list`;
-    while (path) {
+    for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
       const res = await this.#send(call, path, { method: 'GET' });
       if (res.status === 404) return tags;
       if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-      tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
+      const body = this.#json<{ tags?: string[] | null }>(call, await this.#read(call, res, MANIFEST_LIMIT));
+      tags.push(...(Array.isArray(body.tags) ? body.tags.filter((t) => typeof t === 'string') : []));
       path = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
     }
     return tags;
@@ -187,14 +251,55 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    return parseImageIndex(
-      new Uint8Array(await res.arrayBuffer()),
-      `referrers of ${this.#target(repository)}@${digest}`,
-    );
+    const bytes = await this.#read(call, res, MANIFEST_LIMIT);
+    try {
+      return parseImageIndex(bytes, `referrers of ${this.#target(repository)}@${digest}`);
+    } catch (err) {
+      throw registryError('registry_bad_answer', this.#where(call), { retryable: false, cause: err });
+    }
   }
 
   #target(repository: string): string {
     return `${this.registry}/${repository}`;
+  }
+
+  #where(call: Call): { operation: string; target: string } {
+    return { operation: call.operation, target: this.#target(call.repository) };
+  }
+
+  /** The body through a cap; a cap hit, an encoded body or a cut-off stream become coded errors. */
+  async #read(call: Call, res: Response, limit: number): Promise<Uint8Array> {
+    try {
+      return await readCapped(res, limit);
+    } catch (err) {
+      if (err instanceof BodyTooLarge)
+        return Promise.reject(
+          registryError('registry_body_too_large', this.#where(call), {
+            detail: err.message,
+            retryable: false,
+          }),
+        );
+      if (err instanceof EncodedBody)
+        return Promise.reject(
+          registryError('registry_content_encoding', this.#where(call), {
+            detail: err.message,
+            retryable: false,
+          }),
+        );
+      throw networkError(call.operation, this.#target(call.repository), err);
+    }
+  }
+
+  #json<T>(call: Call, bytes: Uint8Array): T {
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes)) as T;
+    } catch (err) {
+      throw registryError('registry_bad_answer', this.#where(call), {
+        detail: 'answer is not JSON',
+        retryable: false,
+        cause: err,
+      });
+    }
   }
 
   /** One request with auth: answers a 401 challenge once, then returns whatever comes back. */
@@ -233,53 +338,105 @@ export class RegistryClient {
     return token ? `Bearer ${token}` : undefined;
   }
 
-  /** Docker token flow: GET with Basic credentials, or the OAuth2 refresh-token POST for identity tokens. */
   async #fetchToken(
     challenge: Challenge & { scheme: 'bearer' },
     scope: string,
     call: Call,
   ): Promise<TokenResponse> {
-    const realm = new URL(challenge.realm);
     const op: Call = { ...call, operation: `token for ${call.operation}` };
-    const c = this.#credentials;
-    let res: Response;
-    if (c?.kind === 'identity-token') {
-      const form = new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: c.identityToken,
-        scope,
-      });
-      form.set('client_id', 'provenance-observer');
-      if (challenge.service) form.set('service', challenge.service);
-      res = await this.#fetchOnce(op, realm, { method: 'POST', body: form }, undefined, true);
-    } else {
-      if (challenge.service) realm.searchParams.set('service', challenge.service);
-      realm.searchParams.set('scope', scope);
-      res = await this.#fetchOnce(op, realm, { method: 'GET' }, this.#basicHeader(), true);
-    }
+    const base = new URL(this.#base);
+    const res = await requestToken({
+      challenge,
+      scope,
+      credentials: this.#credentials,
+      basicHeader: this.#basicHeader(),
+      plainHttpAllowed: (realm) =>
+        (base.protocol === 'http:' && realm.hostname === base.hostname) || this.#isInsecureHost(realm.host),
+      send: (realm, init, authorization) => this.#fetchOnce(op, realm, init, authorization, 'realm'),
+      refuse: (detail) =>
+        registryError('registry_realm_forbidden', this.#where(op), { detail, retryable: false }),
+    });
     if (res.status !== 200) throw await statusError(op.operation, this.#target(call.repository), res);
-    return (await res.json()) as TokenResponse;
+    return this.#json<TokenResponse>(op, await this.#read(op, res, SMALL_BODY_LIMIT));
   }
 
-  async #fetchOnce(
+  /**
+   * One request, following redirects by hand (GET/HEAD). Credentials go only to the origin the
+   * request started at (the registry, or for tokens its realm), never to a redirect target.
+   */
+  #fetchOnce(
     call: Call,
     url: URL,
     init: RequestInit,
     authorization?: string,
-    anyOrigin = false,
+    hop: Hop = 'registry',
   ): Promise<Response> {
-    const headers = new Headers(init.headers);
-    // Credentials go to the registry itself (or, for tokens, to its realm), never to a redirect target.
-    if (authorization && (anyOrigin || url.origin === new URL(this.#base).origin))
-      headers.set('authorization', authorization);
     const method = init.method ?? 'GET';
+    return followRedirects(
+      url,
+      method,
+      (target, n) =>
+        this.#exchange(
+          call,
+          target,
+          init,
+          target.origin === url.origin ? authorization : undefined,
+          n ? 'redirect' : hop,
+        ),
+      (detail) =>
+        registryError('registry_redirect_forbidden', this.#where(call), { detail, retryable: false }),
+    );
+  }
+
+  /** One HTTP exchange: host policy, circuit breaker, identity encoding, timeout, metrics. */
+  async #exchange(
+    call: Call,
+    url: URL,
+    init: RequestInit,
+    authorization: string | undefined,
+    hop: Hop,
+  ): Promise<Response> {
+    const method = init.method ?? 'GET';
+    const refused = (err: HostRefused) =>
+      registryError(REFUSED[hop], this.#where(call), { detail: err.message, retryable: false, cause: err });
     try {
-      const res = await this.#fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.#timeoutMs) });
-      this.#metrics?.registryRequests.inc({ method, status: String(res.status) });
-      return res;
+      this.#policy?.checkHost(url.hostname);
     } catch (err) {
+      if (err instanceof HostRefused) throw refused(err);
+      throw err;
+    }
+    const ticket = this.#breakers ? this.#breakers.acquire(url.host) : { success() {}, failure() {} };
+    if (!ticket) {
+      this.#metrics?.registryRequests.inc({ method, status: 'circuit_open' });
+      throw registryError('registry_circuit_open', this.#where(call), {
+        detail: `circuit open for ${url.host}`,
+        retryable: true,
+      });
+    }
+    const headers = new Headers(init.headers);
+    headers.set('accept-encoding', 'identity');
+    if (authorization) headers.set('authorization', authorization);
+    let res: Response;
+    try {
+      res = await this.#fetch(url, {
+        ...init,
+        headers,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (err) {
+      ticket.failure();
       this.#metrics?.registryRequests.inc({ method, status: '0' });
+      const host = causeOf(err, HostRefused);
+      if (host) throw refused(host);
       throw networkError(call.operation, this.#target(call.repository), err);
     }
+    if (res.status >= 500) ticket.failure();
+    else ticket.success();
+    this.#metrics?.registryRequests.inc({ method, status: String(res.status) });
+    return res;
   }
 }
+
+/** Pages of `tags/list` followed at most (a registry could send `Link: next` forever). */
+const MAX_TAG_PAGES = 100;
