@@ -4,9 +4,10 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Addresses the observer never connects to unless listed: "this network", RFC 1918 private,
  * CGNAT (RFC 6598), loopback, link-local (cloud metadata at 169.254.169.254), IETF protocol
- * assignments, benchmarking, multicast and reserved; IPv6 unspecified, loopback, IPv4-mapped, ULA
- * (fc00::/7), link- and site-local, multicast, discard and documentation. Cluster service ranges
- * are normally inside these; list others with `denied`. (IANA special-purpose address registries.)
+ * assignments, benchmarking, multicast and reserved; IPv6 unspecified, loopback and IPv4-compatible
+ * (::/96), ULA (fc00::/7), link- and site-local, multicast, discard and documentation. IPv4-mapped
+ * IPv6 addresses (::ffff:a.b.c.d) meet the IPv4 rules (net.BlockList maps them). Cluster service
+ * ranges are normally inside these; list others with `denied`. (IANA special-purpose registries.)
  */
 const DENIED_V4 = [
   '0.0.0.0/8',
@@ -21,17 +22,7 @@ const DENIED_V4 = [
   '224.0.0.0/4',
   '240.0.0.0/4',
 ];
-const DENIED_V6 = [
-  '::/128',
-  '::1/128',
-  '::ffff:0:0/96',
-  '100::/64',
-  '2001:db8::/32',
-  'fc00::/7',
-  'fe80::/10',
-  'fec0::/10',
-  'ff00::/8',
-];
+const DENIED_V6 = ['::/96', '100::/64', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8'];
 
 /** Names that reach the cluster or the machine itself whatever their addresses. */
 const DENIED_NAME = /(^|\.)(localhost|local|internal|svc|cluster\.local)$/;

@@ -42,3 +42,38 @@ describe('TokenCache', () => {
     expect(cache.get('s')).toBeUndefined();
   });
 });
+
+describe('parseChallenge on hostile headers', () => {
+  it('takes linear time: a maximal header of any shape parses in milliseconds', () => {
+    const shapes = [
+      `Bearer ${'a'.repeat(8000)}`,
+      `Bearer realm="${'\\"'.repeat(3990)}`,
+      `Bearer ${'a=b,'.repeat(2000)}`,
+      `Bearer ${'a '.repeat(4000)}`,
+      `Bearer realm=${'x'.repeat(8000)}`,
+    ];
+    for (const header of shapes) {
+      const started = performance.now();
+      for (let i = 0; i < 20; i++) parseChallenge(header);
+      expect(performance.now() - started).toBeLessThan(200);
+    }
+  });
+
+  it('refuses headers longer than 8 KiB unread, and garbage', () => {
+    expect(parseChallenge(`Bearer realm="https://a.test/t",x="${'y'.repeat(9000)}"`)).toBeUndefined();
+    expect(parseChallenge('Bearer realm="unterminated')).toBeUndefined();
+    expect(parseChallenge('Bearer =x')).toBeUndefined();
+    expect(parseChallenge('Bearer \u0000\u0001\u0002')).toBeUndefined();
+  });
+
+  it('reads the first challenge of a joined header and keeps the first value of a repeated param', () => {
+    expect(
+      parseChallenge(
+        'Bearer realm="https://a.test/t",service=reg, Basic realm="other",realm="https://b.test"',
+      ),
+    ).toEqual({ scheme: 'bearer', realm: 'https://a.test/t', service: 'reg' });
+    expect(parseChallenge('Bearer realm="https://a.test/t",realm="https://evil.test/t"')).toMatchObject({
+      realm: 'https://a.test/t',
+    });
+  });
+});

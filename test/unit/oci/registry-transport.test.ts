@@ -1,0 +1,50 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostPolicy, HostRefused, registryTransport } from '../../../src/oci/index.ts';
+
+/** A loopback server answering gzip whatever was asked, recording Accept-Encoding and every request. */
+let server: Server;
+let port: number;
+const seen: { path: string; acceptEncoding?: string }[] = [];
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen.push({ path: req.url ?? '', acceptEncoding: req.headers['accept-encoding'] });
+    if (req.url === '/redirect') return res.writeHead(307, { location: 'http://127.0.0.2:1/x' }).end();
+    res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.from('{"plain":true}')));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => server.close());
+
+describe('registryTransport', () => {
+  it('returns the body exactly as sent: no decompression, no redirect followed', async () => {
+    const send = registryTransport();
+    const res = await send(new URL(`http://127.0.0.1:${port}/gz`), {
+      headers: { 'accept-encoding': 'identity' },
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]); // still gzip
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    expect(seen.at(-1)?.acceptEncoding).toBe('identity');
+    const redirect = await send(new URL(`http://127.0.0.1:${port}/redirect`), {});
+    expect(redirect.status).toBe(307);
+  });
+
+  it('connects only to checked addresses: a name resolving to loopback is refused unless listed', async () => {
+    const resolve = async () => [{ address: '127.0.0.1', family: 4 }];
+    const before = seen.length;
+    const refused = registryTransport({ policy: new HostPolicy({ resolve }) });
+    const err = await refused(new URL(`http://rebind.example:${port}/x`), {}).catch((e: unknown) => e);
+    let cause: unknown = err;
+    while (cause && !(cause instanceof HostRefused)) cause = (cause as { cause?: unknown }).cause;
+    expect(cause).toBeInstanceOf(HostRefused);
+    await expect(refused(new URL(`http://127.0.0.1:${port}/x`), {})).rejects.toBeInstanceOf(HostRefused);
+    expect(seen.length).toBe(before); // nothing reached the server
+    const allowed = registryTransport({ policy: new HostPolicy({ allowed: ['127.0.0.1'], resolve }) });
+    expect((await allowed(new URL(`http://rebind.example:${port}/x`), {})).status).toBe(200);
+    expect(seen.length).toBe(before + 1);
+  });
+});
