@@ -11,8 +11,8 @@ const seen: { path: string; acceptEncoding?: string }[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ path: req.url ?? '', acceptEncoding: req.headers['accept-encoding'] });
-    if (req.url === '/redirect') return res.writeHead(307, { location: 'http://127.0.0.2:1/x' }).end();
-    res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.from('{"plain":true}')));
+    if (req.url === '/redirect') res.writeHead(307, { location: 'http://127.0.0.2:1/x' }).end();
+    else res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.from('{"plain":true}')));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
