@@ -51,16 +51,18 @@ export class ObserverError extends Error {
 
 /**
  * What a tenant may read about an error (Events, annotations, `/api/v1/runs`): the error's
- * publicMessage, else the message of an ObserverError that quotes nothing foreign (codes other than
- * `registry`), else only its code. Anything else thrown is "internal error". The full message goes
- * to the observer's log only.
+ * publicMessage; for a `registry` error without one, the publicMessage of its nearest cause that
+ * has one (a retry loop wrapping the last registry failure), else only "registry error"; the
+ * message of any other ObserverError (our own words). Anything else thrown is "internal error".
+ * The full message goes to the observer's log only.
  */
 export function tenantMessage(err: unknown): string {
   if (!(err instanceof ObserverError)) return 'internal error (details in the observer log)';
   if (err.publicMessage !== undefined) return err.publicMessage;
-  if (err.code === 'registry')
-    return `registry error${err.reason ? ` ${err.reason}` : ''} (details in the observer log)`;
-  return err.message;
+  if (err.code !== 'registry') return err.message;
+  for (let c = err.cause, depth = 0; c && depth < 8; c = (c as Error).cause, depth++)
+    if (c instanceof ObserverError && c.publicMessage !== undefined) return c.publicMessage;
+  return `registry error${err.reason ? ` ${err.reason}` : ''} (details in the observer log)`;
 }
 
 /** Wraps anything thrown into an ObserverError, keeping an existing one's code and retry decision. */
