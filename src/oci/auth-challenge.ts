@@ -9,8 +9,16 @@ export type Challenge =
 /** Longer headers are refused unread: real challenges are a few hundred bytes. */
 export const MAX_CHALLENGE_LENGTH = 8 * 1024;
 
-const SPACE = /[ \t]/;
-const TOKEN = /[A-Za-z0-9_.-]/;
+/** Character classes by char code: RFC 7230 whitespace, token characters, a bare value's characters. */
+const SPACE = (c: number) => c === 0x20 || c === 0x09;
+const TOKEN = (c: number) =>
+  (c >= 0x30 && c <= 0x39) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  c === 0x5f ||
+  c === 0x2e ||
+  c === 0x2d;
+const BARE = (c: number) => c !== 0x2c && c > 0x20 && c !== 0x7f;
 
 /** A cursor over the header; every method advances it, so a parse is one linear pass. */
 class Scanner {
@@ -25,22 +33,25 @@ class Scanner {
   peek(): string {
     return this.s[this.i] ?? '';
   }
-  skip(re: RegExp): string {
+  skip(accept: (c: number) => boolean): string {
     const from = this.i;
-    while (this.i < this.s.length && re.test(this.s[this.i])) this.i++;
+    while (this.i < this.s.length && accept(this.s.charCodeAt(this.i))) this.i++;
     return this.s.slice(from, this.i);
   }
   /** a quoted-string with backslash escapes; undefined when unterminated */
   quoted(): string | undefined {
-    let out = '';
-    for (this.i++; this.i < this.s.length; this.i++) {
+    const parts: string[] = [];
+    let from = ++this.i;
+    for (; this.i < this.s.length; this.i++) {
       const c = this.s[this.i];
       if (c === '"') {
-        this.i++;
-        return out;
+        parts.push(this.s.slice(from, this.i++));
+        return parts.join('');
       }
-      if (c === '\\') this.i++;
-      out += this.s[this.i] ?? '';
+      if (c === '\\') {
+        parts.push(this.s.slice(from, this.i));
+        from = ++this.i;
+      }
     }
     return undefined;
   }
@@ -71,7 +82,7 @@ export function parseChallenge(header: string | null): Challenge | undefined {
     if (sc.peek() !== '=') break; // the next challenge of a joined header (`…, Basic realm="x"`)
     sc.i++;
     sc.skip(SPACE);
-    const value = sc.peek() === '"' ? sc.quoted() : sc.skip(/[^,\s]/);
+    const value = sc.peek() === '"' ? sc.quoted() : sc.skip(BARE);
     if (value === undefined) return undefined;
     if (!params.has(name)) params.set(name, value);
   }
