@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       'http.host: 127.0.0.1',
       'http.port: "18080"',
       `storage.oci.insecure-registries: "${env.registry}"`,
+      'storage.oci.allowed-private-registries: "127.0.0.1"',
       'signing.secret.poll-seconds: "2"',
       'log.level: error',
     ].join('\n'),

@@ -44,6 +44,7 @@ export async function startTestObserver(
         'http.host': '127.0.0.1',
         'http.port': '0',
         'storage.oci.insecure-registries': `${env.registry},${env.tokenRegistry.address}`,
+        'storage.oci.allowed-private-registries': '127.0.0.1',
         'signing.secret.poll-seconds': '1',
         ...config,
       },
