@@ -74,7 +74,11 @@ async function streamLarge(res: ServerResponse, mib: number): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
   const chunk = Buffer.from(`{"marker":"${MARKER}","pad":"${'x'.repeat(64 * 1024)}`);
   for (let sent = 0; sent < mib * 1024 * 1024 && !res.destroyed; sent += chunk.length)
-    if (!res.write(chunk)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
+    if (!res.write(chunk))
+      await new Promise((r) => {
+        res.once('drain', r);
+        res.once('close', r);
+      });
   res.end();
 }
 
@@ -165,7 +169,10 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
     forbiddenConnections: () => forbidden,
     downgradedRequests: () => downgraded,
     close: () => {
-      for (const s of [plain, tls]) s.close(), s.closeAllConnections();
+      for (const s of [plain, tls]) {
+        s.close();
+        s.closeAllConnections();
+      }
       recorder.close();
     },
   };

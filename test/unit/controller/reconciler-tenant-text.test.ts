@@ -4,15 +4,7 @@ import { Reconciler } from '../../../src/controller/index.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import { registryError } from '../../../src/oci/index.ts';
-import {
-  doneTaskRun,
-  FakeAttestor,
-  FakeEvents,
-  FakeRunApi,
-  failedOutcome,
-  fakeSigner,
-  silentLogger,
-} from './fakes.ts';
+import { doneTaskRun, FakeAttestor, FakeEvents, FakeRunApi, failedOutcome, fakeSigner } from './fakes.ts';
 
 const MARKER = 'BODY-MARKER-91c2';
 
