@@ -99,8 +99,9 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
     const [, , scenario = ''] = (req.url ?? '').split('/');
     const isManifest = (req.url ?? '').includes('/manifests/');
     if (scenario === 'downgrade-target') downgraded++;
-    if (req.method === 'HEAD' && (req.url ?? '').includes('/blobs/') && scenario !== 'slow')
-      if (!['realm-elsewhere', 'garbage-auth'].includes(scenario)) return void res.writeHead(200).end();
+    const attacksEveryRequest = ['slow', 'realm-elsewhere', 'garbage-auth'].includes(scenario);
+    const blobHead = req.method === 'HEAD' && (req.url ?? '').includes('/blobs/');
+    if (blobHead && !attacksEveryRequest) return void res.writeHead(200).end();
     switch (scenario as Scenario) {
       case 'gzip-bomb':
         if (!isManifest) break;
