@@ -48,17 +48,7 @@ async function freePort(): Promise<number> {
 /** tenant-b's run over an image in the real registry, completed now. */
 async function completeTenantBRun(env: LocalEnv, name: string): Promise<void> {
   const image = await pushTestImage(env.registry, `tenant-b/app-${name}`);
-  await createRun(kubeConfigFor('tenantB'), 'TaskRun', 'tenant-b', name, { taskRef: { name: 'buildah' } });
-  await setRunStatus(
-    kubeConfigFor('admin'),
-    'TaskRun',
-    'tenant-b',
-    name,
-    succeededTaskRunStatus([
-      { name: 'IMAGE_URL', value: image.ref },
-      { name: 'IMAGE_DIGEST', value: image.digest },
-    ]),
-  );
+  await completeBuildTaskRun(image, { name, namespace: 'tenant-b' });
 }
 
 const signedState = async (namespace: string, name: string) =>
