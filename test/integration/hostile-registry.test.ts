@@ -13,15 +13,7 @@ import {
   startHostileRegistry,
 } from '../helpers/hostile-registry.ts';
 import { putSigningSecret } from '../helpers/observer.ts';
-import {
-  completeBuildTaskRun,
-  createRun,
-  getRun,
-  runEvents,
-  setRunStatus,
-  succeededTaskRunStatus,
-  waitFor,
-} from '../helpers/tekton.ts';
+import { completeBuildTaskRun, getRun, runEvents, waitFor } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 /**
