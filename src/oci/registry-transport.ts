@@ -25,6 +25,8 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
   const { policy } = options;
   const dispatcher = new Agent({
     allowH2: false,
+    // sockets per origin: a registry that holds requests open cannot make us open more
+    connections: 32,
     connect: {
       timeout: options.connectTimeoutMs ?? 10_000,
       ...(policy ? { lookup: policy.lookup } : {}),
