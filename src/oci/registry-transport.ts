@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
 
@@ -56,11 +56,33 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
     for (const [k, v] of Object.entries(res.headers)) {
       for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined) out.append(k, one);
     }
+    // A destroyed body emits 'error' (undici RequestAbortedError): unheard, it would end the process.
+    res.body.on('error', () => undefined);
     if (method === 'HEAD' || NULL_BODY.has(res.statusCode)) {
       res.body.destroy();
       return new Response(null, { status: res.statusCode, headers: out });
     }
-    const stream = Readable.toWeb(res.body) as ReadableStream<Uint8Array>;
-    return new Response(stream, { status: res.statusCode, headers: out });
+    return new Response(pulled(res.body), { status: res.statusCode, headers: out });
   };
+}
+
+/**
+ * A web stream that reads the socket only when its reader asks (no read-ahead), and destroys it
+ * when cancelled. (Readable.toWeb keeps pushing into a cancelled controller and throws.)
+ */
+function pulled(body: Readable): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(new Uint8Array(value as Buffer));
+      },
+      cancel() {
+        body.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }

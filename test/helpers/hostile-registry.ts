@@ -75,9 +75,14 @@ async function streamLarge(res: ServerResponse, mib: number): Promise<void> {
   const chunk = Buffer.from(`{"marker":"${MARKER}","pad":"${'x'.repeat(64 * 1024)}`);
   for (let sent = 0; sent < mib * 1024 * 1024 && !res.destroyed; sent += chunk.length)
     if (!res.write(chunk))
-      await new Promise((r) => {
-        res.once('drain', r);
-        res.once('close', r);
+      await new Promise<void>((r) => {
+        const go = () => {
+          res.off('drain', go);
+          res.off('close', go);
+          r();
+        };
+        res.on('drain', go);
+        res.on('close', go);
       });
   res.end();
 }
