@@ -2,17 +2,32 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostPolicy, HostRefused, registryTransport } from '../../../src/oci/index.ts';
+import {
+  BodyTooLarge,
+  HostPolicy,
+  HostRefused,
+  readCapped,
+  registryTransport,
+} from '../../../src/oci/index.ts';
 
 /** A loopback server answering gzip whatever was asked, recording Accept-Encoding and every request. */
 let server: Server;
 let port: number;
 const seen: { path: string; acceptEncoding?: string }[] = [];
+let sentLarge = 0;
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ path: req.url ?? '', acceptEncoding: req.headers['accept-encoding'] });
     if (req.url === '/redirect') res.writeHead(307, { location: 'http://127.0.0.2:1/x' }).end();
-    else res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.from('{"plain":true}')));
+    else if (req.url === '/large') {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024);
+      const pump = () => {
+        while (!res.destroyed && sentLarge < 64 * 1024 * 1024 && res.write(chunk)) sentLarge += chunk.length;
+      };
+      res.on('drain', pump);
+      pump();
+    } else res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.from('{"plain":true}')));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
@@ -31,6 +46,17 @@ describe('registryTransport', () => {
     expect(seen.at(-1)?.acceptEncoding).toBe('identity');
     const redirect = await send(new URL(`http://127.0.0.1:${port}/redirect`), {});
     expect(redirect.status).toBe(307);
+  });
+
+  it('stops reading a large body when the reader cancels, and HEAD answers end cleanly', async () => {
+    const send = registryTransport();
+    const res = await send(new URL(`http://127.0.0.1:${port}/large`), {});
+    await expect(readCapped(res, 256 * 1024)).rejects.toBeInstanceOf(BodyTooLarge);
+    await new Promise((r) => setTimeout(r, 200)); // a throw after cancel would surface as an unhandled error
+    expect(sentLarge).toBeLessThan(16 * 1024 * 1024); // the sender was stopped (socket closed)
+    const head = await send(new URL(`http://127.0.0.1:${port}/gz`), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBeNull();
   });
 
   it('connects only to checked addresses: a name resolving to loopback is refused unless listed', async () => {
