@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BodyTooLarge,
+  EncodedBody,
   HostPolicy,
   HostRefused,
   readCapped,
@@ -15,9 +16,11 @@ let server: Server;
 let port: number;
 const seen: { path: string; acceptEncoding?: string }[] = [];
 let sentLarge = 0;
+const closed: string[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ path: req.url ?? '', acceptEncoding: req.headers['accept-encoding'] });
+    res.on('close', () => closed.push(req.url ?? ''));
     if (req.url === '/redirect') res.writeHead(307, { location: 'http://127.0.0.2:1/x' }).end();
     else if (req.url === '/large') {
       res.writeHead(200);
@@ -50,9 +53,15 @@ describe('registryTransport', () => {
 
   it('stops reading a large body when the reader cancels, and HEAD answers end cleanly', async () => {
     const send = registryTransport();
+    const closedBefore = closed.length;
     const res = await send(new URL(`http://127.0.0.1:${port}/large`), {});
-    await expect(readCapped(res, 256 * 1024)).rejects.toBeInstanceOf(BodyTooLarge);
-    await new Promise((r) => setTimeout(r, 200)); // a throw after cancel would surface as an unhandled error
+    await expect(readCapped(res, 4 * 1024 * 1024)).rejects.toBeInstanceOf(BodyTooLarge);
+    const unread = await send(new URL(`http://127.0.0.1:${port}/gz`), {});
+    await expect(readCapped(unread, 1024)).rejects.toBeInstanceOf(EncodedBody); // cancelled before any read
+    // once the server saw both answers end, any late chunk would already have been pushed (and thrown)
+    for (const deadline = Date.now() + 5000; closed.length < closedBefore + 2; )
+      if (Date.now() > deadline) throw new Error('the server never saw the answers end');
+      else await new Promise((r) => setImmediate(r));
     expect(sentLarge).toBeLessThan(16 * 1024 * 1024); // the sender was stopped (socket closed)
     const head = await send(new URL(`http://127.0.0.1:${port}/gz`), { method: 'HEAD' });
     expect(head.status).toBe(200);
