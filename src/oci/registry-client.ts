@@ -1,22 +1,15 @@
 import type { Metrics } from '../observability/index.ts';
 import { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
-import {
-  BLOB_LIMIT,
-  BodyTooLarge,
-  EncodedBody,
-  MANIFEST_LIMIT,
-  readCapped,
-  SMALL_BODY_LIMIT,
-} from './bounded-body.ts';
+import { BLOB_LIMIT, MANIFEST_LIMIT, SMALL_BODY_LIMIT } from './bounded-body.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isSha256Digest, sha256Digest } from './digest.ts';
-import { type HostPolicy, HostRefused } from './host-policy.ts';
+import type { HostPolicy } from './host-policy.ts';
 import { type ImageIndex, parseImageIndex } from './manifest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
-import { followRedirects } from './redirects.ts';
-import { networkError, type RegistryReason, registryError, statusError } from './registry-error.ts';
-import { type RegistryFetch, registryTransport } from './registry-transport.ts';
+import { registryError, statusError } from './registry-error.ts';
+import { RegistryHttp, type Where } from './registry-http.ts';
+import type { RegistryFetch } from './registry-transport.ts';
 import { requestToken } from './token-flow.ts';
 
 export interface RegistryClientOptions {
@@ -45,13 +38,6 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
 }
 
-/** For every RegistryClient given neither a transport nor a policy: one unrestricted one per process. */
-let sharedTransport: RegistryFetch | undefined;
-function unrestrictedTransport(): RegistryFetch {
-  sharedTransport ??= registryTransport();
-  return sharedTransport;
-}
-
 /** A manifest as stored: the exact bytes, their media type and sha256 digest, and the ETag if sent. */
 export interface ManifestResponse {
   bytes: Uint8Array;
@@ -69,21 +55,6 @@ interface Call {
   actions: Actions;
 }
 
-/** Which hop a request is, to name a refused host: the registry, a redirect target, a token realm. */
-type Hop = 'registry' | 'redirect' | 'realm';
-const REFUSED: Record<Hop, RegistryReason> = {
-  registry: 'registry_host_forbidden',
-  redirect: 'registry_redirect_forbidden',
-  realm: 'registry_realm_forbidden',
-};
-
-/** The first cause in the chain that is an instance of `type`. */
-function causeOf<T>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
-  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++)
-    if (e instanceof type) return e;
-  return undefined;
-}
-
 /**
  * A thin OCI distribution client over fetch for one registry host: the /v2/ auth challenge (Basic,
  * or Bearer tokens fetched with Basic credentials or an identity token, cached per scope until
@@ -98,12 +69,8 @@ export class RegistryClient {
   readonly registry: string;
   readonly #base: string;
   readonly #credentials?: RegistryCredentials;
-  readonly #metrics?: Pick<Metrics, 'registryRequests'>;
-  readonly #fetch: RegistryFetch;
-  readonly #policy?: HostPolicy;
-  readonly #breakers?: CircuitBreakers;
+  readonly #http: RegistryHttp;
   readonly #isInsecureHost: (host: string) => boolean;
-  readonly #timeoutMs: number;
   readonly #tokens: TokenCache;
   /** set once the registry answered with a Basic challenge */
   #basic = false;
@@ -112,15 +79,9 @@ export class RegistryClient {
     this.registry = options.registry;
     this.#base = `${options.insecure ? 'http' : 'https'}://${options.registry}`;
     this.#credentials = options.credentials;
-    this.#metrics = options.metrics;
-    this.#policy = options.policy;
-    this.#breakers = options.breakers;
+    this.#http = new RegistryHttp(options);
     this.#isInsecureHost =
       options.isInsecureHost ?? ((host) => !!options.insecure && host === options.registry);
-    this.#fetch =
-      options.fetch ??
-      (options.policy ? registryTransport({ policy: options.policy }) : unrestrictedTransport());
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#tokens = new TokenCache({ now: options.now });
   }
 
@@ -138,7 +99,7 @@ export class RegistryClient {
     const call: Call = { operation: `GET blob ${digest}`, repository, actions: 'pull' };
     const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'GET' });
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    return this.#read(call, res, maxBytes);
+    return this.#http.read(this.#where(call), res, maxBytes);
   }
 
   /** Uploads the bytes unless the blob is already there (monolithic POST then PUT); returns the digest. */
@@ -178,7 +139,7 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = await this.#read(call, res, MANIFEST_LIMIT);
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
     const digest = sha256Digest(bytes);
     if (isSha256Digest(reference) && digest !== reference) {
       throw registryError('registry_digest_mismatch', this.#where(call), {
@@ -227,7 +188,10 @@ export class RegistryClient {
       const res = await this.#send(call, path, { method: 'GET' });
       if (res.status === 404) return tags;
       if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-      const body = this.#json<{ tags?: string[] | null }>(call, await this.#read(call, res, MANIFEST_LIMIT));
+      const body = this.#http.json<{ tags?: string[] | null }>(
+        this.#where(call),
+        await this.#http.read(this.#where(call), res, MANIFEST_LIMIT),
+      );
       tags.push(...(Array.isArray(body.tags) ? body.tags.filter((t) => typeof t === 'string') : []));
       path = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
     }
@@ -251,7 +215,7 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = await this.#read(call, res, MANIFEST_LIMIT);
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
     try {
       return parseImageIndex(bytes, `referrers of ${this.#target(repository)}@${digest}`);
     } catch (err) {
@@ -263,43 +227,8 @@ export class RegistryClient {
     return `${this.registry}/${repository}`;
   }
 
-  #where(call: Call): { operation: string; target: string } {
+  #where(call: Call): Where {
     return { operation: call.operation, target: this.#target(call.repository) };
-  }
-
-  /** The body through a cap; a cap hit, an encoded body or a cut-off stream become coded errors. */
-  async #read(call: Call, res: Response, limit: number): Promise<Uint8Array> {
-    try {
-      return await readCapped(res, limit);
-    } catch (err) {
-      if (err instanceof BodyTooLarge)
-        return Promise.reject(
-          registryError('registry_body_too_large', this.#where(call), {
-            detail: err.message,
-            retryable: false,
-          }),
-        );
-      if (err instanceof EncodedBody)
-        return Promise.reject(
-          registryError('registry_content_encoding', this.#where(call), {
-            detail: err.message,
-            retryable: false,
-          }),
-        );
-      throw networkError(call.operation, this.#target(call.repository), err);
-    }
-  }
-
-  #json<T>(call: Call, bytes: Uint8Array): T {
-    try {
-      return JSON.parse(new TextDecoder().decode(bytes)) as T;
-    } catch (err) {
-      throw registryError('registry_bad_answer', this.#where(call), {
-        detail: 'answer is not JSON',
-        retryable: false,
-        cause: err,
-      });
-    }
   }
 
   /** One request with auth: answers a 401 challenge once, then returns whatever comes back. */
@@ -307,14 +236,14 @@ export class RegistryClient {
     const url = new URL(pathOrUrl, this.#base);
     const scope = `repository:${call.repository}:${call.actions}`;
     let authorization = this.#cachedAuthorization(scope, call.repository);
-    const first = await this.#fetchOnce(call, url, init, authorization);
+    const first = await this.#http.send(this.#where(call), url, init, authorization);
     if (first.status !== 401) return first;
     const challenge = parseChallenge(first.headers.get('www-authenticate'));
     if (!challenge) return first;
     authorization = await this.#authorize(challenge, scope, call);
     if (!authorization) return first;
     await first.body?.cancel();
-    return this.#fetchOnce(call, url, init, authorization);
+    return this.#http.send(this.#where(call), url, init, authorization);
   }
 
   #cachedAuthorization(scope: string, repository: string): string | undefined {
@@ -352,89 +281,16 @@ export class RegistryClient {
       basicHeader: this.#basicHeader(),
       plainHttpAllowed: (realm) =>
         (base.protocol === 'http:' && realm.hostname === base.hostname) || this.#isInsecureHost(realm.host),
-      send: (realm, init, authorization) => this.#fetchOnce(op, realm, init, authorization, 'realm'),
+      send: (realm, init, authorization) =>
+        this.#http.send(this.#where(op), realm, init, authorization, 'realm'),
       refuse: (detail) =>
         registryError('registry_realm_forbidden', this.#where(op), { detail, retryable: false }),
     });
     if (res.status !== 200) throw await statusError(op.operation, this.#target(call.repository), res);
-    return this.#json<TokenResponse>(op, await this.#read(op, res, SMALL_BODY_LIMIT));
-  }
-
-  /**
-   * One request, following redirects by hand (GET/HEAD). Credentials go only to the origin the
-   * request started at (the registry, or for tokens its realm), never to a redirect target.
-   */
-  #fetchOnce(
-    call: Call,
-    url: URL,
-    init: RequestInit,
-    authorization?: string,
-    hop: Hop = 'registry',
-  ): Promise<Response> {
-    const method = init.method ?? 'GET';
-    return followRedirects(
-      url,
-      method,
-      (target, n) =>
-        this.#exchange(
-          call,
-          target,
-          init,
-          target.origin === url.origin ? authorization : undefined,
-          n ? 'redirect' : hop,
-        ),
-      (detail) =>
-        registryError('registry_redirect_forbidden', this.#where(call), { detail, retryable: false }),
+    return this.#http.json<TokenResponse>(
+      this.#where(op),
+      await this.#http.read(this.#where(op), res, SMALL_BODY_LIMIT),
     );
-  }
-
-  /** One HTTP exchange: host policy, circuit breaker, identity encoding, timeout, metrics. */
-  async #exchange(
-    call: Call,
-    url: URL,
-    init: RequestInit,
-    authorization: string | undefined,
-    hop: Hop,
-  ): Promise<Response> {
-    const method = init.method ?? 'GET';
-    const refused = (err: HostRefused) =>
-      registryError(REFUSED[hop], this.#where(call), { detail: err.message, retryable: false, cause: err });
-    try {
-      this.#policy?.checkHost(url.hostname);
-    } catch (err) {
-      if (err instanceof HostRefused) throw refused(err);
-      throw err;
-    }
-    const ticket = this.#breakers ? this.#breakers.acquire(url.host) : { success() {}, failure() {} };
-    if (!ticket) {
-      this.#metrics?.registryRequests.inc({ method, status: 'circuit_open' });
-      throw registryError('registry_circuit_open', this.#where(call), {
-        detail: `circuit open for ${url.host}`,
-        retryable: true,
-      });
-    }
-    const headers = new Headers(init.headers);
-    headers.set('accept-encoding', 'identity');
-    if (authorization) headers.set('authorization', authorization);
-    let res: Response;
-    try {
-      res = await this.#fetch(url, {
-        ...init,
-        headers,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (err) {
-      ticket.failure();
-      this.#metrics?.registryRequests.inc({ method, status: '0' });
-      const host = causeOf(err, HostRefused);
-      if (host) throw refused(host);
-      throw networkError(call.operation, this.#target(call.repository), err);
-    }
-    if (res.status >= 500) ticket.failure();
-    else ticket.success();
-    this.#metrics?.registryRequests.inc({ method, status: String(res.status) });
-    return res;
   }
 }
 
