@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedCache } from '../cache/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import {
   CircuitBreakers,
@@ -8,10 +9,10 @@ import {
   type RegistryFetch,
   registryTransport,
 } from '../oci/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 
-/** Keep at most this many clients (each holds a token cache); the oldest is dropped first. */
+/** Keep at most this many clients (each holds a token cache); the least recently used goes first. */
 const MAX_CLIENTS = 256;
 
 /** How the observer talks to tenant-chosen registries (see RegistryClient and HostPolicy). */
@@ -37,7 +38,7 @@ export class OciClients {
   readonly #policy: HostPolicy;
   readonly #breakers: CircuitBreakers;
   readonly #timeoutMs?: number;
-  readonly #clients = new Map<string, RegistryClient>();
+  readonly #clients = new BoundedCache<RegistryClient>({ maxEntries: MAX_CLIENTS });
 
   constructor(
     options: {
@@ -83,7 +84,6 @@ export class OciClients {
       breakers: this.#breakers,
       ...(this.#timeoutMs ? { timeoutMs: this.#timeoutMs } : {}),
     });
-    if (this.#clients.size >= MAX_CLIENTS) this.#clients.delete(this.#clients.keys().next().value as string);
     this.#clients.set(key, client);
     return client;
   }
