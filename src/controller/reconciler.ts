@@ -135,23 +135,12 @@ export class Reconciler {
 
   /** Attested per the index: make sure the run says so too (a tenant may have edited it). */
   async #restoreMark(run: RunRef, found: string | undefined, log: Logger): Promise<void> {
-    await this.#report.mismatch(
-      run,
-      'signed_annotation_changed',
-      `annotation ${SIGNED} was "${found ?? ''}" but the run is attested; restoring "true"`,
-      log,
-    );
+    await this.#report.mismatch(run, 'signed_annotation_changed', found, log);
     await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'true' }, run.uid);
   }
 
   async #reportSignedWithoutRecord(run: RunRef, signedWithoutRecord: boolean, log: Logger): Promise<void> {
-    if (!signedWithoutRecord) return;
-    await this.#report.mismatch(
-      run,
-      'signed_without_record',
-      'annotated signed=true but the observer has no record of attesting it; attesting now',
-      log,
-    );
+    if (signedWithoutRecord) await this.#report.mismatch(run, 'signed_without_record', 'true', log);
   }
 
   async #succeeded(run: RunRef, outcome: AttestOutcome, signer: Signer, log: Logger): Promise<void> {

@@ -15,11 +15,11 @@ export {
 } from './circuit-breaker.ts';
 export {
   attestationLayer,
-  type CertificateAnnotations,
   cosignConfigBlob,
   cosignLayers,
   cosignManifest,
   cosignTagDocument,
+  type LayerAnnotations,
   type LayerBlob,
   signatureLayer,
 } from './cosign-layout.ts';
@@ -63,9 +63,13 @@ export {
   registryTransport,
 } from './registry-transport.ts';
 export {
+  type Addition,
   type AppendOptions,
   type AppendResult,
   appendToTag,
-  dedupeByDigest,
+  dedupeEntries,
+  entryKey,
+  SETTLE_CAP_MS,
+  sameEntry,
   type TagDocument,
 } from './tag-appender.ts';

@@ -7,6 +7,7 @@ import { ChainedCredentials } from './credentials-chained.ts';
 import { DockerConfigCredentials } from './credentials-docker-config.ts';
 import { ServiceAccountCredentials } from './credentials-service-account.ts';
 import { OciBackend } from './oci-backend.ts';
+import type { SignatureVerifier } from './oci-stored-payload.ts';
 import { TektonBackend } from './tekton-backend.ts';
 
 export interface BackendDeps {
@@ -17,6 +18,8 @@ export interface BackendDeps {
   logger: Logger;
   /** the observer's own docker config.json, parsed (config/readDockerConfig) */
   dockerConfig?: unknown;
+  /** OciBackend's `verifies`: accepts signatures by the published keys (verify/publishedKeyVerifier) */
+  verifies?: SignatureVerifier;
 }
 
 /**
@@ -71,6 +74,7 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
             coolDownMs: storageOci.circuitBreaker.coolDownSeconds * 1000,
           },
         },
+        ...(deps.verifies ? { verifies: deps.verifies } : {}),
       });
     }
   }

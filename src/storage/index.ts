@@ -20,4 +20,5 @@ export {
   type ServiceAccountCredentialsOptions,
 } from './credentials-service-account.ts';
 export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
+export type { SignatureVerifier } from './oci-stored-payload.ts';
 export { ANNOTATION_BUDGET_BYTES, TektonBackend } from './tekton-backend.ts';
