@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       `api.tls-cert-file: ${apiCert.certFile}`,
       `api.tls-key-file: ${apiCert.keyFile}`,
       `storage.oci.insecure-registries: "${env.registry}"`,
+      'storage.oci.allowed-private-registries: "127.0.0.1"',
       'signing.secret.poll-seconds: "2"',
       'log.level: error',
     ].join('\n'),

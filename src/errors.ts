@@ -24,18 +24,45 @@ export interface ObserverErrorOptions {
   /** true when the same call may succeed later (network, conflict, 5xx); false for bad input. */
   retryable: boolean;
   cause?: unknown;
+  /** a stable machine-readable reason (e.g. `registry_body_too_large`), for metrics and tenants */
+  reason?: string;
+  /**
+   * The text tenants may see (Events, annotations, `/api/v1/runs`): no answer bodies, no foreign
+   * error text. Default: the message. Set it whenever the message quotes something a peer sent.
+   */
+  publicMessage?: string;
 }
 
 export class ObserverError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  readonly reason?: string;
+  readonly publicMessage?: string;
 
   constructor(message: string, options: ObserverErrorOptions) {
     super(message, { cause: options.cause });
     this.name = 'ObserverError';
     this.code = options.code;
     this.retryable = options.retryable;
+    if (options.reason !== undefined) this.reason = options.reason;
+    if (options.publicMessage !== undefined) this.publicMessage = options.publicMessage;
   }
+}
+
+/**
+ * What a tenant may read about an error (Events, annotations, `/api/v1/runs`): the error's
+ * publicMessage; for a `registry` error without one, the publicMessage of its nearest cause that
+ * has one (a retry loop wrapping the last registry failure), else only "registry error"; the
+ * message of any other ObserverError (our own words). Anything else thrown is "internal error".
+ * The full message goes to the observer's log only.
+ */
+export function tenantMessage(err: unknown): string {
+  if (!(err instanceof ObserverError)) return 'internal error (details in the observer log)';
+  if (err.publicMessage !== undefined) return err.publicMessage;
+  if (err.code !== 'registry') return err.message;
+  for (let c = err.cause, depth = 0; c && depth < 8; c = (c as Error).cause, depth++)
+    if (c instanceof ObserverError && c.publicMessage !== undefined) return c.publicMessage;
+  return `registry error${err.reason ? ` ${err.reason}` : ''} (details in the observer log)`;
 }
 
 /** Wraps anything thrown into an ObserverError, keeping an existing one's code and retry decision. */
@@ -45,5 +72,10 @@ export function asObserverError(
 ): ObserverError {
   if (err instanceof ObserverError) return err;
   const detail = err instanceof Error ? err.message : String(err);
-  return new ObserverError(`${fallback.context}: ${detail}`, { ...fallback, cause: err });
+  // Foreign error text (a parser quoting a body, a socket error) stays out of the public message.
+  return new ObserverError(`${fallback.context}: ${detail}`, {
+    publicMessage: `${fallback.context}: ${fallback.code} error (details in the observer log)`,
+    ...fallback,
+    cause: err,
+  });
 }

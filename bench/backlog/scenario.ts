@@ -57,6 +57,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   const config = (namespace: string) => ({
     'observer.namespaces': namespace,
     'storage.oci.insecure-registries': s.registry,
+    'storage.oci.allowed-private-registries': '127.0.0.1',
     ...(s.workers ? { 'controller.workers': String(s.workers) } : {}),
   });
   const idle = await idleRss(s, config(`${ns}-idle`));

@@ -1,5 +1,5 @@
 import type { ObserverConfig } from '../config/index.ts';
-import { asObserverError, ObserverError } from '../errors.ts';
+import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
 import type { AttestationRecorder, RunState, RunStateStore } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
@@ -187,6 +187,7 @@ export class Reconciler {
     log: Logger,
   ): Promise<ReconcileResult> {
     const message = errors.map((e) => e.message).join('; ');
+    const publicText = errors.map(tenantMessage).join('; '); // Events, index: no registry bodies
     const attempts = (state?.status === 'pending' ? state.attempts : 0) + 1;
     const gaveUp = attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable);
     await this.#o.index.setRunState({
@@ -194,7 +195,7 @@ export class Reconciler {
       run,
       status: gaveUp ? 'failed' : 'pending',
       attempts,
-      lastError: message,
+      lastError: publicText,
       updatedAt: new Date(this.#o.clock()),
     });
     if (gaveUp) {
@@ -210,14 +211,19 @@ export class Reconciler {
         run,
         'Warning',
         'AttestationFailed',
-        `giving up after ${attempts} attempt(s): ${message}`,
+        `giving up after ${attempts} attempt(s): ${publicText}`,
       );
       return {};
     }
     await this.#o.runApi.patchAnnotations(run, { [RETRIES]: String(attempts) }, run.uid);
     this.#o.metrics.attemptFailures.inc({ kind: run.kind });
     log.warn({ attempts, err: message }, 'attestation attempt failed; will retry');
-    await this.#report.event(run, 'Warning', 'AttestationRetrying', `attempt ${attempts} failed: ${message}`);
+    await this.#report.event(
+      run,
+      'Warning',
+      'AttestationRetrying',
+      `attempt ${attempts} failed: ${publicText}`,
+    );
     throw new ObserverError(`attesting ${describeRun(run)}: ${message}`, {
       code: 'storage',
       retryable: true,

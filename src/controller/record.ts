@@ -1,3 +1,4 @@
+import { tenantMessage } from '../errors.ts';
 import type { AttestationRecorder, StorageOutcome } from '../index/index.ts';
 import type { Signer } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
@@ -27,7 +28,7 @@ export async function recordAttestation(
     backend: result.backend,
     ok: result.ok,
     locations: result.ok ? result.locations : [],
-    error: result.ok ? undefined : result.error.message,
+    error: result.ok ? undefined : tenantMessage(result.error),
   }));
   return index.addAttestation({
     run: { kind: run.kind, namespace: run.namespace, name: run.name, uid: run.uid },

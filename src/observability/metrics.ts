@@ -110,8 +110,14 @@ export function createMetrics() {
     },
     registryRequests: new Counter({
       name: `${P}registry_requests_total`,
-      help: 'OCI registry requests by method and HTTP status (0 = no response)',
+      help: 'OCI registry requests by method and HTTP status (0 = no response, circuit_open = not sent)',
       labelNames: ['method', 'status'] as const,
+      registers: [registry],
+    }),
+    registryCircuits: new Gauge({
+      name: `${P}registry_circuits`,
+      help: 'registry hosts by circuit-breaker state (open = failing fast, half_open = probing)',
+      labelNames: ['state'] as const,
       registers: [registry],
     }),
     keyReady: new Gauge({
@@ -120,6 +126,7 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
   for (const kind of KINDS) {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);

@@ -1,5 +1,19 @@
 export { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
 export {
+  BLOB_LIMIT,
+  BodyTooLarge,
+  EncodedBody,
+  MANIFEST_LIMIT,
+  readCapped,
+  SMALL_BODY_LIMIT,
+} from './bounded-body.ts';
+export {
+  CircuitBreakers,
+  type CircuitBreakersOptions,
+  type CircuitState,
+  type CircuitTicket,
+} from './circuit-breaker.ts';
+export {
   attestationLayer,
   cosignConfigBlob,
   cosignLayers,
@@ -11,11 +25,13 @@ export {
 } from './cosign-layout.ts';
 export type { RegistryCredentials } from './credentials.ts';
 export { digestTag, isSha256Digest, sha256Digest } from './digest.ts';
+export { HostPolicy, type HostPolicyOptions, HostRefused } from './host-policy.ts';
 export { KeyedBatcher } from './keyed-batcher.ts';
 export {
   type Descriptor,
   type ImageIndex,
   type ImageManifest,
+  MAX_LAYERS,
   parseImageIndex,
   parseImageManifest,
   serializeIndex,
@@ -32,7 +48,20 @@ export {
   referrersIndexDocument,
 } from './referrers.ts';
 export { type ManifestResponse, RegistryClient, type RegistryClientOptions } from './registry-client.ts';
-export { networkError, retryableStatus, statusError } from './registry-error.ts';
+export {
+  networkError,
+  publicRegistryMessage,
+  REGISTRY_REASONS,
+  type RegistryReason,
+  registryError,
+  retryableStatus,
+  statusError,
+} from './registry-error.ts';
+export {
+  type RegistryFetch,
+  type RegistryTransportOptions,
+  registryTransport,
+} from './registry-transport.ts';
 export {
   type Addition,
   type AppendOptions,

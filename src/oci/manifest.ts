@@ -1,3 +1,5 @@
+import { ObserverError } from '../errors.ts';
+
 /** OCI image-spec shapes, only the fields the observer reads or writes. https://github.com/opencontainers/image-spec */
 
 export interface Descriptor {
@@ -66,12 +68,40 @@ export function serializeIndex(i: ImageIndex): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(ordered));
 }
 
-/** Parses manifest bytes, rejecting what is not an image manifest (an index, a schema 1 manifest). */
+/**
+ * Layers per manifest read at most, as cosign (pkg/oci/remote/signatures.go maxLayers): a tag
+ * anyone can push to must not make every later append read, merge and re-write a huge manifest.
+ */
+export const MAX_LAYERS = 1000;
+
+const badManifest = (context: string, reason: string, detail: string) =>
+  new ObserverError(`${context}: ${detail} [${reason}]`, {
+    code: 'registry',
+    retryable: false,
+    reason,
+    publicMessage: `${context}: ${reason}`,
+  });
+
+/**
+ * Parses manifest bytes, rejecting what is not an image manifest (an index, a schema 1 manifest)
+ * or has more than MAX_LAYERS layers, with reasons registry_bad_answer / registry_too_many_layers.
+ */
 export function parseImageManifest(bytes: Uint8Array, context: string): ImageManifest {
-  const m = JSON.parse(new TextDecoder().decode(bytes)) as Partial<ImageManifest>;
-  if (m.schemaVersion !== 2 || !m.config || !Array.isArray(m.layers)) {
-    throw new TypeError(`${context}: not an OCI/Docker image manifest`);
+  let m: Partial<ImageManifest>;
+  try {
+    m = JSON.parse(new TextDecoder().decode(bytes)) as Partial<ImageManifest>;
+  } catch {
+    throw badManifest(context, 'registry_bad_answer', 'manifest is not JSON');
   }
+  if (m?.schemaVersion !== 2 || !m.config || !Array.isArray(m.layers)) {
+    throw badManifest(context, 'registry_bad_answer', 'not an OCI/Docker image manifest');
+  }
+  if (m.layers.length > MAX_LAYERS)
+    throw badManifest(
+      context,
+      'registry_too_many_layers',
+      `${m.layers.length} layers, more than ${MAX_LAYERS}`,
+    );
   return m as ImageManifest;
 }
 

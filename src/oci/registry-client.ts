@@ -1,11 +1,16 @@
-import { ObserverError } from '../errors.ts';
 import type { Metrics } from '../observability/index.ts';
 import { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
+import { BLOB_LIMIT, MANIFEST_LIMIT, SMALL_BODY_LIMIT } from './bounded-body.ts';
+import type { CircuitBreakers } from './circuit-breaker.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isSha256Digest, sha256Digest } from './digest.ts';
+import type { HostPolicy } from './host-policy.ts';
 import { type ImageIndex, parseImageIndex } from './manifest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
-import { networkError, statusError } from './registry-error.ts';
+import { registryError, statusError } from './registry-error.ts';
+import { RegistryHttp, type Where } from './registry-http.ts';
+import type { RegistryFetch } from './registry-transport.ts';
+import { requestToken } from './token-flow.ts';
 
 export interface RegistryClientOptions {
   /** registry `host[:port]` */
@@ -16,11 +21,20 @@ export interface RegistryClientOptions {
   credentials?: RegistryCredentials;
   /** counts every request in registryRequests{method,status}; status 0 = no response */
   metrics?: Pick<Metrics, 'registryRequests'>;
-  /** default: global fetch */
-  fetch?: typeof fetch;
+  /**
+   * Where connections may go (`storage.oci.allowed-private-registries`): checked before every
+   * request, redirect target and token realm. Default: anywhere (the CLI; the service passes one).
+   */
+  policy?: HostPolicy;
+  /** fail fast while a host is down; share one instance between clients. Default: none */
+  breakers?: CircuitBreakers;
+  /** may this `host[:port]` (a token realm) be plain http? Default: only this registry when insecure */
+  isInsecureHost?: (host: string) => boolean;
+  /** default: registryTransport({ policy }) (no decompression, no automatic redirects, pinned DNS) */
+  fetch?: RegistryFetch;
   /** default: Date.now (token expiry) */
   now?: () => number;
-  /** per request; default 30 s */
+  /** per request, headers and body; default 30 s */
   timeoutMs?: number;
 }
 
@@ -45,15 +59,18 @@ interface Call {
  * A thin OCI distribution client over fetch for one registry host: the /v2/ auth challenge (Basic,
  * or Bearer tokens fetched with Basic credentials or an identity token, cached per scope until
  * expiry), blobs, manifests, tags and referrers. Errors are ObserverError('registry') naming the
- * operation and `registry/repository`. https://github.com/opencontainers/distribution-spec
+ * operation and `registry/repository`, with a reason code and a tenant-safe publicMessage.
+ * Registries are tenant-chosen, so: every request asks for `Accept-Encoding: identity` and every
+ * body is read through a byte cap (bounded-body.ts); redirects are followed by hand (redirects.ts);
+ * hosts, redirect targets and token realms pass the host policy; a host that keeps failing trips
+ * its circuit breaker. https://github.com/opencontainers/distribution-spec
  */
 export class RegistryClient {
   readonly registry: string;
   readonly #base: string;
   readonly #credentials?: RegistryCredentials;
-  readonly #metrics?: Pick<Metrics, 'registryRequests'>;
-  readonly #fetch: typeof fetch;
-  readonly #timeoutMs: number;
+  readonly #http: RegistryHttp;
+  readonly #isInsecureHost: (host: string) => boolean;
   readonly #tokens: TokenCache;
   /** set once the registry answered with a Basic challenge */
   #basic = false;
@@ -62,9 +79,9 @@ export class RegistryClient {
     this.registry = options.registry;
     this.#base = `${options.insecure ? 'http' : 'https'}://${options.registry}`;
     this.#credentials = options.credentials;
-    this.#metrics = options.metrics;
-    this.#fetch = options.fetch ?? fetch;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#http = new RegistryHttp(options);
+    this.#isInsecureHost =
+      options.isInsecureHost ?? ((host) => !!options.insecure && host === options.registry);
     this.#tokens = new TokenCache({ now: options.now });
   }
 
@@ -77,12 +94,12 @@ export class RegistryClient {
     throw await statusError(call.operation, this.#target(repository), res);
   }
 
-  /** The blob's bytes, unverified: callers that care compare sha256Digest(bytes) with the digest. */
-  async getBlob(repository: string, digest: string): Promise<Uint8Array> {
+  /** The blob's bytes (at most `maxBytes`, default 64 MiB), unverified: callers compare sha256Digest(bytes) with the digest. */
+  async getBlob(repository: string, digest: string, maxBytes = BLOB_LIMIT): Promise<Uint8Array> {
     const call: Call = { operation: `GET blob ${digest}`, repository, actions: 'pull' };
     const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'GET' });
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    return new Uint8Array(await res.arrayBuffer());
+    return this.#http.read(this.#where(call), res, maxBytes);
   }
 
   /** Uploads the bytes unless the blob is already there (monolithic POST then PUT); returns the digest. */
@@ -95,8 +112,15 @@ export class RegistryClient {
     if (started.status !== 202 || !location)
       throw await statusError(call.operation, this.#target(repository), started);
     await started.body?.cancel();
-    // Location may be relative or absolute and already carries query state (`_state=…`).
-    const url = new URL(location, this.#base);
+    // Location may be relative or absolute and already carries query state (`_state=…`). An
+    // absolute one is another host's word: it passes the host policy in #exchange, and must not
+    // downgrade https (Authorization only ever goes to the registry's own origin).
+    const url = URL.parse(location, this.#base);
+    if (!url || (new URL(this.#base).protocol === 'https:' && url.protocol !== 'https:'))
+      throw registryError('registry_redirect_forbidden', this.#where(call), {
+        detail: 'upload Location is not an https URL',
+        retryable: false,
+      });
     url.searchParams.set('digest', digest);
     const headers = { 'content-type': 'application/octet-stream' };
     const done = await this.#send(call, url.href, { method: 'PUT', headers, body: bytes });
@@ -115,11 +139,11 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
     const digest = sha256Digest(bytes);
     if (isSha256Digest(reference) && digest !== reference) {
-      throw new ObserverError(`${call.operation} ${this.#target(repository)}: content digest is ${digest}`, {
-        code: 'registry',
+      throw registryError('registry_digest_mismatch', this.#where(call), {
+        detail: `content digest is ${digest}`,
         retryable: false,
       });
     }
@@ -177,11 +201,15 @@ export class RegistryClient {
     const call: Call = { operation: 'list tags', repository, actions: 'pull' };
     const tags: string[] = [];
     let path: string | undefined = `/v2/${repository}/tags/list`;
-    while (path) {
+    for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
       const res = await this.#send(call, path, { method: 'GET' });
       if (res.status === 404) return tags;
       if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-      tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
+      const body = this.#http.json<{ tags?: string[] | null }>(
+        this.#where(call),
+        await this.#http.read(this.#where(call), res, MANIFEST_LIMIT),
+      );
+      tags.push(...(Array.isArray(body.tags) ? body.tags.filter((t) => typeof t === 'string') : []));
       path = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
     }
     return tags;
@@ -204,14 +232,20 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    return parseImageIndex(
-      new Uint8Array(await res.arrayBuffer()),
-      `referrers of ${this.#target(repository)}@${digest}`,
-    );
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
+    try {
+      return parseImageIndex(bytes, `referrers of ${this.#target(repository)}@${digest}`);
+    } catch (err) {
+      throw registryError('registry_bad_answer', this.#where(call), { retryable: false, cause: err });
+    }
   }
 
   #target(repository: string): string {
     return `${this.registry}/${repository}`;
+  }
+
+  #where(call: Call): Where {
+    return { operation: call.operation, target: this.#target(call.repository) };
   }
 
   /** One request with auth: answers a 401 challenge once, then returns whatever comes back. */
@@ -219,14 +253,14 @@ export class RegistryClient {
     const url = new URL(pathOrUrl, this.#base);
     const scope = `repository:${call.repository}:${call.actions}`;
     let authorization = this.#cachedAuthorization(scope, call.repository);
-    const first = await this.#fetchOnce(call, url, init, authorization);
+    const first = await this.#http.send(this.#where(call), url, init, authorization);
     if (first.status !== 401) return first;
     const challenge = parseChallenge(first.headers.get('www-authenticate'));
     if (!challenge) return first;
     authorization = await this.#authorize(challenge, scope, call);
     if (!authorization) return first;
     await first.body?.cancel();
-    return this.#fetchOnce(call, url, init, authorization);
+    return this.#http.send(this.#where(call), url, init, authorization);
   }
 
   #cachedAuthorization(scope: string, repository: string): string | undefined {
@@ -250,53 +284,32 @@ export class RegistryClient {
     return token ? `Bearer ${token}` : undefined;
   }
 
-  /** Docker token flow: GET with Basic credentials, or the OAuth2 refresh-token POST for identity tokens. */
   async #fetchToken(
     challenge: Challenge & { scheme: 'bearer' },
     scope: string,
     call: Call,
   ): Promise<TokenResponse> {
-    const realm = new URL(challenge.realm);
     const op: Call = { ...call, operation: `token for ${call.operation}` };
-    const c = this.#credentials;
-    let res: Response;
-    if (c?.kind === 'identity-token') {
-      const form = new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: c.identityToken,
-        scope,
-      });
-      form.set('client_id', 'provenance-observer');
-      if (challenge.service) form.set('service', challenge.service);
-      res = await this.#fetchOnce(op, realm, { method: 'POST', body: form }, undefined, true);
-    } else {
-      if (challenge.service) realm.searchParams.set('service', challenge.service);
-      realm.searchParams.set('scope', scope);
-      res = await this.#fetchOnce(op, realm, { method: 'GET' }, this.#basicHeader(), true);
-    }
+    const base = new URL(this.#base);
+    const res = await requestToken({
+      challenge,
+      scope,
+      credentials: this.#credentials,
+      basicHeader: this.#basicHeader(),
+      plainHttpAllowed: (realm) =>
+        (base.protocol === 'http:' && realm.hostname === base.hostname) || this.#isInsecureHost(realm.host),
+      send: (realm, init, authorization) =>
+        this.#http.send(this.#where(op), realm, init, authorization, 'realm'),
+      refuse: (detail) =>
+        registryError('registry_realm_forbidden', this.#where(op), { detail, retryable: false }),
+    });
     if (res.status !== 200) throw await statusError(op.operation, this.#target(call.repository), res);
-    return (await res.json()) as TokenResponse;
-  }
-
-  async #fetchOnce(
-    call: Call,
-    url: URL,
-    init: RequestInit,
-    authorization?: string,
-    anyOrigin = false,
-  ): Promise<Response> {
-    const headers = new Headers(init.headers);
-    // Credentials go to the registry itself (or, for tokens, to its realm), never to a redirect target.
-    if (authorization && (anyOrigin || url.origin === new URL(this.#base).origin))
-      headers.set('authorization', authorization);
-    const method = init.method ?? 'GET';
-    try {
-      const res = await this.#fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.#timeoutMs) });
-      this.#metrics?.registryRequests.inc({ method, status: String(res.status) });
-      return res;
-    } catch (err) {
-      this.#metrics?.registryRequests.inc({ method, status: '0' });
-      throw networkError(call.operation, this.#target(call.repository), err);
-    }
+    return this.#http.json<TokenResponse>(
+      this.#where(op),
+      await this.#http.read(this.#where(op), res, SMALL_BODY_LIMIT),
+    );
   }
 }
+
+/** Pages of `tags/list` followed at most (a registry could send `Link: next` forever). */
+const MAX_TAG_PAGES = 100;

@@ -61,6 +61,14 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
         repositoryOverride: storageOci.repository,
         insecure: insecureHosts,
         encoding: storageOci.encoding,
+        network: {
+          allowedPrivate: storageOci.allowedPrivateRegistries,
+          requestTimeoutMs: storageOci.requestTimeoutSeconds * 1000,
+          breaker: {
+            failureThreshold: storageOci.circuitBreaker.failures,
+            coolDownMs: storageOci.circuitBreaker.coolDownSeconds * 1000,
+          },
+        },
         ...(deps.verifies ? { verifies: deps.verifies } : {}),
       });
     }

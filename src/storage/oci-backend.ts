@@ -1,4 +1,4 @@
-import { asObserverError, ObserverError } from '../errors.ts';
+import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import {
   type Addition,
@@ -22,7 +22,7 @@ import { describeRun } from '../tekton/index.ts';
 import type { ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import type { CredentialSource } from './credentials.ts';
 import { storeBundle } from './oci-bundle.ts';
-import { OciClients } from './oci-clients.ts';
+import { OciClients, type RegistryNetworkOptions } from './oci-clients.ts';
 import { layerStoredAs, type SignatureVerifier } from './oci-stored-payload.ts';
 
 type Provenance = Extract<SignedArtifact, { type: 'provenance' }>;
@@ -60,6 +60,8 @@ export interface OciBackendOptions {
   settleMs?: number;
   maxAttempts?: number;
   fetch?: typeof fetch;
+  /** host policy, request timeout and circuit breaker for tenant-chosen registries (OciClients) */
+  network?: RegistryNetworkOptions;
 }
 
 /**
@@ -81,6 +83,7 @@ export class OciBackend implements StorageBackend {
       insecure: options.insecure ?? false,
       metrics: options.metrics,
       fetch: options.fetch,
+      ...options.network,
     });
     if (options.repositoryOverride) splitRepository(options.repositoryOverride);
   }
@@ -114,6 +117,7 @@ export class OciBackend implements StorageBackend {
       `${what}: ${failed.length} of ${targets.length} image(s) failed: ${detail.join('; ')}`,
       {
         code: 'storage',
+        publicMessage: `${what}: ${failed.length} of ${targets.length} image(s) failed: ${failed.map((f) => `${f.image.repository}@${f.image.digest}: ${'error' in f ? tenantMessage(f.error) : ''}`).join('; ')}`,
         retryable: failed.some((f) => 'error' in f && f.error.retryable),
         cause: 'error' in failed[0] ? failed[0].error : undefined,
       },

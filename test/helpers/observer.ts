@@ -65,6 +65,7 @@ export async function startTestObserver(
         'api.tls-key-file': apiCert.keyFile,
         'api.tls-reload-seconds': '1',
         'storage.oci.insecure-registries': `${env.registry},${env.tokenRegistry.address}`,
+        'storage.oci.allowed-private-registries': '127.0.0.1',
         'signing.secret.poll-seconds': '1',
         ...config,
       },

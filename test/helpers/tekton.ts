@@ -140,8 +140,8 @@ export function succeededTaskRunStatus(
 }
 
 /**
- * A tenant creates a build TaskRun in tenant-a and "Tekton" completes it with IMAGE_URL/IMAGE_DIGEST
- * for `image` plus any extra results. Returns the run's name.
+ * A tenant creates a build TaskRun in its namespace (default tenant-a) and "Tekton" completes it
+ * with IMAGE_URL/IMAGE_DIGEST for `image` plus any extra results. Returns the run's name.
  */
 export async function completeBuildTaskRun(
   image: { ref: string; digest: string },
@@ -151,13 +151,16 @@ export async function completeBuildTaskRun(
     params?: object[];
     /** annotations the tenant sets at creation (e.g. a forged chains.tekton.dev/signed) */
     annotations?: Record<string, string>;
+    /** default tenant-a */
+    namespace?: 'tenant-a' | 'tenant-b';
   },
 ): Promise<string> {
   const { name } = options;
+  const namespace = options.namespace ?? 'tenant-a';
   await createRun(
-    kubeConfigFor('tenantA'),
+    kubeConfigFor(namespace === 'tenant-a' ? 'tenantA' : 'tenantB'),
     'TaskRun',
-    'tenant-a',
+    namespace,
     name,
     { taskRef: { name: 'buildah' }, params: options.params ?? [] },
     options.annotations ? { annotations: options.annotations } : {},
@@ -165,7 +168,7 @@ export async function completeBuildTaskRun(
   await setRunStatus(
     kubeConfigFor('admin'),
     'TaskRun',
-    'tenant-a',
+    namespace,
     name,
     succeededTaskRunStatus([
       { name: 'IMAGE_URL', value: image.ref },

@@ -81,7 +81,13 @@ function provenance(
 }
 
 function backend(o: Partial<OciBackendOptions> = {}): OciBackend {
-  return new OciBackend({ logger, insecure: true, settleMs: 50, ...o });
+  return new OciBackend({
+    logger,
+    insecure: true,
+    settleMs: 50,
+    network: { allowedPrivate: ['127.0.0.1'] },
+    ...o,
+  });
 }
 
 const skopeo = (...args: string[]) => execFileSync('skopeo', args, { encoding: 'utf8' });

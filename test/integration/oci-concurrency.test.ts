@@ -73,7 +73,7 @@ async function otherProcess(image: ImageRef, count: number): Promise<string[]> {
     import { sha256Digest } from ${src('oci/index.ts')};
     import { createLogger } from ${src('observability/index.ts')};
     const image = ${JSON.stringify(image)};
-    const b = new OciBackend({ logger: createLogger({ level: 'silent' }), insecure: true });
+    const b = new OciBackend({ logger: createLogger({ level: 'silent' }), insecure: true, network: ${JSON.stringify(LOCAL)} });
     const digests = await Promise.all(Array.from({ length: ${count} }, async (_, i) => {
       // stagger so this process's writes interleave with the test process's batches
       await new Promise((r) => setTimeout(r, i * 40));
@@ -134,11 +134,18 @@ async function layerDigests(tag: string): Promise<string[]> {
   );
 }
 
+/** the local registry lives on loopback, which the observer refuses unless listed */
+const LOCAL = { allowedPrivate: ['127.0.0.1'] };
+
 describe('OciBackend appends under concurrency (no lost, no duplicate layers)', () => {
   it('keeps every envelope exactly once with 20 parallel stores, a second process and a foreign writer', async () => {
     const image = await pushImage();
     const tag = digestTag(image.digest, '.att');
-    const backend = new OciBackend({ logger: createLogger({ level: 'silent' }), insecure: true });
+    const backend = new OciBackend({
+      logger: createLogger({ level: 'silent' }),
+      insecure: true,
+      network: LOCAL,
+    });
     const ours = Array.from({ length: 20 }, () => artifact(image));
     const started = Date.now();
     const [results, child, foreign] = await Promise.all([
@@ -175,9 +182,15 @@ describe('OciBackend appends under concurrency (no lost, no duplicate layers)', 
     const backend = new OciBackend({
       logger: createLogger({ level: 'silent' }),
       insecure: true,
+      network: LOCAL,
       settleMs: 50,
     });
-    const other = new OciBackend({ logger: createLogger({ level: 'silent' }), insecure: true, settleMs: 50 });
+    const other = new OciBackend({
+      logger: createLogger({ level: 'silent' }),
+      insecure: true,
+      network: LOCAL,
+      settleMs: 50,
+    });
     const results = await Promise.all([
       backend.store({ run, artifact: a }),
       backend.store({ run, artifact: a }),

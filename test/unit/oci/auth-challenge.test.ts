@@ -42,3 +42,47 @@ describe('TokenCache', () => {
     expect(cache.get('s')).toBeUndefined();
   });
 });
+
+describe('parseChallenge on hostile headers', () => {
+  it('takes linear time: the cost per character of an 8 KiB header is that of a 1 KiB one (quadratic: 8x)', () => {
+    const shapes = [
+      (n: number) => `Bearer ${'a'.repeat(n)}`,
+      (n: number) => `Bearer realm="${'\\"'.repeat(n / 2)}`,
+      (n: number) => `Bearer ${'a=b,'.repeat(n / 4)}`,
+      (n: number) => `Bearer ${'a '.repeat(n / 2)}`,
+    ];
+    /** time per character, best of 7 rounds over the same total length, so load does not decide */
+    const perChar = (header: string) => {
+      const rounds = Math.ceil(400_000 / header.length);
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 7; r++) {
+        const started = performance.now();
+        for (let i = 0; i < rounds; i++) parseChallenge(header);
+        best = Math.min(best, performance.now() - started);
+      }
+      return best / (rounds * header.length);
+    };
+    for (const shape of shapes) {
+      perChar(shape(8000)); // warm up
+      expect(perChar(shape(8000)) / perChar(shape(1000))).toBeLessThan(4);
+    }
+  });
+
+  it('refuses headers longer than 8 KiB unread, and garbage', () => {
+    expect(parseChallenge(`Bearer realm="https://a.test/t",x="${'y'.repeat(9000)}"`)).toBeUndefined();
+    expect(parseChallenge('Bearer realm="unterminated')).toBeUndefined();
+    expect(parseChallenge('Bearer =x')).toBeUndefined();
+    expect(parseChallenge('Bearer \u0000\u0001\u0002')).toBeUndefined();
+  });
+
+  it('reads the first challenge of a joined header and keeps the first value of a repeated param', () => {
+    expect(
+      parseChallenge(
+        'Bearer realm="https://a.test/t",service=reg, Basic realm="other",realm="https://b.test"',
+      ),
+    ).toEqual({ scheme: 'bearer', realm: 'https://a.test/t', service: 'reg' });
+    expect(parseChallenge('Bearer realm="https://a.test/t",realm="https://evil.test/t"')).toMatchObject({
+      realm: 'https://a.test/t',
+    });
+  });
+});

@@ -20,7 +20,7 @@ function fakeFetch(handler: Handler) {
   return { fn, calls };
 }
 
-const bearer = 'Bearer realm="http://auth.test/token",service="reg"';
+const bearer = 'Bearer realm="https://auth.test/token",service="reg"';
 
 describe('RegistryClient auth', () => {
   it('answers a Bearer challenge with a token fetched using Basic creds, then reuses it per scope', async () => {

@@ -1,0 +1,88 @@
+import type { Readable } from 'node:stream';
+import { Agent, request } from 'undici';
+import { type HostPolicy, HostRefused } from './host-policy.ts';
+
+/** The fetch shape RegistryClient speaks; `typeof fetch` fits it (tests inject fakes). */
+export type RegistryFetch = (url: URL, init: RequestInit) => Promise<Response>;
+
+export interface RegistryTransportOptions {
+  /** where connections may go; default: anywhere (the CLI's `verify`, tests) */
+  policy?: HostPolicy;
+  /** TCP+TLS connect timeout; default 10 s */
+  connectTimeoutMs?: number;
+}
+
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * HTTP for registry calls over undici's Dispatcher API instead of fetch, because fetch decodes
+ * `Content-Encoding` whatever was asked for (undici lib/web/fetch/index.js): here bodies reach the
+ * caller exactly as sent, redirects are never followed (the client follows them by hand), and with
+ * a policy every connection goes only to a checked address (IP literals checked here, names in the
+ * Agent's `connect.lookup`). Answers are returned as fetch Responses over the unread stream.
+ */
+export function registryTransport(options: RegistryTransportOptions = {}): RegistryFetch {
+  const { policy } = options;
+  const dispatcher = new Agent({
+    allowH2: false,
+    // sockets per origin: a registry that holds requests open cannot make us open more
+    connections: 32,
+    connect: {
+      timeout: options.connectTimeoutMs ?? 10_000,
+      ...(policy ? { lookup: policy.lookup } : {}),
+    },
+  });
+  return async (url, init) => {
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new HostRefused(url.host, 'not http(s)');
+    policy?.checkHost(url.hostname);
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
+    let body = init.body as string | Uint8Array | undefined | null;
+    if (init.body instanceof URLSearchParams) {
+      body = init.body.toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
+    }
+    const method = init.method ?? 'GET';
+    const res = await request(url, {
+      method: method as 'GET',
+      headers,
+      body: body ?? null,
+      signal: init.signal ?? undefined,
+      dispatcher,
+    });
+    const out = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined) out.append(k, one);
+    }
+    // A destroyed body emits 'error' (undici RequestAbortedError): unheard, it would end the process.
+    res.body.on('error', () => undefined);
+    if (method === 'HEAD' || NULL_BODY.has(res.statusCode)) {
+      res.body.destroy();
+      return new Response(null, { status: res.statusCode, headers: out });
+    }
+    return new Response(pulled(res.body), { status: res.statusCode, headers: out });
+  };
+}
+
+/**
+ * A web stream that reads the socket only when its reader asks (no read-ahead), and destroys it
+ * when cancelled. (Readable.toWeb keeps pushing into a cancelled controller and throws.)
+ */
+function pulled(body: Readable): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(new Uint8Array(value as Buffer));
+      },
+      cancel() {
+        body.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
