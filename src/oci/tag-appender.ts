@@ -1,4 +1,5 @@
 import { ObserverError } from '../errors.ts';
+import { delayFor } from '../retry/index.ts';
 import type { Descriptor } from './manifest.ts';
 import { ANNOTATION_SIGNATURE } from './media-types.ts';
 import type { ManifestResponse, RegistryClient } from './registry-client.ts';
@@ -166,7 +167,7 @@ function storedCheck() {
   };
 }
 
-/** Exponential with full jitter: 50 ms · 2^(n-2), capped at 2 s. */
+/** The service's one backoff (retry/): 50 ms · 2^(n-2) ceiling, capped at 2 s, equal jitter. */
 function backoffMs(attempt: number): number {
-  return Math.random() * Math.min(2000, 50 * 2 ** (attempt - 2));
+  return delayFor(attempt - 2, { baseMs: 50, maxMs: 2000, random: Math.random });
 }
