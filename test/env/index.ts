@@ -7,4 +7,5 @@ export { apiStatus, applyObject, FIELD_MANAGER, kubeConfigFor, kubeConfigWithTok
 export { ENV_FILE, type Identity, type LocalEnv, loadLocalEnv } from './local-env.ts';
 export { DEPLOY_DIR, loadKustomizeBase, type ManifestObject, toApplyBody } from './manifests.ts';
 export { httpStatus } from './processes.ts';
+export { type PrometheusProcess, startPrometheus } from './prometheus.ts';
 export { buildTokenServer, type TokenServerConfig } from './token-server.ts';
