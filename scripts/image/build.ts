@@ -22,7 +22,7 @@ import { loadLocalEnv } from '../../test/env/index.ts';
 import { buildLayer, LAYERS } from './layers.ts';
 import { writeLayout } from './layout.ts';
 import { attestImage, imageStatement, sha256File } from './provenance.ts';
-import { readSource, stageApp } from './stage.ts';
+import { nodeBinary, readSource, stageApp } from './stage.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const say = (line: string) => console.error(`image: ${line}`);
@@ -46,11 +46,7 @@ async function main(): Promise<void> {
 
   say(`staging the app from ${source.commit.slice(0, 12)}`);
   const app = stageApp(root, source.commit, join(work, 'app'));
-  const nodeBin = execFileSync('sh', ['-c', '. scripts/node24.sh >/dev/null && command -v node'], {
-    cwd: root,
-    encoding: 'utf8',
-  }).trim();
-  const nodeVersion = execFileSync(nodeBin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+  const { path: nodeBin, version: nodeVersion } = nodeBinary(root);
   say(`root filesystem: Debian 12 packages, node ${nodeVersion}, the app`);
   const rootfs = join(work, 'rootfs');
   const packagesFile = join(work, 'packages.txt');

@@ -62,3 +62,6 @@ chmod 0700 "$OUT/root"
 install -D -m 0755 "$NODE_BIN" "$OUT/usr/local/bin/node"
 mkdir -p "$OUT/app"
 cp -R "$APP_DIR"/package.json "$APP_DIR"/bin "$APP_DIR"/dist "$APP_DIR"/node_modules "$OUT/app/"
+# Dependencies' type declarations, source maps and docs are never loaded at run time.
+find "$OUT/app/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+  -o -name '*.map' -o -name '*.md' -o -name '*.markdown' \) -delete

