@@ -5,6 +5,7 @@ import {
   AuthorizationV1Api,
   CoreV1Api,
   type KubeConfig,
+  KubernetesObjectApi,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +54,48 @@ describe('deploy/ kustomize base', () => {
 
   it('is accepted object by object by the apiserver (server-side apply; dry run for workloads)', async () => {
     await applyAll(kubeConfigFor('admin', env), base, (o) => DRY_RUN_KINDS.has(o.kind));
+  });
+
+  it('upgrades in place: re-applying changes nothing stored, a new image changes only the image', async () => {
+    const admin = kubeConfigFor('admin', env);
+    const stored = base.filter((o) => !DRY_RUN_KINDS.has(o.kind));
+    const before = await Promise.all(stored.map((o) => applyObject(admin, toApplyBody(o))));
+    const after = await Promise.all(stored.map((o) => applyObject(admin, toApplyBody(o))));
+    expect(after.map((o) => o.metadata?.resourceVersion)).toEqual(
+      before.map((o) => o.metadata?.resourceVersion),
+    );
+    const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
+    const container = deployment.spec.template.spec.containers[0]!;
+    const image = 'registry.example/provenance-observer/provenance-observer@sha256:'.padEnd(136, '0');
+    const upgraded = {
+      ...deployment,
+      spec: {
+        ...deployment.spec,
+        template: {
+          ...deployment.spec.template,
+          spec: { ...deployment.spec.template.spec, containers: [{ ...container, image }] },
+        },
+      },
+    } as unknown as ManifestObject;
+    const applied = (await applyObject(admin, toApplyBody(upgraded), {
+      dryRun: true,
+    })) as unknown as DeploymentShape;
+    const got = applied.spec.template.spec.containers[0]!;
+    expect(got.image).toBe(image);
+    expect(got.securityContext).toMatchObject(container.securityContext);
+    expect(got.args).toEqual(container.args);
+  });
+
+  it('uninstalls: every stored object is deletable, in reverse apply order (dry run)', async () => {
+    const client = KubernetesObjectApi.makeApiClient(kubeConfigFor('admin', env));
+    const stored = base.filter((o) => !DRY_RUN_KINDS.has(o.kind)).reverse();
+    for (const obj of stored) {
+      const status = await client.delete(toApplyBody(obj), undefined, 'All');
+      expect(status, `${obj.kind} ${obj.metadata.name}`).toBeDefined();
+    }
+    // nothing was deleted: the objects are still there
+    for (const obj of stored)
+      expect((await client.read(toApplyBody(obj) as never)).metadata?.name).toBe(obj.metadata.name);
   });
 
   it.each(OVERLAYS)(
@@ -275,6 +318,7 @@ interface DeploymentShape {
         serviceAccountName: string;
         securityContext: { runAsNonRoot: boolean; seccompProfile: { type: string } };
         containers: {
+          image: string;
           args: string[];
           securityContext: Record<string, unknown>;
           livenessProbe: { httpGet: Record<string, unknown> };
