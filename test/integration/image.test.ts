@@ -18,6 +18,7 @@ const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 const WORK = join(STATE_DIR, '..', 'image');
 const NONROOT = 65532;
+const CHROOT = '/usr/sbin/chroot';
 
 interface BuiltImage {
   digest: string;
@@ -100,7 +101,7 @@ describe('the image npm run image builds', () => {
     });
 
     const apiserver = new URL(env.apiserver);
-    observer = spawn('chroot', [`--userspec=${NONROOT}:${NONROOT}`, rootfs, ...spec.process.args], {
+    observer = spawn(CHROOT, [`--userspec=${NONROOT}:${NONROOT}`, rootfs, ...spec.process.args], {
       env: {
         ...Object.fromEntries(spec.process.env.map((e) => e.split(/=(.*)/s).slice(0, 2))),
         POD_NAMESPACE: env.observerNamespace,
@@ -135,7 +136,7 @@ describe('the image npm run image builds', () => {
     const rootfs = join(bundle, 'rootfs');
     const write = (path: string) =>
       exec(
-        'chroot',
+        CHROOT,
         [
           `--userspec=${NONROOT}:${NONROOT}`,
           rootfs,
