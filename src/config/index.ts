@@ -1,10 +1,14 @@
+export { CONFIG_DOC_BEGIN, CONFIG_DOC_END, configDoc, withConfigDoc } from './doc.ts';
 export { readDockerConfig } from './docker-config.ts';
+export { CONFIG_ROWS, type ConfigRow, IGNORED_KEYS, UNSUPPORTED_KEYS } from './keys.ts';
 export { loadKubeConfig } from './kubeconfig.ts';
 export { loadConfig, readConfigSource } from './load.ts';
-export { artifactEnabled, parseConfig } from './parse.ts';
+export { parseConfig } from './parse.ts';
 export {
   type ArtifactConfig,
+  artifactEnabled,
   type BackendChoice,
+  type ConfigKey,
   DEFAULTS,
   type ObserverConfig,
   type OciEncoding,

@@ -1,114 +1,42 @@
 /**
- * The configuration keys, their defaults and allowed values. Key names are Tekton Chains'
- * `chains-config` names where Chains has the setting (same meaning), and ours otherwise.
- * docs/configuration.md is the table of all of them; keep the two in step.
+ * The typed configuration, derived from the rows of keys.ts: each row's `at` path holds what its
+ * parser returns (optional when the parser may return undefined). Nothing here is written by hand
+ * except the one value that does not come from a key: the observer's namespace (`POD_NAMESPACE`).
  */
-import type { FormatName } from '../formats/index.ts';
+import { CONFIG_ROWS, type ConfigRow } from './keys.ts';
+import type { SignerKind } from './parsers.ts';
 
-export type SignerKind = 'x509' | 'none';
-export type BackendChoice = 'tekton' | 'oci';
-export type TransparencyMode = 'off' | 'on' | 'manual';
-export type OciEncoding = 'dsse' | 'sigstore-bundle';
+export type { BackendChoice, OciEncoding, SignerKind, TransparencyMode } from './parsers.ts';
 
-export interface ArtifactConfig {
-  /** provenance format; `in-toto`/`slsa/v1` mean SLSA v0.2, `slsa/v2alpha3`/`slsa/v2alpha4` SLSA v1.0 */
-  format: FormatName;
-  /** backends, empty = the artifact type is disabled */
-  storage: BackendChoice[];
-  /** `none` disables the artifact type (as in Chains), and we warn at start-up */
-  signer: SignerKind;
+type Row = (typeof CONFIG_ROWS)[number];
+export type ConfigKey = Row['key'];
+
+type Leaf<P extends string, V> = P extends `${infer H}.${infer R}`
+  ? { [K in H]: Leaf<R, V> }
+  : undefined extends V
+    ? { [K in P]?: Exclude<V, undefined> }
+    : { [K in P]: V };
+type RowLeaf<R> = R extends ConfigRow<string, infer A, infer T> ? Leaf<A, T> : never;
+type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+type Expand<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Expand<T[K]> } : T;
+
+/** Not configuration keys: taken from the environment by loadConfig. */
+interface FromEnvironment {
+  /** the observer's own namespace, where the signing Secret is read */
+  signingSecret: { namespace: string };
 }
 
-export interface ObserverConfig {
-  taskrun: ArtifactConfig;
-  pipelinerun: ArtifactConfig & {
-    deepInspection: boolean /** give up waiting for children after this */;
-    childWaitSeconds: number;
-  };
-  /** image signatures (.sig) for images TaskRuns built; format is always simplesigning */
-  oci: { storage: BackendChoice[]; signer: SignerKind };
-  storageOci: {
-    repository?: string;
-    /** plain HTTP for the override repository's registry (Chains' meaning) */
-    insecure: boolean;
-    /** ours: registries (host:port) reached over plain HTTP, e.g. a local test registry */
-    insecureRegistries: string[];
-    encoding: OciEncoding;
-  };
-  transparency: { mode: TransparencyMode; url: string };
-  fulcio: { enabled: boolean; address: string; issuer: string; provider?: string; tokenFile?: string };
-  builderId: string;
-  buildType: string;
-  /** extra spec.managedBy values accepted besides empty and tekton.dev/pipeline */
-  managedBy: string[];
-  /** watch only these namespaces; empty = all */
-  namespaces: string[];
-  signingSecret: { namespace: string; name: string; pollSeconds: number };
-  indexPath: string;
-  http: { host: string; port: number };
-  workers: number;
-  /** failed attempts before signed=failed (Chains: 3 retries, then failed) */
-  maxAttempts: number;
-  logLevel: string;
-}
+/** The validated, frozen configuration (parseConfig). */
+export type ObserverConfig = Expand<Intersect<RowLeaf<Row>> & FromEnvironment>;
 
-export const DEFAULTS = {
-  'artifacts.taskrun.format': 'slsa/v1.0',
-  'artifacts.taskrun.storage': 'tekton,oci',
-  'artifacts.taskrun.signer': 'x509',
-  'artifacts.pipelinerun.format': 'slsa/v1.0',
-  'artifacts.pipelinerun.storage': 'tekton,oci',
-  'artifacts.pipelinerun.signer': 'x509',
-  'artifacts.pipelinerun.enable-deep-inspection': 'false',
-  'artifacts.pipelinerun.child-wait-seconds': '600',
-  'artifacts.oci.format': 'simplesigning',
-  'artifacts.oci.storage': 'oci',
-  'artifacts.oci.signer': 'x509',
-  'storage.oci.repository': '',
-  'storage.oci.repository.insecure': 'false',
-  'storage.oci.encoding-format': 'dsse',
-  'storage.oci.insecure-registries': '',
-  'transparency.enabled': 'false',
-  'transparency.url': 'https://rekor.sigstore.dev',
-  'signers.x509.fulcio.enabled': 'false',
-  'signers.x509.fulcio.address': 'https://fulcio.sigstore.dev',
-  'signers.x509.fulcio.issuer': 'https://oauth2.sigstore.dev/auth',
-  'signers.x509.fulcio.provider': '',
-  'signers.x509.identity.token.file': '',
-  'builder.id': 'https://tekton.dev/chains/v2',
-  'builddefinition.buildtype': 'https://tekton.dev/chains/v2/slsa',
-  'filter.managed-by': '',
-  'observer.namespaces': '',
-  'signing.secret.name': 'signing-secrets',
-  'signing.secret.poll-seconds': '30',
-  'index.path': '.local/index.db',
-  'http.host': '0.0.0.0',
-  'http.port': '8080',
-  'controller.workers': '4',
-  'attestation.max-attempts': '5',
-  'log.level': 'info',
-} as const satisfies Record<string, string>;
+/** One artifact type's settings: format, storage backends (empty = disabled) and signer. */
+export type ArtifactConfig = Pick<ObserverConfig['taskrun'], 'format' | 'storage' | 'signer'>;
 
-export type ConfigKey = keyof typeof DEFAULTS;
+/** Each key's default as a string ("" = unset), e.g. for CLI flags that mirror a key. */
+export const DEFAULTS = Object.freeze(
+  Object.fromEntries(CONFIG_ROWS.map((r) => [r.key, r.default])) as Record<ConfigKey, string>,
+);
 
-/** Keys Chains has that we accept but do not implement yet; setting one is an error, not a silent no-op. */
-export const UNSUPPORTED_KEYS = [
-  'storage.gcs.bucket',
-  'storage.docdb.url',
-  'storage.grafeas.projectid',
-  'storage.archivista.url',
-  'signers.kms.kmsref',
-];
-
-/** Keys Chains has whose value we read but that have no effect here (documented). */
-export const IGNORED_KEYS = [
-  'storage.docdb.mongo-server-url',
-  'storage.docdb.mongo-server-url-dir',
-  'storage.docdb.mongo-server-url-path',
-  'storage.grafeas.noteid',
-  'storage.grafeas.notehint',
-  'storage.pubsub.provider',
-  'storage.pubsub.topic',
-  'storage.pubsub.kafka.bootstrap.servers',
-  'signers.x509.tuf.mirror.url',
-];
+/** Whether an artifact type produces anything: Chains' Artifact.Enabled(). */
+export const artifactEnabled = (a: { storage: readonly string[]; signer: SignerKind }): boolean =>
+  a.signer !== 'none' && a.storage.length > 0;

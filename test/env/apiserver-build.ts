@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { withLock } from './lock.ts';
 
 /** Where the built kube-apiserver is cached across environments:
  *  `${XDG_CACHE_HOME:-$HOME/.cache}/provenance-observer/kube-apiserver/`. `env down` keeps it. */
@@ -37,6 +38,20 @@ export async function ensureApiserverBinary(progress: (line: string) => void): P
   const logFile = join(dir, 'build.log');
   if (existsSync(path)) return { path, built: false, buildMs: 0, logFile };
   mkdirSync(dir, { recursive: true });
+  // Several environments (worktrees, CI beside a developer) share this cache: one builds, the
+  // others wait for it and reuse its binary instead of building into the same work tree at once.
+  return withLock(join(dir, 'build.lock'), async () => {
+    if (existsSync(path)) return { path, built: false, buildMs: 0, logFile };
+    return build(path, dir, logFile, progress);
+  });
+}
+
+async function build(
+  path: string,
+  dir: string,
+  logFile: string,
+  progress: (line: string) => void,
+): Promise<ApiserverBinary> {
   progress(`kube-apiserver not cached: building it from Debian's kubernetes source (log: ${logFile})`);
   const started = Date.now();
   await runBuild(path, join(dir, 'build'), logFile, progress);

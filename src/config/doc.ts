@@ -1,0 +1,36 @@
+import { CONFIG_ROWS, IGNORED_KEYS, UNSUPPORTED_KEYS } from './keys.ts';
+
+/** Markers in docs/configuration.md between which `npm run docs:config` writes configDoc(). */
+export const CONFIG_DOC_BEGIN =
+  '<!-- config-keys:begin (generated from src/config/keys.ts by npm run docs:config) -->';
+export const CONFIG_DOC_END = '<!-- config-keys:end -->';
+
+const code = (s: string): string => `\`${s}\``;
+
+/** The key table and the lists of Chains keys we reject or ignore, as Markdown. */
+export function configDoc(): string {
+  const lines = ['| key | default | allowed | meaning |', '|---|---|---|---|'];
+  for (const row of CONFIG_ROWS) {
+    const shown = row.shownDefault ?? (row.default === '' ? 'unset' : code(row.default));
+    lines.push(`| ${code(row.key)} | ${shown} | ${row.parse.allowed} | ${row.doc} |`);
+  }
+  lines.push(
+    '',
+    '## Chains keys we do not implement',
+    '',
+    'Setting one of these is a start-up error naming it, not a silent no-op (and signer value `kms`):',
+    `${UNSUPPORTED_KEYS.map(code).join(', ')}.`,
+    '',
+    'These Chains keys are accepted and have no effect:',
+    `${IGNORED_KEYS.map(code).join(', ')}.`,
+  );
+  return lines.join('\n');
+}
+
+/** `doc` with the text between the markers replaced by configDoc(); throws when a marker is missing. */
+export function withConfigDoc(doc: string): string {
+  const begin = doc.indexOf(CONFIG_DOC_BEGIN);
+  const end = doc.indexOf(CONFIG_DOC_END);
+  if (begin < 0 || end < begin) throw new Error(`missing ${CONFIG_DOC_BEGIN} … ${CONFIG_DOC_END}`);
+  return `${doc.slice(0, begin + CONFIG_DOC_BEGIN.length)}\n${configDoc()}\n${doc.slice(end)}`;
+}

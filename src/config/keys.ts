@@ -1,0 +1,309 @@
+/**
+ * Every configuration key, described once: its default, how it is parsed (and so what is allowed),
+ * where it lands in ObserverConfig (`at`, a dotted path) and what it means. The typed config
+ * (schema.ts), the validation (parse.ts) and the table in docs/configuration.md (`npm run
+ * docs:config`) all come from this table; adding a key is adding a row.
+ *
+ * Key names are Tekton Chains' `chains-config` names where Chains has the setting, with Chains'
+ * meaning (tektoncd/chains pkg/config/config.go); "ours:" marks keys Chains does not have.
+ */
+import {
+  backends,
+  bool,
+  formatName,
+  int,
+  list,
+  oneOf,
+  optional,
+  type Parser,
+  signer,
+  text,
+  transparency,
+  url,
+} from './parsers.ts';
+
+export interface ConfigRow<K extends string = string, A extends string = string, T = unknown> {
+  key: K;
+  /** dotted path in ObserverConfig */
+  at: A;
+  /** the value used when the key is not set ("" = unset) */
+  default: string;
+  parse: Parser<T>;
+  /** meaning, one line of Markdown */
+  doc: string;
+  /** the default as the doc shows it, when the raw default does not say it well */
+  shownDefault?: string;
+}
+
+const row = <const K extends string, const A extends string, T>(r: ConfigRow<K, A, T>): ConfigRow<K, A, T> =>
+  r;
+
+const FORMATS =
+  "`slsa/v1.0`, `slsa/v0.2`; Chains' `in-toto`, `slsa/v1` (= v0.2), `slsa/v2alpha3`, `slsa/v2alpha4` (= v1.0)";
+
+export const CONFIG_ROWS = [
+  row({
+    key: 'artifacts.taskrun.format',
+    at: 'taskrun.format',
+    default: 'slsa/v1.0',
+    parse: formatName(FORMATS),
+    doc: 'TaskRun provenance format',
+  }),
+  row({
+    key: 'artifacts.taskrun.storage',
+    at: 'taskrun.storage',
+    default: 'tekton,oci',
+    parse: backends,
+    doc: 'where TaskRun provenance goes',
+  }),
+  row({
+    key: 'artifacts.taskrun.signer',
+    at: 'taskrun.signer',
+    default: 'x509',
+    parse: signer,
+    doc: '`none` disables TaskRun provenance (as Chains)',
+  }),
+  row({
+    key: 'artifacts.pipelinerun.format',
+    at: 'pipelinerun.format',
+    default: 'slsa/v1.0',
+    parse: formatName('as TaskRun'),
+    doc: 'PipelineRun provenance format (Konflux: `in-toto`)',
+  }),
+  row({
+    key: 'artifacts.pipelinerun.storage',
+    at: 'pipelinerun.storage',
+    default: 'tekton,oci',
+    parse: backends,
+    doc: 'where PipelineRun provenance goes',
+  }),
+  row({
+    key: 'artifacts.pipelinerun.signer',
+    at: 'pipelinerun.signer',
+    default: 'x509',
+    parse: signer,
+    doc: '`none` disables PipelineRun provenance',
+  }),
+  row({
+    key: 'artifacts.pipelinerun.enable-deep-inspection',
+    at: 'pipelinerun.deepInspection',
+    default: 'false',
+    parse: bool,
+    doc: 'child TaskRun results become subjects and inputs',
+  }),
+  row({
+    key: 'artifacts.pipelinerun.child-wait-seconds',
+    at: 'pipelinerun.childWaitSeconds',
+    default: '600',
+    parse: int(0, 86_400),
+    doc: 'ours: how long after a PipelineRun completes to wait for unfinished children before attesting what is known',
+  }),
+  row({
+    key: 'artifacts.oci.format',
+    at: 'oci.format',
+    default: 'simplesigning',
+    parse: oneOf(['simplesigning']),
+    doc: 'image signature format',
+  }),
+  row({
+    key: 'artifacts.oci.storage',
+    at: 'oci.storage',
+    default: 'oci',
+    parse: backends,
+    doc: 'where `.sig` image signatures go (images TaskRuns built)',
+  }),
+  row({
+    key: 'artifacts.oci.signer',
+    at: 'oci.signer',
+    default: 'x509',
+    parse: signer,
+    doc: '`none` disables image signatures',
+  }),
+  row({
+    key: 'storage.oci.repository',
+    at: 'storageOci.repository',
+    default: '',
+    parse: optional('`host/repo`'),
+    doc: "attestations and signatures go to this repository instead of the image's",
+  }),
+  row({
+    key: 'storage.oci.repository.insecure',
+    at: 'storageOci.insecure',
+    default: 'false',
+    parse: bool,
+    doc: "plain HTTP for the override repository's registry",
+  }),
+  row({
+    key: 'storage.oci.insecure-registries',
+    at: 'storageOci.insecureRegistries',
+    default: '',
+    parse: list('comma list of `host:port`'),
+    doc: 'ours: registries reached over plain HTTP (local and test registries)',
+  }),
+  row({
+    key: 'storage.oci.encoding-format',
+    at: 'storageOci.encoding',
+    default: 'dsse',
+    parse: oneOf(['dsse', 'sigstore-bundle']),
+    doc: 'cosign tag layout, or OCI 1.1 referrers with Sigstore bundles (with the `sha256-<hex>` referrers-tag fallback)',
+  }),
+  row({
+    key: 'transparency.enabled',
+    at: 'transparency.mode',
+    default: 'false',
+    parse: transparency,
+    doc: 'Rekor upload; `manual` only for runs annotated `chains.tekton.dev/transparency-upload: "true"`',
+  }),
+  row({
+    key: 'transparency.url',
+    at: 'transparency.url',
+    default: 'https://rekor.sigstore.dev',
+    parse: url(),
+    doc: 'the Rekor server',
+  }),
+  row({
+    key: 'signers.x509.fulcio.enabled',
+    at: 'fulcio.enabled',
+    default: 'false',
+    parse: bool,
+    doc: 'keyless signing (docs/keys.md)',
+  }),
+  row({
+    key: 'signers.x509.fulcio.address',
+    at: 'fulcio.address',
+    default: 'https://fulcio.sigstore.dev',
+    parse: url(),
+    doc: 'the Fulcio server',
+  }),
+  row({
+    key: 'signers.x509.fulcio.issuer',
+    at: 'fulcio.issuer',
+    default: 'https://oauth2.sigstore.dev/auth',
+    parse: url(),
+    doc: 'the OIDC issuer',
+  }),
+  row({
+    key: 'signers.x509.fulcio.provider',
+    at: 'fulcio.provider',
+    default: '',
+    parse: optional(),
+    doc: 'the OIDC provider',
+  }),
+  row({
+    key: 'signers.x509.identity.token.file',
+    at: 'fulcio.tokenFile',
+    default: '',
+    parse: optional('path'),
+    doc: 'OIDC token file (a projected service-account token)',
+  }),
+  row({
+    key: 'builder.id',
+    at: 'builderId',
+    default: 'https://tekton.dev/chains/v2',
+    parse: url('URI'),
+    doc: "`builder.id` in every statement (Conforma's `allowed_builder_ids`)",
+  }),
+  row({
+    key: 'builddefinition.buildtype',
+    at: 'buildType',
+    default: 'https://tekton.dev/chains/v2/slsa',
+    parse: oneOf(
+      ['https://tekton.dev/chains/v2/slsa', 'https://tekton.dev/chains/v2/slsa-tekton'],
+      'that or `…/slsa-tekton`',
+    ),
+    doc: 'SLSA v1.0 buildType',
+  }),
+  row({
+    key: 'filter.managed-by',
+    at: 'managedBy',
+    default: '',
+    parse: list(),
+    doc: "extra `spec.managedBy` values to attest besides Tekton's",
+  }),
+  row({
+    key: 'observer.namespaces',
+    at: 'namespaces',
+    default: '',
+    shownDefault: 'unset (all)',
+    parse: list(),
+    doc: "ours: watch only these namespaces (Chains' `--namespace` flag)",
+  }),
+  row({
+    key: 'signing.secret.name',
+    at: 'signingSecret.name',
+    default: 'signing-secrets',
+    parse: text(),
+    doc: "ours: the Secret holding the keys, in the observer's namespace (`POD_NAMESPACE`, default `provenance-observer`)",
+  }),
+  row({
+    key: 'signing.secret.poll-seconds',
+    at: 'signingSecret.pollSeconds',
+    default: '30',
+    parse: int(1, 3600),
+    doc: 'ours: how often the Secret is re-read; a changed Secret takes effect without a restart',
+  }),
+  row({
+    key: 'index.path',
+    at: 'indexPath',
+    default: '.local/index.db',
+    parse: text('path or `:memory:`'),
+    doc: 'ours: the SQLite index of record (back it with a PersistentVolume)',
+  }),
+  row({
+    key: 'http.host',
+    at: 'http.host',
+    default: '0.0.0.0',
+    parse: text(),
+    doc: 'ours: address for health, metrics and the lookup API',
+  }),
+  row({
+    key: 'http.port',
+    at: 'http.port',
+    default: '8080',
+    parse: int(0, 65_535),
+    doc: 'ours: port for health, metrics and the lookup API',
+  }),
+  row({
+    key: 'controller.workers',
+    at: 'workers',
+    default: '4',
+    parse: int(1, 256),
+    doc: 'ours: concurrent reconciles (Chains: `--threads-per-controller`)',
+  }),
+  row({
+    key: 'attestation.max-attempts',
+    at: 'maxAttempts',
+    default: '5',
+    parse: int(1, 100),
+    doc: 'ours: failed attempts before `chains.tekton.dev/signed: failed` (Chains: 3 retries, 5 attempts in practice)',
+  }),
+  row({
+    key: 'log.level',
+    at: 'logLevel',
+    default: 'info',
+    parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], '`trace`…`fatal`'),
+    doc: 'log verbosity',
+  }),
+];
+
+/** Keys Chains has that we do not implement yet; setting one is an error, not a silent no-op. */
+export const UNSUPPORTED_KEYS: readonly string[] = [
+  'storage.gcs.bucket',
+  'storage.docdb.url',
+  'storage.grafeas.projectid',
+  'storage.archivista.url',
+  'signers.kms.kmsref',
+];
+
+/** Keys Chains has that we accept and that have no effect here. */
+export const IGNORED_KEYS: readonly string[] = [
+  'storage.docdb.mongo-server-url',
+  'storage.docdb.mongo-server-url-dir',
+  'storage.docdb.mongo-server-url-path',
+  'storage.grafeas.noteid',
+  'storage.grafeas.notehint',
+  'storage.pubsub.provider',
+  'storage.pubsub.topic',
+  'storage.pubsub.kafka.bootstrap.servers',
+  'signers.x509.tuf.mirror.url',
+];

@@ -1,0 +1,135 @@
+import { ObserverError } from '../errors.ts';
+import { type FormatName, parseFormatName } from '../formats/index.ts';
+
+/**
+ * How one configuration value is read. `parse` gets the trimmed string (the default when the key
+ * is not set) and returns the typed value or throws `config_invalid` naming the key, the value and
+ * what is allowed; `allowed` is that same description as it appears in docs/configuration.md.
+ */
+export interface Parser<T> {
+  parse(value: string, key: string): T;
+  allowed: string;
+}
+
+export type SignerKind = 'x509' | 'none';
+export type BackendChoice = 'tekton' | 'oci';
+export type TransparencyMode = 'off' | 'on' | 'manual';
+export type OciEncoding = 'dsse' | 'sigstore-bundle';
+
+export function invalid(key: string, value: string, allowed: readonly string[] | string): never {
+  const expected = typeof allowed === 'string' ? allowed : `one of: ${quoteAll(allowed)}`;
+  throw new ObserverError(
+    `config key "${key}" has invalid value ${JSON.stringify(value)}; expected ${expected}`,
+    { code: 'config_invalid', retryable: false },
+  );
+}
+
+const quoteAll = (values: readonly string[]): string => values.map((a) => JSON.stringify(a)).join(', ');
+const codeAll = (values: readonly string[]): string => values.map((v) => `\`${v}\``).join(', ');
+
+/** Any string, as given. */
+export const text = (allowed = 'string'): Parser<string> => ({ parse: (v) => v, allowed });
+
+/** Any string; "" means unset. */
+export const optional = (allowed = 'string'): Parser<string | undefined> => ({
+  parse: (v) => v || undefined,
+  allowed,
+});
+
+/** A comma-separated list; blanks dropped. */
+export const list = (allowed = 'comma list'): Parser<string[]> => ({
+  parse: (v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  allowed,
+});
+
+export function oneOf<const T extends string>(values: readonly T[], allowed = codeAll(values)): Parser<T> {
+  return {
+    parse(value, key) {
+      if (!(values as readonly string[]).includes(value)) invalid(key, value, values);
+      return value as T;
+    },
+    allowed,
+  };
+}
+
+/** Go's strconv.ParseBool spellings, as Chains accepts them; anything else is an error (Chains ignores it). */
+export const bool: Parser<boolean> = {
+  parse(value, key) {
+    if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+    if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+    return invalid(key, value, ['true', 'false']);
+  },
+  allowed: 'Go `ParseBool` spellings',
+};
+
+export const int = (min: number, max: number): Parser<number> => ({
+  parse(value, key) {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) invalid(key, value, `an integer from ${min} to ${max}`);
+    return n;
+  },
+  allowed: `${min}–${max}`,
+});
+
+export const url = (allowed = 'URL'): Parser<string> => ({
+  parse(value, key) {
+    try {
+      new URL(value);
+    } catch {
+      invalid(key, value, 'an absolute URI');
+    }
+    return value;
+  },
+  allowed,
+});
+
+const BACKENDS: readonly BackendChoice[] = ['tekton', 'oci'];
+
+/** A set of storage backends, sorted and deduplicated; "" disables the artifact type. */
+export const backends: Parser<BackendChoice[]> = {
+  parse(value, key) {
+    const items = list().parse(value, key);
+    for (const item of items) if (!(BACKENDS as string[]).includes(item)) invalid(key, item, BACKENDS);
+    return [...new Set(items as BackendChoice[])].sort();
+  },
+  allowed: `set of ${codeAll(BACKENDS)}; \`""\` disables`,
+};
+
+export const signer: Parser<SignerKind> = {
+  parse(value, key) {
+    if (value === 'kms')
+      throw new ObserverError(`config key "${key}": signer "kms" is not supported yet`, {
+        code: 'config_invalid',
+        retryable: false,
+      });
+    return oneOf(['x509', 'none'] as const).parse(value, key);
+  },
+  allowed: '`x509`, `none`',
+};
+
+const FORMAT_NAMES = ['slsa/v1.0', 'slsa/v0.2', 'in-toto', 'slsa/v1', 'slsa/v2alpha3', 'slsa/v2alpha4'];
+
+/** Our format names and Chains' (`in-toto`, `slsa/v1` = v0.2; `slsa/v2alpha3`, `slsa/v2alpha4` = v1.0). */
+export const formatName = (allowed: string): Parser<FormatName> => ({
+  parse(value, key) {
+    try {
+      return parseFormatName(value);
+    } catch {
+      return invalid(key, value, FORMAT_NAMES);
+    }
+  },
+  allowed,
+});
+
+/** Chains' `transparency.enabled`: `true` uploads every entry, `manual` only annotated runs. */
+export const transparency: Parser<TransparencyMode> = {
+  parse(value, key) {
+    const v = oneOf(['true', 'false', 'manual'] as const).parse(value, key);
+    return v === 'true' ? 'on' : v === 'manual' ? 'manual' : 'off';
+  },
+  allowed: '`true`, `false`, `manual`',
+};
