@@ -1,23 +1,42 @@
+import { runBacklogBench } from './backlog.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 
 /**
- * `npm run bench`: runs every benchmark and prints its table. Add a bench by writing
- * bench/<name>.ts exporting a run function and a formatter, and listing it below.
- * Benches report numbers; nothing here asserts on wall-clock time.
+ * `npm run bench [-- NAME [OPTIONS]]`: runs one benchmark by name, or the quick ones (signing, watch
+ * memory) when none is named. Add a bench by writing bench/<name>.ts exporting a run function that
+ * returns its report, and listing it below. Benches report numbers and ratios against baselines
+ * measured in the same run; nothing here asserts on wall-clock time.
  */
-const benches: { name: string; run: () => Promise<string> }[] = [
+const benches: { name: string; title: string; quick: boolean; run: (args: string[]) => Promise<string> }[] = [
   {
-    name: 'signing (envelopes/s vs bare crypto.sign, same payload size)',
+    name: 'signing',
+    title: 'signing (envelopes/s vs bare crypto.sign, same payload size)',
+    quick: true,
     run: async () => formatSigningTable(await runSigningBench()),
   },
   {
-    name: 'watch memory (heap retained vs an informer-style object cache, same runs)',
+    name: 'watch-memory',
+    title: 'watch memory (heap retained vs an informer-style object cache, same runs)',
+    quick: true,
     run: async () => formatWatchMemoryTable(await runWatchMemoryBench()),
+  },
+  {
+    name: 'backlog',
+    title: 'backlog drain on the local environment (observer as its own process, vs the machine limits)',
+    quick: false,
+    run: runBacklogBench,
   },
 ];
 
-for (const bench of benches) {
-  console.log(`\n## ${bench.name}\n`);
-  console.log(await bench.run());
+const [name, ...args] = process.argv.slice(2);
+const selected = name ? benches.filter((b) => b.name === name) : benches.filter((b) => b.quick);
+if (!selected.length) {
+  console.error(`unknown bench "${name}"; one of: ${benches.map((b) => b.name).join(', ')}`);
+  process.exit(2);
 }
+for (const bench of selected) {
+  console.log(`\n## ${bench.title}\n`);
+  console.log(await bench.run(args));
+}
+process.exit(0);

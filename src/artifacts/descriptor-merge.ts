@@ -4,7 +4,7 @@
  * merged into it (digest sets unioned, existing entries kept); otherwise it is appended.
  * Returns a new list; inputs are not mutated.
  */
-import type { ResourceDescriptor } from '../formats/index.ts';
+import type { ResourceDescriptor } from '../intoto/index.ts';
 
 export function appendMerged(
   list: readonly ResourceDescriptor[],

@@ -3,7 +3,7 @@
  * Each returns in-toto descriptors in a deterministic order plus what was skipped.
  * `source` names the run, e.g. `TaskRun/build-1`; locations inside it are appended.
  */
-import type { ResourceDescriptor } from '../formats/index.ts';
+import type { ResourceDescriptor } from '../intoto/index.ts';
 import type { RunResult } from '../tekton/index.ts';
 import {
   ARTIFACT_INPUTS,

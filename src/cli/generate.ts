@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../config/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProvenance, type ChildRun, type ProvenanceInput, parseFormatName } from '../formats/index.ts';
-import { INTOTO_PAYLOAD_TYPE } from '../formats/intoto.ts';
+import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
 import { signEnvelope } from '../signing/index.ts';
 import { type PipelineRun, parseRunDocument, type TaskRun, type TektonRun } from '../tekton/index.ts';
 import { parseFlags, required } from './args.ts';

@@ -6,7 +6,7 @@ import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { buildServer, CachedAuthorizer, KubeAuthorizer } from '../http/index.ts';
 import { type AttestationIndex, SqliteIndex } from '../index/index.ts';
-import { KubeEventRecorder, RunApi, RunWatcher, SecretReader } from '../kube/index.ts';
+import { KubeEventRecorder, RunApi, RunWatcher, reuseConnections, SecretReader } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { createSigningSource } from '../signing/index.ts';
 import { backendsFromConfig } from '../storage/index.ts';
@@ -35,7 +35,8 @@ export interface RunningObserver {
  * keys, index, HTTP (so probes answer while the first list runs), then the controller.
  */
 export async function startObserver(deps: ObserverDeps): Promise<RunningObserver> {
-  const { config, kubeConfig, logger, metrics } = deps;
+  const { config, logger, metrics } = deps;
+  const kubeConfig = reuseConnections(deps.kubeConfig);
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
   if (config.indexPath !== ':memory:') mkdirSync(dirname(config.indexPath), { recursive: true });

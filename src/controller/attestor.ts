@@ -1,31 +1,13 @@
-import { artifactEnabled, type ObserverConfig } from '../config/index.ts';
-import { asObserverError, ObserverError } from '../errors.ts';
-import {
-  buildProvenance,
-  type ChildRun,
-  imagesToSign,
-  type Provenance,
-  type ProvenanceInput,
-  type SkippedInput,
-} from '../formats/index.ts';
-import type { ChainsErrorType, Metrics } from '../observability/index.ts';
-import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
-import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
-import type { TaskRun, TektonRun } from '../tekton/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
-import { logInRekor, type ProvenanceArtifact, signImage, signProvenance } from './sign-artifacts.ts';
-import { storeArtifact, timedStage } from './store-artifact.ts';
-
-/** A run's signed artifacts and what has been stored so far, kept across attempts. */
-interface SignedRun {
-  artifacts: SignedArtifact[];
-  statement?: Provenance['statement'];
-  skipped: SkippedInput[];
-  /** Rekor entry URL of the provenance, for chains.tekton.dev/transparency */
-  transparencyUrl?: string;
-  /** `type/key/backend` → the successful result */
-  stored: Map<string, AttestOutcome['results'][number]>;
-}
+import { BoundedCache } from '../cache/index.ts';
+import type { ObserverConfig } from '../config/index.ts';
+import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
+import type { Metrics } from '../observability/index.ts';
+import type { Signer, TransparencyLog } from '../signing/index.ts';
+import type { BackendName, SignedArtifact, StorageBackend } from '../storage/index.ts';
+import type { RunRef, TektonRun } from '../tekton/index.ts';
+import { planAttestation } from './attestation-plan.ts';
+import { type SignedRun, signRun } from './sign-run.ts';
+import { type Stored, storeWhereMissing } from './store-signed.ts';
 
 /** What one attempt produced: the artifacts signed, one result per artifact and backend. */
 export interface AttestOutcome {
@@ -33,7 +15,7 @@ export interface AttestOutcome {
     artifact: Extract<SignedArtifact, { type: 'provenance' }>;
     statement: Provenance['statement'];
   };
-  results: { artifact: SignedArtifact; result: StoreResult }[];
+  results: Stored[];
   skipped: SkippedInput[];
   /** Rekor entry URL when the provenance was uploaded (chains.tekton.dev/transparency) */
   transparencyUrl?: string;
@@ -49,42 +31,45 @@ export interface AttestorOptions {
   transparencyLog?: () => TransparencyLog | undefined;
 }
 
+/** A run whose attestation is not stored everywhere yet: what was signed, and where it is. */
+interface Pending {
+  signed: SignedRun;
+  /** `type/key/backend` → the successful result */
+  stored: Map<string, Stored>;
+}
+
 /**
- * The attestation pipeline as named steps: plan → build provenance → sign → store.
- * Pure of Kubernetes: it is handed the run (and children) and returns per-backend results.
- * Signed artifacts of a run are kept between attempts (bounded) so a retry stores the *same*
- * envelope again, only in the backends that failed: no extra layers from re-signing.
+ * The attestation pipeline: plan → sign (sign-run.ts) → store (store-signed.ts). Pure of
+ * Kubernetes: it is handed the run (and children) and returns per-backend results. A run's signed
+ * artifacts are kept between attempts (the least recently attempted PENDING_LIMIT runs) so a
+ * retry stores the *same* envelope again, only in the backends that failed: no extra layers from
+ * re-signing.
  */
 export class Attestor {
-  readonly #o: AttestorOptions;
-  readonly #pending = new Map<string, SignedRun>();
   static readonly PENDING_LIMIT = 1000;
+  readonly #o: AttestorOptions;
+  readonly #pending = new BoundedCache<Pending>({ maxEntries: Attestor.PENDING_LIMIT });
 
   constructor(options: AttestorOptions) {
     this.#o = options;
   }
 
   async attest(run: RunRef, object: TektonRun, children: ChildRun[], signer: Signer): Promise<AttestOutcome> {
-    const signed = this.#pending.get(run.uid) ?? (await this.#signAll(run, object, children, signer));
-    this.#remember(run.uid, signed);
-    const failures: AttestOutcome['results'] = [];
-    for (const artifact of signed.artifacts) {
-      for (const backend of this.#backendsFor(run, artifact)) {
-        const id = `${artifact.type}/${artifact.key}/${backend.name}`;
-        if (signed.stored.has(id)) continue;
-        const result = await storeArtifact(backend, run, artifact, this.#o.metrics);
-        if (result.ok) signed.stored.set(id, { artifact, result });
-        else failures.push({ artifact, result });
-      }
-    }
-    const results = [...signed.stored.values(), ...failures];
+    const plan = planAttestation(this.#o.config, run.kind);
+    const pending = this.#pending.get(run.uid) ?? {
+      signed: await signRun(this.#o, plan, { ref: run, object, children }, signer),
+      stored: new Map(),
+    };
+    this.#pending.set(run.uid, pending);
+    const { signed, stored } = pending;
+    const failures = await storeWhereMissing(this.#o, plan, run, signed.artifacts, stored);
     const ok = failures.length === 0;
     if (ok) this.#pending.delete(run.uid);
     const provenance = signed.artifacts.find((a) => a.type === 'provenance');
     return {
       provenance:
         provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
-      results,
+      results: [...stored.values(), ...failures],
       skipped: signed.skipped,
       transparencyUrl: signed.transparencyUrl,
       ok,
@@ -94,118 +79,5 @@ export class Attestor {
   /** Forgets a run's signed artifacts (it was deleted, or gave up). */
   forget(uid: string): void {
     this.#pending.delete(uid);
-  }
-
-  /** Which artifact types are on for this kind (Chains' Artifact.Enabled()). */
-  #plan(run: RunRef): { provenance: boolean; imageSignatures: boolean } {
-    const c = this.#o.config;
-    const kindConfig = run.kind === 'TaskRun' ? c.taskrun : c.pipelinerun;
-    return {
-      provenance: artifactEnabled(kindConfig),
-      imageSignatures: run.kind === 'TaskRun' && artifactEnabled(c.oci),
-    };
-  }
-
-  async #signAll(run: RunRef, object: TektonRun, children: ChildRun[], signer: Signer): Promise<SignedRun> {
-    const plan = this.#plan(run);
-    const artifacts: SignedArtifact[] = [];
-    const skipped: SkippedInput[] = [];
-    let statement: Provenance['statement'] | undefined;
-    let transparencyUrl: string | undefined;
-    if (plan.provenance) {
-      const provenance = await timedStage(this.#o.metrics, 'extract', () =>
-        this.#build(run, object, children),
-      );
-      skipped.push(...provenance.skipped);
-      statement = provenance.statement;
-      const artifact = await timedStage(this.#o.metrics, 'sign', () =>
-        this.#counted(run, 'signing', () => signProvenance(run, provenance, signer)),
-      );
-      transparencyUrl = await this.#logInRekor(run, object, artifact, signer);
-      artifacts.push(artifact);
-    }
-    if (plan.imageSignatures) {
-      const { images, skipped: notImages } = imagesToSign(object as TaskRun);
-      for (const s of notImages)
-        if (!skipped.some((k) => k.source === s.source && k.code === s.code)) skipped.push(s);
-      for (const image of images)
-        artifacts.push(
-          await timedStage(this.#o.metrics, 'sign', () =>
-            this.#counted(run, 'signing', () => signImage(run, image, signer)),
-          ),
-        );
-    }
-    for (const _ of artifacts) this.#o.metrics.chains[run.kind].signCreated.inc();
-    return { artifacts, statement, skipped, transparencyUrl, stored: new Map() } satisfies SignedRun;
-  }
-
-  #build(run: RunRef, object: TektonRun, children: ChildRun[]): Provenance {
-    const c = this.#o.config;
-    const input: ProvenanceInput =
-      run.kind === 'TaskRun'
-        ? { kind: 'TaskRun', run: object as TaskRun }
-        : { kind: 'PipelineRun', run: object as never, children };
-    const format = run.kind === 'TaskRun' ? c.taskrun.format : c.pipelinerun.format;
-    try {
-      return buildProvenance(input, {
-        format,
-        builderId: c.builderId,
-        buildType: c.buildType,
-        deepInspection: c.pipelinerun.deepInspection,
-      });
-    } catch (err) {
-      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'payload_creation' });
-      throw asObserverError(err, {
-        code: 'payload_creation',
-        retryable: false,
-        context: `building provenance for ${run.kind} ${run.namespace}/${run.name}`,
-      });
-    }
-  }
-
-  /** Rekor upload when transparency is on, or manual and the run asks for it. */
-  async #logInRekor(run: RunRef, object: TektonRun, artifact: ProvenanceArtifact, signer: Signer) {
-    const log = this.#o.transparencyLog?.();
-    const annotations = (object.metadata?.annotations ?? {}) as Record<string, string>;
-    if (!log || !shouldUpload(this.#o.config.transparency.mode, annotations)) return undefined;
-    const url = await this.#counted(run, 'tlog', () => logInRekor(run, log, artifact, signer));
-    this.#o.metrics.chains[run.kind].payloadUploaded.inc();
-    return url;
-  }
-
-  /** Counts a failure of `fn` in Chains' signing_failures_total{error_type}. */
-  async #counted<T>(run: RunRef, errorType: ChainsErrorType, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      this.#o.metrics.chains[run.kind].signingFailures.inc({ error_type: errorType });
-      throw err;
-    }
-  }
-
-  #backendsFor(run: RunRef, artifact: SignedArtifact): StorageBackend[] {
-    const c = this.#o.config;
-    const names =
-      artifact.type === 'image-signature'
-        ? c.oci.storage
-        : run.kind === 'TaskRun'
-          ? c.taskrun.storage
-          : c.pipelinerun.storage;
-    return names.map((name) => {
-      const backend = this.#o.backends.get(name);
-      if (!backend)
-        throw new ObserverError(`storage backend "${name}" is configured but not available`, {
-          code: 'config_invalid',
-          retryable: false,
-        });
-      return backend;
-    });
-  }
-
-  #remember(uid: string, signed: SignedRun): void {
-    this.#pending.delete(uid);
-    this.#pending.set(uid, signed);
-    while (this.#pending.size > Attestor.PENDING_LIMIT)
-      this.#pending.delete(this.#pending.keys().next().value as string);
   }
 }

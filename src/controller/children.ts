@@ -1,19 +1,19 @@
 import type { ChildRun } from '../formats/index.ts';
 import type { RunApi } from '../kube/index.ts';
-import { childReferencesOf, isDone, type PipelineRun, type TaskRun } from '../tekton/index.ts';
+import { parseRun, type RunView } from '../tekton/index.ts';
 
 /**
- * Looks up a PipelineRun's children through status.childReferences. Chains never signs a
+ * Reads a PipelineRun's children through status.childReferences. Chains never signs a
  * PipelineRun whose child is missing or is a CustomRun; we classify each child instead, so the
- * caller can wait for unfinished ones for a while and then attest what is known.
+ * decision can wait for unfinished ones for a while and then attest what is known.
  */
-export async function resolveChildren(
+export async function readChildren(
   runApi: Pick<RunApi, 'get'>,
-  pipelineRun: PipelineRun,
+  pipelineRun: Extract<RunView, { kind: 'PipelineRun' }>,
 ): Promise<ChildRun[]> {
-  const namespace = pipelineRun.metadata?.namespace ?? '';
+  const { namespace } = pipelineRun.ref;
   const children: ChildRun[] = [];
-  for (const ref of childReferencesOf(pipelineRun)) {
+  for (const ref of pipelineRun.childReferences) {
     const name = ref.name;
     if (!name) continue;
     const base = { name, pipelineTaskName: ref.pipelineTaskName };
@@ -21,18 +21,11 @@ export async function resolveChildren(
       children.push({ ...base, state: 'not-a-taskrun', kind: ref.kind });
       continue;
     }
-    const child = (await runApi.get({ kind: 'TaskRun', namespace, name })) as TaskRun | undefined;
-    if (!child) children.push({ ...base, state: 'missing' });
-    else if (!isDone(child)) children.push({ ...base, state: 'unfinished', kind: 'TaskRun' });
-    else children.push({ ...base, state: 'found', run: child });
+    const object = await runApi.get({ kind: 'TaskRun', namespace, name });
+    const child = object && parseRun(object, 'TaskRun');
+    if (!child || child.kind !== 'TaskRun') children.push({ ...base, state: 'missing' });
+    else if (!child.done) children.push({ ...base, state: 'unfinished', kind: 'TaskRun' });
+    else children.push({ ...base, state: 'found', run: child.object });
   }
   return children;
-}
-
-/** When to stop waiting for unfinished children: the PipelineRun's completion plus the grace period. */
-export function childWaitDeadline(pipelineRun: PipelineRun, waitSeconds: number): number {
-  const completed = Date.parse(
-    String((pipelineRun.status as { completionTime?: string } | undefined)?.completionTime ?? ''),
-  );
-  return (Number.isNaN(completed) ? 0 : completed) + waitSeconds * 1000;
 }

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
-import type { AttestationIndex } from '../index/index.ts';
+import type { RunStateStore } from '../index/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { Backoff } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
-import { type RunKey, runKeyString } from '../tekton/run-ref.ts';
-import { delayFor } from './backoff.ts';
+import type { RunObservation, RunSource } from '../tekton/index.ts';
+import { type RunKey, runKeyString } from '../tekton/index.ts';
 import type { Reconciler } from './reconciler.ts';
-import type { RunObservation, RunSource } from './run-source.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
-  index: Pick<AttestationIndex, 'getRunState'>;
+  index: Pick<RunStateStore, 'getRunState'>;
   metrics: Metrics;
   logger: Logger;
   /** concurrent reconciles; default 4 (Chains: --threads-per-controller, default 2) */
@@ -29,11 +29,12 @@ export interface ControllerOptions {
 export class Controller {
   readonly #o: Required<ControllerOptions>;
   readonly #queue = new WorkQueue<RunKey>(runKeyString);
-  readonly #failures = new Map<string, number>();
+  readonly #backoff: Backoff;
   #workers: Promise<void>[] = [];
 
   constructor(options: ControllerOptions) {
     this.#o = { workers: 4, backoff: { baseMs: 1000, maxMs: 300_000 }, ...options };
+    this.#backoff = new Backoff(this.#o.backoff);
   }
 
   /** Starts workers, then the source; resolves when the source has delivered its first list. */
@@ -86,7 +87,7 @@ export class Controller {
     const reconcileId = randomUUID().slice(0, 8);
     try {
       const result = await this.#o.reconciler.reconcile(key, reconcileId);
-      this.#failures.delete(id);
+      this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
     } catch (err) {
       this.#countIndexError(err);
@@ -98,13 +99,11 @@ export class Controller {
         reconcileId,
       });
       if (!retryable) {
-        this.#failures.delete(id);
+        this.#backoff.reset(id);
         log.error({ err: (err as Error).message }, 'reconcile failed; not retrying');
         return;
       }
-      const failures = (this.#failures.get(id) ?? 0) + 1;
-      this.#failures.set(id, failures);
-      const delay = delayFor(failures - 1, { ...this.#o.backoff, random: Math.random });
+      const delay = this.#backoff.next(id);
       log.warn({ err: (err as Error).message, retryInMs: delay }, 'reconcile failed; retrying');
       this.#queue.addAfter(key, delay);
     }

@@ -1,6 +1,6 @@
+/** where runs come from; defined in tekton/ so that kube/ can implement it */
+export type { RunObservation, RunSource } from '../tekton/index.ts';
 export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
-export { Backoff, delayFor } from './backoff.ts';
 export { Controller, type ControllerOptions } from './controller.ts';
 export { type ReconcileResult, Reconciler, type ReconcilerOptions } from './reconciler.ts';
-export type { RunObservation, RunSource } from './run-source.ts';
 export { type Lane, WorkQueue } from './work-queue.ts';

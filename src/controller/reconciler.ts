@@ -1,26 +1,34 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError, ObserverError } from '../errors.ts';
-import type { ChildRun, SkippedInput } from '../formats/index.ts';
-import type { AttestationIndex, RunState } from '../index/index.ts';
+import type { ChildRun } from '../formats/index.ts';
+import type { AttestationRecorder, RunState, RunStateStore } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { RETRIES, SIGNED, TRANSPARENCY } from '../storage/index.ts';
-import { isDone, type PipelineRun, runRefOf, type TektonRun } from '../tekton/index.ts';
-import { describeRun, type RunKey, type RunRef } from '../tekton/run-ref.ts';
+import { describeRun, parseRun, type RunKey, type RunRef, type RunView } from '../tekton/index.ts';
 import type { AttestOutcome, Attestor } from './attestor.ts';
-import { childWaitDeadline, resolveChildren } from './children.ts';
+import { readChildren } from './children.ts';
+import { type Decision, decide, KEY_WAIT_MS, type ReconcileFacts } from './decision.ts';
 import { recordAttestation } from './record.ts';
+import { RunReporter } from './run-reporter.ts';
 
 export interface ReconcileResult {
   /** process this key again after so many ms (waiting for children, or for a signing key) */
   requeueAfterMs?: number;
 }
 
+/** What one reconcile read before deciding, and its logger. */
+interface Situation {
+  facts: ReconcileFacts;
+  signer: Signer | undefined;
+  log: Logger;
+}
+
 export interface ReconcilerOptions {
   config: ObserverConfig;
   runApi: Pick<RunApi, 'get' | 'patchAnnotations'>;
-  index: AttestationIndex;
+  index: AttestationRecorder & RunStateStore;
   attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;
@@ -37,9 +45,11 @@ export interface ReconcilerOptions {
  */
 export class Reconciler {
   readonly #o: Required<ReconcilerOptions>;
+  readonly #report: RunReporter;
 
   constructor(options: ReconcilerOptions) {
     this.#o = { clock: Date.now, ...options };
+    this.#report = new RunReporter(options);
   }
 
   async reconcile(key: RunKey, reconcileId: string): Promise<ReconcileResult> {
@@ -50,38 +60,58 @@ export class Reconciler {
       reconcileId,
     });
     const object = await this.#o.runApi.get(key);
-    if (!object || !isDone(object as TektonRun)) return {};
-    const run = runRefOf(object as TektonRun);
-    const state = await this.#o.index.getRunState(run.uid);
-    const signedAnnotation = object.metadata.annotations?.[SIGNED];
-    if (state?.status === 'attested') return this.#keepMarked(run, signedAnnotation, log);
-    if (state?.status === 'failed' && signedAnnotation === 'failed') return {};
-    if (signedAnnotation === 'true')
-      await this.#mismatch(
-        run,
-        'signed_without_record',
-        'annotated signed=true but the observer has no record of attesting it; attesting now',
-        log,
-      );
+    const run = object && parseRun(object, key.kind);
     const signer = this.#o.signer();
-    if (!signer) {
-      log.warn('no signing key loaded; not attesting until one is');
-      return { requeueAfterMs: 30_000 };
-    }
-    let children: ChildRun[] = [];
-    if (run.kind === 'PipelineRun') {
-      children = await resolveChildren(this.#o.runApi, object as PipelineRun);
-      const waiting = children.filter((c) => c.state === 'unfinished');
-      const deadline = childWaitDeadline(object as PipelineRun, this.#o.config.pipelinerun.childWaitSeconds);
-      if (waiting.length && this.#o.clock() < deadline) {
-        log.debug({ waiting: waiting.map((c) => c.name) }, 'waiting for child TaskRuns to finish');
-        return { requeueAfterMs: Math.min(10_000, deadline - this.#o.clock()) };
+    const facts: ReconcileFacts = {
+      run,
+      state: run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined,
+      signerLoaded: signer !== undefined,
+      children: undefined,
+      now: this.#o.clock(),
+      childWaitSeconds: this.#o.config.pipelinerun.childWaitSeconds,
+    };
+    return this.#act(decide(facts), { facts, signer, log });
+  }
+
+  /** Carries out a decision: the one place each kind of decision is handled. */
+  async #act(decision: Decision, at: Situation): Promise<ReconcileResult> {
+    switch (decision.action) {
+      case 'skip':
+        return {};
+      case 'restore-mark':
+        await this.#restoreMark(decision.run.ref, decision.found, at.log);
+        return {};
+      case 'wait-for-key':
+        await this.#reportSignedWithoutRecord(decision.run.ref, decision.signedWithoutRecord, at.log);
+        at.log.warn('no signing key loaded; not attesting until one is');
+        return { requeueAfterMs: decision.requeueAfterMs };
+      case 'read-children': {
+        const children = await readChildren(this.#o.runApi, decision.run);
+        const facts = { ...at.facts, children };
+        return this.#act(decide(facts), { ...at, facts });
       }
+      case 'wait-for-children':
+        await this.#reportSignedWithoutRecord(decision.run.ref, decision.signedWithoutRecord, at.log);
+        at.log.debug({ waiting: decision.waiting }, 'waiting for child TaskRuns to finish');
+        return { requeueAfterMs: decision.requeueAfterMs };
+      case 'attest':
+        await this.#reportSignedWithoutRecord(decision.run.ref, decision.signedWithoutRecord, at.log);
+        return this.#attest(decision.run, decision.children, at);
+      default:
+        return decision satisfies never;
     }
+  }
+
+  async #attest(view: RunView, children: readonly ChildRun[], at: Situation): Promise<ReconcileResult> {
+    const { log, signer } = at;
+    const { state } = at.facts;
+    const run = view.ref;
+    // decide() attests only with a signer loaded; this narrows the type
+    if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
     const started = performance.now();
     let outcome: AttestOutcome;
     try {
-      outcome = await this.#o.attestor.attest(run, object as TektonRun, children, signer);
+      outcome = await this.#o.attestor.attest(run, view.object, [...children], signer);
     } catch (err) {
       const error = asObserverError(err, {
         code: 'payload_creation',
@@ -90,7 +120,7 @@ export class Reconciler {
       });
       return this.#failed(run, state, [error], log);
     }
-    await this.#reportSkipped(run, outcome.skipped, log);
+    await this.#report.skipped(run, outcome.skipped, log);
     if (outcome.ok) await this.#succeeded(run, outcome, signer, log);
     else
       await this.#failed(
@@ -104,21 +134,24 @@ export class Reconciler {
   }
 
   /** Attested per the index: make sure the run says so too (a tenant may have edited it). */
-  async #keepMarked(
-    run: RunRef,
-    signedAnnotation: string | undefined,
-    log: Logger,
-  ): Promise<ReconcileResult> {
-    if (signedAnnotation !== 'true') {
-      await this.#mismatch(
-        run,
-        'signed_annotation_changed',
-        `annotation ${SIGNED} was "${signedAnnotation ?? ''}" but the run is attested; restoring "true"`,
-        log,
-      );
-      await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'true' }, run.uid);
-    }
-    return {};
+  async #restoreMark(run: RunRef, found: string | undefined, log: Logger): Promise<void> {
+    await this.#report.mismatch(
+      run,
+      'signed_annotation_changed',
+      `annotation ${SIGNED} was "${found ?? ''}" but the run is attested; restoring "true"`,
+      log,
+    );
+    await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'true' }, run.uid);
+  }
+
+  async #reportSignedWithoutRecord(run: RunRef, signedWithoutRecord: boolean, log: Logger): Promise<void> {
+    if (!signedWithoutRecord) return;
+    await this.#report.mismatch(
+      run,
+      'signed_without_record',
+      'annotated signed=true but the observer has no record of attesting it; attesting now',
+      log,
+    );
   }
 
   async #succeeded(run: RunRef, outcome: AttestOutcome, signer: Signer, log: Logger): Promise<void> {
@@ -137,9 +170,9 @@ export class Reconciler {
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
     const where = outcome.results.flatMap((r) => (r.result.ok ? r.result.locations : []));
     const notes = outcome.results.flatMap((r) => (r.result.ok ? (r.result.notes ?? []) : []));
-    for (const note of notes) await this.#event(run, 'Warning', 'StoredElsewhere', note);
+    for (const note of notes) await this.#report.event(run, 'Warning', 'StoredElsewhere', note);
     log.info({ attestationId: id, locations: where }, 'attested');
-    await this.#event(
+    await this.#report.event(
       run,
       'Normal',
       'Attested',
@@ -174,7 +207,7 @@ export class Reconciler {
       );
       this.#o.metrics.runsFailed.inc({ kind: run.kind });
       log.error({ attempts, err: message }, 'attestation failed; giving up');
-      await this.#event(
+      await this.#report.event(
         run,
         'Warning',
         'AttestationFailed',
@@ -185,35 +218,10 @@ export class Reconciler {
     await this.#o.runApi.patchAnnotations(run, { [RETRIES]: String(attempts) }, run.uid);
     this.#o.metrics.attemptFailures.inc({ kind: run.kind });
     log.warn({ attempts, err: message }, 'attestation attempt failed; will retry');
-    await this.#event(run, 'Warning', 'AttestationRetrying', `attempt ${attempts} failed: ${message}`);
+    await this.#report.event(run, 'Warning', 'AttestationRetrying', `attempt ${attempts} failed: ${message}`);
     throw new ObserverError(`attesting ${describeRun(run)}: ${message}`, {
       code: 'storage',
       retryable: true,
     });
-  }
-
-  async #reportSkipped(run: RunRef, skipped: SkippedInput[], log: Logger): Promise<void> {
-    if (!skipped.length) return;
-    for (const s of skipped) {
-      this.#o.metrics.inputsSkipped.inc({ kind: run.kind, reason: s.code });
-      log.warn({ source: s.source, code: s.code, reason: s.reason }, 'input left out of provenance');
-    }
-    const summary = skipped.map((s) => `${s.source}: ${s.reason}`).join('; ');
-    await this.#event(
-      run,
-      'Warning',
-      'InputSkipped',
-      `${skipped.length} input(s) left out of provenance: ${summary}`,
-    );
-  }
-
-  async #mismatch(run: RunRef, reason: string, message: string, log: Logger): Promise<void> {
-    this.#o.metrics.tamperMismatches.inc({ kind: run.kind, reason });
-    log.warn({ reason }, message);
-    await this.#event(run, 'Warning', 'AnnotationMismatch', message);
-  }
-
-  #event(run: RunRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    return this.#o.events.record({ run, type, reason, message });
   }
 }

@@ -1,6 +1,6 @@
-import type { AttestationIndex, StorageOutcome } from '../index/index.ts';
+import type { AttestationRecorder, StorageOutcome } from '../index/index.ts';
 import type { Signer } from '../signing/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { AttestOutcome } from './attestor.ts';
 
 /**
@@ -9,7 +9,7 @@ import type { AttestOutcome } from './attestor.ts';
  * Returns the record id, or undefined when provenance is disabled for this kind.
  */
 export async function recordAttestation(
-  index: AttestationIndex,
+  index: AttestationRecorder,
   run: RunRef,
   outcome: AttestOutcome,
   signer: Signer,

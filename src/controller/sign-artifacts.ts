@@ -1,9 +1,9 @@
 import { asObserverError } from '../errors.ts';
 import { type Provenance, simpleSigningPayload } from '../formats/index.ts';
-import { INTOTO_PAYLOAD_TYPE } from '../formats/intoto.ts';
+import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
 import { type Signer, signEnvelope, signRaw, type TransparencyLog } from '../signing/index.ts';
 import type { ImageRef, SignedArtifact } from '../storage/index.ts';
-import { describeRun, type RunRef, runShortKey } from '../tekton/run-ref.ts';
+import { describeRun, type RunRef, runShortKey } from '../tekton/index.ts';
 
 export type ProvenanceArtifact = Extract<SignedArtifact, { type: 'provenance' }>;
 

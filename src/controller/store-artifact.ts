@@ -1,7 +1,7 @@
 import { asObserverError } from '../errors.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 
 /**
  * Stores one artifact in one backend and counts it (stage duration, store results, Chains'

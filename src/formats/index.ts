@@ -1,14 +1,14 @@
 export type { SkippedInput } from '../artifacts/index.ts';
-export { canonicalJson, canonicalJsonBytes, goJson } from './canonical-json.ts';
-export { type FormatName, parseFormatName } from './format-name.ts';
-export type { DigestSet, ResourceDescriptor, Statement } from './intoto.ts';
+export type { DigestSet, ResourceDescriptor, Statement } from '../intoto/index.ts';
 export {
   INTOTO_PAYLOAD_TYPE,
   SLSA_PROVENANCE_V1,
   SLSA_PROVENANCE_V02,
   STATEMENT_V1,
   STATEMENT_V01,
-} from './intoto.ts';
+} from '../intoto/index.ts';
+export { canonicalJson, canonicalJsonBytes, goJson } from './canonical-json.ts';
+export { type FormatName, parseFormatName } from './format-name.ts';
 export { buildProvenance, imagesToSign, subjectImages } from './provenance.ts';
 export {
   BUILD_TYPE_SLSA,

@@ -1,8 +1,8 @@
 import type { SkippedInput } from '../artifacts/index.ts';
-import type { ImageRef } from '../storage/index.ts';
+import type { Statement } from '../intoto/index.ts';
+import type { ImageRef } from '../oci/index.ts';
 import type { PipelineRun, TaskRun } from '../tekton/index.ts';
 import type { FormatName } from './format-name.ts';
-import type { Statement } from './intoto.ts';
 
 export const DEFAULT_BUILDER_ID = 'https://tekton.dev/chains/v2';
 export const BUILD_TYPE_SLSA = 'https://tekton.dev/chains/v2/slsa';

@@ -10,11 +10,11 @@ import {
   type SkippedInput,
   uniqueSkipped,
 } from '../artifacts/index.ts';
-import type { ImageRef } from '../storage/index.ts';
+import type { Statement } from '../intoto/index.ts';
+import type { ImageRef } from '../oci/index.ts';
 import type { TaskRun } from '../tekton/index.ts';
 import { canonicalJsonBytes } from './canonical-json.ts';
 import { runLabel } from './child-runs.ts';
-import type { Statement } from './intoto.ts';
 import type { Provenance, ProvenanceInput, ProvenanceOptions } from './provenance-types.ts';
 import { pipelineRunStatementV1, taskRunStatementV1 } from './slsa-v1/statement.ts';
 import { pipelineRunStatementV02, taskRunStatementV02 } from './slsa-v02/statement.ts';

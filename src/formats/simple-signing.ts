@@ -5,7 +5,7 @@
  * "type":"cosign container image signature"},"optional":null}`.
  * https://github.com/sigstore/cosign/blob/main/specs/SIGNATURE_SPEC.md
  */
-import type { ImageRef } from '../storage/index.ts';
+import type { ImageRef } from '../oci/index.ts';
 import { goJson } from './canonical-json.ts';
 
 export function simpleSigningPayload(image: ImageRef): Uint8Array {

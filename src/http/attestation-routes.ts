@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AttestationIndex, AttestationSummary } from '../index/index.ts';
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { AttestationReader, AttestationSummary } from '../index/index.ts';
+import type { RunKind } from '../tekton/index.ts';
 import { accessFor, callerOf } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { HttpError } from './error-handler.ts';
@@ -19,7 +19,7 @@ type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
  */
 export function attestationRoutes(
   app: FastifyInstance,
-  deps: { index: AttestationIndex; authorizer: Authorizer },
+  deps: { index: AttestationReader; authorizer: Authorizer },
 ): void {
   app.get<{ Querystring: { digest: string; limit: number; cursor?: string } }>(
     '/attestations',
@@ -78,7 +78,7 @@ export function attestationRoutes(
 const callerOfMayGet = (request: Parameters<typeof callerOf>[0], deps: { authorizer: Authorizer }): MayGet =>
   accessFor(deps.authorizer, callerOf(request));
 
-async function visibleAttestation(deps: { index: AttestationIndex }, id: string, mayGet: MayGet) {
+async function visibleAttestation(deps: { index: AttestationReader }, id: string, mayGet: MayGet) {
   const a = await deps.index.getAttestation(id);
   if (!a || !(await mayGet(a.run.namespace, a.run.kind))) throw new HttpError(404, `no attestation ${id}`);
   return a;
@@ -90,7 +90,7 @@ async function visibleAttestation(deps: { index: AttestationIndex }, id: string,
  * still set; clients follow `next` until it is absent.
  */
 async function visiblePage(
-  index: AttestationIndex,
+  index: AttestationReader,
   digest: string,
   limit: number,
   cursor: string | undefined,

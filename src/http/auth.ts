@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { RunKind } from '../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
 import { unauthorized } from './error-handler.ts';
 

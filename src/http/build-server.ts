@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { AttestationIndex } from '../index/index.ts';
+import type { AttestationReader } from '../index/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
-import type { PublicKeyInfo } from '../signing/signer.ts';
+import type { PublicKeyInfo } from '../signing/index.ts';
 import { attestationRoutes } from './attestation-routes.ts';
 import { requireBearerToken } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
@@ -11,7 +11,7 @@ import { keyRoutes } from './key-routes.ts';
 import { runRoutes } from './run-routes.ts';
 
 export interface ServerDeps {
-  index: AttestationIndex;
+  index: AttestationReader;
   /** the published keys, read per request so a rotation shows at once */
   publicKeys: () => PublicKeyInfo[];
   metrics: Metrics;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { RunKind } from '../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
-import { TtlCache } from './ttl-cache.ts';
 
 export interface CachedAuthorizerOptions {
   inner: Authorizer;
@@ -28,8 +28,8 @@ export interface CachedAuthorizerOptions {
  */
 export class CachedAuthorizer implements Authorizer {
   readonly #inner: Authorizer;
-  readonly #tokens: TtlCache<Caller | null>;
-  readonly #access: TtlCache<boolean>;
+  readonly #tokens: BoundedCache<Caller | null>;
+  readonly #access: BoundedCache<boolean>;
   readonly #pending = new Map<string, Promise<unknown>>();
   readonly #waiting: (() => void)[] = [];
   readonly #maxInFlight: number;
@@ -43,8 +43,8 @@ export class CachedAuthorizer implements Authorizer {
       maxEntries: options.maxEntries ?? 10_000,
       now: options.now,
     };
-    this.#tokens = new TtlCache(cache);
-    this.#access = new TtlCache(cache);
+    this.#tokens = new BoundedCache(cache);
+    this.#access = new BoundedCache(cache);
     this.#maxInFlight = options.maxInFlight ?? 16;
     this.#maxQueued = options.maxQueued ?? 256;
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PublicKeyInfo } from '../signing/signer.ts';
+import type { PublicKeyInfo } from '../signing/index.ts';
 import { keysResponseSchema } from './schemas.ts';
 
 /** GET /api/v1/keys, anonymous: every published public key, the active one and retired ones. */

@@ -1,6 +1,6 @@
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ObserverError } from '../errors.ts';
-import { type RunKind, runPlural } from '../tekton/run-ref.ts';
+import { type RunKind, runPlural } from '../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
 
 export interface KubeAuthorizerOptions {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AttestationIndex } from '../index/index.ts';
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { AttestationReader } from '../index/index.ts';
+import type { RunKind } from '../tekton/index.ts';
 import { callerOf } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { HttpError } from './error-handler.ts';
@@ -28,7 +28,7 @@ const KIND_OF: Record<'taskruns' | 'pipelineruns', RunKind> = {
  */
 export function runRoutes(
   app: FastifyInstance,
-  deps: { index: AttestationIndex; authorizer: Authorizer },
+  deps: { index: AttestationReader; authorizer: Authorizer },
 ): void {
   app.get<{ Params: { namespace: string; plural: 'taskruns' | 'pipelineruns'; name: string } }>(
     '/runs/:namespace/:plural/:name',

@@ -1,6 +1,8 @@
-import type { DsseEnvelope } from '../signing/signer.ts';
-import type { BackendName } from '../storage/backend.ts';
-import type { RunKey, RunKind } from '../tekton/run-ref.ts';
+import type { DsseEnvelope } from '../signing/index.ts';
+import type { BackendName } from '../storage/index.ts';
+import type { RunKey } from '../tekton/index.ts';
+import type { AttestationReader } from './attestation-reader.ts';
+import type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
 
 /**
  * The index of record: our own account of every attestation and of each run's signing state.
@@ -50,19 +52,11 @@ export interface Page<T> {
   next?: string;
 }
 
-export interface AttestationIndex {
-  /** Records an attestation; returns its id. */
-  addAttestation(attestation: NewAttestation): Promise<string>;
-  /** Sets a run's state (upsert by uid). */
-  setRunState(state: RunState): Promise<void>;
-  getRunState(uid: string): Promise<RunState | undefined>;
-  /** States of every run (any uid) that had this kind, namespace and name, most recently updated first. */
-  findRunStates(run: RunKey): Promise<RunState[]>;
-  /** Attestations whose subjects include `digest`, newest first. */
-  findByDigest(digest: string, page: { limit: number; cursor?: string }): Promise<Page<AttestationSummary>>;
-  /** Attestations of one run (any uid that had this name), newest first. */
-  findByRun(run: { namespace: string; kind: RunKind; name: string }): Promise<AttestationSummary[]>;
-  getAttestation(id: string): Promise<AttestationSummary | undefined>;
-  getEnvelope(id: string): Promise<DsseEnvelope | undefined>;
+/**
+ * The whole index, as an implementation provides it: the controller's role (recording
+ * attestations and run states) and the lookup API's (reading them). Callers take only the role
+ * they use; only the composition root holds the whole index (and closes it).
+ */
+export interface AttestationIndex extends AttestationRecorder, RunStateStore, AttestationReader {
   close(): Promise<void>;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ObserverError } from '../errors.ts';
-import type { DsseEnvelope } from '../signing/signer.ts';
-import { describeRun as describe, type RunKey, type RunKind } from '../tekton/run-ref.ts';
+import type { DsseEnvelope } from '../signing/index.ts';
+import { describeRun as describe, type RunKey, type RunKind } from '../tekton/index.ts';
 import type {
   AttestationIndex,
   AttestationSummary,

@@ -1,4 +1,4 @@
-import type { RunKind } from '../tekton/run-ref.ts';
+import type { RunKind } from '../tekton/index.ts';
 import type { AttestationSummary, RunState, StorageOutcome } from './attestation-index.ts';
 
 /** Row shapes of the SQLite schema (sqlite-schema.ts) and their mapping to the index's types. */

@@ -1,4 +1,4 @@
-import type { RunKey } from '../tekton/run-ref.ts';
+import type { RunKey } from '../tekton/index.ts';
 
 /** Kubernetes Events about a run, for people and for monitoring. */
 export interface RunEvent {

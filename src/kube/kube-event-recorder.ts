@@ -6,6 +6,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { BoundedCache } from '../cache/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { EventRecorder, RunEvent } from './event-recorder.ts';
 
@@ -23,7 +24,7 @@ export class KubeEventRecorder implements EventRecorder {
   readonly #api: CoreV1Api;
   readonly #logger: Logger;
   readonly #clock: () => Date;
-  readonly #counts = new Map<string, number>();
+  readonly #counts = new BoundedCache<number>({ maxEntries: MAX_REMEMBERED });
 
   constructor(options: { kubeConfig: KubeConfig; logger: Logger; clock?: () => Date }) {
     this.#api = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -64,7 +65,7 @@ export class KubeEventRecorder implements EventRecorder {
             count: 1,
           },
         });
-        this.#remember(name, 1);
+        this.#counts.set(name, 1);
       } catch (err) {
         if (!(err instanceof ApiException && err.code === 409)) throw err;
         const count = (this.#counts.get(name) ?? 1) + 1;
@@ -72,7 +73,7 @@ export class KubeEventRecorder implements EventRecorder {
           { name, namespace, body: { count, lastTimestamp: now.toISOString() } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
-        this.#remember(name, count);
+        this.#counts.set(name, count);
       }
     } catch (err) {
       this.#logger.warn(
@@ -80,11 +81,5 @@ export class KubeEventRecorder implements EventRecorder {
         'could not record Kubernetes event',
       );
     }
-  }
-
-  #remember(name: string, count: number): void {
-    this.#counts.delete(name);
-    this.#counts.set(name, count);
-    if (this.#counts.size > MAX_REMEMBERED) this.#counts.delete(this.#counts.keys().next().value as string);
   }
 }

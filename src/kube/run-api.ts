@@ -6,7 +6,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { ObserverError } from '../errors.ts';
-import { describeRun, type RunKey, runPlural } from '../tekton/run-ref.ts';
+import { describeRun, type RunKey, runPlural } from '../tekton/index.ts';
 
 /** A Tekton run as the apiserver returns it; the tekton/ views type the fields we read. */
 export type RunObject = {

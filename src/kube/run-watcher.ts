@@ -1,9 +1,8 @@
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
-import { Backoff } from '../controller/backoff.ts';
-import type { RunObservation, RunSource } from '../controller/run-source.ts';
 import type { Logger } from '../observability/index.ts';
-import { isDone } from '../tekton/index.ts';
-import { type RunKind, runPlural } from '../tekton/run-ref.ts';
+import { Backoff } from '../retry/index.ts';
+import type { RunObservation, RunSource } from '../tekton/index.ts';
+import { isDone, type RunKind, runPlural } from '../tekton/index.ts';
 import { managedByAccepted } from './managed-by.ts';
 import type { RunApi, RunObject } from './run-api.ts';
 

@@ -1,3 +1,5 @@
+import { BoundedCache } from '../cache/index.ts';
+
 /**
  * `WWW-Authenticate` parsing and Bearer token caching for the Docker registry token flow.
  * https://distribution.github.io/distribution/spec/auth/token/
@@ -39,23 +41,19 @@ const DEFAULT_TTL_S = 60;
 /** Renew this long before expiry so a token never expires in flight. */
 const MARGIN_MS = 10_000;
 
+/** Scopes (repository × actions) whose tokens one client keeps; the least recently used goes first. */
+const MAX_SCOPES = 1024;
+
 /** Tokens by scope, each kept until shortly before it expires. */
 export class TokenCache {
-  readonly #now: () => number;
-  readonly #tokens = new Map<string, { token: string; expiresAt: number }>();
+  readonly #tokens: BoundedCache<string>;
 
   constructor(options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
+    this.#tokens = new BoundedCache({ maxEntries: MAX_SCOPES, now: options.now });
   }
 
   get(scope: string): string | undefined {
-    const t = this.#tokens.get(scope);
-    if (!t) return undefined;
-    if (t.expiresAt <= this.#now()) {
-      this.#tokens.delete(scope);
-      return undefined;
-    }
-    return t.token;
+    return this.#tokens.get(scope);
   }
 
   /** Stores a token answer; returns the token, or undefined when the answer carries none. */
@@ -63,7 +61,7 @@ export class TokenCache {
     const token = answer.token ?? answer.access_token;
     if (!token) return undefined;
     const ttlMs = (answer.expires_in && answer.expires_in > 0 ? answer.expires_in : DEFAULT_TTL_S) * 1000;
-    this.#tokens.set(scope, { token, expiresAt: this.#now() + Math.max(ttlMs - MARGIN_MS, ttlMs / 2) });
+    this.#tokens.set(scope, token, Math.max(ttlMs - MARGIN_MS, ttlMs / 2));
     return token;
   }
 

@@ -22,7 +22,7 @@ export {
   serializeManifest,
 } from './manifest.ts';
 export * from './media-types.ts';
-export { type ImageReference, parseImageReference, splitRepository } from './reference.ts';
+export { type ImageRef, type ImageReference, parseImageReference, splitRepository } from './reference.ts';
 export {
   type AttachResult,
   attachReferrer,

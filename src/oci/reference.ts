@@ -1,5 +1,11 @@
 import { isSha256Digest } from './digest.ts';
 
+/** An image, by repository (`host/repo`, no tag) and manifest digest `sha256:<hex>`. */
+export interface ImageRef {
+  repository: string;
+  digest: string;
+}
+
 /** A parsed image reference `host[:port]/repo[:tag][@sha256:…]`. */
 export interface ImageReference {
   /** registry host[:port] */

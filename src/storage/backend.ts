@@ -1,15 +1,13 @@
 import type { ObserverError } from '../errors.ts';
-import type { DsseEnvelope } from '../signing/signer.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { ImageRef } from '../oci/index.ts';
+
+export type { ImageRef };
+
+import type { DsseEnvelope } from '../signing/index.ts';
+import type { RunRef } from '../tekton/index.ts';
 
 /** Where signed artifacts can go. `oci` is the registry (cosign layout), `tekton` the run's annotations. */
 export type BackendName = 'tekton' | 'oci';
-
-/** An image, by repository (no tag) and manifest digest `sha256:<hex>`. */
-export interface ImageRef {
-  repository: string;
-  digest: string;
-}
 
 /** A signed thing to store. Discriminated by `type`. */
 export type SignedArtifact =

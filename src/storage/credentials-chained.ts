@@ -1,4 +1,4 @@
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 
 /** Asks each source in order; the first that has credentials for the host answers. */

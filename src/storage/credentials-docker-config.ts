@@ -1,4 +1,4 @@
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 
 /** One `auths` entry of a docker config.json (or a legacy .dockercfg, which is the bare map). */

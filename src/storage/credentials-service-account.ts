@@ -1,7 +1,7 @@
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { ObserverError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
-import { describeRun, type RunRef } from '../tekton/run-ref.ts';
+import { describeRun, type RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 import { dockerConfigCredentials } from './credentials-docker-config.ts';
 

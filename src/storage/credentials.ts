@@ -1,5 +1,5 @@
 import type { RegistryCredentials } from '../oci/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 
 export type { RegistryCredentials };
 

@@ -20,7 +20,7 @@ import {
   type TagDocument,
 } from '../oci/index.ts';
 import { toSigstoreBundle } from '../signing/index.ts';
-import { describeRun } from '../tekton/run-ref.ts';
+import { describeRun } from '../tekton/index.ts';
 import type { ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import type { CredentialSource } from './credentials.ts';
 import { OciClients } from './oci-clients.ts';

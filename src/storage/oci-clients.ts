@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { BoundedCache } from '../cache/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import { RegistryClient } from '../oci/index.ts';
-import type { RunRef } from '../tekton/run-ref.ts';
+import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 
-/** Keep at most this many clients (each holds a token cache); the oldest is dropped first. */
+/** Keep at most this many clients (each holds a token cache); the least recently used goes first. */
 const MAX_CLIENTS = 256;
 
 /**
@@ -16,7 +17,7 @@ export class OciClients {
   readonly #insecure: boolean | string[];
   readonly #metrics?: Pick<Metrics, 'registryRequests'>;
   readonly #fetch?: typeof fetch;
-  readonly #clients = new Map<string, RegistryClient>();
+  readonly #clients = new BoundedCache<RegistryClient>({ maxEntries: MAX_CLIENTS });
 
   constructor(options: {
     credentials?: CredentialSource;
@@ -47,7 +48,6 @@ export class OciClients {
       metrics: this.#metrics,
       fetch: this.#fetch,
     });
-    if (this.#clients.size >= MAX_CLIENTS) this.#clients.delete(this.#clients.keys().next().value as string);
     this.#clients.set(key, client);
     return client;
   }

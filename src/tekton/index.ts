@@ -1,7 +1,9 @@
 export { parseRunDocument } from './parse-run.ts';
 export type { RunKey, RunKind, RunRef } from './run-ref.ts';
 export { describeRun, runKeyString, runPlural, runShortKey } from './run-ref.ts';
+export type { RunObservation, RunSource } from './run-source.ts';
 export { childReferencesOf, isDone, runRefOf, statusWord, succeededCondition } from './run-state.ts';
+export { parseRun, type RunView } from './run-view.ts';
 export type {
   ChildReference,
   Condition,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { describe, expect, it } from 'vitest';
-import { INTOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../../src/formats/intoto.ts';
+import { INTOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../../src/intoto/index.ts';
 import { createLogger, createMetrics } from '../../src/observability/index.ts';
 import { digestTag, RegistryClient, type RegistryCredentials, sha256Digest } from '../../src/oci/index.ts';
 import { pae } from '../../src/signing/index.ts';

@@ -14,10 +14,10 @@ import {
   hintedInputs,
   material,
 } from '../../artifacts/index.ts';
+import type { ResourceDescriptor } from '../../intoto/index.ts';
 import type { PipelineRun, RefSource, TaskRun } from '../../tekton/index.ts';
 import type { ExecutedTask } from '../child-runs.ts';
 import { runLabel } from '../child-runs.ts';
-import type { ResourceDescriptor } from '../intoto.ts';
 
 type Materials = Extraction<ResourceDescriptor>;
 

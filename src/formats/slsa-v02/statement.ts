@@ -5,9 +5,9 @@
  * preceded by child TaskRun subjects with deep inspection.
  */
 import { allOutputSubjects, appendMerged, type SkippedInput } from '../../artifacts/index.ts';
+import { SLSA_PROVENANCE_V02, STATEMENT_V01, type Statement } from '../../intoto/index.ts';
 import type { PipelineRun, TaskRun } from '../../tekton/index.ts';
 import { resolveChildren, runLabel } from '../child-runs.ts';
-import { SLSA_PROVENANCE_V02, STATEMENT_V01, type Statement } from '../intoto.ts';
 import type { ChildRun, ProvenanceOptions } from '../provenance-types.ts';
 import { pipelineRunBuildConfig, taskRunBuildConfig } from './build-config.ts';
 import { invocation } from './invocation.ts';

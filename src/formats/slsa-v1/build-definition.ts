@@ -8,8 +8,9 @@
  *   also the run's `labels` and `annotations` (`{}` when none; Chains writes null); plus
  *   `unresolvedChildRuns` when a PipelineRun child could not be read (our addition).
  */
+
+import type { ResourceDescriptor } from '../../intoto/index.ts';
 import type { ObjectMeta, Provenance, Ref } from '../../tekton/index.ts';
-import type { ResourceDescriptor } from '../intoto.ts';
 import { BUILD_TYPE_SLSA_TEKTON } from '../provenance-types.ts';
 
 export interface BuildDefinitionInput {

@@ -6,9 +6,9 @@
  * `stepResults/<taskRun>/<result>`, `pipelineRunResults/<pipelineRun>/<result>`.
  */
 import { IMAGES_RESULT, isBuildArtifactResult } from '../../artifacts/index.ts';
+import type { ResourceDescriptor } from '../../intoto/index.ts';
 import type { RunResult, TaskRun } from '../../tekton/index.ts';
 import { goJson } from '../canonical-json.ts';
-import type { ResourceDescriptor } from '../intoto.ts';
 
 export function resultByproducts(
   prefix: string,

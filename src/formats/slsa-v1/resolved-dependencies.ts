@@ -18,10 +18,10 @@ import {
   hintedInputs,
   material,
 } from '../../artifacts/index.ts';
+import type { ResourceDescriptor } from '../../intoto/index.ts';
 import type { PipelineRun, RefSource, TaskRun } from '../../tekton/index.ts';
 import { canonicalJson } from '../canonical-json.ts';
 import { type ExecutedTask, runLabel } from '../child-runs.ts';
-import type { ResourceDescriptor } from '../intoto.ts';
 import { BUILD_TYPE_SLSA_TEKTON } from '../provenance-types.ts';
 import { pipelineGitSources, taskHintedInputs } from '../slsa-v02/materials.ts';
 

@@ -3,8 +3,9 @@
  * `{invocationId: <run uid>, startedOn, finishedOn}` in UTC (finishedOn falls back as runTimes does),
  * and byproducts when there are any.
  */
+
+import type { ResourceDescriptor } from '../../intoto/index.ts';
 import type { ObjectMeta, RunStatusCommon } from '../../tekton/index.ts';
-import type { ResourceDescriptor } from '../intoto.ts';
 import { runTimes } from '../run-times.ts';
 
 export function runDetails(

@@ -4,9 +4,14 @@
  * PipelineRun results, followed by executed children's subjects with deep inspection.
  */
 import { appendMerged, buildArtifactSubjects, type SkippedInput } from '../../artifacts/index.ts';
+import {
+  type ResourceDescriptor,
+  SLSA_PROVENANCE_V1,
+  STATEMENT_V1,
+  type Statement,
+} from '../../intoto/index.ts';
 import type { PipelineRun, TaskRun } from '../../tekton/index.ts';
 import { resolveChildren, runLabel } from '../child-runs.ts';
-import { type ResourceDescriptor, SLSA_PROVENANCE_V1, STATEMENT_V1, type Statement } from '../intoto.ts';
 import type { ChildRun, ProvenanceOptions } from '../provenance-types.ts';
 import { buildDefinition } from './build-definition.ts';
 import { resultByproducts, taskRunByproducts } from './byproducts.ts';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { CachedAuthorizer } from '../../../src/http/index.ts';
-import { TtlCache } from '../../../src/http/ttl-cache.ts';
 import { fakeAuthorizer } from './fake-authorizer.ts';
 
 const alice = { user: 'alice', groups: ['devs'] };
@@ -67,28 +66,5 @@ describe('CachedAuthorizer', () => {
     expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'kube', retryable: true });
     // once drained, it serves again
     expect(await cached.authenticate('later')).toBeUndefined();
-  });
-});
-
-describe('TtlCache', () => {
-  it('evicts the least recently used entry beyond maxEntries', () => {
-    const cache = new TtlCache<number>({ ttlMs: 1000, maxEntries: 2, now: () => 0 });
-    cache.set('a', 1);
-    cache.set('b', 2);
-    expect(cache.get('a')).toBe(1); // a is now the most recent
-    cache.set('c', 3);
-    expect([cache.has('a'), cache.has('b'), cache.has('c')]).toEqual([true, false, true]);
-    expect(cache.size).toBe(2);
-  });
-
-  it('expires entries and drops them on read', () => {
-    let t = 0;
-    const cache = new TtlCache<string>({ ttlMs: 100, maxEntries: 10, now: () => t });
-    cache.set('k', 'v');
-    t = 99;
-    expect(cache.get('k')).toBe('v');
-    t = 100;
-    expect(cache.get('k')).toBeUndefined();
-    expect(cache.size).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import type { RunKey } from '../tekton/run-ref.ts';
+import type { RunKey } from './run-ref.ts';
 
 /**
  * Where runs come from. The controller only learns that a run exists and may need work; it

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff, delayFor } from '../../../src/controller/backoff.ts';
+import { Backoff, delayFor } from '../../../src/retry/index.ts';
 
 describe('backoff', () => {
   it('doubles from the base up to the cap, with equal jitter', () => {
@@ -16,5 +16,12 @@ describe('backoff', () => {
     expect([b.next(), b.next(), b.next()]).toEqual([10, 20, 40]);
     b.reset();
     expect(b.next()).toBe(10);
+  });
+
+  it('counts attempts per key', () => {
+    const b = new Backoff({ baseMs: 10, maxMs: 1000, random: () => 1 });
+    expect([b.next('a'), b.next('a'), b.next('b'), b.next('a')]).toEqual([10, 20, 10, 40]);
+    b.reset('a');
+    expect([b.next('a'), b.next('b')]).toEqual([10, 20]);
   });
 });

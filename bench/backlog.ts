@@ -1,0 +1,98 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
+import { type BacklogOptions, parseBacklogArgs } from './backlog/args.ts';
+import { runScenario, type ScenarioResult } from './backlog/scenario.ts';
+
+/**
+ * `npm run bench -- backlog [--runs N] [--workers W]`: the observer, as its own process on an empty
+ * index, drains N completed TaskRuns (each with its own pushed image) in a namespace of their own
+ * on the real local environment, while a fresh run completes every 2 s. Measured in the same run:
+ * the machine's limits for the two writes an attestation needs (apiserver merge patches, registry
+ * attestation pushes), the drain rate, completion→signed latency of the fresh runs, the observer's
+ * RSS and CPU per run; and the same at N/10 to show what grows with N. Prints one ratio line per
+ * goal and writes docs/performance.md.
+ */
+export async function runBacklogBench(args: readonly string[]): Promise<string> {
+  const options = parseBacklogArgs(args);
+  await up((line) => console.error(`[env] ${line}`), 'cli');
+  const env = loadLocalEnv();
+  const setup = {
+    admin: kubeConfigFor('admin'),
+    observer: kubeConfigFor('observer'),
+    observerKubeconfigPath: env.kubeconfigs.observer,
+    registry: env.registry,
+    freshEverySeconds: options.freshEverySeconds,
+    log: (line: string) => console.error(`[backlog] ${line}`),
+  };
+  const small = Math.max(1, Math.round(options.runs / 10));
+  const results: ScenarioResult[] = [];
+  results.push(await runScenario({ ...setup, runs: small, workers: options.workers }));
+  results.push(await runScenario({ ...setup, runs: options.runs, workers: options.workers }));
+  if (options.workers !== undefined) results.push(await runScenario({ ...setup, runs: options.runs }));
+  const report = formatBacklogReport(results, options);
+  writeFileSync(resolve(import.meta.dirname, '../docs/performance.md'), performanceDoc(report, options));
+  return report;
+}
+
+export function formatBacklogReport(results: ScenarioResult[], options: BacklogOptions): string {
+  const rows = results.map((r) =>
+    [
+      r.runs,
+      r.workers,
+      r.limits.patchPerSecond.toFixed(0),
+      r.limits.pushPerSecond.toFixed(0),
+      `${r.drainPerSecond.toFixed(1)} (${r.signed}/${r.runs}, ${r.failed} failed)`,
+      `${fmt(r.fresh.p50Ms)} / ${fmt(r.fresh.p99Ms)} (${r.fresh.count}${r.fresh.unsigned ? `, ${r.fresh.unsigned} unsigned` : ''})`,
+      `${r.rssMiB.idle.toFixed(0)} / ${r.rssMiB.start.toFixed(0)} / ${r.rssMiB.peak.toFixed(0)} / ${r.rssMiB.end.toFixed(0)}`,
+      r.cpuMsPerRun.toFixed(1),
+    ].join(' | '),
+  );
+  const big = results[1];
+  const small = results[0];
+  const limit = Math.min(big.limits.patchPerSecond, big.limits.pushPerSecond);
+  const ratios = [
+    ratio('drain rate / (0.5 × min(patch, push limit))', big.drainPerSecond / (0.5 * limit), '≥ 1'),
+    ratio('fresh runs p99 completion→signed / 2 s', big.fresh.p99Ms / 2000, '≤ 1'),
+    ratio('observer peak RSS / 160 MB', (big.rssMiB.peak * 1.048576) / 160, '≤ 1'),
+    ratio(
+      `(peak RSS at ${big.runs} − peak at ${small.runs}) / 20 MB`,
+      ((big.rssMiB.peak - small.rssMiB.peak) * 1.048576) / 20,
+      '≤ 1',
+    ),
+    ratio('observer CPU per attested run / 10 ms', big.cpuMsPerRun / 10, '≤ 1'),
+  ];
+  return [
+    `runs | workers | patch limit /s | push limit /s | drained runs/s | fresh p50 / p99 ms | RSS MiB idle / start / peak / end | CPU ms/run`,
+    `---|---|---|---|---|---|---|---`,
+    ...rows,
+    '',
+    `goals at ${options.runs} runs (ratio; goal):`,
+    ...ratios,
+  ].join('\n');
+}
+
+const fmt = (ms: number) => (Number.isNaN(ms) ? 'n/a' : ms.toFixed(0));
+const ratio = (what: string, value: number, goal: string) => `- ${what}: ${value.toFixed(2)} (goal ${goal})`;
+
+function performanceDoc(report: string, options: BacklogOptions): string {
+  const cpu = cpus();
+  return `# Performance
+
+Figures from \`npm run bench -- backlog --runs ${options.runs}${options.workers ? ` --workers ${options.workers}` : ''}\`, written by
+the bench itself (bench/backlog.ts). The observer runs as its own process (\`provenance-observer run\`) on an
+empty index, as the observer's service account, against the local environment (real kube-apiserver,
+etcd, docker-registry on 127.0.0.1). Limits are measured in the same run with the same clients
+(16 concurrent loops for 8 s): merge patches of a run's annotations, and attestation pushes (two blobs
+and a manifest). Drain rate counts seeded runs signed from the observer's start to the last one.
+Fresh runs complete every ${options.freshEverySeconds} s during the drain; latency is from the status write
+that completes them to the watch event showing \`chains.tekton.dev/signed: "true"\`. RSS is sampled
+from /proc every 100 ms; CPU per run is the observer's user+system time from readiness to the end of
+the drain over the runs signed in that window.
+
+Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}.
+
+${report}
+`;
+}

@@ -1,0 +1,25 @@
+/** Options of `npm run bench -- backlog [--runs N] [--workers W]`. */
+export interface BacklogOptions {
+  /** completed TaskRuns waiting when the observer starts (default 10,000); N/10 is measured too */
+  runs: number;
+  /** controller.workers for the measured observer; undefined = the default a user gets from deploy/ */
+  workers?: number;
+  /** seconds between fresh runs during the drain (default 2) */
+  freshEverySeconds: number;
+}
+
+export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
+  const options: BacklogOptions = { runs: 10_000, freshEverySeconds: 2 };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const value = Number(args[i + 1]);
+    if (!['--runs', '--workers', '--fresh-every'].includes(flag))
+      throw new Error(`backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S)`);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
+    if (flag === '--runs') options.runs = value;
+    else if (flag === '--workers') options.workers = value;
+    else options.freshEverySeconds = value;
+    i++;
+  }
+  return options;
+}

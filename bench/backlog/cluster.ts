@@ -1,0 +1,82 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+
+const GROUP = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Creates a namespace of the bench's own (admin). */
+export async function createNamespace(admin: KubeConfig, name: string): Promise<void> {
+  await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+}
+
+/**
+ * Plays Tekton: creates a TaskRun and writes a completed status naming `image` as IMAGE_URL /
+ * IMAGE_DIGEST, with completionTime = now. Returns the completion time (ms since the epoch).
+ */
+export async function completeTaskRun(
+  admin: KubeConfig,
+  namespace: string,
+  name: string,
+  image: { ref: string; digest: string },
+): Promise<number> {
+  const api = admin.makeApiClient(CustomObjectsApi);
+  await api.createNamespacedCustomObject({
+    ...GROUP,
+    namespace,
+    body: {
+      apiVersion: 'tekton.dev/v1',
+      kind: 'TaskRun',
+      metadata: { name, namespace },
+      spec: { taskRef: { name: 'buildah' }, serviceAccountName: 'default' },
+    },
+  });
+  const completed = Date.now();
+  const at = new Date(completed).toISOString().replace(/\.\d+Z$/, 'Z');
+  await api.patchNamespacedCustomObjectStatus(
+    {
+      ...GROUP,
+      namespace,
+      name,
+      body: {
+        status: {
+          conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded', lastTransitionTime: at }],
+          podName: `${name}-pod`,
+          startTime: at,
+          completionTime: at,
+          results: [
+            { name: 'IMAGE_URL', type: 'string', value: image.ref },
+            { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+          ],
+          steps: [
+            {
+              name: 'build',
+              container: 'step-build',
+              imageID: `docker.io/library/busybox@sha256:${'1'.repeat(64)}`,
+              terminated: { exitCode: 0, reason: 'Completed' },
+            },
+          ],
+          taskSpec: { steps: [{ name: 'build', image: 'docker.io/library/busybox', script: 'echo build' }] },
+        },
+      },
+    },
+    MERGE,
+  );
+  return completed;
+}
+
+/** One merge patch of an annotation, the write the observer makes per run (for the patch limit). */
+export async function patchAnnotation(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  annotations: Record<string, string>,
+): Promise<void> {
+  await kc
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObject({ ...GROUP, namespace, name, body: { metadata: { annotations } } }, MERGE);
+}

@@ -1,0 +1,76 @@
+import type { ChildRun } from '../formats/index.ts';
+import type { RunState } from '../index/index.ts';
+import { SIGNED } from '../storage/index.ts';
+import type { RunView } from '../tekton/index.ts';
+
+/** Everything one reconcile decides on, read before deciding. */
+export interface ReconcileFacts {
+  /** the run as it is now; undefined when it no longer exists */
+  run: RunView | undefined;
+  /** what the index of record says about it */
+  state: RunState | undefined;
+  signerLoaded: boolean;
+  /** a PipelineRun's children, once read (undefined: not read yet) */
+  children: readonly ChildRun[] | undefined;
+  now: number;
+  childWaitSeconds: number;
+}
+
+/** How long to wait before looking again while no signing key is loaded. */
+export const KEY_WAIT_MS = 30_000;
+/** The longest wait before re-reading unfinished children. */
+export const CHILD_POLL_MS = 10_000;
+
+/**
+ * What to do with a run. `signedWithoutRecord`: the run says signed=true but the index has no
+ * record of it (a tenant wrote it, or the index was lost); reported, never trusted.
+ */
+export type Decision =
+  | { action: 'skip'; reason: 'gone' | 'not-done' | 'attested' | 'failed' }
+  | { action: 'restore-mark'; run: RunView; found: string | undefined }
+  | { action: 'wait-for-key'; run: RunView; requeueAfterMs: number; signedWithoutRecord: boolean }
+  | { action: 'read-children'; run: PipelineRunView }
+  | {
+      action: 'wait-for-children';
+      run: RunView;
+      waiting: string[];
+      requeueAfterMs: number;
+      signedWithoutRecord: boolean;
+    }
+  | { action: 'attest'; run: RunView; children: readonly ChildRun[]; signedWithoutRecord: boolean };
+
+type PipelineRunView = Extract<RunView, { kind: 'PipelineRun' }>;
+
+/**
+ * The reconcile decision, a pure function of the facts. The index decides, not the annotations:
+ * an attested run only gets its mark restored; a run that failed for good stays failed while it
+ * says so (removing the `failed` mark asks for a fresh try); anything else is attested once a key
+ * is loaded and, for a PipelineRun, once its children finished or the wait for them ran out.
+ */
+export function decide(f: ReconcileFacts): Decision {
+  const { run, state } = f;
+  if (!run) return { action: 'skip', reason: 'gone' };
+  if (!run.done) return { action: 'skip', reason: 'not-done' };
+  const signed = run.annotations[SIGNED];
+  if (state?.status === 'attested')
+    return signed === 'true'
+      ? { action: 'skip', reason: 'attested' }
+      : { action: 'restore-mark', run, found: signed };
+  if (state?.status === 'failed' && signed === 'failed') return { action: 'skip', reason: 'failed' };
+  const signedWithoutRecord = signed === 'true';
+  if (!f.signerLoaded)
+    return { action: 'wait-for-key', run, requeueAfterMs: KEY_WAIT_MS, signedWithoutRecord };
+  if (run.kind === 'TaskRun') return { action: 'attest', run, children: [], signedWithoutRecord };
+  if (!f.children) return { action: 'read-children', run };
+  const waiting = f.children.filter((c) => c.state === 'unfinished').map((c) => c.name);
+  const deadline = (run.completedAt ?? 0) + f.childWaitSeconds * 1000;
+  if (waiting.length > 0 && f.now < deadline)
+    return {
+      action: 'wait-for-children',
+      run,
+      waiting,
+      requeueAfterMs: Math.min(CHILD_POLL_MS, deadline - f.now),
+      signedWithoutRecord,
+    };
+  return { action: 'attest', run, children: f.children, signedWithoutRecord };
+}

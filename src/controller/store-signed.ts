@@ -1,0 +1,46 @@
+import { ObserverError } from '../errors.ts';
+import type { Metrics } from '../observability/index.ts';
+import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
+import type { RunRef } from '../tekton/index.ts';
+import { type AttestationPlan, storageFor } from './attestation-plan.ts';
+import { storeArtifact } from './store-artifact.ts';
+
+export interface Stored {
+  artifact: SignedArtifact;
+  result: StoreResult;
+}
+
+/**
+ * Stores each signed artifact in each backend the plan names, skipping those `stored` already
+ * holds (successes of earlier attempts, `type/key/backend`), and adds new successes to it.
+ * Returns the failures of this attempt; never throws for a backend failure.
+ */
+export async function storeWhereMissing(
+  o: { backends: ReadonlyMap<BackendName, StorageBackend>; metrics: Metrics },
+  plan: AttestationPlan,
+  run: RunRef,
+  artifacts: readonly SignedArtifact[],
+  stored: Map<string, Stored>,
+): Promise<Stored[]> {
+  const failures: Stored[] = [];
+  for (const artifact of artifacts) {
+    for (const name of storageFor(plan, artifact.type)) {
+      const id = `${artifact.type}/${artifact.key}/${name}`;
+      if (stored.has(id)) continue;
+      const result = await storeArtifact(backendNamed(o.backends, name), run, artifact, o.metrics);
+      if (result.ok) stored.set(id, { artifact, result });
+      else failures.push({ artifact, result });
+    }
+  }
+  return failures;
+}
+
+function backendNamed(backends: ReadonlyMap<BackendName, StorageBackend>, name: BackendName): StorageBackend {
+  const backend = backends.get(name);
+  if (!backend)
+    throw new ObserverError(`storage backend "${name}" is configured but not available`, {
+      code: 'config_invalid',
+      retryable: false,
+    });
+  return backend;
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { type Decision, decide, type ReconcileFacts } from '../../../src/controller/decision.ts';
+import type { ChildRun } from '../../../src/formats/index.ts';
+import type { RunState } from '../../../src/index/index.ts';
+import { parseRun, type RunView } from '../../../src/tekton/index.ts';
+
+const COMPLETED = Date.parse('2026-11-26T10:00:00Z');
+
+function run(kind: 'TaskRun' | 'PipelineRun', signed?: string, done = true): RunView {
+  return parseRun(
+    {
+      kind,
+      metadata: {
+        name: 'r',
+        namespace: 'tenant-a',
+        uid: 'u1',
+        annotations: signed === undefined ? {} : { 'chains.tekton.dev/signed': signed },
+      },
+      status: {
+        conditions: [{ type: 'Succeeded', status: done ? 'False' : 'Unknown' }],
+        completionTime: '2026-11-26T10:00:00Z',
+      },
+    },
+    kind,
+  );
+}
+
+const state = (status: RunState['status']): RunState => ({
+  uid: 'u1',
+  run: { kind: 'TaskRun', namespace: 'tenant-a', name: 'r' },
+  status,
+  attempts: 1,
+  updatedAt: new Date(COMPLETED),
+});
+
+const unfinished: ChildRun = { name: 'c1', state: 'unfinished', kind: 'TaskRun' };
+const missing: ChildRun = { name: 'c2', state: 'missing' };
+
+type Row = [string, Partial<ReconcileFacts>, Partial<Decision> & { action: Decision['action'] }];
+
+// childWaitSeconds 60: the wait for children ends at COMPLETED + 60 s.
+const rows: Row[] = [
+  ['gone', { run: undefined }, { action: 'skip', reason: 'gone' }],
+  ['still running', { run: run('TaskRun', undefined, false) }, { action: 'skip', reason: 'not-done' }],
+  [
+    'attested and marked',
+    { run: run('TaskRun', 'true'), state: state('attested') },
+    { action: 'skip', reason: 'attested' },
+  ],
+  [
+    'attested, mark removed',
+    { run: run('TaskRun'), state: state('attested') },
+    { action: 'restore-mark', found: undefined },
+  ],
+  [
+    'attested, mark says failed',
+    { run: run('TaskRun', 'failed'), state: state('attested') },
+    { action: 'restore-mark', found: 'failed' },
+  ],
+  [
+    'attested, with no key loaded',
+    { run: run('TaskRun'), state: state('attested'), signerLoaded: false },
+    { action: 'restore-mark' },
+  ],
+  [
+    'failed and marked failed',
+    { run: run('TaskRun', 'failed'), state: state('failed') },
+    { action: 'skip', reason: 'failed' },
+  ],
+  [
+    'failed, mark removed: a fresh try',
+    { run: run('TaskRun'), state: state('failed') },
+    { action: 'attest', signedWithoutRecord: false },
+  ],
+  ['new TaskRun', { run: run('TaskRun') }, { action: 'attest', children: [], signedWithoutRecord: false }],
+  ['pending retry', { run: run('TaskRun'), state: state('pending') }, { action: 'attest' }],
+  [
+    'marked signed, no record',
+    { run: run('TaskRun', 'true') },
+    { action: 'attest', signedWithoutRecord: true },
+  ],
+  [
+    'no key loaded',
+    { run: run('TaskRun'), signerLoaded: false },
+    { action: 'wait-for-key', requeueAfterMs: 30_000, signedWithoutRecord: false },
+  ],
+  [
+    'no key, marked signed',
+    { run: run('PipelineRun', 'true'), signerLoaded: false },
+    { action: 'wait-for-key', signedWithoutRecord: true },
+  ],
+  ['PipelineRun, children not read', { run: run('PipelineRun') }, { action: 'read-children' }],
+  [
+    'PipelineRun, children done',
+    { run: run('PipelineRun'), children: [missing] },
+    { action: 'attest', children: [missing] },
+  ],
+  ['PipelineRun, no children', { run: run('PipelineRun'), children: [] }, { action: 'attest', children: [] }],
+  [
+    'child unfinished, 5 s in',
+    { run: run('PipelineRun'), children: [unfinished, missing], now: COMPLETED + 5_000 },
+    { action: 'wait-for-children', waiting: ['c1'], requeueAfterMs: 10_000 },
+  ],
+  [
+    'child unfinished, 55 s in',
+    { run: run('PipelineRun'), children: [unfinished], now: COMPLETED + 55_000 },
+    { action: 'wait-for-children', requeueAfterMs: 5_000 },
+  ],
+  [
+    'child unfinished, wait over',
+    { run: run('PipelineRun'), children: [unfinished], now: COMPLETED + 60_000 },
+    { action: 'attest', children: [unfinished] },
+  ],
+];
+
+describe('decide', () => {
+  it.each(rows)('%s', (_name, facts, expected) => {
+    const decision = decide({
+      run: undefined,
+      state: undefined,
+      signerLoaded: true,
+      children: undefined,
+      now: COMPLETED,
+      childWaitSeconds: 60,
+      ...facts,
+    });
+    expect(decision).toMatchObject(expected);
+  });
+
+  it('carries the run it decided on', () => {
+    const view = run('PipelineRun');
+    const decision = decide({
+      run: view,
+      state: undefined,
+      signerLoaded: true,
+      children: undefined,
+      now: COMPLETED,
+      childWaitSeconds: 60,
+    });
+    expect(decision).toEqual({ action: 'read-children', run: view });
+  });
+});
