@@ -77,11 +77,7 @@ async function main(): Promise<void> {
     commit: source.commit,
     sizeBytes: layout.size,
     unpackedBytes: layout.unpackedSize,
-    layers: LAYERS.map((l, i) => ({
-      name: l.name,
-      digest: layers[i]!.digest,
-      bytes: layers[i]!.gzip.length,
-    })),
+    layers: layers.map((l) => ({ name: l.name, digest: l.digest, bytes: l.gzip.length })),
   };
 
   if (!values['no-push']) {
@@ -121,6 +117,9 @@ async function main(): Promise<void> {
       attestations: locations,
     });
   }
+  // the staged sources (a second package.json, biome.json, …) and the unpacked tree are not kept
+  rmSync(app, { recursive: true, force: true });
+  rmSync(rootfs, { recursive: true, force: true });
   writeFileSync(join(work, 'image.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 }
