@@ -1,7 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
+import { putSigningSecret } from '../test/helpers/observer.ts';
 import { type BacklogOptions, parseBacklogArgs } from './backlog/args.ts';
 import { runScenario, type ScenarioResult } from './backlog/scenario.ts';
 
@@ -18,6 +20,8 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
   const options = parseBacklogArgs(args);
   await up((line) => console.error(`[env] ${line}`), 'cli');
   const env = loadLocalEnv();
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await putSigningSecret(env, { 'x509.pem': privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
   const setup = {
     admin: kubeConfigFor('admin'),
     observer: kubeConfigFor('observer'),

@@ -1,3 +1,4 @@
+import { formatChecksTable, runChecksBench } from './attestation-checks.ts';
 import { runBacklogBench } from './backlog.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
@@ -14,6 +15,13 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
     title: 'signing (envelopes/s vs bare crypto.sign, same payload size)',
     quick: true,
     run: async () => formatSigningTable(await runSigningBench()),
+  },
+  {
+    name: 'attestation-checks',
+    title:
+      'attestation checks (subject policy, existence, execution) per TaskRun, local apiserver and registry',
+    quick: false,
+    run: async () => formatChecksTable(await runChecksBench()),
   },
   {
     name: 'watch-memory',

@@ -1,5 +1,8 @@
 /**
- * The extractors combined into the roles Chains gives them (reference: tekton-chains-behaviour §2.3).
+ * The extractors combined into the roles Chains gives them: subjects as tektoncd/chains
+ * pkg/chains/formats/slsa/extract/extract.go (SubjectDigests, SubjectsFromBuildArtifact), resolved
+ * dependencies as pkg/chains/formats/slsa/internal/resolved_dependencies/resolved_dependencies.go
+ * and materials as pkg/chains/formats/slsa/internal/material/material.go.
  * Each returns in-toto descriptors in a deterministic order plus what was skipped.
  * `source` names the run, e.g. `TaskRun/build-1`; locations inside it are appended.
  */

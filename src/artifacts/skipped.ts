@@ -25,6 +25,11 @@ export type SkipCode =
   | 'child_missing'
   | 'child_not_a_taskrun'
   | 'child_unfinished'
+  | 'not_owned'
+  | 'created_after_completion'
+  | 'repository_not_allowed'
+  | 'subject_not_found'
+  | 'subject_unreadable'
   | 'task_steps_mismatch';
 
 /** What every extractor returns: the usable items, in a deterministic order, and what was skipped. */

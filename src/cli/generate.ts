@@ -4,7 +4,7 @@ import { ObserverError } from '../errors.ts';
 import { buildProvenance, type ChildRun, type ProvenanceInput, parseFormatName } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
 import { signEnvelope } from '../signing/index.ts';
-import { type PipelineRun, parseRunDocument, type TaskRun, type TektonRun } from '../tekton/index.ts';
+import { parseRunDocument, type TaskRun, type TektonRun } from '../tekton/index.ts';
 import { parseFlags, required } from './args.ts';
 import { loadSignerFromFiles } from './key-file.ts';
 
@@ -33,7 +33,7 @@ export async function generateCommand(args: string[]): Promise<number> {
   );
   if (values.help) return help();
   const run = readRun(required(values.run, 'run', USAGE));
-  const children = (values.child ?? []).map((f) => readRun(f) as TaskRun);
+  const children = (values.child ?? []).map(readChild);
   const provenance = buildProvenance(toInput(run, children), {
     format: parseFormatName(values.format as string),
     builderId: values['builder-id'] as string,
@@ -72,10 +72,20 @@ function readRun(path: string): TektonRun {
   return parseRunDocument(text);
 }
 
+function readChild(file: string): TaskRun {
+  const child = readRun(file);
+  if (child.kind !== 'TaskRun')
+    throw new ObserverError(`--child ${file}: a child must be a TaskRun, not a ${child.kind}`, {
+      code: 'input_invalid',
+      retryable: false,
+    });
+  return child;
+}
+
 /** Children named by the PipelineRun but not given are "missing"; given ones are matched by name. */
 function toInput(run: TektonRun, children: TaskRun[]): ProvenanceInput {
-  if (run.kind === 'TaskRun') return { kind: 'TaskRun', run: run as TaskRun };
-  const pr = run as PipelineRun;
+  if (run.kind === 'TaskRun') return { kind: 'TaskRun', run };
+  const pr = run;
   const byName = new Map(children.map((c) => [c.metadata?.name, c]));
   const refs = pr.status?.childReferences ?? [];
   const found: ChildRun[] = refs.map((ref) => {

@@ -1,15 +1,32 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
-import { Attestor, Controller, Reconciler } from '../controller/index.ts';
+import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
+import { ObserverError } from '../errors.ts';
 import { buildServer, CachedAuthorizer, KubeAuthorizer } from '../http/index.ts';
-import { type AttestationIndex, SqliteIndex } from '../index/index.ts';
-import { KubeEventRecorder, RunApi, RunWatcher, reuseConnections, SecretReader } from '../kube/index.ts';
+import { type AttestationIndex, IndexHealth, indexFromOptions } from '../index/index.ts';
+import {
+  KubeEventRecorder,
+  NamespaceLabels,
+  PodReader,
+  RunApi,
+  RunWatcher,
+  reuseConnections,
+  SecretReader,
+} from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { SubjectExistenceCheck } from '../policy/index.ts';
 import { createSigningSource } from '../signing/index.ts';
-import { backendsFromConfig } from '../storage/index.ts';
+import {
+  type BackendDeps,
+  backendsFromConfig,
+  insecureRegistries,
+  OciClients,
+  registryCredentials,
+} from '../storage/index.ts';
+import { publishedKeyVerifier } from '../verify/index.ts';
 import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
@@ -39,8 +56,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const kubeConfig = reuseConnections(deps.kubeConfig);
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
-  if (config.indexPath !== ':memory:') mkdirSync(dirname(config.indexPath), { recursive: true });
-  const index = new SqliteIndex({ path: config.indexPath });
+  const index = await openIndex(config, logger);
+  const indexHealth = new IndexHealth({ index });
+  await indexHealth.start();
   const signing = createSigningSource({ config, logger });
   const keys = new KeyRefresher({
     reader: new SecretReader({ kubeConfig, ...config.signingSecret }),
@@ -60,12 +78,29 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   });
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const dockerConfig = readDockerConfig(deps.dockerConfigDir);
-  const backends = backendsFromConfig({ config, kubeConfig, runApi, metrics, logger, dockerConfig });
+  const verifies = publishedKeyVerifier(() => signing.publicKeys());
+  const namespaceLabels = new NamespaceLabels({ kubeConfig, logger });
+  const backendDeps: BackendDeps = {
+    config,
+    kubeConfig,
+    runApi,
+    metrics,
+    logger,
+    dockerConfig,
+    // a layer already holding our payload, signed by a published key, counts as stored
+    verifies,
+    subjectPolicy: config.subjectPolicy,
+    namespaceLabels: (ns) => namespaceLabels.get(ns),
+  };
+  const backends = backendsFromConfig(backendDeps);
   const attestor = new Attestor({
     config,
     backends,
     metrics,
     transparencyLog: () => signing.transparencyLog(),
+    // a run's own envelope, signed by a published key, is adopted after an index loss
+    verifies,
+    checks: attestationChecks(backendDeps, namespaceLabels),
   });
   const reconciler = new Reconciler({
     config,
@@ -93,6 +128,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
           message: source.synced() ? undefined : 'list/watch of runs not synced yet',
         },
         'signing-key': { ok: signing.status().ready, message: signing.status().message },
+        index: indexHealth.status(),
         shutdown: { ok: !stopping, message: stopping ? 'shutting down' : undefined },
       }),
     },
@@ -110,11 +146,39 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     async stop() {
       stopping = true;
       keys.stop();
+      indexHealth.stop();
       await controller.stop();
       await server.close();
       await index.close();
     },
   };
+}
+
+/**
+ * Subject policy, subject existence (HEAD with the same credentials as storage: the namespace's,
+ * and the observer's own only where the policy allows) and the execution check.
+ */
+function attestationChecks(deps: BackendDeps, namespaceLabels: NamespaceLabels): AttestationChecks {
+  const { config, kubeConfig, metrics } = deps;
+  const clients = new OciClients({
+    credentials: registryCredentials(deps),
+    insecure: insecureRegistries(config),
+    metrics,
+  });
+  const existence = new SubjectExistenceCheck({
+    clientFor: async (run, image) => {
+      const at = image.repository.indexOf('/');
+      const repository = image.repository.slice(at + 1);
+      return { client: await clients.client(run, image.repository.slice(0, at), repository), repository };
+    },
+  });
+  return new AttestationChecks({
+    policy: config.subjectPolicy,
+    executionCheck: config.executionCheck,
+    existence: config.requireSubjectExists ? existence : undefined,
+    pods: config.executionCheck === 'off' ? undefined : new PodReader({ kubeConfig }),
+    namespaceLabels: (ns) => namespaceLabels.get(ns),
+  });
 }
 
 /** Chains drops an artifact type silently when its signer is `none` or its storage is empty; we say so. */
@@ -124,10 +188,38 @@ function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): voi
     'artifacts.pipelinerun': config.pipelinerun,
     'artifacts.oci': config.oci,
   };
+  if (!config.subjectPolicy.configured)
+    logger.warn(
+      "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
+    );
   for (const [prefix, artifact] of Object.entries(types)) {
     if (artifact.signer === 'none')
       logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);
     else if (artifact.storage.length === 0)
       logger.warn(`${prefix}.storage is empty: nothing of this type is produced or stored`);
+  }
+}
+
+/** PostgreSQL when `index.url` is set, else the SQLite file at `index.path` (its directory made). */
+function openIndex(config: ObserverConfig, logger: Logger): Promise<AttestationIndex> {
+  if (!config.indexUrl && config.indexPath !== ':memory:')
+    mkdirSync(dirname(config.indexPath), { recursive: true });
+  const { caFile, mode } = config.indexTls;
+  const ca = caFile === undefined ? undefined : readCa(caFile);
+  return indexFromOptions({ url: config.indexUrl, path: config.indexPath, tls: { mode, ca }, logger });
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ObserverError(
+      `config key "index.tls-ca-file": cannot read ${file}: ${(err as Error).message}`,
+      {
+        code: 'config_invalid',
+        retryable: false,
+        cause: err,
+      },
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { ObserverError } from '../errors.ts';
 import { type FormatName, parseFormatName } from '../formats/index.ts';
+import { parseSubjectPolicy, type SubjectPolicy } from '../policy/index.ts';
 
 /**
  * How one configuration value is read. `parse` gets the trimmed string (the default when the key
@@ -87,6 +88,34 @@ export const url = (allowed = 'URL'): Parser<string> => ({
   allowed,
 });
 
+/**
+ * A PostgreSQL URL, postgres://user[:password]@host[:port]/database; "" means unset. Errors never
+ * repeat the value (it may hold a password). TLS is set by its own keys, so `sslmode` is refused.
+ */
+export const postgresUrl: Parser<string | undefined> = {
+  parse(value, key) {
+    if (value === '') return undefined;
+    const fail = (why: string): never => {
+      throw new ObserverError(`config key "${key}" ${why} (value not shown: it may hold a password)`, {
+        code: 'config_invalid',
+        retryable: false,
+      });
+    };
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(value);
+    } catch {
+      fail('is not a URL; expected postgres://user@host:port/database');
+    }
+    if (parsed?.protocol !== 'postgres:' && parsed?.protocol !== 'postgresql:')
+      fail('is not a postgres:// URL');
+    if (!parsed?.hostname) fail('names no host');
+    if (parsed?.searchParams.has('sslmode')) fail('has sslmode: set TLS with index.tls-mode instead');
+    return value;
+  },
+  allowed: '`postgres://user@host:port/database`',
+};
+
 const BACKENDS: readonly BackendChoice[] = ['tekton', 'oci'];
 
 /** A set of storage backends, sorted and deduplicated; "" disables the artifact type. */
@@ -132,4 +161,10 @@ export const transparency: Parser<TransparencyMode> = {
     return v === 'true' ? 'on' : v === 'manual' ? 'manual' : 'off';
   },
   allowed: '`true`, `false`, `manual`',
+};
+
+/** The subject policy YAML (policy/subject-policy.ts); "" = unset. Errors name the key and the rule. */
+export const subjectPolicy: Parser<SubjectPolicy> = {
+  parse: (value, key) => parseSubjectPolicy(value, key),
+  allowed: 'YAML `rules:` (docs/security.md)',
 };

@@ -18,7 +18,11 @@ type Leaf<P extends string, V> = P extends `${infer H}.${infer R}`
     : { [K in P]: V };
 type RowLeaf<R> = R extends ConfigRow<string, infer A, infer T> ? Leaf<A, T> : never;
 type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
-type Expand<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]: Expand<T[K]> } : T;
+type Expand<T> = T extends readonly unknown[] | ((...args: never[]) => unknown)
+  ? T
+  : T extends object
+    ? { [K in keyof T]: Expand<T[K]> }
+    : T;
 
 /** Not configuration keys: taken from the environment by loadConfig. */
 interface FromEnvironment {

@@ -2,9 +2,11 @@ import { BoundedCache } from '../cache/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
 import type { Metrics } from '../observability/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { Signer, TransparencyLog } from '../signing/index.ts';
-import type { BackendName, SignedArtifact, StorageBackend } from '../storage/index.ts';
+import type { BackendName, SignatureVerifier, SignedArtifact, StorageBackend } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
+import type { AttestationChecks } from './attestation-checks.ts';
 import { planAttestation } from './attestation-plan.ts';
 import { type SignedRun, signRun } from './sign-run.ts';
 import { type Stored, storeWhereMissing } from './store-signed.ts';
@@ -17,10 +19,14 @@ export interface AttestOutcome {
   };
   results: Stored[];
   skipped: SkippedInput[];
+  /** the execution-check outcome recorded in the provenance (TaskRuns, check not off) */
+  executionCheck?: ExecutionCheckOutcome;
   /** Rekor entry URL when the provenance was uploaded (chains.tekton.dev/transparency) */
   transparencyUrl?: string;
   /** true when every enabled artifact was stored in every configured backend */
   ok: boolean;
+  /** the provenance is the envelope the run already carried (signed by a published key): no alarm */
+  adopted: boolean;
 }
 
 export interface AttestorOptions {
@@ -29,6 +35,10 @@ export interface AttestorOptions {
   metrics: Metrics;
   /** the Rekor client, when transparency is configured (it may come and go with config) */
   transparencyLog?: () => TransparencyLog | undefined;
+  /** checks signatures against the published keys: a run's own valid envelope is adopted, not re-signed */
+  verifies?: SignatureVerifier;
+  /** subject policy, subject existence and execution checks; default none (everything as claimed) */
+  checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
 }
 
 /** A run whose attestation is not stored everywhere yet: what was signed, and where it is. */
@@ -71,8 +81,10 @@ export class Attestor {
         provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
       results: [...stored.values(), ...failures],
       skipped: signed.skipped,
+      executionCheck: signed.executionCheck,
       transparencyUrl: signed.transparencyUrl,
       ok,
+      adopted: signed.adopted ?? false,
     };
   }
 

@@ -2,10 +2,12 @@ import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError } from '../errors.ts';
 import { buildProvenance, type ChildRun, type FormatName, type Provenance } from '../formats/index.ts';
 import type { Metrics } from '../observability/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { describeRun, type RunRef, type TektonRun } from '../tekton/index.ts';
 
 /**
- * Builds the run's provenance statement in `format` (pure, deterministic). A failure is
+ * Builds the run's provenance statement in `format` (pure, deterministic), with the
+ * execution-check outcome when there is one. A failure is
  * `payload_creation`, not retryable (the same run builds the same way), counted in Chains'
  * signing_failures_total{error_type="payload_creation"}.
  */
@@ -14,12 +16,13 @@ export function buildRunProvenance(
   run: RunRef,
   object: TektonRun,
   children: readonly ChildRun[],
+  executionCheck?: ExecutionCheckOutcome,
 ): Provenance {
   const c = o.config;
   try {
     return buildProvenance(
       object.kind === 'TaskRun'
-        ? { kind: 'TaskRun', run: object }
+        ? { kind: 'TaskRun', run: object, executionCheck }
         : { kind: 'PipelineRun', run: object, children: [...children] },
       {
         format: o.format,

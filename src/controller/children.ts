@@ -1,11 +1,14 @@
 import type { ChildRun } from '../formats/index.ts';
 import type { RunApi } from '../kube/index.ts';
+import { childOwnership, type OwnedObject } from '../policy/index.ts';
 import { parseRun, type RunView } from '../tekton/index.ts';
 
 /**
  * Reads a PipelineRun's children through status.childReferences. Chains never signs a
  * PipelineRun whose child is missing or is a CustomRun; we classify each child instead, so the
- * decision can wait for unfinished ones for a while and then attest what is known.
+ * decision can wait for unfinished ones for a while and then attest what is known. A TaskRun that
+ * does not belong to the PipelineRun (policy/child-ownership.ts: no ownerReference to it, or created
+ * after it completed: a swapped child) is `not-owned` / `created-after-completion`, never `found`.
  */
 export async function readChildren(
   runApi: Pick<RunApi, 'get'>,
@@ -23,7 +26,14 @@ export async function readChildren(
     }
     const object = await runApi.get({ kind: 'TaskRun', namespace, name });
     const child = object && parseRun(object, 'TaskRun');
+    const owned = child && childOwnership(pipelineRun.object as OwnedObject, child.object as OwnedObject);
     if (!child || child.kind !== 'TaskRun') children.push({ ...base, state: 'missing' });
+    else if (owned && !owned.owned)
+      children.push({
+        ...base,
+        state: owned.reason === 'not_owned' ? 'not-owned' : 'created-after-completion',
+        kind: 'TaskRun',
+      });
     else if (!child.done) children.push({ ...base, state: 'unfinished', kind: 'TaskRun' });
     else children.push({ ...base, state: 'found', run: child.object });
   }

@@ -82,7 +82,6 @@ export class Reconciler {
         await this.#restoreMark(decision.run.ref, decision.found, at.log);
         return {};
       case 'wait-for-key':
-        await this.#reportSignedWithoutRecord(decision.run.ref, decision.signedWithoutRecord, at.log);
         at.log.warn('no signing key loaded; not attesting until one is');
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'read-children': {
@@ -91,18 +90,26 @@ export class Reconciler {
         return this.#act(decide(facts), { ...at, facts });
       }
       case 'wait-for-children':
-        await this.#reportSignedWithoutRecord(decision.run.ref, decision.signedWithoutRecord, at.log);
         at.log.debug({ waiting: decision.waiting }, 'waiting for child TaskRuns to finish');
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'attest':
-        await this.#reportSignedWithoutRecord(decision.run.ref, decision.signedWithoutRecord, at.log);
-        return this.#attest(decision.run, decision.children, at);
+        return this.#attest(decision.run, decision.children, decision.signedWithoutRecord, at);
       default:
         return decision satisfies never;
     }
   }
 
-  async #attest(view: RunView, children: readonly ChildRun[], at: Situation): Promise<ReconcileResult> {
+  /**
+   * Attests the run. A run that says signed=true without an index record is reported as a tamper
+   * mismatch unless its own envelope was adopted (verified with a published key, and the statement
+   * we build now): that is an observer that lost its index, not a tenant.
+   */
+  async #attest(
+    view: RunView,
+    children: readonly ChildRun[],
+    signedWithoutRecord: boolean,
+    at: Situation,
+  ): Promise<ReconcileResult> {
     const { log, signer } = at;
     const { state } = at.facts;
     const run = view.ref;
@@ -120,7 +127,10 @@ export class Reconciler {
       });
       return this.#failed(run, state, [error], log);
     }
+    if (signedWithoutRecord && !outcome.adopted) await this.#reportSignedWithoutRecord(run, true, log);
+    if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
     await this.#report.skipped(run, outcome.skipped, log);
+    await this.#report.execution(run, outcome.executionCheck, log);
     if (outcome.ok) await this.#succeeded(run, outcome, signer, log);
     else
       await this.#failed(
@@ -135,23 +145,12 @@ export class Reconciler {
 
   /** Attested per the index: make sure the run says so too (a tenant may have edited it). */
   async #restoreMark(run: RunRef, found: string | undefined, log: Logger): Promise<void> {
-    await this.#report.mismatch(
-      run,
-      'signed_annotation_changed',
-      `annotation ${SIGNED} was "${found ?? ''}" but the run is attested; restoring "true"`,
-      log,
-    );
+    await this.#report.mismatch(run, 'signed_annotation_changed', found, log);
     await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'true' }, run.uid);
   }
 
   async #reportSignedWithoutRecord(run: RunRef, signedWithoutRecord: boolean, log: Logger): Promise<void> {
-    if (!signedWithoutRecord) return;
-    await this.#report.mismatch(
-      run,
-      'signed_without_record',
-      'annotated signed=true but the observer has no record of attesting it; attesting now',
-      log,
-    );
+    if (signedWithoutRecord) await this.#report.mismatch(run, 'signed_without_record', 'true', log);
   }
 
   async #succeeded(run: RunRef, outcome: AttestOutcome, signer: Signer, log: Logger): Promise<void> {

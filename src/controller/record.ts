@@ -34,7 +34,7 @@ export async function recordAttestation(
     predicateType: artifact.predicateType,
     subjects,
     envelope: artifact.envelope,
-    keyId: signer.keyId,
+    keyId: artifact.envelope.signatures[0]?.keyid ?? signer.keyId,
     storage,
     createdAt: new Date(now),
   });

@@ -1,7 +1,10 @@
 import type { SkippedInput } from '../formats/index.ts';
 import type { EventRecorder } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
+import { SIGNED } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
+import { describeOutcome } from './attestation-checks.ts';
 
 /**
  * Tells people what happened to a run: an Event on the run, a metric and a log line, always the
@@ -16,8 +19,21 @@ export class RunReporter {
     this.#metrics = options.metrics;
   }
 
-  /** The run's annotations disagree with the index (`reason`: the metric label). */
-  async mismatch(run: RunRef, reason: string, message: string, log: Logger): Promise<void> {
+  /**
+   * The run's signed annotation (`found`) disagrees with the index: it says signed=true with no
+   * record (`signed_without_record`: attested now), or an attested run lost its mark
+   * (`signed_annotation_changed`: restored). `reason` is the metric label.
+   */
+  async mismatch(
+    run: RunRef,
+    reason: 'signed_without_record' | 'signed_annotation_changed',
+    found: string | undefined,
+    log: Logger,
+  ): Promise<void> {
+    const message =
+      reason === 'signed_without_record'
+        ? 'annotated signed=true but the observer has no record of attesting it; attesting now'
+        : `annotation ${SIGNED} was "${found ?? ''}" but the run is attested; restoring "true"`;
     this.#metrics.tamperMismatches.inc({ kind: run.kind, reason });
     log.warn({ reason }, message);
     await this.event(run, 'Warning', 'AnnotationMismatch', message);
@@ -37,6 +53,14 @@ export class RunReporter {
       'InputSkipped',
       `${skipped.length} input(s) left out of provenance: ${summary}`,
     );
+  }
+
+  /** A Pod that ran other images than reported, or is not the run's (record mode; enforce refuses). */
+  async execution(run: RunRef, check: ExecutionCheckOutcome | undefined, log: Logger): Promise<void> {
+    if (check?.result !== 'mismatch' && check?.result !== 'not_owned') return;
+    const message = `execution check: ${check.result}: ${describeOutcome(check)} (recorded in the provenance as executionCheck)`;
+    log.warn({ executionCheck: check }, message);
+    await this.event(run, 'Warning', 'ExecutionMismatch', message);
   }
 
   event(run: RunRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

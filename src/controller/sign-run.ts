@@ -1,9 +1,18 @@
 import type { ObserverConfig } from '../config/index.ts';
-import { type ChildRun, imagesToSign, type Provenance, type SkippedInput } from '../formats/index.ts';
+import {
+  type ChildRun,
+  imagesToSign,
+  type Provenance,
+  type SkippedInput,
+  withoutSubjects,
+} from '../formats/index.ts';
 import type { ChainsErrorType, Metrics } from '../observability/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
-import type { SignedArtifact } from '../storage/index.ts';
+import type { SignatureVerifier, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
+import { adoptProvenance } from './adopt-provenance.ts';
+import type { AttestationChecks } from './attestation-checks.ts';
 import type { AttestationPlan } from './attestation-plan.ts';
 import { buildRunProvenance } from './build-run-provenance.ts';
 import { logInRekor, type ProvenanceArtifact, signImage, signProvenance } from './sign-artifacts.ts';
@@ -14,8 +23,12 @@ export interface SignedRun {
   artifacts: SignedArtifact[];
   statement?: Provenance['statement'];
   skipped: SkippedInput[];
+  /** the execution-check outcome written into the provenance */
+  executionCheck?: ExecutionCheckOutcome;
   /** Rekor entry URL of the provenance, for chains.tekton.dev/transparency */
   transparencyUrl?: string;
+  /** the provenance envelope is the one the run already carried, signed by a published key */
+  adopted?: boolean;
 }
 
 export interface SignRunDeps {
@@ -23,12 +36,17 @@ export interface SignRunDeps {
   metrics: Metrics;
   /** the Rekor client, when transparency is configured */
   transparencyLog?: () => TransparencyLog | undefined;
+  /** checks signatures against the published keys; with it, a run's own valid envelope is adopted */
+  verifies?: SignatureVerifier;
+  /** the checks before signing (attestation-checks.ts); none = everything as the run claims */
+  checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
 }
 
 /**
- * The signing half of the pipeline as named steps: build provenance → sign (DSSE) → log in Rekor,
- * then sign each built image's simplesigning payload, as the plan says. Each step's failure is
- * counted in Chains' signing_failures_total and thrown as a coded ObserverError.
+ * The signing half of the pipeline as named steps: check what ran → build provenance → check the
+ * subjects (policy, existence) and drop the rejected ones → sign (DSSE) → log in Rekor, then sign
+ * each kept built image's simplesigning payload, as the plan says. Each step's failure is counted
+ * in Chains' signing_failures_total and thrown as a coded ObserverError.
  */
 export async function signRun(
   deps: SignRunDeps,
@@ -36,26 +54,49 @@ export async function signRun(
   run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
   signer: Signer,
 ): Promise<SignedRun> {
-  const { metrics } = deps;
+  const { metrics, checks } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
-  if (plan.provenance) {
-    const options = { ...deps, format: plan.provenance.format };
-    const provenance = await timedStage(metrics, 'extract', () =>
-      buildRunProvenance(options, run.ref, run.object, run.children),
-    );
+  signed.executionCheck = await timedStage(metrics, 'check', () => checks?.execution(run.ref, run.object));
+  const built = plan.provenance
+    ? await timedStage(metrics, 'extract', () =>
+        buildRunProvenance(
+          { ...deps, format: plan.provenance!.format },
+          run.ref,
+          run.object,
+          run.children,
+          signed.executionCheck,
+        ),
+      )
+    : undefined;
+  const toSign = plan.imageSignatures && run.object.kind === 'TaskRun' ? imagesToSign(run.object) : undefined;
+  const gate = await timedStage(metrics, 'check', () =>
+    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])]),
+  );
+  const rejected = gate?.rejected ?? [];
+  signed.skipped.push(...(gate?.skipped ?? []));
+  if (built) {
+    const provenance = withoutSubjects(built, rejected);
     signed.skipped.push(...provenance.skipped);
     signed.statement = provenance.statement;
-    const artifact = await timedStage(metrics, 'sign', () =>
-      counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
-    );
+    const annotations = run.object.metadata?.annotations ?? {};
+    const adopted = deps.verifies && (await adoptProvenance(run.ref, annotations, provenance, deps.verifies));
+    // the run's transparency annotation is tenant-writable: an adopted envelope is logged as usual
+    const artifact =
+      adopted ||
+      (await timedStage(metrics, 'sign', () =>
+        counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
+      ));
+    signed.adopted = !!adopted;
     signed.transparencyUrl = await upload(deps, run.ref, run.object, artifact, signer);
     signed.artifacts.push(artifact);
   }
-  if (plan.imageSignatures && run.object.kind === 'TaskRun') {
-    const { images, skipped } = imagesToSign(run.object);
-    for (const s of skipped)
+  if (toSign) {
+    for (const s of toSign.skipped)
       if (!signed.skipped.some((k) => k.source === s.source && k.code === s.code)) signed.skipped.push(s);
-    for (const image of images)
+    const kept = toSign.images.filter(
+      (i) => !rejected.some((r) => r.repository === i.repository && r.digest === i.digest),
+    );
+    for (const image of kept)
       signed.artifacts.push(
         await timedStage(metrics, 'sign', () =>
           counted(deps, run.ref, 'signing', () => signImage(run.ref, image, signer)),

@@ -6,7 +6,9 @@
  * - a key is in the queue at most once (adding it again only raises its lane);
  * - a key being processed is never handed to a second worker; adding it meanwhile marks it
  *   dirty, and it is queued again when the worker calls done();
- * - addAfter() delays a key (per-key backoff, waiting for children).
+ * - addAfter() delays a key (per-key backoff, waiting for children); while it waits, add() leaves it
+ *   waiting: a change seen meanwhile (often the observer's own annotation patch coming back on the
+ *   watch) must not cut a retry backoff short. The timer hands it out.
  */
 export type Lane = 'live' | 'backlog';
 
@@ -27,6 +29,7 @@ export class WorkQueue<K> {
   add(key: K, lane: Lane = 'live'): void {
     if (this.#shutDown) return;
     const id = this.#id(key);
+    if (this.#timers.has(id)) return;
     if (this.#processing.has(id)) {
       const prev = this.#dirty.get(id);
       this.#dirty.set(id, { key, lane: prev?.lane === 'live' ? 'live' : lane });

@@ -3,8 +3,10 @@
  * `status.pipelineSpec.tasks` then `finally`; for each pipeline task take every found child whose
  * pipeline task name (from childReferences, else label `tekton.dev/pipelineTask`) matches and that
  * has `status.completionTime` (matrix fan-out gives several per task, in the order passed in).
- * Children that are missing, not TaskRuns (CustomRun) or unfinished never block the attestation:
- * they come back in `unresolved` and `skipped`.
+ * Children that are missing, not TaskRuns (CustomRun), unfinished, or not the PipelineRun's own
+ * (not-owned, created-after-completion: see controller/children.ts) never block the attestation and
+ * are never used for subjects, materials or task references: they come back in `unresolved` and
+ * `skipped`.
  */
 import type { SkippedInput } from '../artifacts/index.ts';
 import { PIPELINE_TASK_LABEL, type PipelineRun, type PipelineTask, type TaskRun } from '../tekton/index.ts';
@@ -21,7 +23,7 @@ export interface ExecutedTask {
 export interface UnresolvedChild {
   name: string;
   pipelineTaskName?: string;
-  state: 'missing' | 'not-a-taskrun' | 'unfinished';
+  state: 'missing' | 'not-a-taskrun' | 'unfinished' | 'not-owned' | 'created-after-completion';
   kind?: string;
 }
 
@@ -35,6 +37,8 @@ const SKIP_CODE = {
   missing: 'child_missing',
   'not-a-taskrun': 'child_not_a_taskrun',
   unfinished: 'child_unfinished',
+  'not-owned': 'not_owned',
+  'created-after-completion': 'created_after_completion',
 } as const;
 
 export function resolveChildren(run: PipelineRun, children: readonly ChildRun[]): ChildResolution {

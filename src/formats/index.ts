@@ -9,7 +9,7 @@ export {
 } from '../intoto/index.ts';
 export { canonicalJson, canonicalJsonBytes, goJson } from './canonical-json.ts';
 export { type FormatName, parseFormatName } from './format-name.ts';
-export { buildProvenance, imagesToSign, subjectImages } from './provenance.ts';
+export { buildProvenance, imagesToSign, subjectImages, withoutSubjects } from './provenance.ts';
 export {
   BUILD_TYPE_SLSA,
   BUILD_TYPE_SLSA_TEKTON,
@@ -19,5 +19,6 @@ export {
   type ProvenanceInput,
   type ProvenanceOptions,
 } from './provenance-types.ts';
+export { EXECUTION_CHECK_FIELD, runIdentity } from './run-identity.ts';
 export { simpleSigningPayload } from './simple-signing.ts';
 export { utcTimestamp } from './timestamps.ts';

@@ -1,6 +1,7 @@
 import type { SkippedInput } from '../artifacts/index.ts';
 import type { Statement } from '../intoto/index.ts';
 import type { ImageRef } from '../oci/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { PipelineRun, TaskRun } from '../tekton/index.ts';
 import type { FormatName } from './format-name.ts';
 
@@ -21,11 +22,16 @@ export interface ProvenanceOptions {
 /** A child of a PipelineRun as the caller found it (childReferences + a lookup). */
 export type ChildRun = { name: string; pipelineTaskName?: string } & (
   | { state: 'found'; run: TaskRun }
-  | { state: 'missing' | 'not-a-taskrun' | 'unfinished'; kind?: string }
+  | {
+      /** not-owned / created-after-completion: the TaskRun does not belong to the PipelineRun (a swap) */
+      state: 'missing' | 'not-a-taskrun' | 'unfinished' | 'not-owned' | 'created-after-completion';
+      kind?: string;
+    }
 );
 
 export type ProvenanceInput =
-  | { kind: 'TaskRun'; run: TaskRun }
+  /** executionCheck: the outcome of the execution check, when it ran (recorded in the provenance) */
+  | { kind: 'TaskRun'; run: TaskRun; executionCheck?: ExecutionCheckOutcome }
   | { kind: 'PipelineRun'; run: PipelineRun; children: ChildRun[] };
 
 export interface Provenance {

@@ -36,13 +36,31 @@ function buildStatement(
   switch (input.kind) {
     case 'TaskRun':
       return options.format === 'slsa/v1.0'
-        ? taskRunStatementV1(input.run, options)
-        : taskRunStatementV02(input.run, options);
+        ? taskRunStatementV1(input.run, options, input.executionCheck)
+        : taskRunStatementV02(input.run, options, input.executionCheck);
     case 'PipelineRun':
       return options.format === 'slsa/v1.0'
         ? pipelineRunStatementV1(input.run, input.children, options)
         : pipelineRunStatementV02(input.run, input.children, options);
   }
+}
+
+/**
+ * The provenance without the given image subjects (a subject the run's namespace may not claim, or
+ * that does not exist): the statement loses them, the payload is re-serialised canonically, and
+ * `images` no longer lists them. Other subjects and everything else stay byte-identical.
+ */
+export function withoutSubjects(p: Provenance, drop: readonly ImageRef[]): Provenance {
+  if (drop.length === 0) return p;
+  const dropped = (s: Statement['subject'][number]) =>
+    drop.some((d) => d.repository === s.name && d.digest === `sha256:${s.digest?.sha256 ?? ''}`);
+  const statement = { ...p.statement, subject: p.statement.subject.filter((s) => !dropped(s)) };
+  return {
+    ...p,
+    statement,
+    payload: canonicalJsonBytes(statement),
+    images: p.images.filter((i) => !drop.some((d) => d.repository === i.repository && d.digest === i.digest)),
+  };
 }
 
 /**

@@ -3,12 +3,17 @@ import type { BackendName } from '../storage/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
 import type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
+import type { IndexRetention } from './index-retention.ts';
+import type { RunClaims } from './run-claims.ts';
 
 /**
  * The index of record: our own account of every attestation and of each run's signing state.
  * It, not the run's (tenant-editable) annotations, decides whether a run is attested.
  * Implementations must be safe for concurrent use from one process; the SQLite one is the
- * default, a shared database (PostgreSQL) can implement the same interface later.
+ * default (one replica), the PostgreSQL one is shared by several replicas.
+ *
+ * Failures are `ObserverError`s: code `index` (retryable when the database is busy, unreachable
+ * or out of space: nothing was written, try again) or `input_invalid` (bad input, never retryable).
  */
 
 /** Where one backend put an artifact, or why it could not. */
@@ -54,9 +59,17 @@ export interface Page<T> {
 
 /**
  * The whole index, as an implementation provides it: the controller's role (recording
- * attestations and run states) and the lookup API's (reading them). Callers take only the role
- * they use; only the composition root holds the whole index (and closes it).
+ * attestations and run states), the lookup API's (reading them), the replicas' shared work
+ * (claims and attempts) and retention. Callers take only the role they use; only the composition
+ * root holds the whole index (and closes it).
  */
-export interface AttestationIndex extends AttestationRecorder, RunStateStore, AttestationReader {
+export interface AttestationIndex
+  extends AttestationRecorder,
+    RunStateStore,
+    AttestationReader,
+    RunClaims,
+    IndexRetention {
+  /** Whether the database answers now (readiness); never throws. */
+  healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -9,4 +9,11 @@ export type {
 } from './attestation-index.ts';
 export type { AttestationReader } from './attestation-reader.ts';
 export type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
-export { attestationId, SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';
+export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
+export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
+export { attestationId } from './index-input.ts';
+export type { IndexRetention, PruneResult } from './index-retention.ts';
+export type { PgTlsMode } from './pg-connection.ts';
+export { PgIndex, type PgIndexOptions } from './pg-index.ts';
+export type { RunClaims, RunWork } from './run-claims.ts';
+export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';

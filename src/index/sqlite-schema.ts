@@ -57,6 +57,28 @@ export const MIGRATIONS: readonly string[] = [
     SELECT DISTINCT s.digest, a.created_at, a.id FROM subjects s JOIN attestations a ON a.id = s.attestation_id;
   DROP INDEX subjects_by_digest;
   `,
+  // 3: claims and durable attempts per run (HA), deletion marks for retention, payload bytes per
+  // namespace (kept as a running total: a SUM per attestation would scan the namespace).
+  `
+  ALTER TABLE attestations ADD COLUMN payload_bytes INTEGER NOT NULL DEFAULT 0;
+  UPDATE attestations SET payload_bytes = length(CAST(envelope AS BLOB));
+  CREATE TABLE namespace_usage (
+    namespace     TEXT PRIMARY KEY,
+    payload_bytes INTEGER NOT NULL
+  );
+  INSERT INTO namespace_usage (namespace, payload_bytes)
+    SELECT namespace, SUM(payload_bytes) FROM attestations GROUP BY namespace;
+  CREATE TABLE run_work (
+    uid             TEXT PRIMARY KEY,
+    owner           TEXT,
+    lease_expires   INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    next_attempt_at INTEGER,
+    deleted_at      INTEGER
+  );
+  CREATE INDEX run_work_by_deleted ON run_work (deleted_at) WHERE deleted_at IS NOT NULL;
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

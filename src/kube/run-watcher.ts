@@ -19,19 +19,22 @@ export interface RunWatcherOptions {
   /** server-side watch timeout; default 300 s */
   watchTimeoutSeconds?: number;
   clock?: () => number;
+  /** waits between retries (backoff); default a timer that does not keep the process alive */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
  * Lists then watches TaskRuns and PipelineRuns without a cache: each object is reduced to a
  * RunObservation and dropped. Paged lists keep a re-list of a large cluster bounded in memory.
  *
- * Resilience (client-node's ListWatch stops on errors, ecosystem notes §2.2):
+ * Resilience (client-node's ListWatch stops reconnecting on non-410 errors and on a failed list:
+ * kubernetes-client/javascript#2385, #2222):
  * - a watch the server closes is resumed from the last resourceVersion (bookmarks keep it fresh);
  * - 410 Gone (as HTTP status or ERROR event) → re-list, then watch from the new version;
  * - any other failure (reset, timeout, apiserver down) → retry with jittered exponential backoff.
  */
 export class RunWatcher implements RunSource {
-  readonly #o: Required<Omit<RunWatcherOptions, 'clock'>> & { clock: () => number };
+  readonly #o: Required<RunWatcherOptions>;
   readonly #watch: Watch;
   readonly #streams = new Map<string, { abort?: AbortController; synced: boolean; stopped: boolean }>();
   readonly #lastEventAt: Partial<Record<RunKind, number>> = {};
@@ -39,7 +42,7 @@ export class RunWatcher implements RunSource {
   #stopped = false;
 
   constructor(options: RunWatcherOptions) {
-    this.#o = { pageSize: 500, watchTimeoutSeconds: 300, clock: Date.now, ...options };
+    this.#o = { pageSize: 500, watchTimeoutSeconds: 300, clock: Date.now, sleep, ...options };
     this.#watch = new Watch(options.kubeConfig);
   }
 
@@ -93,13 +96,13 @@ export class RunWatcher implements RunSource {
               resourceVersion = undefined;
             }
             // A watch that ends at once, again and again, must not become a tight loop.
-            if (this.#o.clock() - watchStarted < 1000) await sleep(backoff.next());
+            if (this.#o.clock() - watchStarted < 1000) await this.#o.sleep(backoff.next());
             else backoff.reset();
           } catch (err) {
             state.synced = false;
             const delay = backoff.next();
             log.warn({ err: (err as Error).message, retryInMs: delay }, 'list/watch failed; retrying');
-            await sleep(delay);
+            await this.#o.sleep(delay);
           }
         }
       };
@@ -198,4 +201,4 @@ function isTimeout(err: unknown): boolean {
 }
 
 /** Unref'd, so a pending retry never keeps a stopping process alive. */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

@@ -3,6 +3,7 @@ import { type Descriptor, type ImageManifest, parseImageManifest, serializeManif
 import {
   ANNOTATION_CERTIFICATE,
   ANNOTATION_CHAIN,
+  ANNOTATION_PAYLOAD_DIGEST,
   ANNOTATION_PREDICATE_TYPE,
   ANNOTATION_REKOR_BUNDLE,
   ANNOTATION_SIGNATURE,
@@ -24,12 +25,18 @@ export interface LayerBlob {
   bytes: Uint8Array;
 }
 
-export interface CertificateAnnotations {
+export interface LayerAnnotations {
   /** PEM leaf certificate; the annotation is only written when set (keyless or x509 keys) */
   certificatePem?: string;
   chainPem?: string;
   /** cosign RekorBundle JSON; written as `dev.sigstore.cosign/bundle` when the entry was logged */
   rekorBundle?: string;
+  /**
+   * `sha256:<hex>` of the payload the layer holds, written as ANNOTATION_PAYLOAD_DIGEST when set.
+   * cosign reads its own annotations by key and ignores the rest
+   * (sigstore/cosign pkg/oci/internal/signature/layer.go, pkg/oci/static/signature.go).
+   */
+  payloadDigest?: string;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -51,11 +58,12 @@ export function cosignConfigBlob(layerDigests: string[]): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(config));
 }
 
-function certificateAnnotations(c: CertificateAnnotations): Record<string, string> {
+function layerAnnotations(c: LayerAnnotations): Record<string, string> {
   return {
     ...(c.certificatePem ? { [ANNOTATION_CERTIFICATE]: c.certificatePem } : {}),
     ...(c.chainPem ? { [ANNOTATION_CHAIN]: c.chainPem } : {}),
     ...(c.rekorBundle ? { [ANNOTATION_REKOR_BUNDLE]: c.rekorBundle } : {}),
+    ...(c.payloadDigest ? { [ANNOTATION_PAYLOAD_DIGEST]: c.payloadDigest } : {}),
   };
 }
 
@@ -67,11 +75,11 @@ function certificateAnnotations(c: CertificateAnnotations): Record<string, strin
  */
 export function attestationLayer(
   envelopeBytes: Uint8Array,
-  options: CertificateAnnotations & { predicateType?: string },
+  options: LayerAnnotations & { predicateType?: string },
 ): LayerBlob {
   const annotations: Record<string, string> = {
     [ANNOTATION_SIGNATURE]: '',
-    ...certificateAnnotations(options),
+    ...layerAnnotations(options),
     ...(options.predicateType ? { [ANNOTATION_PREDICATE_TYPE]: options.predicateType } : {}),
   };
   const descriptor = {
@@ -87,11 +95,11 @@ export function attestationLayer(
 export function signatureLayer(
   payload: Uint8Array,
   signature: Uint8Array,
-  options: CertificateAnnotations,
+  options: LayerAnnotations,
 ): LayerBlob {
   const annotations = {
     [ANNOTATION_SIGNATURE]: Buffer.from(signature).toString('base64'),
-    ...certificateAnnotations(options),
+    ...layerAnnotations(options),
   };
   return {
     descriptor: {

@@ -1,11 +1,11 @@
 export { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
 export {
   attestationLayer,
-  type CertificateAnnotations,
   cosignConfigBlob,
   cosignLayers,
   cosignManifest,
   cosignTagDocument,
+  type LayerAnnotations,
   type LayerBlob,
   signatureLayer,
 } from './cosign-layout.ts';
@@ -34,9 +34,13 @@ export {
 export { type ManifestResponse, RegistryClient, type RegistryClientOptions } from './registry-client.ts';
 export { networkError, retryableStatus, statusError } from './registry-error.ts';
 export {
+  type Addition,
   type AppendOptions,
   type AppendResult,
   appendToTag,
-  dedupeByDigest,
+  dedupeEntries,
+  entryKey,
+  SETTLE_CAP_MS,
+  sameEntry,
   type TagDocument,
 } from './tag-appender.ts';

@@ -28,3 +28,10 @@ export const ANNOTATION_REKOR_BUNDLE = 'dev.sigstore.cosign/bundle';
 export const ANNOTATION_PREDICATE_TYPE = 'predicateType';
 export const ANNOTATION_BUNDLE_CONTENT = 'dev.sigstore.bundle.content';
 export const ANNOTATION_BUNDLE_PREDICATE_TYPE = 'dev.sigstore.bundle.predicateType';
+/**
+ * Ours: `sha256:<hex>` of the payload an entry holds (the DSSE payload of a `.att` layer or of a
+ * sigstore-bundle referrer, the simplesigning payload of a `.sig` layer). A hint for finding what
+ * is already stored, never trusted alone: the entry's signature is verified before it counts.
+ * cosign reads layer annotations by key and ignores others (pkg/oci/internal/signature/layer.go).
+ */
+export const ANNOTATION_PAYLOAD_DIGEST = 'dev.provenance-observer/payload-digest';

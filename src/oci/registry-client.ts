@@ -129,6 +129,23 @@ export class RegistryClient {
   }
 
   /**
+   * HEAD of a manifest (by digest or tag): the status when it is a definite answer (200 found, 404
+   * not found, 401/403 refused after the auth challenge); other statuses throw (5xx retryable).
+   */
+  async headManifest(repository: string, reference: string): Promise<200 | 401 | 403 | 404> {
+    const call: Call = { operation: `HEAD manifest ${reference}`, repository, actions: 'pull' };
+    const headers = { accept: MANIFEST_ACCEPT };
+    const res = await this.#send(call, `/v2/${repository}/manifests/${reference}`, {
+      method: 'HEAD',
+      headers,
+    });
+    await res.body?.cancel();
+    if (res.status === 200 || res.status === 401 || res.status === 403 || res.status === 404)
+      return res.status;
+    throw await statusError(call.operation, this.#target(repository), res);
+  }
+
+  /**
    * PUTs the exact bytes; returns their digest and the `OCI-Subject` header (set by registries with
    * the referrers API). With `ifMatch`, a registry that honours it answers 412 to a stale write
    * (a retryable error); distribution 2.8 ignores it.

@@ -1,5 +1,6 @@
 import { ObserverError } from '../errors.ts';
 import type { Descriptor } from './manifest.ts';
+import { ANNOTATION_SIGNATURE } from './media-types.ts';
 import type { ManifestResponse, RegistryClient } from './registry-client.ts';
 
 /**
@@ -13,22 +14,41 @@ export interface TagDocument {
   render(entries: Descriptor[]): { bytes: Uint8Array; mediaType: string; blobs: Uint8Array[] };
 }
 
+/** An entry to add to the document at a tag. */
+export interface Addition {
+  descriptor: Descriptor;
+  /** the blob the descriptor points at (layer bytes), uploaded before the document that names it */
+  blob?: Uint8Array;
+  /**
+   * Whether an entry already at the tag counts as this addition stored (e.g. the same payload with
+   * another signature that verifies with a published key). Called only for entries that are not
+   * the same entry (sameEntry); may read the registry. A retryable ObserverError retries the
+   * attempt; any other error fails the append. Default: only the same entry counts.
+   */
+  storedAs?: (existing: Descriptor) => Promise<boolean>;
+}
+
 export interface AppendOptions {
   client: Pick<RegistryClient, 'registry' | 'getManifest' | 'putManifest' | 'uploadBlob'>;
   repository: string;
   tag: string;
   document: TagDocument;
-  /** entries to add; blobs (layer bytes) are uploaded first. Entries already present are not added again. */
-  additions: { descriptor: Descriptor; blob?: Uint8Array }[];
+  /** entries to add. Additions already present (the same entry, or one `storedAs` accepts) are not added again. */
+  additions: Addition[];
   /** default 8 */
   maxAttempts?: number;
   /**
-   * How long after our PUT the tag must still hold our entries; default 250 ms. Covers a foreign
-   * writer that read before our PUT and writes after it (its read-to-write window must be shorter).
+   * How long after our PUT the tag must still hold our entries: this (default 250 ms) or, when
+   * longer, twice our own read-to-PUT time (a slow registry or machine slows every writer), at most
+   * SETTLE_CAP_MS. Covers another writer that read before our PUT and writes after it (its
+   * read-to-write window must be shorter). Only distinct entries depend on it: writers racing on
+   * the same entry or payload accept each other's entry (storedAs), whatever the timing.
    */
   settleMs?: number;
   /** default setTimeout-based */
   sleep?: (ms: number) => Promise<void>;
+  /** default Date.now (measures our read-to-PUT time) */
+  now?: () => number;
 }
 
 export interface AppendResult {
@@ -41,41 +61,62 @@ export interface AppendResult {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Keeps the first of each digest: never two entries for one blob, and duplicates found are merged. */
-export function dedupeByDigest(entries: Descriptor[]): Descriptor[] {
+/** The longest settle wait, however slow our own write was. */
+export const SETTLE_CAP_MS = 5000;
+
+/**
+ * What makes two entries one: the digest, and for cosign layers the signature annotation (a
+ * `.sig` layer's digest is over the payload only, so a second signature of the same payload is
+ * another entry; cosign's mutate.AppendSignatures keeps both too).
+ */
+export function entryKey(d: Descriptor): string {
+  return `${d.digest} ${d.annotations?.[ANNOTATION_SIGNATURE] ?? ''}`;
+}
+
+export const sameEntry = (a: Descriptor, b: Descriptor): boolean => entryKey(a) === entryKey(b);
+
+/** Keeps the first of each entry: never two equal entries, and duplicates found are merged. */
+export function dedupeEntries(entries: Descriptor[]): Descriptor[] {
   const seen = new Set<string>();
-  return entries.filter((e) => !seen.has(e.digest) && seen.add(e.digest));
+  return entries.filter((e) => !seen.has(entryKey(e)) && seen.add(entryKey(e)));
 }
 
 /**
  * Appends entries to the document at a tag without losing anyone's entries, as far as a registry
- * without compare-and-swap allows (distribution 2.8 ignores If-Match):
- * read, merge (dedupe), re-read just before the PUT and restart if the tag moved, PUT (with If-Match
- * on the ETag for registries that honour it: 412 restarts), then re-read immediately and again
- * after `settleMs`; if any of our entries is gone another writer replaced our manifest, so back off
- * and write again. In-process writers must be serialised per tag by the caller (KeyedBatcher).
+ * without compare-and-swap allows (distribution 2.8 ignores If-Match): read, keep the additions
+ * not yet stored, merge (dedupe), re-read just before the PUT and restart if the tag moved, PUT
+ * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read at once
+ * and again after the settle time (`settleMs`); if an addition is no longer stored another writer replaced our
+ * manifest, so back off and write again. An addition counts as stored when its entry, or an entry
+ * its `storedAs` accepts, is at the tag: two writers racing on one payload end with one entry,
+ * and both succeed. Every registry call is inside the retried attempt. In-process writers must
+ * be serialised per tag by the caller (KeyedBatcher).
  */
 export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   const sleep = o.sleep ?? defaultSleep;
   const maxAttempts = o.maxAttempts ?? 8;
   const settleMs = o.settleMs ?? 250;
+  const clock = o.now ?? Date.now;
   const target = `${o.client.registry}/${o.repository}:${o.tag}`;
-  for (const a of o.additions) if (a.blob) await o.client.uploadBlob(o.repository, a.blob);
-  const wanted = o.additions.map((a) => a.descriptor.digest);
-  const holdsAll = (m: ManifestResponse | undefined) => {
-    const have = new Set(o.document.entries(m).map((e) => e.digest));
-    return wanted.every((d) => have.has(d));
+  const stored = storedCheck();
+  const missingFrom = async (m: ManifestResponse | undefined) => {
+    const entries = o.document.entries(m);
+    const missing: Addition[] = [];
+    for (const a of o.additions) if (!(await stored(a, entries))) missing.push(a);
+    return missing;
   };
   let added = 0;
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs(attempt));
     try {
+      const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag);
+      const missing = await missingFrom(base);
+      if (missing.length === 0) return { digest: base?.digest ?? '', added, attempts: attempt };
       const existing = o.document.entries(base);
-      const merged = dedupeByDigest([...existing, ...o.additions.map((a) => a.descriptor)]);
-      if (base && holdsAll(base) && merged.length === existing.length)
-        return { digest: base.digest, added, attempts: attempt };
+      const merged = dedupeEntries([...existing, ...missing.map((a) => a.descriptor)]);
+      for (const a of missing) if (a.blob) await o.client.uploadBlob(o.repository, a.blob);
       const doc = o.document.render(merged);
       for (const blob of doc.blobs) await o.client.uploadBlob(o.repository, blob);
       const now = await o.client.getManifest(o.repository, o.tag);
@@ -84,10 +125,11 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
         ifMatch: base?.etag,
       });
       added = Math.max(added, merged.length - existing.length);
-      if (!holdsAll(await o.client.getManifest(o.repository, o.tag))) continue;
-      await sleep(settleMs);
+      if ((await missingFrom(await o.client.getManifest(o.repository, o.tag))).length > 0) continue;
+      await sleep(Math.min(SETTLE_CAP_MS, Math.max(settleMs, 2 * (clock() - readAt))));
       const settled = await o.client.getManifest(o.repository, o.tag);
-      if (holdsAll(settled)) return { digest: settled?.digest ?? put.digest, added, attempts: attempt };
+      if ((await missingFrom(settled)).length === 0)
+        return { digest: settled?.digest ?? put.digest, added, attempts: attempt };
     } catch (err) {
       if (!(err instanceof ObserverError && err.retryable)) throw err;
       lastError = err;
@@ -101,6 +143,27 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       cause: lastError,
     },
   );
+}
+
+/**
+ * Whether an addition is stored among these entries. `storedAs` answers are remembered per entry
+ * for this append (entries are content-addressed, so the answer cannot change).
+ */
+function storedCheck() {
+  const answers = new Map<Addition, Map<string, boolean>>();
+  return async (a: Addition, entries: Descriptor[]): Promise<boolean> => {
+    if (entries.some((e) => sameEntry(e, a.descriptor))) return true;
+    if (!a.storedAs) return false;
+    const known = answers.get(a) ?? new Map<string, boolean>();
+    answers.set(a, known);
+    for (const e of entries) {
+      const key = entryKey(e);
+      const yes = known.get(key) ?? (await a.storedAs(e));
+      known.set(key, yes);
+      if (yes) return true;
+    }
+    return false;
+  };
 }
 
 /** Exponential with full jitter: 50 ms · 2^(n-2), capped at 2 s. */

@@ -23,7 +23,7 @@ export interface SignedEnvelope {
 
 /**
  * Signs `payload` as a one-signature DSSE envelope. keyid is Chains' SSH fingerprint of the
- * signing key (the per-signature one for keyless). Key order is fixed (payloadType, payload,
+ * key that made the signature (the per-signature one for keyless). Key order is fixed (payloadType, payload,
  * signatures; keyid, sig) so the same signature gives the same bytes.
  * Throws whatever the signer throws (callers wrap it as 'signing').
  */
@@ -36,9 +36,7 @@ export async function signEnvelope(
   const envelope: DsseEnvelope = {
     payloadType,
     payload: Buffer.from(payload).toString('base64'),
-    signatures: [
-      { keyid: signature.keyId ?? signer.keyId, sig: Buffer.from(signature.signature).toString('base64') },
-    ],
+    signatures: [{ keyid: signature.keyId, sig: Buffer.from(signature.signature).toString('base64') }],
   };
   return { envelope, envelopeBytes: Buffer.from(JSON.stringify(envelope), 'utf8'), signature };
 }

@@ -45,7 +45,7 @@ export class KeySigner implements Signer {
   /** Same as sign(), synchronously (sub-millisecond for ECDSA/Ed25519; used by the bench). */
   signSync(data: Uint8Array): SignatureResult {
     const signature = new Uint8Array(sign(this.#digest, data, this.#privateKey));
-    const result: SignatureResult = { signature };
+    const result: SignatureResult = { signature, keyId: this.keyId, publicKeyPem: this.publicKeyPem };
     if (this.#certificatePem) result.certificatePem = this.#certificatePem;
     if (this.#chainPem) result.chainPem = this.#chainPem;
     return result;

@@ -20,17 +20,18 @@ export interface KeylessSignerOptions {
 
 /**
  * Keyless signing as Chains does it: a fresh ephemeral ECDSA P-256 key for every signature,
- * certified by Fulcio for the OIDC identity (@sigstore/sign FulcioSigner). The signature carries
- * the leaf certificate and, in `keyId`/`publicKeyPem`, the ephemeral key; the Signer's own
- * `keyId`/`publicKeyPem` are those of the last signature ('' before the first).
+ * certified by Fulcio for the OIDC identity (@sigstore/sign FulcioSigner). Each signature carries
+ * the leaf certificate and, in `keyId`/`publicKeyPem`, its own ephemeral key. The Signer's own
+ * `keyId`/`publicKeyPem` stay '': with concurrent workers "the last signature's key" would name
+ * another run's key.
  *
  * Fails with ObserverError 'signing' (retryable): Fulcio unreachable, token unreadable or
  * rejected. Messages carry @sigstore/sign's error code only: its messages can contain the token.
  */
 export class KeylessSigner implements Signer {
   readonly algorithm: KeyAlgorithm = 'ecdsa-p256-sha256';
-  keyId = '';
-  publicKeyPem = '';
+  readonly keyId = '';
+  readonly publicKeyPem = '';
   readonly #options: KeylessSignerOptions;
 
   constructor(options: KeylessSignerOptions) {
@@ -66,8 +67,6 @@ export class KeylessSigner implements Signer {
     const publicKey = new X509Certificate(certificatePem).publicKey;
     const keyId = keyIdOf(publicKey);
     const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    this.keyId = keyId;
-    this.publicKeyPem = publicKeyPem;
     return { signature: new Uint8Array(result.signature), certificatePem, keyId, publicKeyPem };
   }
 }

@@ -35,7 +35,7 @@ export class RekorTransparencyLog implements TransparencyLog {
 
   uploadEnvelope(
     envelope: DsseEnvelope,
-    signature: SignatureResult,
+    signature: Pick<SignatureResult, 'signature' | 'certificatePem'>,
     publicKeyPem: string,
   ): Promise<TransparencyEntry> {
     const content: SignatureBundle = {
@@ -54,7 +54,7 @@ export class RekorTransparencyLog implements TransparencyLog {
 
   uploadSignature(
     payload: Uint8Array,
-    signature: SignatureResult,
+    signature: Pick<SignatureResult, 'signature' | 'certificatePem'>,
     publicKeyPem: string,
   ): Promise<TransparencyEntry> {
     const content: SignatureBundle = {

@@ -27,19 +27,22 @@ export interface SignatureResult {
   /** PEM chain above the leaf. */
   chainPem?: string;
   /**
-   * Key id of this signature when the key changes per signature (keyless: a fresh ephemeral key
-   * each time); absent means the Signer's keyId applies.
+   * Key id of the key that made this signature (Chains' SSH fingerprint). Record this one, not
+   * `Signer.keyId`: a keyless signer uses a fresh ephemeral key for every signature.
    */
-  keyId?: string;
-  /** PKIX PEM of this signature's public key when it changes per signature (keyless). */
-  publicKeyPem?: string;
+  keyId: string;
+  /** PKIX PEM of the public key that verifies this signature. */
+  publicKeyPem: string;
 }
 
 export interface Signer {
-  /** Stable key id; Chains' SSH SHA-256 fingerprint of the public key ("SHA256:…"). */
+  /**
+   * Stable key id; Chains' SSH SHA-256 fingerprint of the public key ("SHA256:…"). '' for keyless,
+   * which has no stable key: each SignatureResult names its own.
+   */
   readonly keyId: string;
   readonly algorithm: KeyAlgorithm;
-  /** PKIX "PUBLIC KEY" PEM (for keyless, the ephemeral key of the last signature). */
+  /** PKIX "PUBLIC KEY" PEM of the stable key ('' for keyless). */
   readonly publicKeyPem: string;
   sign(data: Uint8Array): Promise<SignatureResult>;
 }

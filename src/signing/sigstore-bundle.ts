@@ -8,7 +8,7 @@ import type { DsseEnvelope, SignatureResult } from './signer.ts';
 
 export interface SigstoreBundleOptions {
   /** the signature's result: a certificate makes an x509 bundle, otherwise a public-key hint */
-  signature: SignatureResult;
+  signature: Pick<SignatureResult, 'certificatePem'>;
   /** key id for `verificationMaterial.publicKey.hint` when there is no certificate */
   keyId: string;
   /** transparency log entry from TransparencyLog, if uploaded */

@@ -3,20 +3,23 @@ import type { DsseEnvelope, SignatureResult } from './signer.ts';
 
 /**
  * The transparency-log role: record a signature publicly and return the proof.
- * Chains uploads after signing and before storage; a failed upload is a 'tlog' error (retryable)
- * and storage proceeds without the bundle.
+ * The controller uploads the provenance envelope after signing and before storage, as Chains
+ * does (tektoncd/chains pkg/chains/signing.go); unlike Chains, which stores without the bundle
+ * when the upload fails, a failed upload fails the attempt ('tlog', retryable) before anything is
+ * stored. Only envelopes are uploaded: the controller does not call `uploadSignature`, so `.sig`
+ * signatures have no Rekor entry (Chains uploads them too).
  */
 export interface TransparencyLog {
   /** Rekor `dsse` v0.0.1 entry for an in-toto envelope. */
   uploadEnvelope(
     envelope: DsseEnvelope,
-    signature: SignatureResult,
+    signature: Pick<SignatureResult, 'signature' | 'certificatePem'>,
     publicKeyPem: string,
   ): Promise<TransparencyEntry>;
   /** Rekor `hashedrekord` v0.0.1 entry (sha256 of the payload) for a simplesigning signature. */
   uploadSignature(
     payload: Uint8Array,
-    signature: SignatureResult,
+    signature: Pick<SignatureResult, 'signature' | 'certificatePem'>,
     publicKeyPem: string,
   ): Promise<TransparencyEntry>;
 }

@@ -2,11 +2,14 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ObserverConfig } from '../config/index.ts';
 import type { RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { type SubjectPolicy, UNSET_SUBJECT_POLICY } from '../policy/index.ts';
 import type { BackendName, StorageBackend } from './backend.ts';
-import { ChainedCredentials } from './credentials-chained.ts';
+import type { CredentialSource } from './credentials.ts';
 import { DockerConfigCredentials } from './credentials-docker-config.ts';
+import { PolicyGatedCredentials } from './credentials-policy-gated.ts';
 import { ServiceAccountCredentials } from './credentials-service-account.ts';
 import { OciBackend } from './oci-backend.ts';
+import type { SignatureVerifier } from './oci-stored-payload.ts';
 import { TektonBackend } from './tekton-backend.ts';
 
 export interface BackendDeps {
@@ -17,12 +20,19 @@ export interface BackendDeps {
   logger: Logger;
   /** the observer's own docker config.json, parsed (config/readDockerConfig) */
   dockerConfig?: unknown;
+  /** `attestation.subject-policy`; default unset */
+  subjectPolicy?: SubjectPolicy;
+  /** a namespace's labels, for policies that select namespaces by label */
+  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  /** OciBackend's `verifies`: accepts signatures by the published keys (verify/publishedKeyVerifier) */
+  verifies?: SignatureVerifier;
 }
 
 /**
  * The one place storage backends are chosen: every backend some artifact type is configured to
- * use. Registry credentials: the run's service account's push secrets first (as Chains; needs the
- * optional per-namespace RBAC in deploy/), then the observer's own docker config.
+ * use. Registry credentials (registryCredentials): the run's service account's push secrets first
+ * (as Chains; needs the optional per-namespace RBAC in deploy/), then the observer's own docker
+ * config, but only where policy/credential-choice.ts allows it.
  */
 export function backendsFromConfig(deps: BackendDeps): Map<BackendName, StorageBackend> {
   const { config } = deps;
@@ -42,20 +52,8 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
       return new TektonBackend({ runApi: deps.runApi });
     case 'oci': {
       const { storageOci } = deps.config;
-      const credentials = new ChainedCredentials({
-        sources: [
-          new ServiceAccountCredentials({
-            core: deps.kubeConfig.makeApiClient(CoreV1Api),
-            logger: deps.logger,
-          }),
-          new DockerConfigCredentials({ config: deps.dockerConfig ?? {} }),
-        ],
-      });
-      const overrideHost = storageOci.repository?.split('/')[0];
-      const insecureHosts = [
-        ...storageOci.insecureRegistries,
-        ...(storageOci.insecure && overrideHost ? [overrideHost] : []),
-      ];
+      const credentials = registryCredentials(deps);
+      const insecureHosts = insecureRegistries(deps.config);
       return new OciBackend({
         logger: deps.logger,
         credentials,
@@ -63,7 +61,29 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
         repositoryOverride: storageOci.repository,
         insecure: insecureHosts,
         encoding: storageOci.encoding,
+        ...(deps.verifies ? { verifies: deps.verifies } : {}),
       });
     }
   }
+}
+
+/** Registries reached over plain HTTP: `storage.oci.insecure-registries`, and the override's with `.insecure`. */
+export function insecureRegistries(config: ObserverConfig): string[] {
+  const { storageOci } = config;
+  const overrideHost = storageOci.repository?.split('/')[0];
+  return [...storageOci.insecureRegistries, ...(storageOci.insecure && overrideHost ? [overrideHost] : [])];
+}
+
+/** The credentials every registry request of the observer uses (storing, and checking subjects). */
+export function registryCredentials(deps: BackendDeps): CredentialSource {
+  return new PolicyGatedCredentials({
+    namespace: new ServiceAccountCredentials({
+      core: deps.kubeConfig.makeApiClient(CoreV1Api),
+      logger: deps.logger,
+    }),
+    observer: new DockerConfigCredentials({ config: deps.dockerConfig ?? {} }),
+    policy: deps.subjectPolicy ?? UNSET_SUBJECT_POLICY,
+    platformRepository: deps.config.storageOci.repository,
+    namespaceLabels: deps.namespaceLabels,
+  });
 }

@@ -9,9 +9,13 @@ export class ChainedCredentials implements CredentialSource {
     this.#sources = options.sources;
   }
 
-  async credentialsFor(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined> {
+  async credentialsFor(
+    run: RunRef,
+    registryHost: string,
+    repository?: string,
+  ): Promise<RegistryCredentials | undefined> {
     for (const source of this.#sources) {
-      const creds = await source.credentialsFor(run, registryHost);
+      const creds = await source.credentialsFor(run, registryHost, repository);
       if (creds) return creds;
     }
     return undefined;

@@ -7,8 +7,14 @@ export type { RegistryCredentials };
  * Where registry credentials come from, per run and registry host (as Chains asks k8schain for the
  * run's namespace and service account). Answers undefined when it has none for that host: the
  * registry is then tried anonymously, or the next source in a ChainedCredentials answers.
+ * `repository` (`host/path`) is the repository the request goes to; sources that decide per
+ * repository (PolicyGatedCredentials) treat an absent one as "not allowed".
  * Implementations never log or put credentials into errors.
  */
 export interface CredentialSource {
-  credentialsFor(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined>;
+  credentialsFor(
+    run: RunRef,
+    registryHost: string,
+    repository?: string,
+  ): Promise<RegistryCredentials | undefined>;
 }

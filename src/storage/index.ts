@@ -6,7 +6,12 @@ export type {
   StoreRequest,
   StoreResult,
 } from './backend.ts';
-export { type BackendDeps, backendsFromConfig } from './backends-from-config.ts';
+export {
+  type BackendDeps,
+  backendsFromConfig,
+  insecureRegistries,
+  registryCredentials,
+} from './backends-from-config.ts';
 export * from './chains-annotations.ts';
 export type { CredentialSource, RegistryCredentials } from './credentials.ts';
 export { ChainedCredentials } from './credentials-chained.ts';
@@ -15,9 +20,12 @@ export {
   dockerConfigCredentials,
   normaliseRegistryKey,
 } from './credentials-docker-config.ts';
+export { PolicyGatedCredentials, type PolicyGatedCredentialsOptions } from './credentials-policy-gated.ts';
 export {
   ServiceAccountCredentials,
   type ServiceAccountCredentialsOptions,
 } from './credentials-service-account.ts';
 export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
+export { OciClients } from './oci-clients.ts';
+export type { SignatureVerifier } from './oci-stored-payload.ts';
 export { ANNOTATION_BUDGET_BYTES, TektonBackend } from './tekton-backend.ts';

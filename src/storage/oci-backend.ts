@@ -1,29 +1,29 @@
 import { asObserverError, ObserverError } from '../errors.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import {
-  ANNOTATION_BUNDLE_CONTENT,
-  ANNOTATION_BUNDLE_PREDICATE_TYPE,
+  type Addition,
+  ANNOTATION_PAYLOAD_DIGEST,
   type AppendResult,
   appendToTag,
-  attachReferrer,
   attestationLayer,
   cosignTagDocument,
-  type Descriptor,
-  dedupeByDigest,
   digestTag,
+  entryKey,
   KeyedBatcher,
   type LayerBlob,
+  type RegistryClient,
   referrersIndexDocument,
-  SIGSTORE_BUNDLE_V03,
+  sha256Digest,
   signatureLayer,
   splitRepository,
   type TagDocument,
 } from '../oci/index.ts';
-import { toSigstoreBundle } from '../signing/index.ts';
 import { describeRun } from '../tekton/index.ts';
 import type { ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import type { CredentialSource } from './credentials.ts';
+import { storeBundle } from './oci-bundle.ts';
 import { OciClients } from './oci-clients.ts';
+import { layerStoredAs, type SignatureVerifier } from './oci-stored-payload.ts';
 
 type Provenance = Extract<SignedArtifact, { type: 'provenance' }>;
 
@@ -48,6 +48,14 @@ export interface OciBackendOptions {
    * envelope's keyid as public-key hint, and no tlog entry.
    */
   toBundle?: (artifact: Provenance) => Uint8Array;
+  /**
+   * Whether a signature verifies with a key the observer publishes (current and retired keys; the
+   * composition root passes the key ring). With it, storing is idempotent by payload: an entry
+   * already at the tag that holds the same payload with a signature this accepts counts as stored,
+   * so a re-signed retry (ECDSA signatures differ each time), a restart on an empty index or two
+   * replicas racing add no second layer. Without it only the identical entry counts.
+   */
+  verifies?: SignatureVerifier;
   /** passed to appendToTag; defaults there */
   settleMs?: number;
   maxAttempts?: number;
@@ -64,7 +72,7 @@ export class OciBackend implements StorageBackend {
   readonly name = 'oci' as const;
   readonly #o: OciBackendOptions;
   readonly #clients: OciClients;
-  readonly #batcher = new KeyedBatcher<{ descriptor: Descriptor; blob?: Uint8Array }, AppendResult>();
+  readonly #batcher = new KeyedBatcher<Addition, AppendResult>();
 
   constructor(options: OciBackendOptions) {
     this.#o = options;
@@ -118,16 +126,20 @@ export class OciBackend implements StorageBackend {
       return this.#storeBundle(run, artifact, image);
     const override = this.#o.repositoryOverride;
     const { registry, repository } = splitRepository(override ?? image.repository);
-    const client = await this.#clients.client(run, registry);
+    const client = await this.#clients.client(run, registry, repository);
     const suffix = artifact.type === 'provenance' ? '.att' : '.sig';
     const tag = digestTag(image.digest, suffix);
+    const payloadDigest = sha256Digest(artifact.payload);
     const layer: LayerBlob =
       artifact.type === 'provenance'
-        ? attestationLayer(artifact.envelopeBytes, artifact)
-        : signatureLayer(artifact.payload, artifact.signature, artifact);
+        ? attestationLayer(artifact.envelopeBytes, { ...artifact, payloadDigest })
+        : signatureLayer(artifact.payload, artifact.signature, { ...artifact, payloadDigest });
+    const verifies = this.#o.verifies;
+    const storedAs = verifies && layerStoredAs({ client, repository, verifies }, artifact);
     await this.#append(client, repository, tag, cosignTagDocument, {
       descriptor: layer.descriptor,
       blob: layer.bytes,
+      ...(storedAs ? { storedAs } : {}),
     });
     return `${registry}/${repository}:${tag}`;
   }
@@ -140,48 +152,38 @@ export class OciBackend implements StorageBackend {
       );
     }
     const { registry, repository } = splitRepository(image.repository);
-    const client = await this.#clients.client(run, registry);
-    const subject = await client.getManifest(repository, image.digest);
-    if (!subject) {
-      throw new ObserverError(`attaching bundle to ${image.repository}@${image.digest}: image not found`, {
-        code: 'registry',
-        retryable: true,
-      });
-    }
-    const layer = this.#o.toBundle?.(artifact) ?? defaultBundle(artifact);
-    const { digest } = await attachReferrer({
+    const client = await this.#clients.client(run, registry, repository);
+    const digest = await storeBundle({
       client,
       repository,
-      subject: { mediaType: subject.mediaType, size: subject.bytes.length, digest: subject.digest },
-      artifact: {
-        artifactType: SIGSTORE_BUNDLE_V03,
-        layer,
-        annotations: {
-          [ANNOTATION_BUNDLE_CONTENT]: 'dsse-envelope',
-          [ANNOTATION_BUNDLE_PREDICATE_TYPE]: artifact.predicateType,
-        },
-      },
-      appendIndex: (entry) =>
-        this.#append(client, repository, digestTag(image.digest), referrersIndexDocument, {
-          descriptor: entry,
-        }),
+      image,
+      artifact,
+      toBundle: this.#o.toBundle,
+      verifies: this.#o.verifies,
+      appendIndex: (addition) =>
+        this.#append(client, repository, digestTag(image.digest), referrersIndexDocument, addition),
     });
     return `${registry}/${repository}@${digest}`;
   }
 
-  /** One writer per tag in this process; concurrent additions to a tag go out as one batch. */
+  /**
+   * One writer per tag in this process; concurrent additions to a tag go out as one batch, one
+   * addition per payload (two signatures of one payload in a batch are one entry).
+   */
   #append(
-    client: Awaited<ReturnType<OciClients['client']>>,
+    client: RegistryClient,
     repository: string,
     tag: string,
     document: TagDocument,
-    addition: { descriptor: Descriptor; blob?: Uint8Array },
+    addition: Addition,
   ): Promise<AppendResult> {
     const key = `${client.registry}/${repository}:${tag}`;
     return this.#batcher.submit(key, addition, (items) => {
-      const unique = dedupeByDigest(items.map((i) => i.descriptor)).map(
-        (d) => items.find((i) => i.descriptor === d) ?? { descriptor: d },
-      );
+      const seen = new Set<string>();
+      const unique = items.filter((i) => {
+        const holds = i.descriptor.annotations?.[ANNOTATION_PAYLOAD_DIGEST] ?? entryKey(i.descriptor);
+        return !seen.has(holds) && seen.add(holds);
+      });
       return appendToTag({
         client,
         repository,
@@ -193,15 +195,4 @@ export class OciBackend implements StorageBackend {
       });
     });
   }
-}
-
-function defaultBundle(artifact: Provenance): Uint8Array {
-  const first = artifact.envelope.signatures[0];
-  const signature = {
-    signature: Buffer.from(first?.sig ?? '', 'base64'),
-    certificatePem: artifact.certificatePem,
-    chainPem: artifact.chainPem,
-  };
-  const bundle = toSigstoreBundle(artifact.envelope, { signature, keyId: first?.keyid ?? '' });
-  return new TextEncoder().encode(JSON.stringify(bundle));
 }

@@ -36,8 +36,10 @@ export class OciClients {
     return this.#insecure === true || (Array.isArray(this.#insecure) && this.#insecure.includes(registry));
   }
 
-  async client(run: RunRef, registry: string): Promise<RegistryClient> {
-    const credentials = await this.#credentials?.credentialsFor(run, registry);
+  /** A client for `registry` with the credentials the source allows for `repository` (its path). */
+  async client(run: RunRef, registry: string, repository?: string): Promise<RegistryClient> {
+    const target = repository === undefined ? undefined : `${registry}/${repository}`;
+    const credentials = await this.#credentials?.credentialsFor(run, registry, target);
     const key = `${registry}\n${fingerprint(credentials)}`;
     const cached = this.#clients.get(key);
     if (cached) return cached;

@@ -28,16 +28,21 @@ export function verifyEnvelope(
   } catch {
     return { ok: false, reason: 'public key does not parse' };
   }
-  const digests = digestsFor(key);
-  if (digests.length === 0) return { ok: false, reason: `unsupported key type ${key.asymmetricKeyType}` };
+  if (digestsFor(key).length === 0)
+    return { ok: false, reason: `unsupported key type ${key.asymmetricKeyType}` };
   const message = pae(parsed.payloadType, Buffer.from(parsed.payload, 'base64'));
   for (const s of parsed.signatures) {
-    const sig = Buffer.from(s.sig, 'base64');
-    for (const digest of digests) {
-      if (safeVerify(digest, message, key, sig)) return { ok: true, keyId: keyIdOf(key) };
-    }
+    if (verifySignature(message, Buffer.from(s.sig, 'base64'), key)) return { ok: true, keyId: keyIdOf(key) };
   }
   return { ok: false, reason: `no signature verifies with key ${keyIdOf(key)}` };
+}
+
+/**
+ * Whether `signature` over exactly `message` verifies with `key`, trying the schemes of its key
+ * type (see verifyEnvelope). Never throws.
+ */
+export function verifySignature(message: Uint8Array, signature: Uint8Array, key: KeyObject): boolean {
+  return digestsFor(key).some((digest) => safeVerify(digest, message, key, signature));
 }
 
 function digestsFor(key: KeyObject): (string | null)[] {
@@ -58,7 +63,7 @@ function digestsFor(key: KeyObject): (string | null)[] {
   }
 }
 
-function safeVerify(digest: string | null, data: Buffer, key: KeyObject, sig: Buffer): boolean {
+function safeVerify(digest: string | null, data: Uint8Array, key: KeyObject, sig: Uint8Array): boolean {
   try {
     return verify(digest, data, key, sig);
   } catch {

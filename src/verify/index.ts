@@ -1,2 +1,3 @@
-export { type EnvelopeVerdict, verifyEnvelope } from './envelope.ts';
+export { type EnvelopeVerdict, verifyEnvelope, verifySignature } from './envelope.ts';
 export { type Check, type ImageVerification, type VerifyImageOptions, verifyImage } from './image.ts';
+export { publishedKeyVerifier } from './published-keys.ts';

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver from Debian 12's `kubernetes` source package (1.20.x, with vendor/),
-# following docs in /work/shared/reference/ecosystem-notes.md §7:
+# as Debian's own packaging does it:
 #   1. fetch the source with a private deb-src list (the system's apt sources stay untouched);
-#   2. replace the vendored modern-go/reflect2 1.0.1 (crashes with Go 1.19 on the first map write)
+#   2. replace the vendored modern-go/reflect2 1.0.1 (crashes with Go >= 1.18 on the first map write,
+#      modern-go/reflect2#26; fixed in 1.0.2)
 #      with Debian's 1.0.2 .go files;
 #   3. build GOPATH-style with CGO off, as Debian's rules do: `make WHAT=cmd/kube-apiserver`.
 # Usage: build-kube-apiserver.sh OUT_BINARY WORK_DIR

@@ -3,7 +3,7 @@ import { ENV_FILE } from './local-env.ts';
 
 /**
  * `node test/env/cli.ts up|down|status` (npm run env:up / env:down).
- *   up      start etcd, kube-apiserver, two registries and the token server, or reuse running ones
+ *   up      start etcd, kube-apiserver, PostgreSQL, two registries and the token server, or reuse running ones
  *   down    stop them by PID and remove .local/env (the cached kube-apiserver binary stays)
  *   status  exit 0 when the environment is up and healthy, 1 otherwise
  */
@@ -20,7 +20,7 @@ async function main(command: string | undefined): Promise<number> {
         log(`up in ${(result.totalMs / 1000).toFixed(1)} s${build}`);
       }
       log(
-        `apiserver ${result.env.apiserver}, registry ${result.env.registry}, token registry ${result.env.tokenRegistry.address}`,
+        `apiserver ${result.env.apiserver}, registry ${result.env.registry}, token registry ${result.env.tokenRegistry.address}, postgres ${new URL(result.env.postgresUrl).host}`,
       );
       log(`env file ${ENV_FILE}, logs ${result.env.logsDir}`);
       return 0;

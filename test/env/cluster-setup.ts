@@ -74,7 +74,7 @@ async function waitEstablished(admin: KubeConfig, names: string[], timeoutMs = 3
       const crd = await api.readCustomResourceDefinition({ name });
       if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
       if (Date.now() > deadline) throw new Error(`CRD ${name} not established after ${timeoutMs / 1000} s`);
-      await sleep(200);
+      await sleep(200); // poll interval of this deadline-bounded wait for Established
     }
   }
 }

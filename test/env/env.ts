@@ -9,6 +9,7 @@ import { newTokens, writeKubeconfigs } from './identities.ts';
 import { kubeConfigWithToken } from './kube.ts';
 import { ENV_FILE, type LocalEnv, loadLocalEnv } from './local-env.ts';
 import { withLock } from './lock.ts';
+import { POSTGRES_BIN, pgIsReady, startPostgres } from './postgres.ts';
 import { type Daemon, httpStatus, isRunning, stopDaemon } from './processes.ts';
 import { startRegistry, startTokenRegistry } from './registry.ts';
 
@@ -16,7 +17,7 @@ import { startRegistry, startTokenRegistry } from './registry.ts';
 export const STATE_DIR = dirname(ENV_FILE);
 export const LOGS_DIR = join(STATE_DIR, 'logs');
 const STATE_FILE = join(STATE_DIR, 'state.json');
-const REQUIRED_BINARIES = ['etcd', 'docker-registry', 'openssl'];
+const REQUIRED_BINARIES = ['etcd', 'docker-registry', 'openssl', 'setpriv', join(POSTGRES_BIN, 'postgres')];
 /** needed only while kube-apiserver is not cached yet */
 const BUILD_BINARIES = ['go', 'make', 'rsync'];
 
@@ -92,6 +93,7 @@ async function startAll(binary: string, state: State, progress: (line: string) =
   const apiserver = await step('kube-apiserver', () =>
     startApiserver({ binary, etcdUrl: etcd.url, stateDir: STATE_DIR, logsDir: LOGS_DIR, tokens }),
   );
+  const postgres = await step('postgres', () => startPostgres(STATE_DIR, LOGS_DIR));
   const registry = await step('registry', () => startRegistry('registry', STATE_DIR, LOGS_DIR));
   const tokenReg = await step('token registry', async () => {
     const r = await startTokenRegistry(STATE_DIR, LOGS_DIR);
@@ -117,6 +119,8 @@ async function startAll(binary: string, state: State, progress: (line: string) =
       username: tokenReg.username,
       password: tokenReg.password,
     },
+    postgresUrl: postgres.url,
+    postgresCaFile: postgres.caFile,
     logsDir: LOGS_DIR,
   };
 }
@@ -157,6 +161,9 @@ export async function status(): Promise<Status> {
     const got = await httpStatus(url, headers);
     if (got !== want) problems.push(`${name} answered ${got || 'nothing'}, want ${want}`);
   }
+  const postgresPort = Number(new URL(env.postgresUrl ?? 'postgres://x:0').port);
+  if (!pgIsReady(join(POSTGRES_BIN, 'pg_isready'), postgresPort))
+    problems.push(`postgres on port ${postgresPort} does not accept connections`);
   return { running: problems.length === 0, problems, env, owner: state.owner };
 }
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  etcd-server docker-registry skopeo jq openssl golang-go rsync make
+  etcd-server docker-registry skopeo jq openssl golang-go rsync make postgresql-15
   golang-github-modern-go-reflect2-dev
   python3-cryptography python3-nacl python3-securesystemslib
   ca-certificates curl

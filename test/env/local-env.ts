@@ -26,6 +26,10 @@ export interface LocalEnv {
   registry: string;
   /** plain-HTTP registry with Bearer token auth (token server beside it) */
   tokenRegistry: { address: string; username: string; password: string };
+  /** PostgreSQL 15 superuser URL, postgres://postgres:<password>@127.0.0.1:<port>/postgres (TLS optional) */
+  postgresUrl: string;
+  /** CA file that verifies the PostgreSQL server certificate (127.0.0.1, localhost) */
+  postgresCaFile: string;
   /** where component logs are */
   logsDir: string;
 }

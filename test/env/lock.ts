@@ -13,7 +13,7 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, timeoutMs 
   while (!tryAcquire(path)) {
     if (Date.now() > deadline)
       throw new Error(`lock ${path} still held by pid ${holder(path)} after ${timeoutMs} ms`);
-    await sleep(500);
+    await sleep(500); // poll interval of this deadline-bounded wait for the lock
   }
   try {
     return await fn();

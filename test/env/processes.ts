@@ -12,6 +12,8 @@ export interface Daemon {
   /** a word of the daemon's command line, checked before signalling so a reused PID is never hit */
   marker: string;
   logFile: string;
+  /** the signal that asks for a prompt, clean stop; default SIGTERM */
+  stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -47,18 +49,19 @@ export function isRunning(daemon: Daemon): boolean {
   }
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Never signals a reused PID. */
+/** The daemon's stop signal (SIGTERM by default), then SIGKILL after `graceMs`; resolves once the process is gone. Never signals a reused PID. */
 export async function stopDaemon(daemon: Daemon, graceMs = 10_000): Promise<void> {
   if (!isRunning(daemon)) return;
-  process.kill(daemon.pid, 'SIGTERM');
+  process.kill(daemon.pid, daemon.stopSignal ?? 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isRunning(daemon)) {
     if (Date.now() > deadline) {
       process.kill(daemon.pid, 'SIGKILL');
-      await sleep(200);
+      // poll interval (5 s at most) until the killed process is gone
+      for (let i = 0; i < 50 && isRunning(daemon); i++) await sleep(100);
       return;
     }
-    await sleep(100);
+    await sleep(100); // poll interval of this deadline-bounded wait for the exit
   }
 }
 
@@ -88,7 +91,7 @@ export async function waitReady(
   while (Date.now() < deadline) {
     if (!isRunning(daemon)) throw new Error(`${daemon.name} exited during start-up: see ${daemon.logFile}`);
     if (await check().catch(() => false)) return;
-    await sleep(250);
+    await sleep(250); // poll interval of this deadline-bounded readiness check
   }
   throw new Error(`${daemon.name} not ready after ${timeoutMs / 1000} s: see ${daemon.logFile}`);
 }

@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -25,8 +25,14 @@ export async function startTestObserver(
   env: LocalEnv,
   config: Record<string, string> = {},
   kubeConfig: KubeConfig = kubeConfigFor('observer'),
+  /**
+   * dockerConfig: the observer's own registry credentials (a docker config.json), default none;
+   * key: a key to sign with instead of a fresh one (a restarted observer keeps its key)
+   */
+  options: { dockerConfig?: object; key?: KeyObject } = {},
 ): Promise<TestObserver> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const privateKey = options.key ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const publicKey = createPublicKey(privateKey);
   const pkcs8 = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
   await putSigningSecret(env, { 'x509.pem': pkcs8, 'cosign.pub': publicKeyPem });
@@ -37,6 +43,7 @@ export async function startTestObserver(
   });
   const metrics = createMetrics();
   const dir = mkdtempSync(join(tmpdir(), 'observer-'));
+  if (options.dockerConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(options.dockerConfig));
   const observer = await startObserver({
     config: parseConfig(
       {

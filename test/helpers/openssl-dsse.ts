@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /**
  * Verifies a DSSE envelope with the openssl CLI, building the pre-authentication encoding in the
- * shell (as ecosystem-notes §5(c)), so none of our signing code takes part. Returns openssl's
+ * shell (https://github.com/secure-systems-lab/dsse/blob/master/protocol.md), so none of our signing code takes part. Returns openssl's
  * verdict: true for "Verified OK" / "Signature Verified Successfully".
  */
 export function opensslVerifiesEnvelope(envelopeJson: string | Uint8Array, publicKeyPem: string): boolean {

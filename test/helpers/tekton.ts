@@ -95,6 +95,7 @@ export async function waitFor<T>(
     } catch (err) {
       last = err;
     }
+    // the poll interval of this deadline-bounded poll of observable state
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);

@@ -11,6 +11,16 @@ export async function pushTestImage(
   tag = 'latest',
 ): Promise<{ digest: string; ref: string }> {
   const client = new RegistryClient({ registry, insecure: true });
+  const digest = await pushTestImageWith(client, repository, tag);
+  return { digest, ref: `${registry}/${repository}:${tag}` };
+}
+
+/** The same through a given client (e.g. one with credentials); returns the manifest digest. */
+export async function pushTestImageWith(
+  client: RegistryClient,
+  repository: string,
+  tag = 'latest',
+): Promise<string> {
   const layer = new Uint8Array(randomBytes(64));
   const layerDigest = await client.uploadBlob(repository, layer);
   const config = new TextEncoder().encode(
@@ -42,5 +52,5 @@ export async function pushTestImage(
     manifest,
     'application/vnd.oci.image.manifest.v1+json',
   );
-  return { digest, ref: `${registry}/${repository}:${tag}` };
+  return digest;
 }

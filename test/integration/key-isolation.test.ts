@@ -1,8 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyIdOf } from '../../src/signing/index.ts';
 import { type Identity, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { putSigningSecret, startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { completeBuildTaskRun, getRun, runEvents, waitFor, waitForSigned } from '../helpers/tekton.ts';
@@ -82,10 +83,13 @@ describe('no key material in anything the service emits', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     await putSigningSecret(env, { 'x509.pem': pem });
-    await waitFor('the new key to be loaded', async () =>
-      (await fetch(`${obs.observer.address}/readyz`)).ok ? true : undefined,
-    );
-    await new Promise((r) => setTimeout(r, 1500));
+    const keyId = keyIdOf(createPublicKey(privateKey));
+    await waitFor(`the new key ${keyId} to be the active one at /api/v1/keys`, async () => {
+      const { keys } = (await (await fetch(`${obs.observer.address}/api/v1/keys`)).json()) as {
+        keys: { keyId: string; active: boolean }[];
+      };
+      return keys.some((k) => k.keyId === keyId && k.active) ? true : undefined;
+    });
 
     const image = await pushTestImage(env.registry, `leak/app-${Date.now()}`);
     const name = await completeBuildTaskRun(image, {
@@ -96,6 +100,14 @@ describe('no key material in anything the service emits', () => {
       ],
     });
     const run = await waitForSigned('TaskRun', 'tenant-a', name);
+    const uid = run.metadata.uid;
+    const envelope = JSON.parse(
+      Buffer.from(
+        run.metadata.annotations?.[`chains.tekton.dev/signature-taskrun-${uid}`] ?? '',
+        'base64',
+      ).toString(),
+    ) as { signatures: { keyid: string }[] };
+    expect(envelope.signatures[0]?.keyid).toBe(keyId);
 
     const jwk = privateKey.export({ format: 'jwk' });
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
@@ -143,8 +155,23 @@ describe('no key material in anything the service emits', () => {
 
     const image = await pushTestImage(env.registry, `leak/nokey-${Date.now()}`);
     const name = await completeBuildTaskRun(image, { name: `nokey-${Date.now()}` });
-    await new Promise((r) => setTimeout(r, 3000));
+    // The observer is alive and has decided about this very run: its reconcile logged that no key
+    // is loaded (a dead or stalled observer never writes this line, so the test would time out).
+    await waitFor(`the observer to reconcile ${name} and hold it for want of a key`, async () =>
+      obs
+        .logs()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { name?: string; msg?: string })
+        .some((l) => l.name === name && l.msg?.startsWith('no signing key loaded'))
+        ? true
+        : undefined,
+    );
+    expect((await fetch(`${obs.observer.address}/livez`)).ok).toBe(true);
     const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
     expect(run.metadata.annotations?.['chains.tekton.dev/signed']).toBeUndefined();
+    expect(
+      Object.keys(run.metadata.annotations ?? {}).filter((k) => k.startsWith('chains.tekton.dev/')),
+    ).toEqual([]);
   });
 });

@@ -1,15 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { describe, expect, it } from 'vitest';
-import { INTOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../../src/intoto/index.ts';
+import { SLSA_PROVENANCE_V1 } from '../../src/intoto/index.ts';
 import { createLogger, createMetrics } from '../../src/observability/index.ts';
 import { digestTag, RegistryClient, type RegistryCredentials, sha256Digest } from '../../src/oci/index.ts';
-import { pae } from '../../src/signing/index.ts';
 import {
   type ImageRef,
   OciBackend,
@@ -20,6 +19,7 @@ import type { RunRef } from '../../src/tekton/run-ref.ts';
 import { verifyImage } from '../../src/verify/image.ts';
 import { loadLocalEnv } from '../env/local-env.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
+import { provenanceStatement, signedImageSignature, signedProvenance } from '../helpers/signed-artifacts.ts';
 
 // PO_ENV_FILE lets these tests run against hand-started peers; normally .local/env/env.json.
 const env = loadLocalEnv(process.env.PO_ENV_FILE || undefined);
@@ -77,28 +77,7 @@ function provenance(
   images: ImageRef[],
   key: KeyObject = keys.privateKey,
 ): Extract<SignedArtifact, { type: 'provenance' }> {
-  const statement = {
-    _type: STATEMENT_V1,
-    subject: images.map((i) => ({ name: i.repository, digest: { sha256: i.digest.slice(7) } })),
-    predicateType: SLSA_PROVENANCE_V1,
-    predicate: { buildDefinition: { nonce: randomUUID() } },
-  };
-  const payload = enc(JSON.stringify(statement));
-  const sig = sign('sha256', pae(INTOTO_PAYLOAD_TYPE, payload), key).toString('base64');
-  const envelope = {
-    payloadType: INTOTO_PAYLOAD_TYPE,
-    payload: Buffer.from(payload).toString('base64'),
-    signatures: [{ keyid: '', sig }],
-  };
-  return {
-    type: 'provenance',
-    key: 'taskrun-uid-1',
-    predicateType: SLSA_PROVENANCE_V1,
-    payload,
-    envelope,
-    envelopeBytes: enc(JSON.stringify(envelope)),
-    images,
-  };
+  return signedProvenance(images, provenanceStatement(images), key);
 }
 
 function backend(o: Partial<OciBackendOptions> = {}): OciBackend {
@@ -178,22 +157,13 @@ describe('OciBackend on the plain registry (cosign layout)', () => {
 
   it('writes an image signature to .sig, and verifyImage passes, then fails naming the check on a wrong key or a substituted layer', async () => {
     const image = await pushImage(client, 'oci-test/verify');
-    const payload = enc(
-      JSON.stringify({
-        critical: {
-          identity: { 'docker-reference': image.repository },
-          image: { 'docker-manifest-digest': image.digest },
-          type: 'cosign container image signature',
-        },
-        optional: null,
-      }),
-    );
-    const signature = sign('sha256', payload, keys.privateKey);
+    const signed = signedImageSignature(image, keys.privateKey);
+    const { payload } = signed;
     const b = backend();
     expect(
       await b.store({
         run,
-        artifact: { type: 'image-signature', key: image.digest.slice(7, 19), image, payload, signature },
+        artifact: signed,
       }),
     ).toMatchObject({ ok: true });
     expect(await b.store({ run, artifact: provenance([image]) })).toMatchObject({ ok: true });

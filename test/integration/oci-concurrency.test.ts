@@ -152,7 +152,7 @@ describe('OciBackend appends under concurrency (no lost, no duplicate layers)', 
       foreignWriter(tag, 5),
     ]);
     const elapsedMs = Date.now() - started;
-    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.flatMap((r) => (r.ok ? [] : [r.error.message]))).toEqual([]);
     const expected = [
       ...ours.map((a) => sha256Digest((a as { envelopeBytes: Uint8Array }).envelopeBytes)),
       ...child,
@@ -166,6 +166,9 @@ describe('OciBackend appends under concurrency (no lost, no duplicate layers)', 
     console.log(`[oci] 20 in-process + 10 child-process + 5 foreign appends to one tag in ${elapsedMs} ms`);
   }, 120_000);
 
+  // Timing-independent: writers of one entry accept each other's write (the same entry, or with a
+  // verifier an equal-payload entry, counts as stored), and every registry call is retried inside
+  // the attempt, so no interleaving and no settle time (50 ms here) can fail a store.
   it('leaves one layer when the same envelope is stored twice, at once and again later', async () => {
     const image = await pushImage();
     const a = artifact(image);
@@ -179,8 +182,9 @@ describe('OciBackend appends under concurrency (no lost, no duplicate layers)', 
       backend.store({ run, artifact: a }),
       backend.store({ run, artifact: a }),
       other.store({ run, artifact: a }),
+      other.store({ run, artifact: a }),
     ]);
-    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.flatMap((r) => (r.ok ? [] : [r.error.message]))).toEqual([]);
     expect(await backend.store({ run, artifact: a })).toMatchObject({ ok: true });
     expect(await layerDigests(digestTag(image.digest, '.att'))).toEqual([
       sha256Digest((a as { envelopeBytes: Uint8Array }).envelopeBytes),

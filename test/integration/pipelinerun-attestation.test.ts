@@ -22,8 +22,15 @@ async function completePipelineRun(env: LocalEnv, prefix: string) {
   const image = await pushTestImage(env.registry, repository, 'v1');
   const pr = `${prefix}-pr`;
   const children = { clone: `${pr}-clone`, build: `${pr}-build`, gone: `${pr}-scan` };
+  // Tekton creates the PipelineRun's children owned by it (checked: docs/security.md)
+  const created = await createRun(tenant, 'PipelineRun', 'tenant-a', pr, {
+    pipelineRef: { name: 'docker-build' },
+    taskRunTemplate: { serviceAccountName: 'pipeline' },
+  });
+  const owner = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: pr, uid: created.metadata.uid };
   const labels = (task: string) => ({
     labels: { 'tekton.dev/pipelineRun': pr, 'tekton.dev/pipelineTask': task, 'tekton.dev/task': task },
+    ownerReferences: [owner],
   });
   await createRun(
     tenant,
@@ -61,14 +68,12 @@ async function completePipelineRun(env: LocalEnv, prefix: string) {
       { name: 'IMAGE_DIGEST', value: image.digest },
     ]),
   );
-  await createRun(tenant, 'PipelineRun', 'tenant-a', pr, {
-    pipelineRef: { name: 'docker-build' },
-    taskRunTemplate: { serviceAccountName: 'pipeline' },
-  });
+  const completionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   await setRunStatus(admin, 'PipelineRun', 'tenant-a', pr, {
     conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
     startTime: '2026-11-26T10:00:00Z',
-    completionTime: '2026-11-26T10:05:00Z',
+    // after its children were created: a child created later would not count
+    completionTime,
     pipelineSpec: {
       tasks: [
         { name: 'clone', taskRef: { name: 'git-clone' } },
@@ -88,7 +93,7 @@ async function completePipelineRun(env: LocalEnv, prefix: string) {
       { name: 'CHAINS-GIT_COMMIT', value: COMMIT },
     ],
   });
-  return { pr, repository, image };
+  return { pr, repository, image, completionTime };
 }
 
 /** Waits for signed=true, then returns the PipelineRun's statement as read back from the registry. */
@@ -137,7 +142,7 @@ describe('PipelineRun with children → attestation (real cluster and registry)'
       'artifacts.pipelinerun.enable-deep-inspection': 'true',
       'artifacts.pipelinerun.child-wait-seconds': '0',
     });
-    const { pr, repository, image } = await completePipelineRun(env, `v02-${Date.now()}`);
+    const { pr, repository, image, completionTime } = await completePipelineRun(env, `v02-${Date.now()}`);
     const { statement } = await attestedStatement(
       env,
       obs,
@@ -164,7 +169,7 @@ describe('PipelineRun with children → attestation (real cluster and registry)'
       uri: 'git+https://github.com/example/app.git',
       digest: { sha1: COMMIT },
     });
-    expect(statement.predicate.metadata.buildFinishedOn).toBe('2026-11-26T10:05:00Z');
+    expect(statement.predicate.metadata.buildFinishedOn).toBe(completionTime);
     // the deleted child did not block the attestation, and it is reported
     const events = await runEvents(kubeConfigFor('admin'), 'tenant-a', pr);
     expect(events.map((e) => e.message).join('\n')).toContain(`${pr}-scan`);

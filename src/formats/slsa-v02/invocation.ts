@@ -2,14 +2,21 @@
  * SLSA v0.2 `invocation` as Chains' attest.Invocation writes it: `configSource` from
  * `status.provenance.refSource` (`{}` when absent, no remoteness check), `parameters` = spec param
  * defaults overlaid by run params, `environment` = labels and annotations (annotations without
- * `kubectl.kubernetes.io/last-applied-configuration` and `chains.tekton.dev/*`), each omitted when empty.
+ * `kubectl.kubernetes.io/last-applied-configuration` and `chains.tekton.dev/*`), each omitted when empty,
+ * plus (our addition, top-level invocation only) the run's `namespace` and `serviceAccountName`
+ * (run-identity.ts).
  */
 import type { ObjectMeta, Param, ParamSpec, ParamValue, RefSource } from '../../tekton/index.ts';
 
 export interface InvocationV02 {
   configSource: { uri?: string; digest?: Record<string, string>; entryPoint?: string };
   parameters: Record<string, ParamValue>;
-  environment?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  environment?: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    namespace?: string;
+    serviceAccountName?: string;
+  };
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -19,6 +26,7 @@ export function invocation(
   refSource: RefSource | undefined,
   params: readonly Param[] | undefined,
   specs: readonly ParamSpec[] | undefined,
+  identity?: { namespace: string; serviceAccountName: string },
 ): InvocationV02 {
   const parameters: Record<string, ParamValue> = {};
   for (const s of specs ?? []) if (s.default !== undefined) parameters[s.name] = s.default;
@@ -32,6 +40,7 @@ export function invocation(
   const environment = {
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    ...identity,
   };
   return {
     configSource: configSource(refSource),

@@ -6,9 +6,11 @@
  */
 import { allOutputSubjects, appendMerged, type SkippedInput } from '../../artifacts/index.ts';
 import { SLSA_PROVENANCE_V02, STATEMENT_V01, type Statement } from '../../intoto/index.ts';
+import type { ExecutionCheckOutcome } from '../../policy/index.ts';
 import type { PipelineRun, TaskRun } from '../../tekton/index.ts';
 import { resolveChildren, runLabel } from '../child-runs.ts';
 import type { ChildRun, ProvenanceOptions } from '../provenance-types.ts';
+import { EXECUTION_CHECK_FIELD, runIdentity } from '../run-identity.ts';
 import { pipelineRunBuildConfig, taskRunBuildConfig } from './build-config.ts';
 import { invocation } from './invocation.ts';
 import { pipelineRunMaterials, taskRunMaterials } from './materials.ts';
@@ -19,7 +21,11 @@ export interface Built {
   skipped: SkippedInput[];
 }
 
-export function taskRunStatementV02(run: TaskRun, options: ProvenanceOptions): Built {
+export function taskRunStatementV02(
+  run: TaskRun,
+  options: ProvenanceOptions,
+  executionCheck?: ExecutionCheckOutcome,
+): Built {
   const subjects = allOutputSubjects(run.status?.results, `${runLabel('TaskRun', run)} results`);
   const materials = taskRunMaterials(run);
   const predicate = {
@@ -30,8 +36,12 @@ export function taskRunStatementV02(run: TaskRun, options: ProvenanceOptions): B
       run.status?.provenance?.refSource,
       run.spec?.params,
       run.status?.taskSpec?.params,
+      runIdentity(run),
     ),
-    buildConfig: taskRunBuildConfig(run),
+    buildConfig: {
+      ...taskRunBuildConfig(run),
+      ...(executionCheck ? { [EXECUTION_CHECK_FIELD]: executionCheck } : {}),
+    },
     metadata: metadata(run.metadata, run.status),
     materials: materials.items,
   };
@@ -69,6 +79,7 @@ export function pipelineRunStatementV02(
       run.status?.provenance?.refSource,
       run.spec?.params,
       run.status?.pipelineSpec?.params,
+      runIdentity(run),
     ),
     buildConfig: pipelineRunBuildConfig(run, resolved.executed, resolved.unresolved),
     metadata: metadata(run.metadata, run.status),

@@ -10,9 +10,11 @@ import {
   STATEMENT_V1,
   type Statement,
 } from '../../intoto/index.ts';
+import type { ExecutionCheckOutcome } from '../../policy/index.ts';
 import type { PipelineRun, TaskRun } from '../../tekton/index.ts';
 import { resolveChildren, runLabel } from '../child-runs.ts';
 import type { ChildRun, ProvenanceOptions } from '../provenance-types.ts';
+import { executionCheckByproducts, runIdentity } from '../run-identity.ts';
 import { buildDefinition } from './build-definition.ts';
 import { resultByproducts, taskRunByproducts } from './byproducts.ts';
 import { pipelineRunDependencies, taskRunDependencies } from './resolved-dependencies.ts';
@@ -23,7 +25,11 @@ export interface Built {
   skipped: SkippedInput[];
 }
 
-export function taskRunStatementV1(run: TaskRun, options: ProvenanceOptions): Built {
+export function taskRunStatementV1(
+  run: TaskRun,
+  options: ProvenanceOptions,
+  executionCheck?: ExecutionCheckOutcome,
+): Built {
   const subjects = taskRunSubjects(run);
   const deps = taskRunDependencies(run);
   const predicate = {
@@ -34,8 +40,12 @@ export function taskRunStatementV1(run: TaskRun, options: ProvenanceOptions): Bu
       ref: run.spec?.taskRef,
       provenance: run.status?.provenance,
       resolvedDependencies: deps.items,
+      notes: { ...runIdentity(run) },
     }),
-    runDetails: runDetails(options.builderId, run.metadata, run.status, taskRunByproducts(run)),
+    runDetails: runDetails(options.builderId, run.metadata, run.status, [
+      ...taskRunByproducts(run),
+      ...executionCheckByproducts(executionCheck),
+    ]),
   };
   return { statement: statement(subjects.items, predicate), skipped: [...subjects.skipped, ...deps.skipped] };
 }
@@ -59,7 +69,10 @@ export function pipelineRunStatementV1(
     }
   }
   const deps = pipelineRunDependencies(run, resolved.executed, options.buildType, options.deepInspection);
-  const notes = resolved.unresolved.length > 0 ? { unresolvedChildRuns: resolved.unresolved } : {};
+  const notes = {
+    ...runIdentity(run),
+    ...(resolved.unresolved.length > 0 ? { unresolvedChildRuns: resolved.unresolved } : {}),
+  };
   const predicate = {
     buildDefinition: buildDefinition({
       buildType: options.buildType,

@@ -69,4 +69,45 @@ describe('parseConfig', () => {
   it('takes the observer namespace from the environment', () => {
     expect(parseConfig({}, { namespace: 'ops' }).signingSecret.namespace).toBe('ops');
   });
+
+  it('selects the index: SQLite by default, PostgreSQL by index.url, with TLS, retention and a cap', () => {
+    const d = parseConfig({});
+    expect(d.indexUrl).toBeUndefined();
+    expect(d.indexTls).toEqual({ mode: 'require' });
+    expect(d.indexRetentionDays).toBe(90);
+    expect(d.indexNamespacePayloadCapBytes).toBe(0);
+    const c = parseConfig({
+      'index.url': 'postgres://observer@db.example:5432/provenance',
+      'index.tls-mode': 'verify-full',
+      'index.tls-ca-file': '/etc/db-ca/ca.crt',
+      'index.retention-days': '30',
+      'index.namespace-payload-cap-bytes': '1073741824',
+    });
+    expect(c.indexUrl).toBe('postgres://observer@db.example:5432/provenance');
+    expect(c.indexTls).toEqual({ mode: 'verify-full', caFile: '/etc/db-ca/ca.crt' });
+    expect(c.indexRetentionDays).toBe(30);
+    expect(c.indexNamespacePayloadCapBytes).toBe(1_073_741_824);
+    expect(() => parseConfig({ 'index.tls-mode': 'prefer' })).toThrow(/index.tls-mode.*"verify-full"/);
+  });
+
+  it('rejects an index.url that is not a postgres URL without repeating it (it may hold a password)', () => {
+    for (const [url, why] of [
+      ['mysql://u:hunter2@db/x', 'is not a postgres:// URL'],
+      ['postgres://u:hunter2@db/x?sslmode=disable', 'index.tls-mode'],
+      ['u:hunter2@db', 'is not a'],
+    ]) {
+      const err = (() => {
+        try {
+          parseConfig({ 'index.url': url });
+        } catch (e) {
+          return e as Error & { code?: string };
+        }
+        throw new Error(`accepted ${url}`);
+      })();
+      expect(err.code).toBe('config_invalid');
+      expect(err.message).toContain('"index.url"');
+      expect(err.message).toContain(why);
+      expect(err.message).not.toContain('hunter2');
+    }
+  });
 });

@@ -1,6 +1,8 @@
 /**
  * Conforma's first gate (ec-cli schema check) and the provenance rules of its release policy
- * (reference: konflux-and-conforma.md C.4/C.5), evaluated in TypeScript over the Konflux-style
+ * (conforma/policy policy/release/{attestation_type,slsa_provenance_available,slsa_build_*,
+ * slsa_source_version_controlled,provenance_materials}/*.rego; the schemas are ec-cli's
+ * pkg/schema/, see their $comment), evaluated in TypeScript over the Konflux-style
  * docker-build PipelineRun fixture. Rule ids are Conforma's `package.short_name`.
  */
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Controller, type RunObservation, type RunSource } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
@@ -26,12 +26,18 @@ const obs = (name: string, over: Partial<RunObservation> = {}): RunObservation =
   ...over,
 });
 
+/** Polls observable state with a 1 s deadline (the workers run on their own promise chains). */
 const until = async (cond: () => boolean) => {
+  // a poll interval, not a wait for state: the loop ends as soon as cond() holds
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 };
 
 describe('Controller', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('queues finished runs the index has not settled, and skips settled ones', async () => {
     const index = new SqliteIndex({ path: ':memory:' });
     await index.setRunState({
@@ -62,6 +68,7 @@ describe('Controller', () => {
   });
 
   it('retries a retryable failure with backoff and drops a terminal one', async () => {
+    vi.useFakeTimers();
     const calls: Record<string, number> = {};
     const source = new FakeSource();
     const controller = new Controller({
@@ -79,13 +86,25 @@ describe('Controller', () => {
       },
       metrics: createMetrics(),
       logger: silentLogger(),
-      backoff: { baseMs: 1, maxMs: 5 },
+      backoff: { baseMs: 1000, maxMs: 5000 },
     });
     await controller.start();
     source.observe(obs('flaky'));
     source.observe(obs('bad'));
-    await until(() => calls.flaky === 3);
-    await new Promise((r) => setTimeout(r, 30));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual({ flaky: 1, bad: 1 });
+    // equal jitter: retry n waits between half and all of base·2^n (1st: 500–1000 ms, 2nd: 1–2 s)
+    await vi.advanceTimersByTimeAsync(499);
+    expect(calls.flaky).toBe(1);
+    await vi.advanceTimersByTimeAsync(501); // t = 1000
+    expect(calls.flaky).toBe(2);
+    await vi.advanceTimersByTimeAsync(499); // t = 1499 < 500 + 1000
+    expect(calls.flaky).toBe(2);
+    await vi.advanceTimersByTimeAsync(1501); // t = 3000 ≥ 1000 + 2000
+    expect(calls.flaky).toBe(3);
+    // flaky succeeded and bad was dropped: nothing is left on a timer, however long we wait
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(600_000);
     expect(calls).toEqual({ flaky: 3, bad: 1 });
     await controller.stop();
   });

@@ -70,7 +70,7 @@ export const fakeSigner: Signer = {
   algorithm: 'ecdsa-p256-sha256',
   publicKeyPem: '-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n',
   async sign() {
-    return { signature: new Uint8Array([1]) };
+    return { signature: new Uint8Array([1]), keyId: 'SHA256:fake', publicKeyPem: '' };
   },
 };
 
@@ -106,6 +106,7 @@ export function okOutcome(uid: string): AttestOutcome {
     ],
     skipped: [],
     ok: true,
+    adopted: false,
   };
 }
 

@@ -162,8 +162,15 @@ describe('Reconciler', () => {
         ],
       },
     });
+    const running = doneTaskRun('child-running', 'c1');
     runs.put('TaskRun', {
-      ...doneTaskRun('child-running', 'c1'),
+      ...running,
+      // Tekton's child: owned by the PipelineRun, created before it completed
+      metadata: {
+        ...running.metadata,
+        ownerReferences: [{ kind: 'PipelineRun', uid: 'p1' }],
+        creationTimestamp: '2026-11-26T09:59:00Z',
+      } as typeof running.metadata,
       status: { conditions: [{ type: 'Succeeded', status: 'Unknown' }] },
     });
     const first = await reconciler.reconcile(prKey, 'r1');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WorkQueue } from '../../../src/controller/work-queue.ts';
 
 const q = () => new WorkQueue<string>((k) => k);
@@ -30,15 +30,15 @@ describe('WorkQueue', () => {
     const first = await queue.get();
     queue.add('a');
     expect(queue.length).toBe(0);
-    let second: string | undefined;
-    void queue.get().then((k) => {
-      second = k;
+    let handedOut = false;
+    const second = queue.get().then((k) => {
+      handedOut = true;
+      return k;
     });
     await Promise.resolve();
-    expect(second).toBeUndefined();
+    expect(handedOut).toBe(false);
     queue.done(first as string);
-    await new Promise((r) => setTimeout(r, 0));
-    expect(second).toBe('a');
+    expect(await second).toBe('a');
   });
 
   it('wakes a waiting worker on add and releases waiters on shutdown', async () => {
@@ -51,14 +51,54 @@ describe('WorkQueue', () => {
     expect(await idle).toBeUndefined();
   });
 
-  it('addAfter delays a key and a later addAfter replaces the timer', async () => {
-    const queue = q();
-    queue.addAfter('k', 50);
-    queue.addAfter('k', 5);
-    expect(queue.delayed).toBe(1);
-    expect(queue.length).toBe(0);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(queue.length).toBe(1);
-    expect(queue.delayed).toBe(0);
+  describe('with fake timers', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('addAfter delays a key and a later addAfter replaces the timer', async () => {
+      vi.useFakeTimers();
+      const queue = q();
+      queue.addAfter('k', 50);
+      queue.addAfter('k', 5);
+      expect(queue.delayed).toBe(1);
+      vi.advanceTimersByTime(4);
+      expect(queue.length).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(queue.length).toBe(1);
+      expect(queue.delayed).toBe(0);
+      expect(await queue.get()).toBe('k');
+      queue.done('k');
+      // the replaced 50 ms timer never fires
+      vi.advanceTimersByTime(100);
+      expect(queue.length).toBe(0);
+    });
+
+    it('a delayed key stays delayed when it is added meanwhile, also re-added by done() (no backoff short-cut)', async () => {
+      vi.useFakeTimers();
+      const queue = q();
+      queue.add('k');
+      const key = (await queue.get()) as string;
+      queue.add('k'); // the watch echo of the observer's own patch, while the attempt runs
+      queue.addAfter('k', 1000); // the attempt failed: back off
+      queue.done(key);
+      queue.add('k'); // another echo after the attempt
+      expect(queue.length).toBe(0);
+      vi.advanceTimersByTime(999);
+      expect(queue.length).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(queue.length).toBe(1);
+      expect(await queue.get()).toBe('k');
+    });
+
+    it('shutDown cancels delayed keys', () => {
+      vi.useFakeTimers();
+      const queue = q();
+      queue.addAfter('k', 5);
+      queue.shutDown();
+      vi.advanceTimersByTime(10);
+      expect(queue.length).toBe(0);
+      expect(queue.delayed).toBe(0);
+    });
   });
 });

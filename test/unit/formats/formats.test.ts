@@ -108,7 +108,12 @@ describe('Chains expectations quoted in the reference', () => {
     expect(pred.buildType).toBe('tekton.dev/v1/TaskRun');
     expect(pred.invocation).toEqual({
       configSource: { digest: { sha1: 'ab123' }, entryPoint: 'build.yaml', uri: 'github.com/test' },
-      environment: { labels: { 'tekton.dev/pipelineTask': 'build' } },
+      // namespace and serviceAccountName: our addition (docs/compatibility.md); the run has neither set
+      environment: {
+        labels: { 'tekton.dev/pipelineTask': 'build' },
+        namespace: 'default',
+        serviceAccountName: 'default',
+      },
       parameters: {
         'CHAINS-GIT_COMMIT': 'sha:taskrun',
         'CHAINS-GIT_URL': 'https://git.test.com',

@@ -17,6 +17,7 @@ export function fakeAuthorizer(options: {
     state.inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
     try {
+      // simulated apiserver latency that keeps reviews in flight together (maxInFlight), not a wait for state
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
       if (state.fail)
         throw new ObserverError('TokenReview: the apiserver could not answer (HTTP 500)', {

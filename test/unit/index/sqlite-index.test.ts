@@ -8,6 +8,7 @@ import { ObserverError } from '../../../src/errors.ts';
 import { attestationId, SqliteIndex } from '../../../src/index/index.ts';
 import { MIGRATIONS } from '../../../src/index/sqlite-schema.ts';
 import { digestOf, newAttestation } from './attestation-fixtures.ts';
+import { indexContract } from './index-contract.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -15,200 +16,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('SqliteIndex attestations', () => {
-  it('records an attestation and reads back its summary and exact envelope', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    const a = newAttestation({ digests: [digestOf('app'), digestOf('lib')] });
-    const id = await index.addAttestation(a);
-    expect(id).toBe(attestationId(a.run.uid, a.envelope));
-    const summary = await index.getAttestation(id);
-    expect(summary).toEqual({
-      id,
-      run: a.run,
-      predicateType: a.predicateType,
-      subjects: [...a.subjects].sort((x, y) => x.name.localeCompare(y.name)),
-      keyId: a.keyId,
-      storage: a.storage,
-      createdAt: a.createdAt,
-    });
-    expect(await index.getEnvelope(id)).toEqual(a.envelope);
-    expect(await index.getAttestation('0'.repeat(64))).toBeUndefined();
-    expect(await index.getEnvelope('0'.repeat(64))).toBeUndefined();
-    await index.close();
-  });
+indexContract('SqliteIndex', async (clock) => new SqliteIndex({ path: ':memory:', now: () => clock.now }));
 
-  it('is idempotent: the same envelope for the same run keeps one row and the latest storage outcomes', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    const first = newAttestation({});
-    const again = {
-      ...first,
-      createdAt: new Date('2025-02-01T00:00:00Z'),
-      storage: [{ backend: 'oci' as const, ok: false, locations: [], error: 'registry down' }],
-    };
-    const id1 = await index.addAttestation(first);
-    const id2 = await index.addAttestation(again);
-    expect(id2).toBe(id1);
-    const page = await index.findByDigest(digestOf('app'), { limit: 10 });
-    expect(page.items).toHaveLength(1);
-    expect(page.items[0].storage).toEqual(again.storage);
-    expect(page.items[0].createdAt).toEqual(first.createdAt);
-    // another run (different uid) with the same envelope is a different attestation
-    const other = await index.addAttestation({ ...first, run: { ...first.run, uid: 'uid-2' } });
-    expect(other).not.toBe(id1);
-    await index.close();
-  });
-
-  it('ids do not depend on the key order of the envelope object', () => {
+describe('attestationId', () => {
+  it('does not depend on the key order of the envelope object', () => {
     const e = newAttestation({}).envelope;
     const reordered = { signatures: e.signatures, payload: e.payload, payloadType: e.payloadType };
     expect(attestationId('u', reordered)).toBe(attestationId('u', e));
     expect(attestationId('u', { ...e, payload: 'eA==' })).not.toBe(attestationId('u', e));
-  });
-
-  it('rejects a subject digest that is not alg:hex, without writing anything', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    const bad = newAttestation({ digests: [digestOf('ok'), 'latest'] });
-    const err = await index.addAttestation(bad).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ObserverError);
-    expect((err as ObserverError).code).toBe('input_invalid');
-    expect((err as ObserverError).message).toContain('TaskRun tenant-a/build-1');
-    expect((await index.findByDigest(digestOf('ok'), { limit: 5 })).items).toEqual([]);
-    await index.close();
-  });
-
-  it('matches digests case-insensitively', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    await index.addAttestation(
-      newAttestation({ digests: [digestOf('app').toUpperCase().replace('SHA256', 'sha256')] }),
-    );
-    expect((await index.findByDigest(digestOf('app'), { limit: 5 })).items).toHaveLength(1);
-    expect((await index.findByDigest(digestOf('app').toUpperCase(), { limit: 5 })).items).toHaveLength(1);
-    await index.close();
-  });
-
-  it('paginates findByDigest newest first with a stable keyset cursor, ties broken by id', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    const ids: { id: string; t: number }[] = [];
-    for (let i = 0; i < 7; i++) {
-      const t = 1_000 + Math.floor(i / 2); // pairs share a timestamp
-      ids.push({
-        id: await index.addAttestation(
-          newAttestation({ name: `r-${i}`, sig: `s${i}`, createdAt: new Date(t) }),
-        ),
-        t,
-      });
-    }
-    await index.addAttestation(newAttestation({ name: 'other', digests: [digestOf('other')] }));
-    const expected = [...ids].sort((a, b) => b.t - a.t || (a.id < b.id ? 1 : -1)).map((x) => x.id);
-
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const page = await index.findByDigest(digestOf('app'), { limit: 3, cursor });
-      seen.push(...page.items.map((i) => i.id));
-      cursor = page.next;
-      pages++;
-      // a row added mid-walk (newer than everything) must not shift later pages
-      if (pages === 1)
-        await index.addAttestation(newAttestation({ name: 'late', sig: 'late', createdAt: new Date(9_999) }));
-    } while (cursor);
-    expect(seen).toEqual(expected);
-    expect(pages).toBe(3);
-    await index.close();
-  });
-
-  it('gives no next cursor when the last page is exactly full', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    for (let i = 0; i < 2; i++) await index.addAttestation(newAttestation({ name: `r-${i}`, sig: `s${i}` }));
-    const page = await index.findByDigest(digestOf('app'), { limit: 2 });
-    expect(page.items).toHaveLength(2);
-    expect(page.next).toBeUndefined();
-    await index.close();
-  });
-
-  it('rejects malformed cursors and limits as bad input', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    for (const cursor of ['!!', 'bm90LWEtY3Vyc29y', '']) {
-      await expect(index.findByDigest(digestOf('app'), { limit: 2, cursor })).rejects.toMatchObject({
-        code: 'input_invalid',
-      });
-    }
-    await expect(index.findByDigest(digestOf('app'), { limit: 0 })).rejects.toMatchObject({
-      code: 'input_invalid',
-    });
-    await index.close();
-  });
-
-  it('lists a run across uids (re-created runs) newest first, and not other kinds or namespaces', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    const older = await index.addAttestation(newAttestation({ uid: 'u1', createdAt: new Date(1) }));
-    const newer = await index.addAttestation(newAttestation({ uid: 'u2', createdAt: new Date(2) }));
-    await index.addAttestation(newAttestation({ kind: 'PipelineRun', uid: 'u3' }));
-    await index.addAttestation(newAttestation({ namespace: 'tenant-b', uid: 'u4' }));
-    const items = await index.findByRun({ namespace: 'tenant-a', kind: 'TaskRun', name: 'build-1' });
-    expect(items.map((i) => i.id)).toEqual([newer, older]);
-    await index.close();
-  });
-});
-
-describe('SqliteIndex run states', () => {
-  it('upserts by uid and finds states by run key, most recently updated first', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    const run = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
-    await index.setRunState({
-      uid: 'u1',
-      run,
-      status: 'pending',
-      attempts: 1,
-      lastError: 'registry down',
-      updatedAt: new Date(1),
-    });
-    expect(await index.getRunState('u1')).toEqual({
-      uid: 'u1',
-      run,
-      status: 'pending',
-      attempts: 1,
-      lastError: 'registry down',
-      updatedAt: new Date(1),
-    });
-    await index.setRunState({ uid: 'u1', run, status: 'attested', attempts: 1, updatedAt: new Date(3) });
-    expect(await index.getRunState('u1')).toEqual({
-      uid: 'u1',
-      run,
-      status: 'attested',
-      attempts: 1,
-      updatedAt: new Date(3),
-    });
-    await index.setRunState({
-      uid: 'u0',
-      run,
-      status: 'failed',
-      attempts: 5,
-      lastError: 'x',
-      updatedAt: new Date(2),
-    });
-    await index.setRunState({
-      uid: 'u9',
-      run: { ...run, kind: 'PipelineRun' },
-      status: 'failed',
-      attempts: 5,
-      updatedAt: new Date(4),
-    });
-    expect((await index.findRunStates(run)).map((s) => s.uid)).toEqual(['u1', 'u0']);
-    expect(await index.getRunState('missing')).toBeUndefined();
-    await index.close();
-  });
-
-  it('rejects an unknown status (schema CHECK) as an index error naming the run', async () => {
-    const index = new SqliteIndex({ path: ':memory:' });
-    const run = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
-    const bad = { uid: 'u1', run, status: 'signed' as 'attested', attempts: 0, updatedAt: new Date(1) };
-    await expect(index.setRunState(bad)).rejects.toMatchObject({
-      code: 'index',
-      message: expect.stringContaining('TaskRun tenant-a/build-1'),
-    });
-    await index.close();
   });
 });
 
@@ -258,6 +73,7 @@ describe('SqliteIndex on disk', () => {
     expect(page.items.map((i) => [i.id, i.run.name, i.createdAt.getTime()])).toEqual([
       ['a'.repeat(64), 'old', 7],
     ]);
+    expect(await index.payloadBytes('tenant-a')).toBe(2); // '{}', counted by the migration
     await index.close();
   });
 
@@ -318,6 +134,53 @@ describe('SqliteIndex on disk', () => {
     expect(page.items).toHaveLength(2 * count);
     expect(new Set(page.items.map((i) => i.run.name)).size).toBe(2 * count);
     expect((await index.getRunState('uid-w2-199'))?.status).toBe('attested');
+    await index.close();
+  }, 30_000); // two worker threads on a shared 2-core machine
+
+  it('two instances on one file: exactly one takes a claim, the other sees it', async () => {
+    const path = join(dir, 'claims.db');
+    const a = new SqliteIndex({ path });
+    const b = new SqliteIndex({ path });
+    const won = await Promise.all([a.claimRun('u1', 'a', 60_000), b.claimRun('u1', 'b', 60_000)]);
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const holder = won[0] ? 'a' : 'b';
+    expect((await a.getRunWork('u1'))?.claim?.owner).toBe(holder);
+    expect((await b.getRunWork('u1'))?.claim?.owner).toBe(holder);
+    await a.close();
+    await b.close();
+  });
+
+  it('a full disk is a retryable index error that writes nothing; reads still work', async () => {
+    const path = join(dir, 'full.db');
+    const index = new SqliteIndex({ path, maxBytes: 96 * 1024 });
+    const big = 'x'.repeat(4096);
+    let err: unknown;
+    let stored = 0;
+    for (let i = 0; i < 100 && !err; i++) {
+      const a = newAttestation({ name: `r-${i}`, sig: `${big}${i}` });
+      err = await index.addAttestation(a).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (err) expect(await index.getAttestation(attestationId(a.run.uid, a.envelope))).toBeUndefined();
+      else stored++;
+    }
+    expect(stored).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(ObserverError);
+    expect(err).toMatchObject({ code: 'index', retryable: true });
+    expect((err as Error).message).toMatch(/index disk full \(SQLITE_FULL\), nothing was written/);
+    expect((err as Error).message).toContain(`TaskRun tenant-a/r-${stored}`);
+    expect((await index.findByDigest(digestOf('app'), { limit: 1000 })).items).toHaveLength(stored);
+    await index
+      .setRunState({
+        uid: 'small',
+        run: { kind: 'TaskRun', namespace: 'tenant-a', name: 'small' },
+        status: 'pending',
+        attempts: 0,
+        updatedAt: new Date(1),
+      })
+      .catch(() => undefined); // may or may not fit; either way the index stays usable
+    expect(await index.healthy()).toBe(true);
     await index.close();
   });
 });

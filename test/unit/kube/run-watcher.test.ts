@@ -53,7 +53,7 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
     stop = [];
   });
 
-  async function watch(handler: Handler) {
+  async function watch(handler: Handler, options: { sleep?: (ms: number) => Promise<void> } = {}) {
     const { server, kc, requests } = await fakeApiserver(handler);
     const seen: RunObservation[] = [];
     const watcher = new RunWatcher({
@@ -62,6 +62,7 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
       logger: createLogger({ level: 'silent' }),
       namespaces: [],
       managedBy: [],
+      ...options,
     });
     stop.push(
       () => watcher.stop(),
@@ -71,7 +72,9 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
     await watcher.start((o) => seen.push(o));
     return { seen, requests, watcher };
   }
+  /** Polls observable state (what the fake apiserver saw and served) with a 4 s deadline. */
   const until = async (cond: () => boolean) => {
+    // a poll interval, not a wait for state: the loop ends as soon as cond() holds
     for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
     expect(cond()).toBe(true);
   };
@@ -139,24 +142,38 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
 
   it('retries after the connection is reset, and after the apiserver refuses (500)', async () => {
     let watches = 0;
-    const { seen } = await watch((req, res, url) => {
-      if (url.searchParams.get('watch') !== 'true') {
-        list(res, '1', []);
-        return;
-      }
-      watches++;
-      if (watches === 1) {
-        req.socket.destroy();
-        return;
-      }
-      if (watches === 2) {
-        res.writeHead(500).end('{"kind":"Status","code":500}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      event(res, 'MODIFIED', taskRun('after-faults', '3'));
-    });
+    // the retry timer is injected: it records each backoff delay and returns at once
+    const delays: number[] = [];
+    const sleep = async (ms: number) => {
+      delays.push(ms);
+    };
+    const { seen } = await watch(
+      (req, res, url) => {
+        if (url.searchParams.get('watch') !== 'true') {
+          list(res, '1', []);
+          return;
+        }
+        watches++;
+        if (watches === 1) {
+          req.socket.destroy();
+          return;
+        }
+        if (watches === 2) {
+          res.writeHead(500).end('{"kind":"Status","code":500}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        event(res, 'MODIFIED', taskRun('after-faults', '3'));
+      },
+      { sleep },
+    );
     await until(() => seen.some((s) => s.key.name === 'after-faults'));
-    expect(watches).toBeGreaterThanOrEqual(3);
+    expect(watches).toBe(3);
+    // one backoff per fault, growing: base 500 ms with equal jitter (250–500 ms, then 500–1000 ms)
+    expect(delays).toHaveLength(2);
+    expect(delays[0]).toBeGreaterThanOrEqual(250);
+    expect(delays[0]).toBeLessThanOrEqual(500);
+    expect(delays[1]).toBeGreaterThanOrEqual(500);
+    expect(delays[1]).toBeLessThanOrEqual(1000);
   });
 });

@@ -7,17 +7,23 @@ describe('KeyedBatcher', () => {
     const batches: number[][] = [];
     let running = 0;
     let maxRunning = 0;
+    // every batch stays open until the test has submitted everything
+    let release: () => void = () => {};
+    const submitted = new Promise<void>((r) => {
+      release = r;
+    });
     const run = async (items: number[]) => {
       running++;
       maxRunning = Math.max(maxRunning, running);
       batches.push(items);
-      await new Promise((r) => setTimeout(r, 20));
+      await submitted;
       running--;
       return items.join(',');
     };
     const first = batcher.submit('tag', 1, run);
     const rest = [2, 3, 4].map((i) => batcher.submit('tag', i, run));
     const other = batcher.submit('other', 9, run);
+    release();
     expect(await first).toBe('1');
     expect(await Promise.all(rest)).toEqual(['2,3,4', '2,3,4', '2,3,4']);
     expect(await other).toBe('9');

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { ObserverError } from '../../../src/errors.ts';
 import {
   type AppendOptions,
   appendToTag,
   attestationLayer,
   cosignTagDocument,
+  type Descriptor,
+  dedupeEntries,
   type ManifestResponse,
+  SETTLE_CAP_MS,
   sha256Digest,
+  signatureLayer,
 } from '../../../src/oci/index.ts';
 
 /** An in-memory tag store standing in for the registry, with a hook to play a foreign writer. */
@@ -42,17 +47,19 @@ function fakeRegistry() {
 const layer = (s: string) => attestationLayer(new TextEncoder().encode(s), {});
 const add = (s: string) => ({ descriptor: layer(s).descriptor, blob: layer(s).bytes });
 const noSleep = async () => {};
+/** appendToTag options for tag `t.att` of the fake registry, without additions. */
+const options = (r: ReturnType<typeof fakeRegistry>) => ({
+  client: r.client,
+  repository: 'a',
+  tag: 't.att',
+  document: cosignTagDocument,
+  sleep: noSleep,
+});
 
 describe('appendToTag', () => {
   it('appends, and storing the same layer again writes nothing', async () => {
     const r = fakeRegistry();
-    const o = {
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
-    };
+    const o = options(r);
     expect(await appendToTag({ ...o, additions: [add('one')] })).toMatchObject({ added: 1, attempts: 1 });
     expect(await appendToTag({ ...o, additions: [add('two')] })).toMatchObject({ added: 1 });
     expect(await appendToTag({ ...o, additions: [add('one')] })).toMatchObject({ added: 0 });
@@ -65,13 +72,7 @@ describe('appendToTag', () => {
 
   it('writes again when a foreign writer replaces our manifest right after our PUT', async () => {
     const r = fakeRegistry();
-    const o = {
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
-    };
+    const o = options(r);
     await appendToTag({ ...o, additions: [add('base')] });
     // the foreign writer read the tag before our PUT and writes its own append after it
     const foreign = new TextEncoder().encode(
@@ -94,11 +95,7 @@ describe('appendToTag', () => {
     const r = fakeRegistry();
     r.tags.set('t.att', cosignTagDocument.render([layer('x').descriptor, layer('x').descriptor]).bytes);
     await appendToTag({
-      client: r.client,
-      repository: 'a',
-      tag: 't.att',
-      document: cosignTagDocument,
-      sleep: noSleep,
+      ...options(r),
       additions: [add('y')],
     });
     expect(r.layers('t.att').map((l) => l.digest)).toEqual([
@@ -115,14 +112,82 @@ describe('appendToTag', () => {
     };
     await expect(
       appendToTag({
-        client: r.client,
-        repository: 'a',
-        tag: 't.att',
-        document: cosignTagDocument,
-        sleep: noSleep,
+        ...options(r),
         maxAttempts: 3,
         additions: [add('z')],
       }),
     ).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('fake.test/a:t.att') });
+  });
+
+  it('counts an entry storedAs accepts as stored: no PUT, nothing added', async () => {
+    const r = fakeRegistry();
+    const o = options(r);
+    await appendToTag({ ...o, additions: [add('signed once')] });
+    const resigned = {
+      ...add('signed twice'),
+      storedAs: async (e: Descriptor) => e.digest === layer('signed once').descriptor.digest,
+    };
+    expect(await appendToTag({ ...o, additions: [resigned] })).toMatchObject({ added: 0, attempts: 1 });
+    expect(r.state.puts).toBe(1);
+    const refused = { ...add('another'), storedAs: async () => false };
+    expect(await appendToTag({ ...o, additions: [refused] })).toMatchObject({ added: 1 });
+    expect(r.layers('t.att')).toHaveLength(2);
+  });
+
+  it('succeeds at once when a racing writer of the same payload replaces our manifest with its own', async () => {
+    const r = fakeRegistry();
+    const o = options(r);
+    const theirs = layer('same payload, their signature').descriptor;
+    r.state.afterPut = () => r.tags.set('t.att', cosignTagDocument.render([theirs]).bytes);
+    const ours = {
+      ...add('same payload, our signature'),
+      storedAs: async (e: Descriptor) => e.digest === theirs.digest,
+    };
+    expect(await appendToTag({ ...o, additions: [ours] })).toMatchObject({ attempts: 1 });
+    expect(r.layers('t.att').map((l) => l.digest)).toEqual([theirs.digest]);
+  });
+
+  it('retries a retryable blob upload failure instead of failing the append', async () => {
+    const r = fakeRegistry();
+    let failures = 1;
+    const upload = r.client.uploadBlob;
+    r.client.uploadBlob = async (repo, bytes) => {
+      if (failures-- > 0)
+        throw new ObserverError('upload blob: HTTP 500', { code: 'registry', retryable: true });
+      return upload(repo, bytes);
+    };
+    const result = await appendToTag({
+      ...options(r),
+      additions: [add('x')],
+    });
+    expect(result).toMatchObject({ added: 1, attempts: 2 });
+  });
+
+  it('keeps two signatures of one simplesigning payload apart (same digest, other signature annotation)', () => {
+    const body = new TextEncoder().encode('{}');
+    const a = signatureLayer(body, new Uint8Array([1]), {}).descriptor;
+    const b = signatureLayer(body, new Uint8Array([2]), {}).descriptor;
+    expect(a.digest).toBe(b.digest);
+    expect(dedupeEntries([a, b, a])).toEqual([a, b]);
+  });
+
+  it('waits twice its own read-to-PUT time before the settle check when that exceeds settleMs, at most SETTLE_CAP_MS', async () => {
+    for (const [step, expected] of [
+      [10, 250],
+      [300, 600],
+      [4000, SETTLE_CAP_MS],
+    ]) {
+      const r = fakeRegistry();
+      const waits: number[] = [];
+      let t = 0;
+      await appendToTag({
+        ...options(r),
+        settleMs: 250,
+        now: () => (t += step),
+        sleep: async (ms) => void waits.push(ms),
+        additions: [add('slow')],
+      });
+      expect(waits).toEqual([expected]);
+    }
   });
 });

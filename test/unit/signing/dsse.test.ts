@@ -55,6 +55,7 @@ describe('signEnvelope + verifyEnvelope', () => {
       sign: async (): Promise<SignatureResult> => ({
         signature: new Uint8Array([1, 2]),
         keyId: 'SHA256:fresh',
+        publicKeyPem: '',
       }),
     } satisfies Signer;
     const { envelope } = await signEnvelope(statement, TYPE, fake);

@@ -1,0 +1,55 @@
+import type { Provenance } from '../formats/index.ts';
+import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
+import { type DsseEnvelope, pae } from '../signing/index.ts';
+import { payloadAnnotation, type SignatureVerifier, signatureAnnotation } from '../storage/index.ts';
+import { type RunRef, runShortKey } from '../tekton/index.ts';
+import type { ProvenanceArtifact } from './sign-artifacts.ts';
+
+/**
+ * Adopt, don't re-sign: the provenance envelope a run already carries in Chains' annotations
+ * (`payload-<key>`, `signature-<key>`) when its payload is byte for byte the statement we build
+ * now and one of its signatures verifies with a published key. That is what an observer that lost
+ * its index (emptyDir, new PVC, restore) finds on every run it had attested: storing the same
+ * envelope again adds no layer and raises no tamper alarm. Anything else (a tenant's envelope, a
+ * changed run, an unknown key) is not adopted: the run is signed afresh and the mismatch reported.
+ */
+export async function adoptProvenance(
+  run: RunRef,
+  annotations: Readonly<Record<string, string>>,
+  provenance: Provenance,
+  verifies: SignatureVerifier,
+): Promise<ProvenanceArtifact | undefined> {
+  const key = runShortKey(run.kind, run.uid);
+  const payload = decode(annotations[payloadAnnotation(key)]);
+  const envelopeBytes = decode(annotations[signatureAnnotation(key)]);
+  if (!payload || !envelopeBytes || !Buffer.from(payload).equals(Buffer.from(provenance.payload)))
+    return undefined;
+  let envelope: DsseEnvelope;
+  try {
+    envelope = JSON.parse(Buffer.from(envelopeBytes).toString('utf8')) as DsseEnvelope;
+  } catch {
+    return undefined;
+  }
+  if (envelope.payloadType !== INTOTO_PAYLOAD_TYPE || typeof envelope.payload !== 'string') return undefined;
+  if (!Buffer.from(envelope.payload, 'base64').equals(Buffer.from(provenance.payload))) return undefined;
+  const message = pae(envelope.payloadType, provenance.payload);
+  let verified = false;
+  for (const s of envelope.signatures ?? [])
+    if (typeof s.sig === 'string' && (await verifies(message, Buffer.from(s.sig, 'base64')))) verified = true;
+  if (!verified) return undefined;
+  return {
+    type: 'provenance',
+    key,
+    predicateType: provenance.statement.predicateType,
+    payload: provenance.payload,
+    envelope,
+    envelopeBytes,
+    images: provenance.images,
+  };
+}
+
+function decode(value: string | undefined): Uint8Array | undefined {
+  if (!value) return undefined;
+  const bytes = Buffer.from(value, 'base64');
+  return bytes.length ? new Uint8Array(bytes) : undefined;
+}

@@ -1,0 +1,30 @@
+import type { Logger } from '../observability/index.ts';
+import type { AttestationIndex } from './attestation-index.ts';
+import type { PgTlsMode } from './pg-connection.ts';
+import { PgIndex } from './pg-index.ts';
+import { SqliteIndex } from './sqlite-index.ts';
+
+/** What chooses and opens the index (config keys `index.*`). */
+export interface IndexSelection {
+  /** `postgres://…` selects PostgreSQL (shared by replicas); empty or absent selects SQLite at `path` */
+  url?: string;
+  /** SQLite file (or `:memory:`); its directory must exist */
+  path: string;
+  /** PostgreSQL TLS: mode and the CA certificate (PEM text, not a file name) */
+  tls?: { mode?: PgTlsMode; ca?: string };
+  logger?: Pick<Logger, 'warn'>;
+  /** clock for claim leases; default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Opens the index the selection names: PostgreSQL when `url` is set, else the embedded SQLite
+ * default. Both are migrated before this resolves.
+ */
+export async function indexFromOptions(selection: IndexSelection): Promise<AttestationIndex> {
+  const now = selection.now ?? Date.now;
+  if (selection.url) {
+    return PgIndex.open({ url: selection.url, tls: selection.tls, logger: selection.logger, now });
+  }
+  return new SqliteIndex({ path: selection.path, now });
+}

@@ -1,0 +1,85 @@
+import type { RunKind } from '../tekton/index.ts';
+import type { AttestationSummary, Page, RunState, StorageOutcome } from './attestation-index.ts';
+import { encodeCursor } from './cursor.ts';
+import type { RunWork } from './run-claims.ts';
+
+/**
+ * Row shapes both schemas (sqlite-schema.ts, pg-schema.ts) are read as, and their mapping to the
+ * index's types. Times are milliseconds since the epoch as numbers; JSON columns are text.
+ */
+export interface AttestationRow {
+  id: string;
+  run_uid: string;
+  kind: RunKind;
+  namespace: string;
+  name: string;
+  predicate_type: string;
+  key_id: string;
+  storage: string;
+  created_at: number;
+  subjects: string;
+}
+
+export interface RunStateRow {
+  uid: string;
+  kind: RunKind;
+  namespace: string;
+  name: string;
+  status: RunState['status'];
+  attempts: number;
+  last_error: string | null;
+  updated_at: number;
+}
+
+export function toSummary(row: AttestationRow): AttestationSummary {
+  return {
+    id: row.id,
+    run: { kind: row.kind, namespace: row.namespace, name: row.name, uid: row.run_uid },
+    predicateType: row.predicate_type,
+    subjects: JSON.parse(row.subjects) as { name: string; digest: string }[],
+    keyId: row.key_id,
+    storage: JSON.parse(row.storage) as StorageOutcome[],
+    createdAt: new Date(row.created_at),
+  };
+}
+
+export function toRunState(row: RunStateRow): RunState {
+  const state: RunState = {
+    uid: row.uid,
+    run: { kind: row.kind, namespace: row.namespace, name: row.name },
+    status: row.status,
+    attempts: row.attempts,
+    updatedAt: new Date(row.updated_at),
+  };
+  if (row.last_error !== null) state.lastError = row.last_error;
+  return state;
+}
+
+export interface RunWorkRow {
+  uid: string;
+  owner: string | null;
+  lease_expires: number | null;
+  attempts: number;
+  last_attempt_at: number | null;
+  next_attempt_at: number | null;
+  deleted_at: number | null;
+}
+
+export function toRunWork(row: RunWorkRow): RunWork {
+  const work: RunWork = { uid: row.uid, attempts: row.attempts };
+  if (row.owner !== null && row.lease_expires !== null)
+    work.claim = { owner: row.owner, expiresAt: new Date(row.lease_expires) };
+  if (row.last_attempt_at !== null) work.lastAttemptAt = new Date(row.last_attempt_at);
+  if (row.next_attempt_at !== null) work.nextAttemptAt = new Date(row.next_attempt_at);
+  if (row.deleted_at !== null) work.deletedAt = new Date(row.deleted_at);
+  return work;
+}
+
+/** One page from `limit + 1` rows fetched newest first: the extra row only says that more follow. */
+export function toPage(rows: AttestationRow[], limit: number): Page<AttestationSummary> {
+  const items = rows.slice(0, limit).map(toSummary);
+  const last = items.at(-1);
+  return rows.length > limit && last
+    ? { items, next: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
+    : { items };
+}

@@ -1,0 +1,175 @@
+import type { DsseEnvelope } from '../signing/index.ts';
+import { describeRun as describe, type RunKey, type RunKind } from '../tekton/index.ts';
+import type {
+  AttestationIndex,
+  AttestationSummary,
+  NewAttestation,
+  Page,
+  RunState,
+} from './attestation-index.ts';
+import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
+import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
+import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
+import { PgRunWork } from './pg-run-work.ts';
+import { migratePg } from './pg-schema.ts';
+
+export interface PgIndexOptions extends PgConnectionOptions {
+  /** clock for claim leases, in ms since the epoch; default Date.now */
+  now?: () => number;
+}
+
+const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage,
+  a.created_at::float8 AS created_at,
+  (SELECT COALESCE(json_agg(json_build_object('name', s.name, 'digest', s.digest) ORDER BY s.name, s.digest), '[]')::text
+     FROM subjects s WHERE s.attestation_id = a.id) AS subjects`;
+const BY_DIGEST = `SELECT ${SUMMARY} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
+  WHERE d.digest = $1`;
+const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
+const STATE_COLUMNS =
+  'uid, kind, namespace, name, status, attempts, last_error, updated_at::float8 AS updated_at';
+
+/**
+ * Records an attestation in one statement (atomic without a transaction): the upsert reports
+ * whether the row is new (xmax = 0), and only a new row adds subjects and counts its bytes.
+ */
+const ADD_ATTESTATION = `WITH a AS (
+    INSERT INTO attestations (id, run_uid, kind, namespace, name, predicate_type, key_id, envelope, storage,
+      created_at, payload_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    ON CONFLICT (id) DO UPDATE SET storage = excluded.storage
+    RETURNING (xmax = 0) AS inserted
+  ), s AS (
+    INSERT INTO subjects (attestation_id, name, digest)
+    SELECT $1, n, d FROM unnest($12::text[], $13::text[]) AS t (n, d) WHERE (SELECT inserted FROM a)
+    ON CONFLICT DO NOTHING
+  ), d AS (
+    INSERT INTO subject_digests (digest, created_at, attestation_id)
+    SELECT d, $10, $1 FROM unnest($14::text[]) AS t (d) WHERE (SELECT inserted FROM a)
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO namespace_usage (namespace, payload_bytes) SELECT $4, $11 WHERE (SELECT inserted FROM a)
+  ON CONFLICT (namespace) DO UPDATE SET payload_bytes = namespace_usage.payload_bytes + excluded.payload_bytes`;
+
+/**
+ * The index of record on PostgreSQL, shared by every replica: the same records, ids, orderings and
+ * cursors as SqliteIndex (the contract tests run both). Open it with `PgIndex.open`, which
+ * migrates the schema first. While the database is unreachable every call fails with a retryable
+ * `index` error, `healthy()` answers false, and the pool reconnects by itself once it is back.
+ * Claims, attempts and retention come from PgRunWork, on the same pool.
+ */
+export class PgIndex extends PgRunWork implements AttestationIndex {
+  readonly #db: PgDb;
+
+  private constructor(db: PgDb, now: () => number) {
+    super({ db, now });
+    this.#db = db;
+  }
+
+  /** Connects and migrates; fails with a retryable `index` error when the database does not answer. */
+  static async open(options: PgIndexOptions): Promise<PgIndex> {
+    const db = new PgDb(options);
+    try {
+      await migratePg(db);
+    } catch (err) {
+      await db.end();
+      throw err;
+    }
+    return new PgIndex(db, options.now ?? Date.now);
+  }
+
+  async addAttestation(a: NewAttestation): Promise<string> {
+    const r = attestationRecord(a);
+    await this.#db.query(`recording attestation ${r.id} of ${describe(a.run)}`, ADD_ATTESTATION, [
+      ...attestationColumns(a, r),
+      r.subjects.map((s) => s.name),
+      r.subjects.map((s) => s.digest),
+      r.digests,
+    ]);
+    return r.id;
+  }
+
+  async setRunState(state: RunState): Promise<void> {
+    await this.#db.query(
+      `setting state of ${describe(state.run)}`,
+      `INSERT INTO run_states (uid, kind, namespace, name, status, attempts, last_error, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
+         name = excluded.name, status = excluded.status, attempts = excluded.attempts,
+         last_error = excluded.last_error, updated_at = excluded.updated_at`,
+      runStateColumns(state),
+    );
+  }
+
+  async getRunState(uid: string): Promise<RunState | undefined> {
+    const [row] = await this.#db.query<RunStateRow>(
+      `reading state of run ${uid}`,
+      `SELECT ${STATE_COLUMNS} FROM run_states WHERE uid = $1`,
+      [uid],
+    );
+    return row ? toRunState(row) : undefined;
+  }
+
+  async findRunStates(run: RunKey): Promise<RunState[]> {
+    const rows = await this.#db.query<RunStateRow>(
+      `reading states of ${describe(run)}`,
+      `SELECT ${STATE_COLUMNS} FROM run_states WHERE namespace = $1 AND kind = $2 AND name = $3
+       ORDER BY updated_at DESC, uid DESC`,
+      [run.namespace, run.kind, run.name],
+    );
+    return rows.map(toRunState);
+  }
+
+  async findByDigest(
+    digest: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<AttestationSummary>> {
+    const q = digestPage(digest, page);
+    const rows = q.after
+      ? await this.#db.query<AttestationRow>(
+          `listing attestations of ${digest}`,
+          `${BY_DIGEST} AND (d.created_at, d.attestation_id) < ($2, $3) ${DIGEST_ORDER} LIMIT $4`,
+          [q.digest, q.after.createdAt, q.after.id, q.limit + 1],
+        )
+      : await this.#db.query<AttestationRow>(
+          `listing attestations of ${digest}`,
+          `${BY_DIGEST} ${DIGEST_ORDER} LIMIT $2`,
+          [q.digest, q.limit + 1],
+        );
+    return toPage(rows, q.limit);
+  }
+
+  async findByRun(run: { namespace: string; kind: RunKind; name: string }): Promise<AttestationSummary[]> {
+    const rows = await this.#db.query<AttestationRow>(
+      `listing attestations of ${describe(run)}`,
+      `SELECT ${SUMMARY} FROM attestations a WHERE a.namespace = $1 AND a.kind = $2 AND a.name = $3
+       ORDER BY a.created_at DESC, a.id DESC`,
+      [run.namespace, run.kind, run.name],
+    );
+    return rows.map(toSummary);
+  }
+
+  async getAttestation(id: string): Promise<AttestationSummary | undefined> {
+    const [row] = await this.#db.query<AttestationRow>(
+      `reading attestation ${id}`,
+      `SELECT ${SUMMARY} FROM attestations a WHERE a.id = $1`,
+      [id],
+    );
+    return row ? toSummary(row) : undefined;
+  }
+
+  async getEnvelope(id: string): Promise<DsseEnvelope | undefined> {
+    const [row] = await this.#db.query<{ envelope: string }>(
+      `reading envelope ${id}`,
+      'SELECT envelope FROM attestations WHERE id = $1',
+      [id],
+    );
+    return row ? (JSON.parse(row.envelope) as DsseEnvelope) : undefined;
+  }
+
+  healthy(): Promise<boolean> {
+    return this.#db.healthy();
+  }
+
+  close(): Promise<void> {
+    return this.#db.end();
+  }
+}

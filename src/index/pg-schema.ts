@@ -1,0 +1,110 @@
+import { ObserverError } from '../errors.ts';
+import type { PgDb } from './pg-connection.ts';
+
+/**
+ * The PostgreSQL schema as an append-only list of migrations, like sqlite-schema.ts: version n is
+ * `PG_MIGRATIONS[n - 1]`; a released migration is never edited, only followed by a new one.
+ * Times are BIGINT milliseconds since the epoch (the cursor format); ids, names and digests
+ * compare bytewise (COLLATE "C") so orderings match SQLite's whatever the database's locale.
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE attestations (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    run_uid        TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace      TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    predicate_type TEXT NOT NULL,
+    key_id         TEXT NOT NULL,
+    envelope       TEXT NOT NULL,
+    storage        TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    payload_bytes  BIGINT NOT NULL
+  );
+  CREATE INDEX attestations_by_run ON attestations (namespace, kind, name, created_at DESC, id DESC);
+  CREATE INDEX attestations_by_uid ON attestations (run_uid);
+
+  CREATE TABLE subjects (
+    attestation_id TEXT COLLATE "C" NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    name           TEXT COLLATE "C" NOT NULL,
+    digest         TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (attestation_id, name, digest)
+  );
+
+  CREATE TABLE subject_digests (
+    digest         TEXT COLLATE "C" NOT NULL,
+    created_at     BIGINT NOT NULL,
+    attestation_id TEXT COLLATE "C" NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    PRIMARY KEY (digest, created_at, attestation_id)
+  );
+  CREATE INDEX subject_digests_by_attestation ON subject_digests (attestation_id);
+
+  CREATE TABLE run_states (
+    uid        TEXT COLLATE "C" PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('attested', 'failed', 'pending')),
+    attempts   INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX run_states_by_run ON run_states (namespace, kind, name, updated_at DESC);
+
+  CREATE TABLE run_work (
+    uid             TEXT PRIMARY KEY,
+    owner           TEXT,
+    lease_expires   BIGINT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at BIGINT,
+    next_attempt_at BIGINT,
+    deleted_at      BIGINT
+  );
+  CREATE INDEX run_work_by_deleted ON run_work (deleted_at) WHERE deleted_at IS NOT NULL;
+
+  CREATE TABLE namespace_usage (
+    namespace     TEXT PRIMARY KEY,
+    payload_bytes BIGINT NOT NULL
+  );
+  `,
+];
+
+/** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */
+const MIGRATION_LOCK = 0x70726f76; // "prov"
+
+/**
+ * Brings the database to the latest version. Safe when several replicas start at once: each takes
+ * a session advisory lock, so one migrates while the others wait, then find nothing to do. Each
+ * migration commits with its version row. Fails (changing nothing) on a schema newer than this build.
+ */
+export async function migratePg(db: PgDb, now: () => number = Date.now): Promise<number> {
+  return db.session('migrating the schema', async (query) => {
+    await query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await query(`CREATE TABLE IF NOT EXISTS schema_migrations
+        (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+      const [row] = await query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+      const current = row?.v ?? 0;
+      if (current > PG_MIGRATIONS.length)
+        throw new ObserverError(
+          `migrating the schema (index ${db.where}): version ${current} is newer than this build knows (${PG_MIGRATIONS.length})`,
+          { code: 'index', retryable: false },
+        );
+      for (let v = current + 1; v <= PG_MIGRATIONS.length; v++) {
+        await query('BEGIN');
+        try {
+          await query(PG_MIGRATIONS[v - 1]);
+          await query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [v, now()]);
+          await query('COMMIT');
+        } catch (err) {
+          await query('ROLLBACK');
+          throw err;
+        }
+      }
+      return PG_MIGRATIONS.length;
+    } finally {
+      await query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  });
+}

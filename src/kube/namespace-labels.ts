@@ -1,0 +1,56 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../observability/index.ts';
+import { kubeError } from './run-api.ts';
+
+const DEFAULT_TTL_MS = 60_000;
+const MAX_ENTRIES = 10_000;
+
+/**
+ * A namespace's labels (`get` namespaces), for subject policies that select namespaces by label.
+ * Answers are kept for `ttlMs` (default 60 s): a relabelled namespace takes effect within that.
+ * A namespace that cannot be read (404, 403) has no labels, so label rules do not apply to it:
+ * the safe direction. Other failures throw a retryable ObserverError('kube').
+ */
+export class NamespaceLabels {
+  readonly #api: Pick<CoreV1Api, 'readNamespace'>;
+  readonly #logger: Logger;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { at: number; labels: Readonly<Record<string, string>> }>();
+
+  constructor(options: {
+    kubeConfig?: KubeConfig;
+    api?: Pick<CoreV1Api, 'readNamespace'>;
+    logger: Logger;
+    ttlMs?: number;
+    now?: () => number;
+  }) {
+    const api = options.api ?? options.kubeConfig?.makeApiClient(CoreV1Api);
+    if (!api) throw new TypeError('NamespaceLabels needs a kubeConfig or an api');
+    this.#api = api;
+    this.#logger = options.logger;
+    this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async get(namespace: string): Promise<Readonly<Record<string, string>>> {
+    const hit = this.#cache.get(namespace);
+    if (hit && this.#now() - hit.at < this.#ttlMs) return hit.labels;
+    let labels: Readonly<Record<string, string>>;
+    try {
+      labels = { ...(await this.#api.readNamespace({ name: namespace })).metadata?.labels };
+    } catch (err) {
+      const error = kubeError(`reading Namespace ${namespace} for its labels`, err);
+      if (error.retryable) throw error;
+      this.#logger.warn(
+        { namespace, err: error.message },
+        'namespace labels unreadable; label rules do not apply',
+      );
+      labels = {};
+    }
+    this.#cache.delete(namespace);
+    this.#cache.set(namespace, { at: this.#now(), labels });
+    if (this.#cache.size > MAX_ENTRIES) this.#cache.delete(this.#cache.keys().next().value as string);
+    return labels;
+  }
+}

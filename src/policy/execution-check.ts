@@ -1,0 +1,91 @@
+/**
+ * What ran: a TaskRun's report of its step and sidecar images (`status.steps[].imageID`,
+ * `status.sidecars[].imageID`, copied by Tekton from the Pod's container statuses) is compared
+ * with the Pod the kubelet ran (`status.podName` in the run's namespace). Pure: the caller reads
+ * the Pod (kube/PodReader) and passes it in, or undefined when it is gone.
+ *
+ * Outcomes (`result`), recorded under the field name `executionCheck` in the provenance:
+ * - `match`: the Pod is owned by the run (ownerReference uid) and every step-/sidecar container's
+ *   imageID equals what the run reports, and the run reports every such container;
+ * - `mismatch`: an image differs, or a container is in one and not the other;
+ * - `pod_not_found`: no Pod (pruned, or no status.podName); this is not evidence of tampering;
+ * - `not_owned`: the Pod named by the run is not owned by it (a run pointing at another Pod).
+ * Tekton names step containers `step-<name>` and sidecars `sidecar-<name>`
+ * (tektoncd/pipeline pkg/pod/entrypoint.go, StepName/SidecarName); init containers are Tekton's own.
+ */
+import type { TaskRun } from '../tekton/index.ts';
+
+export type ExecutionCheckMode = 'off' | 'record' | 'enforce';
+
+/** The fields of a core/v1 Pod the check reads. */
+export interface PodView {
+  metadata?: { name?: string; ownerReferences?: readonly { uid?: string; kind?: string }[] };
+  status?: { containerStatuses?: readonly { name?: string; imageID?: string }[] };
+}
+
+export interface ContainerDifference {
+  container: string;
+  /** what the run reports; absent = the run does not report this container */
+  reported?: string;
+  /** what the Pod ran; absent = the Pod has no such container */
+  ran?: string;
+}
+
+export interface ExecutionCheckOutcome {
+  result: 'match' | 'mismatch' | 'pod_not_found' | 'not_owned';
+  podName: string;
+  /** containers compared (match) */
+  containers?: number;
+  differences?: ContainerDifference[];
+  detail?: string;
+}
+
+const TEKTON_CONTAINER = /^(step|sidecar)-/;
+
+export function checkExecution(run: TaskRun, pod: PodView | undefined): ExecutionCheckOutcome {
+  const podName = run.status?.podName ?? '';
+  if (!podName) return { result: 'pod_not_found', podName, detail: 'the run has no status.podName' };
+  if (!pod) return { result: 'pod_not_found', podName, detail: `Pod ${podName} does not exist (pruned?)` };
+  const uid = run.metadata.uid;
+  if (!uid || !(pod.metadata?.ownerReferences ?? []).some((o) => o.uid === uid))
+    return { result: 'not_owned', podName, detail: `Pod ${podName} has no ownerReference to the run's uid` };
+  const reported = reportedImages(run);
+  const ran = new Map<string, string>();
+  for (const c of pod.status?.containerStatuses ?? [])
+    if (c.name && TEKTON_CONTAINER.test(c.name)) ran.set(c.name, c.imageID ?? '');
+  const differences: ContainerDifference[] = [];
+  for (const name of [...new Set([...reported.keys(), ...ran.keys()])].sort()) {
+    const r = reported.get(name);
+    const p = ran.get(name);
+    if (r === undefined || p === undefined || !sameImage(r, p))
+      differences.push({
+        container: name,
+        ...(r === undefined ? {} : { reported: r }),
+        ...(p === undefined ? {} : { ran: p }),
+      });
+  }
+  return differences.length
+    ? { result: 'mismatch', podName, differences }
+    : { result: 'match', podName, containers: reported.size };
+}
+
+/** container name → imageID the run reports (container name, else `step-<name>` / `sidecar-<name>`). */
+function reportedImages(run: TaskRun): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of run.status?.steps ?? []) out.set(s.container || `step-${s.name ?? ''}`, s.imageID ?? '');
+  for (const s of run.status?.sidecars ?? [])
+    out.set(s.container || `sidecar-${s.name ?? ''}`, s.imageID ?? '');
+  return out;
+}
+
+/**
+ * Same image: equal digests when both carry one (the kubelet's `docker-pullable://` prefix and the
+ * repository spelling may differ), else equal strings. Empty never matches.
+ */
+function sameImage(a: string, b: string): boolean {
+  if (!a || !b) return false;
+  const digest = (s: string) => /@(sha256:[a-f0-9]{64})$/.exec(s)?.[1];
+  const da = digest(a);
+  const db = digest(b);
+  return da && db ? da === db : a === b;
+}
