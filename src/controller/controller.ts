@@ -63,6 +63,7 @@ export class Controller {
       if (state?.status === 'attested' && signed === 'true') return;
       if (state?.status === 'failed' && signed === 'failed') return;
     } catch (err) {
+      this.#countIndexError(err);
       this.#o.logger.warn({ err: (err as Error).message }, 'index look-up failed; queueing the run anyway');
     }
     this.enqueue(o.key, o.origin);
@@ -89,6 +90,7 @@ export class Controller {
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
     } catch (err) {
+      this.#countIndexError(err);
       const retryable = !(err instanceof ObserverError) || err.retryable;
       const log = this.#o.logger.child({
         kind: key.kind,
@@ -105,5 +107,11 @@ export class Controller {
       log.warn({ err: (err as Error).message, retryInMs: delay }, 'reconcile failed; retrying');
       this.#queue.addAfter(key, delay);
     }
+  }
+
+  /** Index failures are what the IndexUnavailable alert (deploy/base/80-prometheusrule.yaml) counts. */
+  #countIndexError(err: unknown): void {
+    if (err instanceof ObserverError && err.code === 'index')
+      this.#o.metrics.storeResults.inc({ backend: 'index', outcome: 'error' });
   }
 }

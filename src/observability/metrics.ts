@@ -16,6 +16,8 @@ const CHAINS_ERROR_TYPES: ChainsErrorType[] = [
   'tlog',
 ];
 const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
+/** the reasons the reconciler reports (src/controller/reconciler.ts) */
+const TAMPER_REASONS = ['signed_without_record', 'signed_annotation_changed'];
 const P = 'provenance_observer_';
 
 function chainsCounters(registry: Registry, kind: 'taskrun' | 'pipelinerun') {
@@ -131,6 +133,8 @@ export function createMetrics() {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);
     m.attemptFailures.inc({ kind }, 0);
+    // at zero so that increase() in the TamperMismatch alert sees the first mismatch
+    for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
   }
   for (const backend of ['tekton', 'oci', 'index'])
     for (const outcome of ['ok', 'error']) m.storeResults.inc({ backend, outcome }, 0);

@@ -9,6 +9,7 @@ PACKAGES=(
   golang-github-modern-go-reflect2-dev
   python3-cryptography python3-nacl python3-securesystemslib
   ca-certificates curl
+  prometheus umoci
 )
 
 missing=()

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
@@ -15,26 +15,59 @@ export interface ManifestObject extends KubernetesObject {
 }
 
 /**
- * Reads a kustomize base the way `kustomize build` orders it here: the `resources` files in the listed
- * order, every YAML document of each file in order. Supports plain resource files and the
- * `namespace:` field (set on objects that already name a namespace); anything else kustomize offers
- * is rejected so a test never applies something other than what `kubectl apply -k` would.
+ * Reads a kustomization the way `kustomize build` orders it here: the `resources` in the listed order
+ * (a file: every YAML document in order; a directory: that kustomization, recursively), then the
+ * `patches` (strategic-merge patches naming kind and name, maps only), then the `namespace:` field
+ * (set on objects that already name a namespace). Anything else kustomize offers is rejected so a
+ * test never applies something other than what `kubectl apply -k` would.
  */
-export function loadKustomizeBase(dir = DEPLOY_DIR): ManifestObject[] {
+export function loadKustomizeBase(dir = DEPLOY_DIR, from = ''): ManifestObject[] {
   const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Record<
     string,
     unknown
   >;
-  const supported = new Set(['apiVersion', 'kind', 'namespace', 'resources']);
+  const supported = new Set(['apiVersion', 'kind', 'namespace', 'resources', 'patches']);
   const unsupported = Object.keys(kustomization).filter((k) => !supported.has(k));
   if (unsupported.length > 0)
     throw new Error(`${dir}/kustomization.yaml: unsupported fields ${unsupported.join(', ')}`);
   const namespace = kustomization.namespace as string | undefined;
   const resources = (kustomization.resources as string[] | undefined) ?? [];
-  return resources.flatMap((file) => loadFile(dir, file, namespace));
+  const objects = resources.flatMap((entry) =>
+    statSync(join(dir, entry)).isDirectory()
+      ? loadKustomizeBase(join(dir, entry), join(from, entry))
+      : loadFile(dir, entry).map((o) => ({ ...o, source: join(from, o.source) })),
+  );
+  const patches = (kustomization.patches as { path?: string }[] | undefined) ?? [];
+  for (const patch of patches) {
+    if (!patch.path || Object.keys(patch).length !== 1)
+      throw new Error(`${dir}/kustomization.yaml: only \`patches: [{path}]\` is supported`);
+    for (const p of loadFile(dir, patch.path)) applyPatch(objects, p, join(dir, patch.path));
+  }
+  return objects.map((o) =>
+    namespace && o.metadata.namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o,
+  );
 }
 
-function loadFile(dir: string, file: string, namespace: string | undefined): ManifestObject[] {
+/** Strategic-merge `patch` into the object of the same kind and name (maps merge, null deletes). */
+function applyPatch(objects: ManifestObject[], patch: ManifestObject, file: string): void {
+  const i = objects.findIndex((o) => o.kind === patch.kind && o.metadata.name === patch.metadata.name);
+  if (i < 0) throw new Error(`${file}: no ${patch.kind} ${patch.metadata.name} to patch`);
+  const { source: _source, ...body } = patch;
+  objects[i] = { ...(mergeMaps(objects[i], body, file) as ManifestObject), source: objects[i]!.source };
+}
+
+function mergeMaps(target: unknown, patch: unknown, file: string): unknown {
+  if (Array.isArray(patch)) throw new Error(`${file}: list patches are not supported here`);
+  if (patch === null || typeof patch !== 'object') return patch;
+  const out: Record<string, unknown> = { ...(target as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergeMaps(out[k], v, file);
+  }
+  return out;
+}
+
+function loadFile(dir: string, file: string): ManifestObject[] {
   const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'));
   return docs
     .map((doc) => {
@@ -45,8 +78,7 @@ function loadFile(dir: string, file: string, namespace: string | undefined): Man
     .map((obj) => {
       if (!obj.kind || !obj.apiVersion || !obj.metadata?.name)
         throw new Error(`${file}: object without kind/name`);
-      const metadata = namespace && obj.metadata.namespace ? { ...obj.metadata, namespace } : obj.metadata;
-      return { ...obj, metadata, source: file };
+      return { ...obj, source: file };
     });
 }
 

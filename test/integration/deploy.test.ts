@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuthorizationV1Api, CoreV1Api, type V1ResourceAttributes } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  KubernetesObjectApi,
+  type V1ResourceAttributes,
+} from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/index.ts';
 import {
   apiStatus,
@@ -17,35 +24,144 @@ import {
   toApplyBody,
 } from '../env/index.ts';
 
-// The deploy/ base against a real apiserver: every object is accepted, and the observer's identity
-// ends up with exactly the least privilege the base promises (checked by SubjectAccessReview and by
-// real requests made with the observer's own token).
+// The deploy/ base and its overlays against a real apiserver: every object is accepted (the
+// Prometheus Operator's CRDs installed from minimal definitions first), the parts agree with each
+// other (ports, selectors), and the observer's identity ends up with exactly the least privilege the
+// base promises (checked by SubjectAccessReview and by real requests made with the observer's own token).
 const DRY_RUN_KINDS = new Set(['Deployment', 'Service', 'PersistentVolumeClaim']);
+const OVERLAYS = ['overlays/konflux'];
+const CRDS = join(import.meta.dirname, '../fixtures/monitoring/crds.yaml');
 const observer = IDENTITIES.observer;
 
 describe('deploy/ kustomize base', () => {
   let env: LocalEnv;
   let base: ManifestObject[];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     env = loadLocalEnv();
     base = loadKustomizeBase();
+    await installCrds(kubeConfigFor('admin', env));
   });
 
   it('lists the numbered files in apply order', () => {
     const files = [...new Set(base.map((o) => o.source))];
     expect(files).toEqual([...files].sort());
-    expect(files[0]).toBe('00-namespace.yaml');
-    expect(base.map((o) => o.kind)).toContain('Deployment');
+    expect(files[0]).toBe('base/00-namespace.yaml');
+    expect(base.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['Deployment', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule']),
+    );
   });
 
   it('is accepted object by object by the apiserver (server-side apply; dry run for workloads)', async () => {
+    await applyAll(kubeConfigFor('admin', env), base, (o) => DRY_RUN_KINDS.has(o.kind));
+  });
+
+  it('upgrades in place: re-applying changes nothing stored, a new image changes only the image', async () => {
     const admin = kubeConfigFor('admin', env);
-    for (const obj of base) {
-      const dryRun = DRY_RUN_KINDS.has(obj.kind);
-      const applied = await applyObject(admin, toApplyBody(obj), { dryRun });
-      expect(applied.metadata?.name, `${obj.source} ${obj.kind}`).toBe(obj.metadata.name);
-      if (obj.metadata.namespace) expect(applied.metadata?.namespace).toBe(obj.metadata.namespace);
+    const stored = base.filter((o) => !DRY_RUN_KINDS.has(o.kind));
+    const before = await Promise.all(stored.map((o) => applyObject(admin, toApplyBody(o))));
+    const after = await Promise.all(stored.map((o) => applyObject(admin, toApplyBody(o))));
+    expect(after.map((o) => o.metadata?.resourceVersion)).toEqual(
+      before.map((o) => o.metadata?.resourceVersion),
+    );
+    const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
+    const container = deployment.spec.template.spec.containers[0]!;
+    const image = 'registry.example/provenance-observer/provenance-observer@sha256:'.padEnd(136, '0');
+    const upgraded = {
+      ...deployment,
+      spec: {
+        ...deployment.spec,
+        template: {
+          ...deployment.spec.template,
+          spec: { ...deployment.spec.template.spec, containers: [{ ...container, image }] },
+        },
+      },
+    } as unknown as ManifestObject;
+    const applied = (await applyObject(admin, toApplyBody(upgraded), {
+      dryRun: true,
+    })) as unknown as DeploymentShape;
+    const got = applied.spec.template.spec.containers[0]!;
+    expect(got.image).toBe(image);
+    expect(got.securityContext).toMatchObject(container.securityContext);
+    expect(got.args).toEqual(container.args);
+  });
+
+  it('uninstalls: every stored object is deletable, in reverse apply order (dry run)', async () => {
+    const client = KubernetesObjectApi.makeApiClient(kubeConfigFor('admin', env));
+    const stored = base.filter((o) => !DRY_RUN_KINDS.has(o.kind)).reverse();
+    for (const obj of stored) {
+      const status = await client.delete(toApplyBody(obj), undefined, 'All');
+      expect(status, `${obj.kind} ${obj.metadata.name}`).toBeDefined();
+    }
+    // nothing was deleted: the objects are still there
+    for (const obj of stored)
+      expect((await client.read(toApplyBody(obj) as never)).metadata?.name).toBe(obj.metadata.name);
+  });
+
+  it.each(OVERLAYS)(
+    'overlay %s is accepted by the apiserver (dry run: the base stays in force)',
+    async (dir) => {
+      const objects = loadKustomizeBase(join(DEPLOY_DIR, dir));
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+        base.map((o) => `${o.kind}/${o.metadata.name}`),
+      );
+      await applyAll(kubeConfigFor('admin', env), objects, () => true);
+    },
+  );
+
+  it('configures the Konflux overlay as Konflux configures Chains, and the config parses', () => {
+    const data = configData(loadKustomizeBase(join(DEPLOY_DIR, 'overlays/konflux')));
+    expect(data).toMatchObject({
+      'artifacts.pipelinerun.format': 'in-toto',
+      'artifacts.pipelinerun.storage': 'oci',
+      'artifacts.pipelinerun.enable-deep-inspection': 'true',
+      'artifacts.taskrun.storage': '',
+      'artifacts.oci.storage': 'oci',
+    });
+    expect(data['attestation.subject-policy']).toBeTruthy();
+    const config = parseConfig(data, { namespace: 'provenance-observer' });
+    expect(config.pipelinerun).toMatchObject({ format: 'slsa/v0.2', storage: ['oci'], deepInspection: true });
+    expect(config.taskrun.storage).toEqual([]);
+    expect(parseConfig(configData(base), { namespace: 'provenance-observer' }).indexPath).toBe(
+      '/var/lib/provenance-observer/index.db',
+    );
+  });
+
+  it('admits traffic to the Service ports only, and lets the observer reach DNS, the apiserver and registries', () => {
+    const policy = find(base, 'NetworkPolicy') as unknown as NetworkPolicyShape;
+    const service = find(base, 'Service') as unknown as ServiceShape;
+    const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
+    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    const ingressPorts = policy.spec.ingress.flatMap((r) => r.ports.map((p) => p.port));
+    expect(ingressPorts.sort()).toEqual(service.spec.ports.map((p) => p.targetPort).sort());
+    const egress = policy.spec.egress.flatMap((r) => r.ports.map((p) => `${p.protocol}/${p.port}`));
+    expect(egress).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53', 'TCP/443', 'TCP/6443']));
+  });
+
+  it('scrapes a port the Service has, on a Service the ServiceMonitor selects', () => {
+    const monitor = find(base, 'ServiceMonitor') as unknown as ServiceMonitorShape;
+    const service = find(base, 'Service') as unknown as ServiceShape;
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
+    for (const endpoint of monitor.spec.endpoints) {
+      expect(service.spec.ports.map((p) => p.name)).toContain(endpoint.port);
+      expect(endpoint.path).toBe('/metrics');
+    }
+  });
+
+  it('has a PodDisruptionBudget for every Deployment with more than one replica', () => {
+    for (const objects of [base, ...OVERLAYS.map((d) => loadKustomizeBase(join(DEPLOY_DIR, d)))]) {
+      const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget') as unknown as PdbShape[];
+      for (const d of objects.filter((o) => o.kind === 'Deployment') as unknown as DeploymentShape[]) {
+        const covered = budgets.some((b) =>
+          matches(b.spec.selector.matchLabels, d.spec.template.metadata.labels),
+        );
+        const what = `Deployment ${d.metadata.name} (replicas ${d.spec.replicas})`;
+        if (d.spec.replicas > 1) expect(covered, what).toBe(true);
+        // one replica on a ReadWriteOnce index: a budget would only block node drains
+        else expect(d.spec.strategy.type, what).toBe('Recreate');
+      }
     }
   });
 
@@ -154,6 +270,49 @@ describe('deploy/ kustomize base', () => {
   });
 });
 
+/** Installs the monitoring CRDs and waits until the apiserver serves them. */
+async function installCrds(admin: KubeConfig): Promise<void> {
+  const crds = parseAllDocuments(readFileSync(CRDS, 'utf8')).map((d) => d.toJS());
+  for (const crd of crds) await applyObject(admin, crd);
+  const api = admin.makeApiClient(ApiextensionsV1Api);
+  const deadline = Date.now() + 30_000;
+  for (const crd of crds) {
+    for (;;) {
+      const got = await api.readCustomResourceDefinition({ name: crd.metadata.name });
+      if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not Established after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Server-side applies each object (dry run where `dryRun` says), checking the apiserver kept name and namespace. */
+async function applyAll(
+  admin: KubeConfig,
+  objects: ManifestObject[],
+  dryRun: (o: ManifestObject) => boolean,
+): Promise<void> {
+  for (const obj of objects) {
+    const applied = await applyObject(admin, toApplyBody(obj), { dryRun: dryRun(obj) });
+    expect(applied.metadata?.name, `${obj.source} ${obj.kind}`).toBe(obj.metadata.name);
+    if (obj.metadata.namespace) expect(applied.metadata?.namespace).toBe(obj.metadata.namespace);
+  }
+}
+
+function find(objects: ManifestObject[], kind: string): ManifestObject {
+  const found = objects.filter((o) => o.kind === kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
+  return found[0]!;
+}
+
+function configData(objects: ManifestObject[]): Record<string, string> {
+  return (find(objects, 'ConfigMap') as unknown as { data: Record<string, string> }).data;
+}
+
+function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
 /** Asks the apiserver (as admin) whether the observer's identity may do `attrs`. */
 async function subjectCan(env: LocalEnv, attrs: V1ResourceAttributes): Promise<boolean> {
   const api = kubeConfigFor('admin', env).makeApiClient(AuthorizationV1Api);
@@ -172,12 +331,17 @@ async function subjectCan(env: LocalEnv, attrs: V1ResourceAttributes): Promise<b
 }
 
 interface DeploymentShape {
+  metadata: { name: string };
   spec: {
+    replicas: number;
+    strategy: { type: string };
     template: {
+      metadata: { labels: Record<string, string> };
       spec: {
         serviceAccountName: string;
         securityContext: { runAsNonRoot: boolean; seccompProfile: { type: string } };
         containers: {
+          image: string;
           args: string[];
           securityContext: Record<string, unknown>;
           livenessProbe: { httpGet: Record<string, unknown> };
@@ -204,4 +368,30 @@ interface ApiDeploymentShape {
 
 interface BindingShape {
   roleRef: { name: string };
+}
+
+interface ServiceShape {
+  metadata: { namespace: string; labels: Record<string, string> };
+  spec: { ports: { name: string; targetPort: string }[] };
+}
+
+interface NetworkPolicyShape {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: { ports: { port: string | number }[] }[];
+    egress: { ports: { port: string | number; protocol: string }[] }[];
+  };
+}
+
+interface ServiceMonitorShape {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    namespaceSelector: { matchNames: string[] };
+    endpoints: { port: string; path: string }[];
+  };
+}
+
+interface PdbShape {
+  spec: { selector: { matchLabels: Record<string, string> } };
 }

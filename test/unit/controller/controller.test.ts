@@ -108,4 +108,41 @@ describe('Controller', () => {
     expect(calls).toEqual({ flaky: 3, bad: 1 });
     await controller.stop();
   });
+
+  it('counts index failures (look-up and reconcile) as index store errors, and nothing else', async () => {
+    const metrics = createMetrics();
+    const indexDown = new ObserverError('database is locked', { code: 'index', retryable: true });
+    const source = new FakeSource();
+    const reconciled: string[] = [];
+    const controller = new Controller({
+      source,
+      index: {
+        getRunState: async () => {
+          throw indexDown;
+        },
+      },
+      reconciler: {
+        reconcile: async (key: RunKey) => {
+          reconciled.push(key.name);
+          if (key.name === 'registry-down')
+            throw new ObserverError('registry down', { code: 'storage', retryable: false });
+          throw new ObserverError('index gone', { code: 'index', retryable: false });
+        },
+      },
+      metrics,
+      logger: silentLogger(),
+      workers: 1,
+    });
+    await controller.start();
+    source.observe(obs('index-down'));
+    source.observe(obs('registry-down'));
+    await until(() => reconciled.length === 2);
+    const errors = async () =>
+      (await metrics.storeResults.get()).values.find(
+        (v) => v.labels.backend === 'index' && v.labels.outcome === 'error',
+      )?.value;
+    // two failed look-ups, one index failure while reconciling; the storage failure is not counted
+    expect(await errors()).toBe(3);
+    await controller.stop();
+  });
 });
