@@ -119,6 +119,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     signer: () => signing.active(),
   });
   const controller = new Controller({ source, reconciler, index, metrics, logger, workers: config.workers });
+  metrics.setOldestUnattestedSource(() => controller.oldestOutstandingMs());
 
   let stopping = false;
   const server = buildProbeServer({

@@ -30,11 +30,20 @@ export class Controller {
   readonly #o: Required<ControllerOptions>;
   readonly #queue = new WorkQueue<RunKey>(runKeyString);
   readonly #backoff: Backoff;
+  /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
+  readonly #outstanding = new Map<string, number>();
   #workers: Promise<void>[] = [];
 
   constructor(options: ControllerOptions) {
     this.#o = { workers: 4, backoff: { baseMs: 1000, maxMs: 300_000 }, ...options };
     this.#backoff = new Backoff(this.#o.backoff);
+  }
+
+  /** Milliseconds since the oldest outstanding finished run completed (0 when none). */
+  oldestOutstandingMs(now = Date.now()): number {
+    let oldest = now;
+    for (const at of this.#outstanding.values()) if (at < oldest) oldest = at;
+    return now - oldest;
   }
 
   /** Starts workers, then the source; resolves when the source has delivered its first list. */
@@ -57,15 +66,22 @@ export class Controller {
 
   async #observe(o: RunObservation): Promise<void> {
     if (!o.done) return;
+    const id = runKeyString(o.key);
     try {
       const state = await this.#o.index.getRunState(o.uid);
       const signed = o.annotations[SIGNED];
-      if (state?.status === 'attested' && signed === 'true') return;
-      if (state?.status === 'failed' && signed === 'failed') return;
+      const settled =
+        (state?.status === 'attested' && signed === 'true') ||
+        (state?.status === 'failed' && signed === 'failed');
+      if (settled) {
+        this.#outstanding.delete(id);
+        return;
+      }
     } catch (err) {
       this.#countIndexError(err);
       this.#o.logger.warn({ err: (err as Error).message }, 'index look-up failed; queueing the run anyway');
     }
+    if (!this.#outstanding.has(id)) this.#outstanding.set(id, o.completedAt ?? Date.now());
     this.enqueue(o.key, o.origin);
   }
 
@@ -89,6 +105,7 @@ export class Controller {
       const result = await this.#o.reconciler.reconcile(key, reconcileId);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
+      else this.#outstanding.delete(id);
     } catch (err) {
       this.#countIndexError(err);
       const retryable = !(err instanceof ObserverError) || err.retryable;
@@ -100,6 +117,7 @@ export class Controller {
       });
       if (!retryable) {
         this.#backoff.reset(id);
+        this.#outstanding.delete(id);
         log.error({ err: (err as Error).message }, 'reconcile failed; not retrying');
         return;
       }

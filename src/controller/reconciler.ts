@@ -131,7 +131,7 @@ export class Reconciler {
     if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
     await this.#report.skipped(run, outcome.skipped, log);
     await this.#report.execution(run, outcome.executionCheck, log);
-    if (outcome.ok) await this.#succeeded(run, outcome, signer, log);
+    if (outcome.ok) await this.#succeeded(run, outcome, signer, log, view.completedAt);
     else
       await this.#failed(
         run,
@@ -153,7 +153,13 @@ export class Reconciler {
     if (signedWithoutRecord) await this.#report.mismatch(run, 'signed_without_record', 'true', log);
   }
 
-  async #succeeded(run: RunRef, outcome: AttestOutcome, signer: Signer, log: Logger): Promise<void> {
+  async #succeeded(
+    run: RunRef,
+    outcome: AttestOutcome,
+    signer: Signer,
+    log: Logger,
+    completedAt: number | undefined,
+  ): Promise<void> {
     const id = await recordAttestation(this.#o.index, run, outcome, signer, this.#o.clock());
     await this.#o.index.setRunState({
       uid: run.uid,
@@ -167,6 +173,11 @@ export class Reconciler {
     await this.#o.runApi.patchAnnotations(run, marks, run.uid);
     this.#o.metrics.chains[run.kind].markedSigned.inc();
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
+    if (completedAt !== undefined)
+      this.#o.metrics.completionToAttested.observe(
+        { kind: run.kind },
+        Math.max(0, this.#o.clock() - completedAt) / 1000,
+      );
     const where = outcome.results.flatMap((r) => (r.result.ok ? r.result.locations : []));
     const notes = outcome.results.flatMap((r) => (r.result.ok ? (r.result.notes ?? []) : []));
     for (const note of notes) await this.#report.event(run, 'Warning', 'StoredElsewhere', note);

@@ -181,6 +181,7 @@ export class RunWatcher implements RunSource {
       done: isDone(obj),
       annotations,
       origin,
+      completedAt: completionTimeOf(obj),
     });
   }
 
@@ -193,6 +194,11 @@ export class RunWatcher implements RunSource {
     const at = this.#lastEventAt[kind];
     return at === undefined ? 0 : this.#o.clock() - at;
   }
+}
+
+function completionTimeOf(obj: RunObject): number | undefined {
+  const at = Date.parse(String(obj.status?.completionTime ?? ''));
+  return Number.isNaN(at) ? undefined : at;
 }
 
 /** client-node aborts a watch after 30 s without bytes; that is a normal resume, not a failure. */

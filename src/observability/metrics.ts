@@ -45,6 +45,8 @@ export function createMetrics() {
   const kindLabel = { labelNames: ['kind'] as const, registers: [registry] };
   /** set by the composition root to the run source's clock; evaluated at scrape time */
   let watchAge: (kind: RunKind) => number = () => 0;
+  /** set by the composition root to the controller: ms since the oldest unattested run completed */
+  let oldestUnattested: () => number = () => 0;
   const m = {
     registry,
     chains: {
@@ -75,6 +77,24 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    completionToAttested: new Histogram({
+      name: `${P}completion_to_attested_seconds`,
+      help: "from a run's status.completionTime to the moment it is marked signed",
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+      ...kindLabel,
+    }),
+    oldestUnattestedRunAge: new Gauge({
+      name: `${P}oldest_unattested_run_age_seconds`,
+      help: 'age (since completion) of the oldest finished run seen and not yet attested or given up on; 0 when none',
+      registers: [registry],
+      collect() {
+        this.set(oldestUnattested() / 1000);
+      },
+    }),
+    /** Where oldest_unattested_run_age_seconds reads from (the controller's outstanding runs). */
+    setOldestUnattestedSource(source: () => number): void {
+      oldestUnattested = source;
+    },
     storeResults: new Counter({
       name: `${P}store_results_total`,
       help: 'store attempts by backend and outcome',

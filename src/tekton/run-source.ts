@@ -14,6 +14,8 @@ export interface RunObservation {
   annotations: Record<string, string>;
   /** `live`: a change seen on the watch (served first); `backlog`: found by a (re-)list */
   origin: 'live' | 'backlog';
+  /** status.completionTime in ms since the epoch, when the run has one */
+  completedAt?: number;
 }
 
 export interface RunSource {

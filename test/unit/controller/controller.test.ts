@@ -67,6 +67,37 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('reports the age of the oldest finished run not yet settled, from its completion time', async () => {
+    let fail = true;
+    const source = new FakeSource();
+    const done: string[] = [];
+    const controller = new Controller({
+      source,
+      index: { getRunState: async () => undefined },
+      reconciler: {
+        reconcile: async (key: RunKey) => {
+          done.push(key.name);
+          if (fail) throw new ObserverError('registry down', { code: 'registry', retryable: true });
+          return {};
+        },
+      },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      workers: 1,
+      backoff: { baseMs: 1, maxMs: 2 },
+    });
+    await controller.start();
+    const now = Date.now();
+    expect(controller.oldestOutstandingMs(now)).toBe(0);
+    source.observe(obs('old', { completedAt: now - 60_000 }));
+    source.observe(obs('newer', { completedAt: now - 5_000 }));
+    await until(() => done.includes('old') && done.includes('newer'));
+    expect(controller.oldestOutstandingMs(now)).toBe(60_000);
+    fail = false;
+    await until(() => controller.oldestOutstandingMs(now) === 0);
+    await controller.stop();
+  });
+
   it('retries a retryable failure with backoff and drops a terminal one', async () => {
     vi.useFakeTimers();
     const calls: Record<string, number> = {};
