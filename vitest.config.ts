@@ -17,6 +17,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // scrypt at cosign's N (2^15..2^17) and CLI child processes take seconds of CPU each; the
+          // unit project runs beside the integration project on 2 cores, so vitest's 5 s default
+          // fails them on a busy machine while they are correct. Timeouts are a bound, not a measure.
+          testTimeout: 60_000,
         },
       },
       {

@@ -85,7 +85,7 @@ describe('no key material in anything the service emits', () => {
     await putSigningSecret(env, { 'x509.pem': pem });
     const keyId = keyIdOf(createPublicKey(privateKey));
     await waitFor(`the new key ${keyId} to be the active one at /api/v1/keys`, async () => {
-      const { keys } = (await (await fetch(`${obs.observer.address}/api/v1/keys`)).json()) as {
+      const { keys } = JSON.parse((await obs.api('/api/v1/keys')).text) as {
         keys: { keyId: string; active: boolean }[];
       };
       return keys.some((k) => k.keyId === keyId && k.active) ? true : undefined;
