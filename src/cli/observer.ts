@@ -25,6 +25,7 @@ import {
   insecureRegistries,
   OciClients,
   registryCredentials,
+  registryNetwork,
 } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
@@ -186,6 +187,8 @@ function attestationChecks(deps: BackendDeps, namespaceLabels: NamespaceLabels):
     credentials: registryCredentials(deps),
     insecure: insecureRegistries(config),
     metrics,
+    // the same host policy, timeout and breaker as storage: existence checks reach only allowed hosts
+    ...registryNetwork(config),
   });
   const existence = new SubjectExistenceCheck({
     clientFor: async (run, image) => {

@@ -9,6 +9,7 @@ import { DockerConfigCredentials } from './credentials-docker-config.ts';
 import { PolicyGatedCredentials } from './credentials-policy-gated.ts';
 import { ServiceAccountCredentials } from './credentials-service-account.ts';
 import { OciBackend } from './oci-backend.ts';
+import type { RegistryNetworkOptions } from './oci-clients.ts';
 import type { SignatureVerifier } from './oci-stored-payload.ts';
 import { TektonBackend } from './tekton-backend.ts';
 
@@ -61,18 +62,24 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
         repositoryOverride: storageOci.repository,
         insecure: insecureHosts,
         encoding: storageOci.encoding,
-        network: {
-          allowedPrivate: storageOci.allowedPrivateRegistries,
-          requestTimeoutMs: storageOci.requestTimeoutSeconds * 1000,
-          breaker: {
-            failureThreshold: storageOci.circuitBreaker.failures,
-            coolDownMs: storageOci.circuitBreaker.coolDownSeconds * 1000,
-          },
-        },
+        network: registryNetwork(deps.config),
         ...(deps.verifies ? { verifies: deps.verifies } : {}),
       });
     }
   }
+}
+
+/** How the observer may reach tenant-chosen registries (host policy, timeout, breaker), from config. */
+export function registryNetwork(config: ObserverConfig): RegistryNetworkOptions {
+  const { storageOci } = config;
+  return {
+    allowedPrivate: storageOci.allowedPrivateRegistries,
+    requestTimeoutMs: storageOci.requestTimeoutSeconds * 1000,
+    breaker: {
+      failureThreshold: storageOci.circuitBreaker.failures,
+      coolDownMs: storageOci.circuitBreaker.coolDownSeconds * 1000,
+    },
+  };
 }
 
 /** Registries reached over plain HTTP: `storage.oci.insecure-registries`, and the override's with `.insecure`. */

@@ -10,6 +10,7 @@ export {
   type BackendDeps,
   backendsFromConfig,
   insecureRegistries,
+  registryNetwork,
   registryCredentials,
 } from './backends-from-config.ts';
 export * from './chains-annotations.ts';

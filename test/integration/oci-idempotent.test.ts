@@ -44,9 +44,11 @@ const published: PublicKeyInfo[] = [
   { keyId: 'retired', algorithm: 'ecdsa-p256-sha256', publicKeyPem: pem(retired.publicKey), active: false },
 ];
 const logger = createLogger({ level: 'silent' });
+/** the local registry is on loopback, which the observer refuses unless listed */
+const network = { allowedPrivate: ['127.0.0.1'] };
 /** A fresh backend each time: nothing in memory, as after a restart or on another replica. */
 const backend = (o: { settleMs?: number } = {}) =>
-  new OciBackend({ logger, insecure: true, verifies: publishedKeyVerifier(() => published), ...o });
+  new OciBackend({ logger, insecure: true, network, verifies: publishedKeyVerifier(() => published), ...o });
 
 async function pushImage(): Promise<ImageRef> {
   const { digest } = await pushTestImage(env.registry, REPO, randomUUID());
@@ -107,7 +109,7 @@ describe('OciBackend stores by payload: a re-signed retry, a restart or a racing
     // an attacker with push rights stores our payload signed by their key, annotated as ours
     const planted = attestation(image, payload, attacker.privateKey);
     const plantedSig = imageSignature(image, attacker.privateKey);
-    const foreign = new OciBackend({ logger, insecure: true });
+    const foreign = new OciBackend({ logger, insecure: true, network });
     expect(await foreign.store({ run, artifact: planted })).toMatchObject({ ok: true });
     expect(await foreign.store({ run, artifact: plantedSig })).toMatchObject({ ok: true });
     expect((await layers(image, '.att'))[0].annotations?.[ANNOTATION_PAYLOAD_DIGEST]).toBe(
@@ -156,6 +158,7 @@ describe('OciBackend stores by payload: a re-signed retry, a restart or a racing
       new OciBackend({
         logger,
         insecure: true,
+        network,
         encoding: 'sigstore-bundle',
         ...(o.verifies === false ? {} : { verifies: publishedKeyVerifier(() => published) }),
       });
@@ -211,7 +214,7 @@ async function otherProcessStores(image: ImageRef, payload: Uint8Array): Promise
     const payload = Buffer.from(${JSON.stringify(Buffer.from(payload).toString('base64'))}, 'base64');
     const type = ${JSON.stringify(INTOTO_PAYLOAD_TYPE)};
     const envelope = { payloadType: type, payload: payload.toString('base64'), signatures: [{ keyid: '', sig: sign('sha256', pae(type, payload), key).toString('base64') }] };
-    const b = new OciBackend({ logger: createLogger({ level: 'silent' }), insecure: true, settleMs: 50, verifies: publishedKeyVerifier(() => ${JSON.stringify(published)}) });
+    const b = new OciBackend({ logger: createLogger({ level: 'silent' }), insecure: true, network: { allowedPrivate: ['127.0.0.1'] }, settleMs: 50, verifies: publishedKeyVerifier(() => ${JSON.stringify(published)}) });
     const r = await b.store({ run: ${JSON.stringify(run)}, artifact: { type: 'provenance', key: 'k', predicateType: 'p', payload, envelope, envelopeBytes: new TextEncoder().encode(JSON.stringify(envelope)), images: [${JSON.stringify(image)}] } });
     console.log(JSON.stringify({ ok: r.ok, error: r.ok ? undefined : r.error.message }));`;
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
