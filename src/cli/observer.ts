@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
+import { LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
@@ -28,6 +28,7 @@ import {
 } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
+import { ConfigReloader } from './config-reloader.ts';
 import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
@@ -37,6 +38,11 @@ export interface ObserverDeps {
   metrics: Metrics;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
   dockerConfigDir?: string;
+  /**
+   * where `config` was read from (`--config`, and the `--set` overrides that win over it): re-read
+   * every `config.reload-seconds`, live keys applied without a restart (config-reloader.ts)
+   */
+  reloadFrom?: { path: string; overrides?: Record<string, string>; namespace?: string };
 }
 
 export interface RunningObserver {
@@ -58,7 +64,23 @@ export interface RunningObserver {
  * keys, index, HTTP (so probes answer while the first list runs), then the controller.
  */
 export async function startObserver(deps: ObserverDeps): Promise<RunningObserver> {
-  const { config, logger, metrics } = deps;
+  const { logger, metrics } = deps;
+  // parts read live keys per run through this view; the rest were copied at start and need a restart
+  const live = new LiveConfig(deps.config);
+  const config = live.view;
+  const reloader = deps.reloadFrom
+    ? new ConfigReloader({
+        ...deps.reloadFrom,
+        live,
+        intervalSeconds: deps.config.reloadSeconds,
+        logger,
+        metrics,
+        onApplied: (next) => {
+          logger.level = next.logLevel;
+        },
+      })
+    : undefined;
+  reloader?.start();
   const kubeConfig = reuseConnections(deps.kubeConfig);
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
@@ -133,6 +155,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
         'signing-key': { ok: signing.status().ready, message: signing.status().message },
         index: indexHealth.status(),
         shutdown: { ok: !stopping, message: stopping ? 'shutting down' : undefined },
+        ...(reloader ? { config: reloader.status() } : {}),
       }),
     },
   });
@@ -164,6 +187,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     apiAddress: api?.address,
     async stop() {
       stopping = true;
+      reloader?.stop();
       keys.stop();
       api?.reloader.stop();
       indexHealth.stop();

@@ -26,13 +26,15 @@ export async function runCommand(args: string[]): Promise<number> {
       return at < 0 ? [kv, ''] : [kv.slice(0, at), kv.slice(at + 1)];
     }),
   );
-  const config = loadConfig({ path: values.config as string | undefined, overrides });
+  const path = values.config as string | undefined;
+  const config = loadConfig({ path, overrides });
   const logger = createLogger({ level: config.logLevel });
   const observer = await startObserver({
     config,
     kubeConfig: loadKubeConfig(values.kubeconfig as string | undefined),
     logger,
     metrics: createMetrics(),
+    reloadFrom: path ? { path, overrides, namespace: process.env.POD_NAMESPACE || undefined } : undefined,
   });
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
