@@ -21,6 +21,11 @@ export interface ConfigReloaderOptions {
   path: string;
   /** `--set` flags: they win over the file, as at start-up */
   overrides?: Record<string, string>;
+  /**
+   * the source map (before overrides) the running config was parsed from; when given, a change
+   * made since start-up read it is applied by start()
+   */
+  initial?: Record<string, string>;
   /** the observer's namespace (POD_NAMESPACE), as given to parseConfig at start-up */
   namespace?: string;
   live: LiveConfig;
@@ -63,11 +68,13 @@ export class ConfigReloader {
     this.#o = options;
   }
 
-  /** Takes the source as it is now as the baseline, then polls. */
+  /** Takes `initial` (else the source as it is now) as the baseline, checks once, then polls. */
   start(): void {
-    const raw = this.#read();
+    const { initial, overrides } = this.#o;
+    const raw = initial ? { ...initial, ...overrides } : this.#read();
     this.#inForce = resolve(raw);
     this.#lastSeen = JSON.stringify(sorted(raw));
+    if (initial) this.check();
     if (this.#o.intervalSeconds > 0)
       this.#stop = (this.#o.every ?? every)(() => this.check(), this.#o.intervalSeconds * 1000);
   }

@@ -42,7 +42,13 @@ export interface ObserverDeps {
    * where `config` was read from (`--config`, and the `--set` overrides that win over it): re-read
    * every `config.reload-seconds`, live keys applied without a restart (config-reloader.ts)
    */
-  reloadFrom?: { path: string; overrides?: Record<string, string>; namespace?: string };
+  reloadFrom?: {
+    path: string;
+    overrides?: Record<string, string>;
+    /** the map `config` was parsed from (before overrides); a change since is applied at once */
+    initial?: Record<string, string>;
+    namespace?: string;
+  };
 }
 
 export interface RunningObserver {

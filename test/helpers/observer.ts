@@ -71,13 +71,14 @@ export async function startTestObserver(
   };
   const { configDir } = options;
   const namespace = env.observerNamespace;
+  const initial = configDir ? readConfigSource(configDir) : undefined;
   const observer = await startObserver({
-    config: parseConfig({ ...(configDir ? readConfigSource(configDir) : {}), ...overrides }, { namespace }),
+    config: parseConfig({ ...initial, ...overrides }, { namespace }),
     kubeConfig,
     logger,
     metrics,
     dockerConfigDir: dir,
-    reloadFrom: configDir ? { path: configDir, overrides, namespace } : undefined,
+    reloadFrom: configDir ? { path: configDir, overrides, initial, namespace } : undefined,
   });
   const base = observer.apiAddress ?? '';
   return {

@@ -7,10 +7,10 @@ import { LiveConfig, parseConfig } from '../../../src/config/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 
 /** A config file, a reloader on a fake timer, and what it logged. */
-function setup(initial: Record<string, string>) {
+function setup(initial: Record<string, string>, options: { fromInitial?: Record<string, string> } = {}) {
   const file = join(mkdtempSync(join(tmpdir(), 'reloader-')), 'config.json');
   const write = (data: Record<string, string>) => writeFileSync(file, JSON.stringify(data));
-  write(initial);
+  write(options.fromInitial ? { ...initial, 'log.level': 'error' } : initial);
   const live = new LiveConfig(parseConfig({ ...initial, 'http.port': '9999' }));
   const lines: string[] = [];
   const metrics = createMetrics();
@@ -20,6 +20,7 @@ function setup(initial: Record<string, string>) {
     overrides: { 'http.port': '9999' },
     live,
     intervalSeconds: 5,
+    ...(options.fromInitial ? { initial: options.fromInitial } : {}),
     logger: createLogger({ destination: { write: (l: string) => void lines.push(l) } }),
     metrics,
     every: (fn, ms) => {
@@ -96,5 +97,10 @@ describe('ConfigReloader', () => {
     expect(await s.reloads('invalid')).toBe(1);
     expect(s.live.view.logLevel).toBe('warn');
     expect(s.reloader.status().message).toContain('expected a map');
+  });
+
+  it('applies at start a change made after the running config was read (initial)', () => {
+    const s = setup({}, { fromInitial: {} });
+    expect(s.live.view.logLevel).toBe('error');
   });
 });
