@@ -83,11 +83,15 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
         metrics,
         onApplied: (next) => {
           logger.level = next.logLevel;
+          warnAboutDisabledArtifacts(next, logger);
         },
       })
     : undefined;
-  reloader?.start();
   const kubeConfig = reuseConnections(deps.kubeConfig);
+  if (!config.subjectPolicy.configured)
+    logger.warn(
+      "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
+    );
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
   const index = await openIndex(config, logger);
@@ -183,6 +187,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   if (!api) logger.warn('lookup API not served: no TLS certificate configured (api.tls-cert-file)');
   await controller.start();
   logger.info('watching TaskRuns and PipelineRuns');
+  // after every part started (nothing to undo if start-up fails); a change made since the
+  // config was read is applied here
+  reloader?.start();
 
   return {
     server,
@@ -239,10 +246,6 @@ function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): voi
     'artifacts.pipelinerun': config.pipelinerun,
     'artifacts.oci': config.oci,
   };
-  if (!config.subjectPolicy.configured)
-    logger.warn(
-      "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
-    );
   for (const [prefix, artifact] of Object.entries(types)) {
     if (artifact.signer === 'none')
       logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);
