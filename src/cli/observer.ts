@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { type ObserverConfig, readDockerConfig } from '../config/index.ts';
+import { LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
@@ -29,6 +29,7 @@ import {
 } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
+import { ConfigReloader } from './config-reloader.ts';
 import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
@@ -38,6 +39,17 @@ export interface ObserverDeps {
   metrics: Metrics;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
   dockerConfigDir?: string;
+  /**
+   * where `config` was read from (`--config`, and the `--set` overrides that win over it): re-read
+   * every `config.reload-seconds`, live keys applied without a restart (config-reloader.ts)
+   */
+  reloadFrom?: {
+    path: string;
+    overrides?: Record<string, string>;
+    /** the map `config` was parsed from (before overrides); a change since is applied at once */
+    initial?: Record<string, string>;
+    namespace?: string;
+  };
 }
 
 export interface RunningObserver {
@@ -59,8 +71,28 @@ export interface RunningObserver {
  * keys, index, HTTP (so probes answer while the first list runs), then the controller.
  */
 export async function startObserver(deps: ObserverDeps): Promise<RunningObserver> {
-  const { config, logger, metrics } = deps;
+  const { logger, metrics } = deps;
+  // parts read live keys per run through this view; the rest were copied at start and need a restart
+  const live = new LiveConfig(deps.config);
+  const config = live.view;
+  const reloader = deps.reloadFrom
+    ? new ConfigReloader({
+        ...deps.reloadFrom,
+        live,
+        intervalSeconds: deps.config.reloadSeconds,
+        logger,
+        metrics,
+        onApplied: (next) => {
+          logger.level = next.logLevel;
+          warnAboutDisabledArtifacts(next, logger);
+        },
+      })
+    : undefined;
   const kubeConfig = reuseConnections(deps.kubeConfig);
+  if (!config.subjectPolicy.configured)
+    logger.warn(
+      "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
+    );
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ kubeConfig });
   const index = await openIndex(config, logger);
@@ -135,6 +167,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
         'signing-key': { ok: signing.status().ready, message: signing.status().message },
         index: indexHealth.status(),
         shutdown: { ok: !stopping, message: stopping ? 'shutting down' : undefined },
+        ...(reloader ? { config: reloader.status() } : {}),
       }),
     },
   });
@@ -156,6 +189,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   if (!api) logger.warn('lookup API not served: no TLS certificate configured (api.tls-cert-file)');
   await controller.start();
   logger.info('watching TaskRuns and PipelineRuns');
+  // after every part started (nothing to undo if start-up fails); a change made since the
+  // config was read is applied here
+  reloader?.start();
 
   return {
     server,
@@ -166,6 +202,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     apiAddress: api?.address,
     async stop() {
       stopping = true;
+      reloader?.stop();
       keys.stop();
       api?.reloader.stop();
       indexHealth.stop();
@@ -213,10 +250,6 @@ function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): voi
     'artifacts.pipelinerun': config.pipelinerun,
     'artifacts.oci': config.oci,
   };
-  if (!config.subjectPolicy.configured)
-    logger.warn(
-      "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
-    );
   for (const [prefix, artifact] of Object.entries(types)) {
     if (artifact.signer === 'none')
       logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);

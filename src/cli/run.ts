@@ -1,4 +1,4 @@
-import { loadConfig, loadKubeConfig } from '../config/index.ts';
+import { loadConfig, loadKubeConfig, readConfigSource } from '../config/index.ts';
 import { createLogger, createMetrics } from '../observability/index.ts';
 import { parseFlags } from './args.ts';
 import { startObserver } from './observer.ts';
@@ -26,13 +26,18 @@ export async function runCommand(args: string[]): Promise<number> {
       return at < 0 ? [kv, ''] : [kv.slice(0, at), kv.slice(at + 1)];
     }),
   );
-  const config = loadConfig({ path: values.config as string | undefined, overrides });
+  const path = values.config as string | undefined;
+  const source = path ? readConfigSource(path) : undefined;
+  const config = loadConfig({ path, source, overrides });
   const logger = createLogger({ level: config.logLevel });
   const observer = await startObserver({
     config,
     kubeConfig: loadKubeConfig(values.kubeconfig as string | undefined),
     logger,
     metrics: createMetrics(),
+    reloadFrom: path
+      ? { path, overrides, initial: source, namespace: process.env.POD_NAMESPACE || undefined }
+      : undefined,
   });
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

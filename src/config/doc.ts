@@ -9,12 +9,17 @@ const code = (s: string): string => `\`${s}\``;
 
 /** The key table and the lists of Chains keys we reject or ignore, as Markdown. */
 export function configDoc(): string {
-  const lines = ['| key | default | allowed | meaning |', '|---|---|---|---|'];
+  const lines = ['| key | default | allowed | live | meaning |', '|---|---|---|---|---|'];
   for (const row of CONFIG_ROWS) {
     const shown = row.shownDefault ?? (row.default === '' ? 'unset' : code(row.default));
-    lines.push(`| ${code(row.key)} | ${shown} | ${row.parse.allowed} | ${row.doc} |`);
+    const live = row.live ? 'yes' : 'restart';
+    lines.push(`| ${code(row.key)} | ${shown} | ${row.parse.allowed} | ${live} | ${row.doc} |`);
   }
   lines.push(
+    '',
+    '"live: yes" keys take effect when the mounted ConfigMap changes; a changed "restart" key is',
+    'logged and reported (`provenance_observer_config_restart_needed`, `/readyz` check `config`) and',
+    'the running value stays until the observer restarts.',
     '',
     '## Chains keys we do not implement',
     '',

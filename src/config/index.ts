@@ -2,6 +2,7 @@ export { CONFIG_DOC_BEGIN, CONFIG_DOC_END, configDoc, withConfigDoc } from './do
 export { readDockerConfig } from './docker-config.ts';
 export { CONFIG_ROWS, type ConfigRow, IGNORED_KEYS, UNSUPPORTED_KEYS } from './keys.ts';
 export { loadKubeConfig } from './kubeconfig.ts';
+export { LiveConfig } from './live.ts';
 export { loadConfig, readConfigSource } from './load.ts';
 export { parseConfig } from './parse.ts';
 export {

@@ -36,6 +36,12 @@ export interface ConfigRow<K extends string = string, A extends string = string,
   doc: string;
   /** the default as the doc shows it, when the raw default does not say it well */
   shownDefault?: string;
+  /**
+   * true: a changed value takes effect without a restart (every reader reads it per run);
+   * false: a change is reported as needing a restart and the running value stays
+   * (src/cli/config-reloader.ts)
+   */
+  live: boolean;
 }
 
 const row = <const K extends string, const A extends string, T>(r: ConfigRow<K, A, T>): ConfigRow<K, A, T> =>
@@ -50,6 +56,7 @@ export const CONFIG_ROWS = [
     at: 'taskrun.format',
     default: 'slsa/v1.0',
     parse: formatName(FORMATS),
+    live: true,
     doc: 'TaskRun provenance format',
   }),
   row({
@@ -57,6 +64,7 @@ export const CONFIG_ROWS = [
     at: 'taskrun.storage',
     default: 'tekton,oci',
     parse: backends,
+    live: false,
     doc: 'where TaskRun provenance goes',
   }),
   row({
@@ -64,6 +72,7 @@ export const CONFIG_ROWS = [
     at: 'taskrun.signer',
     default: 'x509',
     parse: signer,
+    live: true,
     doc: '`none` disables TaskRun provenance (as Chains)',
   }),
   row({
@@ -71,6 +80,7 @@ export const CONFIG_ROWS = [
     at: 'pipelinerun.format',
     default: 'slsa/v1.0',
     parse: formatName('as TaskRun'),
+    live: true,
     doc: 'PipelineRun provenance format (Konflux: `in-toto`)',
   }),
   row({
@@ -78,6 +88,7 @@ export const CONFIG_ROWS = [
     at: 'pipelinerun.storage',
     default: 'tekton,oci',
     parse: backends,
+    live: false,
     doc: 'where PipelineRun provenance goes',
   }),
   row({
@@ -85,6 +96,7 @@ export const CONFIG_ROWS = [
     at: 'pipelinerun.signer',
     default: 'x509',
     parse: signer,
+    live: true,
     doc: '`none` disables PipelineRun provenance',
   }),
   row({
@@ -92,6 +104,7 @@ export const CONFIG_ROWS = [
     at: 'pipelinerun.deepInspection',
     default: 'false',
     parse: bool,
+    live: true,
     doc: 'child TaskRun results become subjects and inputs',
   }),
   row({
@@ -99,6 +112,7 @@ export const CONFIG_ROWS = [
     at: 'pipelinerun.childWaitSeconds',
     default: '600',
     parse: int(0, 86_400),
+    live: true,
     doc: 'ours: how long after a PipelineRun completes to wait for unfinished children before attesting what is known',
   }),
   row({
@@ -106,6 +120,7 @@ export const CONFIG_ROWS = [
     at: 'oci.format',
     default: 'simplesigning',
     parse: oneOf(['simplesigning']),
+    live: true,
     doc: 'image signature format',
   }),
   row({
@@ -113,6 +128,7 @@ export const CONFIG_ROWS = [
     at: 'oci.storage',
     default: 'oci',
     parse: backends,
+    live: false,
     doc: 'where `.sig` image signatures go (images TaskRuns built)',
   }),
   row({
@@ -120,6 +136,7 @@ export const CONFIG_ROWS = [
     at: 'oci.signer',
     default: 'x509',
     parse: signer,
+    live: true,
     doc: '`none` disables image signatures',
   }),
   row({
@@ -127,6 +144,7 @@ export const CONFIG_ROWS = [
     at: 'storageOci.repository',
     default: '',
     parse: optional('`host/repo`'),
+    live: false,
     doc: "attestations and signatures go to this repository instead of the image's",
   }),
   row({
@@ -134,6 +152,7 @@ export const CONFIG_ROWS = [
     at: 'storageOci.insecure',
     default: 'false',
     parse: bool,
+    live: false,
     doc: "plain HTTP for the override repository's registry",
   }),
   row({
@@ -141,10 +160,12 @@ export const CONFIG_ROWS = [
     at: 'storageOci.insecureRegistries',
     default: '',
     parse: list('comma list of `host:port`'),
+    live: false,
     doc: 'ours: registries reached over plain HTTP (local and test registries)',
   }),
   row({
     key: 'storage.oci.allowed-private-registries',
+    live: false,
     at: 'storageOci.allowedPrivateRegistries',
     default: '',
     parse: list('comma list of hosts, IP addresses or CIDR ranges'),
@@ -152,6 +173,7 @@ export const CONFIG_ROWS = [
   }),
   row({
     key: 'storage.oci.request-timeout-seconds',
+    live: false,
     at: 'storageOci.requestTimeoutSeconds',
     default: '30',
     parse: int(1, 600),
@@ -159,6 +181,7 @@ export const CONFIG_ROWS = [
   }),
   row({
     key: 'storage.oci.circuit-breaker.failures',
+    live: false,
     at: 'storageOci.circuitBreaker.failures',
     default: '5',
     parse: int(1, 1000),
@@ -166,6 +189,7 @@ export const CONFIG_ROWS = [
   }),
   row({
     key: 'storage.oci.circuit-breaker.cool-down-seconds',
+    live: false,
     at: 'storageOci.circuitBreaker.coolDownSeconds',
     default: '30',
     parse: int(1, 3600),
@@ -176,6 +200,7 @@ export const CONFIG_ROWS = [
     at: 'storageOci.encoding',
     default: 'dsse',
     parse: oneOf(['dsse', 'sigstore-bundle']),
+    live: false,
     doc: 'cosign tag layout, or OCI 1.1 referrers with Sigstore bundles (with the `sha256-<hex>` referrers-tag fallback)',
   }),
   row({
@@ -183,6 +208,7 @@ export const CONFIG_ROWS = [
     at: 'transparency.mode',
     default: 'false',
     parse: transparency,
+    live: false,
     doc: 'Rekor upload; `manual` only for runs annotated `chains.tekton.dev/transparency-upload: "true"`',
   }),
   row({
@@ -190,6 +216,7 @@ export const CONFIG_ROWS = [
     at: 'transparency.url',
     default: 'https://rekor.sigstore.dev',
     parse: url(),
+    live: false,
     doc: 'the Rekor server',
   }),
   row({
@@ -197,6 +224,7 @@ export const CONFIG_ROWS = [
     at: 'fulcio.enabled',
     default: 'false',
     parse: bool,
+    live: false,
     doc: 'keyless signing (docs/keys.md)',
   }),
   row({
@@ -204,6 +232,7 @@ export const CONFIG_ROWS = [
     at: 'fulcio.address',
     default: 'https://fulcio.sigstore.dev',
     parse: url(),
+    live: false,
     doc: 'the Fulcio server',
   }),
   row({
@@ -211,6 +240,7 @@ export const CONFIG_ROWS = [
     at: 'fulcio.issuer',
     default: 'https://oauth2.sigstore.dev/auth',
     parse: url(),
+    live: false,
     doc: 'the OIDC issuer',
   }),
   row({
@@ -218,6 +248,7 @@ export const CONFIG_ROWS = [
     at: 'fulcio.provider',
     default: '',
     parse: optional(),
+    live: false,
     doc: 'the OIDC provider',
   }),
   row({
@@ -225,6 +256,7 @@ export const CONFIG_ROWS = [
     at: 'fulcio.tokenFile',
     default: '',
     parse: optional('path'),
+    live: false,
     doc: 'OIDC token file (a projected service-account token)',
   }),
   row({
@@ -232,6 +264,7 @@ export const CONFIG_ROWS = [
     at: 'builderId',
     default: 'https://tekton.dev/chains/v2',
     parse: url('URI'),
+    live: true,
     doc: "`builder.id` in every statement (Conforma's `allowed_builder_ids`)",
   }),
   row({
@@ -242,6 +275,7 @@ export const CONFIG_ROWS = [
       ['https://tekton.dev/chains/v2/slsa', 'https://tekton.dev/chains/v2/slsa-tekton'],
       'that or `…/slsa-tekton`',
     ),
+    live: true,
     doc: 'SLSA v1.0 buildType',
   }),
   row({
@@ -249,6 +283,7 @@ export const CONFIG_ROWS = [
     at: 'managedBy',
     default: '',
     parse: list(),
+    live: false,
     doc: "extra `spec.managedBy` values to attest besides Tekton's",
   }),
   row({
@@ -257,6 +292,7 @@ export const CONFIG_ROWS = [
     default: '',
     shownDefault: 'unset (all)',
     parse: list(),
+    live: false,
     doc: "ours: watch only these namespaces (Chains' `--namespace` flag)",
   }),
   row({
@@ -264,6 +300,7 @@ export const CONFIG_ROWS = [
     at: 'signingSecret.name',
     default: 'signing-secrets',
     parse: text(),
+    live: false,
     doc: "ours: the Secret holding the keys, in the observer's namespace (`POD_NAMESPACE`, default `provenance-observer`)",
   }),
   row({
@@ -271,6 +308,7 @@ export const CONFIG_ROWS = [
     at: 'signingSecret.pollSeconds',
     default: '30',
     parse: int(1, 3600),
+    live: false,
     doc: 'ours: how often the Secret is re-read; a changed Secret takes effect without a restart',
   }),
   row({
@@ -278,6 +316,7 @@ export const CONFIG_ROWS = [
     at: 'indexPath',
     default: '.local/index.db',
     parse: text('path or `:memory:`'),
+    live: false,
     doc: 'ours: the SQLite index of record (back it with a PersistentVolume); unused when `index.url` is set',
   }),
   row({
@@ -285,6 +324,7 @@ export const CONFIG_ROWS = [
     at: 'indexUrl',
     default: '',
     parse: postgresUrl,
+    live: false,
     doc: 'ours: a PostgreSQL index of record shared by replicas, instead of SQLite; the password may come from `PGPASSWORD` (a Secret) rather than the URL',
   }),
   row({
@@ -292,6 +332,7 @@ export const CONFIG_ROWS = [
     at: 'indexTls.mode',
     default: 'require',
     parse: oneOf(['disable', 'require', 'verify-full']),
+    live: false,
     doc: "ours: TLS to PostgreSQL, as libpq's sslmode: `require` encrypts, `verify-full` also checks the certificate and host name",
   }),
   row({
@@ -299,6 +340,7 @@ export const CONFIG_ROWS = [
     at: 'indexTls.caFile',
     default: '',
     parse: optional('path to a PEM file'),
+    live: false,
     doc: 'ours: CA certificates that verify the PostgreSQL server (`verify-full`); default the system CAs',
   }),
   row({
@@ -306,6 +348,7 @@ export const CONFIG_ROWS = [
     at: 'indexRetentionDays',
     default: '90',
     parse: int(1, 36_500),
+    live: false,
     doc: 'ours: records of runs deleted from the cluster longer ago than this are pruned from the index',
   }),
   row({
@@ -313,6 +356,7 @@ export const CONFIG_ROWS = [
     at: 'indexNamespacePayloadCapBytes',
     default: '0',
     parse: int(0, Number.MAX_SAFE_INTEGER),
+    live: false,
     doc: 'ours: most bytes of stored envelopes per namespace; a run past it is not attested and says why; 0 = no cap',
   }),
   row({
@@ -320,6 +364,7 @@ export const CONFIG_ROWS = [
     at: 'http.host',
     default: '0.0.0.0',
     parse: text(),
+    live: false,
     doc: 'ours: address for `/livez`, `/readyz` and `/metrics` (plain HTTP)',
   }),
   row({
@@ -327,6 +372,7 @@ export const CONFIG_ROWS = [
     at: 'http.port',
     default: '8080',
     parse: int(0, 65_535),
+    live: false,
     doc: 'ours: port for `/livez`, `/readyz` and `/metrics` (plain HTTP; no API routes)',
   }),
   row({
@@ -334,6 +380,7 @@ export const CONFIG_ROWS = [
     at: 'api.host',
     default: '0.0.0.0',
     parse: text(),
+    live: false,
     doc: 'ours: address for the lookup API `/api/v1` (TLS only)',
   }),
   row({
@@ -341,6 +388,7 @@ export const CONFIG_ROWS = [
     at: 'api.port',
     default: '8443',
     parse: int(0, 65_535),
+    live: false,
     doc: 'ours: port for the lookup API (TLS only; plain HTTP fails the handshake)',
   }),
   row({
@@ -348,6 +396,7 @@ export const CONFIG_ROWS = [
     at: 'api.tlsCertFile',
     default: '',
     parse: optional('path'),
+    live: false,
     doc: 'ours: PEM certificate chain (leaf first) of the lookup API, re-read when it changes',
     shownDefault: 'unset (the API is not served)',
   }),
@@ -356,6 +405,7 @@ export const CONFIG_ROWS = [
     at: 'api.tlsKeyFile',
     default: '',
     parse: optional('path'),
+    live: false,
     doc: 'ours: PEM private key of that certificate; required with `api.tls-cert-file`',
   }),
   row({
@@ -363,6 +413,7 @@ export const CONFIG_ROWS = [
     at: 'api.tlsReloadSeconds',
     default: '10',
     parse: int(1, 3600),
+    live: false,
     doc: 'ours: how often the certificate and key files are checked for a change',
   }),
   row({
@@ -370,6 +421,7 @@ export const CONFIG_ROWS = [
     at: 'api.audiences',
     default: 'provenance-observer',
     parse: nonEmptyList('comma list, at least one'),
+    live: false,
     doc: 'ours: TokenReview audiences; callers use `kubectl create token <sa> --audience provenance-observer`',
   }),
   row({
@@ -377,6 +429,7 @@ export const CONFIG_ROWS = [
     at: 'api.cursorKeyFile',
     default: '',
     parse: optional('path'),
+    live: false,
     doc: 'ours: file of at least 32 secret bytes that seals page cursors; give replicas the same one',
     shownDefault: 'unset (a random key per process)',
   }),
@@ -385,6 +438,7 @@ export const CONFIG_ROWS = [
     at: 'workers',
     default: '4',
     parse: int(1, 256),
+    live: false,
     doc: 'ours: concurrent reconciles (Chains: `--threads-per-controller`)',
   }),
   row({
@@ -392,6 +446,7 @@ export const CONFIG_ROWS = [
     at: 'maxAttempts',
     default: '5',
     parse: int(1, 100),
+    live: true,
     doc: 'ours: failed attempts before `chains.tekton.dev/signed: failed` (Chains: 3 retries, 5 attempts in practice)',
   }),
   row({
@@ -399,6 +454,7 @@ export const CONFIG_ROWS = [
     at: 'subjectPolicy',
     default: '',
     parse: subjectPolicy,
+    live: false,
     doc: `ours: per namespace (name or label selector), the registry/repository patterns its runs may name as subjects (\`\${namespace}\`, \`*\`, \`**\`); others are skipped (\`repository_not_allowed\`). Unset: anything, as Chains, with a start-up warning`,
   }),
   row({
@@ -406,6 +462,7 @@ export const CONFIG_ROWS = [
     at: 'requireSubjectExists',
     default: 'true',
     parse: bool,
+    live: false,
     doc: 'ours: HEAD each image subject by digest before signing; 404 skips it (`subject_not_found`), 401/403 too (`subject_unreadable`), a transient failure retries the attempt',
   }),
   row({
@@ -413,6 +470,7 @@ export const CONFIG_ROWS = [
     at: 'executionCheck',
     default: 'record',
     parse: oneOf(['off', 'record', 'enforce']),
+    live: false,
     doc: "ours: compare a TaskRun's step/sidecar images with its Pod's; `record` writes the outcome (`executionCheck`) into the provenance and an Event on mismatch, `enforce` also refuses to sign a mismatch (`signed: failed`)",
   }),
   row({
@@ -420,7 +478,16 @@ export const CONFIG_ROWS = [
     at: 'logLevel',
     default: 'info',
     parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], '`trace`…`fatal`'),
+    live: true,
     doc: 'log verbosity',
+  }),
+  row({
+    key: 'config.reload-seconds',
+    at: 'reloadSeconds',
+    default: '10',
+    parse: int(0, 3600),
+    live: false,
+    doc: 'ours: how often the `--config` directory or file is re-read so that a changed ConfigMap takes effect without a restart (keys marked live); `0` turns reloading off',
   }),
 ];
 

@@ -14,10 +14,16 @@ import type { ObserverConfig } from './schema.ts';
  * observer's own namespace; default `provenance-observer`).
  */
 export function loadConfig(
-  options: { path?: string; overrides?: Record<string, string>; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    path?: string;
+    /** the map already read from `path` (readConfigSource), so a reloader starts from the same one */
+    source?: Record<string, string>;
+    overrides?: Record<string, string>;
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): ObserverConfig {
   const env = options.env ?? process.env;
-  const fromFile = options.path ? readConfigSource(options.path) : {};
+  const fromFile = options.source ?? (options.path ? readConfigSource(options.path) : {});
   return parseConfig({ ...fromFile, ...options.overrides }, { namespace: env.POD_NAMESPACE || undefined });
 }
 

@@ -147,8 +147,20 @@ export function createMetrics() {
       help: '1 when a signing key is loaded',
       registers: [registry],
     }),
+    configReloads: new Counter({
+      name: `${P}config_reload_total`,
+      help: 'changes of the mounted configuration seen: applied, or invalid (rejected, last good config kept)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    configRestartNeeded: new Gauge({
+      name: `${P}config_restart_needed`,
+      help: '1 when a changed config key can only take effect after a restart (the running value stays)',
+      registers: [registry],
+    }),
   };
   for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
+  for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
   for (const kind of KINDS) {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);

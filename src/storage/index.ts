@@ -10,8 +10,8 @@ export {
   type BackendDeps,
   backendsFromConfig,
   insecureRegistries,
-  registryNetwork,
   registryCredentials,
+  registryNetwork,
 } from './backends-from-config.ts';
 export * from './chains-annotations.ts';
 export type { CredentialSource, RegistryCredentials } from './credentials.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { type RunningObserver, startObserver } from '../../src/cli/observer.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { parseConfig, readConfigSource } from '../../src/config/index.ts';
 import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
 import { kubeConfigFor, type LocalEnv } from '../env/index.ts';
 import { type ApiAnswer, apiGet } from './api-client.ts';
@@ -35,9 +35,11 @@ export async function startTestObserver(
   kubeConfig: KubeConfig = kubeConfigFor('observer'),
   /**
    * dockerConfig: the observer's own registry credentials (a docker config.json), default none;
-   * key: a key to sign with instead of a fresh one (a restarted observer keeps its key)
+   * key: a key to sign with instead of a fresh one (a restarted observer keeps its key);
+   * configDir: a config directory (or file) read beneath `config` and re-read every second, as
+   * `run --config` does (config/reload)
    */
-  options: { dockerConfig?: object; key?: KeyObject } = {},
+  options: { dockerConfig?: object; key?: KeyObject; configDir?: string } = {},
 ): Promise<TestObserver> {
   const privateKey = options.key ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
   const publicKey = createPublicKey(privateKey);
@@ -53,28 +55,31 @@ export async function startTestObserver(
   const dir = mkdtempSync(join(tmpdir(), 'observer-'));
   if (options.dockerConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(options.dockerConfig));
   const apiCert = writeTestCert(dir);
+  const overrides = {
+    'index.path': join(dir, 'index.db'),
+    'http.host': '127.0.0.1',
+    'http.port': '0',
+    'api.host': '127.0.0.1',
+    'api.port': '0',
+    'api.tls-cert-file': apiCert.certFile,
+    'api.tls-key-file': apiCert.keyFile,
+    'api.tls-reload-seconds': '1',
+    'storage.oci.insecure-registries': `${env.registry},${env.tokenRegistry.address}`,
+    'storage.oci.allowed-private-registries': '127.0.0.1',
+    'signing.secret.poll-seconds': '1',
+    'config.reload-seconds': '1',
+    ...config,
+  };
+  const { configDir } = options;
+  const namespace = env.observerNamespace;
+  const initial = configDir ? readConfigSource(configDir) : undefined;
   const observer = await startObserver({
-    config: parseConfig(
-      {
-        'index.path': join(dir, 'index.db'),
-        'http.host': '127.0.0.1',
-        'http.port': '0',
-        'api.host': '127.0.0.1',
-        'api.port': '0',
-        'api.tls-cert-file': apiCert.certFile,
-        'api.tls-key-file': apiCert.keyFile,
-        'api.tls-reload-seconds': '1',
-        'storage.oci.insecure-registries': `${env.registry},${env.tokenRegistry.address}`,
-        'storage.oci.allowed-private-registries': '127.0.0.1',
-        'signing.secret.poll-seconds': '1',
-        ...config,
-      },
-      { namespace: env.observerNamespace },
-    ),
+    config: parseConfig({ ...initial, ...overrides }, { namespace }),
     kubeConfig,
     logger,
     metrics,
     dockerConfigDir: dir,
+    reloadFrom: configDir ? { path: configDir, overrides, initial, namespace } : undefined,
   });
   const base = observer.apiAddress ?? '';
   return {

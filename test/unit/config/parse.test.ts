@@ -136,3 +136,23 @@ describe('parseConfig', () => {
     }
   });
 });
+
+describe('an existing Tekton Chains chains-config ConfigMap', () => {
+  it('parses unchanged as our config (its keys are ours)', () => {
+    const config = parseConfig({
+      'artifacts.taskrun.format': 'in-toto',
+      'artifacts.taskrun.storage': 'oci',
+      'artifacts.oci.storage': 'oci',
+      'artifacts.pipelinerun.format': 'in-toto',
+      'artifacts.pipelinerun.storage': 'tekton',
+      'transparency.enabled': 'false',
+      'builder.id': 'https://tekton.dev/chains/v2',
+    });
+    expect(config.taskrun.format).toBe('slsa/v0.2');
+    expect(config.taskrun.storage).toEqual(['oci']);
+    expect(config.oci.storage).toEqual(['oci']);
+    expect(config.pipelinerun.storage).toEqual(['tekton']);
+    expect(config.transparency.mode).toBe('off');
+    expect(config.builderId).toBe('https://tekton.dev/chains/v2');
+  });
+});
