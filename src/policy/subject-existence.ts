@@ -12,7 +12,7 @@
  *   thrown, the attempt fails and is retried with backoff, and no subject is ever dropped because
  *   its registry blinked.
  */
-import { ObserverError } from '../errors.ts';
+import { ObserverError, tenantMessage } from '../errors.ts';
 import { describeRun, type RunRef } from '../tekton/index.ts';
 
 /** An image subject: `host/path` and `sha256:<hex>` (structurally storage's ImageRef). */
@@ -53,8 +53,9 @@ export class SubjectExistenceCheck {
     try {
       status = await client.headManifest(repository, image.digest);
     } catch (err) {
+      // the detail reaches tenants (InputSkipped): the registry's tenant-safe text, never its answer
       if (err instanceof ObserverError && !err.retryable)
-        return { result: 'unreadable', detail: err.message };
+        return { result: 'unreadable', detail: `${image.repository}@${image.digest}: ${tenantMessage(err)}` };
       throw new ObserverError(
         `checking that ${image.repository}@${image.digest} exists for ${describeRun(run)}: ${(err as Error).message}`,
         { code: 'registry', retryable: true, cause: err },
