@@ -28,13 +28,18 @@ export interface ControllerOptions {
  */
 export class Controller {
   readonly #o: Required<ControllerOptions>;
-  readonly #queue = new WorkQueue<RunKey>(runKeyString);
+  readonly #queue: WorkQueue<RunKey>;
   readonly #backoff: Backoff;
   #workers: Promise<void>[] = [];
 
   constructor(options: ControllerOptions) {
     this.#o = { workers: 4, backoff: { baseMs: 1000, maxMs: 300_000 }, ...options };
     this.#backoff = new Backoff(this.#o.backoff);
+    // fair between namespaces: one tenant's slow runs hold at most its share of the workers
+    this.#queue = new WorkQueue<RunKey>(runKeyString, {
+      group: (k) => k.namespace,
+      workers: this.#o.workers,
+    });
   }
 
   /** Starts workers, then the source; resolves when the source has delivered its first list. */
