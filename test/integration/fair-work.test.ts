@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,15 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteIndex } from '../../src/index/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
-import { completeBuildTaskRun, getRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
+import {
+  completeBuildTaskRun,
+  createRun,
+  getRun,
+  setRunStatus,
+  succeededTaskRunStatus,
+  waitFor,
+  waitForSigned,
+} from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 /**
@@ -17,6 +26,74 @@ import { pushTestImage } from '../helpers/test-image.ts';
 const DOWN_MS = 8_000;
 const RETRY_BASE_MS = 1_500;
 const RUNS = 3;
+
+/** Fairness: tenant A's runs name a registry that answers after SLOW_MS; 2 workers. */
+const SLOW_MS = 3_000;
+const A_RUNS = 8;
+const B_RUNS = 3;
+const WORKERS = 2;
+
+/** A registry stand-in that answers every request with a 503 after SLOW_MS (a slow, failing host). */
+async function slowRegistry() {
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    const t = setTimeout(() => {
+      timers.delete(t);
+      res.writeHead(503).end();
+    }, SLOW_MS);
+    timers.add(t);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Completes a build TaskRun in `namespace` naming `image`; returns when it was completed. */
+async function completeIn(namespace: string, name: string, image: { ref: string; digest: string }) {
+  const admin = kubeConfigFor('admin');
+  await createRun(admin, 'TaskRun', namespace, name, { taskRef: { name: 'buildah' } });
+  await setRunStatus(
+    admin,
+    'TaskRun',
+    namespace,
+    name,
+    succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: image.ref },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]),
+  );
+  return Date.now();
+}
+
+/** Completes B's runs at once and returns each one's completion→signed time in ms. */
+async function bLatencies(env: LocalEnv, label: string): Promise<number[]> {
+  const runs = [];
+  for (let i = 0; i < B_RUNS; i++) {
+    const image = await pushTestImage(env.registry, `fair/b-${label}-${i}-${Date.now()}`);
+    runs.push({ name: `b-${label}-${i}-${Date.now()}`, image });
+  }
+  const completed = await Promise.all(runs.map((r) => completeIn('tenant-b', r.name, r.image)));
+  return Promise.all(
+    runs.map(async (r, i) => {
+      await waitFor(
+        `signed=true on tenant-b/${r.name}`,
+        async () => {
+          const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-b', r.name);
+          return run.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' || undefined;
+        },
+        120_000,
+      );
+      return Date.now() - (completed[i] as number);
+    }),
+  );
+}
 
 /** A TCP forwarder to the real registry that a test can take down (port closed) and bring back. */
 async function switchableRegistry(target: string) {
@@ -129,4 +206,35 @@ describe('fair, bounded work on the real cluster and registry', () => {
     }
     console.info('registry down', DOWN_MS, 'ms; runs', JSON.stringify(report));
   }, 120_000);
+
+  it('a busy tenant holds at most its share of the workers: B is signed promptly while A waits on a slow registry', async () => {
+    const slow = await slowRegistry();
+    cleanup.push(slow.close);
+    obs = await startTestObserver(env, {
+      'controller.workers': String(WORKERS),
+      'attestation.attempt-timeout-seconds': '30',
+      'storage.oci.insecure-registries': `${env.registry},${slow.address}`,
+    });
+    const alone = await bLatencies(env, 'alone');
+    // A: runs naming the slow registry, completed first, so their keys are ahead of B's
+    const digest = (i: number) => `sha256:${i.toString(16).padStart(64, 'a')}`;
+    const aNames = [];
+    for (let i = 0; i < A_RUNS; i++) {
+      const name = `a-slow-${i}-${Date.now()}`;
+      await completeIn('tenant-a', name, { ref: `${slow.address}/a/app:v${i}`, digest: digest(i) });
+      aNames.push(name);
+    }
+    const busy = await bLatencies(env, 'busy');
+    // A's first runs are still unsigned: A was busy the whole time B was measured
+    const a0 = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', aNames[A_RUNS - 1] as string);
+    expect(a0.metadata.annotations?.['chains.tekton.dev/signed']).not.toBe('true');
+    const max = (xs: number[]) => Math.max(...xs);
+    console.info(
+      `B completion→signed, ms: alone ${JSON.stringify(alone)}, A busy ${JSON.stringify(busy)}, ratio of maxima ${(max(busy) / max(alone)).toFixed(2)}`,
+    );
+    // Unfair (FIFO) B would wait behind A's queued runs: (A_RUNS / WORKERS) · SLOW_MS = 12 s before
+    // its first attempt. Fair: B waits for one of A's attempts to end at most (one SLOW_MS, twice
+    // for the existence check and the store), plus its own attestation time.
+    expect(max(busy)).toBeLessThan(max(alone) + 2 * SLOW_MS + 2_000);
+  }, 180_000);
 });
