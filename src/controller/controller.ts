@@ -19,6 +19,8 @@ export interface ControllerOptions {
   workers?: number;
   /** retry backoff per key: base and cap in ms; defaults 1 s and 5 min */
   backoff?: { baseMs: number; maxMs: number };
+  /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
+  spareWorkers?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ControllerOptions {
  * queueing, so a re-list of 10,000 attested runs costs 10,000 index look-ups, not API calls.
  */
 export class Controller {
-  readonly #o: Required<ControllerOptions>;
+  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers'>>;
   readonly #queue: WorkQueue<RunKey>;
   readonly #backoff: Backoff;
   #workers: Promise<void>[] = [];
@@ -39,6 +41,7 @@ export class Controller {
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
       group: (k) => k.namespace,
       workers: this.#o.workers,
+      spare: options.spareWorkers ?? (this.#o.workers > 1 ? 1 : 0),
     });
   }
 

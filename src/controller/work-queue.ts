@@ -12,7 +12,9 @@
  *
  * Fair between groups (namespaces): within a lane, keys are handed out round-robin across groups,
  * and while other groups have keys waiting, a group holds at most its share of the `workers`
- * (ceil(workers / groups with work), at least 1). A group alone may use every worker.
+ * (ceil(workers / groups with work), at least 1). A group never holds more than `workers - spare`
+ * workers, so a group that has none in flight finds one free at once rather than waiting for a busy
+ * group's slow attempt to end (the share alone cannot take back a worker already handed out).
  */
 export type Lane = 'live' | 'backlog';
 
@@ -21,6 +23,8 @@ export interface WorkQueueOptions<K> {
   group?: (key: K) => string;
   /** workers sharing the queue, for the per-group share; default: no share limit */
   workers?: number;
+  /** workers no single group may take (kept free for a group arriving later); default 0 */
+  spare?: number;
 }
 
 /** Keys waiting in one lane: per group, in arrival order; groups in round-robin order. */
@@ -30,6 +34,7 @@ export class WorkQueue<K> {
   readonly #id: (key: K) => string;
   readonly #group: (key: K) => string;
   readonly #workers: number;
+  readonly #spare: number;
   readonly #lanes: Record<Lane, LaneKeys<K>> = { live: new Map(), backlog: new Map() };
   readonly #processing = new Set<string>();
   /** keys being processed, per group */
@@ -45,6 +50,7 @@ export class WorkQueue<K> {
     this.#id = id;
     this.#group = options.group ?? (() => '');
     this.#workers = options.workers ?? Number.POSITIVE_INFINITY;
+    this.#spare = options.spare ?? 0;
   }
 
   add(key: K, lane: Lane = 'live'): void {
@@ -156,14 +162,19 @@ export class WorkQueue<K> {
     return undefined;
   }
 
-  /** A group may take another worker below its share, or when no other group has keys waiting. */
+  /**
+   * A group may take another worker below its share, or when no other group has keys waiting;
+   * never beyond `workers - spare`.
+   */
   #mayTake(group: string): boolean {
+    const held = this.#busy.get(group) ?? 0;
+    if (held >= Math.max(1, this.#workers - this.#spare)) return false;
     const waiting = new Set([...this.#lanes.live.keys(), ...this.#lanes.backlog.keys()]);
     const othersWaiting = [...waiting].some((g) => g !== group);
     if (!othersWaiting) return true;
     const active = new Set([...waiting, ...this.#busy.keys()]).size;
     const share = Math.max(1, Math.ceil(this.#workers / active));
-    return (this.#busy.get(group) ?? 0) < share;
+    return held < share;
   }
 
   #remove(lane: Lane, group: string, id: string): void {

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { WorkQueue } from '../../../src/controller/work-queue.ts';
 
 /** Keys are "namespace/name"; the namespace is the fairness group. */
-const q = (workers?: number) =>
+const q = (workers?: number, spare?: number) =>
   new WorkQueue<string>((k) => k, {
     group: (k) => k.split('/')[0] as string,
     ...(workers ? { workers } : {}),
+    ...(spare ? { spare } : {}),
   });
 
 describe('WorkQueue fairness between namespaces', () => {
@@ -33,6 +34,19 @@ describe('WorkQueue fairness between namespaces', () => {
     for (let i = 0; i < 5; i++) queue.add(`a/${i}`);
     const taken = await Promise.all([queue.get(), queue.get(), queue.get(), queue.get()]);
     expect(taken).toEqual(['a/0', 'a/1', 'a/2', 'a/3']);
+  });
+
+  it('keeps a spare worker that a namespace alone never takes, for one arriving later', async () => {
+    const queue = q(4, 1);
+    for (let i = 0; i < 5; i++) queue.add(`a/${i}`);
+    const taken = await Promise.all([queue.get(), queue.get(), queue.get()]);
+    expect(taken).toEqual(['a/0', 'a/1', 'a/2']);
+    const fourth = queue.get();
+    queue.add('b/0');
+    expect(await fourth).toBe('b/0');
+    // A finishing one lets it take the next of its own
+    queue.done('a/0');
+    expect(await queue.get()).toBe('a/3');
   });
 
   it('holds a busy namespace to its share while another has keys waiting', async () => {
