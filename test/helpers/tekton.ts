@@ -151,13 +151,15 @@ export async function completeBuildTaskRun(
     params?: object[];
     /** annotations the tenant sets at creation (e.g. a forged chains.tekton.dev/signed) */
     annotations?: Record<string, string>;
+    /** default tenant-a (created by its developer); another namespace is written by the admin */
+    namespace?: string;
   },
 ): Promise<string> {
-  const { name } = options;
+  const { name, namespace = 'tenant-a' } = options;
   await createRun(
-    kubeConfigFor('tenantA'),
+    kubeConfigFor(namespace === 'tenant-a' ? 'tenantA' : 'admin'),
     'TaskRun',
-    'tenant-a',
+    namespace,
     name,
     { taskRef: { name: 'buildah' }, params: options.params ?? [] },
     options.annotations ? { annotations: options.annotations } : {},
@@ -165,7 +167,7 @@ export async function completeBuildTaskRun(
   await setRunStatus(
     kubeConfigFor('admin'),
     'TaskRun',
-    'tenant-a',
+    namespace,
     name,
     succeededTaskRunStatus([
       { name: 'IMAGE_URL', value: image.ref },

@@ -1,21 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteIndex } from '../../src/index/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
-import {
-  completeBuildTaskRun,
-  createRun,
-  getRun,
-  setRunStatus,
-  succeededTaskRunStatus,
-  waitFor,
-  waitForSigned,
-} from '../helpers/tekton.ts';
+import { tcpForwarder } from '../helpers/tcp-forwarder.ts';
+import { completeBuildTaskRun, getRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 /**
@@ -57,18 +50,7 @@ async function slowRegistry() {
 
 /** Completes a build TaskRun in `namespace` naming `image`; returns when it was completed. */
 async function completeIn(namespace: string, name: string, image: { ref: string; digest: string }) {
-  const admin = kubeConfigFor('admin');
-  await createRun(admin, 'TaskRun', namespace, name, { taskRef: { name: 'buildah' } });
-  await setRunStatus(
-    admin,
-    'TaskRun',
-    namespace,
-    name,
-    succeededTaskRunStatus([
-      { name: 'IMAGE_URL', value: image.ref },
-      { name: 'IMAGE_DIGEST', value: image.digest },
-    ]),
-  );
+  await completeBuildTaskRun(image, { name, namespace });
   return Date.now();
 }
 
@@ -82,47 +64,17 @@ async function bLatencies(env: LocalEnv, label: string): Promise<number[]> {
   const completed = await Promise.all(runs.map((r) => completeIn('tenant-b', r.name, r.image)));
   return Promise.all(
     runs.map(async (r, i) => {
-      await waitFor(
-        `signed=true on tenant-b/${r.name}`,
-        async () => {
-          const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-b', r.name);
-          return run.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' || undefined;
-        },
-        120_000,
-      );
+      await waitForSigned('TaskRun', 'tenant-b', r.name);
       return Date.now() - (completed[i] as number);
     }),
   );
 }
 
-/** A TCP forwarder to the real registry that a test can take down (port closed) and bring back. */
+/** The real registry behind a forwarder a test can take down (port closed) and bring back. */
 async function switchableRegistry(target: string) {
   const [host, port] = target.split(':') as [string, string];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(port), host);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const listenPort = (server.address() as AddressInfo).port;
-  return {
-    address: `127.0.0.1:${listenPort}`,
-    down: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        for (const s of sockets) s.destroy();
-      }),
-    up: () => new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r)),
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
+  const forwarder = await tcpForwarder(host, Number(port));
+  return { ...forwarder, address: `127.0.0.1:${forwarder.port}` };
 }
 
 describe('fair, bounded work on the real cluster and registry', () => {
