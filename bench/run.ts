@@ -1,5 +1,6 @@
 import { formatChecksTable, runChecksBench } from './attestation-checks.ts';
 import { runBacklogBench } from './backlog.ts';
+import { runFairnessBench } from './fairness.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 
@@ -34,6 +35,12 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
     title: 'backlog drain on the local environment (observer as its own process, vs the machine limits)',
     quick: false,
     run: runBacklogBench,
+  },
+  {
+    name: 'fairness',
+    title: "fairness: tenant B's p99 completion→signed while tenant A waits on a slow registry, vs A idle",
+    quick: false,
+    run: runFairnessBench,
   },
 ];
 

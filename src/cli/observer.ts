@@ -151,7 +151,15 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     logger,
     signer: () => signing.active(),
   });
-  const controller = new Controller({ source, reconciler, index, metrics, logger, workers: config.workers });
+  const controller = new Controller({
+    source,
+    reconciler,
+    index,
+    metrics,
+    logger,
+    workers: config.workers,
+    backoff: { baseMs: config.retryBaseMs, maxMs: 300_000 },
+  });
   metrics.setOldestUnattestedSource(() => controller.oldestOutstandingMs());
 
   let stopping = false;

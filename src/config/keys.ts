@@ -450,6 +450,22 @@ export const CONFIG_ROWS = [
     doc: 'ours: failed attempts before `chains.tekton.dev/signed: failed` (Chains: 3 retries, 5 attempts in practice)',
   }),
   row({
+    key: 'attestation.retry-base-ms',
+    live: false,
+    at: 'retryBaseMs',
+    default: '1000',
+    parse: int(1, 3_600_000),
+    doc: 'ours: first retry delay of a failed attempt; each further one doubles (equal jitter, capped at 5 min); kept in the index so a restart keeps the spacing',
+  }),
+  row({
+    key: 'attestation.attempt-timeout-seconds',
+    live: false,
+    at: 'attemptTimeoutSeconds',
+    default: '120',
+    parse: int(1, 86_400),
+    doc: 'ours: deadline of one attestation attempt; past it the attempt is abandoned as a retryable failure and its worker freed',
+  }),
+  row({
     key: 'attestation.subject-policy',
     at: 'subjectPolicy',
     default: '',

@@ -64,13 +64,24 @@ export class Attestor {
     this.#o = options;
   }
 
-  async attest(run: RunRef, object: TektonRun, children: ChildRun[], signer: Signer): Promise<AttestOutcome> {
+  /**
+   * `signal`: the attempt's deadline; checked between signing and storing, so an attempt past its
+   * deadline stores nothing more (requests already under way finish or time out on their own).
+   */
+  async attest(
+    run: RunRef,
+    object: TektonRun,
+    children: ChildRun[],
+    signer: Signer,
+    signal?: AbortSignal,
+  ): Promise<AttestOutcome> {
     const plan = planAttestation(this.#o.config, run.kind);
     const pending = this.#pending.get(run.uid) ?? {
       signed: await signRun(this.#o, plan, { ref: run, object, children }, signer),
       stored: new Map(),
     };
     this.#pending.set(run.uid, pending);
+    signal?.throwIfAborted();
     const { signed, stored } = pending;
     const failures = await storeWhereMissing(this.#o, plan, run, signed.artifacts, stored);
     const ok = failures.length === 0;

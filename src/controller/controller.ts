@@ -19,6 +19,8 @@ export interface ControllerOptions {
   workers?: number;
   /** retry backoff per key: base and cap in ms; defaults 1 s and 5 min */
   backoff?: { baseMs: number; maxMs: number };
+  /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
+  spareWorkers?: number;
 }
 
 /**
@@ -27,8 +29,8 @@ export interface ControllerOptions {
  * queueing, so a re-list of 10,000 attested runs costs 10,000 index look-ups, not API calls.
  */
 export class Controller {
-  readonly #o: Required<ControllerOptions>;
-  readonly #queue = new WorkQueue<RunKey>(runKeyString);
+  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers'>>;
+  readonly #queue: WorkQueue<RunKey>;
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
@@ -37,6 +39,12 @@ export class Controller {
   constructor(options: ControllerOptions) {
     this.#o = { workers: 4, backoff: { baseMs: 1000, maxMs: 300_000 }, ...options };
     this.#backoff = new Backoff(this.#o.backoff);
+    // fair between namespaces: one tenant's slow runs hold at most its share of the workers
+    this.#queue = new WorkQueue<RunKey>(runKeyString, {
+      group: (k) => k.namespace,
+      workers: this.#o.workers,
+      spare: options.spareWorkers ?? (this.#o.workers > 1 ? 1 : 0),
+    });
   }
 
   /** Milliseconds since the oldest outstanding finished run completed (0 when none). */

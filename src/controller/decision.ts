@@ -1,5 +1,5 @@
 import type { ChildRun } from '../formats/index.ts';
-import type { RunState } from '../index/index.ts';
+import type { RunState, RunWork } from '../index/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunView } from '../tekton/index.ts';
 
@@ -14,6 +14,10 @@ export interface ReconcileFacts {
   children: readonly ChildRun[] | undefined;
   now: number;
   childWaitSeconds: number;
+  /** the index's retry state, read for a pending run (undefined: none, or not read) */
+  work?: Pick<RunWork, 'nextAttemptAt'>;
+  /** attempts a round may start (`attestation.max-attempts`) */
+  maxAttempts: number;
 }
 
 /** How long to wait before looking again while no signing key is loaded. */
@@ -28,6 +32,8 @@ export const CHILD_POLL_MS = 10_000;
 export type Decision =
   | { action: 'skip'; reason: 'gone' | 'not-done' | 'attested' | 'failed' }
   | { action: 'restore-mark'; run: RunView; found: string | undefined }
+  | { action: 'give-up-unfinished'; run: RunView; attempts: number }
+  | { action: 'wait-for-retry'; run: RunView; requeueAfterMs: number }
   | { action: 'wait-for-key'; run: RunView; requeueAfterMs: number; signedWithoutRecord: boolean }
   | { action: 'read-children'; run: PipelineRunView }
   | {
@@ -46,6 +52,10 @@ type PipelineRunView = Extract<RunView, { kind: 'PipelineRun' }>;
  * an attested run only gets its mark restored; a run that failed for good stays failed while it
  * says so (removing the `failed` mark asks for a fresh try); anything else is attested once a key
  * is loaded and, for a PipelineRun, once its children finished or the wait for them ran out.
+ * A pending run whose round already started `maxAttempts` attempts (each is counted before it
+ * runs, so these never reported back: the process died mid-attempt) is given up on rather than
+ * tried again; one whose next attempt is not due yet (retry backoff, kept in the index so it
+ * survives a restart) waits for it.
  */
 export function decide(f: ReconcileFacts): Decision {
   const { run, state } = f;
@@ -57,6 +67,12 @@ export function decide(f: ReconcileFacts): Decision {
       ? { action: 'skip', reason: 'attested' }
       : { action: 'restore-mark', run, found: signed };
   if (state?.status === 'failed' && signed === 'failed') return { action: 'skip', reason: 'failed' };
+  if (state?.status === 'pending') {
+    if (state.attempts >= f.maxAttempts)
+      return { action: 'give-up-unfinished', run, attempts: state.attempts };
+    const due = f.work?.nextAttemptAt?.getTime() ?? 0;
+    if (due > f.now) return { action: 'wait-for-retry', run, requeueAfterMs: due - f.now };
+  }
   const signedWithoutRecord = signed === 'true';
   if (!f.signerLoaded)
     return { action: 'wait-for-key', run, requeueAfterMs: KEY_WAIT_MS, signedWithoutRecord };

@@ -1,14 +1,16 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
-import type { AttestationRecorder, RunState, RunStateStore } from '../index/index.ts';
+import type { AttestationRecorder, RunClaims, RunState, RunStateStore } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import { delayFor } from '../retry/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { RETRIES, SIGNED, TRANSPARENCY } from '../storage/index.ts';
 import { describeRun, parseRun, type RunKey, type RunRef, type RunView } from '../tekton/index.ts';
 import type { AttestOutcome, Attestor } from './attestor.ts';
 import { readChildren } from './children.ts';
+import { withDeadline } from './deadline.ts';
 import { type Decision, decide, KEY_WAIT_MS, type ReconcileFacts } from './decision.ts';
 import { recordAttestation } from './record.ts';
 import { RunReporter } from './run-reporter.ts';
@@ -28,7 +30,7 @@ interface Situation {
 export interface ReconcilerOptions {
   config: ObserverConfig;
   runApi: Pick<RunApi, 'get' | 'patchAnnotations'>;
-  index: AttestationRecorder & RunStateStore;
+  index: AttestationRecorder & RunStateStore & Pick<RunClaims, 'recordAttemptStarted' | 'getRunWork'>;
   attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;
@@ -36,7 +38,12 @@ export interface ReconcilerOptions {
   /** the key that signs now; undefined while none is loaded (then nothing is signed or marked) */
   signer: () => Signer | undefined;
   clock?: () => number;
+  /** jitter source of the retry spacing; default Math.random */
+  random?: () => number;
 }
+
+/** The cap of the retry spacing kept in the index (the controller's own backoff cap). */
+const RETRY_MAX_MS = 300_000;
 
 /**
  * Level-based reconcile of one run key: re-read the run, decide from the index (never from the
@@ -48,7 +55,7 @@ export class Reconciler {
   readonly #report: RunReporter;
 
   constructor(options: ReconcilerOptions) {
-    this.#o = { clock: Date.now, ...options };
+    this.#o = { clock: Date.now, random: Math.random, ...options };
     this.#report = new RunReporter(options);
   }
 
@@ -62,9 +69,12 @@ export class Reconciler {
     const object = await this.#o.runApi.get(key);
     const run = object && parseRun(object, key.kind);
     const signer = this.#o.signer();
+    const state = run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined;
     const facts: ReconcileFacts = {
       run,
-      state: run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined,
+      state,
+      work: run && state?.status === 'pending' ? await this.#o.index.getRunWork(run.ref.uid) : undefined,
+      maxAttempts: this.#o.config.maxAttempts,
       signerLoaded: signer !== undefined,
       children: undefined,
       now: this.#o.clock(),
@@ -81,6 +91,14 @@ export class Reconciler {
       case 'restore-mark':
         await this.#restoreMark(decision.run.ref, decision.found, at.log);
         return {};
+      case 'give-up-unfinished':
+        await this.#giveUp(decision.run.ref, decision.attempts, at.log, {
+          detail: `${decision.attempts} attempt(s) started and never finished (the observer stopped during each)`,
+        });
+        return {};
+      case 'wait-for-retry':
+        at.log.debug({ inMs: decision.requeueAfterMs }, 'next attempt not due yet');
+        return { requeueAfterMs: decision.requeueAfterMs };
       case 'wait-for-key':
         at.log.warn('no signing key loaded; not attesting until one is');
         return { requeueAfterMs: decision.requeueAfterMs };
@@ -115,17 +133,22 @@ export class Reconciler {
     const run = view.ref;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
+    const attempts = await this.#startAttempt(run, state);
     const started = performance.now();
     let outcome: AttestOutcome;
     try {
-      outcome = await this.#o.attestor.attest(run, view.object, [...children], signer);
+      outcome = await withDeadline(
+        (signal) => this.#o.attestor.attest(run, view.object, [...children], signer, signal),
+        this.#o.config.attemptTimeoutSeconds * 1000,
+        `attesting ${describeRun(run)}`,
+      );
     } catch (err) {
       const error = asObserverError(err, {
         code: 'payload_creation',
         retryable: true,
         context: `attesting ${describeRun(run)}`,
       });
-      return this.#failed(run, state, [error], log);
+      return this.#failed(run, attempts, [error], log);
     }
     if (signedWithoutRecord && !outcome.adopted) await this.#reportSignedWithoutRecord(run, true, log);
     if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
@@ -135,7 +158,7 @@ export class Reconciler {
     else
       await this.#failed(
         run,
-        state,
+        attempts,
         outcome.results.flatMap((r) => (r.result.ok ? [] : [r.result.error])),
         log,
       );
@@ -190,42 +213,84 @@ export class Reconciler {
     );
   }
 
-  /** Counts a failed attempt; gives up (signed=failed) after the last one or when retrying cannot help. */
+  /**
+   * Counts the attempt before it runs, in the index (its start time, and when the next may start
+   * should this one fail) and in the run's state (attempts of this round), so an attempt cut short
+   * by a crash still counts and the spacing survives a restart. Returns the attempt's number in
+   * its round (a fresh try after `failed` starts a new round).
+   */
+  async #startAttempt(run: RunRef, state: RunState | undefined): Promise<number> {
+    const attempts = (state?.status === 'pending' ? state.attempts : 0) + 1;
+    const now = this.#o.clock();
+    const delay = delayFor(attempts - 1, {
+      baseMs: this.#o.config.retryBaseMs,
+      maxMs: RETRY_MAX_MS,
+      random: this.#o.random,
+    });
+    const next = attempts < this.#o.config.maxAttempts ? new Date(now + delay) : undefined;
+    await this.#o.index.recordAttemptStarted(run.uid, new Date(now), next);
+    await this.#o.index.setRunState({
+      uid: run.uid,
+      run,
+      status: 'pending',
+      attempts,
+      ...(state?.status === 'pending' && state.lastError ? { lastError: state.lastError } : {}),
+      updatedAt: new Date(now),
+    });
+    return attempts;
+  }
+
+  /**
+   * Gives up for good: signed=failed, an AttestationFailed Event. `detail` goes to the log; the
+   * Event and the index (which tenants read through the API) get `publicText`, never registry bodies.
+   */
+  async #giveUp(
+    run: RunRef,
+    attempts: number,
+    log: Logger,
+    { detail: message, publicText = message }: { detail: string; publicText?: string },
+  ): Promise<void> {
+    await this.#o.index.setRunState({
+      uid: run.uid,
+      run,
+      status: 'failed',
+      attempts,
+      lastError: publicText,
+      updatedAt: new Date(this.#o.clock()),
+    });
+    this.#o.attestor.forget(run.uid);
+    await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'failed', [RETRIES]: String(attempts) }, run.uid);
+    this.#o.metrics.runsFailed.inc({ kind: run.kind });
+    log.error({ attempts, err: message }, 'attestation failed; giving up');
+    await this.#report.event(
+      run,
+      'Warning',
+      'AttestationFailed',
+      `giving up after ${attempts} attempt(s): ${publicText}`,
+    );
+  }
+
+  /** Attempt `attempts` failed; gives up (signed=failed) after the last one or when retrying cannot help. */
   async #failed(
     run: RunRef,
-    state: RunState | undefined,
+    attempts: number,
     errors: ObserverError[],
     log: Logger,
   ): Promise<ReconcileResult> {
     const message = errors.map((e) => e.message).join('; ');
     const publicText = errors.map(tenantMessage).join('; '); // Events, index: no registry bodies
-    const attempts = (state?.status === 'pending' ? state.attempts : 0) + 1;
-    const gaveUp = attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable);
+    if (attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable)) {
+      await this.#giveUp(run, attempts, log, { detail: message, publicText });
+      return {};
+    }
     await this.#o.index.setRunState({
       uid: run.uid,
       run,
-      status: gaveUp ? 'failed' : 'pending',
+      status: 'pending',
       attempts,
       lastError: publicText,
       updatedAt: new Date(this.#o.clock()),
     });
-    if (gaveUp) {
-      this.#o.attestor.forget(run.uid);
-      await this.#o.runApi.patchAnnotations(
-        run,
-        { [SIGNED]: 'failed', [RETRIES]: String(attempts) },
-        run.uid,
-      );
-      this.#o.metrics.runsFailed.inc({ kind: run.kind });
-      log.error({ attempts, err: message }, 'attestation failed; giving up');
-      await this.#report.event(
-        run,
-        'Warning',
-        'AttestationFailed',
-        `giving up after ${attempts} attempt(s): ${publicText}`,
-      );
-      return {};
-    }
     await this.#o.runApi.patchAnnotations(run, { [RETRIES]: String(attempts) }, run.uid);
     this.#o.metrics.attemptFailures.inc({ kind: run.kind });
     log.warn({ attempts, err: message }, 'attestation attempt failed; will retry');

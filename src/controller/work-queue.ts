@@ -9,21 +9,48 @@
  * - addAfter() delays a key (per-key backoff, waiting for children); while it waits, add() leaves it
  *   waiting: a change seen meanwhile (often the observer's own annotation patch coming back on the
  *   watch) must not cut a retry backoff short. The timer hands it out.
+ *
+ * Fair between groups (namespaces): within a lane, keys are handed out round-robin across groups,
+ * and while other groups have keys waiting, a group holds at most its share of the `workers`
+ * (ceil(workers / groups with work), at least 1). A group never holds more than `workers - spare`
+ * workers, so a group that has none in flight finds one free at once rather than waiting for a busy
+ * group's slow attempt to end (the share alone cannot take back a worker already handed out).
  */
 export type Lane = 'live' | 'backlog';
 
+export interface WorkQueueOptions<K> {
+  /** the fairness group of a key (a run's namespace); default: one group for all */
+  group?: (key: K) => string;
+  /** workers sharing the queue, for the per-group share; default: no share limit */
+  workers?: number;
+  /** workers no single group may take (kept free for a group arriving later); default 0 */
+  spare?: number;
+}
+
+/** Keys waiting in one lane: per group, in arrival order; groups in round-robin order. */
+type LaneKeys<K> = Map<string, Map<string, K>>;
+
 export class WorkQueue<K> {
   readonly #id: (key: K) => string;
-  readonly #lanes: Record<Lane, Map<string, K>> = { live: new Map(), backlog: new Map() };
+  readonly #group: (key: K) => string;
+  readonly #workers: number;
+  readonly #spare: number;
+  readonly #lanes: Record<Lane, LaneKeys<K>> = { live: new Map(), backlog: new Map() };
   readonly #processing = new Set<string>();
+  /** keys being processed, per group */
+  readonly #busy = new Map<string, number>();
   readonly #dirty = new Map<string, { key: K; lane: Lane }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #waiters: ((key: K | undefined) => void)[] = [];
   #shutDown = false;
+  #length = 0;
 
   /** `id` turns a key into its identity string (keys are compared by it). */
-  constructor(id: (key: K) => string) {
+  constructor(id: (key: K) => string, options: WorkQueueOptions<K> = {}) {
     this.#id = id;
+    this.#group = options.group ?? (() => '');
+    this.#workers = options.workers ?? Number.POSITIVE_INFINITY;
+    this.#spare = options.spare ?? 0;
   }
 
   add(key: K, lane: Lane = 'live'): void {
@@ -35,18 +62,18 @@ export class WorkQueue<K> {
       this.#dirty.set(id, { key, lane: prev?.lane === 'live' ? 'live' : lane });
       return;
     }
-    if (this.#lanes.live.has(id)) return;
-    if (this.#lanes.backlog.has(id)) {
+    const group = this.#group(key);
+    if (this.#lanes.live.get(group)?.has(id)) return;
+    const backlog = this.#lanes.backlog.get(group);
+    if (backlog?.has(id)) {
       if (lane === 'backlog') return;
-      this.#lanes.backlog.delete(id);
+      this.#remove('backlog', group, id);
     }
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      this.#processing.add(id);
-      waiter(key);
-      return;
-    }
-    this.#lanes[lane].set(id, key);
+    const keys = this.#lanes[lane].get(group) ?? new Map<string, K>();
+    keys.set(id, key);
+    this.#lanes[lane].set(group, keys);
+    this.#length++;
+    this.#dispatch();
   }
 
   /** Adds the key after `delayMs`; a later addAfter for the same key replaces the earlier timer. */
@@ -64,15 +91,8 @@ export class WorkQueue<K> {
 
   /** The next key to process, or undefined once the queue is shut down. */
   get(): Promise<K | undefined> {
-    for (const lane of ['live', 'backlog'] as const) {
-      const next = this.#lanes[lane].entries().next();
-      if (!next.done) {
-        const [id, key] = next.value;
-        this.#lanes[lane].delete(id);
-        this.#processing.add(id);
-        return Promise.resolve(key);
-      }
-    }
+    const key = this.#take();
+    if (key !== undefined) return Promise.resolve(key);
     if (this.#shutDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
@@ -80,17 +100,23 @@ export class WorkQueue<K> {
   /** Marks a key's processing finished; re-queues it if it was added meanwhile. */
   done(key: K): void {
     const id = this.#id(key);
-    this.#processing.delete(id);
+    if (this.#processing.delete(id)) {
+      const group = this.#group(key);
+      const busy = (this.#busy.get(group) ?? 1) - 1;
+      if (busy > 0) this.#busy.set(group, busy);
+      else this.#busy.delete(group);
+    }
     const dirty = this.#dirty.get(id);
     if (dirty) {
       this.#dirty.delete(id);
       this.add(dirty.key, dirty.lane);
     }
+    this.#dispatch();
   }
 
   /** Keys waiting (both lanes), not counting delayed or in-process ones. */
   get length(): number {
-    return this.#lanes.live.size + this.#lanes.backlog.size;
+    return this.#length;
   }
 
   /** Keys waiting on a timer. */
@@ -104,5 +130,57 @@ export class WorkQueue<K> {
     this.#timers.clear();
     for (const w of this.#waiters) w(undefined);
     this.#waiters = [];
+  }
+
+  /** Hands waiting keys to waiting workers while the share rule allows. */
+  #dispatch(): void {
+    while (this.#waiters.length > 0) {
+      const key = this.#take();
+      if (key === undefined) return;
+      this.#waiters.shift()?.(key);
+    }
+  }
+
+  /** The next key by lane, then round-robin over groups within their share; marks it processing. */
+  #take(): K | undefined {
+    for (const lane of ['live', 'backlog'] as const) {
+      for (const [group, keys] of this.#lanes[lane]) {
+        if (!this.#mayTake(group)) continue;
+        const [id, key] = keys.entries().next().value as [string, K];
+        this.#remove(lane, group, id);
+        // round-robin: the group goes to the back of its lane
+        const rest = this.#lanes[lane].get(group);
+        if (rest) {
+          this.#lanes[lane].delete(group);
+          this.#lanes[lane].set(group, rest);
+        }
+        this.#processing.add(id);
+        this.#busy.set(group, (this.#busy.get(group) ?? 0) + 1);
+        return key;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * A group may take another worker below its share, or when no other group has keys waiting;
+   * never beyond `workers - spare`.
+   */
+  #mayTake(group: string): boolean {
+    const held = this.#busy.get(group) ?? 0;
+    if (held >= Math.max(1, this.#workers - this.#spare)) return false;
+    const waiting = new Set([...this.#lanes.live.keys(), ...this.#lanes.backlog.keys()]);
+    const othersWaiting = [...waiting].some((g) => g !== group);
+    if (!othersWaiting) return true;
+    const active = new Set([...waiting, ...this.#busy.keys()]).size;
+    const share = Math.max(1, Math.ceil(this.#workers / active));
+    return held < share;
+  }
+
+  #remove(lane: Lane, group: string, id: string): void {
+    const keys = this.#lanes[lane].get(group);
+    if (!keys?.delete(id)) return;
+    this.#length--;
+    if (keys.size === 0) this.#lanes[lane].delete(group);
   }
 }

@@ -151,14 +151,13 @@ export async function completeBuildTaskRun(
     params?: object[];
     /** annotations the tenant sets at creation (e.g. a forged chains.tekton.dev/signed) */
     annotations?: Record<string, string>;
-    /** default tenant-a */
-    namespace?: 'tenant-a' | 'tenant-b';
+    /** default tenant-a (created by its developer); another namespace is written by the admin */
+    namespace?: string;
   },
 ): Promise<string> {
-  const { name } = options;
-  const namespace = options.namespace ?? 'tenant-a';
+  const { name, namespace = 'tenant-a' } = options;
   await createRun(
-    kubeConfigFor(namespace === 'tenant-a' ? 'tenantA' : 'tenantB'),
+    kubeConfigFor(namespace === 'tenant-a' ? 'tenantA' : namespace === 'tenant-b' ? 'tenantB' : 'admin'),
     'TaskRun',
     namespace,
     name,

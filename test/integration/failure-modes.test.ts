@@ -1,7 +1,7 @@
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kubeConfigFor, kubeConfigWithToken, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
+import { tcpForwarder } from '../helpers/tcp-forwarder.ts';
 import { completeBuildTaskRun, getRun, runEvents, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
@@ -77,25 +77,8 @@ describe('failure modes on the real cluster and registry', () => {
 
 /** A TCP proxy in front of the apiserver whose connections a test can cut. */
 async function cuttableProxy(target: URL): Promise<{ url: string; cut: () => void; close: () => void }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const cut = () => {
-    for (const s of sockets) s.destroy();
-  };
-  return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cut,
-    close: () => (cut(), server.close()),
-  };
+  const forwarder = await tcpForwarder(target.hostname, Number(target.port));
+  return { ...forwarder, url: `https://127.0.0.1:${forwarder.port}` };
 }
 
 describe('the watch survives a dropped connection to the real apiserver', () => {

@@ -75,6 +75,26 @@ const rows: Row[] = [
   ['new TaskRun', { run: run('TaskRun') }, { action: 'attest', children: [], signedWithoutRecord: false }],
   ['pending retry', { run: run('TaskRun'), state: state('pending') }, { action: 'attest' }],
   [
+    'pending retry, due now',
+    { run: run('TaskRun'), state: state('pending'), work: { nextAttemptAt: new Date(COMPLETED) } },
+    { action: 'attest' },
+  ],
+  [
+    'pending retry, due in 4 s (backoff survives a restart)',
+    { run: run('TaskRun'), state: state('pending'), work: { nextAttemptAt: new Date(COMPLETED + 4_000) } },
+    { action: 'wait-for-retry', requeueAfterMs: 4_000 },
+  ],
+  [
+    'pending, every attempt of the round started and never reported (crash loop)',
+    { run: run('TaskRun'), state: { ...state('pending'), attempts: 3 }, signerLoaded: false },
+    { action: 'give-up-unfinished', attempts: 3 },
+  ],
+  [
+    'failed, mark removed, old backoff time: a fresh try is not held back',
+    { run: run('TaskRun'), state: state('failed'), work: { nextAttemptAt: new Date(COMPLETED + 4_000) } },
+    { action: 'attest' },
+  ],
+  [
     'marked signed, no record',
     { run: run('TaskRun', 'true') },
     { action: 'attest', signedWithoutRecord: true },
@@ -122,6 +142,7 @@ describe('decide', () => {
       children: undefined,
       now: COMPLETED,
       childWaitSeconds: 60,
+      maxAttempts: 3,
       ...facts,
     });
     expect(decision).toMatchObject(expected);
@@ -136,6 +157,7 @@ describe('decide', () => {
       children: undefined,
       now: COMPLETED,
       childWaitSeconds: 60,
+      maxAttempts: 3,
     });
     expect(decision).toEqual({ action: 'read-children', run: view });
   });

@@ -53,7 +53,13 @@ export class FakeAttestor {
   readonly calls: { uid: string; children: unknown[] }[] = [];
   readonly forgotten: string[] = [];
   outcomes: AttestOutcome[] = [];
-  async attest(run: { uid: string }, _object: unknown, children: unknown[]): Promise<AttestOutcome> {
+  async attest(
+    run: { uid: string },
+    _object: unknown,
+    children: unknown[],
+    _signer?: unknown,
+    _signal?: AbortSignal,
+  ): Promise<AttestOutcome> {
     this.calls.push({ uid: run.uid, children });
     const next = this.outcomes.shift();
     if (!next) throw new Error('FakeAttestor: no outcome queued');

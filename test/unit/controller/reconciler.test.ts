@@ -50,6 +50,7 @@ describe('Reconciler', () => {
       logger: silentLogger(),
       signer: () => signer,
       clock: () => now,
+      random: () => 0,
     });
   });
 
@@ -116,7 +117,11 @@ describe('Reconciler', () => {
     );
     expect(runs.annotation(key, 'chains.tekton.dev/retries')).toBe('1');
     expect(runs.annotation(key, SIGNED)).toBeUndefined();
+    // the index holds the next attempt back (base 1 s, no jitter: 0.5 s), not only the queue
+    expect(await reconciler.reconcile(key, 'r2-early')).toEqual({ requeueAfterMs: 500 });
+    now += 500;
     await expect(reconciler.reconcile(key, 'r2')).rejects.toThrow(/registry registry.test is down/);
+    now += 1000;
     await reconciler.reconcile(key, 'r3');
     expect(runs.annotation(key, SIGNED)).toBe('failed');
     expect((await index.getRunState('u1'))?.status).toBe('failed');

@@ -1,0 +1,125 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../../src/config/index.ts';
+import { Reconciler } from '../../../src/controller/index.ts';
+import { ObserverError } from '../../../src/errors.ts';
+import { SqliteIndex } from '../../../src/index/index.ts';
+import { createMetrics } from '../../../src/observability/index.ts';
+import type { RunKey } from '../../../src/tekton/run-ref.ts';
+import {
+  doneTaskRun,
+  FakeAttestor,
+  FakeEvents,
+  FakeRunApi,
+  fakeSigner,
+  okOutcome,
+  silentLogger,
+} from './fakes.ts';
+
+const SIGNED = 'chains.tekton.dev/signed';
+const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };
+const START = Date.parse('2026-11-26T10:00:05Z');
+
+/** Attempts recorded before they run, their spacing in the index, and the deadline per attempt. */
+describe('Reconciler attempts', () => {
+  let runs: FakeRunApi;
+  let index: SqliteIndex;
+  let attestor: FakeAttestor;
+  let events: FakeEvents;
+  let now: number;
+  const reconciler = () =>
+    new Reconciler({
+      config: parseConfig({
+        'attestation.max-attempts': '3',
+        'attestation.retry-base-ms': '2000',
+        'attestation.attempt-timeout-seconds': '10',
+      }),
+      runApi: runs,
+      index,
+      attestor,
+      events,
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      signer: () => fakeSigner,
+      clock: () => now,
+      random: () => 1,
+    });
+
+  beforeEach(() => {
+    runs = new FakeRunApi();
+    index = new SqliteIndex({ path: ':memory:' });
+    attestor = new FakeAttestor();
+    events = new FakeEvents();
+    now = START;
+    runs.put('TaskRun', doneTaskRun('build-1', 'u1'));
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('counts an attempt in the index before it runs, with the next allowed start', async () => {
+    attestor.outcomes.push(okOutcome('u1'));
+    await reconciler().reconcile(key, 'r1');
+    expect(await index.getRunWork('u1')).toMatchObject({
+      attempts: 1,
+      lastAttemptAt: new Date(START),
+      nextAttemptAt: new Date(START + 2000),
+    });
+    expect((await index.getRunState('u1'))?.status).toBe('attested');
+  });
+
+  it('gives up with signed=failed and an Event when every attempt of the round died mid-attempt', async () => {
+    // each "process" starts an attempt and dies before it reports: the attestor never answers
+    attestor.attest = () => new Promise(() => {});
+    for (let i = 0; i < 3; i++) {
+      reconciler()
+        .reconcile(key, `crash-${i}`)
+        .catch(() => {});
+      await vi.waitFor(async () => expect((await index.getRunWork('u1'))?.attempts).toBe(i + 1));
+      now += 10_000;
+    }
+    expect((await index.getRunState('u1'))?.attempts).toBe(3);
+    const calls = attestor.calls.length;
+    expect(await reconciler().reconcile(key, 'after-restart')).toEqual({});
+    expect(attestor.calls.length).toBe(calls);
+    expect(runs.annotation(key, SIGNED)).toBe('failed');
+    expect(runs.annotation(key, 'chains.tekton.dev/retries')).toBe('3');
+    expect(events.reasons()).toEqual(['AttestationFailed']);
+    expect((await index.getRunState('u1'))?.status).toBe('failed');
+  });
+
+  it('keeps the retry spacing across a restart: a new reconciler waits for nextAttemptAt', async () => {
+    attestor.attest = async () => {
+      throw new ObserverError('registry down', { code: 'registry', retryable: true });
+    };
+    await expect(reconciler().reconcile(key, 'r1')).rejects.toThrow(/registry down/);
+    // a restarted observer (new reconciler, same index) is told to come back when the backoff ends
+    now += 500;
+    expect(await reconciler().reconcile(key, 'r2')).toEqual({ requeueAfterMs: 1500 });
+    now += 1500;
+    await expect(reconciler().reconcile(key, 'r2')).rejects.toThrow(/registry down/);
+    const work = await index.getRunWork('u1');
+    expect(work?.attempts).toBe(2);
+    expect(work?.nextAttemptAt).toEqual(new Date(now + 4000));
+  });
+
+  it('abandons an attempt past its deadline as a retryable failure, aborting its signal', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let signal: AbortSignal | undefined;
+    attestor.attest = (_run, _object, _children, _signer, s?: AbortSignal) => {
+      signal = s;
+      return new Promise(() => {});
+    };
+    const result = reconciler().reconcile(key, 'r1');
+    const settled = expect(result).rejects.toSatisfy(
+      (e: unknown) => e instanceof ObserverError && e.retryable && /deadline of 10 s/.test(e.message),
+    );
+    // the index writes before the attempt are real I/O turns, not timers (setImmediate is not faked)
+    for (let i = 0; i < 1000 && !signal; i++) await new Promise((r) => setImmediate(r));
+    expect(signal).toBeDefined();
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(signal?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await settled;
+    expect(signal?.aborted).toBe(true);
+    expect((await index.getRunState('u1'))?.status).toBe('pending');
+    expect(events.reasons()).toEqual(['AttestationRetrying']);
+  });
+});
