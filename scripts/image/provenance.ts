@@ -84,9 +84,12 @@ export async function attestImage(opts: {
   const { envelope, envelopeBytes } = await signEnvelope(payload, INTOTO_PAYLOAD_TYPE, signer);
   const simple = simpleSigningPayload(opts.image);
   const signature = await signRaw(simple, signer);
+  // the registry is the operator's choice (--push), not a tenant's: it may be a private address
+  const registryHost = new URL(`http://${opts.image.repository.split('/')[0]}`).hostname;
   const backend = new OciBackend({
     logger: createLogger({ level: 'warn' }),
     insecure: opts.insecureRegistries,
+    network: { allowedPrivate: [registryHost] },
   });
   // the OCI backend names what it stores after a run; here the "run" is this image build
   const run: RunRef = {
