@@ -68,13 +68,13 @@ export class SubjectExistenceCheck {
       case 404:
         return {
           result: 'not_found',
-          detail: `${image.repository}@${image.digest}: manifest not found (HTTP 404)`,
+          detail: `${image.repository}@${image.digest}: manifest not found (subject_not_found)`,
         };
       case 401:
       case 403:
         return {
           result: 'unreadable',
-          detail: `${image.repository}@${image.digest}: HTTP ${status} with the credentials allowed for namespace ${run.namespace}`,
+          detail: `${image.repository}@${image.digest}: read refused with the credentials allowed for namespace ${run.namespace} (subject_unreadable)`,
         };
     }
   }

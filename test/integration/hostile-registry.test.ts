@@ -132,7 +132,10 @@ describe('a hostile registry cannot hurt the observer or another tenant', () => 
       const registry = which === 'tls' ? hostile.tlsHost : hostile.host;
       const digest = `sha256:${randomBytes(32).toString('hex')}`;
       const name = `hostile-${scenario}-${Date.now()}`;
-      let peakMb = rssMb(child.pid as number);
+      // the level before this attack: RSS drifts up over the suite's ordinary attestations (V8 grows
+      // its heap and keeps it); what an attack may add is measured from where it started
+      const beforeMb = rssMb(child.pid as number);
+      let peakMb = beforeMb;
       const sampler = setInterval(() => {
         peakMb = Math.max(peakMb, rssMb(child.pid as number));
       }, 50);
@@ -159,7 +162,10 @@ describe('a hostile registry cannot hurt the observer or another tenant', () => 
           return all.some((e) => e.reason === expectedEvent) ? all : undefined;
         });
         const failed = events.find((e) => e.reason === expectedEvent)?.message ?? '';
-        expect(failed).toMatch(reason);
+        // left out: the existence HEAD met the attack (its reason), or got a plain refusal
+        expect(failed).toMatch(
+          outcome === 'failed' ? reason : new RegExp(`${reason.source}|subject_unreadable`),
+        );
         expect(failed).toContain(registry);
         const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-a', name);
         const tenantVisible = JSON.stringify([events.map((e) => e.message), run.metadata.annotations]);
@@ -168,10 +174,12 @@ describe('a hostile registry cannot hurt the observer or another tenant', () => 
       } finally {
         clearInterval(sampler);
       }
-      expect(peakMb - idleMb).toBeLessThan(RSS_BUDGET_MB);
+      expect(peakMb - beforeMb).toBeLessThan(RSS_BUDGET_MB);
       expect(hostile.forbiddenConnections()).toBe(0);
       expect(hostile.downgradedRequests()).toBe(0);
-      console.info(`${scenario}: RSS idle ${idleMb.toFixed(0)} MB, peak ${peakMb.toFixed(0)} MB`);
+      console.info(
+        `${scenario}: RSS idle ${idleMb.toFixed(0)} MB, before ${beforeMb.toFixed(0)} MB, peak ${peakMb.toFixed(0)} MB`,
+      );
     },
   );
 
