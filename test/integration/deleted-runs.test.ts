@@ -50,7 +50,6 @@ describe('runs deleted right after they completed (real cluster and registry)', 
     env = loadLocalEnv();
   });
   afterEach(async () => {
-    if (process.env.DEBUG_LOGS && obs) (await import('node:fs')).writeFileSync(`${process.env.DEBUG_LOGS}-${Date.now()}.log`, obs.logs());
     await obs?.stop();
     obs = undefined;
   });
