@@ -6,7 +6,7 @@ import { LiveConfig, type ObserverConfig, readDockerConfig } from '../config/ind
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
-import { type AttestationIndex, IndexHealth, indexFromOptions } from '../index/index.ts';
+import { type AttestationIndex, IndexHealth, IndexPruner, indexFromOptions } from '../index/index.ts';
 import {
   FinalizerRunHold,
   KubeEventRecorder,
@@ -164,6 +164,12 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     ...(config.finalizers ? { hold: new FinalizerRunHold({ runApi, logger }) } : {}),
   });
   metrics.setOldestUnattestedSource(() => controller.oldestOutstandingMs());
+  const pruner = new IndexPruner({
+    index,
+    logger,
+    retentionDays: config.indexRetentionDays,
+    onPruned: (what, count) => metrics.indexPruned.inc({ what }, count),
+  });
 
   let stopping = false;
   const server = buildProbeServer({
@@ -200,6 +206,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   if (!api) logger.warn('lookup API not served: no TLS certificate configured (api.tls-cert-file)');
   await controller.start();
   logger.info('watching TaskRuns and PipelineRuns');
+  pruner.start();
   // after every part started (nothing to undo if start-up fails); a change made since the
   // config was read is applied here
   reloader?.start();
@@ -217,6 +224,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
       keys.stop();
       api?.reloader.stop();
       indexHealth.stop();
+      await pruner.stop();
       await controller.stop();
       await api?.server.close();
       await server.close();
