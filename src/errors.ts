@@ -33,6 +33,9 @@ export interface ObserverErrorOptions {
   publicMessage?: string;
 }
 
+/** The reason of an `index` error whose disk (or SQLite size cap) is full: retryable, nothing written. */
+export const INDEX_DISK_FULL = 'index_disk_full';
+
 export class ObserverError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;

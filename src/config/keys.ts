@@ -362,10 +362,11 @@ export const CONFIG_ROWS = [
   row({
     key: 'index.namespace-payload-cap-bytes',
     at: 'indexNamespacePayloadCapBytes',
-    default: '0',
+    default: '1073741824',
+    shownDefault: '1073741824 (1 GiB)',
     parse: int(0, Number.MAX_SAFE_INTEGER),
     live: false,
-    doc: 'ours: most bytes of stored envelopes per namespace; a run past it is not attested and says why; 0 = no cap',
+    doc: 'ours: most bytes of stored envelopes per namespace in the index (default 1 GiB); a run of a namespace at the cap is not attested: `signed: failed`, an `AttestationFailed` Event with reason code `namespace_payload_cap`; 0 = no cap',
   }),
   row({
     key: 'http.host',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ObserverError } from '../errors.ts';
+import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
 import type { IndexRetention, RunCaptures, RunStateStore } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -198,7 +198,14 @@ export class Controller {
 
   /** Index failures are what the IndexUnavailable alert (deploy/base/80-prometheusrule.yaml) counts. */
   #countIndexError(err: unknown): void {
-    if (err instanceof ObserverError && err.code === 'index')
-      this.#o.metrics.storeResults.inc({ backend: 'index', outcome: 'error' });
+    if (!(err instanceof ObserverError && err.code === 'index')) return;
+    this.#o.metrics.storeResults.inc({ backend: 'index', outcome: 'error' });
+    if (err.reason === INDEX_DISK_FULL) {
+      this.#o.metrics.indexDiskFull.inc();
+      this.#o.logger.error(
+        { err: err.message },
+        'the index disk is full: nothing is marked signed until it has room',
+      );
+    }
   }
 }

@@ -1,7 +1,14 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
-import type { AttestationRecorder, RunCaptures, RunClaims, RunState, RunStateStore } from '../index/index.ts';
+import type {
+  AttestationRecorder,
+  IndexRetention,
+  RunCaptures,
+  RunClaims,
+  RunState,
+  RunStateStore,
+} from '../index/index.ts';
 import { type EventRecorder, isNotFound, type RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { delayFor } from '../retry/index.ts';
@@ -12,6 +19,7 @@ import type { AttestOutcome, Attestor } from './attestor.ts';
 import { readChildren } from './children.ts';
 import { withDeadline } from './deadline.ts';
 import { type Decision, decide, KEY_WAIT_MS, type ReconcileFacts } from './decision.ts';
+import { namespaceCapError } from './namespace-cap.ts';
 import { recordAttestation } from './record.ts';
 import { RunReporter } from './run-reporter.ts';
 
@@ -33,7 +41,8 @@ export interface ReconcilerOptions {
   index: AttestationRecorder &
     RunStateStore &
     Pick<RunClaims, 'recordAttemptStarted' | 'getRunWork'> &
-    Pick<RunCaptures, 'findCapturedRun'>;
+    Pick<RunCaptures, 'findCapturedRun'> &
+    Pick<IndexRetention, 'payloadBytes'>;
   attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;
@@ -158,6 +167,18 @@ export class Reconciler {
     const run = view.ref;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
+    const full = await namespaceCapError(
+      this.#o.index,
+      run.namespace,
+      this.#o.config.indexNamespacePayloadCapBytes,
+    );
+    if (full) {
+      await this.#giveUp(run, state?.attempts ?? 0, log, {
+        detail: full.message,
+        publicText: tenantMessage(full),
+      });
+      return {};
+    }
     const attempts = await this.#startAttempt(run, state);
     const started = performance.now();
     let outcome: AttestOutcome;
