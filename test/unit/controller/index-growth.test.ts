@@ -95,7 +95,13 @@ describe('index growth', () => {
     let source: (o: RunObservation) => void | Promise<void> = () => {};
     const reconciles: string[] = [];
     const controller = new Controller({
-      source: { start: async (o) => void (source = o), stop() {}, synced: () => true } satisfies RunSource,
+      source: {
+        start: async (o) => {
+          source = o;
+        },
+        stop() {},
+        synced: () => true,
+      } satisfies RunSource,
       index: new SqliteIndex({ path: ':memory:' }),
       reconciler: {
         reconcile: async (k: RunKey) => {
