@@ -1,45 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/index.ts';
-import {
-  Controller,
-  Reconciler,
-  type RunObservation,
-  type RunSource,
-} from '../../../src/controller/index.ts';
+import { Controller, type RunObservation, type RunSource } from '../../../src/controller/index.ts';
 import { INDEX_DISK_FULL, ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
 import { newAttestation } from '../index/attestation-fixtures.ts';
-import {
-  doneTaskRun,
-  FakeAttestor,
-  FakeEvents,
-  FakeRunApi,
-  fakeSigner,
-  okOutcome,
-  silentLogger,
-} from './fakes.ts';
+import { doneTaskRun, fakeReconciler, okOutcome } from './fakes.ts';
 
 const SIGNED = 'chains.tekton.dev/signed';
 const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };
 
 function reconcilerOn(index: SqliteIndex, config: Record<string, string> = {}) {
-  const runs = new FakeRunApi();
-  runs.put('TaskRun', doneTaskRun('build-1', 'u1'));
-  const attestor = new FakeAttestor();
-  const events = new FakeEvents();
-  const reconciler = new Reconciler({
-    config: parseConfig(config),
-    runApi: runs,
-    index,
-    attestor,
-    events,
-    metrics: createMetrics(),
-    logger: silentLogger(),
-    signer: () => fakeSigner,
-  });
-  return { runs, attestor, events, reconciler };
+  const fakes = fakeReconciler(index, config);
+  fakes.runs.put('TaskRun', doneTaskRun('build-1', 'u1'));
+  return fakes;
 }
 
 describe('index growth', () => {
