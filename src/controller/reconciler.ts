@@ -9,7 +9,7 @@ import type {
   RunState,
   RunStateStore,
 } from '../index/index.ts';
-import { type EventRecorder, isNotFound, type RunApi } from '../kube/index.ts';
+import { type EventRecorder, isRunGone, type RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { delayFor } from '../retry/index.ts';
 import type { Signer } from '../signing/index.ts';
@@ -80,7 +80,7 @@ export class Reconciler {
       name: key.name,
       reconcileId,
     });
-    const { run, fromCapture } = await this.#read(key);
+    const { run, fromCapture, more } = await this.#read(key);
     const signer = this.#o.signer();
     const state = run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined;
     const facts: ReconcileFacts = {
@@ -94,25 +94,36 @@ export class Reconciler {
       now: this.#o.clock(),
       childWaitSeconds: this.#o.config.pipelinerun.childWaitSeconds,
     };
-    return this.#act(decide(facts), { facts, signer, log });
+    const result = await this.#act(decide(facts), { facts, signer, log });
+    return more ? { requeueAfterMs: result.requeueAfterMs ?? 0 } : result;
   }
 
-  /** The live run, else its captured copy (the run was deleted after it was first seen finished). */
-  async #read(key: RunKey): Promise<{ run: RunView | undefined; fromCapture: boolean }> {
+  /**
+   * The run to work on: the live run, else its captured copy (deleted after it was first seen
+   * finished). An earlier incarnation of the name (deleted and re-created before it was attested)
+   * whose copy is not settled goes first; `more` then asks to come back for the live one.
+   */
+  async #read(key: RunKey): Promise<{ run: RunView | undefined; fromCapture: boolean; more?: boolean }> {
     const object = await this.#o.runApi.get(key);
-    if (object) return { run: parseRun(object, key.kind), fromCapture: false };
     const copy = await this.#o.index.findCapturedRun(key);
-    return copy
-      ? { run: parseRun(copy.object, key.kind), fromCapture: true }
-      : { run: undefined, fromCapture: false };
+    if (!object)
+      return copy
+        ? { run: parseRun(copy.object, key.kind), fromCapture: true }
+        : { run: undefined, fromCapture: false };
+    if (copy && copy.uid !== object.metadata.uid) {
+      const earlier = await this.#o.index.getRunState(copy.uid);
+      if (earlier?.status !== 'attested' && earlier?.status !== 'failed')
+        return { run: parseRun(copy.object, key.kind), fromCapture: true, more: true };
+    }
+    return { run: parseRun(object, key.kind), fromCapture: false };
   }
 
-  /** Patches the run's annotations; a run deleted meanwhile (404) needs no mark. */
+  /** Patches the run's annotations; a run deleted meanwhile (404, or 409: re-created) needs no mark. */
   async #mark(run: RunRef, marks: Record<string, string>, log: Logger): Promise<void> {
     try {
       await this.#o.runApi.patchAnnotations(run, marks, run.uid);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isRunGone(err)) throw err;
       log.info('the run is gone; not marking it');
     }
   }

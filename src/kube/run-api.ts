@@ -151,10 +151,14 @@ export class RunApi {
   }
 }
 
-/** Whether `err` says the run is gone (HTTP 404), e.g. a patch of a run deleted since it was captured. */
-export function isNotFound(err: unknown): boolean {
+/**
+ * Whether a failed uid-preconditioned patch (patchAnnotations with `uid`) says that incarnation of
+ * the run is gone: 404, or 409 (a merge patch only conflicts on its uid precondition: the name now
+ * belongs to a re-created run). E.g. marking a run attested from its captured copy.
+ */
+export function isRunGone(err: unknown): boolean {
   const cause = err instanceof ObserverError ? err.cause : err;
-  return cause instanceof ApiException && cause.code === 404;
+  return cause instanceof ApiException && (cause.code === 404 || cause.code === 409);
 }
 
 /** 409/429/5xx and network errors are retryable; other 4xx are not. */

@@ -1,5 +1,5 @@
 import { asObserverError } from '../errors.ts';
-import { isNotFound, type RunApi } from '../kube/index.ts';
+import { isRunGone, type RunApi } from '../kube/index.ts';
 import type { StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import {
   certAnnotation,
@@ -22,7 +22,8 @@ export const ANNOTATION_BUDGET_BYTES = 128 * 1024;
  * payload-<key> (statement / simplesigning JSON), signature-<key> (DSSE envelope JSON for
  * provenance, raw signature for image signatures), cert-<key> and chain-<key> when the key is
  * certified (Chains always writes them, empty when not; we leave them out). A run gone from the
- * cluster (404: attested from its captured copy) is not a failure: there is nothing to annotate.
+ * cluster (404, or 409 when its name now belongs to a re-created run: attested from its captured
+ * copy) is not a failure: there is nothing to annotate.
  */
 export class TektonBackend implements StorageBackend {
   readonly name = 'tekton' as const;
@@ -58,7 +59,7 @@ export class TektonBackend implements StorageBackend {
       await this.#runs.patchAnnotations(run, write, run.uid);
     } catch (err) {
       // a run deleted after it was captured (attested from its copy) has nowhere to hold annotations
-      if (isNotFound(err))
+      if (isRunGone(err))
         return {
           backend: this.name,
           ok: true,

@@ -29,10 +29,13 @@ export class FakeRunApi {
   async get(key: RunKey) {
     return structuredClone(this.objects.get(FakeRunApi.id(key)));
   }
-  async patchAnnotations(key: RunKey, annotations: Record<string, string | null>) {
+  async patchAnnotations(key: RunKey, annotations: Record<string, string | null>, uid?: string) {
     this.patches.push({ key, annotations });
     const obj = this.objects.get(FakeRunApi.id(key));
     if (!obj) throw kubeError(`annotating ${FakeRunApi.id(key)}`, new ApiException(404, 'not found', {}, {}));
+    // the uid precondition: another incarnation of the name answers 409 Conflict
+    if (uid && obj.metadata.uid !== uid)
+      throw kubeError(`annotating ${FakeRunApi.id(key)}`, new ApiException(409, 'uid precondition', {}, {}));
     const merged = { ...(obj.metadata.annotations ?? {}) };
     for (const [k, v] of Object.entries(annotations)) {
       if (v === null) delete merged[k];

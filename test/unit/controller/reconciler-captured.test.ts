@@ -100,4 +100,16 @@ describe('Reconciler with captured runs', () => {
     expect([found.name, found.state]).toEqual(['pr-build', 'found']);
     expect((await index.getRunState('pr-uid'))?.status).toBe('attested');
   });
+
+  it('a name deleted and re-created before it was attested: the earlier incarnation from its copy first, then the live one', async () => {
+    await index.captureRuns([capture(doneTaskRun('build-1', 'old-uid') as never)]);
+    runs.put('TaskRun', doneTaskRun('build-1', 'new-uid'));
+    attestor.outcomes.push(okOutcome('old-uid'), okOutcome('new-uid'));
+    expect(await reconciler.reconcile(key, 'r1')).toEqual({ requeueAfterMs: 0 });
+    expect((await index.getRunState('old-uid'))?.status).toBe('attested');
+    expect(await reconciler.reconcile(key, 'r2')).toEqual({});
+    expect(attestor.calls.map((c) => c.uid)).toEqual(['old-uid', 'new-uid']);
+    expect((await index.getRunState('new-uid'))?.status).toBe('attested');
+    expect(runs.annotation(key, 'chains.tekton.dev/signed')).toBe('true');
+  });
 });
