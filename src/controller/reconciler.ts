@@ -253,6 +253,12 @@ export class Reconciler {
     completedAt: number | undefined,
   ): Promise<void> {
     const id = await recordAttestation(this.#o.index, run, outcome, signer, this.#o.clock());
+    // marked before the state says attested: a process killed in between leaves a run marked
+    // signed=true whose own envelope the next attempt adopts (no alarm), never an attested run
+    // without its mark (which would read as a tenant's edit)
+    const marks: Record<string, string> = { [SIGNED]: 'true' };
+    if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
+    await this.#o.runApi.patchAnnotations(run, marks, run.uid);
     await this.#o.index.setRunState({
       uid: run.uid,
       run,
@@ -260,9 +266,6 @@ export class Reconciler {
       attempts: 0,
       updatedAt: new Date(this.#o.clock()),
     });
-    const marks: Record<string, string> = { [SIGNED]: 'true' };
-    if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
-    await this.#o.runApi.patchAnnotations(run, marks, run.uid);
     this.#o.metrics.chains[run.kind].markedSigned.inc();
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
     if (completedAt !== undefined)

@@ -185,3 +185,19 @@ export function waitForSigned(kind: Kind, namespace: string, name: string) {
     return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
   });
 }
+
+/** Deletes a run (as a tenant pruning it, or Tekton's pruner); a run already gone is fine. */
+export async function deleteRun(kc: KubeConfig, kind: Kind, namespace: string, name: string): Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  try {
+    await api.deleteNamespacedCustomObject({
+      group: 'tekton.dev',
+      version: 'v1',
+      namespace,
+      plural: plural(kind),
+      name,
+    });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 404) throw err;
+  }
+}
