@@ -201,3 +201,21 @@ export async function deleteRun(kc: KubeConfig, kind: Kind, namespace: string, n
     if ((err as { code?: number }).code !== 404) throw err;
   }
 }
+
+/** The `chains.tekton.dev/signed` mark of every run of `kind` in `namespace`, by name (one list call). */
+export async function signedMarks(
+  kc: KubeConfig,
+  kind: Kind,
+  namespace: string,
+): Promise<Map<string, string>> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const list = (await api.listNamespacedCustomObject({
+    group: 'tekton.dev',
+    version: 'v1',
+    namespace,
+    plural: plural(kind),
+  })) as { items: { metadata: { name: string; annotations?: Record<string, string> } }[] };
+  return new Map(
+    list.items.map((r) => [r.metadata.name, r.metadata.annotations?.['chains.tekton.dev/signed'] ?? '']),
+  );
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubeConfigFor, kubeConfigWithToken, loadLocalEnv } from '../env/index.ts';
-import { ImageFactory } from '../helpers/image-factory.ts';
+import { forEachLimited, ImageFactory } from '../helpers/image-factory.ts';
 import { putSigningSecret } from '../helpers/observer.ts';
 import { ObserverFleet } from '../helpers/observer-fleet.ts';
 import { ObserverProcess } from '../helpers/observer-process.ts';
@@ -14,7 +14,7 @@ import { layerCount } from '../helpers/registry-layers.ts';
 import { RestartableRegistry } from '../helpers/restartable-registry.ts';
 import { type StreamedRun, streamRuns } from '../helpers/run-stream.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { getRun, waitFor } from '../helpers/tekton.ts';
+import { signedMarks, waitFor } from '../helpers/tekton.ts';
 
 // Issue 10's chaos run: 3 observer processes share a PostgreSQL index while TaskRuns and
 // PipelineRuns stream in; a random replica is SIGKILLed every few seconds and restarted, the
@@ -155,7 +155,7 @@ describe('chaos: 3 replicas on PostgreSQL, killed, registry restarted, apiserver
     });
     const live = runs.filter((r) => !r.deleted);
     await waitFor(`signed=true on the ${live.length} runs not deleted`, async () => {
-      const marks = await Promise.all(live.map((r) => signedMark(r)));
+      const marks = await liveMarks();
       return marks.every((m) => m === 'true') ? true : undefined;
     });
 
@@ -176,10 +176,13 @@ describe('chaos: 3 replicas on PostgreSQL, killed, registry restarted, apiserver
       signedFailed: 0,
     });
 
-    async function signedMark(r: StreamedRun): Promise<string | undefined> {
-      return (await getRun(admin, r.kind, namespace, r.name)).metadata.annotations?.[
-        'chains.tekton.dev/signed'
-      ];
+    /** The signed mark of every run not deleted (two list calls). */
+    async function liveMarks(): Promise<(string | undefined)[]> {
+      const marks = {
+        TaskRun: await signedMarks(admin, 'TaskRun', namespace),
+        PipelineRun: await signedMarks(admin, 'PipelineRun', namespace),
+      };
+      return live.map((r) => marks[r.kind].get(r.name));
     }
 
     async function countOutcome(
@@ -215,16 +218,18 @@ describe('chaos: 3 replicas on PostgreSQL, killed, registry restarted, apiserver
         byImage.set(r.image.digest, e);
       }
       let exact = 0;
-      for (const [digest, want] of byImage) {
+      const images = [...byImage];
+      await forEachLimited(images.length, 8, async (i) => {
+        const [digest, want] = images[i]!;
         const att = await layerCount(registryAddress, repository, digest, '.att');
         const sig = await layerCount(registryAddress, repository, digest, '.sig');
         if (att === want.att && sig === want.sig) exact++;
         else log(`image ${digest}: .att ${att} (want ${want.att}), .sig ${sig} (want ${want.sig})`);
-      }
+      });
       const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
       for (const e of events.items.filter((x) => x.reason === 'AnnotationMismatch'))
         log(`AnnotationMismatch on ${e.involvedObject.kind} ${e.involvedObject.name}: ${e.message}`);
-      const marks = await Promise.all(all.filter((r) => !r.deleted).map((r) => signedMark(r)));
+      const marks = await liveMarks();
       return {
         runs: all.length,
         deleted: all.filter((r) => r.deleted).length,
