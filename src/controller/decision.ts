@@ -49,7 +49,8 @@ export type Decision =
       signedWithoutRecord: boolean;
     }
   | { action: 'attest'; run: RunView; children: readonly ChildRun[]; signedWithoutRecord: boolean }
-  | { action: 'claim'; run: RunView }
+  /** `forMark`: the write would be to the run's mark (restore-mark), so the run is read again once claimed */
+  | { action: 'claim'; run: RunView; forMark: boolean }
   | { action: 'wait-for-claim'; run: RunView; requeueAfterMs: number };
 
 type PipelineRunView = Extract<RunView, { kind: 'PipelineRun' }>;
@@ -75,7 +76,8 @@ export function decide(f: ReconcileFacts): Decision {
     case 'restore-mark':
     case 'give-up-unfinished':
     case 'attest':
-      if (!f.claim) return { action: 'claim', run: decision.run };
+      if (!f.claim)
+        return { action: 'claim', run: decision.run, forMark: decision.action === 'restore-mark' };
       if (!f.claim.held)
         return { action: 'wait-for-claim', run: decision.run, requeueAfterMs: f.claim.retryInMs };
       return decision;

@@ -125,17 +125,24 @@ export class Reconciler {
 
   /**
    * Takes the run's claim. Held: another replica may have settled the run while this one waited,
-   * so the run and its index state are read again and decided on afresh (children already read are
-   * kept). Not held: decided with the time left on the other replica's lease.
+   * so its index state is read again; when it changed (or the decision was about the run's mark)
+   * the run is read again too, and decided on afresh (children already read are kept). Every
+   * replica's attempt changes the index state before it writes to the run, so an unchanged state
+   * means the run read before is still what observers left it. Not held: decided with the time
+   * left on the other replica's lease.
    */
-  async #claim(run: RunView, at: Situation): Promise<ReconcileResult> {
+  async #claim(run: RunView, forMark: boolean, at: Situation): Promise<ReconcileResult> {
     const answer = await this.#claimer.take(run.ref.uid, at.log);
     if (!answer.held) {
       const facts = { ...at.facts, claim: answer.fact };
       return this.#act(decide(facts), { ...at, facts });
     }
     at.holding.claim = answer.held;
-    const fresh = await this.#readFacts(at.key, at.signer);
+    const state = await this.#o.index.getRunState(run.ref.uid);
+    const fresh =
+      !forMark && sameState(state, at.facts.state)
+        ? { ...at.facts, now: this.#o.clock() }
+        : await this.#readFacts(at.key, at.signer);
     // deleted and created again under the same name meanwhile: the next reconcile claims the new one
     if (fresh.run && fresh.run.ref.uid !== run.ref.uid) return { requeueAfterMs: MIN_CLAIM_WAIT_MS };
     const facts: ReconcileFacts = { ...fresh, children: at.facts.children, claim: answer.fact };
@@ -170,7 +177,7 @@ export class Reconciler {
         at.log.debug({ waiting: decision.waiting }, 'waiting for child TaskRuns to finish');
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'claim':
-        return this.#claim(decision.run, at);
+        return this.#claim(decision.run, decision.forMark, at);
       case 'wait-for-claim':
         at.log.debug(
           { inMs: decision.requeueAfterMs },
@@ -377,4 +384,12 @@ export class Reconciler {
       retryable: true,
     });
   }
+}
+
+/** Whether the index state is the one read before (no replica attempted, gave up or finished since). */
+function sameState(a: RunState | undefined, b: RunState | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.status === b.status && a.attempts === b.attempts && a.updatedAt.getTime() === b.updatedAt.getTime()
+  );
 }

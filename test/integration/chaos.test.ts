@@ -42,7 +42,7 @@ describe('chaos: 3 replicas on PostgreSQL, killed, registry restarted, apiserver
     await databases.dropAll();
   });
 
-  it('attests every run exactly once', { timeout: 600_000 }, async () => {
+  it('attests every run exactly once', { timeout: 900_000 }, async () => {
     const started = Date.now();
     const namespace = `chaos-${started.toString(36)}`;
     await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });

@@ -132,7 +132,11 @@ const rows: Row[] = [
     { action: 'attest', children: [unfinished] },
   ],
   // replicas: every write waits for the run's claim; a run held elsewhere waits out the lease
-  ['new TaskRun, claim not asked for', { run: run('TaskRun'), claim: undefined }, { action: 'claim' }],
+  [
+    'new TaskRun, claim not asked for',
+    { run: run('TaskRun'), claim: undefined },
+    { action: 'claim', forMark: false },
+  ],
   [
     'new TaskRun, held by another replica',
     { run: run('TaskRun'), claim: { held: false, retryInMs: 7_000 } },
@@ -141,7 +145,7 @@ const rows: Row[] = [
   [
     'attested, mark removed, claim not asked for',
     { run: run('TaskRun'), state: state('attested'), claim: undefined },
-    { action: 'claim' },
+    { action: 'claim', forMark: true },
   ],
   [
     'crash loop, held by another replica (its attempt is running)',

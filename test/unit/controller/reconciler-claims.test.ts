@@ -102,6 +102,23 @@ describe('Reconciler claims (replicas share runs through the index)', () => {
     expect(claims.holders.size).toBe(0);
   });
 
+  it('reads the run once when the index state did not change while claiming; again when it did', async () => {
+    let gets = 0;
+    const get = runs.get.bind(runs);
+    runs.get = async (k) => {
+      gets++;
+      return get(k);
+    };
+    attestor.outcomes.push(okOutcome('u1'));
+    await replica('a').reconcile(key, 'r1');
+    expect(gets).toBe(1);
+    // the mark removed: restoring it re-reads the run once claimed (another replica may be marking it)
+    await runs.patchAnnotations(key, { [SIGNED]: null });
+    gets = 0;
+    await replica('a').reconcile(key, 'r2');
+    expect(gets).toBe(2);
+  });
+
   it('a run another replica holds waits out its lease: no attempt, none counted', async () => {
     claims.holders.set('u1', { owner: 'b', expiresAt: claims.now + 12_000 });
     expect(await replica('a').reconcile(key, 'r1')).toEqual({ requeueAfterMs: 12_000 });
