@@ -243,15 +243,14 @@ describe('Attestor adoption after the Pod was pruned', () => {
     };
   }
 
+  /** A later attempt (another replica, or after an index loss) on the run now carrying `annotations`. */
+  const attestAgain = (check: ExecutionCheckOutcome, annotations: Record<string, string>) =>
+    attestor(check, new FakeBackend('tekton')).attest(run, taskRun(results, annotations), [], signer);
+
   it('adopts the envelope whose recorded check was made when the Pod existed', async () => {
     const { annotations, envelope } = await attestedOnce();
     const gone: ExecutionCheckOutcome = { result: 'pod_not_found', podName: 'build-1-pod' };
-    const out = await attestor(gone, new FakeBackend('tekton')).attest(
-      run,
-      taskRun(results, annotations),
-      [],
-      signer,
-    );
+    const out = await attestAgain(gone, annotations);
     expect(out.adopted).toBe(true);
     expect(out.executionCheck).toEqual(match);
     expect(Buffer.from(out.provenance?.artifact.envelopeBytes ?? []).toString()).toBe(
@@ -262,12 +261,7 @@ describe('Attestor adoption after the Pod was pruned', () => {
   it('does not adopt when the Pod exists now and disagrees (a check made now stands)', async () => {
     const { annotations } = await attestedOnce();
     const now: ExecutionCheckOutcome = { result: 'mismatch', podName: 'build-1-pod', differences: [] };
-    const out = await attestor(now, new FakeBackend('tekton')).attest(
-      run,
-      taskRun(results, annotations),
-      [],
-      signer,
-    );
+    const out = await attestAgain(now, annotations);
     expect(out.adopted).toBe(false);
     expect(out.executionCheck).toEqual(now);
   });
