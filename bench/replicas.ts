@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
 import { putSigningSecret } from '../test/helpers/observer.ts';
 import { ScratchDatabases } from '../test/helpers/postgres.ts';
+import { deleteAllRuns } from '../test/helpers/tekton.ts';
 import { completeTaskRun, createNamespace } from './backlog/cluster.ts';
 import { forEachLimited, ImageFactory } from './backlog/images.ts';
 import { ObserverProcess } from './backlog/observer-process.ts';
@@ -103,6 +104,7 @@ async function drain(
   } finally {
     tracker.stop();
     await Promise.all(observers.map((o) => o.stop()));
+    await deleteAllRuns(admin, ns); // observers started later (tests) must not inherit this backlog
   }
 }
 

@@ -219,3 +219,19 @@ export async function signedMarks(
     list.items.map((r) => [r.metadata.name, r.metadata.annotations?.['chains.tekton.dev/signed'] ?? '']),
   );
 }
+
+/**
+ * Deletes every TaskRun and PipelineRun in `namespace` (namespaces themselves are never deleted
+ * here: no namespace controller runs). Tests whose runs name a registry that goes away with them
+ * call it so that later observers, watching every namespace, do not inherit their backlog.
+ */
+export async function deleteAllRuns(kc: KubeConfig, namespace: string): Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  for (const kind of ['TaskRun', 'PipelineRun'] as const)
+    await api.deleteCollectionNamespacedCustomObject({
+      group: 'tekton.dev',
+      version: 'v1',
+      namespace,
+      plural: plural(kind),
+    });
+}

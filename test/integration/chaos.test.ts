@@ -14,7 +14,7 @@ import { layerCount } from '../helpers/registry-layers.ts';
 import { RestartableRegistry } from '../helpers/restartable-registry.ts';
 import { type StreamedRun, streamRuns } from '../helpers/run-stream.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
-import { signedMarks, waitFor } from '../helpers/tekton.ts';
+import { deleteAllRuns, signedMarks, waitFor } from '../helpers/tekton.ts';
 
 // Issue 10's chaos run: 3 observer processes share a PostgreSQL index while TaskRuns and
 // PipelineRuns stream in; a random replica is SIGKILLed every few seconds and restarted, the
@@ -35,8 +35,11 @@ describe('chaos: 3 replicas on PostgreSQL, killed, registry restarted, apiserver
   let registry: RestartableRegistry | undefined;
   let apiserver: TcpProxy | undefined;
   let fleet: ObserverFleet | undefined;
+  let chaosNamespace: string | undefined;
   afterAll(async () => {
     await fleet?.stop();
+    // its runs name this test's registry, gone after it: later observers must not inherit them
+    if (chaosNamespace) await deleteAllRuns(admin, chaosNamespace);
     await apiserver?.cut();
     await registry?.stop();
     await databases.dropAll();
@@ -45,6 +48,7 @@ describe('chaos: 3 replicas on PostgreSQL, killed, registry restarted, apiserver
   it('attests every run exactly once', { timeout: 900_000 }, async () => {
     const started = Date.now();
     const namespace = `chaos-${started.toString(36)}`;
+    chaosNamespace = namespace;
     await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await putSigningSecret(env, {
