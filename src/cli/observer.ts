@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
+import { type FaultHook, LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
@@ -38,6 +38,8 @@ export interface ObserverDeps {
   kubeConfig: KubeConfig;
   logger: Logger;
   metrics: Metrics;
+  /** tests only: a fault to inject (src/config/fault-hook.ts); default none */
+  fault?: FaultHook;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
   dockerConfigDir?: string;
   /**
@@ -151,6 +153,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     metrics,
     logger,
     signer: () => signing.active(),
+    afterStored: faultAfterStored(deps.fault, logger),
   });
   const controller = new Controller({
     source,
@@ -298,5 +301,20 @@ function readCa(file: string): string {
         cause: err,
       },
     );
+  }
+}
+
+/** The fault hook's action after a run's attestation is stored (tests only; none by default). */
+function faultAfterStored(fault: FaultHook | undefined, logger: Logger): (() => void) | undefined {
+  switch (fault) {
+    case undefined:
+      return undefined;
+    case 'kill-after-push':
+      logger.warn('test fault hook armed: SIGKILL after the first push, before the index write');
+      return () => {
+        process.kill(process.pid, 'SIGKILL');
+      };
+    default:
+      return fault satisfies never;
   }
 }

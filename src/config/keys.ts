@@ -451,6 +451,14 @@ export const CONFIG_ROWS = [
     doc: 'ours: concurrent reconciles (Chains: `--threads-per-controller`)',
   }),
   row({
+    key: 'observer.claim-lease-seconds',
+    at: 'claimLeaseSeconds',
+    default: '30',
+    parse: int(2, 3600),
+    live: true,
+    doc: "ours: how long a replica's claim on a run lasts without renewal (renewed every third of it while an attempt runs); a killed replica's runs are taken over by another after it. Replicas share runs through the index's claims",
+  }),
+  row({
     key: 'attestation.max-attempts',
     at: 'maxAttempts',
     default: '5',

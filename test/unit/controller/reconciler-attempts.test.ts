@@ -46,7 +46,7 @@ describe('Reconciler attempts', () => {
 
   beforeEach(() => {
     runs = new FakeRunApi();
-    index = new SqliteIndex({ path: ':memory:' });
+    index = new SqliteIndex({ path: ':memory:', now: () => now });
     attestor = new FakeAttestor();
     events = new FakeEvents();
     now = START;
@@ -66,14 +66,15 @@ describe('Reconciler attempts', () => {
   });
 
   it('gives up with signed=failed and an Event when every attempt of the round died mid-attempt', async () => {
-    // each "process" starts an attempt and dies before it reports: the attestor never answers
+    // each "process" starts an attempt and dies before it reports: the attestor never answers; the
+    // next one (10 s later) takes the run over once the dead one's 30 s claim lapsed
     attestor.attest = () => new Promise(() => {});
     for (let i = 0; i < 3; i++) {
       reconciler()
         .reconcile(key, `crash-${i}`)
         .catch(() => {});
       await vi.waitFor(async () => expect((await index.getRunWork('u1'))?.attempts).toBe(i + 1));
-      now += 10_000;
+      now += 31_000;
     }
     expect((await index.getRunState('u1'))?.attempts).toBe(3);
     const calls = attestor.calls.length;
