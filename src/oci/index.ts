@@ -1,3 +1,4 @@
+export { allAborted, attemptSignal, withAttemptSignal } from './attempt-signal.ts';
 export { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
 export {
   BLOB_LIMIT,
