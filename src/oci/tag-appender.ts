@@ -112,9 +112,9 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   let added = 0;
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (attempt > 1) await sleep(backoffMs(attempt));
     // past the attempt's deadline nothing more is written (its requests are aborted too)
     attemptSignal()?.throwIfAborted();
-    if (attempt > 1) await sleep(backoffMs(attempt));
     try {
       const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag);
