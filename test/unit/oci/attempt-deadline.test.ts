@@ -106,7 +106,7 @@ describe('the attempt deadline cancels registry work in flight', () => {
           render: () => ({ bytes: new Uint8Array(), mediaType: '', blobs: [] }),
         },
         maxAttempts: 1_000,
-        sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+        sleep: (ms: number) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
       } as unknown as Parameters<typeof appendToTag>[0]);
     await expect(within(append)).rejects.toThrow(/deadline/);
     const atDeadline = reads;
