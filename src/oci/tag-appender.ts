@@ -137,7 +137,9 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       if ((await missingFrom(settled)).length === 0)
         return { digest: settled?.digest ?? put.digest, added, attempts: attempt };
     } catch (err) {
-      if (!(err instanceof ObserverError && err.retryable) || attemptSignal()?.aborted) throw err;
+      // a host known to be down (its circuit is open) will not answer the next loop either
+      const hopeless = !(err instanceof ObserverError && err.retryable) || err.notBefore !== undefined;
+      if (hopeless || attemptSignal()?.aborted) throw err;
       lastError = err;
     }
   }
