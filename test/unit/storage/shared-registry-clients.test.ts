@@ -6,7 +6,13 @@ import { createLogger, createMetrics } from '../../../src/observability/index.ts
 import { backendsFromConfig, OciClients } from '../../../src/storage/index.ts';
 import type { RunRef } from '../../../src/tekton/index.ts';
 
-const run: RunRef = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1', uid: 'u1' };
+const run: RunRef = {
+  kind: 'TaskRun',
+  namespace: 'tenant-a',
+  name: 'build-1',
+  uid: 'u1',
+  serviceAccountName: 'default',
+};
 const digest = `sha256:${'a'.repeat(64)}`;
 
 describe('one set of registry clients for storing and for existence checks', () => {
