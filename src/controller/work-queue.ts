@@ -98,11 +98,11 @@ export class WorkQueue<K> {
     this.#timers.set(id, timer);
   }
 
-  /** The next key to process, or undefined once the queue is shut down. */
+  /** The next key to process, or undefined once the queue is shut down (keys still waiting stay). */
   get(): Promise<K | undefined> {
+    if (this.#shutDown) return Promise.resolve(undefined);
     const key = this.#take();
     if (key !== undefined) return Promise.resolve(key);
-    if (this.#shutDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 

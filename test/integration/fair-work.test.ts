@@ -138,8 +138,10 @@ describe('fair, bounded work on the real cluster and registry', () => {
       async () => Date.now() - downAt >= DOWN_MS || undefined,
       DOWN_MS,
     );
-    // every run met the outage: at least one attempt each while the registry was down
-    for (const times of attemptTimes.values()) expect(times.length).toBeGreaterThanOrEqual(1);
+    // every run met the outage: at least one attempt each while the registry was down (on a
+    // loaded machine the last run's first attempt may come late: the outage lasts until it did)
+    for (const [uid, times] of attemptTimes)
+      await waitFor(`a first attempt on ${uid}`, async () => times.length >= 1 || undefined);
     await registry.up();
     const upAt = Date.now();
 
