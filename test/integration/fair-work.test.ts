@@ -106,7 +106,6 @@ describe('fair, bounded work on the real cluster and registry', () => {
       images.push({ ...pushed, ref: pushed.ref.replace(env.registry, registry.address) });
     }
     const index = new SqliteIndex({ path: indexPath });
-    cleanup.push(() => void index.close());
     // every attempt start the index records (lastAttemptAt), per run, read every 100 ms
     const attemptTimes = new Map<string, number[]>();
     let watching = true;
@@ -119,6 +118,11 @@ describe('fair, bounded work on the real cluster and registry', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
+    // a failed test stops the reader before the index closes
+    cleanup.push(() => {
+      watching = false;
+      void watch.finally(() => index.close()).catch(() => undefined);
+    });
     await registry.down();
     const downAt = Date.now();
     const names: string[] = [];
