@@ -77,13 +77,11 @@ export class Attestor {
     signer: Signer,
     signal?: AbortSignal,
   ): Promise<AttestOutcome> {
-    return withAttemptSignal(signal, () => this.#attest(run, object, children, signer, signal));
+    return withAttemptSignal(signal, () => this.#attest({ ref: run, object, children }, signer, signal));
   }
 
   async #attest(
-    run: RunRef,
-    object: TektonRun,
-    children: ChildRun[],
+    { ref: run, object, children }: { ref: RunRef; object: TektonRun; children: ChildRun[] },
     signer: Signer,
     signal?: AbortSignal,
   ): Promise<AttestOutcome> {

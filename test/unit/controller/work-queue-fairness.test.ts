@@ -85,6 +85,16 @@ describe('WorkQueue fairness between namespaces', () => {
   });
 });
 
+/** A get() left pending for a turn; the returned function tells what it got so far. */
+async function pendingGet(queue: WorkQueue<string>): Promise<() => string | undefined> {
+  let got: string | undefined;
+  void queue.get().then((k) => {
+    got = k;
+  });
+  await new Promise((r) => setImmediate(r));
+  return () => got;
+}
+
 describe('WorkQueue borrowing', () => {
   const borrowing = () =>
     new WorkQueue<string>((k) => k, {
@@ -103,16 +113,12 @@ describe('WorkQueue borrowing', () => {
     // B: the spare worker, then one borrowed (its share is ceil(4 / 2) = 2); no more
     expect(await queue.get()).toBe('b/0');
     expect(await queue.get()).toBe('b/1');
-    let third: string | undefined;
-    void queue.get().then((k) => {
-      third = k;
-    });
-    await new Promise((r) => setImmediate(r));
-    expect(third).toBeUndefined();
+    const third = await pendingGet(queue);
+    expect(third()).toBeUndefined();
     // B at its share borrows no more; one of B's ending lets its next one start (A, above its share, never)
     queue.done('b/0');
     await new Promise((r) => setImmediate(r));
-    expect(third).toBe('b/2');
+    expect(third()).toBe('b/2');
   });
 
   it('nobody borrows while every group is within its share', async () => {
@@ -121,14 +127,10 @@ describe('WorkQueue borrowing', () => {
     for (let i = 0; i < 4; i++) queue.add(`b/${i}`);
     const taken = await Promise.all([queue.get(), queue.get(), queue.get(), queue.get()]);
     expect(taken.sort()).toEqual(['a/0', 'a/1', 'b/0', 'b/1']);
-    let fifth: string | undefined;
-    void queue.get().then((k) => {
-      fifth = k;
-    });
-    await new Promise((r) => setImmediate(r));
-    expect(fifth).toBeUndefined();
+    const fifth = await pendingGet(queue);
+    expect(fifth()).toBeUndefined();
     queue.done('a/0');
     await new Promise((r) => setImmediate(r));
-    expect(fifth).toBe('a/2');
+    expect(fifth()).toBe('a/2');
   });
 });
