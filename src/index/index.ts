@@ -16,5 +16,6 @@ export { attestationId } from './index-input.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
 export type { PgTlsMode } from './pg-connection.ts';
 export { PgIndex, type PgIndexOptions } from './pg-index.ts';
+export type { RunCapture, RunCaptures } from './run-captures.ts';
 export type { RunClaims, RunWork } from './run-claims.ts';
 export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';
