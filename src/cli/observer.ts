@@ -20,14 +20,7 @@ import {
 import type { Logger, Metrics } from '../observability/index.ts';
 import { SubjectExistenceCheck } from '../policy/index.ts';
 import { createSigningSource } from '../signing/index.ts';
-import {
-  type BackendDeps,
-  backendsFromConfig,
-  insecureRegistries,
-  OciClients,
-  registryCredentials,
-  registryNetwork,
-} from '../storage/index.ts';
+import { type BackendDeps, backendsFromConfig, type OciClients, ociClients } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
 import { ConfigReloader } from './config-reloader.ts';
@@ -134,7 +127,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     subjectPolicy: config.subjectPolicy,
     namespaceLabels: (ns) => namespaceLabels.get(ns),
   };
-  const backends = backendsFromConfig(backendDeps);
+  // one set of registry clients for storing and for existence checks: one pool and breaker per host
+  const clients = ociClients(backendDeps);
+  const backends = backendsFromConfig({ ...backendDeps, ociClients: clients });
   const attestor = new Attestor({
     config,
     backends,
@@ -142,7 +137,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     transparencyLog: () => signing.transparencyLog(),
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
-    checks: attestationChecks(backendDeps, namespaceLabels),
+    checks: attestationChecks(backendDeps, clients, namespaceLabels),
   });
   const reconciler = new Reconciler({
     config,
@@ -237,18 +232,16 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
 }
 
 /**
- * Subject policy, subject existence (HEAD with the same credentials as storage: the namespace's,
- * and the observer's own only where the policy allows) and the execution check.
+ * Subject policy, subject existence (HEAD through storage's own clients: the same credentials, the
+ * namespace's and the observer's own only where the policy allows, host policy and breakers) and
+ * the execution check.
  */
-function attestationChecks(deps: BackendDeps, namespaceLabels: NamespaceLabels): AttestationChecks {
-  const { config, kubeConfig, metrics } = deps;
-  const clients = new OciClients({
-    credentials: registryCredentials(deps),
-    insecure: insecureRegistries(config),
-    metrics,
-    // the same host policy, timeout and breaker as storage: existence checks reach only allowed hosts
-    ...registryNetwork(config),
-  });
+function attestationChecks(
+  deps: BackendDeps,
+  clients: OciClients,
+  namespaceLabels: NamespaceLabels,
+): AttestationChecks {
+  const { config, kubeConfig } = deps;
   const existence = new SubjectExistenceCheck({
     clientFor: async (run, image) => {
       const at = image.repository.indexOf('/');

@@ -448,7 +448,7 @@ export const CONFIG_ROWS = [
     default: '4',
     parse: int(1, 256),
     live: false,
-    doc: 'ours: concurrent reconciles (Chains: `--threads-per-controller`)',
+    doc: 'ours: concurrent reconciles (Chains: `--threads-per-controller`); while one namespace holds more than its fair share (it took them while alone), another below its share may borrow up to as many more',
   }),
   row({
     key: 'observer.claim-lease-seconds',

@@ -32,6 +32,12 @@ export interface ControllerOptions {
 }
 
 /**
+ * Workers a namespace below its share may borrow beyond `workers` while another holds more than
+ * its share (WorkQueue `borrow`): at most `workers` more reconciles, each mostly waiting on I/O.
+ */
+const BORROW_FACTOR = 1;
+
+/**
  * Wires a run source to a work queue and N workers. The source only says a run may need work;
  * finished runs the index already settled (and whose annotations agree) are dropped before
  * queueing, so a re-list of 10,000 attested runs costs 10,000 index look-ups, not API calls.
@@ -60,6 +66,7 @@ export class Controller {
       group: (k) => k.namespace,
       workers: this.#o.workers,
       spare: options.spareWorkers ?? (this.#o.workers > 1 ? 1 : 0),
+      borrow: this.#o.workers * BORROW_FACTOR,
     });
   }
 
@@ -76,7 +83,8 @@ export class Controller {
    * after capture is in no list; whoever queued it from its DELETED event may have stopped).
    */
   async start(): Promise<void> {
-    for (let i = 0; i < this.#o.workers; i++) this.#workers.push(this.#work());
+    // the queue keeps `workers` busy, and more only while a namespace borrows (WorkQueue)
+    for (let i = 0; i < this.#o.workers * (1 + BORROW_FACTOR); i++) this.#workers.push(this.#work());
     await this.#o.source.start((o) => this.#observe(o));
     await this.#resumeCaptured();
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ObserverConfig } from '../config/index.ts';
-import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
+import { allDownUntil, asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
 import type {
   AttestationRecorder,
@@ -69,6 +69,8 @@ export interface ReconcilerOptions {
 
 /** The cap of the retry spacing kept in the index (the controller's own backoff cap). */
 const RETRY_MAX_MS = 300_000;
+/** The shortest wait of a deferred attempt (a probe that is due now is someone else's). */
+const MIN_DEFER_MS = 1_000;
 
 /**
  * Level-based reconcile of one run key: re-read the run (the live object, else the copy the index
@@ -398,6 +400,43 @@ export class Reconciler {
     );
   }
 
+  /**
+   * Attempt `attempts` met only registry hosts known to be down (their circuits are open): it is
+   * not counted against `attestation.max-attempts` (the round's count goes back), and the run waits
+   * until the hosts' next probe, kept in the index so a restart keeps the spacing. A registry down
+   * for minutes thus fails no run: its runs are tried once per cool-down, at one request each.
+   */
+  async #defer(
+    run: RunRef,
+    attempts: number,
+    until: number,
+    { message, publicText }: { message: string; publicText: string },
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const now = this.#o.clock();
+    const at = Math.max(until, now + MIN_DEFER_MS);
+    await this.#o.index.deferNextAttempt(run.uid, new Date(at));
+    await this.#o.index.setRunState({
+      uid: run.uid,
+      run,
+      status: 'pending',
+      attempts: attempts - 1,
+      lastError: publicText,
+      updatedAt: new Date(now),
+    });
+    log.warn(
+      { attempts: attempts - 1, err: message, retryInMs: at - now },
+      'registry down; attempt deferred',
+    );
+    await this.#report.event(
+      run,
+      'Warning',
+      'AttestationDeferred',
+      `registry unavailable, not counted as an attempt; next try in ${Math.ceil((at - now) / 1000)} s: ${publicText}`,
+    );
+    return { requeueAfterMs: at - now };
+  }
+
   /** Attempt `attempts` failed; gives up (signed=failed) after the last one or when retrying cannot help. */
   async #failed(
     run: RunRef,
@@ -407,6 +446,9 @@ export class Reconciler {
   ): Promise<ReconcileResult> {
     const message = errors.map((e) => e.message).join('; ');
     const publicText = errors.map(tenantMessage).join('; '); // Events, index: no registry bodies
+    const hostsDownUntil = allDownUntil(errors);
+    if (hostsDownUntil !== undefined)
+      return this.#defer(run, attempts, hostsDownUntil, { message, publicText }, log);
     if (attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable)) {
       await this.#giveUp(run, attempts, log, { detail: message, publicText });
       return {};
