@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
+import { type FaultHook, LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
@@ -20,14 +20,7 @@ import {
 import type { Logger, Metrics } from '../observability/index.ts';
 import { SubjectExistenceCheck } from '../policy/index.ts';
 import { createSigningSource } from '../signing/index.ts';
-import {
-  type BackendDeps,
-  backendsFromConfig,
-  insecureRegistries,
-  OciClients,
-  registryCredentials,
-  registryNetwork,
-} from '../storage/index.ts';
+import { type BackendDeps, backendsFromConfig, type OciClients, ociClients } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
 import { ConfigReloader } from './config-reloader.ts';
@@ -38,6 +31,8 @@ export interface ObserverDeps {
   kubeConfig: KubeConfig;
   logger: Logger;
   metrics: Metrics;
+  /** tests only: a fault to inject (src/config/fault-hook.ts); default none */
+  fault?: FaultHook;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
   dockerConfigDir?: string;
   /**
@@ -132,7 +127,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     subjectPolicy: config.subjectPolicy,
     namespaceLabels: (ns) => namespaceLabels.get(ns),
   };
-  const backends = backendsFromConfig(backendDeps);
+  // one set of registry clients for storing and for existence checks: one pool and breaker per host
+  const clients = ociClients(backendDeps);
+  const backends = backendsFromConfig({ ...backendDeps, ociClients: clients });
   const attestor = new Attestor({
     config,
     backends,
@@ -140,7 +137,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     transparencyLog: () => signing.transparencyLog(),
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
-    checks: attestationChecks(backendDeps, namespaceLabels),
+    checks: attestationChecks(backendDeps, clients, namespaceLabels),
   });
   const reconciler = new Reconciler({
     config,
@@ -151,6 +148,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     metrics,
     logger,
     signer: () => signing.active(),
+    afterStored: faultAfterStored(deps.fault, logger),
   });
   const controller = new Controller({
     source,
@@ -234,18 +232,16 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
 }
 
 /**
- * Subject policy, subject existence (HEAD with the same credentials as storage: the namespace's,
- * and the observer's own only where the policy allows) and the execution check.
+ * Subject policy, subject existence (HEAD through storage's own clients: the same credentials, the
+ * namespace's and the observer's own only where the policy allows, host policy and breakers) and
+ * the execution check.
  */
-function attestationChecks(deps: BackendDeps, namespaceLabels: NamespaceLabels): AttestationChecks {
-  const { config, kubeConfig, metrics } = deps;
-  const clients = new OciClients({
-    credentials: registryCredentials(deps),
-    insecure: insecureRegistries(config),
-    metrics,
-    // the same host policy, timeout and breaker as storage: existence checks reach only allowed hosts
-    ...registryNetwork(config),
-  });
+function attestationChecks(
+  deps: BackendDeps,
+  clients: OciClients,
+  namespaceLabels: NamespaceLabels,
+): AttestationChecks {
+  const { config, kubeConfig } = deps;
   const existence = new SubjectExistenceCheck({
     clientFor: async (run, image) => {
       const at = image.repository.indexOf('/');
@@ -298,5 +294,20 @@ function readCa(file: string): string {
         cause: err,
       },
     );
+  }
+}
+
+/** The fault hook's action after a run's attestation is stored (tests only; none by default). */
+function faultAfterStored(fault: FaultHook | undefined, logger: Logger): (() => void) | undefined {
+  switch (fault) {
+    case undefined:
+      return undefined;
+    case 'kill-after-push':
+      logger.warn('test fault hook armed: SIGKILL after the first push, before the index write');
+      return () => {
+        process.kill(process.pid, 'SIGKILL');
+      };
+    default:
+      return fault satisfies never;
   }
 }

@@ -448,7 +448,15 @@ export const CONFIG_ROWS = [
     default: '4',
     parse: int(1, 256),
     live: false,
-    doc: 'ours: concurrent reconciles (Chains: `--threads-per-controller`)',
+    doc: 'ours: concurrent reconciles (Chains: `--threads-per-controller`); while one namespace holds more than its fair share (it took them while alone), another below its share may borrow up to as many more',
+  }),
+  row({
+    key: 'observer.claim-lease-seconds',
+    at: 'claimLeaseSeconds',
+    default: '30',
+    parse: int(2, 3600),
+    live: true,
+    doc: "ours: how long a replica's claim on a run lasts without renewal (renewed every third of it while an attempt runs); a killed replica's runs are taken over by another after it. Replicas share runs through the index's claims",
   }),
   row({
     key: 'attestation.max-attempts',

@@ -15,7 +15,7 @@ export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
   index: Pick<RunStateStore, 'getRunState'> &
-    Pick<RunCaptures, 'captureRuns'> &
+    Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures'> &
     Pick<IndexRetention, 'markRunDeleted'>;
   /** finalizer mode (`observer.finalizers`): holds unfinished runs until captured; default none */
   hold?: RunHold;
@@ -30,6 +30,12 @@ export interface ControllerOptions {
   /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
   spareWorkers?: number;
 }
+
+/**
+ * Workers a namespace below its share may borrow beyond `workers` while another holds more than
+ * its share (WorkQueue `borrow`): at most `workers` more reconciles, each mostly waiting on I/O.
+ */
+const BORROW_FACTOR = 1;
 
 /**
  * Wires a run source to a work queue and N workers. The source only says a run may need work;
@@ -60,6 +66,7 @@ export class Controller {
       group: (k) => k.namespace,
       workers: this.#o.workers,
       spare: options.spareWorkers ?? (this.#o.workers > 1 ? 1 : 0),
+      borrow: this.#o.workers * BORROW_FACTOR,
     });
   }
 
@@ -70,10 +77,27 @@ export class Controller {
     return now - oldest;
   }
 
-  /** Starts workers, then the source; resolves when the source has delivered its first list. */
+  /**
+   * Starts workers, then the source; resolves when the source has delivered its first list. Then
+   * resumes the index's durable queue: captured runs not settled yet are queued too (a run deleted
+   * after capture is in no list; whoever queued it from its DELETED event may have stopped).
+   */
   async start(): Promise<void> {
-    for (let i = 0; i < this.#o.workers; i++) this.#workers.push(this.#work());
+    // the queue keeps `workers` busy, and more only while a namespace borrows (WorkQueue)
+    for (let i = 0; i < this.#o.workers * (1 + BORROW_FACTOR); i++) this.#workers.push(this.#work());
     await this.#o.source.start((o) => this.#observe(o));
+    await this.#resumeCaptured();
+  }
+
+  async #resumeCaptured(): Promise<void> {
+    try {
+      const keys = await this.#o.index.unsettledCaptures();
+      for (const { kind, namespace, name } of keys) this.enqueue({ kind, namespace, name }, 'backlog');
+      if (keys.length) this.#o.logger.info({ runs: keys.length }, 'queued captured runs not settled yet');
+    } catch (err) {
+      this.#countIndexError(err);
+      this.#o.logger.warn({ err: (err as Error).message }, 'reading captured runs not settled failed');
+    }
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,11 @@
  * (ceil(workers / groups with work), at least 1). A group never holds more than `workers - spare`
  * workers, so a group that has none in flight finds one free at once rather than waiting for a busy
  * group's slow attempt to end (the share alone cannot take back a worker already handed out).
+ * Borrowing finishes the job: while every worker is taken and some group holds more than its share
+ * (it took them while alone; an attempt cannot be pre-empted), a group below its share may take up
+ * to `borrow` workers beyond `workers` (the caller runs that many more). Attempts wait on registries,
+ * not on the CPU, so a few more in flight for a while cost little; a tenant arriving while another
+ * one's runs hang on a 29-second registry gets its share at once, not after those attempts end.
  */
 export type Lane = 'live' | 'backlog';
 
@@ -25,6 +30,8 @@ export interface WorkQueueOptions<K> {
   workers?: number;
   /** workers no single group may take (kept free for a group arriving later); default 0 */
   spare?: number;
+  /** workers beyond `workers` a group below its share may borrow (see above); default 0 */
+  borrow?: number;
 }
 
 /** Keys waiting in one lane: per group, in arrival order; groups in round-robin order. */
@@ -35,6 +42,7 @@ export class WorkQueue<K> {
   readonly #group: (key: K) => string;
   readonly #workers: number;
   readonly #spare: number;
+  readonly #borrow: number;
   readonly #lanes: Record<Lane, LaneKeys<K>> = { live: new Map(), backlog: new Map() };
   readonly #processing = new Set<string>();
   /** keys being processed, per group */
@@ -51,6 +59,7 @@ export class WorkQueue<K> {
     this.#group = options.group ?? (() => '');
     this.#workers = options.workers ?? Number.POSITIVE_INFINITY;
     this.#spare = options.spare ?? 0;
+    this.#borrow = options.borrow ?? 0;
   }
 
   add(key: K, lane: Lane = 'live'): void {
@@ -89,11 +98,11 @@ export class WorkQueue<K> {
     this.#timers.set(id, timer);
   }
 
-  /** The next key to process, or undefined once the queue is shut down. */
+  /** The next key to process, or undefined once the queue is shut down (keys still waiting stay). */
   get(): Promise<K | undefined> {
+    if (this.#shutDown) return Promise.resolve(undefined);
     const key = this.#take();
     if (key !== undefined) return Promise.resolve(key);
-    if (this.#shutDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -164,16 +173,22 @@ export class WorkQueue<K> {
 
   /**
    * A group may take another worker below its share, or when no other group has keys waiting;
-   * never beyond `workers - spare`.
+   * never beyond `workers - spare`. With every worker taken, only a group below its share may,
+   * by borrowing, while another group holds more than its share.
    */
   #mayTake(group: string): boolean {
     const held = this.#busy.get(group) ?? 0;
     if (held >= Math.max(1, this.#workers - this.#spare)) return false;
     const waiting = new Set([...this.#lanes.live.keys(), ...this.#lanes.backlog.keys()]);
-    const othersWaiting = [...waiting].some((g) => g !== group);
-    if (!othersWaiting) return true;
     const active = new Set([...waiting, ...this.#busy.keys()]).size;
     const share = Math.max(1, Math.ceil(this.#workers / active));
+    // with borrowing on, the caller runs more than `workers` and the queue holds the line
+    if (this.#borrow > 0 && this.#processing.size >= this.#workers) {
+      if (this.#processing.size >= this.#workers + this.#borrow || held >= share) return false;
+      return [...this.#busy].some(([g, n]) => g !== group && n > share);
+    }
+    const othersWaiting = [...waiting].some((g) => g !== group);
+    if (!othersWaiting) return true;
     return held < share;
   }
 
