@@ -64,7 +64,9 @@ describe('parseChallenge on hostile headers', () => {
     };
     for (const shape of shapes) {
       perChar(shape(8000)); // warm up
-      expect(perChar(shape(8000)) / perChar(shape(1000))).toBeLessThan(4);
+      // the lowest of three ratios: a burst of load can slow one measurement, never all three
+      const ratios = [0, 1, 2].map(() => perChar(shape(8000)) / perChar(shape(1000)));
+      expect(Math.min(...ratios)).toBeLessThan(4);
     }
   });
 
