@@ -6,15 +6,21 @@ export interface BacklogOptions {
   workers?: number;
   /** seconds between fresh runs during the drain (default 2) */
   freshEverySeconds: number;
+  /** --quick: skip the N/10 measurement (while iterating; the report's growth line needs it) */
+  quick?: boolean;
 }
 
 export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
   const options: BacklogOptions = { runs: 10_000, freshEverySeconds: 2 };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
+    if (flag === '--quick') {
+      options.quick = true;
+      continue;
+    }
     const value = Number(args[i + 1]);
     if (!['--runs', '--workers', '--fresh-every'].includes(flag))
-      throw new Error(`backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S)`);
+      throw new Error(`backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --quick)`);
     if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
     if (flag === '--runs') options.runs = value;
     else if (flag === '--workers') options.workers = value;

@@ -9,6 +9,14 @@ import {
 const GROUP = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** One client per KubeConfig (with reuseConnections applied by the caller, one connection pool). */
+const clients = new WeakMap<KubeConfig, CustomObjectsApi>();
+function customObjects(kc: KubeConfig): CustomObjectsApi {
+  const api = clients.get(kc) ?? kc.makeApiClient(CustomObjectsApi);
+  clients.set(kc, api);
+  return api;
+}
+
 /** Creates a namespace of the bench's own (admin). */
 export async function createNamespace(admin: KubeConfig, name: string): Promise<void> {
   await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
@@ -24,7 +32,7 @@ export async function completeTaskRun(
   name: string,
   image: { ref: string; digest: string },
 ): Promise<number> {
-  const api = admin.makeApiClient(CustomObjectsApi);
+  const api = customObjects(admin);
   await api.createNamespacedCustomObject({
     ...GROUP,
     namespace,
@@ -76,7 +84,8 @@ export async function patchAnnotation(
   name: string,
   annotations: Record<string, string>,
 ): Promise<void> {
-  await kc
-    .makeApiClient(CustomObjectsApi)
-    .patchNamespacedCustomObject({ ...GROUP, namespace, name, body: { metadata: { annotations } } }, MERGE);
+  await customObjects(kc).patchNamespacedCustomObject(
+    { ...GROUP, namespace, name, body: { metadata: { annotations } } },
+    MERGE,
+  );
 }

@@ -1,10 +1,33 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const BIN = resolve(import.meta.dirname, '../../bin/provenance-observer.js');
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/provenance-observer.js');
+/** the compiled service, as the image runs it (dist/), built into .local so dist/ stays the user's */
+const BUILT = join(ROOT, '.local/bench-dist');
+
+/** Compiles src/ the way the image does (tsconfig.build.json) into .local/bench-dist; returns main.js. */
+export function buildObserver(): string {
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(ROOT, 'tsconfig.build.json'),
+      '--outDir',
+      BUILT,
+      '--sourceMap',
+      'false',
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
+  return join(BUILT, 'cli/main.js');
+}
 const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
 
 /** The observer as its own process (`provenance-observer run`), with /proc sampling of RSS and CPU. */
@@ -30,6 +53,8 @@ export class ObserverProcess {
 
   /** Starts `run` with a config file of `config` on an empty index, as the observer's identity. */
   static async start(options: {
+    /** the compiled main.js (buildObserver); default bin/provenance-observer.js */
+    main?: string;
     kubeconfig: string;
     config: Record<string, string>;
     nodeOptions?: string[];
@@ -48,7 +73,7 @@ export class ObserverProcess {
       process.execPath,
       [
         ...(options.nodeOptions ?? []),
-        BIN,
+        options.main ?? BIN,
         'run',
         '--config',
         join(dir, 'config.json'),

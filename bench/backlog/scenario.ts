@@ -15,6 +15,10 @@ export interface ScenarioSetup {
   workers?: number;
   freshEverySeconds: number;
   log: (line: string) => void;
+  /** the compiled observer (buildObserver) */
+  main: string;
+  /** node flags of the observer process (deploy/'s heap settings) */
+  nodeOptions: string[];
 }
 
 export interface ScenarioResult {
@@ -43,10 +47,11 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   const names = Array.from({ length: s.runs }, (_, i) => `run-${i}`);
   s.log(`seeding ${s.runs} completed TaskRuns with their own images in ${ns}`);
   const seedStart = performance.now();
-  await forEachLimited(s.runs, 16, async (i) => {
+  await forEachLimited(s.runs, 32, async (i) => {
     await completeTaskRun(s.admin, ns, names[i], await images.push(names[i]));
   });
   const seedPerSecond = s.runs / ((performance.now() - seedStart) / 1000);
+  s.log(`seeded at ${seedPerSecond.toFixed(0)} runs/s`);
   s.log('measuring the apiserver patch limit and the registry push limit');
   const limits = await measureLimits({
     observer: s.observer,
@@ -65,7 +70,12 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   tracker.start();
   s.log(`starting the observer over ${s.runs} runs`);
   const spawnedAt = Date.now();
-  const observer = await ObserverProcess.start({ kubeconfig: s.observerKubeconfigPath, config: config(ns) });
+  const observer = await ObserverProcess.start({
+    kubeconfig: s.observerKubeconfigPath,
+    config: config(ns),
+    main: s.main,
+    nodeOptions: [...s.nodeOptions, ...profileOptions()],
+  });
   try {
     await observer.ready();
     const start = observer.rssMiB() ?? 0;
@@ -120,9 +130,25 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   }
 }
 
+/**
+ * BENCH_PROFILE_DIR=<dir>: the draining observer writes a CPU profile (--cpu-prof) there on exit,
+ * and a heap snapshot on SIGUSR2 (--heapsnapshot-signal), for finding where the time goes.
+ */
+function profileOptions(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`]
+    : [];
+}
+
 /** RSS of an observer watching an empty namespace, 3 s after it is ready. */
 async function idleRss(s: ScenarioSetup, config: Record<string, string>): Promise<number> {
-  const observer = await ObserverProcess.start({ kubeconfig: s.observerKubeconfigPath, config });
+  const observer = await ObserverProcess.start({
+    kubeconfig: s.observerKubeconfigPath,
+    config,
+    main: s.main,
+    nodeOptions: s.nodeOptions,
+  });
   try {
     await observer.ready();
     await new Promise((r) => setTimeout(r, 3000));

@@ -15,6 +15,7 @@ import {
   RunWatcher,
   reuseConnections,
   SecretReader,
+  TokenBucket,
 } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { SubjectExistenceCheck } from '../policy/index.ts';
@@ -88,7 +89,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
         },
       })
     : undefined;
-  const kubeConfig = reuseConnections(deps.kubeConfig);
+  const kubeConfig = reuseConnections(deps.kubeConfig, {
+    limit: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }),
+  });
   if (!config.subjectPolicy.configured)
     logger.warn(
       "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
@@ -158,6 +161,8 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     metrics,
     logger,
     workers: config.workers,
+    backlogWorkers: config.backlogWorkers,
+    ownWrite: (uid, resourceVersion) => runApi.isOwnWrite(uid, resourceVersion),
     backoff: { baseMs: config.retryBaseMs, maxMs: 300_000 },
   });
   metrics.setOldestUnattestedSource(() => controller.oldestOutstandingMs());

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
 import type { RunStateStore } from '../index/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import { Backoff } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
+import { AdaptiveLimit } from './adaptive-limit.ts';
 import type { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -15,8 +16,15 @@ export interface ControllerOptions {
   index: Pick<RunStateStore, 'getRunState'>;
   metrics: Metrics;
   logger: Logger;
-  /** concurrent reconciles; default 4 (Chains: --threads-per-controller, default 2) */
+  /** concurrent reconciles kept for live keys; default 4 (Chains: --threads-per-controller, default 2) */
   workers?: number;
+  /**
+   * further reconciles for backlog keys at most (default 0): how many of them run at once adapts
+   * to how long attempts take (adaptive-limit.ts), and never takes the `workers` live keys need
+   */
+  backlogWorkers?: number;
+  /** whether a run's observed resourceVersion is the answer to our own write (its echo); default never */
+  ownWrite?: (uid: string, resourceVersion: string) => boolean;
   /** retry backoff per key: base and cap in ms; defaults 1 s and 5 min */
   backoff?: { baseMs: number; maxMs: number };
   /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
@@ -31,19 +39,34 @@ export interface ControllerOptions {
 export class Controller {
   readonly #o: Required<Omit<ControllerOptions, 'spareWorkers'>>;
   readonly #queue: WorkQueue<RunKey>;
+  readonly #backlogLimit: AdaptiveLimit;
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
   #workers: Promise<void>[] = [];
 
   constructor(options: ControllerOptions) {
-    this.#o = { workers: 4, backoff: { baseMs: 1000, maxMs: 300_000 }, ...options };
+    this.#o = {
+      workers: 4,
+      backlogWorkers: 0,
+      ownWrite: () => false,
+      backoff: { baseMs: 1000, maxMs: 300_000 },
+      ...options,
+    };
     this.#backoff = new Backoff(this.#o.backoff);
+    const backlogMax = this.#o.backlogWorkers;
+    this.#backlogLimit = new AdaptiveLimit({
+      min: 1,
+      max: Math.max(1, backlogMax || this.#o.workers),
+      initial: Math.min(Math.max(1, backlogMax), this.#o.workers),
+    });
+    const all = this.#o.workers + backlogMax;
     // fair between namespaces: one tenant's slow runs hold at most its share of the workers
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
       group: (k) => k.namespace,
-      workers: this.#o.workers,
-      spare: options.spareWorkers ?? (this.#o.workers > 1 ? 1 : 0),
+      workers: all,
+      spare: options.spareWorkers ?? (all > 1 ? 1 : 0),
+      ...(backlogMax > 0 ? { backlogLimit: () => this.#backlogLimit.current } : {}),
     });
   }
 
@@ -56,7 +79,8 @@ export class Controller {
 
   /** Starts workers, then the source; resolves when the source has delivered its first list. */
   async start(): Promise<void> {
-    for (let i = 0; i < this.#o.workers; i++) this.#workers.push(this.#work());
+    const all = this.#o.workers + this.#o.backlogWorkers;
+    for (let i = 0; i < all; i++) this.#workers.push(this.#work());
     await this.#o.source.start((o) => void this.#observe(o));
   }
 
@@ -69,11 +93,26 @@ export class Controller {
   /** Adds a key directly (tests, and other sources of work). */
   enqueue(key: RunKey, lane: 'live' | 'backlog' = 'live'): void {
     this.#queue.add(key, lane);
-    this.#o.metrics.queueDepth.set(this.#queue.length);
+    this.#depth();
+  }
+
+  /** Backlog attempts allowed at once now (the adaptive limit). */
+  get backlogLimit(): number {
+    return this.#backlogLimit.current;
+  }
+
+  #depth(): void {
+    const m = this.#o.metrics;
+    m.queueDepth.set(this.#queue.length);
+    m.laneDepth.set({ lane: 'live' }, this.#queue.waitingIn('live'));
+    m.laneDepth.set({ lane: 'backlog' }, this.#queue.waitingIn('backlog'));
+    m.workQueueDepth.set({ reconciler: RECONCILER }, this.#queue.length);
   }
 
   async #observe(o: RunObservation): Promise<void> {
     if (!o.done) return;
+    // the watch echo of our own patch says nothing new: no index look-up, no second reconcile
+    if (o.resourceVersion && this.#o.ownWrite(o.uid, o.resourceVersion)) return;
     const id = runKeyString(o.key);
     try {
       const state = await this.#o.index.getRunState(o.uid);
@@ -97,7 +136,7 @@ export class Controller {
     for (;;) {
       const key = await this.#queue.get();
       if (!key) return;
-      this.#o.metrics.queueDepth.set(this.#queue.length);
+      this.#depth();
       try {
         await this.#reconcileOne(key);
       } finally {
@@ -109,12 +148,17 @@ export class Controller {
   async #reconcileOne(key: RunKey): Promise<void> {
     const id = runKeyString(key);
     const reconcileId = randomUUID().slice(0, 8);
+    const started = performance.now();
     try {
       const result = await this.#o.reconciler.reconcile(key, reconcileId);
+      this.#counted(key, started, true);
+      if (result.attempted) this.#sample(performance.now() - started);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
       else this.#outstanding.delete(id);
     } catch (err) {
+      this.#sample(performance.now() - started);
+      this.#counted(key, started, false);
       this.#countIndexError(err);
       const retryable = !(err instanceof ObserverError) || err.retryable;
       const log = this.#o.logger.child({
@@ -133,6 +177,22 @@ export class Controller {
       log.warn({ err: (err as Error).message, retryInMs: delay }, 'reconcile failed; retrying');
       this.#queue.addAfter(key, delay);
     }
+  }
+
+  /** knative's reconcile_count / reconcile_latency (ms), per run kind. */
+  #counted(key: RunKey, started: number, ok: boolean): void {
+    const labels = { reconciler: key.kind, success: String(ok) };
+    this.#o.metrics.reconcileCount.inc(labels);
+    this.#o.metrics.reconcileLatency.observe(labels, performance.now() - started);
+  }
+
+  /** Feeds the backlog limit; a raised limit hands waiting backlog keys to idle workers at once. */
+  #sample(durationMs: number): void {
+    const before = this.#backlogLimit.current;
+    this.#backlogLimit.sample(durationMs);
+    const now = this.#backlogLimit.current;
+    this.#o.metrics.backlogLimit.set(now);
+    if (now > before) this.#queue.wake();
   }
 
   /** Index failures are what the IndexUnavailable alert (deploy/base/80-prometheusrule.yaml) counts. */

@@ -7,3 +7,4 @@ export { reuseConnections } from './reuse-connections.ts';
 export { FIELD_MANAGER, kubeError, RunApi, type RunList, type RunObject } from './run-api.ts';
 export { RunWatcher, type RunWatcherOptions } from './run-watcher.ts';
 export { SecretReader, type SecretSnapshot } from './secret-reader.ts';
+export { TokenBucket } from './token-bucket.ts';

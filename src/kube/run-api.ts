@@ -5,6 +5,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
 import { describeRun, type RunKey, runPlural } from '../tekton/index.ts';
 
@@ -31,6 +32,8 @@ export interface RunList {
 }
 
 const GROUP = 'tekton.dev';
+/** runs whose last own write is remembered (the writes of the last few minutes at any drain rate) */
+const OWN_WRITES_REMEMBERED = 10_000;
 const VERSION = 'v1';
 /** The field manager of every write the observer makes (Chains uses `tekton-chains-controller`). */
 export const FIELD_MANAGER = 'provenance-observer';
@@ -38,6 +41,8 @@ export const FIELD_MANAGER = 'provenance-observer';
 /** Thin client for tekton.dev/v1 runs. Errors are ObserverError('kube'), naming the run. */
 export class RunApi {
   readonly #api: CustomObjectsApi;
+  /** uid → resourceVersion our last patch of that run produced (its watch echo is ours) */
+  readonly #ownWrites = new BoundedCache<string>({ maxEntries: OWN_WRITES_REMEMBERED });
 
   constructor(options: { kubeConfig: KubeConfig }) {
     this.#api = options.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -71,7 +76,7 @@ export class RunApi {
     const metadata: Record<string, unknown> = { annotations };
     if (uid) metadata.uid = uid;
     try {
-      await this.#api.patchNamespacedCustomObject(
+      const patched = (await this.#api.patchNamespacedCustomObject(
         {
           group: GROUP,
           version: VERSION,
@@ -82,10 +87,23 @@ export class RunApi {
           fieldManager: FIELD_MANAGER,
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      )) as Partial<RunObject> | undefined;
+      const md = patched?.metadata;
+      if (md?.uid && md.resourceVersion) this.#ownWrites.set(md.uid, md.resourceVersion);
     } catch (err) {
       throw kubeError(`annotating ${describeRun(key)}`, err);
     }
+  }
+
+  /**
+   * Whether this resourceVersion of the run is the one our own last patch produced: its watch
+   * event (the echo) carries nothing the observer did not just write. Any later change by anyone
+   * has another resourceVersion.
+   */
+  isOwnWrite(uid: string, resourceVersion: string): boolean {
+    if (this.#ownWrites.get(uid) !== resourceVersion) return false;
+    this.#ownWrites.delete(uid); // an echo comes once
+    return true;
   }
 
   /** One page of runs of a kind (all namespaces, or one). */

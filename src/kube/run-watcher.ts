@@ -182,6 +182,7 @@ export class RunWatcher implements RunSource {
       annotations,
       origin,
       completedAt: completionTimeOf(obj),
+      ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
     });
   }
 

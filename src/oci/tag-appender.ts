@@ -111,16 +111,29 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs(attempt));
     try {
+      // Blobs are content-addressed: uploading the additions' blobs first (at once) is safe
+      // whatever the tag holds, and keeps them out of the read-to-PUT window, which sets the
+      // settle time. Only on the first attempt (a retry's blobs are there already).
+      if (attempt === 1)
+        await uploadAll(
+          o,
+          o.additions.flatMap((a) => (a.blob ? [a.blob] : [])),
+        );
       const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag);
       const missing = await missingFrom(base);
       if (missing.length === 0) return { digest: base?.digest ?? '', added, attempts: attempt };
       const existing = o.document.entries(base);
       const merged = dedupeEntries([...existing, ...missing.map((a) => a.descriptor)]);
-      for (const a of missing) if (a.blob) await o.client.uploadBlob(o.repository, a.blob);
       const doc = o.document.render(merged);
-      for (const blob of doc.blobs) await o.client.uploadBlob(o.repository, blob);
-      const now = await o.client.getManifest(o.repository, o.tag);
+      // the document's own blobs (a config over the merged entries) and the re-read, at once
+      const [now] = await Promise.all([
+        o.client.getManifest(o.repository, o.tag),
+        uploadAll(o, [
+          ...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))),
+          ...doc.blobs,
+        ]),
+      ]);
       if (now?.digest !== base?.digest) continue;
       const put = await o.client.putManifest(o.repository, o.tag, doc.bytes, doc.mediaType, {
         ifMatch: base?.etag,
@@ -144,6 +157,11 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       cause: lastError,
     },
   );
+}
+
+/** Uploads blobs at once (each skipped when the registry has it). */
+async function uploadAll(o: AppendOptions, blobs: Uint8Array[]): Promise<void> {
+  await Promise.all(blobs.map((blob) => o.client.uploadBlob(o.repository, blob)));
 }
 
 /**

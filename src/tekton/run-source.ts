@@ -16,6 +16,8 @@ export interface RunObservation {
   origin: 'live' | 'backlog';
   /** status.completionTime in ms since the epoch, when the run has one */
   completedAt?: number;
+  /** metadata.resourceVersion as observed (to recognise the echo of our own write) */
+  resourceVersion?: string;
 }
 
 export interface RunSource {
