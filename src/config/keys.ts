@@ -180,6 +180,14 @@ export const CONFIG_ROWS = [
     doc: 'ours: limit per registry request, answer body included',
   }),
   row({
+    key: 'storage.oci.max-requests-per-host',
+    live: false,
+    at: 'storageOci.maxRequestsPerHost',
+    default: '16',
+    parse: int(1, 1024),
+    doc: 'ours: registry requests in flight to one host at most; the others wait, those of fresh runs first',
+  }),
+  row({
     key: 'storage.oci.circuit-breaker.failures',
     live: false,
     at: 'storageOci.circuitBreaker.failures',

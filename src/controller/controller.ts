@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
 import type { RunStateStore } from '../index/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
+import { withPriority } from '../priority.ts';
 import { Backoff } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
@@ -138,7 +139,8 @@ export class Controller {
       if (!key) return;
       this.#depth();
       try {
-        await this.#reconcileOne(key);
+        // the key's lane rides along every request of the reconcile: shared limits serve live first
+        await withPriority(this.#queue.laneOf(key) ?? 'live', () => this.#reconcileOne(key));
       } finally {
         this.#queue.done(key);
       }

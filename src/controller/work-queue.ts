@@ -138,6 +138,11 @@ export class WorkQueue<K> {
     return this.#waitingIn[lane];
   }
 
+  /** The lane a key being processed was taken from (undefined when it is not being processed). */
+  laneOf(key: K): Lane | undefined {
+    return this.#processing.get(this.#id(key));
+  }
+
   /** Backlog keys being processed now. */
   get backlogInProcess(): number {
     return this.#backlogBusy;

@@ -1,8 +1,10 @@
+import { PriorityQueue } from '../priority.ts';
+
 /**
  * Client-side rate limit of apiserver requests, as client-go's token bucket (`rest.Config` QPS and
  * Burst; Chains' `--kube-api-qps` / `--kube-api-burst`): `burst` requests may go at once, then
- * `qps` per second on average. Callers wait their turn in arrival order; a waiting caller costs one
- * timer for the whole queue, not one each.
+ * `qps` per second on average. Callers wait their turn in arrival order, live work (priority.ts)
+ * before backlog work; a waiting caller costs one timer for the whole queue, not one each.
  */
 export interface TokenBucketOptions {
   qps: number;
@@ -17,7 +19,7 @@ export class TokenBucket {
   readonly #now: () => number;
   #tokens: number;
   #at: number;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting = new PriorityQueue<() => void>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: TokenBucketOptions) {
