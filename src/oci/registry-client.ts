@@ -102,10 +102,19 @@ export class RegistryClient {
     return this.#http.read(this.#where(call), res, maxBytes);
   }
 
-  /** Uploads the bytes unless the blob is already there (monolithic POST then PUT); returns the digest. */
-  async uploadBlob(repository: string, bytes: Uint8Array): Promise<string> {
+  /**
+   * Uploads the bytes unless the blob is already there (monolithic POST then PUT); returns the
+   * digest. `fresh`: the bytes were just made (a new envelope, a config over new entries), so the
+   * existence check is skipped: a registry that has them anyway takes the upload again (same
+   * digest, same content), one request less per blob.
+   */
+  async uploadBlob(
+    repository: string,
+    bytes: Uint8Array,
+    options: { fresh?: boolean } = {},
+  ): Promise<string> {
     const digest = sha256Digest(bytes);
-    if (await this.blobExists(repository, digest)) return digest;
+    if (!options.fresh && (await this.blobExists(repository, digest))) return digest;
     const call: Call = { operation: 'upload blob', repository, actions: 'pull,push' };
     const started = await this.#send(call, `/v2/${repository}/blobs/uploads/`, { method: 'POST' });
     const location = started.headers.get('location');

@@ -86,8 +86,8 @@ export function dedupeEntries(entries: Descriptor[]): Descriptor[] {
  * Appends entries to the document at a tag without losing anyone's entries, as far as a registry
  * without compare-and-swap allows (distribution 2.8 ignores If-Match): read, keep the additions
  * not yet stored, merge (dedupe), re-read just before the PUT and restart if the tag moved, PUT
- * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read at once
- * and again after the settle time (`settleMs`); if an addition is no longer stored another writer replaced our
+ * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read after the
+ * settle time (`settleMs`); if an addition is no longer stored another writer replaced our
  * manifest, so back off and write again. An addition counts as stored when its entry, or an entry
  * its `storedAs` accepts, is at the tag: two writers racing on one payload end with one entry,
  * and both succeed. Every registry call is inside the retried attempt. In-process writers must
@@ -118,6 +118,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
         await uploadAll(
           o,
           o.additions.flatMap((a) => (a.blob ? [a.blob] : [])),
+          true,
         );
       const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag);
@@ -129,17 +130,19 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       // the document's own blobs (a config over the merged entries) and the re-read, at once
       const [now] = await Promise.all([
         o.client.getManifest(o.repository, o.tag),
-        uploadAll(o, [
-          ...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))),
-          ...doc.blobs,
-        ]),
+        uploadAll(
+          o,
+          [...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))), ...doc.blobs],
+          attempt === 1,
+        ),
       ]);
       if (now?.digest !== base?.digest) continue;
       const put = await o.client.putManifest(o.repository, o.tag, doc.bytes, doc.mediaType, {
         ifMatch: base?.etag,
       });
       added = Math.max(added, merged.length - existing.length);
-      if ((await missingFrom(await o.client.getManifest(o.repository, o.tag))).length > 0) continue;
+      // one read, after the settle time, tells whether our entries stayed (a read at once as well
+      // would only learn the same sooner, for a registry request on every append)
       await sleep(Math.min(SETTLE_CAP_MS, Math.max(settleMs, 2 * (clock() - readAt))));
       const settled = await o.client.getManifest(o.repository, o.tag);
       if ((await missingFrom(settled)).length === 0)
@@ -159,9 +162,12 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   );
 }
 
-/** Uploads blobs at once (each skipped when the registry has it). */
-async function uploadAll(o: AppendOptions, blobs: Uint8Array[]): Promise<void> {
-  await Promise.all(blobs.map((blob) => o.client.uploadBlob(o.repository, blob)));
+/**
+ * Uploads blobs at once. On the first attempt they are new (an envelope just signed, a config over
+ * the merged entries): no existence check first; a retry checks (they may be there by now).
+ */
+async function uploadAll(o: AppendOptions, blobs: Uint8Array[], fresh: boolean): Promise<void> {
+  await Promise.all(blobs.map((blob) => o.client.uploadBlob(o.repository, blob, { fresh })));
 }
 
 /**
