@@ -35,6 +35,7 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
     observerKubeconfigPath: env.kubeconfigs.observer,
     registry: env.registry,
     freshEverySeconds: options.freshEverySeconds,
+    drainMinutes: options.drainMinutes,
     log: (line: string) => console.error(`[backlog] ${line}`),
   };
   const small = Math.max(1, Math.round(options.runs / 10));

@@ -8,6 +8,8 @@ export interface BacklogOptions {
   freshEverySeconds: number;
   /** --quick: skip the N/10 measurement (while iterating; the report's growth line needs it) */
   quick?: boolean;
+  /** --drain-minutes M: measure each drain for at most M minutes (a partial drain of a large N) */
+  drainMinutes?: number;
 }
 
 export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
@@ -19,11 +21,14 @@ export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
       continue;
     }
     const value = Number(args[i + 1]);
-    if (!['--runs', '--workers', '--fresh-every'].includes(flag))
-      throw new Error(`backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --quick)`);
+    if (!['--runs', '--workers', '--fresh-every', '--drain-minutes'].includes(flag))
+      throw new Error(
+        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --quick)`,
+      );
     if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
     if (flag === '--runs') options.runs = value;
     else if (flag === '--workers') options.workers = value;
+    else if (flag === '--drain-minutes') options.drainMinutes = value;
     else options.freshEverySeconds = value;
     i++;
   }

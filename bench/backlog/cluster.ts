@@ -17,6 +17,16 @@ function customObjects(kc: KubeConfig): CustomObjectsApi {
   return api;
 }
 
+/**
+ * Deletes a bench namespace's TaskRuns (one deletecollection: the local environment has no
+ * namespace controller to empty a deleted namespace) and the namespace, so later observers and
+ * tests in the same environment do not find thousands of runs to attest.
+ */
+export async function deleteNamespace(admin: KubeConfig, name: string): Promise<void> {
+  await customObjects(admin).deleteCollectionNamespacedCustomObject({ ...GROUP, namespace: name });
+  await admin.makeApiClient(CoreV1Api).deleteNamespace({ name });
+}
+
 /** Creates a namespace of the bench's own (admin). */
 export async function createNamespace(admin: KubeConfig, name: string): Promise<void> {
   await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { completeTaskRun, createNamespace } from './cluster.ts';
+import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
 import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { ObserverProcess } from './observer-process.ts';
@@ -14,6 +14,8 @@ export interface ScenarioSetup {
   /** controller.workers; undefined = the observer's default */
   workers?: number;
   freshEverySeconds: number;
+  /** stop measuring the drain after so many minutes (the row then says how many were drained) */
+  drainMinutes?: number;
   log: (line: string) => void;
   /** the compiled observer (buildObserver) */
   main: string;
@@ -92,7 +94,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       }
     })();
     const seededDone = () => names.every((n) => tracker.signedAt.has(n) || tracker.failed.has(n));
-    await untilOrStalled(tracker, seededDone, s.log);
+    await untilOrStalled(tracker, seededDone, s.log, s.drainMinutes);
     feeding = false;
     await feeder;
     await Promise.race([
@@ -127,6 +129,9 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   } finally {
     tracker.stop();
     await observer.stop();
+    await Promise.all([deleteNamespace(s.admin, ns), deleteNamespace(s.admin, `${ns}-idle`)]).catch((err) =>
+      s.log(`could not delete ${ns}: ${(err as Error).message}`),
+    );
   }
 }
 
@@ -159,10 +164,20 @@ async function idleRss(s: ScenarioSetup, config: Record<string, string>): Promis
 }
 
 /** Waits for `done`, logging progress every 10 s; gives up when nothing was signed for STALL_MS. */
-async function untilOrStalled(tracker: SignedTracker, done: () => boolean, log: (l: string) => void) {
+async function untilOrStalled(
+  tracker: SignedTracker,
+  done: () => boolean,
+  log: (l: string) => void,
+  minutes?: number,
+) {
   let last = -1;
   let lastChange = Date.now();
+  const end = minutes === undefined ? Number.POSITIVE_INFINITY : Date.now() + minutes * 60_000;
   while (!done()) {
+    if (Date.now() > end) {
+      log(`  ${minutes} min of drain measured (--drain-minutes); reporting what was drained`);
+      return;
+    }
     await Promise.race([tracker.until(done), new Promise((r) => setTimeout(r, 10_000))]);
     const now = tracker.signedAt.size + tracker.failed.size;
     if (now !== last) {
