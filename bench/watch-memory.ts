@@ -123,6 +123,8 @@ async function observerHeap(runs: number): Promise<number> {
       synced: () => source.synced(),
     },
     index: {
+      captureRuns: async () => {},
+      markRunDeleted: async () => {},
       getRunState: async (uid) => ({
         uid,
         run: { kind: 'TaskRun', namespace: '', name: '' },

@@ -8,6 +8,7 @@ import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
 import { type AttestationIndex, IndexHealth, indexFromOptions } from '../index/index.ts';
 import {
+  FinalizerRunHold,
   KubeEventRecorder,
   NamespaceLabels,
   PodReader,
@@ -164,6 +165,8 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     backlogWorkers: config.backlogWorkers,
     ownWrite: (uid, resourceVersion) => runApi.isOwnWrite(uid, resourceVersion),
     backoff: { baseMs: config.retryBaseMs, maxMs: 300_000 },
+    // finalizer mode: a run deleted while no observer runs waits (unfinished) until one captured it
+    ...(config.finalizers ? { hold: new FinalizerRunHold({ runApi, logger }) } : {}),
   });
   metrics.setOldestUnattestedSource(() => controller.oldestOutstandingMs());
 

@@ -304,6 +304,14 @@ export const CONFIG_ROWS = [
     doc: "ours: watch only these namespaces (Chains' `--namespace` flag)",
   }),
   row({
+    key: 'observer.finalizers',
+    at: 'finalizers',
+    default: 'false',
+    parse: bool,
+    live: false,
+    doc: 'ours: hold each unfinished run with the finalizer `chains.tekton.dev/provenance-observer`, removed as soon as the finished run is captured into the index, so a run deleted while no observer runs is still attested (deletion waits for an observer; see docs/deletions.md)',
+  }),
+  row({
     key: 'signing.secret.name',
     at: 'signingSecret.name',
     default: 'signing-secrets',

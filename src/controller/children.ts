@@ -1,4 +1,5 @@
 import type { ChildRun } from '../formats/index.ts';
+import type { RunCaptures } from '../index/index.ts';
 import type { RunApi } from '../kube/index.ts';
 import { childOwnership, type OwnedObject } from '../policy/index.ts';
 import { parseRun, type RunView } from '../tekton/index.ts';
@@ -9,9 +10,12 @@ import { parseRun, type RunView } from '../tekton/index.ts';
  * decision can wait for unfinished ones for a while and then attest what is known. A TaskRun that
  * does not belong to the PipelineRun (policy/child-ownership.ts: no ownerReference to it, or created
  * after it completed: a swapped child) is `not-owned` / `created-after-completion`, never `found`.
+ * A child gone from the cluster (deleted with its PipelineRun, or pruned) is read from the copy
+ * the index captured when it finished; the same ownership checks apply to the copy.
  */
 export async function readChildren(
   runApi: Pick<RunApi, 'get'>,
+  captures: Pick<RunCaptures, 'findCapturedRun'>,
   pipelineRun: Extract<RunView, { kind: 'PipelineRun' }>,
 ): Promise<ChildRun[]> {
   const { namespace } = pipelineRun.ref;
@@ -24,7 +28,8 @@ export async function readChildren(
       children.push({ ...base, state: 'not-a-taskrun', kind: ref.kind });
       continue;
     }
-    const object = await runApi.get({ kind: 'TaskRun', namespace, name });
+    const key = { kind: 'TaskRun' as const, namespace, name };
+    const object = (await runApi.get(key)) ?? (await captures.findCapturedRun(key))?.object;
     const child = object && parseRun(object, 'TaskRun');
     const owned = child && childOwnership(pipelineRun.object as OwnedObject, child.object as OwnedObject);
     if (!child || child.kind !== 'TaskRun') children.push({ ...base, state: 'missing' });

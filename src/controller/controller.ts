@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
-import type { RunStateStore } from '../index/index.ts';
+import type { IndexRetention, RunCaptures, RunStateStore } from '../index/index.ts';
+import type { RunHold } from '../kube/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import { withPriority } from '../priority.ts';
 import { Backoff } from '../retry/index.ts';
@@ -8,13 +9,20 @@ import { SIGNED } from '../storage/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
+import { CaptureWriter } from './capture-writer.ts';
 import type { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
-  index: Pick<RunStateStore, 'getRunState'>;
+  index: Pick<RunStateStore, 'getRunState'> &
+    Pick<RunCaptures, 'captureRuns'> &
+    Pick<IndexRetention, 'markRunDeleted'>;
+  /** finalizer mode (`observer.finalizers`): holds unfinished runs until captured; default none */
+  hold?: RunHold;
+  /** capture batching (capture-writer.ts); defaults there */
+  captureBatch?: { maxBatch?: number; lingerMs?: number };
   metrics: Metrics;
   logger: Logger;
   /** concurrent reconciles kept for live keys; default 4 (Chains: --threads-per-controller, default 2) */
@@ -36,9 +44,15 @@ export interface ControllerOptions {
  * Wires a run source to a work queue and N workers. The source only says a run may need work;
  * finished runs the index already settled (and whose annotations agree) are dropped before
  * queueing, so a re-list of 10,000 attested runs costs 10,000 index look-ups, not API calls.
+ * Any other finished run is captured first (its object written to the index, batched with the
+ * runs around it) and queued once its copy is durable: a run deleted before it is reconciled is
+ * attested from the copy. A DELETED event marks the run deleted in the index (retention) and,
+ * carrying the final object, captures it like any other sighting.
  */
 export class Controller {
-  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers'>>;
+  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch'>>;
+  readonly #hold: RunHold | undefined;
+  readonly #captures: CaptureWriter;
   readonly #queue: WorkQueue<RunKey>;
   readonly #backlogLimit: AdaptiveLimit;
   readonly #backoff: Backoff;
@@ -62,6 +76,8 @@ export class Controller {
       initial: Math.min(Math.max(1, backlogMax), this.#o.workers),
     });
     const all = this.#o.workers + backlogMax;
+    this.#hold = options.hold;
+    this.#captures = new CaptureWriter({ index: options.index, ...options.captureBatch });
     // fair between namespaces: one tenant's slow runs hold at most its share of the workers
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
       group: (k) => k.namespace,
@@ -82,7 +98,7 @@ export class Controller {
   async start(): Promise<void> {
     const all = this.#o.workers + this.#o.backlogWorkers;
     for (let i = 0; i < all; i++) this.#workers.push(this.#work());
-    await this.#o.source.start((o) => void this.#observe(o));
+    await this.#o.source.start((o) => this.#observe(o));
   }
 
   async stop(): Promise<void> {
@@ -110,27 +126,72 @@ export class Controller {
     m.workQueueDepth.set({ reconciler: RECONCILER }, this.#queue.length);
   }
 
+  /** Settles once the run is captured and queued (or found settled); never rejects. */
   async #observe(o: RunObservation): Promise<void> {
-    if (!o.done) return;
-    // the watch echo of our own patch says nothing new: no index look-up, no second reconcile
-    if (o.resourceVersion && this.#o.ownWrite(o.uid, o.resourceVersion)) return;
+    // the watch echo of our own patch says nothing new: no index look-up, capture or second reconcile
+    if (!o.deleted && o.resourceVersion && this.#o.ownWrite(o.uid, o.resourceVersion)) return;
+    if (o.deleted) await this.#markDeleted(o);
+    if (!o.done) {
+      if (!o.deleted && o.object) await this.#hold?.hold(o.key, o.object);
+      return;
+    }
     const id = runKeyString(o.key);
+    if (await this.#settled(o)) {
+      this.#outstanding.delete(id);
+      if (!o.deleted && o.object) await this.#hold?.release(o.key, o.object);
+      return;
+    }
+    if (o.object && (await this.#capture(o)) && !o.deleted) await this.#hold?.release(o.key, o.object);
+    if (!this.#outstanding.has(id)) this.#outstanding.set(id, o.completedAt ?? Date.now());
+    this.enqueue(o.key, o.origin);
+  }
+
+  /** Whether the index settled the run (attested or failed for good) and its annotations agree. */
+  async #settled(o: RunObservation): Promise<boolean> {
     try {
       const state = await this.#o.index.getRunState(o.uid);
       const signed = o.annotations[SIGNED];
-      const settled =
-        (state?.status === 'attested' && signed === 'true') ||
-        (state?.status === 'failed' && signed === 'failed');
-      if (settled) {
-        this.#outstanding.delete(id);
-        return;
-      }
+      return (
+        (state?.status === 'attested' && (signed === 'true' || o.deleted === true)) ||
+        (state?.status === 'failed' && (signed === 'failed' || o.deleted === true))
+      );
     } catch (err) {
       this.#countIndexError(err);
       this.#o.logger.warn({ err: (err as Error).message }, 'index look-up failed; queueing the run anyway');
+      return false;
     }
-    if (!this.#outstanding.has(id)) this.#outstanding.set(id, o.completedAt ?? Date.now());
-    this.enqueue(o.key, o.origin);
+  }
+
+  /**
+   * Writes the run's copy to the index (batched). On failure the run is queued all the same
+   * (attested while it exists) and a held run stays held, so its next sighting tries again.
+   */
+  async #capture(o: RunObservation): Promise<boolean> {
+    try {
+      await this.#captures.capture({
+        uid: o.uid,
+        run: o.key,
+        object: o.object ?? {},
+        capturedAt: new Date(),
+      });
+      return true;
+    } catch (err) {
+      this.#countIndexError(err);
+      this.#o.logger.warn(
+        { err: (err as Error).message, kind: o.key.kind, namespace: o.key.namespace, name: o.key.name },
+        'capturing the finished run failed; queueing it anyway',
+      );
+      return false;
+    }
+  }
+
+  async #markDeleted(o: RunObservation): Promise<void> {
+    try {
+      await this.#o.index.markRunDeleted(o.uid, new Date());
+    } catch (err) {
+      this.#countIndexError(err);
+      this.#o.logger.warn({ err: (err as Error).message, uid: o.uid }, 'marking the run deleted failed');
+    }
   }
 
   async #work(): Promise<void> {

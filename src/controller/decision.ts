@@ -5,8 +5,10 @@ import type { RunView } from '../tekton/index.ts';
 
 /** Everything one reconcile decides on, read before deciding. */
 export interface ReconcileFacts {
-  /** the run as it is now; undefined when it no longer exists */
+  /** the run as it is now, or its captured copy when it is gone; undefined when neither exists */
   run: RunView | undefined;
+  /** `run` is the copy the index captured: the run itself is gone (no mark can be restored on it) */
+  fromCapture?: boolean;
   /** what the index of record says about it */
   state: RunState | undefined;
   signerLoaded: boolean;
@@ -50,7 +52,9 @@ type PipelineRunView = Extract<RunView, { kind: 'PipelineRun' }>;
 /**
  * The reconcile decision, a pure function of the facts. The index decides, not the annotations:
  * an attested run only gets its mark restored; a run that failed for good stays failed while it
- * says so (removing the `failed` mark asks for a fresh try); anything else is attested once a key
+ * says so (removing the `failed` mark asks for a fresh try); a run known only from its captured
+ * copy (deleted since) is attested from the copy like a live one, but a settled one is left alone
+ * (there is no run left to mark or to ask for a fresh try); anything else is attested once a key
  * is loaded and, for a PipelineRun, once its children finished or the wait for them ran out.
  * A pending run whose round already started `maxAttempts` attempts (each is counted before it
  * runs, so these never reported back: the process died mid-attempt) is given up on rather than
@@ -63,10 +67,11 @@ export function decide(f: ReconcileFacts): Decision {
   if (!run.done) return { action: 'skip', reason: 'not-done' };
   const signed = run.annotations[SIGNED];
   if (state?.status === 'attested')
-    return signed === 'true'
+    return signed === 'true' || f.fromCapture
       ? { action: 'skip', reason: 'attested' }
       : { action: 'restore-mark', run, found: signed };
-  if (state?.status === 'failed' && signed === 'failed') return { action: 'skip', reason: 'failed' };
+  if (state?.status === 'failed' && (signed === 'failed' || f.fromCapture))
+    return { action: 'skip', reason: 'failed' };
   if (state?.status === 'pending') {
     if (state.attempts >= f.maxAttempts)
       return { action: 'give-up-unfinished', run, attempts: state.attempts };

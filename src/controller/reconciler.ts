@@ -1,8 +1,8 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
-import type { AttestationRecorder, RunClaims, RunState, RunStateStore } from '../index/index.ts';
-import type { EventRecorder, RunApi } from '../kube/index.ts';
+import type { AttestationRecorder, RunCaptures, RunClaims, RunState, RunStateStore } from '../index/index.ts';
+import { type EventRecorder, isNotFound, type RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { delayFor } from '../retry/index.ts';
 import type { Signer } from '../signing/index.ts';
@@ -32,7 +32,10 @@ interface Situation {
 export interface ReconcilerOptions {
   config: ObserverConfig;
   runApi: Pick<RunApi, 'get' | 'patchAnnotations'>;
-  index: AttestationRecorder & RunStateStore & Pick<RunClaims, 'recordAttemptStarted' | 'getRunWork'>;
+  index: AttestationRecorder &
+    RunStateStore &
+    Pick<RunClaims, 'recordAttemptStarted' | 'getRunWork'> &
+    Pick<RunCaptures, 'findCapturedRun'>;
   attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;
@@ -48,8 +51,10 @@ export interface ReconcilerOptions {
 const RETRY_MAX_MS = 300_000;
 
 /**
- * Level-based reconcile of one run key: re-read the run, decide from the index (never from the
- * run's annotations, which tenants can edit) whether work is due, attest, record, mark.
+ * Level-based reconcile of one run key: re-read the run (the live object, else the copy the index
+ * captured when the run was first seen finished), decide from the index (never from the run's
+ * annotations, which tenants can edit) whether work is due, attest, record, mark. A run gone from
+ * the cluster is attested from its copy; marking it is then skipped (404 is not a failure).
  * Safe to call any number of times. Throws ObserverError(retryable) to ask for a backoff retry.
  */
 export class Reconciler {
@@ -68,12 +73,12 @@ export class Reconciler {
       name: key.name,
       reconcileId,
     });
-    const object = await this.#o.runApi.get(key);
-    const run = object && parseRun(object, key.kind);
+    const { run, fromCapture } = await this.#read(key);
     const signer = this.#o.signer();
     const state = run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined;
     const facts: ReconcileFacts = {
       run,
+      fromCapture,
       state,
       work: run && state?.status === 'pending' ? await this.#o.index.getRunWork(run.ref.uid) : undefined,
       maxAttempts: this.#o.config.maxAttempts,
@@ -83,6 +88,26 @@ export class Reconciler {
       childWaitSeconds: this.#o.config.pipelinerun.childWaitSeconds,
     };
     return this.#act(decide(facts), { facts, signer, log });
+  }
+
+  /** The live run, else its captured copy (the run was deleted after it was first seen finished). */
+  async #read(key: RunKey): Promise<{ run: RunView | undefined; fromCapture: boolean }> {
+    const object = await this.#o.runApi.get(key);
+    if (object) return { run: parseRun(object, key.kind), fromCapture: false };
+    const copy = await this.#o.index.findCapturedRun(key);
+    return copy
+      ? { run: parseRun(copy.object, key.kind), fromCapture: true }
+      : { run: undefined, fromCapture: false };
+  }
+
+  /** Patches the run's annotations; a run deleted meanwhile (404) needs no mark. */
+  async #mark(run: RunRef, marks: Record<string, string>, log: Logger): Promise<void> {
+    try {
+      await this.#o.runApi.patchAnnotations(run, marks, run.uid);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      log.info('the run is gone; not marking it');
+    }
   }
 
   /** Carries out a decision: the one place each kind of decision is handled. */
@@ -105,7 +130,7 @@ export class Reconciler {
         at.log.warn('no signing key loaded; not attesting until one is');
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'read-children': {
-        const children = await readChildren(this.#o.runApi, decision.run);
+        const children = await readChildren(this.#o.runApi, this.#o.index, decision.run);
         const facts = { ...at.facts, children };
         return this.#act(decide(facts), { ...at, facts });
       }
@@ -171,7 +196,7 @@ export class Reconciler {
   /** Attested per the index: make sure the run says so too (a tenant may have edited it). */
   async #restoreMark(run: RunRef, found: string | undefined, log: Logger): Promise<void> {
     await this.#report.mismatch(run, 'signed_annotation_changed', found, log);
-    await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'true' }, run.uid);
+    await this.#mark(run, { [SIGNED]: 'true' }, log);
   }
 
   async #reportSignedWithoutRecord(run: RunRef, signedWithoutRecord: boolean, log: Logger): Promise<void> {
@@ -195,7 +220,7 @@ export class Reconciler {
     });
     const marks: Record<string, string> = { [SIGNED]: 'true' };
     if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
-    await this.#o.runApi.patchAnnotations(run, marks, run.uid);
+    await this.#mark(run, marks, log);
     this.#o.metrics.chains[run.kind].markedSigned.inc();
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
     if (completedAt !== undefined)
@@ -261,7 +286,7 @@ export class Reconciler {
       updatedAt: new Date(this.#o.clock()),
     });
     this.#o.attestor.forget(run.uid);
-    await this.#o.runApi.patchAnnotations(run, { [SIGNED]: 'failed', [RETRIES]: String(attempts) }, run.uid);
+    await this.#mark(run, { [SIGNED]: 'failed', [RETRIES]: String(attempts) }, log);
     this.#o.metrics.runsFailed.inc({ kind: run.kind });
     log.error({ attempts, err: message }, 'attestation failed; giving up');
     await this.#report.event(
@@ -293,7 +318,7 @@ export class Reconciler {
       lastError: publicText,
       updatedAt: new Date(this.#o.clock()),
     });
-    await this.#o.runApi.patchAnnotations(run, { [RETRIES]: String(attempts) }, run.uid);
+    await this.#mark(run, { [RETRIES]: String(attempts) }, log);
     this.#o.metrics.attemptFailures.inc({ kind: run.kind });
     log.warn({ attempts, err: message }, 'attestation attempt failed; will retry');
     await this.#report.event(

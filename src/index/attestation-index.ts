@@ -4,6 +4,7 @@ import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
 import type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
 import type { IndexRetention } from './index-retention.ts';
+import type { RunCaptures } from './run-captures.ts';
 import type { RunClaims } from './run-claims.ts';
 
 /**
@@ -60,7 +61,7 @@ export interface Page<T> {
 /**
  * The whole index, as an implementation provides it: the controller's role (recording
  * attestations and run states), the lookup API's (reading them), the replicas' shared work
- * (claims and attempts) and retention. Callers take only the role they use; only the composition
+ * (claims and attempts), the captured copies of finished runs and retention. Callers take only the role they use; only the composition
  * root holds the whole index (and closes it).
  */
 export interface AttestationIndex
@@ -68,6 +69,7 @@ export interface AttestationIndex
     RunStateStore,
     AttestationReader,
     RunClaims,
+    RunCaptures,
     IndexRetention {
   /** Whether the database answers now (readiness); never throws. */
   healthy(): Promise<boolean>;

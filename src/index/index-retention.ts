@@ -14,7 +14,7 @@ export interface IndexRetention {
   markRunDeleted(uid: string, at: Date): Promise<void>;
   /**
    * Removes everything recorded about up to `limit` (default 1000) runs deleted before
-   * `olderThan`: attestations, run state and work record. Call again while it returns runs > 0.
+   * `olderThan`: attestations, run state, work record and captured copy. Call again while it returns runs > 0.
    */
   pruneDeletedRuns(olderThan: Date, limit?: number): Promise<PruneResult>;
   /** Bytes of DSSE envelopes (as stored, JSON) held for runs of `namespace`; 0 for an unknown namespace. */

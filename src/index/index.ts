@@ -17,5 +17,6 @@ export type { IndexRetention, PruneResult } from './index-retention.ts';
 export type { PgTlsMode } from './pg-connection.ts';
 // PgIndex loads pg: indexFromOptions imports it for a postgres URL only
 export type { PgIndex, PgIndexOptions } from './pg-index.ts';
+export type { RunCapture, RunCaptures } from './run-captures.ts';
 export type { RunClaims, RunWork } from './run-claims.ts';
 export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';

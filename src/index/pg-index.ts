@@ -11,8 +11,10 @@ import type { RunScope } from './attestation-reader.ts';
 import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
 import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
+import { PgRunCaptures } from './pg-run-captures.ts';
 import { PgRunWork } from './pg-run-work.ts';
 import { migratePg } from './pg-schema.ts';
+import type { RunCapture } from './run-captures.ts';
 
 export interface PgIndexOptions extends PgConnectionOptions {
   /** clock for claim leases, in ms since the epoch; default Date.now */
@@ -56,14 +58,16 @@ const ADD_ATTESTATION = `WITH a AS (
  * cursors as SqliteIndex (the contract tests run both). Open it with `PgIndex.open`, which
  * migrates the schema first. While the database is unreachable every call fails with a retryable
  * `index` error, `healthy()` answers false, and the pool reconnects by itself once it is back.
- * Claims, attempts and retention come from PgRunWork, on the same pool.
+ * Claims, attempts and retention come from PgRunWork, captured runs from PgRunCaptures, on the same pool.
  */
 export class PgIndex extends PgRunWork implements AttestationIndex {
   readonly #db: PgDb;
+  readonly #captures: PgRunCaptures;
 
   private constructor(db: PgDb, now: () => number) {
     super({ db, now });
     this.#db = db;
+    this.#captures = new PgRunCaptures({ db });
   }
 
   /** Connects and migrates; fails with a retryable `index` error when the database does not answer. */
@@ -175,6 +179,18 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
       [id],
     );
     return row ? (JSON.parse(row.envelope) as DsseEnvelope) : undefined;
+  }
+
+  captureRuns(captures: readonly RunCapture[]): Promise<void> {
+    return this.#captures.captureRuns(captures);
+  }
+
+  findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {
+    return this.#captures.findCapturedRun(run);
+  }
+
+  pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit?: number): Promise<number> {
+    return this.#captures.pruneCaptures(cut, limit);
   }
 
   healthy(): Promise<boolean> {

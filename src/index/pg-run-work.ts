@@ -99,6 +99,8 @@ export class PgRunWork implements RunClaims, IndexRetention {
          WHERE u.namespace = x.namespace
        ), states AS (
          DELETE FROM run_states r USING gone WHERE r.uid = gone.uid
+       ), captures AS (
+         DELETE FROM run_captures c USING gone WHERE c.uid = gone.uid
        ), work AS (
          DELETE FROM run_work w USING gone WHERE w.uid = gone.uid RETURNING 1
        )

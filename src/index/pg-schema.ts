@@ -68,6 +68,19 @@ export const PG_MIGRATIONS: readonly string[] = [
     payload_bytes BIGINT NOT NULL
   );
   `,
+  // 2: copies of finished runs taken at first sight (run-captures.ts)
+  `
+  CREATE TABLE run_captures (
+    uid         TEXT COLLATE "C" PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    object      TEXT NOT NULL,
+    captured_at BIGINT NOT NULL
+  );
+  CREATE INDEX run_captures_by_run ON run_captures (namespace, kind, name, captured_at DESC);
+  CREATE INDEX run_captures_by_time ON run_captures (captured_at);
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

@@ -10,7 +10,9 @@ import type {
 import type { RunScope } from './attestation-reader.ts';
 import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
 import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
+import type { RunCapture } from './run-captures.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
+import { SqliteRunCaptures } from './sqlite-run-captures.ts';
 import { SqliteRunWork } from './sqlite-run-work.ts';
 
 export interface SqliteIndexOptions extends SqliteDbOptions {
@@ -34,15 +36,18 @@ const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
  * An attestation's id is the SHA-256 (hex) of the run uid and the envelope, so recording the same
  * envelope for the same run again is idempotent: it keeps one row (and the first createdAt) and
  * replaces the storage outcomes with the latest account of where the envelope is stored.
- * Claims, attempts and retention come from SqliteRunWork, on the same connection.
+ * Claims, attempts and retention come from SqliteRunWork, captured runs from SqliteRunCaptures,
+ * on the same connection.
  */
 export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
   readonly #db: SqliteDb;
+  readonly #captures: SqliteRunCaptures;
 
   constructor(options: SqliteIndexOptions) {
     const db = new SqliteDb(options);
     super({ db, now: options.now ?? Date.now });
     this.#db = db;
+    this.#captures = new SqliteRunCaptures({ db });
   }
 
   async addAttestation(a: NewAttestation): Promise<string> {
@@ -153,6 +158,18 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
       this.#db.stmt('SELECT envelope FROM attestations WHERE id = ?').get(id),
     ) as { envelope: string } | undefined;
     return row ? (JSON.parse(row.envelope) as DsseEnvelope) : undefined;
+  }
+
+  captureRuns(captures: readonly RunCapture[]): Promise<void> {
+    return this.#captures.captureRuns(captures);
+  }
+
+  findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {
+    return this.#captures.findCapturedRun(run);
+  }
+
+  pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit?: number): Promise<number> {
+    return this.#captures.pruneCaptures(cut, limit);
   }
 
   async healthy(): Promise<boolean> {

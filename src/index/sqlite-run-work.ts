@@ -108,6 +108,7 @@ export class SqliteRunWork implements RunClaims, IndexRetention {
     const removed = this.#db.stmt('DELETE FROM attestations WHERE run_uid = ?').run(uid);
     this.#db.stmt('DELETE FROM run_states WHERE uid = ?').run(uid);
     this.#db.stmt('DELETE FROM run_work WHERE uid = ?').run(uid);
+    this.#db.stmt('DELETE FROM run_captures WHERE uid = ?').run(uid);
     return Number(removed.changes);
   }
 }

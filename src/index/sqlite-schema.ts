@@ -79,6 +79,20 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX run_work_by_deleted ON run_work (deleted_at) WHERE deleted_at IS NOT NULL;
   `,
+  // 4: copies of finished runs taken at first sight (run-captures.ts), so a run deleted before it
+  // is reconciled is attested from its copy.
+  `
+  CREATE TABLE run_captures (
+    uid         TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    object      TEXT NOT NULL,
+    captured_at INTEGER NOT NULL
+  );
+  CREATE INDEX run_captures_by_run ON run_captures (namespace, kind, name, captured_at DESC);
+  CREATE INDEX run_captures_by_time ON run_captures (captured_at);
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

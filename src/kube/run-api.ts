@@ -14,6 +14,8 @@ export type RunObject = {
     uid: string;
     resourceVersion?: string;
     annotations?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
     labels?: Record<string, string>;
   };
   spec?: Record<string, unknown>;
@@ -89,6 +91,31 @@ export class RunApi {
     return true;
   }
 
+  /**
+   * Sets the run's whole finalizer list, only if the run is still at `resourceVersion` (a JSON merge
+   * patch carrying the version is a precondition: 409 Conflict when anyone changed the run since),
+   * so a finalizer someone else added meanwhile is never dropped. Returns 'conflict' on 409 and
+   * 'gone' on 404, for the caller to re-read or stop; other failures throw.
+   */
+  async setFinalizers(
+    key: RunKey,
+    finalizers: readonly string[],
+    resourceVersion: string,
+  ): Promise<'ok' | 'conflict' | 'gone'> {
+    try {
+      await this.#api.send('PATCH', runPath(key.kind, key.namespace, key.name), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: { metadata: { resourceVersion, finalizers } },
+        contentType: MERGE_PATCH,
+      });
+      return 'ok';
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 409) return 'conflict';
+      if (err instanceof ApiException && err.code === 404) return 'gone';
+      throw kubeError(`setting finalizers of ${describeRun(key)}`, err);
+    }
+  }
+
   /** One page of runs of a kind (all namespaces, or one). */
   async list(
     kind: RunKey['kind'],
@@ -117,6 +144,12 @@ function runPath(kind: RunKey['kind'], namespace?: string, name?: string): strin
   const scope = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   const one = name ? `/${encodeURIComponent(name)}` : '';
   return `/apis/${GROUP}/${VERSION}${scope}/${runPlural(kind)}${one}`;
+}
+
+/** Whether `err` says the run is gone (HTTP 404), e.g. a patch of a run deleted since it was captured. */
+export function isNotFound(err: unknown): boolean {
+  const cause = err instanceof ObserverError ? err.cause : err;
+  return cause instanceof ApiException && cause.code === 404;
 }
 
 /** 409/429/5xx and network errors are retryable; other 4xx are not. */

@@ -24,8 +24,11 @@ export interface RunWatcherOptions {
 }
 
 /**
- * Lists then watches TaskRuns and PipelineRuns without a cache: each object is reduced to a
- * RunObservation and dropped. Paged lists keep a re-list of a large cluster bounded in memory.
+ * Lists then watches TaskRuns and PipelineRuns without a cache: each object is handed on as a
+ * RunObservation and dropped. Paged lists keep a re-list of a large cluster bounded in memory: the
+ * next page is fetched once the observer settled every run of this one. DELETED events are
+ * delivered too (`deleted: true`, with the run's final object), so a run deleted right after it
+ * finished is still captured.
  *
  * Resilience (client-node's ListWatch stops reconnecting on non-410 errors and on a failed list:
  * kubernetes-client/javascript#2385, #2222):
@@ -38,7 +41,7 @@ export class RunWatcher implements RunSource {
   readonly #watch: Watch;
   readonly #streams = new Map<string, { abort?: AbortController; synced: boolean; stopped: boolean }>();
   readonly #lastEventAt: Partial<Record<RunKind, number>> = {};
-  #observe: (o: RunObservation) => void = () => {};
+  #observe: (o: RunObservation) => void | Promise<void> = () => {};
   #stopped = false;
 
   constructor(options: RunWatcherOptions) {
@@ -46,7 +49,7 @@ export class RunWatcher implements RunSource {
     this.#watch = new Watch(options.kubeConfig);
   }
 
-  async start(observe: (observation: RunObservation) => void): Promise<void> {
+  async start(observe: (observation: RunObservation) => void | Promise<void>): Promise<void> {
     this.#observe = observe;
     const scopes = this.#o.namespaces.length ? this.#o.namespaces : [undefined];
     const firsts: Promise<void>[] = [];
@@ -116,7 +119,7 @@ export class RunWatcher implements RunSource {
     let resourceVersion = '';
     do {
       const page = await this.#o.runApi.list(kind, { namespace, limit: this.#o.pageSize, continueToken });
-      for (const item of page.items) this.#deliver(kind, item, 'backlog');
+      await Promise.all(page.items.map((item) => this.#deliver(kind, item, 'backlog')));
       continueToken = page.continueToken;
       resourceVersion = page.resourceVersion;
       this.#touch(kind);
@@ -145,7 +148,8 @@ export class RunWatcher implements RunSource {
         }
         const rv = obj.metadata?.resourceVersion;
         if (rv) advanced(rv);
-        if (type === 'ADDED' || type === 'MODIFIED') this.#deliver(kind, obj, 'live');
+        if (type === 'ADDED' || type === 'MODIFIED') void this.#deliver(kind, obj, 'live');
+        else if (type === 'DELETED') void this.#deliver(kind, obj, 'live', true);
       };
       const onDone = (err: unknown) => {
         state.abort = undefined;
@@ -168,22 +172,34 @@ export class RunWatcher implements RunSource {
     });
   }
 
-  #deliver(kind: RunKind, obj: RunObject, origin: RunObservation['origin']): void {
+  /** Hands one run on; settles when the observer did (never rejects: the observer logs its own failures). */
+  async #deliver(
+    kind: RunKind,
+    obj: RunObject,
+    origin: RunObservation['origin'],
+    deleted = false,
+  ): Promise<void> {
     const md = obj.metadata;
     if (!md?.name || !md.namespace || !md.uid) return;
     if (!managedByAccepted(obj, this.#o.managedBy)) return;
     const annotations: Record<string, string> = {};
     for (const [k, v] of Object.entries(md.annotations ?? {}))
       if (k.startsWith('chains.tekton.dev/')) annotations[k] = v;
-    this.#observe({
-      key: { kind, namespace: md.namespace, name: md.name },
-      uid: md.uid,
-      done: isDone(obj),
-      annotations,
-      origin,
-      completedAt: completionTimeOf(obj),
-      ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
-    });
+    try {
+      await this.#observe({
+        key: { kind, namespace: md.namespace, name: md.name },
+        uid: md.uid,
+        done: isDone(obj),
+        annotations,
+        origin,
+        completedAt: completionTimeOf(obj),
+        object: withoutManagedFields(obj),
+        ...(deleted ? { deleted } : {}),
+        ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
+      });
+    } catch (err) {
+      this.#o.logger.warn({ err: (err as Error).message, uid: md.uid }, 'observing a run failed');
+    }
   }
 
   #touch(kind: RunKind): void {
@@ -195,6 +211,14 @@ export class RunWatcher implements RunSource {
     const at = this.#lastEventAt[kind];
     return at === undefined ? 0 : this.#o.clock() - at;
   }
+}
+
+/** The object minus metadata.managedFields (server bookkeeping, often the largest part, never provenance). */
+function withoutManagedFields(obj: RunObject): Record<string, unknown> {
+  const { managedFields: _, ...metadata } = obj.metadata as RunObject['metadata'] & {
+    managedFields?: unknown;
+  };
+  return { ...obj, metadata };
 }
 
 function completionTimeOf(obj: RunObject): number | undefined {

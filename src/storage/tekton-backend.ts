@@ -1,5 +1,5 @@
 import { asObserverError } from '../errors.ts';
-import type { RunApi } from '../kube/index.ts';
+import { isNotFound, type RunApi } from '../kube/index.ts';
 import type { StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import {
   certAnnotation,
@@ -21,7 +21,8 @@ export const ANNOTATION_BUDGET_BYTES = 128 * 1024;
  * The `tekton` backend: Chains' annotations on the run itself, all standard base64:
  * payload-<key> (statement / simplesigning JSON), signature-<key> (DSSE envelope JSON for
  * provenance, raw signature for image signatures), cert-<key> and chain-<key> when the key is
- * certified (Chains always writes them, empty when not; we leave them out).
+ * certified (Chains always writes them, empty when not; we leave them out). A run gone from the
+ * cluster (404: attested from its captured copy) is not a failure: there is nothing to annotate.
  */
 export class TektonBackend implements StorageBackend {
   readonly name = 'tekton' as const;
@@ -52,16 +53,26 @@ export class TektonBackend implements StorageBackend {
         [signatureAnnotation(artifact.key)]: null,
       };
     }
+    const where = `${run.kind} ${run.namespace}/${run.name}`;
     try {
       await this.#runs.patchAnnotations(run, write, run.uid);
     } catch (err) {
+      // a run deleted after it was captured (attested from its copy) has nowhere to hold annotations
+      if (isNotFound(err))
+        return {
+          backend: this.name,
+          ok: true,
+          locations: [],
+          notes: [
+            `${where} was deleted before its annotations were written; stored in the observer index and the other backends`,
+          ],
+        };
       return {
         backend: this.name,
         ok: false,
         error: asObserverError(err, { code: 'storage', retryable: true, context: 'writing annotations' }),
       };
     }
-    const where = `${run.kind} ${run.namespace}/${run.name}`;
     return {
       backend: this.name,
       ok: true,

@@ -1,8 +1,9 @@
 import type { RunKey } from './run-ref.ts';
 
 /**
- * Where runs come from. The controller only learns that a run exists and may need work; it
- * re-reads the run itself. A source keeps no run objects, only what this observation carries, so
+ * Where runs come from. The controller learns that a run exists and may need work; it captures a
+ * finished run's object into the index and re-reads the run itself when it reconciles. A source
+ * keeps no run objects: each observation carries its object only until `observe` settles, so
  * memory does not grow with the number of runs in the cluster.
  */
 export interface RunObservation {
@@ -18,11 +19,22 @@ export interface RunObservation {
   completedAt?: number;
   /** metadata.resourceVersion as observed (to recognise the echo of our own write) */
   resourceVersion?: string;
+  /**
+   * The run as served (for a DELETED event: its final state), without metadata.managedFields;
+   * what a capture stores. Only valid until `observe` settles: do not keep it.
+   */
+  object?: Record<string, unknown>;
+  /** true when the observation is a DELETED watch event (the run is gone from the cluster) */
+  deleted?: boolean;
 }
 
 export interface RunSource {
-  /** Starts listing and watching; resolves once the first list of every kind has been delivered. */
-  start(observe: (observation: RunObservation) => void): Promise<void>;
+  /**
+   * Starts listing and watching; resolves once the first list of every kind has been delivered.
+   * A list page is delivered whole and the next page is only fetched once every `observe` of the
+   * page settled (back-pressure: a re-list of a large cluster holds one page of objects at a time).
+   */
+  start(observe: (observation: RunObservation) => void | Promise<void>): Promise<void>;
   stop(): void;
   /** true once the first list completed and while the watch is established */
   synced(): boolean;

@@ -185,3 +185,27 @@ export function waitForSigned(kind: Kind, namespace: string, name: string) {
     return r.metadata.annotations?.['chains.tekton.dev/signed'] === 'true' ? r : undefined;
   });
 }
+
+/** Deletes a run (as the cluster admin); with finalizers left it stays, Terminating. */
+export async function deleteRun(kc: KubeConfig, kind: Kind, namespace: string, name: string) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  await api.deleteNamespacedCustomObject({
+    group: 'tekton.dev',
+    version: 'v1',
+    namespace,
+    plural: plural(kind),
+    name,
+  });
+}
+
+/** The run, or undefined once it is gone (404). */
+export async function findRun(kc: KubeConfig, kind: Kind, namespace: string, name: string) {
+  try {
+    return (await getRun(kc, kind, namespace, name)) as Awaited<ReturnType<typeof getRun>> & {
+      metadata: { finalizers?: string[]; deletionTimestamp?: string };
+    };
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}

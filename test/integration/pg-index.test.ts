@@ -9,6 +9,7 @@ import { loadLocalEnv } from '../env/index.ts';
 import { ScratchDatabases } from '../helpers/postgres.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { digestOf, newAttestation } from '../unit/index/attestation-fixtures.ts';
+import { captureContract } from '../unit/index/capture-contract.ts';
 import { indexContract } from '../unit/index/index-contract.ts';
 
 const env = loadLocalEnv();
@@ -19,6 +20,7 @@ const open = async (options: Partial<PgIndexOptions> = {}) =>
   PgIndex.open({ url: await databases.create(), tls: { mode: 'disable' }, ...options });
 
 indexContract('PgIndex', async (clock) => open({ now: () => clock.now }));
+captureContract('PgIndex', async (clock) => open({ now: () => clock.now }));
 
 /** Polls `check` every 100 ms until it holds, failing after `ms`. */
 async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {

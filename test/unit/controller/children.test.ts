@@ -32,16 +32,45 @@ const objects: Record<string, unknown> = {
   'pr-test': child('pr-test', undefined, '2026-11-26T10:00:00Z'),
 };
 const runApi = { get: async (key: RunKey) => objects[key.name] as never };
+const noCaptures = { findCapturedRun: async () => undefined };
 
 describe('readChildren', () => {
   it("counts only the PipelineRun's own children created before it completed", async () => {
     const view = parseRun(pipelineRun, 'PipelineRun');
     if (view.kind !== 'PipelineRun') throw new Error('expected a PipelineRun');
-    const children = await readChildren(runApi, view);
+    const children = await readChildren(runApi, noCaptures, view);
     expect(children.map((c) => [c.name, c.state])).toEqual([
       ['pr-clone', 'found'],
       ['pr-build', 'created-after-completion'],
       ['pr-test', 'not-owned'],
     ]);
+  });
+
+  it('reads a child gone from the cluster from its captured copy, with the same ownership checks', async () => {
+    const view = parseRun(pipelineRun, 'PipelineRun');
+    if (view.kind !== 'PipelineRun') throw new Error('expected a PipelineRun');
+    const gone = { get: async () => undefined };
+    const captured: Record<string, unknown> = {
+      'pr-clone': objects['pr-clone'],
+      'pr-test': objects['pr-test'],
+    };
+    const captures = {
+      findCapturedRun: async (key: RunKey) =>
+        captured[key.name] === undefined
+          ? undefined
+          : {
+              uid: `${key.name}-uid`,
+              run: key,
+              object: captured[key.name] as Record<string, unknown>,
+              capturedAt: new Date(),
+            },
+    };
+    const children = await readChildren(gone, captures, view);
+    expect(children.map((c) => [c.name, c.state])).toEqual([
+      ['pr-clone', 'found'],
+      ['pr-build', 'missing'],
+      ['pr-test', 'not-owned'],
+    ]);
+    expect(children[0].state === 'found' && children[0].run).toEqual(objects['pr-clone']);
   });
 });

@@ -26,6 +26,9 @@ const obs = (name: string, over: Partial<RunObservation> = {}): RunObservation =
   ...over,
 });
 
+/** An index that keeps no captures or deletion marks (these tests are about queueing). */
+const noCaptures = { captureRuns: async () => {}, markRunDeleted: async () => {} };
+
 /** Polls observable state with a 1 s deadline (the workers run on their own promise chains). */
 const until = async (cond: () => boolean) => {
   // a poll interval, not a wait for state: the loop ends as soon as cond() holds
@@ -73,7 +76,7 @@ describe('Controller', () => {
     const done: string[] = [];
     const controller = new Controller({
       source,
-      index: { getRunState: async () => undefined },
+      index: { ...noCaptures, getRunState: async () => undefined },
       reconciler: {
         reconcile: async (key: RunKey) => {
           done.push(key.name);
@@ -104,7 +107,7 @@ describe('Controller', () => {
     const source = new FakeSource();
     const controller = new Controller({
       source,
-      index: { getRunState: async () => undefined },
+      index: { ...noCaptures, getRunState: async () => undefined },
       reconciler: {
         reconcile: async (key: RunKey) => {
           calls[key.name] = (calls[key.name] ?? 0) + 1;
@@ -148,6 +151,7 @@ describe('Controller', () => {
     const controller = new Controller({
       source,
       index: {
+        ...noCaptures,
         getRunState: async () => {
           throw indexDown;
         },

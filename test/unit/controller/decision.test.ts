@@ -41,6 +41,37 @@ type Row = [string, Partial<ReconcileFacts>, Partial<Decision> & { action: Decis
 // childWaitSeconds 60: the wait for children ends at COMPLETED + 60 s.
 const rows: Row[] = [
   ['gone', { run: undefined }, { action: 'skip', reason: 'gone' }],
+  ['gone, no copy captured', { run: undefined, fromCapture: false }, { action: 'skip', reason: 'gone' }],
+  [
+    'gone, captured copy: attested from the copy',
+    { run: run('TaskRun'), fromCapture: true },
+    { action: 'attest', children: [], signedWithoutRecord: false },
+  ],
+  [
+    'gone, captured copy of an attested run without the mark: nothing to restore',
+    { run: run('TaskRun'), state: state('attested'), fromCapture: true },
+    { action: 'skip', reason: 'attested' },
+  ],
+  [
+    'gone, captured copy of a run failed for good without the mark: no fresh try',
+    { run: run('TaskRun'), state: state('failed'), fromCapture: true },
+    { action: 'skip', reason: 'failed' },
+  ],
+  [
+    'gone, captured copy, pending retry not due yet',
+    {
+      run: run('TaskRun'),
+      state: state('pending'),
+      fromCapture: true,
+      work: { nextAttemptAt: new Date(COMPLETED + 5_000) },
+    },
+    { action: 'wait-for-retry', requeueAfterMs: 5_000 },
+  ],
+  [
+    'gone, captured PipelineRun: its children are read (live or captured)',
+    { run: run('PipelineRun'), fromCapture: true },
+    { action: 'read-children' },
+  ],
   ['still running', { run: run('TaskRun', undefined, false) }, { action: 'skip', reason: 'not-done' }],
   [
     'attested and marked',

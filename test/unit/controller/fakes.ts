@@ -1,7 +1,14 @@
+import { ApiException } from '@kubernetes/client-node';
 import type { AttestOutcome } from '../../../src/controller/attestor.ts';
 import type { Attestor } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
-import type { EventRecorder, RunApi, RunEvent, RunObject } from '../../../src/kube/index.ts';
+import {
+  type EventRecorder,
+  kubeError,
+  type RunApi,
+  type RunEvent,
+  type RunObject,
+} from '../../../src/kube/index.ts';
 import { createLogger } from '../../../src/observability/index.ts';
 import type { Signer } from '../../../src/signing/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
@@ -24,7 +31,7 @@ export class FakeRunApi {
   async patchAnnotations(key: RunKey, annotations: Record<string, string | null>) {
     this.patches.push({ key, annotations });
     const obj = this.objects.get(FakeRunApi.id(key));
-    if (!obj) throw new ObserverError('not found', { code: 'kube', retryable: false });
+    if (!obj) throw kubeError(`annotating ${FakeRunApi.id(key)}`, new ApiException(404, 'not found', {}, {}));
     const merged = { ...(obj.metadata.annotations ?? {}) };
     for (const [k, v] of Object.entries(annotations)) {
       if (v === null) delete merged[k];

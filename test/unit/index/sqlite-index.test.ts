@@ -8,6 +8,7 @@ import { ObserverError } from '../../../src/errors.ts';
 import { attestationId, SqliteIndex } from '../../../src/index/index.ts';
 import { MIGRATIONS } from '../../../src/index/sqlite-schema.ts';
 import { digestOf, newAttestation } from './attestation-fixtures.ts';
+import { captureContract } from './capture-contract.ts';
 import { indexContract } from './index-contract.ts';
 
 let dir: string;
@@ -17,6 +18,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 indexContract('SqliteIndex', async (clock) => new SqliteIndex({ path: ':memory:', now: () => clock.now }));
+captureContract('SqliteIndex', async (clock) => new SqliteIndex({ path: ':memory:', now: () => clock.now }));
 
 describe('attestationId', () => {
   it('does not depend on the key order of the envelope object', () => {

@@ -53,23 +53,35 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
     stop = [];
   });
 
-  async function watch(handler: Handler, options: { sleep?: (ms: number) => Promise<void> } = {}) {
+  async function watch(
+    handler: Handler,
+    options: {
+      sleep?: (ms: number) => Promise<void>;
+      observe?: (o: RunObservation) => Promise<void>;
+      pageSize?: number;
+    } = {},
+  ) {
     const { server, kc, requests } = await fakeApiserver(handler);
     const seen: RunObservation[] = [];
+    const { observe, ...rest } = options;
     const watcher = new RunWatcher({
       kubeConfig: kc,
       runApi: new RunApi({ kubeConfig: kc }),
       logger: createLogger({ level: 'silent' }),
       namespaces: [],
       managedBy: [],
-      ...options,
+      ...rest,
     });
     stop.push(
       () => watcher.stop(),
       () => server.close(),
       () => server.closeAllConnections(),
     );
-    await watcher.start((o) => seen.push(o));
+    const started = watcher.start(async (o) => {
+      seen.push(o);
+      await observe?.(o);
+    });
+    if (!observe) await started;
     return { seen, requests, watcher };
   }
   /** Polls observable state (what the fake apiserver saw and served) with a 4 s deadline. */
@@ -175,5 +187,59 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
     expect(delays[0]).toBeLessThanOrEqual(500);
     expect(delays[1]).toBeGreaterThanOrEqual(500);
     expect(delays[1]).toBeLessThanOrEqual(1000);
+  });
+
+  it('delivers a DELETED event with the final object (no managedFields), flagged deleted', async () => {
+    const final = {
+      ...taskRun('gone', '12'),
+      metadata: { ...taskRun('gone', '12').metadata, managedFields: [{ manager: 'x' }] },
+    };
+    const { seen } = await watch((_req, res, url) => {
+      if (url.searchParams.get('watch') !== 'true') {
+        list(res, '10', []);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      event(res, 'DELETED', final);
+    });
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ key: { name: 'gone' }, uid: 'uid-gone', done: true, deleted: true });
+    expect(seen[0].object?.metadata).toEqual(taskRun('gone', '12').metadata);
+    expect(seen[0].object?.status).toEqual(final.status);
+  });
+
+  it('fetches the next list page only once every run of the page was observed (back-pressure)', async () => {
+    const gates: (() => void)[] = [];
+    let released = 0;
+    let releasedWhenPage2Asked = -1;
+    const { seen } = await watch(
+      (_req, res, url) => {
+        if (url.searchParams.get('watch') === 'true') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return;
+        }
+        const page2 = url.searchParams.get('continue') === 'p2';
+        if (page2) releasedWhenPage2Asked = released;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            kind: 'TaskRunList',
+            metadata: { resourceVersion: '5', ...(page2 ? {} : { continue: 'p2' }) },
+            items: page2 ? [taskRun('c', '4')] : [taskRun('a', '2'), taskRun('b', '3')],
+          }),
+        );
+      },
+      { observe: () => new Promise<void>((r) => gates.push(r)), pageSize: 2 },
+    );
+    const release = (i: number) => {
+      released++;
+      gates[i]();
+    };
+    await until(() => seen.length === 2);
+    release(0);
+    release(1);
+    await until(() => seen.length === 3);
+    release(2);
+    // page 2 was asked for only after both runs of page 1 were settled
+    expect(releasedWhenPage2Asked).toBe(2);
   });
 });

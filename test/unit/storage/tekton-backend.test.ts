@@ -1,12 +1,16 @@
+import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
+import { kubeError } from '../../../src/kube/index.ts';
 import { ANNOTATION_BUDGET_BYTES, type SignedArtifact, TektonBackend } from '../../../src/storage/index.ts';
 import type { RunKey, RunRef } from '../../../src/tekton/run-ref.ts';
 
 class RecordingRunApi {
   readonly patches: { key: RunKey; annotations: Record<string, string | null>; uid?: string }[] = [];
   fail = false;
+  gone = false;
   async patchAnnotations(key: RunKey, annotations: Record<string, string | null>, uid?: string) {
+    if (this.gone) throw kubeError('annotating TaskRun ns/build', new ApiException(404, 'not found', {}, {}));
     if (this.fail)
       throw new ObserverError('annotating TaskRun ns/build: HTTP 500', { code: 'kube', retryable: true });
     this.patches.push({ key, annotations, uid });
@@ -79,5 +83,14 @@ describe('TektonBackend (Chains annotations on the run)', () => {
     const result = await new TektonBackend({ runApi: api }).store({ run, artifact: provenance(10) });
     expect(result).toMatchObject({ backend: 'tekton', ok: false });
     expect(!result.ok && result.error.retryable).toBe(true);
+  });
+
+  it('a run deleted since it was captured (404) is not a failure: nothing to annotate, a note says where it is', async () => {
+    const runApi = new RecordingRunApi();
+    runApi.gone = true;
+    const result = await new TektonBackend({ runApi }).store({ run, artifact: provenance(10) });
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.locations).toEqual([]);
+    expect(result.ok && result.notes?.join()).toContain('TaskRun ns/build was deleted');
   });
 });

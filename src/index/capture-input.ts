@@ -1,0 +1,45 @@
+import { ObserverError } from '../errors.ts';
+import type { RunCapture } from './run-captures.ts';
+
+/** Column values of one capture row, in schema order (uid … captured_at). */
+export type CaptureColumns = [string, string, string, string, string, number];
+
+/**
+ * Validates a batch of captures and maps it to rows, keeping the last copy of each uid (one upsert
+ * may not touch a row twice in PostgreSQL). Fails with `input_invalid` naming the run, writing nothing.
+ */
+export function captureRows(captures: readonly RunCapture[]): CaptureColumns[] {
+  const rows = new Map<string, CaptureColumns>();
+  for (const c of captures) {
+    const { kind, namespace, name } = c.run;
+    const where = `${kind} ${namespace}/${name}`;
+    if (!c.uid || !namespace || !name || (kind !== 'TaskRun' && kind !== 'PipelineRun'))
+      throw invalid(
+        `capturing ${where}: a capture needs a uid, a kind TaskRun or PipelineRun, a namespace and a name`,
+      );
+    const at = c.capturedAt.getTime();
+    if (!Number.isFinite(at)) throw invalid(`capturing ${where}: capturedAt is not a date`);
+    rows.set(c.uid, [c.uid, kind, namespace, name, JSON.stringify(c.object), at]);
+  }
+  return [...rows.values()];
+}
+
+export interface CaptureRow {
+  uid: string;
+  kind: RunCapture['run']['kind'];
+  namespace: string;
+  name: string;
+  object: string;
+  captured_at: number;
+}
+
+export function toCapture(row: CaptureRow): RunCapture {
+  return {
+    uid: row.uid,
+    run: { kind: row.kind, namespace: row.namespace, name: row.name },
+    object: JSON.parse(row.object) as Record<string, unknown>,
+    capturedAt: new Date(Number(row.captured_at)),
+  };
+}
+
+const invalid = (message: string) => new ObserverError(message, { code: 'input_invalid', retryable: false });

@@ -1,0 +1,40 @@
+import type { RunKey } from '../tekton/index.ts';
+
+/**
+ * A finished run's copy, taken when the observer first saw it finished (list, watch, or the final
+ * object a DELETED event carries), so that a run deleted before it is reconciled is still attested
+ * from what it was. The object is the run as the apiserver served it minus `metadata.managedFields`
+ * (a PipelineRun's `status.childReferences` name its children; those TaskRuns are captured
+ * themselves when they finish).
+ */
+export interface RunCapture {
+  uid: string;
+  run: RunKey;
+  /** the run object (JSON-serialisable), without managedFields */
+  object: Record<string, unknown>;
+  capturedAt: Date;
+}
+
+/**
+ * The index's durable capture table: captured objects live in the database, not in the heap.
+ * A capture is idempotent by uid: the same uid again replaces the copy with the newer one.
+ */
+export interface RunCaptures {
+  /**
+   * Stores the copies in ONE transaction (one commit for a whole batch: a re-list of thousands of
+   * runs must not commit per run). Within a batch the last copy of a uid wins. All or nothing: on
+   * failure (a retryable `index` error when the database is busy, down or full) none is stored.
+   */
+  captureRuns(captures: readonly RunCapture[]): Promise<void>;
+  /**
+   * The copy to attest `run` from when it is gone from the cluster: of the uids that had this
+   * kind, namespace and name, one not yet settled (attested or failed) first, then the newest.
+   */
+  findCapturedRun(run: RunKey): Promise<RunCapture | undefined>;
+  /**
+   * Drops up to `limit` (default 1000) copies no longer needed: of runs settled (attested or
+   * failed) and deleted from the cluster before `deletedBefore`, or settled and captured before
+   * `capturedBefore` (a deletion the observer never saw). Returns how many went.
+   */
+  pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit?: number): Promise<number>;
+}

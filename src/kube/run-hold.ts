@@ -1,0 +1,26 @@
+import type { RunKey } from '../tekton/index.ts';
+
+/**
+ * The finalizer that holds a run for the observer (`observer.finalizers`). Domain-qualified under
+ * chains.tekton.dev like our annotations, and distinct from any finalizer Tekton Chains sets, so
+ * running both during a migration never has one remove the other's; `kubectl get -o yaml` shows
+ * who holds the run.
+ */
+export const OBSERVER_FINALIZER = 'chains.tekton.dev/provenance-observer';
+
+/** What a hold needs of the run as observed. */
+export interface HeldObject {
+  metadata?: { resourceVersion?: string; finalizers?: string[]; deletionTimestamp?: string };
+}
+
+/**
+ * Finalizer mode: an unfinished run is held (its deletion waits) until the observer has captured
+ * it finished. Both calls are idempotent, keep every other finalizer, and never throw (a failure
+ * is logged and the next observation of the run tries again).
+ */
+export interface RunHold {
+  /** Adds our finalizer to an unfinished run that lacks it; a run already being deleted is released instead. */
+  hold(key: RunKey, object: HeldObject): Promise<void>;
+  /** Removes our finalizer when the run carries it (after the capture, or when nothing is to be attested). */
+  release(key: RunKey, object: HeldObject): Promise<void>;
+}
