@@ -455,7 +455,7 @@ export const CONFIG_ROWS = [
     default: '4',
     parse: int(1, 256),
     live: false,
-    doc: 'ours: concurrent reconciles kept for runs seen completing (Chains: `--threads-per-controller`)',
+    doc: 'ours: concurrent reconciles of runs seen completing (and of the backlog when `controller.backlog-workers` is 0) (Chains: `--threads-per-controller`)',
   }),
   row({
     key: 'controller.backlog-workers',

@@ -83,7 +83,10 @@ export class Controller {
       group: (k) => k.namespace,
       workers: all,
       spare: options.spareWorkers ?? (all > 1 ? 1 : 0),
-      ...(backlogMax > 0 ? { backlogLimit: () => this.#backlogLimit.current } : {}),
+      // with backlog workers, live keys keep `workers` to themselves and never take more
+      ...(backlogMax > 0
+        ? { backlogLimit: () => this.#backlogLimit.current, liveLimit: this.#o.workers }
+        : {}),
     });
   }
 

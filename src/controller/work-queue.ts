@@ -16,9 +16,9 @@
  * workers, so a group that has none in flight finds one free at once rather than waiting for a busy
  * group's slow attempt to end (the share alone cannot take back a worker already handed out).
  *
- * `backlogLimit` caps the backlog keys in process at once (an adaptive limit, adaptive-limit.ts):
- * the workers above it stay free for live keys, so a fresh run finds one at once while a backlog
- * drains.
+ * `backlogLimit` caps the backlog keys in process at once (an adaptive limit, adaptive-limit.ts)
+ * and `liveLimit` the live ones: with workers for both, a fresh run finds a live worker at once
+ * while a backlog drains.
  */
 export type Lane = 'live' | 'backlog';
 
@@ -31,6 +31,8 @@ export interface WorkQueueOptions<K> {
   spare?: number;
   /** backlog keys in process at most, read at each hand-out; default: no cap */
   backlogLimit?: () => number;
+  /** live keys in process at most; default: no cap */
+  liveLimit?: number;
 }
 
 /** Keys waiting in one lane: per group, in arrival order; groups in round-robin order. */
@@ -45,6 +47,7 @@ export class WorkQueue<K> {
   /** keys being processed → the lane they were taken from */
   readonly #processing = new Map<string, Lane>();
   readonly #backlogLimit: () => number;
+  readonly #liveLimit: number;
   #backlogBusy = 0;
   readonly #waitingIn: Record<Lane, number> = { live: 0, backlog: 0 };
   /** keys being processed, per group */
@@ -62,6 +65,7 @@ export class WorkQueue<K> {
     this.#workers = options.workers ?? Number.POSITIVE_INFINITY;
     this.#spare = options.spare ?? 0;
     this.#backlogLimit = options.backlogLimit ?? (() => Number.POSITIVE_INFINITY);
+    this.#liveLimit = options.liveLimit ?? Number.POSITIVE_INFINITY;
   }
 
   add(key: K, lane: Lane = 'live'): void {
@@ -179,6 +183,7 @@ export class WorkQueue<K> {
   #take(): K | undefined {
     for (const lane of ['live', 'backlog'] as const) {
       if (lane === 'backlog' && this.#backlogBusy >= Math.max(1, this.#backlogLimit())) continue;
+      if (lane === 'live' && this.#processing.size - this.#backlogBusy >= this.#liveLimit) continue;
       for (const [group, keys] of this.#lanes[lane]) {
         if (!this.#mayTake(group)) continue;
         const [id, key] = keys.entries().next().value as [string, K];

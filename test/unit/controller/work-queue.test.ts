@@ -129,3 +129,23 @@ describe('WorkQueue backlog limit', () => {
     expect(queue.backlogInProcess).toBe(2);
   });
 });
+
+describe('WorkQueue live limit', () => {
+  it('hands out at most liveLimit live keys at once, backlog keys beside them', async () => {
+    const queue = new WorkQueue<string>((k) => k, { liveLimit: 1, backlogLimit: () => 1 });
+    queue.add('l1', 'live');
+    queue.add('l2', 'live');
+    queue.add('b1', 'backlog');
+    expect(await queue.get()).toBe('l1');
+    expect(await queue.get()).toBe('b1');
+    let next: string | undefined;
+    void queue.get().then((k) => {
+      next = k;
+    });
+    await Promise.resolve();
+    expect(next).toBeUndefined();
+    queue.done('l1');
+    await Promise.resolve();
+    expect(next).toBe('l2');
+  });
+});
