@@ -9,19 +9,27 @@ import { ObserverProcess } from './backlog/observer-process.ts';
 import { SignedTracker } from './backlog/signed-tracker.ts';
 
 /**
- * `npm run bench -- fairness [--slow-ms MS]`: the observer (its own process, 4 workers) serves two
+ * `npm run bench -- fairness [--slow-ms MS] [--status 503|404]`: the observer (its own process, 4 workers) serves two
  * tenants on the real local environment. Tenant B completes B_RUNS fresh runs one every 500 ms,
  * first while tenant A is idle, then while A has A_RUNS runs naming a registry that answers every
- * request after `--slow-ms` (default 29 s, as in the hostile-registry issue) with a 503. Prints B's
+ * request after `--slow-ms` (default 29 s, as in the hostile-registry issue) with `--status`
+ * (default 503). Prints B's
  * p99 completion→signed in both phases and their ratio (goal ≤ 2), measured in the same run.
  */
 const A_RUNS = 4;
-const B_RUNS = 10;
+/** images per A run (the issue: 4 runs × 30 images) */
+const A_IMAGES = 30;
+const B_RUNS = 20;
 const WORKERS = 4;
 
 export async function runFairnessBench(args: readonly string[]): Promise<string> {
-  const i = args.indexOf('--slow-ms');
-  const slowMs = i >= 0 ? Number(args[i + 1]) : 29_000;
+  const option = (name: string, fallback: number) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  const slowMs = option('--slow-ms', 29_000);
+  // 503: the host fails (its circuit opens after 5); 404: it answers, slowly (the breaker never helps)
+  const status = option('--status', 503);
   await up((line) => console.error(`[env] ${line}`), 'cli');
   const env = loadLocalEnv();
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -33,7 +41,7 @@ export async function runFairnessBench(args: readonly string[]): Promise<string>
 
   const slow = createServer((req, res) => {
     req.resume();
-    setTimeout(() => res.writeHead(503).end(), slowMs).unref();
+    setTimeout(() => res.writeHead(status).end(), slowMs).unref();
   });
   await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
   const slowHost = `127.0.0.1:${(slow.address() as AddressInfo).port}`;
@@ -67,16 +75,18 @@ export async function runFairnessBench(args: readonly string[]): Promise<string>
     console.error('[fairness] B alone');
     const idle = await phase('idle');
     console.error(`[fairness] A: ${A_RUNS} runs on a registry answering after ${slowMs} ms`);
-    for (let n = 0; n < A_RUNS; n++)
-      await completeTaskRun(admin, nsA, `a-slow-${n}`, {
-        ref: `${slowHost}/a/app:v${n}`,
-        digest: `sha256:${n.toString(16).padStart(64, 'a')}`,
-      });
+    for (let n = 0; n < A_RUNS; n++) {
+      const images = Array.from({ length: A_IMAGES }, (_, k) => ({
+        ref: `${slowHost}/a/app-${k}`,
+        digest: `sha256:${(n * A_IMAGES + k).toString(16).padStart(64, 'a')}`,
+      }));
+      await completeTaskRun(admin, nsA, `a-slow-${n}`, images[0] as (typeof images)[0], images.slice(1));
+    }
     await new Promise((r) => setTimeout(r, 1_000));
     const busy = await phase('busy');
     return [
       `B p99 completion→signed, A idle: ${idle} ms`,
-      `B p99 completion→signed, A busy (${A_RUNS} runs, registry answering after ${slowMs} ms, ${WORKERS} workers): ${busy} ms`,
+      `B p99 completion→signed, A busy (${A_RUNS} runs × ${A_IMAGES} images, registry answering ${status} after ${slowMs} ms, ${WORKERS} workers): ${busy} ms`,
       `- ratio busy / idle: ${(busy / idle).toFixed(2)} (goal ≤ 2)`,
     ].join('\n');
   } finally {

@@ -1,6 +1,7 @@
 import { formatChecksTable, runChecksBench } from './attestation-checks.ts';
 import { runBacklogBench } from './backlog.ts';
 import { runFairnessBench } from './fairness.ts';
+import { runReplicasBench } from './replicas.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 
@@ -41,6 +42,12 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
     title: "fairness: tenant B's p99 completion→signed while tenant A waits on a slow registry, vs A idle",
     quick: false,
     run: runFairnessBench,
+  },
+  {
+    name: 'replicas',
+    title: 'replicas: drain rate of one backlog with 1 and 3 observers on PostgreSQL and 1 on SQLite',
+    quick: false,
+    run: runReplicasBench,
   },
 ];
 

@@ -124,6 +124,7 @@ async function observerHeap(runs: number): Promise<number> {
     },
     index: {
       captureRuns: async () => {},
+      unsettledCaptures: async () => [],
       markRunDeleted: async () => {},
       getRunState: async (uid) => ({
         uid,

@@ -31,13 +31,23 @@ export interface ObserverErrorOptions {
    * error text. Default: the message. Set it whenever the message quotes something a peer sent.
    */
   publicMessage?: string;
+  /**
+   * Epoch ms before which retrying cannot help: the peer is known to be down (a registry host whose
+   * circuit is open, oci/circuit-breaker.ts). A failed attempt whose every error carries one is not
+   * counted against `attestation.max-attempts`; the run waits until then instead (reconciler.ts).
+   */
+  notBefore?: number;
 }
+
+/** The reason of an `index` error whose disk (or SQLite size cap) is full: retryable, nothing written. */
+export const INDEX_DISK_FULL = 'index_disk_full';
 
 export class ObserverError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly reason?: string;
   readonly publicMessage?: string;
+  readonly notBefore?: number;
 
   constructor(message: string, options: ObserverErrorOptions) {
     super(message, { cause: options.cause });
@@ -46,7 +56,22 @@ export class ObserverError extends Error {
     this.retryable = options.retryable;
     if (options.reason !== undefined) this.reason = options.reason;
     if (options.publicMessage !== undefined) this.publicMessage = options.publicMessage;
+    if (options.notBefore !== undefined) this.notBefore = options.notBefore;
   }
+}
+
+/** The latest `notBefore` when every one of `errors` has one (each one's peer is down), else undefined. */
+export function allDownUntil(errors: readonly unknown[]): number | undefined {
+  const until = errors.map(notBeforeOf);
+  if (until.length === 0 || until.some((u) => u === undefined)) return undefined;
+  return Math.max(...(until as number[]));
+}
+
+/** The `notBefore` of an error or of the nearest cause that has one (wrappers keep the cause). */
+export function notBeforeOf(err: unknown): number | undefined {
+  for (let c = err, depth = 0; c && depth < 8; c = (c as Error).cause, depth++)
+    if (c instanceof ObserverError && c.notBefore !== undefined) return c.notBefore;
+  return undefined;
 }
 
 /**

@@ -41,6 +41,8 @@ export async function completeTaskRun(
   namespace: string,
   name: string,
   image: { ref: string; digest: string },
+  /** more images, as the `IMAGES` result (Chains' type hint: `ref@digest`, comma-separated) */
+  more: readonly { ref: string; digest: string }[] = [],
 ): Promise<number> {
   const api = customObjects(admin);
   await api.createNamespacedCustomObject({
@@ -69,6 +71,9 @@ export async function completeTaskRun(
           results: [
             { name: 'IMAGE_URL', type: 'string', value: image.ref },
             { name: 'IMAGE_DIGEST', type: 'string', value: image.digest },
+            ...(more.length
+              ? [{ name: 'IMAGES', type: 'string', value: more.map((m) => `${m.ref}@${m.digest}`).join(',') }]
+              : []),
           ],
           steps: [
             {

@@ -2,12 +2,22 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Layer, sha256 } from './layers.ts';
 
+/**
+ * V8 heap settings of the observer process. Defaults let the young generation grow to 3 × 16 MiB
+ * and the old space to what the machine has; V8 gives neither back promptly, so each burst of
+ * garbage (a 4 MiB manifest read to its cap, a 10,000-layer manifest parsed) left RSS higher for
+ * good (the hostile-registry suite measured +60 MB over idle across its nine attacks). A 2 MiB
+ * semi-space and an old space capped at half the pod's 512 Mi limit keep collection early and RSS
+ * near its idle level, at the cost of more frequent scavenges.
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=256'];
+
 /** What the image runs; the Dockerfile states the same (USER, ENV, WORKDIR, ENTRYPOINT, CMD). */
 export const RUNTIME = {
   User: '65532:65532',
   Env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production', 'HOME=/home/nonroot'],
   WorkingDir: '/app',
-  Entrypoint: ['node', '/app/bin/provenance-observer.js'],
+  Entrypoint: ['node', ...NODE_FLAGS, '/app/bin/provenance-observer.js'],
   Cmd: ['run', '--config', '/etc/provenance-observer/config'],
   ExposedPorts: { '8080/tcp': {} },
 };

@@ -2,11 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
+import { type FaultHook, LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
-import { type AttestationIndex, IndexHealth, indexFromOptions } from '../index/index.ts';
+import { type AttestationIndex, IndexHealth, IndexPruner, indexFromOptions } from '../index/index.ts';
 import {
   FinalizerRunHold,
   KubeEventRecorder,
@@ -21,14 +21,7 @@ import {
 import type { Logger, Metrics } from '../observability/index.ts';
 import { SubjectExistenceCheck } from '../policy/index.ts';
 import { createSigningSource } from '../signing/index.ts';
-import {
-  type BackendDeps,
-  backendsFromConfig,
-  insecureRegistries,
-  OciClients,
-  registryCredentials,
-  registryNetwork,
-} from '../storage/index.ts';
+import { type BackendDeps, backendsFromConfig, type OciClients, ociClients } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
 import { ConfigReloader } from './config-reloader.ts';
@@ -39,6 +32,8 @@ export interface ObserverDeps {
   kubeConfig: KubeConfig;
   logger: Logger;
   metrics: Metrics;
+  /** tests only: a fault to inject (src/config/fault-hook.ts); default none */
+  fault?: FaultHook;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
   dockerConfigDir?: string;
   /**
@@ -135,7 +130,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     subjectPolicy: config.subjectPolicy,
     namespaceLabels: (ns) => namespaceLabels.get(ns),
   };
-  const backends = backendsFromConfig(backendDeps);
+  // one set of registry clients for storing and for existence checks: one pool and breaker per host
+  const clients = ociClients(backendDeps);
+  const backends = backendsFromConfig({ ...backendDeps, ociClients: clients });
   const attestor = new Attestor({
     config,
     backends,
@@ -143,7 +140,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     transparencyLog: () => signing.transparencyLog(),
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
-    checks: attestationChecks(backendDeps, namespaceLabels),
+    checks: attestationChecks(backendDeps, clients, namespaceLabels),
   });
   const reconciler = new Reconciler({
     config,
@@ -154,6 +151,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     metrics,
     logger,
     signer: () => signing.active(),
+    afterStored: faultAfterStored(deps.fault, logger),
   });
   const controller = new Controller({
     source,
@@ -169,6 +167,12 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     ...(config.finalizers ? { hold: new FinalizerRunHold({ runApi, logger }) } : {}),
   });
   metrics.setOldestUnattestedSource(() => controller.oldestOutstandingMs());
+  const pruner = new IndexPruner({
+    index,
+    logger,
+    retentionDays: config.indexRetentionDays,
+    onPruned: (what, count) => metrics.indexPruned.inc({ what }, count),
+  });
 
   let stopping = false;
   const server = buildProbeServer({
@@ -205,6 +209,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   if (!api) logger.warn('lookup API not served: no TLS certificate configured (api.tls-cert-file)');
   await controller.start();
   logger.info('watching TaskRuns and PipelineRuns');
+  pruner.start();
   // after every part started (nothing to undo if start-up fails); a change made since the
   // config was read is applied here
   reloader?.start();
@@ -222,6 +227,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
       keys.stop();
       api?.reloader.stop();
       indexHealth.stop();
+      await pruner.stop();
       await controller.stop();
       await api?.server.close();
       await server.close();
@@ -231,18 +237,16 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
 }
 
 /**
- * Subject policy, subject existence (HEAD with the same credentials as storage: the namespace's,
- * and the observer's own only where the policy allows) and the execution check.
+ * Subject policy, subject existence (HEAD through storage's own clients: the same credentials, the
+ * namespace's and the observer's own only where the policy allows, host policy and breakers) and
+ * the execution check.
  */
-function attestationChecks(deps: BackendDeps, namespaceLabels: NamespaceLabels): AttestationChecks {
-  const { config, kubeConfig, metrics } = deps;
-  const clients = new OciClients({
-    credentials: registryCredentials(deps),
-    insecure: insecureRegistries(config),
-    metrics,
-    // the same host policy, timeout and breaker as storage: existence checks reach only allowed hosts
-    ...registryNetwork(config),
-  });
+function attestationChecks(
+  deps: BackendDeps,
+  clients: OciClients,
+  namespaceLabels: NamespaceLabels,
+): AttestationChecks {
+  const { config, kubeConfig } = deps;
   const existence = new SubjectExistenceCheck({
     clientFor: async (run, image) => {
       const at = image.repository.indexOf('/');
@@ -295,5 +299,20 @@ function readCa(file: string): string {
         cause: err,
       },
     );
+  }
+}
+
+/** The fault hook's action after a run's attestation is stored (tests only; none by default). */
+function faultAfterStored(fault: FaultHook | undefined, logger: Logger): (() => void) | undefined {
+  switch (fault) {
+    case undefined:
+      return undefined;
+    case 'kill-after-push':
+      logger.warn('test fault hook armed: SIGKILL after the first push, before the index write');
+      return () => {
+        process.kill(process.pid, 'SIGKILL');
+      };
+    default:
+      return fault satisfies never;
   }
 }

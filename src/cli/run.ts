@@ -1,4 +1,4 @@
-import { loadConfig, loadKubeConfig, readConfigSource } from '../config/index.ts';
+import { faultHookFromEnv, loadConfig, loadKubeConfig, readConfigSource } from '../config/index.ts';
 import { createLogger, createMetrics } from '../observability/index.ts';
 import { parseFlags } from './args.ts';
 import { startObserver } from './observer.ts';
@@ -35,6 +35,7 @@ export async function runCommand(args: string[]): Promise<number> {
     kubeConfig: loadKubeConfig(values.kubeconfig as string | undefined),
     logger,
     metrics: createMetrics(),
+    fault: faultHookFromEnv(),
     reloadFrom: path
       ? { path, overrides, initial: source, namespace: process.env.POD_NAMESPACE || undefined }
       : undefined,

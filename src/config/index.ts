@@ -1,5 +1,6 @@
 export { CONFIG_DOC_BEGIN, CONFIG_DOC_END, configDoc, withConfigDoc } from './doc.ts';
 export { readDockerConfig } from './docker-config.ts';
+export { FAULT_ENV, type FaultHook, faultHookFromEnv } from './fault-hook.ts';
 export { CONFIG_ROWS, type ConfigRow, IGNORED_KEYS, UNSUPPORTED_KEYS } from './keys.ts';
 export { loadKubeConfig } from './kubeconfig.ts';
 export { LiveConfig } from './live.ts';

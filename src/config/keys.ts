@@ -370,10 +370,11 @@ export const CONFIG_ROWS = [
   row({
     key: 'index.namespace-payload-cap-bytes',
     at: 'indexNamespacePayloadCapBytes',
-    default: '0',
+    default: '1073741824',
+    shownDefault: '1073741824 (1 GiB)',
     parse: int(0, Number.MAX_SAFE_INTEGER),
     live: false,
-    doc: 'ours: most bytes of stored envelopes per namespace; a run past it is not attested and says why; 0 = no cap',
+    doc: 'ours: most bytes of stored envelopes per namespace in the index (default 1 GiB); a run of a namespace at the cap is not attested: `signed: failed`, an `AttestationFailed` Event with reason code `namespace_payload_cap`; 0 = no cap',
   }),
   row({
     key: 'http.host',
@@ -455,7 +456,7 @@ export const CONFIG_ROWS = [
     default: '4',
     parse: int(1, 256),
     live: false,
-    doc: 'ours: concurrent reconciles of runs seen completing (and of the backlog when `controller.backlog-workers` is 0) (Chains: `--threads-per-controller`)',
+    doc: 'ours: concurrent reconciles of runs seen completing, and of the backlog when `controller.backlog-workers` is 0 (Chains: `--threads-per-controller`); while one namespace holds more than its fair share (it took them while alone), another below its share may borrow up to as many more',
   }),
   row({
     key: 'controller.backlog-workers',
@@ -480,6 +481,14 @@ export const CONFIG_ROWS = [
     parse: int(1, 100_000),
     live: false,
     doc: 'ours: apiserver requests allowed at once above `controller.kube-api-qps` (Chains: `--kube-api-burst`, default 10)',
+  }),
+  row({
+    key: 'observer.claim-lease-seconds',
+    at: 'claimLeaseSeconds',
+    default: '30',
+    parse: int(2, 3600),
+    live: true,
+    doc: "ours: how long a replica's claim on a run lasts without renewal (renewed every third of it while an attempt runs); a killed replica's runs are taken over by another after it. Replicas share runs through the index's claims",
   }),
   row({
     key: 'attestation.max-attempts',

@@ -1,5 +1,6 @@
-import type { Provenance } from '../formats/index.ts';
+import { EXECUTION_CHECK_FIELD, type Provenance } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type DsseEnvelope, pae } from '../signing/index.ts';
 import { payloadAnnotation, type SignatureVerifier, signatureAnnotation } from '../storage/index.ts';
 import { type RunRef, runShortKey } from '../tekton/index.ts';
@@ -46,6 +47,32 @@ export async function adoptProvenance(
     envelopeBytes,
     images: provenance.images,
   };
+}
+
+/**
+ * The execution-check outcome recorded in the provenance payload a run carries (v1.0: the
+ * `executionCheck` byproduct; v0.2: `predicate.buildConfig.executionCheck`); undefined when there is
+ * none or the payload does not parse. Never trusted by itself: a caller rebuilds the statement with
+ * it and adopts only when that equals the payload a published key signed — the check ran when the
+ * run was attested, and its Pod has since been pruned (a check now can only say `pod_not_found`).
+ */
+export function recordedExecutionCheck(
+  run: RunRef,
+  annotations: Readonly<Record<string, string>>,
+): ExecutionCheckOutcome | undefined {
+  const payload = decode(annotations[payloadAnnotation(runShortKey(run.kind, run.uid))]);
+  if (!payload) return undefined;
+  try {
+    const predicate = JSON.parse(Buffer.from(payload).toString('utf8'))?.predicate;
+    const byproducts: { name?: string; content?: string }[] = predicate?.runDetails?.byproducts ?? [];
+    const content = byproducts.find((b) => b?.name === EXECUTION_CHECK_FIELD)?.content;
+    const outcome = content
+      ? JSON.parse(Buffer.from(content, 'base64').toString('utf8'))
+      : predicate?.buildConfig?.[EXECUTION_CHECK_FIELD];
+    return typeof outcome?.result === 'string' ? (outcome as ExecutionCheckOutcome) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function decode(value: string | undefined): Uint8Array | undefined {

@@ -2,6 +2,7 @@ import { BoundedCache } from '../cache/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
 import type { Metrics } from '../observability/index.ts';
+import { withAttemptSignal } from '../oci/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { Signer, TransparencyLog } from '../signing/index.ts';
 import type { BackendName, SignatureVerifier, SignedArtifact, StorageBackend } from '../storage/index.ts';
@@ -65,13 +66,22 @@ export class Attestor {
   }
 
   /**
-   * `signal`: the attempt's deadline; checked between signing and storing, so an attempt past its
-   * deadline stores nothing more (requests already under way finish or time out on their own).
+   * `signal`: the attempt's deadline. Every registry request of the attempt (existence checks,
+   * tokens, stores) is aborted with it (oci/attempt-signal.ts), and it is checked between signing
+   * and storing, so an attempt past its deadline holds no connection and stores nothing more.
    */
-  async attest(
+  attest(
     run: RunRef,
     object: TektonRun,
     children: ChildRun[],
+    signer: Signer,
+    signal?: AbortSignal,
+  ): Promise<AttestOutcome> {
+    return withAttemptSignal(signal, () => this.#attest({ ref: run, object, children }, signer, signal));
+  }
+
+  async #attest(
+    { ref: run, object, children }: { ref: RunRef; object: TektonRun; children: ChildRun[] },
     signer: Signer,
     signal?: AbortSignal,
   ): Promise<AttestOutcome> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ObserverError } from '../errors.ts';
+import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
 import type { IndexRetention, RunCaptures, RunStateStore } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
@@ -17,7 +17,7 @@ export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
   index: Pick<RunStateStore, 'getRunState'> &
-    Pick<RunCaptures, 'captureRuns'> &
+    Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures'> &
     Pick<IndexRetention, 'markRunDeleted'>;
   /** finalizer mode (`observer.finalizers`): holds unfinished runs until captured; default none */
   hold?: RunHold;
@@ -39,6 +39,12 @@ export interface ControllerOptions {
   /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
   spareWorkers?: number;
 }
+
+/**
+ * Workers a namespace below its share may borrow beyond `workers` while another holds more than
+ * its share (WorkQueue `borrow`): at most `workers` more reconciles, each mostly waiting on I/O.
+ */
+const BORROW_FACTOR = 1;
 
 /**
  * Wires a run source to a work queue and N workers. The source only says a run may need work;
@@ -83,9 +89,13 @@ export class Controller {
       group: (k) => k.namespace,
       workers: all,
       spare: options.spareWorkers ?? (all > 1 ? 1 : 0),
-      // with backlog workers, live keys keep `workers` to themselves and never take more
+      borrow: this.#o.workers * BORROW_FACTOR,
+      // with backlog workers, live keys keep `workers` (and what they borrow) and never take more
       ...(backlogMax > 0
-        ? { backlogLimit: () => this.#backlogLimit.current, liveLimit: this.#o.workers }
+        ? {
+            backlogLimit: () => this.#backlogLimit.current,
+            liveLimit: this.#o.workers * (1 + BORROW_FACTOR),
+          }
         : {}),
     });
   }
@@ -97,11 +107,28 @@ export class Controller {
     return now - oldest;
   }
 
-  /** Starts workers, then the source; resolves when the source has delivered its first list. */
+  /**
+   * Starts workers, then the source; resolves when the source has delivered its first list. Then
+   * resumes the index's durable queue: captured runs not settled yet are queued too (a run deleted
+   * after capture is in no list; whoever queued it from its DELETED event may have stopped).
+   */
   async start(): Promise<void> {
-    const all = this.#o.workers + this.#o.backlogWorkers;
+    // the queue keeps `workers` busy (more only while a namespace borrows) and the backlog workers
+    const all = this.#o.workers * (1 + BORROW_FACTOR) + this.#o.backlogWorkers;
     for (let i = 0; i < all; i++) this.#workers.push(this.#work());
     await this.#o.source.start((o) => this.#observe(o));
+    await this.#resumeCaptured();
+  }
+
+  async #resumeCaptured(): Promise<void> {
+    try {
+      const keys = await this.#o.index.unsettledCaptures();
+      for (const { kind, namespace, name } of keys) this.enqueue({ kind, namespace, name }, 'backlog');
+      if (keys.length) this.#o.logger.info({ runs: keys.length }, 'queued captured runs not settled yet');
+    } catch (err) {
+      this.#countIndexError(err);
+      this.#o.logger.warn({ err: (err as Error).message }, 'reading captured runs not settled failed');
+    }
   }
 
   async stop(): Promise<void> {
@@ -263,7 +290,14 @@ export class Controller {
 
   /** Index failures are what the IndexUnavailable alert (deploy/base/80-prometheusrule.yaml) counts. */
   #countIndexError(err: unknown): void {
-    if (err instanceof ObserverError && err.code === 'index')
-      this.#o.metrics.storeResults.inc({ backend: 'index', outcome: 'error' });
+    if (!(err instanceof ObserverError && err.code === 'index')) return;
+    this.#o.metrics.storeResults.inc({ backend: 'index', outcome: 'error' });
+    if (err.reason === INDEX_DISK_FULL) {
+      this.#o.metrics.indexDiskFull.inc();
+      this.#o.logger.error(
+        { err: err.message },
+        'the index disk is full: nothing is marked signed until it has room',
+      );
+    }
   }
 }

@@ -20,7 +20,12 @@ export interface ReconcileFacts {
   work?: Pick<RunWork, 'nextAttemptAt'>;
   /** attempts a round may start (`attestation.max-attempts`) */
   maxAttempts: number;
+  /** this replica's claim on the run (undefined: not asked for yet) */
+  claim?: ClaimFact;
 }
+
+/** Whether this replica holds the run's claim, or how long until another's lease runs out. */
+export type ClaimFact = { held: true } | { held: false; retryInMs: number };
 
 /** How long to wait before looking again while no signing key is loaded. */
 export const KEY_WAIT_MS = 30_000;
@@ -45,7 +50,10 @@ export type Decision =
       requeueAfterMs: number;
       signedWithoutRecord: boolean;
     }
-  | { action: 'attest'; run: RunView; children: readonly ChildRun[]; signedWithoutRecord: boolean };
+  | { action: 'attest'; run: RunView; children: readonly ChildRun[]; signedWithoutRecord: boolean }
+  /** `forMark`: the write would be to the run's mark (restore-mark), so the run is read again once claimed */
+  | { action: 'claim'; run: RunView; forMark: boolean }
+  | { action: 'wait-for-claim'; run: RunView; requeueAfterMs: number };
 
 type PipelineRunView = Extract<RunView, { kind: 'PipelineRun' }>;
 
@@ -60,8 +68,30 @@ type PipelineRunView = Extract<RunView, { kind: 'PipelineRun' }>;
  * runs, so these never reported back: the process died mid-attempt) is given up on rather than
  * tried again; one whose next attempt is not due yet (retry backoff, kept in the index so it
  * survives a restart) waits for it.
+ *
+ * Every decision that writes (attest, give up, restore the mark) is taken only under the run's
+ * claim (`claim`): replicas share every run, and the one holding the claim re-reads the facts
+ * after taking it (another may have settled the run meanwhile) and decides again. A run another
+ * replica holds waits until that replica's lease runs out; no attempt is made or counted.
  */
 export function decide(f: ReconcileFacts): Decision {
+  const decision = decideWork(f);
+  switch (decision.action) {
+    case 'restore-mark':
+    case 'give-up-unfinished':
+    case 'attest':
+      if (!f.claim)
+        return { action: 'claim', run: decision.run, forMark: decision.action === 'restore-mark' };
+      if (!f.claim.held)
+        return { action: 'wait-for-claim', run: decision.run, requeueAfterMs: f.claim.retryInMs };
+      return decision;
+    default:
+      return decision;
+  }
+}
+
+/** What the run needs, were this replica the only one. */
+function decideWork(f: ReconcileFacts): Decision {
   const { run, state } = f;
   if (!run) return { action: 'skip', reason: 'gone' };
   if (!run.done) return { action: 'skip', reason: 'not-done' };

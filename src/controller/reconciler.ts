@@ -1,7 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ObserverConfig } from '../config/index.ts';
-import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
+import { allDownUntil, asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
-import type { AttestationRecorder, RunCaptures, RunClaims, RunState, RunStateStore } from '../index/index.ts';
+import type {
+  AttestationRecorder,
+  IndexRetention,
+  RunCaptures,
+  RunClaims,
+  RunState,
+  RunStateStore,
+} from '../index/index.ts';
 import { type EventRecorder, isNotFound, type RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { delayFor } from '../retry/index.ts';
@@ -12,7 +21,9 @@ import type { AttestOutcome, Attestor } from './attestor.ts';
 import { readChildren } from './children.ts';
 import { withDeadline } from './deadline.ts';
 import { type Decision, decide, KEY_WAIT_MS, type ReconcileFacts } from './decision.ts';
+import { namespaceCapError } from './namespace-cap.ts';
 import { recordAttestation } from './record.ts';
+import { type HeldClaim, MIN_CLAIM_WAIT_MS, RunClaimer } from './run-claim.ts';
 import { RunReporter } from './run-reporter.ts';
 
 export interface ReconcileResult {
@@ -22,11 +33,13 @@ export interface ReconcileResult {
   attempted?: boolean;
 }
 
-/** What one reconcile read before deciding, and its logger. */
+/** What one reconcile read before deciding, its logger, and the claim it took (released at its end). */
 interface Situation {
+  key: RunKey;
   facts: ReconcileFacts;
   signer: Signer | undefined;
   log: Logger;
+  holding: { claim?: HeldClaim };
 }
 
 export interface ReconcilerOptions {
@@ -34,8 +47,9 @@ export interface ReconcilerOptions {
   runApi: Pick<RunApi, 'get' | 'patchAnnotations'>;
   index: AttestationRecorder &
     RunStateStore &
-    Pick<RunClaims, 'recordAttemptStarted' | 'getRunWork'> &
-    Pick<RunCaptures, 'findCapturedRun'>;
+    RunClaims &
+    Pick<RunCaptures, 'findCapturedRun'> &
+    Pick<IndexRetention, 'payloadBytes'>;
   attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;
@@ -45,10 +59,20 @@ export interface ReconcilerOptions {
   clock?: () => number;
   /** jitter source of the retry spacing; default Math.random */
   random?: () => number;
+  /** this replica's name in the index's claims; default the host name (the Pod's) and a random suffix */
+  owner?: string;
+  /**
+   * Called after every backend stored a run's attestation and before the index records it. Tests
+   * only (the fault hook, src/config/fault-hook.ts): a process killed here leaves layers pushed and
+   * nothing recorded. Default: nothing.
+   */
+  afterStored?: (run: RunRef) => void;
 }
 
 /** The cap of the retry spacing kept in the index (the controller's own backoff cap). */
 const RETRY_MAX_MS = 300_000;
+/** The shortest wait of a deferred attempt (a probe that is due now is someone else's). */
+const MIN_DEFER_MS = 1_000;
 
 /**
  * Level-based reconcile of one run key: re-read the run (the live object, else the copy the index
@@ -58,12 +82,29 @@ const RETRY_MAX_MS = 300_000;
  * Safe to call any number of times. Throws ObserverError(retryable) to ask for a backoff retry.
  */
 export class Reconciler {
-  readonly #o: Required<ReconcilerOptions>;
+  readonly #o: Required<Omit<ReconcilerOptions, 'owner'>>;
   readonly #report: RunReporter;
+  readonly #claimer: RunClaimer;
 
   constructor(options: ReconcilerOptions) {
-    this.#o = { clock: Date.now, random: Math.random, ...options };
+    this.#o = {
+      clock: Date.now,
+      random: Math.random,
+      ...options,
+      afterStored: options.afterStored ?? (() => undefined),
+    };
     this.#report = new RunReporter(options);
+    this.#claimer = new RunClaimer({
+      claims: options.index,
+      owner: options.owner ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+      leaseMs: () => this.#o.config.claimLeaseSeconds * 1000,
+      now: () => this.#o.clock(),
+    });
+  }
+
+  /** This replica's name in the index's claims. */
+  get owner(): string {
+    return this.#claimer.owner;
   }
 
   async reconcile(key: RunKey, reconcileId: string): Promise<ReconcileResult> {
@@ -73,10 +114,24 @@ export class Reconciler {
       name: key.name,
       reconcileId,
     });
-    const { run, fromCapture } = await this.#read(key);
     const signer = this.#o.signer();
+    const facts = await this.#readFacts(key, signer);
+    const holding: Situation['holding'] = {};
+    try {
+      return await this.#act(decide(facts), { key, facts, signer, log, holding });
+    } finally {
+      await holding.claim?.release();
+    }
+  }
+
+  /**
+   * The run as it is now (or its captured copy) and what the index says about it (read again
+   * once the claim is held).
+   */
+  async #readFacts(key: RunKey, signer: Signer | undefined): Promise<ReconcileFacts> {
+    const { run, fromCapture } = await this.#read(key);
     const state = run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined;
-    const facts: ReconcileFacts = {
+    return {
       run,
       fromCapture,
       state,
@@ -87,7 +142,32 @@ export class Reconciler {
       now: this.#o.clock(),
       childWaitSeconds: this.#o.config.pipelinerun.childWaitSeconds,
     };
-    return this.#act(decide(facts), { facts, signer, log });
+  }
+
+  /**
+   * Takes the run's claim. Held: another replica may have settled the run while this one waited,
+   * so its index state is read again; when it changed (or the decision was about the run's mark)
+   * the run is read again too, and decided on afresh (children already read are kept). Every
+   * replica's attempt changes the index state before it writes to the run, so an unchanged state
+   * means the run read before is still what observers left it. Not held: decided with the time
+   * left on the other replica's lease.
+   */
+  async #claim(run: RunView, forMark: boolean, at: Situation): Promise<ReconcileResult> {
+    const answer = await this.#claimer.take(run.ref.uid, at.log);
+    if (!answer.held) {
+      const facts = { ...at.facts, claim: answer.fact };
+      return this.#act(decide(facts), { ...at, facts });
+    }
+    at.holding.claim = answer.held;
+    const state = await this.#o.index.getRunState(run.ref.uid);
+    const fresh =
+      !forMark && sameState(state, at.facts.state)
+        ? { ...at.facts, now: this.#o.clock() }
+        : await this.#readFacts(at.key, at.signer);
+    // deleted and created again under the same name meanwhile: the next reconcile claims the new one
+    if (fresh.run && fresh.run.ref.uid !== run.ref.uid) return { requeueAfterMs: MIN_CLAIM_WAIT_MS };
+    const facts: ReconcileFacts = { ...fresh, children: at.facts.children, claim: answer.fact };
+    return this.#act(decide(facts), { ...at, facts });
   }
 
   /** The live run, else its captured copy (the run was deleted after it was first seen finished). */
@@ -137,6 +217,14 @@ export class Reconciler {
       case 'wait-for-children':
         at.log.debug({ waiting: decision.waiting }, 'waiting for child TaskRuns to finish');
         return { requeueAfterMs: decision.requeueAfterMs };
+      case 'claim':
+        return this.#claim(decision.run, decision.forMark, at);
+      case 'wait-for-claim':
+        at.log.debug(
+          { inMs: decision.requeueAfterMs },
+          'another replica holds the run; waiting for its lease',
+        );
+        return { requeueAfterMs: decision.requeueAfterMs };
       case 'attest':
         return this.#attest(decision.run, decision.children, decision.signedWithoutRecord, at);
       default:
@@ -160,6 +248,18 @@ export class Reconciler {
     const run = view.ref;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
+    const full = await namespaceCapError(
+      this.#o.index,
+      run.namespace,
+      this.#o.config.indexNamespacePayloadCapBytes,
+    );
+    if (full) {
+      await this.#giveUp(run, state?.attempts ?? 0, log, {
+        detail: full.message,
+        publicText: tenantMessage(full),
+      });
+      return {};
+    }
     const attempts = await this.#startAttempt(run, state);
     const started = performance.now();
     let outcome: AttestOutcome;
@@ -181,8 +281,10 @@ export class Reconciler {
     if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
     await this.#report.skipped(run, outcome.skipped, log);
     await this.#report.execution(run, outcome.executionCheck, log);
-    if (outcome.ok) await this.#succeeded(run, outcome, signer, log, view.completedAt);
-    else
+    if (outcome.ok) {
+      this.#o.afterStored(run);
+      await this.#succeeded(run, outcome, signer, log, view.completedAt);
+    } else
       await this.#failed(
         run,
         attempts,
@@ -211,6 +313,12 @@ export class Reconciler {
     completedAt: number | undefined,
   ): Promise<void> {
     const id = await recordAttestation(this.#o.index, run, outcome, signer, this.#o.clock());
+    // marked before the state says attested: a process killed in between leaves a run marked
+    // signed=true whose own envelope the next attempt adopts (no alarm), never an attested run
+    // without its mark (which would read as a tenant's edit)
+    const marks: Record<string, string> = { [SIGNED]: 'true' };
+    if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
+    await this.#mark(run, marks, log);
     await this.#o.index.setRunState({
       uid: run.uid,
       run,
@@ -218,9 +326,6 @@ export class Reconciler {
       attempts: 0,
       updatedAt: new Date(this.#o.clock()),
     });
-    const marks: Record<string, string> = { [SIGNED]: 'true' };
-    if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
-    await this.#mark(run, marks, log);
     this.#o.metrics.chains[run.kind].markedSigned.inc();
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
     if (completedAt !== undefined)
@@ -297,6 +402,43 @@ export class Reconciler {
     );
   }
 
+  /**
+   * Attempt `attempts` met only registry hosts known to be down (their circuits are open): it is
+   * not counted against `attestation.max-attempts` (the round's count goes back), and the run waits
+   * until the hosts' next probe, kept in the index so a restart keeps the spacing. A registry down
+   * for minutes thus fails no run: its runs are tried once per cool-down, at one request each.
+   */
+  async #defer(
+    run: RunRef,
+    attempts: number,
+    until: number,
+    { message, publicText }: { message: string; publicText: string },
+    log: Logger,
+  ): Promise<ReconcileResult> {
+    const now = this.#o.clock();
+    const at = Math.max(until, now + MIN_DEFER_MS);
+    await this.#o.index.deferNextAttempt(run.uid, new Date(at));
+    await this.#o.index.setRunState({
+      uid: run.uid,
+      run,
+      status: 'pending',
+      attempts: attempts - 1,
+      lastError: publicText,
+      updatedAt: new Date(now),
+    });
+    log.warn(
+      { attempts: attempts - 1, err: message, retryInMs: at - now },
+      'registry down; attempt deferred',
+    );
+    await this.#report.event(
+      run,
+      'Warning',
+      'AttestationDeferred',
+      `registry unavailable, not counted as an attempt; next try in ${Math.ceil((at - now) / 1000)} s: ${publicText}`,
+    );
+    return { requeueAfterMs: at - now };
+  }
+
   /** Attempt `attempts` failed; gives up (signed=failed) after the last one or when retrying cannot help. */
   async #failed(
     run: RunRef,
@@ -306,6 +448,9 @@ export class Reconciler {
   ): Promise<ReconcileResult> {
     const message = errors.map((e) => e.message).join('; ');
     const publicText = errors.map(tenantMessage).join('; '); // Events, index: no registry bodies
+    const hostsDownUntil = allDownUntil(errors);
+    if (hostsDownUntil !== undefined)
+      return this.#defer(run, attempts, hostsDownUntil, { message, publicText }, log);
     if (attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable)) {
       await this.#giveUp(run, attempts, log, { detail: message, publicText });
       return {};
@@ -332,4 +477,12 @@ export class Reconciler {
       retryable: true,
     });
   }
+}
+
+/** Whether the index state is the one read before (no replica attempted, gave up or finished since). */
+function sameState(a: RunState | undefined, b: RunState | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.status === b.status && a.attempts === b.attempts && a.updatedAt.getTime() === b.updatedAt.getTime()
+  );
 }

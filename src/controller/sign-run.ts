@@ -9,9 +9,9 @@ import {
 import type { ChainsErrorType, Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
-import type { SignatureVerifier, SignedArtifact } from '../storage/index.ts';
+import type { ImageRef, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
-import { adoptProvenance } from './adopt-provenance.ts';
+import { adoptProvenance, recordedExecutionCheck } from './adopt-provenance.ts';
 import type { AttestationChecks } from './attestation-checks.ts';
 import type { AttestationPlan } from './attestation-plan.ts';
 import { buildRunProvenance } from './build-run-provenance.ts';
@@ -75,11 +75,10 @@ export async function signRun(
   const rejected = gate?.rejected ?? [];
   signed.skipped.push(...(gate?.skipped ?? []));
   if (built) {
-    const provenance = withoutSubjects(built, rejected);
+    const own = await adoptOwn(deps, plan, run, withoutSubjects(built, rejected), signed, rejected);
+    const { provenance, adopted } = own;
     signed.skipped.push(...provenance.skipped);
     signed.statement = provenance.statement;
-    const annotations = run.object.metadata?.annotations ?? {};
-    const adopted = deps.verifies && (await adoptProvenance(run.ref, annotations, provenance, deps.verifies));
     // the run's transparency annotation is tenant-writable: an adopted envelope is logged as usual
     const artifact =
       adopted ||
@@ -105,6 +104,38 @@ export async function signRun(
   }
   for (const _ of signed.artifacts) metrics.chains[run.ref.kind].signCreated.inc();
   return signed;
+}
+
+/**
+ * The run's own envelope, when it is the statement built now (adoptProvenance). When the execution
+ * check now finds no Pod (pruned since the run was attested), the statement is rebuilt with the
+ * outcome the envelope recorded and adopted if that matches; the recorded outcome then stands.
+ */
+async function adoptOwn(
+  deps: SignRunDeps,
+  plan: AttestationPlan,
+  run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
+  provenance: Provenance,
+  signed: SignedRun,
+  rejected: readonly ImageRef[],
+): Promise<{ provenance: Provenance; adopted?: ProvenanceArtifact }> {
+  const { verifies } = deps;
+  const annotations = run.object.metadata?.annotations ?? {};
+  if (!verifies) return { provenance };
+  const adopted = await adoptProvenance(run.ref, annotations, provenance, verifies);
+  if (adopted || signed.executionCheck?.result !== 'pod_not_found' || !plan.provenance)
+    return { provenance, adopted };
+  const recorded = recordedExecutionCheck(run.ref, annotations);
+  if (!recorded) return { provenance };
+  const format = { ...deps, format: plan.provenance.format };
+  const rebuilt = withoutSubjects(
+    buildRunProvenance(format, run.ref, run.object, run.children, recorded),
+    rejected,
+  );
+  const again = await adoptProvenance(run.ref, annotations, rebuilt, verifies);
+  if (!again) return { provenance };
+  signed.executionCheck = recorded;
+  return { provenance: rebuilt, adopted: again };
 }
 
 /** Rekor upload when transparency is on, or manual and the run asks for it. */

@@ -19,6 +19,11 @@
  * `backlogLimit` caps the backlog keys in process at once (an adaptive limit, adaptive-limit.ts)
  * and `liveLimit` the live ones: with workers for both, a fresh run finds a live worker at once
  * while a backlog drains.
+ * Borrowing finishes the job: while every worker is taken and some group holds more than its share
+ * (it took them while alone; an attempt cannot be pre-empted), a group below its share may take up
+ * to `borrow` workers beyond `workers` (the caller runs that many more). Attempts wait on registries,
+ * not on the CPU, so a few more in flight for a while cost little; a tenant arriving while another
+ * one's runs hang on a 29-second registry gets its share at once, not after those attempts end.
  */
 export type Lane = 'live' | 'backlog';
 
@@ -33,6 +38,8 @@ export interface WorkQueueOptions<K> {
   backlogLimit?: () => number;
   /** live keys in process at most; default: no cap */
   liveLimit?: number;
+  /** workers beyond `workers` a group below its share may borrow (see above); default 0 */
+  borrow?: number;
 }
 
 /** Keys waiting in one lane: per group, in arrival order; groups in round-robin order. */
@@ -43,6 +50,7 @@ export class WorkQueue<K> {
   readonly #group: (key: K) => string;
   readonly #workers: number;
   readonly #spare: number;
+  readonly #borrow: number;
   readonly #lanes: Record<Lane, LaneKeys<K>> = { live: new Map(), backlog: new Map() };
   /** keys being processed → the lane they were taken from */
   readonly #processing = new Map<string, Lane>();
@@ -66,6 +74,7 @@ export class WorkQueue<K> {
     this.#spare = options.spare ?? 0;
     this.#backlogLimit = options.backlogLimit ?? (() => Number.POSITIVE_INFINITY);
     this.#liveLimit = options.liveLimit ?? Number.POSITIVE_INFINITY;
+    this.#borrow = options.borrow ?? 0;
   }
 
   add(key: K, lane: Lane = 'live'): void {
@@ -105,11 +114,11 @@ export class WorkQueue<K> {
     this.#timers.set(id, timer);
   }
 
-  /** The next key to process, or undefined once the queue is shut down. */
+  /** The next key to process, or undefined once the queue is shut down (keys still waiting stay). */
   get(): Promise<K | undefined> {
+    if (this.#shutDown) return Promise.resolve(undefined);
     const key = this.#take();
     if (key !== undefined) return Promise.resolve(key);
-    if (this.#shutDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -205,16 +214,22 @@ export class WorkQueue<K> {
 
   /**
    * A group may take another worker below its share, or when no other group has keys waiting;
-   * never beyond `workers - spare`.
+   * never beyond `workers - spare`. With every worker taken, only a group below its share may,
+   * by borrowing, while another group holds more than its share.
    */
   #mayTake(group: string): boolean {
     const held = this.#busy.get(group) ?? 0;
     if (held >= Math.max(1, this.#workers - this.#spare)) return false;
     const waiting = new Set([...this.#lanes.live.keys(), ...this.#lanes.backlog.keys()]);
-    const othersWaiting = [...waiting].some((g) => g !== group);
-    if (!othersWaiting) return true;
     const active = new Set([...waiting, ...this.#busy.keys()]).size;
     const share = Math.max(1, Math.ceil(this.#workers / active));
+    // with borrowing on, the caller runs more than `workers` and the queue holds the line
+    if (this.#borrow > 0 && this.#processing.size >= this.#workers) {
+      if (this.#processing.size >= this.#workers + this.#borrow || held >= share) return false;
+      return [...this.#busy].some(([g, n]) => g !== group && n > share);
+    }
+    const othersWaiting = [...waiting].some((g) => g !== group);
+    if (!othersWaiting) return true;
     return held < share;
   }
 

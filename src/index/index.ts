@@ -13,6 +13,7 @@ export { CursorSealer, type CursorSealerOptions, MIN_CURSOR_SECRET_BYTES } from 
 export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
 export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
 export { attestationId } from './index-input.ts';
+export { IndexPruner, type IndexPrunerOptions } from './index-pruner.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
 export type { PgTlsMode } from './pg-connection.ts';
 // PgIndex loads pg: indexFromOptions imports it for a postgres URL only

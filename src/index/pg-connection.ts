@@ -1,5 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
-import { ObserverError } from '../errors.ts';
+import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
 
 /**
@@ -93,6 +93,7 @@ export class PgDb {
     return new ObserverError(`${context} (index ${this.where}): ${full}${detail}`, {
       code: 'index',
       retryable: !(typeof code === 'string' && PERMANENT.test(code)),
+      ...(code === DISK_FULL ? { reason: INDEX_DISK_FULL } : {}),
       cause: err,
     });
   }

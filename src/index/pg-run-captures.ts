@@ -38,6 +38,15 @@ export class PgRunCaptures implements RunCaptures {
     return row ? toCapture(row) : undefined;
   }
 
+  async unsettledCaptures(limit = 10_000): Promise<(RunKey & { uid: string })[]> {
+    return this.#db.query<RunKey & { uid: string }>(
+      'listing captured runs not settled',
+      `SELECT c.uid, c.kind, c.namespace, c.name FROM run_captures c WHERE NOT ${SETTLED}
+       ORDER BY c.captured_at, c.uid LIMIT $1`,
+      [limit],
+    );
+  }
+
   async pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit = 1000): Promise<number> {
     const rows = await this.#db.query(
       'pruning captured runs',

@@ -67,6 +67,15 @@ export class PgRunWork implements RunClaims, IndexRetention {
     return row.attempts;
   }
 
+  async deferNextAttempt(uid: string, nextAttemptAt: Date): Promise<void> {
+    await this.#db.query(
+      `deferring the next attempt on run ${uid}`,
+      `INSERT INTO run_work (uid, next_attempt_at) VALUES ($1, $2)
+       ON CONFLICT (uid) DO UPDATE SET next_attempt_at = excluded.next_attempt_at`,
+      [uid, nextAttemptAt.getTime()],
+    );
+  }
+
   async getRunWork(uid: string): Promise<RunWork | undefined> {
     const [row] = await this.#db.query<RunWorkRow>(
       `reading work on run ${uid}`,

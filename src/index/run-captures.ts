@@ -32,6 +32,13 @@ export interface RunCaptures {
    */
   findCapturedRun(run: RunKey): Promise<RunCapture | undefined>;
   /**
+   * Up to `limit` (default 10,000) captured runs not settled yet (no attested or failed state),
+   * oldest capture first: the durable queue an observer resumes at start. A run deleted after it
+   * was captured appears in no list, and the replicas that queued it from its DELETED event may
+   * all have stopped since.
+   */
+  unsettledCaptures(limit?: number): Promise<(RunKey & { uid: string })[]>;
+  /**
    * Drops up to `limit` (default 1000) copies no longer needed: of runs settled (attested or
    * failed) and deleted from the cluster before `deletedBefore`, or settled and captured before
    * `capturedBefore` (a deletion the observer never saw). Returns how many went.

@@ -35,5 +35,10 @@ export interface RunClaims {
    * when the next one may start (`nextAttemptAt`, absent: clears it). Returns the attempt number (1 for the first).
    */
   recordAttemptStarted(uid: string, at: Date, nextAttemptAt?: Date): Promise<number>;
+  /**
+   * Moves when the next attempt may start (an attempt that met only registry hosts known to be
+   * down waits for them, not for its backoff); the count and the last attempt's time stay.
+   */
+  deferNextAttempt(uid: string, nextAttemptAt: Date): Promise<void>;
   getRunWork(uid: string): Promise<RunWork | undefined>;
 }

@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { ObserverError } from '../errors.ts';
+import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
 import { migrate } from './sqlite-schema.ts';
 
 export interface SqliteDbOptions {
@@ -97,6 +97,7 @@ export class SqliteDb {
     return new ObserverError(`${context} (index ${this.path}): ${full}${detail}`, {
       code: 'index',
       retryable: [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL].includes(primary),
+      ...(primary === SQLITE_FULL ? { reason: INDEX_DISK_FULL } : {}),
       cause: err,
     });
   }

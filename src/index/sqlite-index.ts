@@ -168,6 +168,10 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
     return this.#captures.findCapturedRun(run);
   }
 
+  unsettledCaptures(limit?: number): Promise<(RunKey & { uid: string })[]> {
+    return this.#captures.unsettledCaptures(limit);
+  }
+
   pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit?: number): Promise<number> {
     return this.#captures.pruneCaptures(cut, limit);
   }

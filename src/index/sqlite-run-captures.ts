@@ -35,6 +35,15 @@ export class SqliteRunCaptures implements RunCaptures {
     return row ? toCapture(row as unknown as CaptureRow) : undefined;
   }
 
+  async unsettledCaptures(limit = 10_000): Promise<(RunKey & { uid: string })[]> {
+    return this.#db.read('listing captured runs not settled', () =>
+      this.#db
+        .stmt(`SELECT c.uid, c.kind, c.namespace, c.name FROM run_captures c WHERE NOT ${SETTLED}
+          ORDER BY c.captured_at, c.uid LIMIT ?`)
+        .all(limit),
+    ) as unknown as (RunKey & { uid: string })[];
+  }
+
   async pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit = 1000): Promise<number> {
     return this.#db.write('pruning captured runs', () => {
       const result = this.#db

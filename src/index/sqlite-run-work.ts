@@ -61,6 +61,15 @@ export class SqliteRunWork implements RunClaims, IndexRetention {
     });
   }
 
+  async deferNextAttempt(uid: string, nextAttemptAt: Date): Promise<void> {
+    this.#db.write(`deferring the next attempt on run ${uid}`, () => {
+      this.#db
+        .stmt(`INSERT INTO run_work (uid, next_attempt_at) VALUES (?, ?)
+          ON CONFLICT (uid) DO UPDATE SET next_attempt_at = excluded.next_attempt_at`)
+        .run(uid, nextAttemptAt.getTime());
+    });
+  }
+
   async getRunWork(uid: string): Promise<RunWork | undefined> {
     const row = this.#db.read(`reading work on run ${uid}`, () =>
       this.#db.stmt('SELECT * FROM run_work WHERE uid = ?').get(uid),

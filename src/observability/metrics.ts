@@ -103,6 +103,17 @@ export function createMetrics() {
       labelNames: ['backend', 'outcome'] as const,
       registers: [registry],
     }),
+    indexPruned: new Counter({
+      name: `${P}index_pruned_total`,
+      help: 'index records removed by retention: runs deleted past index.retention-days, and captured copies no longer needed',
+      labelNames: ['what'] as const,
+      registers: [registry],
+    }),
+    indexDiskFull: new Counter({
+      name: `${P}index_disk_full_total`,
+      help: 'index writes refused because its disk (or SQLite size cap) is full; nothing was written or marked signed',
+      registers: [registry],
+    }),
     inputsSkipped: new Counter({
       name: `${P}inputs_skipped_total`,
       help: 'type-hinted results and step images left out of provenance, by reason',
@@ -196,6 +207,7 @@ export function createMetrics() {
   for (const lane of ['live', 'backlog']) m.laneDepth.set({ lane }, 0);
   m.workQueueDepth.set({ reconciler: RECONCILER }, 0);
   for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
+  for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
   for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
   for (const kind of KINDS) {
     m.runsAttested.inc({ kind }, 0);

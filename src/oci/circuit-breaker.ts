@@ -30,7 +30,12 @@ interface HostCircuit {
 export interface CircuitTicket {
   success(): void;
   failure(): void;
+  /** the call was cancelled by its caller (no verdict on the host): a probe slot is freed */
+  abandon(): void;
 }
+
+/** While a probe is out, others wait this long (at most the cool-down) before asking again. */
+const PROBE_WAIT_MS = 5_000;
 
 export class CircuitBreakers {
   readonly #threshold: number;
@@ -67,7 +72,25 @@ export class CircuitBreakers {
       reported = true;
       fn();
     };
-    return { success: once(() => this.#success(host)), failure: once(() => this.#failure(host)) };
+    return {
+      success: once(() => this.#success(host)),
+      failure: once(() => this.#failure(host)),
+      abandon: once(() => {
+        const h = this.#hosts.get(host);
+        if (h) h.probing = false;
+      }),
+    };
+  }
+
+  /**
+   * When a call to `host` may next get through: the end of an open circuit's cool-down, or a
+   * short wait while a half-open host's probe is out; undefined while the circuit is closed.
+   */
+  nextProbeAt(host: string): number | undefined {
+    const c = this.#hosts.get(host);
+    if (c?.state === 'open') return c.openedAt + this.#coolDownMs;
+    if (c?.state === 'half_open') return this.#now() + Math.min(PROBE_WAIT_MS, this.#coolDownMs);
+    return undefined;
   }
 
   #success(host: string): void {

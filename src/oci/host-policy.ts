@@ -4,10 +4,14 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Addresses the observer never connects to unless listed: "this network", RFC 1918 private,
  * CGNAT (RFC 6598), loopback, link-local (cloud metadata at 169.254.169.254), IETF protocol
- * assignments, benchmarking, multicast and reserved; IPv6 unspecified, loopback and IPv4-compatible
- * (::/96), ULA (fc00::/7), link- and site-local, multicast, discard and documentation. IPv4-mapped
- * IPv6 addresses (::ffff:a.b.c.d) meet the IPv4 rules (net.BlockList maps them). Cluster service
- * ranges are normally inside these; list others with `denied`. (IANA special-purpose registries.)
+ * assignments, 6to4 relay anycast, benchmarking, multicast and reserved; IPv6 unspecified,
+ * loopback and IPv4-compatible (::/96, deprecated by RFC 4291 §2.5.5.1), NAT64 (64:ff9b::/96 of
+ * RFC 6052 and the local-use 64:ff9b:1::/48 of RFC 8215: the gateway reaches whatever IPv4 address
+ * is embedded, private ones included; list the prefix in a DNS64 cluster), discard, Teredo
+ * (2001::/32, an obfuscated IPv4 inside), documentation, ULA (fc00::/7), link- and site-local and
+ * multicast. IPv4-mapped (::ffff:a.b.c.d) and 6to4 (2002:aabb:ccdd::/48, RFC 3056) addresses are
+ * judged as the IPv4 address they carry (embeddedV4). Cluster service ranges are normally inside
+ * these; list others with `denied`. (IANA IPv4 and IPv6 special-purpose address registries.)
  */
 const DENIED_V4 = [
   '0.0.0.0/8',
@@ -17,12 +21,51 @@ const DENIED_V4 = [
   '169.254.0.0/16',
   '172.16.0.0/12',
   '192.0.0.0/24',
+  '192.88.99.0/24',
   '192.168.0.0/16',
   '198.18.0.0/15',
   '224.0.0.0/4',
   '240.0.0.0/4',
 ];
-const DENIED_V6 = ['::/96', '100::/64', '2001:db8::/32', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8'];
+const DENIED_V6 = [
+  '::/96',
+  '64:ff9b::/96',
+  '64:ff9b:1::/48',
+  '100::/64',
+  '2001::/32',
+  '2001:db8::/32',
+  'fc00::/7',
+  'fe80::/10',
+  'fec0::/10',
+  'ff00::/8',
+];
+
+/** The 8 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted quad read). */
+function groups(v6: string): number[] {
+  let text = v6.replace(/%.*$/, '');
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const part = (x: string) => (x ? x.split(':').map((g) => Number.parseInt(g, 16)) : []);
+  const h = part(head);
+  const t = tail === undefined ? [] : part(tail);
+  return [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
+}
+
+/**
+ * The IPv4 address an IPv6 address is judged as: the one an IPv4-mapped (::ffff:0:0/96) or a
+ * 6to4 (2002::/16) address carries; undefined for any other.
+ */
+export function embeddedV4(v6: string): string | undefined {
+  const g = groups(v6);
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4(g[6] as number, g[7] as number);
+  if (g[0] === 0x2002) return v4(g[1] as number, g[2] as number);
+  return undefined;
+}
 
 /** Names that reach the cluster or the machine itself whatever their addresses. */
 const DENIED_NAME = /(^|\.)(localhost|local|internal|svc|cluster\.local)$/;
@@ -83,9 +126,12 @@ export class HostPolicy {
     this.#resolve = options.resolve ?? ((host) => dns.lookup(host, { all: true, verbatim: true }));
   }
 
-  /** Whether an IP address may be connected to. */
+  /** Whether an IP address may be connected to (one that carries an IPv4 address: as that one). */
   addressAllowed(address: string): boolean {
-    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    const v6 = isIP(address) === 6;
+    const v4 = v6 ? embeddedV4(address) : undefined;
+    if (v4 !== undefined) return this.addressAllowed(v4);
+    const type = v6 ? 'ipv6' : 'ipv4';
     return this.#allowedAddresses.check(address, type) || !this.#denied.check(address, type);
   }
 

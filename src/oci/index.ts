@@ -1,3 +1,4 @@
+export { allAborted, attemptSignal, withAttemptSignal } from './attempt-signal.ts';
 export { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
 export {
   BLOB_LIMIT,
@@ -25,7 +26,7 @@ export {
 } from './cosign-layout.ts';
 export type { RegistryCredentials } from './credentials.ts';
 export { digestTag, isSha256Digest, sha256Digest } from './digest.ts';
-export { HostPolicy, type HostPolicyOptions, HostRefused } from './host-policy.ts';
+export { embeddedV4, HostPolicy, type HostPolicyOptions, HostRefused } from './host-policy.ts';
 export { HostSlots } from './host-slots.ts';
 export { KeyedBatcher } from './keyed-batcher.ts';
 export {

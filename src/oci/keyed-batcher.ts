@@ -6,8 +6,12 @@
  *
  * All submitters for one key must pass equivalent `run` functions: a batch runs the first one's.
  */
+import { allAborted, attemptSignal, withAttemptSignal } from './attempt-signal.ts';
+
 interface Waiting<T, R> {
   item: T;
+  /** the submitter's attempt signal: a batch is cancelled only when all its submitters' are */
+  signal: AbortSignal | undefined;
   run: (items: T[]) => Promise<R>;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
@@ -20,7 +24,7 @@ export class KeyedBatcher<T, R> {
   submit(key: string, item: T, run: (items: T[]) => Promise<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const queue = this.#queues.get(key);
-      const waiting = { item, run, resolve, reject };
+      const waiting = { item, signal: attemptSignal(), run, resolve, reject };
       if (queue) {
         queue.push(waiting);
         return;
@@ -41,7 +45,8 @@ export class KeyedBatcher<T, R> {
     while (queue.length > 0) {
       const batch = queue.splice(0);
       try {
-        const result = await batch[0].run(batch.map((w) => w.item));
+        const signal = allAborted(batch.map((w) => w.signal));
+        const result = await withAttemptSignal(signal, () => batch[0].run(batch.map((w) => w.item)));
         for (const w of batch) w.resolve(result);
       } catch (err) {
         for (const w of batch) w.reject(err);

@@ -39,7 +39,7 @@ export function publicRegistryMessage(reason: RegistryReason, registry: string):
 export function registryError(
   reason: RegistryReason,
   where: { operation: string; target: string },
-  options: { detail?: string; retryable: boolean; cause?: unknown },
+  options: { detail?: string; retryable: boolean; cause?: unknown; notBefore?: number },
 ): ObserverError {
   const registry = where.target.split('/')[0];
   return new ObserverError(
@@ -50,6 +50,7 @@ export function registryError(
       reason,
       publicMessage: publicRegistryMessage(reason, registry),
       ...(options.cause === undefined ? {} : { cause: options.cause }),
+      ...(options.notBefore === undefined ? {} : { notBefore: options.notBefore }),
     },
   );
 }
@@ -104,14 +105,22 @@ export async function statusError(operation: string, target: string, res: Respon
   );
 }
 
-/** An error for a request that got no response (refused, reset, DNS, timeout): always retryable. */
-export function networkError(operation: string, target: string, cause: unknown): ObserverError {
+/**
+ * An error for a request that got no response (refused, reset, DNS, timeout): always retryable.
+ * `notBefore`: the host's circuit is open until then (this failure opened it, or was its probe).
+ */
+export function networkError(
+  operation: string,
+  target: string,
+  cause: unknown,
+  notBefore?: number,
+): ObserverError {
   const c = cause as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   const why = c?.cause?.code ?? c?.cause?.message ?? c?.message ?? String(cause);
   const timedOut = c?.name === 'TimeoutError' || (c?.cause as { name?: string })?.name === 'TimeoutError';
   return registryError(
     timedOut ? 'registry_timeout' : 'registry_unreachable',
     { operation, target },
-    { detail: `no response (${why})`, retryable: true, cause },
+    { detail: `no response (${why})`, retryable: true, cause, notBefore },
   );
 }

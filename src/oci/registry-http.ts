@@ -1,4 +1,5 @@
 import type { Metrics } from '../observability/index.ts';
+import { attemptSignal } from './attempt-signal.ts';
 import { BodyTooLarge, EncodedBody, readCapped } from './bounded-body.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
@@ -133,31 +134,44 @@ export class RegistryHttp {
     } catch (err) {
       throw err instanceof HostRefused ? refused(err) : err;
     }
-    const ticket = this.#breakers ? this.#breakers.acquire(url.host) : { success() {}, failure() {} };
+    const breakers = this.#breakers;
+    const ticket = breakers ? breakers.acquire(url.host) : { success() {}, failure() {}, abandon() {} };
     if (!ticket) {
       this.#metrics?.registryRequests.inc({ method, status: 'circuit_open' });
       throw registryError('registry_circuit_open', where, {
         detail: `circuit open for ${url.host}`,
         retryable: true,
+        notBefore: breakers?.nextProbeAt(url.host),
       });
     }
     const headers = new Headers(init.headers);
     headers.set('accept-encoding', 'identity');
     if (authorization) headers.set('authorization', authorization);
+    // the attempt's deadline aborts the request too: the socket is closed, no worker waits on it
+    const attempt = attemptSignal();
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
     let res: Response;
     try {
       res = await this.#fetch(url, {
         ...init,
         headers,
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: attempt ? AbortSignal.any([timeout, attempt]) : timeout,
       });
     } catch (err) {
-      ticket.failure();
       this.#metrics?.registryRequests.inc({ method, status: '0' });
       const host = causeOf(err, HostRefused);
-      if (host) throw refused(host);
-      throw networkError(where.operation, where.target, err);
+      if (host) {
+        ticket.failure();
+        throw refused(host);
+      }
+      // cancelled by our own deadline: no verdict on the host; the deadline's error is the answer
+      if (attempt?.aborted && !timeout.aborted) {
+        ticket.abandon();
+        throw attempt.reason;
+      }
+      ticket.failure();
+      throw networkError(where.operation, where.target, err, breakers?.nextProbeAt(url.host));
     }
     if (res.status >= 500) ticket.failure();
     else ticket.success();

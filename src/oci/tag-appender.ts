@@ -1,5 +1,7 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { ObserverError } from '../errors.ts';
 import { delayFor } from '../retry/index.ts';
+import { attemptSignal } from './attempt-signal.ts';
 import type { Descriptor } from './manifest.ts';
 import { ANNOTATION_SIGNATURE } from './media-types.ts';
 import type { ManifestResponse, RegistryClient } from './registry-client.ts';
@@ -60,7 +62,8 @@ export interface AppendResult {
   attempts: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Sleeps, cut short (rejecting) when the attempt's deadline passes. */
+const defaultSleep = (ms: number) => wait(ms, undefined, { signal: attemptSignal() });
 
 /** The longest settle wait, however slow our own write was. */
 export const SETTLE_CAP_MS = 5000;
@@ -110,6 +113,8 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs(attempt));
+    // past the attempt's deadline nothing more is written (its requests are aborted too)
+    attemptSignal()?.throwIfAborted();
     try {
       // Blobs are content-addressed: uploading the additions' blobs first (at once) is safe
       // whatever the tag holds, and keeps them out of the read-to-PUT window, which sets the
@@ -148,7 +153,9 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       if ((await missingFrom(settled)).length === 0)
         return { digest: settled?.digest ?? put.digest, added, attempts: attempt };
     } catch (err) {
-      if (!(err instanceof ObserverError && err.retryable)) throw err;
+      // a host known to be down (its circuit is open) will not answer the next loop either
+      const hopeless = !(err instanceof ObserverError && err.retryable) || err.notBefore !== undefined;
+      if (hopeless || attemptSignal()?.aborted) throw err;
       lastError = err;
     }
   }

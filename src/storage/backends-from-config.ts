@@ -9,7 +9,7 @@ import { DockerConfigCredentials } from './credentials-docker-config.ts';
 import { PolicyGatedCredentials } from './credentials-policy-gated.ts';
 import { ServiceAccountCredentials } from './credentials-service-account.ts';
 import { OciBackend } from './oci-backend.ts';
-import type { RegistryNetworkOptions } from './oci-clients.ts';
+import { OciClients, type RegistryNetworkOptions } from './oci-clients.ts';
 import type { SignatureVerifier } from './oci-stored-payload.ts';
 import { TektonBackend } from './tekton-backend.ts';
 
@@ -27,6 +27,8 @@ export interface BackendDeps {
   namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
   /** OciBackend's `verifies`: accepts signatures by the published keys (verify/publishedKeyVerifier) */
   verifies?: SignatureVerifier;
+  /** the registry clients (ociClients): pass the ones the subject-existence check uses too */
+  ociClients?: OciClients;
 }
 
 /**
@@ -53,20 +55,28 @@ function create(name: BackendName, deps: BackendDeps): StorageBackend {
       return new TektonBackend({ runApi: deps.runApi });
     case 'oci': {
       const { storageOci } = deps.config;
-      const credentials = registryCredentials(deps);
-      const insecureHosts = insecureRegistries(deps.config);
       return new OciBackend({
         logger: deps.logger,
-        credentials,
-        metrics: deps.metrics,
+        clients: deps.ociClients ?? ociClients(deps),
         repositoryOverride: storageOci.repository,
-        insecure: insecureHosts,
         encoding: storageOci.encoding,
-        network: registryNetwork(deps.config),
         ...(deps.verifies ? { verifies: deps.verifies } : {}),
       });
     }
   }
+}
+
+/**
+ * The registry clients of every registry request the observer makes (storing, and checking that
+ * subjects exist): one host policy, one connection pool and one circuit breaker per host.
+ */
+export function ociClients(deps: BackendDeps): OciClients {
+  return new OciClients({
+    credentials: registryCredentials(deps),
+    insecure: insecureRegistries(deps.config),
+    metrics: deps.metrics,
+    ...registryNetwork(deps.config),
+  });
 }
 
 /** How the observer may reach tenant-chosen registries (host policy, timeout, breaker), from config. */

@@ -10,6 +10,7 @@ export {
   type BackendDeps,
   backendsFromConfig,
   insecureRegistries,
+  ociClients,
   registryCredentials,
   registryNetwork,
 } from './backends-from-config.ts';

@@ -1,4 +1,4 @@
-import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
+import { allDownUntil, asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import {
   type Addition,
@@ -62,6 +62,11 @@ export interface OciBackendOptions {
   fetch?: typeof fetch;
   /** host policy, request timeout and circuit breaker for tenant-chosen registries (OciClients) */
   network?: RegistryNetworkOptions;
+  /**
+   * the registry clients to use, shared with the subject-existence check so that one host has one
+   * connection pool and one circuit breaker; default: made here from credentials, insecure, network
+   */
+  clients?: OciClients;
 }
 
 /**
@@ -78,13 +83,15 @@ export class OciBackend implements StorageBackend {
 
   constructor(options: OciBackendOptions) {
     this.#o = options;
-    this.#clients = new OciClients({
-      credentials: options.credentials,
-      insecure: options.insecure ?? false,
-      metrics: options.metrics,
-      fetch: options.fetch,
-      ...options.network,
-    });
+    this.#clients =
+      options.clients ??
+      new OciClients({
+        credentials: options.credentials,
+        insecure: options.insecure ?? false,
+        metrics: options.metrics,
+        fetch: options.fetch,
+        ...options.network,
+      });
     if (options.repositoryOverride) splitRepository(options.repositoryOverride);
   }
 
@@ -120,6 +127,8 @@ export class OciBackend implements StorageBackend {
         publicMessage: `${what}: ${failed.length} of ${targets.length} image(s) failed: ${failed.map((f) => `${f.image.repository}@${f.image.digest}: ${'error' in f ? tenantMessage(f.error) : ''}`).join('; ')}`,
         retryable: failed.some((f) => 'error' in f && f.error.retryable),
         cause: 'error' in failed[0] ? failed[0].error : undefined,
+        // every failed image's registry is down: retry when the last of them may answer again
+        notBefore: allDownUntil(failed.map((f) => ('error' in f ? f.error : undefined))),
       },
     );
     return { backend: 'oci', ok: false, error };

@@ -6,6 +6,7 @@ export { IDENTITIES, type IdentitySpec } from './identities.ts';
 export { apiStatus, applyObject, FIELD_MANAGER, kubeConfigFor, kubeConfigWithToken } from './kube.ts';
 export { ENV_FILE, type Identity, type LocalEnv, loadLocalEnv } from './local-env.ts';
 export { DEPLOY_DIR, loadKustomizeBase, type ManifestObject, toApplyBody } from './manifests.ts';
-export { freePort, httpStatus } from './processes.ts';
+export { freePort, httpStatus, stopDaemon } from './processes.ts';
 export { type PrometheusProcess, startPrometheus } from './prometheus.ts';
+export { type RegistryProcess, startRegistry } from './registry.ts';
 export { buildTokenServer, type TokenServerConfig } from './token-server.ts';

@@ -17,7 +17,9 @@ export interface ManifestObject extends KubernetesObject {
 /**
  * Reads a kustomization the way `kustomize build` orders it here: the `resources` in the listed order
  * (a file: every YAML document in order; a directory: that kustomization, recursively), then the
- * `patches` (strategic-merge patches naming kind and name, maps only), then the `namespace:` field
+ * `patches` (strategic-merge patches naming kind and name: maps merge, `null` deletes a key, lists of
+ * objects merge by `name` as Kubernetes' containers, volumes, env and mounts do, `$patch: delete`
+ * removes a list item or, at the top, the object), then the `namespace:` field
  * (set on objects that already name a namespace). Anything else kustomize offers is rejected so a
  * test never applies something other than what `kubectl apply -k` would.
  */
@@ -52,17 +54,39 @@ export function loadKustomizeBase(dir = DEPLOY_DIR, from = ''): ManifestObject[]
 function applyPatch(objects: ManifestObject[], patch: ManifestObject, file: string): void {
   const i = objects.findIndex((o) => o.kind === patch.kind && o.metadata.name === patch.metadata.name);
   if (i < 0) throw new Error(`${file}: no ${patch.kind} ${patch.metadata.name} to patch`);
+  if ((patch as { $patch?: string }).$patch === 'delete') {
+    objects.splice(i, 1);
+    return;
+  }
   const { source: _source, ...body } = patch;
   objects[i] = { ...(mergeMaps(objects[i], body, file) as ManifestObject), source: objects[i]!.source };
 }
 
 function mergeMaps(target: unknown, patch: unknown, file: string): unknown {
-  if (Array.isArray(patch)) throw new Error(`${file}: list patches are not supported here`);
+  if (Array.isArray(patch)) return mergeNamedList(target, patch, file);
   if (patch === null || typeof patch !== 'object') return patch;
   const out: Record<string, unknown> = { ...(target as Record<string, unknown>) };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergeMaps(out[k], v, file);
+  }
+  return out;
+}
+
+/** Strategic merge of a list whose items are keyed by `name` (the merge key of the lists we patch). */
+function mergeNamedList(target: unknown, patch: unknown[], file: string): unknown[] {
+  const named = (v: unknown): v is { name: string; $patch?: string } =>
+    typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string';
+  if (target === undefined) return patch;
+  if (!Array.isArray(target) || !patch.every(named) || !target.every(named))
+    throw new Error(`${file}: only lists of objects keyed by \`name\` can be patched here`);
+  const out = [...target];
+  for (const item of patch) {
+    const i = out.findIndex((t) => t.name === item.name);
+    if (item.$patch === 'delete') {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i] = mergeMaps(out[i], item, file) as { name: string };
+    else out.push(item);
   }
   return out;
 }

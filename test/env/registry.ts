@@ -20,7 +20,7 @@ export interface RegistryProcess {
 
 /**
  * Starts Debian's docker-registry (distribution 2.8) on a free loopback port, storage under
- * `<stateDir>/<name>`; anonymous unless `auth` is given (Bearer tokens from the token server).
+ * `<stateDir>/<name>` (kept: started again with the same name and port, it serves the same content); anonymous unless `auth` is given (Bearer tokens from the token server).
  * Ready when /v2/ answers 200 (anonymous) or 401 (token auth).
  */
 export async function startRegistry(
@@ -28,10 +28,12 @@ export async function startRegistry(
   stateDir: string,
   logsDir: string,
   auth?: TokenAuth,
+  /** listen here (a restart on the address clients know); default a free port */
+  fixedPort?: number,
 ): Promise<RegistryProcess> {
   const dir = join(stateDir, name);
   mkdirSync(join(dir, 'data'), { recursive: true });
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const address = `127.0.0.1:${port}`;
   const config = {
     version: 0.1,

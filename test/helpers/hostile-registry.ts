@@ -32,8 +32,11 @@ export type Scenario =
   | 'error-body';
 
 export interface HostileRegistry {
-  /** plain-HTTP registry `127.0.0.1:<port>` */
-  host: string;
+  /**
+   * plain-HTTP registry `127.0.0.1:<port>`, one port per scenario: each attack meets the observer's
+   * per-host circuit breaker on its own, as attacks from different tenants' registries would
+   */
+  hosts: Record<Scenario, string>;
   /** HTTPS registry `127.0.0.1:<port>` (cert in `caFile`) that redirects to plain HTTP */
   tlsHost: string;
   caFile: string;
@@ -98,9 +101,10 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
   });
   await new Promise<void>((r) => recorder.listen(0, '127.0.0.2', r));
   const elsewhere = `127.0.0.2:${(recorder.address() as AddressInfo).port}`;
+  const hosts = {} as Record<Scenario, string>;
   const errorBody = JSON.stringify({ errors: [{ code: 'DENIED', message: MARKER }] });
 
-  const handle = (req: IncomingMessage, res: ServerResponse, plainHost: () => string) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const [, , scenario = ''] = (req.url ?? '').split('/');
     const isManifest = (req.url ?? '').includes('/manifests/');
     if (scenario === 'downgrade-target') downgraded++;
@@ -136,7 +140,7 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
         return void res.writeHead(307, { location: `http://${elsewhere}/${MARKER}` }).end();
       case 'https-to-http':
         return void res
-          .writeHead(307, { location: `http://${plainHost()}/v2/downgrade-target/${MARKER}` })
+          .writeHead(307, { location: `http://${hosts['https-to-http']}/v2/downgrade-target/${MARKER}` })
           .end();
       case 'garbage-auth':
         return void res
@@ -148,10 +152,24 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
     res.writeHead(404, { 'content-type': 'application/json' }).end(errorBody);
   };
 
-  let host = '';
-  const plain: Server = createHttp((req, res) => handle(req, res, () => host));
-  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
-  host = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  const scenarios: Scenario[] = [
+    'gzip-bomb',
+    'oversized-manifest',
+    'many-layers',
+    'slow',
+    'realm-elsewhere',
+    'redirect-elsewhere',
+    'https-to-http',
+    'garbage-auth',
+    'error-body',
+  ];
+  const servers: Server[] = [];
+  for (const scenario of scenarios) {
+    const plain: Server = createHttp(handle);
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    hosts[scenario] = `127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    servers.push(plain);
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'hostile-'));
   const [key, caFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
@@ -164,18 +182,17 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
     ],
     { stdio: 'ignore' },
   );
-  const tls = createHttps({ key: readFileSync(key), cert: readFileSync(caFile) }, (req, res) =>
-    handle(req, res, () => host),
-  );
+  // redirects to plain HTTP: the scenario's own plain port (a downgrade that must not be followed)
+  const tls = createHttps({ key: readFileSync(key), cert: readFileSync(caFile) }, handle);
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
   return {
-    host,
+    hosts,
     tlsHost: `127.0.0.1:${(tls.address() as AddressInfo).port}`,
     caFile,
     forbiddenConnections: () => forbidden,
     downgradedRequests: () => downgraded,
     close: () => {
-      for (const s of [plain, tls]) {
+      for (const s of [...servers, tls]) {
         s.close();
         s.closeAllConnections();
       }

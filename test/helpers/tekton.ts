@@ -209,3 +209,37 @@ export async function findRun(kc: KubeConfig, kind: Kind, namespace: string, nam
     throw err;
   }
 }
+
+/** The `chains.tekton.dev/signed` mark of every run of `kind` in `namespace`, by name (one list call). */
+export async function signedMarks(
+  kc: KubeConfig,
+  kind: Kind,
+  namespace: string,
+): Promise<Map<string, string>> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const list = (await api.listNamespacedCustomObject({
+    group: 'tekton.dev',
+    version: 'v1',
+    namespace,
+    plural: plural(kind),
+  })) as { items: { metadata: { name: string; annotations?: Record<string, string> } }[] };
+  return new Map(
+    list.items.map((r) => [r.metadata.name, r.metadata.annotations?.['chains.tekton.dev/signed'] ?? '']),
+  );
+}
+
+/**
+ * Deletes every TaskRun and PipelineRun in `namespace` (namespaces themselves are never deleted
+ * here: no namespace controller runs). Tests whose runs name a registry that goes away with them
+ * call it so that later observers, watching every namespace, do not inherit their backlog.
+ */
+export async function deleteAllRuns(kc: KubeConfig, namespace: string): Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  for (const kind of ['TaskRun', 'PipelineRun'] as const)
+    await api.deleteCollectionNamespacedCustomObject({
+      group: 'tekton.dev',
+      version: 'v1',
+      namespace,
+      plural: plural(kind),
+    });
+}

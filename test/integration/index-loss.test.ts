@@ -80,11 +80,15 @@ describe('restart on an empty index', () => {
         await layerCount(r.repository, r.digest, '.sig'),
       ]),
     );
+    let mismatches = 0;
+    for (const r of runs)
+      mismatches += (await runEvents(admin, namespace, r.name)).filter(
+        (e) => e.reason === 'AnnotationMismatch',
+      ).length;
+    const adopted = second.logs().split('adopted the envelope the run carries').length - 1;
+    const newLayers = after.flat().reduce((a, n) => a + n, 0) - before.flat().reduce((a, n) => a + n, 0);
+    console.log(`restart on an empty SQLite index: ${JSON.stringify({ newLayers, mismatches, adopted })}`);
     expect(after).toEqual(before);
-    for (const r of runs) {
-      const reasons = (await runEvents(admin, namespace, r.name)).map((e) => e.reason);
-      expect(reasons).not.toContain('AnnotationMismatch');
-    }
-    expect(second.logs()).toContain('adopted the envelope the run carries');
+    expect({ newLayers, mismatches, adopted }).toEqual({ newLayers: 0, mismatches: 0, adopted: runs.length });
   });
 });

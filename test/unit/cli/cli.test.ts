@@ -10,7 +10,8 @@ const bin = join(root, 'bin/provenance-observer.js');
 const fixture = (name: string) => join(root, 'test/fixtures/runs', name);
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
-describe('provenance-observer generate and verify', { timeout: 30_000 }, () => {
+// each test starts Node a few times: slow on a busy 2-core machine
+describe('provenance-observer generate and verify', { timeout: 120_000 }, () => {
   it('prints the same statement the service builds (the golden file), offline', () => {
     const out = cli('generate', '--run', fixture('taskrun-multi-arch.json'), '--format', 'slsa/v1.0');
     expect(out.status).toBe(0);

@@ -100,18 +100,18 @@ describe('parseConfig', () => {
     expect(d.indexUrl).toBeUndefined();
     expect(d.indexTls).toEqual({ mode: 'require' });
     expect(d.indexRetentionDays).toBe(90);
-    expect(d.indexNamespacePayloadCapBytes).toBe(0);
+    expect(d.indexNamespacePayloadCapBytes).toBe(1_073_741_824); // 1 GiB
     const c = parseConfig({
       'index.url': 'postgres://observer@db.example:5432/provenance',
       'index.tls-mode': 'verify-full',
       'index.tls-ca-file': '/etc/db-ca/ca.crt',
       'index.retention-days': '30',
-      'index.namespace-payload-cap-bytes': '1073741824',
+      'index.namespace-payload-cap-bytes': '2048',
     });
     expect(c.indexUrl).toBe('postgres://observer@db.example:5432/provenance');
     expect(c.indexTls).toEqual({ mode: 'verify-full', caFile: '/etc/db-ca/ca.crt' });
     expect(c.indexRetentionDays).toBe(30);
-    expect(c.indexNamespacePayloadCapBytes).toBe(1_073_741_824);
+    expect(c.indexNamespacePayloadCapBytes).toBe(2048);
     expect(() => parseConfig({ 'index.tls-mode': 'prefer' })).toThrow(/index.tls-mode.*"verify-full"/);
   });
 

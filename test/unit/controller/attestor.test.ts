@@ -4,10 +4,19 @@ import { parseConfig } from '../../../src/config/index.ts';
 import { Attestor } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
+import type { ExecutionCheckOutcome } from '../../../src/policy/index.ts';
 import { loadX509Pem, type TransparencyLog } from '../../../src/signing/index.ts';
-import type { BackendName, StorageBackend, StoreRequest, StoreResult } from '../../../src/storage/index.ts';
+import {
+  type BackendName,
+  payloadAnnotation,
+  type StorageBackend,
+  type StoreRequest,
+  type StoreResult,
+  signatureAnnotation,
+} from '../../../src/storage/index.ts';
 import type { TektonRun } from '../../../src/tekton/index.ts';
 import type { RunRef } from '../../../src/tekton/run-ref.ts';
+import { publishedKeyVerifier } from '../../../src/verify/index.ts';
 
 class FakeBackend implements StorageBackend {
   readonly requests: StoreRequest[] = [];
@@ -187,5 +196,73 @@ describe('Attestor', () => {
         signer,
       ),
     ).rejects.toMatchObject({ code: 'tlog', retryable: true });
+  });
+});
+
+describe('Attestor adoption after the Pod was pruned', () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signer = loadX509Pem(
+    new TextEncoder().encode(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
+    { namespace: 'ns', name: 's', entry: 'x509.pem' },
+  );
+  const match: ExecutionCheckOutcome = { result: 'match', podName: 'build-1-pod', containers: 1 };
+  const attestor = (execution: ExecutionCheckOutcome, tekton: FakeBackend) =>
+    new Attestor({
+      config: parseConfig({
+        'artifacts.taskrun.storage': 'tekton',
+        'artifacts.oci.storage': 'tekton',
+      }),
+      backends: new Map<BackendName, StorageBackend>([['tekton', tekton]]),
+      metrics: createMetrics(),
+      verifies: publishedKeyVerifier(
+        () => [{ keyId: signer.keyId, publicKeyPem: signer.publicKeyPem }] as never,
+      ),
+      checks: {
+        execution: async () => execution,
+        subjects: async (_run, images) => ({ kept: [...images], rejected: [], skipped: [] }),
+      },
+    });
+  const results = [
+    { name: 'IMAGE_URL', value: 'registry.test/app:v1' },
+    { name: 'IMAGE_DIGEST', value: digest },
+  ];
+
+  /** Attests with the Pod present and returns the annotations TektonBackend would have written. */
+  async function attestedOnce(): Promise<{ annotations: Record<string, string>; envelope: Uint8Array }> {
+    const tekton = new FakeBackend('tekton');
+    await attestor(match, tekton).attest(run, taskRun(results), [], signer);
+    const artifact = tekton.requests.find((r) => r.artifact.type === 'provenance')?.artifact;
+    if (artifact?.type !== 'provenance') throw new Error('no provenance stored');
+    const key = artifact.key;
+    return {
+      annotations: {
+        [payloadAnnotation(key)]: Buffer.from(artifact.payload).toString('base64'),
+        [signatureAnnotation(key)]: Buffer.from(artifact.envelopeBytes).toString('base64'),
+      },
+      envelope: artifact.envelopeBytes,
+    };
+  }
+
+  /** A later attempt (another replica, or after an index loss) on the run now carrying `annotations`. */
+  const attestAgain = (check: ExecutionCheckOutcome, annotations: Record<string, string>) =>
+    attestor(check, new FakeBackend('tekton')).attest(run, taskRun(results, annotations), [], signer);
+
+  it('adopts the envelope whose recorded check was made when the Pod existed', async () => {
+    const { annotations, envelope } = await attestedOnce();
+    const gone: ExecutionCheckOutcome = { result: 'pod_not_found', podName: 'build-1-pod' };
+    const out = await attestAgain(gone, annotations);
+    expect(out.adopted).toBe(true);
+    expect(out.executionCheck).toEqual(match);
+    expect(Buffer.from(out.provenance?.artifact.envelopeBytes ?? []).toString()).toBe(
+      Buffer.from(envelope).toString(),
+    );
+  });
+
+  it('does not adopt when the Pod exists now and disagrees (a check made now stands)', async () => {
+    const { annotations } = await attestedOnce();
+    const now: ExecutionCheckOutcome = { result: 'mismatch', podName: 'build-1-pod', differences: [] };
+    const out = await attestAgain(now, annotations);
+    expect(out.adopted).toBe(false);
+    expect(out.executionCheck).toEqual(now);
   });
 });

@@ -27,7 +27,11 @@ const obs = (name: string, over: Partial<RunObservation> = {}): RunObservation =
 });
 
 /** An index that keeps no captures or deletion marks (these tests are about queueing). */
-const noCaptures = { captureRuns: async () => {}, markRunDeleted: async () => {} };
+const noCaptures = {
+  captureRuns: async () => {},
+  markRunDeleted: async () => {},
+  unsettledCaptures: async () => [],
+};
 
 /** Polls observable state with a 1 s deadline (the workers run on their own promise chains). */
 const until = async (cond: () => boolean) => {
@@ -67,6 +71,26 @@ describe('Controller', () => {
     source.observe(obs('fresh'));
     await until(() => seen.length === 2);
     expect(seen.sort()).toEqual(['fresh', 'tampered']);
+    await controller.stop();
+  });
+
+  it('at start, queues the captured runs the index has not settled (a run deleted after capture is in no list)', async () => {
+    const seen: string[] = [];
+    const controller = new Controller({
+      source: new FakeSource(),
+      index: {
+        ...noCaptures,
+        getRunState: async () => undefined,
+        unsettledCaptures: async () => [{ uid: 'u-gone', kind: 'TaskRun', namespace: 'ns', name: 'gone' }],
+      },
+      reconciler: { reconcile: async (key: RunKey) => (seen.push(key.name), {}) },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      workers: 1,
+    });
+    await controller.start();
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['gone']);
     await controller.stop();
   });
 

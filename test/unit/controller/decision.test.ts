@@ -162,6 +162,56 @@ const rows: Row[] = [
     { run: run('PipelineRun'), children: [unfinished], now: COMPLETED + 60_000 },
     { action: 'attest', children: [unfinished] },
   ],
+  // replicas: every write waits for the run's claim; a run held elsewhere waits out the lease
+  [
+    'new TaskRun, claim not asked for',
+    { run: run('TaskRun'), claim: undefined },
+    { action: 'claim', forMark: false },
+  ],
+  [
+    'new TaskRun, held by another replica',
+    { run: run('TaskRun'), claim: { held: false, retryInMs: 7_000 } },
+    { action: 'wait-for-claim', requeueAfterMs: 7_000 },
+  ],
+  [
+    'attested, mark removed, claim not asked for',
+    { run: run('TaskRun'), state: state('attested'), claim: undefined },
+    { action: 'claim', forMark: true },
+  ],
+  [
+    'crash loop, held by another replica (its attempt is running)',
+    {
+      run: run('TaskRun'),
+      state: { ...state('pending'), attempts: 3 },
+      claim: { held: false, retryInMs: 500 },
+    },
+    { action: 'wait-for-claim', requeueAfterMs: 500 },
+  ],
+  [
+    'attested and marked: no claim needed',
+    { run: run('TaskRun', 'true'), state: state('attested'), claim: undefined },
+    { action: 'skip', reason: 'attested' },
+  ],
+  [
+    'retry not due: no claim needed',
+    {
+      run: run('TaskRun'),
+      state: state('pending'),
+      work: { nextAttemptAt: new Date(COMPLETED + 4_000) },
+      claim: undefined,
+    },
+    { action: 'wait-for-retry' },
+  ],
+  [
+    'no key loaded: no claim needed',
+    { run: run('TaskRun'), signerLoaded: false, claim: undefined },
+    { action: 'wait-for-key' },
+  ],
+  [
+    'PipelineRun, children not read: read before claiming',
+    { run: run('PipelineRun'), claim: undefined },
+    { action: 'read-children' },
+  ],
 ];
 
 describe('decide', () => {
@@ -174,6 +224,7 @@ describe('decide', () => {
       now: COMPLETED,
       childWaitSeconds: 60,
       maxAttempts: 3,
+      claim: { held: true },
       ...facts,
     });
     expect(decision).toMatchObject(expected);

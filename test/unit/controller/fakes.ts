@@ -1,6 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
+import { parseConfig } from '../../../src/config/index.ts';
 import type { AttestOutcome } from '../../../src/controller/attestor.ts';
-import type { Attestor } from '../../../src/controller/index.ts';
+import { type Attestor, Reconciler, type ReconcilerOptions } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import {
   type EventRecorder,
@@ -9,7 +10,7 @@ import {
   type RunEvent,
   type RunObject,
 } from '../../../src/kube/index.ts';
-import { createLogger } from '../../../src/observability/index.ts';
+import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import type { Signer } from '../../../src/signing/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
 
@@ -150,4 +151,27 @@ export function doneTaskRun(name: string, uid: string, annotations: Record<strin
     spec: { serviceAccountName: 'pipeline' },
     status: { conditions: [{ type: 'Succeeded', status: 'True' }], completionTime: '2026-11-26T10:00:00Z' },
   };
+}
+
+/** A Reconciler on fakes (runs, attestor, Events, the fake signer) and the given index, with its fakes. */
+export function fakeReconciler(
+  index: ReconcilerOptions['index'],
+  config: Record<string, string> = {},
+  clock?: () => number,
+) {
+  const runs = new FakeRunApi();
+  const attestor = new FakeAttestor();
+  const events = new FakeEvents();
+  const reconciler = new Reconciler({
+    config: parseConfig(config),
+    runApi: runs,
+    index,
+    attestor,
+    events,
+    metrics: createMetrics(),
+    logger: silentLogger(),
+    signer: () => fakeSigner,
+    ...(clock ? { clock } : {}),
+  });
+  return { runs, attestor, events, reconciler };
 }

@@ -46,7 +46,7 @@ describe('Reconciler attempts', () => {
 
   beforeEach(() => {
     runs = new FakeRunApi();
-    index = new SqliteIndex({ path: ':memory:' });
+    index = new SqliteIndex({ path: ':memory:', now: () => now });
     attestor = new FakeAttestor();
     events = new FakeEvents();
     now = START;
@@ -66,14 +66,15 @@ describe('Reconciler attempts', () => {
   });
 
   it('gives up with signed=failed and an Event when every attempt of the round died mid-attempt', async () => {
-    // each "process" starts an attempt and dies before it reports: the attestor never answers
+    // each "process" starts an attempt and dies before it reports: the attestor never answers; the
+    // next one (10 s later) takes the run over once the dead one's 30 s claim lapsed
     attestor.attest = () => new Promise(() => {});
     for (let i = 0; i < 3; i++) {
       reconciler()
         .reconcile(key, `crash-${i}`)
         .catch(() => {});
       await vi.waitFor(async () => expect((await index.getRunWork('u1'))?.attempts).toBe(i + 1));
-      now += 10_000;
+      now += 31_000;
     }
     expect((await index.getRunState('u1'))?.attempts).toBe(3);
     const calls = attestor.calls.length;
@@ -98,6 +99,48 @@ describe('Reconciler attempts', () => {
     const work = await index.getRunWork('u1');
     expect(work?.attempts).toBe(2);
     expect(work?.nextAttemptAt).toEqual(new Date(now + 4000));
+  });
+
+  it('does not count an attempt that met only a host known to be down: the run waits for its next probe', async () => {
+    const probeAt = START + 30_000;
+    const hostDown = (at: number) =>
+      new ObserverError('HEAD manifest on reg.example/app: circuit open [registry_circuit_open]', {
+        code: 'registry',
+        retryable: true,
+        reason: 'registry_circuit_open',
+        notBefore: at,
+      });
+    // every attempt meets the open circuit: far more attempts than max-attempts (3), none counted
+    for (let i = 0; i < 6; i++) {
+      attestor.attest = async () => {
+        throw new ObserverError('storing: 1 of 1 image(s) failed', {
+          code: 'storage',
+          retryable: true,
+          cause: hostDown(probeAt + i * 30_000),
+        });
+      };
+      expect(await reconciler().reconcile(key, `down-${i}`)).toEqual({ requeueAfterMs: 30_000 });
+      const work = await index.getRunWork('u1');
+      expect(work?.attempts).toBe(i + 1);
+      expect(work?.nextAttemptAt).toEqual(new Date(probeAt + i * 30_000));
+      expect((await index.getRunState('u1'))?.attempts).toBe(0);
+      // a restarted reconciler keeps the spacing: not due before the probe
+      expect(await reconciler().reconcile(key, `early-${i}`)).toEqual({ requeueAfterMs: 30_000 });
+      now = probeAt + i * 30_000;
+    }
+    expect(runs.annotation(key, SIGNED)).toBeUndefined();
+    expect(new Set(events.reasons())).toEqual(new Set(['AttestationDeferred']));
+    // a failure that is not a host known to be down counts as before
+    attestor.attest = async () => {
+      throw new ObserverError('registry answered 500', { code: 'registry', retryable: true });
+    };
+    await expect(reconciler().reconcile(key, 'counted')).rejects.toThrow(/500/);
+    expect((await index.getRunState('u1'))?.attempts).toBe(1);
+    attestor.outcomes.push(okOutcome('u1'));
+    attestor.attest = FakeAttestor.prototype.attest.bind(attestor);
+    now += 10_000;
+    await reconciler().reconcile(key, 'back');
+    expect(runs.annotation(key, SIGNED)).toBe('true');
   });
 
   it('abandons an attempt past its deadline as a retryable failure, aborting its signal', async () => {

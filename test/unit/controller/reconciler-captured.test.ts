@@ -1,17 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/index.ts';
-import { Reconciler } from '../../../src/controller/index.ts';
+import type { Reconciler } from '../../../src/controller/index.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
-import { createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
 import {
   doneTaskRun,
-  FakeAttestor,
-  FakeEvents,
-  FakeRunApi,
-  fakeSigner,
+  type FakeAttestor,
+  type FakeEvents,
+  type FakeRunApi,
+  fakeReconciler,
   okOutcome,
-  silentLogger,
 } from './fakes.ts';
 
 const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };
@@ -31,21 +28,12 @@ describe('Reconciler with captured runs', () => {
   let reconciler: Reconciler;
 
   beforeEach(() => {
-    runs = new FakeRunApi();
     index = new SqliteIndex({ path: ':memory:' });
-    attestor = new FakeAttestor();
-    events = new FakeEvents();
-    reconciler = new Reconciler({
-      config: parseConfig({ 'artifacts.pipelinerun.child-wait-seconds': '60' }),
-      runApi: runs,
+    ({ runs, attestor, events, reconciler } = fakeReconciler(
       index,
-      attestor,
-      events,
-      metrics: createMetrics(),
-      logger: silentLogger(),
-      signer: () => fakeSigner,
-      clock: () => Date.parse('2026-11-26T10:00:05Z'),
-    });
+      { 'artifacts.pipelinerun.child-wait-seconds': '60' },
+      () => Date.parse('2026-11-26T10:00:05Z'),
+    ));
   });
 
   it('attests a run known only from its captured copy; the index says attested, no mark is attempted twice', async () => {

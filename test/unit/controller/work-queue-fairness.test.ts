@@ -84,3 +84,53 @@ describe('WorkQueue fairness between namespaces', () => {
     expect(await waiting).toBe('b/2');
   });
 });
+
+/** A get() left pending for a turn; the returned function tells what it got so far. */
+async function pendingGet(queue: WorkQueue<string>): Promise<() => string | undefined> {
+  let got: string | undefined;
+  void queue.get().then((k) => {
+    got = k;
+  });
+  await new Promise((r) => setImmediate(r));
+  return () => got;
+}
+
+describe('WorkQueue borrowing', () => {
+  const borrowing = () =>
+    new WorkQueue<string>((k) => k, {
+      group: (k) => k.split('/')[0] as string,
+      workers: 4,
+      spare: 1,
+      borrow: 4,
+    });
+
+  it('a namespace arriving while another holds more than its share borrows up to its share at once', async () => {
+    const queue = borrowing();
+    for (let i = 0; i < 6; i++) queue.add(`a/${i}`);
+    // A alone takes workers - spare = 3 (attempts hanging on a slow registry)
+    expect(await Promise.all([queue.get(), queue.get(), queue.get()])).toEqual(['a/0', 'a/1', 'a/2']);
+    for (let i = 0; i < 4; i++) queue.add(`b/${i}`);
+    // B: the spare worker, then one borrowed (its share is ceil(4 / 2) = 2); no more
+    expect(await queue.get()).toBe('b/0');
+    expect(await queue.get()).toBe('b/1');
+    const third = await pendingGet(queue);
+    expect(third()).toBeUndefined();
+    // B at its share borrows no more; one of B's ending lets its next one start (A, above its share, never)
+    queue.done('b/0');
+    await new Promise((r) => setImmediate(r));
+    expect(third()).toBe('b/2');
+  });
+
+  it('nobody borrows while every group is within its share', async () => {
+    const queue = borrowing();
+    for (let i = 0; i < 4; i++) queue.add(`a/${i}`);
+    for (let i = 0; i < 4; i++) queue.add(`b/${i}`);
+    const taken = await Promise.all([queue.get(), queue.get(), queue.get(), queue.get()]);
+    expect(taken.sort()).toEqual(['a/0', 'a/1', 'b/0', 'b/1']);
+    const fifth = await pendingGet(queue);
+    expect(fifth()).toBeUndefined();
+    queue.done('a/0');
+    await new Promise((r) => setImmediate(r));
+    expect(fifth()).toBe('a/2');
+  });
+});

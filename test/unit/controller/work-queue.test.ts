@@ -51,6 +51,15 @@ describe('WorkQueue', () => {
     expect(await idle).toBeUndefined();
   });
 
+  it('hands out nothing more once shut down, though keys still wait (a stopping controller ends its workers)', async () => {
+    const queue = q();
+    queue.add('a');
+    queue.add('b');
+    expect(await queue.get()).toBe('a');
+    queue.shutDown();
+    expect(await queue.get()).toBeUndefined();
+  });
+
   describe('with fake timers', () => {
     afterEach(() => {
       vi.useRealTimers();

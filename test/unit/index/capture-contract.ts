@@ -74,6 +74,25 @@ export function captureContract(name: string, factory: IndexFactory): void {
       await index.close();
     });
 
+    it('lists the captured runs not settled, oldest capture first (the queue resumed at start)', async () => {
+      const index = await open();
+      const at = (ms: number, n: string) => ({ capturedAt: new Date(ms), run: { ...key, name: n } });
+      await index.captureRuns([
+        capture('b', at(2_000, 'b')),
+        capture('a', at(1_000, 'a')),
+        capture('c', at(3_000, 'c')),
+      ]);
+      const state = { run: key, attempts: 0, updatedAt: new Date(3_000) };
+      await index.setRunState({ ...state, uid: 'a', status: 'pending' });
+      await index.setRunState({ ...state, uid: 'c', status: 'attested' });
+      expect(await index.unsettledCaptures()).toEqual([
+        { uid: 'a', ...key, name: 'a' },
+        { uid: 'b', ...key, name: 'b' },
+      ]);
+      expect(await index.unsettledCaptures(1)).toHaveLength(1);
+      await index.close();
+    });
+
     it('prunes copies of settled runs deleted (or captured) before the cut, and no others', async () => {
       const index = await open();
       const names = ['gone-attested', 'gone-failed', 'gone-pending', 'live-attested', 'old-attested'];

@@ -305,6 +305,12 @@ function claimContract(name: string, open: Open): void {
       });
       expect(await index.recordAttemptStarted('u1', new Date(5_000))).toBe(3);
       expect((await index.getRunWork('u1'))?.nextAttemptAt).toBeUndefined();
+      await index.deferNextAttempt('u1', new Date(35_000));
+      expect(await index.getRunWork('u1')).toMatchObject({
+        attempts: 3,
+        lastAttemptAt: new Date(5_000),
+        nextAttemptAt: new Date(35_000),
+      });
       await index.close();
     });
   });

@@ -57,4 +57,24 @@ describe('CircuitBreakers', () => {
     c.acquire('x')?.failure(); // x starts again from zero: still closed
     expect(c.state('x')).toBe('closed');
   });
+
+  it('tells when a host may next be called: end of the cool-down, a short wait while a probe is out', () => {
+    let now = 0;
+    const b = new CircuitBreakers({ failureThreshold: 2, coolDownMs: 30_000, now: () => now });
+    b.acquire('h')?.failure();
+    expect(b.nextProbeAt('h')).toBeUndefined(); // closed
+    now = 100;
+    b.acquire('h')?.failure();
+    expect(b.nextProbeAt('h')).toBe(30_100);
+    now = 30_100;
+    const probe = b.acquire('h');
+    expect(b.nextProbeAt('h')).toBe(35_100);
+    // a probe cancelled by its caller gives no verdict and frees the slot for the next caller
+    probe?.abandon();
+    expect(b.state('h')).toBe('half_open');
+    const next = b.acquire('h');
+    expect(next).toBeDefined();
+    next?.success();
+    expect(b.nextProbeAt('h')).toBeUndefined();
+  });
 });

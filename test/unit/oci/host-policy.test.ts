@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { HostPolicy, HostRefused } from '../../../src/oci/index.ts';
+import { embeddedV4, HostPolicy, HostRefused } from '../../../src/oci/index.ts';
 
 const resolvingTo =
   (...addresses: string[]) =>
@@ -30,6 +30,50 @@ describe('HostPolicy', () => {
       expect(() => policy.checkHost(host), host).toThrow(HostRefused);
     for (const host of ['8.8.8.8', '140.82.112.3', '2606:4700::1111'])
       expect(() => policy.checkHost(host)).not.toThrow();
+  });
+
+  it.each([
+    ['this network 0.0.0.0/8', '0.1.2.3'],
+    ['CGNAT 100.64.0.0/10', '100.127.255.254'],
+    ['6to4 relay anycast 192.88.99.0/24', '192.88.99.1'],
+    ['IPv6 unspecified ::/128', '[::]'],
+    ['IPv4-compatible ::/96', '::8.8.8.8'],
+    ['NAT64 64:ff9b::/96', '64:ff9b::808:808'],
+    ['NAT64 dotted 64:ff9b::/96', '64:ff9b::10.0.0.1'],
+    ['NAT64 local-use 64:ff9b:1::/48', '64:ff9b:1::8.8.8.8'],
+    ['Teredo 2001::/32', '2001:0:4136:e378:8000:63bf:3fff:fdd2'],
+    ['ULA fc00::/7 (fc)', 'fc00::1'],
+    ['ULA fc00::/7 (fd)', 'fdff:ffff::1'],
+    ['link-local fe80::/10', 'febf::1'],
+    ['IPv6 multicast ff00::/8', 'ff02::1'],
+    ['IPv4 multicast 224.0.0.0/4', '239.255.255.250'],
+    ['IPv4-mapped loopback', '::ffff:127.0.0.1'],
+    ['IPv4-mapped private (hex)', '::ffff:a00:1'],
+    ['IPv4-mapped metadata', '[::ffff:169.254.169.254]'],
+    ['IPv4-mapped CGNAT', '::ffff:100.64.0.1'],
+    ['6to4 of a private address', '2002:a00:1::1'],
+    ['6to4 of loopback', '2002:7f00:1::'],
+    ['6to4 of link-local metadata', '2002:a9fe:a9fe::1'],
+  ])('refuses %s (%s)', (_range, host) => {
+    expect(() => new HostPolicy().checkHost(host)).toThrow(HostRefused);
+  });
+
+  it('judges IPv4-mapped and 6to4 addresses as the IPv4 address they carry', () => {
+    const policy = new HostPolicy({ allowed: ['127.0.0.1'] });
+    for (const host of ['::ffff:8.8.8.8', '2002:808:808::1', '::ffff:127.0.0.1', '2002:7f00:1::1'])
+      expect(() => policy.checkHost(host), host).not.toThrow();
+    expect(() => policy.checkHost('::ffff:127.0.0.2')).toThrow(HostRefused);
+    expect(embeddedV4('::ffff:7f00:1')).toBe('127.0.0.1');
+    expect(embeddedV4('2002:c0a8:101::')).toBe('192.168.1.1');
+    expect(embeddedV4('2606:4700::1111')).toBeUndefined();
+  });
+
+  it('checks the addresses a name resolves to the same way (mapped, 6to4, NAT64)', async () => {
+    for (const address of ['::ffff:10.0.0.1', '2002:a00:1::1', '64:ff9b::8.8.8.8'])
+      await expect(
+        new HostPolicy({ resolve: resolvingTo(address) }).addresses('r.example'),
+        address,
+      ).rejects.toBeInstanceOf(HostRefused);
   });
 
   it('refuses local and cluster names and single labels before any lookup', () => {
