@@ -22,5 +22,5 @@ USER 65532:65532
 ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production HOME=/home/nonroot
 WORKDIR /app
 EXPOSE 8080
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=256", "/app/bin/provenance-observer.js"]
+ENTRYPOINT ["node", "--max-old-space-size-percentage=50", "--max-semi-space-size=4", "/app/bin/provenance-observer.js"]
 CMD ["run", "--config", "/etc/provenance-observer/config"]

@@ -6,18 +6,29 @@ export interface BacklogOptions {
   workers?: number;
   /** seconds between fresh runs during the drain (default 2) */
   freshEverySeconds: number;
+  /** --quick: skip the N/10 measurement (while iterating; the report's growth line needs it) */
+  quick?: boolean;
+  /** --drain-minutes M: measure each drain for at most M minutes (a partial drain of a large N) */
+  drainMinutes?: number;
 }
 
 export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
   const options: BacklogOptions = { runs: 10_000, freshEverySeconds: 2 };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
+    if (flag === '--quick') {
+      options.quick = true;
+      continue;
+    }
     const value = Number(args[i + 1]);
-    if (!['--runs', '--workers', '--fresh-every'].includes(flag))
-      throw new Error(`backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S)`);
+    if (!['--runs', '--workers', '--fresh-every', '--drain-minutes'].includes(flag))
+      throw new Error(
+        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --quick)`,
+      );
     if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
     if (flag === '--runs') options.runs = value;
     else if (flag === '--workers') options.workers = value;
+    else if (flag === '--drain-minutes') options.drainMinutes = value;
     else options.freshEverySeconds = value;
     i++;
   }

@@ -9,6 +9,24 @@ import {
 const GROUP = { group: 'tekton.dev', version: 'v1', plural: 'taskruns' } as const;
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** One client per KubeConfig (with reuseConnections applied by the caller, one connection pool). */
+const clients = new WeakMap<KubeConfig, CustomObjectsApi>();
+function customObjects(kc: KubeConfig): CustomObjectsApi {
+  const api = clients.get(kc) ?? kc.makeApiClient(CustomObjectsApi);
+  clients.set(kc, api);
+  return api;
+}
+
+/**
+ * Deletes a bench namespace's TaskRuns (one deletecollection: the local environment has no
+ * namespace controller to empty a deleted namespace) and the namespace, so later observers and
+ * tests in the same environment do not find thousands of runs to attest.
+ */
+export async function deleteNamespace(admin: KubeConfig, name: string): Promise<void> {
+  await customObjects(admin).deleteCollectionNamespacedCustomObject({ ...GROUP, namespace: name });
+  await admin.makeApiClient(CoreV1Api).deleteNamespace({ name });
+}
+
 /** Creates a namespace of the bench's own (admin). */
 export async function createNamespace(admin: KubeConfig, name: string): Promise<void> {
   await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
@@ -26,7 +44,7 @@ export async function completeTaskRun(
   /** more images, as the `IMAGES` result (Chains' type hint: `ref@digest`, comma-separated) */
   more: readonly { ref: string; digest: string }[] = [],
 ): Promise<number> {
-  const api = admin.makeApiClient(CustomObjectsApi);
+  const api = customObjects(admin);
   await api.createNamespacedCustomObject({
     ...GROUP,
     namespace,
@@ -81,7 +99,8 @@ export async function patchAnnotation(
   name: string,
   annotations: Record<string, string>,
 ): Promise<void> {
-  await kc
-    .makeApiClient(CustomObjectsApi)
-    .patchNamespacedCustomObject({ ...GROUP, namespace, name, body: { metadata: { annotations } } }, MERGE);
+  await customObjects(kc).patchNamespacedCustomObject(
+    { ...GROUP, namespace, name, body: { metadata: { annotations } } },
+    MERGE,
+  );
 }

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { completeTaskRun, createNamespace } from './cluster.ts';
+import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
 import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { ObserverProcess } from './observer-process.ts';
@@ -14,7 +14,13 @@ export interface ScenarioSetup {
   /** controller.workers; undefined = the observer's default */
   workers?: number;
   freshEverySeconds: number;
+  /** stop measuring the drain after so many minutes (the row then says how many were drained) */
+  drainMinutes?: number;
   log: (line: string) => void;
+  /** the compiled observer (buildObserver) */
+  main: string;
+  /** node flags of the observer process (deploy/'s heap settings) */
+  nodeOptions: string[];
 }
 
 export interface ScenarioResult {
@@ -43,10 +49,11 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   const names = Array.from({ length: s.runs }, (_, i) => `run-${i}`);
   s.log(`seeding ${s.runs} completed TaskRuns with their own images in ${ns}`);
   const seedStart = performance.now();
-  await forEachLimited(s.runs, 16, async (i) => {
+  await forEachLimited(s.runs, 32, async (i) => {
     await completeTaskRun(s.admin, ns, names[i], await images.push(names[i]));
   });
   const seedPerSecond = s.runs / ((performance.now() - seedStart) / 1000);
+  s.log(`seeded at ${seedPerSecond.toFixed(0)} runs/s`);
   s.log('measuring the apiserver patch limit and the registry push limit');
   const limits = await measureLimits({
     observer: s.observer,
@@ -65,7 +72,12 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   tracker.start();
   s.log(`starting the observer over ${s.runs} runs`);
   const spawnedAt = Date.now();
-  const observer = await ObserverProcess.start({ kubeconfig: s.observerKubeconfigPath, config: config(ns) });
+  const observer = await ObserverProcess.start({
+    kubeconfig: s.observerKubeconfigPath,
+    config: config(ns),
+    main: s.main,
+    nodeOptions: [...s.nodeOptions, ...profileOptions()],
+  });
   try {
     await observer.ready();
     const start = observer.rssMiB() ?? 0;
@@ -82,7 +94,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       }
     })();
     const seededDone = () => names.every((n) => tracker.signedAt.has(n) || tracker.failed.has(n));
-    await untilOrStalled(tracker, seededDone, s.log);
+    await untilOrStalled(tracker, seededDone, s.log, s.drainMinutes);
     feeding = false;
     await feeder;
     await Promise.race([
@@ -117,12 +129,31 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   } finally {
     tracker.stop();
     await observer.stop();
+    await Promise.all([deleteNamespace(s.admin, ns), deleteNamespace(s.admin, `${ns}-idle`)]).catch((err) =>
+      s.log(`could not delete ${ns}: ${(err as Error).message}`),
+    );
   }
+}
+
+/**
+ * BENCH_PROFILE_DIR=<dir>: the draining observer writes a CPU profile (--cpu-prof) there on exit,
+ * and a heap snapshot on SIGUSR2 (--heapsnapshot-signal), for finding where the time goes.
+ */
+function profileOptions(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`]
+    : [];
 }
 
 /** RSS of an observer watching an empty namespace, 3 s after it is ready. */
 async function idleRss(s: ScenarioSetup, config: Record<string, string>): Promise<number> {
-  const observer = await ObserverProcess.start({ kubeconfig: s.observerKubeconfigPath, config });
+  const observer = await ObserverProcess.start({
+    kubeconfig: s.observerKubeconfigPath,
+    config,
+    main: s.main,
+    nodeOptions: s.nodeOptions,
+  });
   try {
     await observer.ready();
     await new Promise((r) => setTimeout(r, 3000));
@@ -133,10 +164,20 @@ async function idleRss(s: ScenarioSetup, config: Record<string, string>): Promis
 }
 
 /** Waits for `done`, logging progress every 10 s; gives up when nothing was signed for STALL_MS. */
-async function untilOrStalled(tracker: SignedTracker, done: () => boolean, log: (l: string) => void) {
+async function untilOrStalled(
+  tracker: SignedTracker,
+  done: () => boolean,
+  log: (l: string) => void,
+  minutes?: number,
+) {
   let last = -1;
   let lastChange = Date.now();
+  const end = minutes === undefined ? Number.POSITIVE_INFINITY : Date.now() + minutes * 60_000;
   while (!done()) {
+    if (Date.now() > end) {
+      log(`  ${minutes} min of drain measured (--drain-minutes); reporting what was drained`);
+      return;
+    }
     await Promise.race([tracker.until(done), new Promise((r) => setTimeout(r, 10_000))]);
     const now = tracker.signedAt.size + tracker.failed.size;
     if (now !== last) {

@@ -3,14 +3,12 @@ import { join } from 'node:path';
 import { type Layer, sha256 } from './layers.ts';
 
 /**
- * V8 heap settings of the observer process. Defaults let the young generation grow to 3 × 16 MiB
- * and the old space to what the machine has; V8 gives neither back promptly, so each burst of
- * garbage (a 4 MiB manifest read to its cap, a 10,000-layer manifest parsed) left RSS higher for
- * good (the hostile-registry suite measured +60 MB over idle across its nine attacks). A 2 MiB
- * semi-space and an old space capped at half the pod's 512 Mi limit keep collection early and RSS
- * near its idle level, at the cost of more frequent scavenges.
+ * V8 heap settings of the observer process, the same as deploy/base's NODE_OPTIONS (one rule: the
+ * old space capped at half of the container's cgroup memory limit, 4 MiB semi-spaces). Defaults let
+ * the young generation grow to 3 x 16 MiB and the old space to what the node has; V8 gives neither
+ * back promptly, so each burst of garbage (a 4 MiB manifest read to its cap) left RSS higher for good.
  */
-export const NODE_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=256'];
+export const NODE_FLAGS = ['--max-old-space-size-percentage=50', '--max-semi-space-size=4'];
 
 /** What the image runs; the Dockerfile states the same (USER, ENV, WORKDIR, ENTRYPOINT, CMD). */
 export const RUNTIME = {

@@ -16,6 +16,7 @@ import {
   RunWatcher,
   reuseConnections,
   SecretReader,
+  TokenBucket,
 } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { SubjectExistenceCheck } from '../policy/index.ts';
@@ -84,7 +85,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
         },
       })
     : undefined;
-  const kubeConfig = reuseConnections(deps.kubeConfig);
+  const kubeConfig = reuseConnections(deps.kubeConfig, {
+    limit: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }),
+  });
   if (!config.subjectPolicy.configured)
     logger.warn(
       "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
@@ -157,6 +160,8 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     metrics,
     logger,
     workers: config.workers,
+    backlogWorkers: config.backlogWorkers,
+    ownWrite: (uid, resourceVersion) => runApi.isOwnWrite(uid, resourceVersion),
     backoff: { baseMs: config.retryBaseMs, maxMs: 300_000 },
     // finalizer mode: a run deleted while no observer runs waits (unfinished) until one captured it
     ...(config.finalizers ? { hold: new FinalizerRunHold({ runApi, logger }) } : {}),

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
 import type { IndexRetention, RunCaptures, RunStateStore } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
+import { withPriority } from '../priority.ts';
 import { Backoff } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
+import { AdaptiveLimit } from './adaptive-limit.ts';
 import { CaptureWriter } from './capture-writer.ts';
 import type { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
@@ -23,8 +25,15 @@ export interface ControllerOptions {
   captureBatch?: { maxBatch?: number; lingerMs?: number };
   metrics: Metrics;
   logger: Logger;
-  /** concurrent reconciles; default 4 (Chains: --threads-per-controller, default 2) */
+  /** concurrent reconciles kept for live keys; default 4 (Chains: --threads-per-controller, default 2) */
   workers?: number;
+  /**
+   * further reconciles for backlog keys at most (default 0): how many of them run at once adapts
+   * to how long attempts take (adaptive-limit.ts), and never takes the `workers` live keys need
+   */
+  backlogWorkers?: number;
+  /** whether a run's observed resourceVersion is the answer to our own write (its echo); default never */
+  ownWrite?: (uid: string, resourceVersion: string) => boolean;
   /** retry backoff per key: base and cap in ms; defaults 1 s and 5 min */
   backoff?: { baseMs: number; maxMs: number };
   /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
@@ -51,22 +60,43 @@ export class Controller {
   readonly #hold: RunHold | undefined;
   readonly #captures: CaptureWriter;
   readonly #queue: WorkQueue<RunKey>;
+  readonly #backlogLimit: AdaptiveLimit;
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
   #workers: Promise<void>[] = [];
 
   constructor(options: ControllerOptions) {
-    this.#o = { workers: 4, backoff: { baseMs: 1000, maxMs: 300_000 }, ...options };
+    this.#o = {
+      workers: 4,
+      backlogWorkers: 0,
+      ownWrite: () => false,
+      backoff: { baseMs: 1000, maxMs: 300_000 },
+      ...options,
+    };
     this.#backoff = new Backoff(this.#o.backoff);
+    const backlogMax = this.#o.backlogWorkers;
+    this.#backlogLimit = new AdaptiveLimit({
+      min: 1,
+      max: Math.max(1, backlogMax || this.#o.workers),
+      initial: Math.min(Math.max(1, backlogMax), this.#o.workers),
+    });
+    const all = this.#o.workers + backlogMax;
     this.#hold = options.hold;
     this.#captures = new CaptureWriter({ index: options.index, ...options.captureBatch });
     // fair between namespaces: one tenant's slow runs hold at most its share of the workers
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
       group: (k) => k.namespace,
-      workers: this.#o.workers,
-      spare: options.spareWorkers ?? (this.#o.workers > 1 ? 1 : 0),
+      workers: all,
+      spare: options.spareWorkers ?? (all > 1 ? 1 : 0),
       borrow: this.#o.workers * BORROW_FACTOR,
+      // with backlog workers, live keys keep `workers` (and what they borrow) and never take more
+      ...(backlogMax > 0
+        ? {
+            backlogLimit: () => this.#backlogLimit.current,
+            liveLimit: this.#o.workers * (1 + BORROW_FACTOR),
+          }
+        : {}),
     });
   }
 
@@ -83,8 +113,9 @@ export class Controller {
    * after capture is in no list; whoever queued it from its DELETED event may have stopped).
    */
   async start(): Promise<void> {
-    // the queue keeps `workers` busy, and more only while a namespace borrows (WorkQueue)
-    for (let i = 0; i < this.#o.workers * (1 + BORROW_FACTOR); i++) this.#workers.push(this.#work());
+    // the queue keeps `workers` busy (more only while a namespace borrows) and the backlog workers
+    const all = this.#o.workers * (1 + BORROW_FACTOR) + this.#o.backlogWorkers;
+    for (let i = 0; i < all; i++) this.#workers.push(this.#work());
     await this.#o.source.start((o) => this.#observe(o));
     await this.#resumeCaptured();
   }
@@ -109,11 +140,26 @@ export class Controller {
   /** Adds a key directly (tests, and other sources of work). */
   enqueue(key: RunKey, lane: 'live' | 'backlog' = 'live'): void {
     this.#queue.add(key, lane);
-    this.#o.metrics.queueDepth.set(this.#queue.length);
+    this.#depth();
+  }
+
+  /** Backlog attempts allowed at once now (the adaptive limit). */
+  get backlogLimit(): number {
+    return this.#backlogLimit.current;
+  }
+
+  #depth(): void {
+    const m = this.#o.metrics;
+    m.queueDepth.set(this.#queue.length);
+    m.laneDepth.set({ lane: 'live' }, this.#queue.waitingIn('live'));
+    m.laneDepth.set({ lane: 'backlog' }, this.#queue.waitingIn('backlog'));
+    m.workQueueDepth.set({ reconciler: RECONCILER }, this.#queue.length);
   }
 
   /** Settles once the run is captured and queued (or found settled); never rejects. */
   async #observe(o: RunObservation): Promise<void> {
+    // the watch echo of our own patch says nothing new: no index look-up, capture or second reconcile
+    if (!o.deleted && o.resourceVersion && this.#o.ownWrite(o.uid, o.resourceVersion)) return;
     if (o.deleted) await this.#markDeleted(o);
     if (!o.done) {
       if (!o.deleted && o.object) await this.#hold?.hold(o.key, o.object);
@@ -182,9 +228,10 @@ export class Controller {
     for (;;) {
       const key = await this.#queue.get();
       if (!key) return;
-      this.#o.metrics.queueDepth.set(this.#queue.length);
+      this.#depth();
       try {
-        await this.#reconcileOne(key);
+        // the key's lane rides along every request of the reconcile: shared limits serve live first
+        await withPriority(this.#queue.laneOf(key) ?? 'live', () => this.#reconcileOne(key));
       } finally {
         this.#queue.done(key);
       }
@@ -194,12 +241,17 @@ export class Controller {
   async #reconcileOne(key: RunKey): Promise<void> {
     const id = runKeyString(key);
     const reconcileId = randomUUID().slice(0, 8);
+    const started = performance.now();
     try {
       const result = await this.#o.reconciler.reconcile(key, reconcileId);
+      this.#counted(key, started, true);
+      if (result.attempted) this.#sample(performance.now() - started);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
       else this.#outstanding.delete(id);
     } catch (err) {
+      this.#sample(performance.now() - started);
+      this.#counted(key, started, false);
       this.#countIndexError(err);
       const retryable = !(err instanceof ObserverError) || err.retryable;
       const log = this.#o.logger.child({
@@ -218,6 +270,22 @@ export class Controller {
       log.warn({ err: (err as Error).message, retryInMs: delay }, 'reconcile failed; retrying');
       this.#queue.addAfter(key, delay);
     }
+  }
+
+  /** knative's reconcile_count / reconcile_latency (ms), per run kind. */
+  #counted(key: RunKey, started: number, ok: boolean): void {
+    const labels = { reconciler: key.kind, success: String(ok) };
+    this.#o.metrics.reconcileCount.inc(labels);
+    this.#o.metrics.reconcileLatency.observe(labels, performance.now() - started);
+  }
+
+  /** Feeds the backlog limit; a raised limit hands waiting backlog keys to idle workers at once. */
+  #sample(durationMs: number): void {
+    const before = this.#backlogLimit.current;
+    this.#backlogLimit.sample(durationMs);
+    const now = this.#backlogLimit.current;
+    this.#o.metrics.backlogLimit.set(now);
+    if (now > before) this.#queue.wake();
   }
 
   /** Index failures are what the IndexUnavailable alert (deploy/base/80-prometheusrule.yaml) counts. */

@@ -29,6 +29,8 @@ import { RunReporter } from './run-reporter.ts';
 export interface ReconcileResult {
   /** process this key again after so many ms (waiting for children, or for a signing key) */
   requeueAfterMs?: number;
+  /** an attestation attempt ran (its duration feeds the controller's adaptive backlog limit) */
+  attempted?: boolean;
 }
 
 /** What one reconcile read before deciding, its logger, and the claim it took (released at its end). */
@@ -303,7 +305,7 @@ export class Reconciler {
         log,
       );
     this.#o.metrics.attestDuration.observe({ kind: run.kind }, (performance.now() - started) / 1000);
-    return {};
+    return { attempted: true };
   }
 
   /** Attested per the index: make sure the run says so too (a tenant may have edited it). */

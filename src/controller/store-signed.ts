@@ -11,8 +11,9 @@ export interface Stored {
 }
 
 /**
- * Stores each signed artifact in each backend the plan names, skipping those `stored` already
- * holds (successes of earlier attempts, `type/key/backend`), and adds new successes to it.
+ * Stores each signed artifact in each backend the plan names, all at once, skipping those `stored`
+ * already holds (successes of earlier attempts, `type/key/backend`), and adds new successes to it
+ * (in plan order).
  * Returns the failures of this attempt; never throws for a backend failure.
  */
 export async function storeWhereMissing(
@@ -22,16 +23,21 @@ export async function storeWhereMissing(
   artifacts: readonly SignedArtifact[],
   stored: Map<string, Stored>,
 ): Promise<Stored[]> {
-  const failures: Stored[] = [];
-  for (const artifact of artifacts) {
+  const writes: { id: string; artifact: SignedArtifact; backend: StorageBackend }[] = [];
+  for (const artifact of artifacts)
     for (const name of storageFor(plan, artifact.type)) {
       const id = `${artifact.type}/${artifact.key}/${name}`;
-      if (stored.has(id)) continue;
-      const result = await storeArtifact(backendNamed(o.backends, name), run, artifact, o.metrics);
-      if (result.ok) stored.set(id, { artifact, result });
-      else failures.push({ artifact, result });
+      if (!stored.has(id)) writes.push({ id, artifact, backend: backendNamed(o.backends, name) });
     }
-  }
+  // the writes are independent (other tags, other backends): at once, so a run waits for the
+  // slowest one (a tag's settle time), not for their sum
+  const results = await Promise.all(writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.metrics)));
+  const failures: Stored[] = [];
+  writes.forEach(({ id, artifact }, i) => {
+    const result = results[i];
+    if (result.ok) stored.set(id, { artifact, result });
+    else failures.push({ artifact, result });
+  });
   return failures;
 }
 

@@ -15,6 +15,10 @@
  * (ceil(workers / groups with work), at least 1). A group never holds more than `workers - spare`
  * workers, so a group that has none in flight finds one free at once rather than waiting for a busy
  * group's slow attempt to end (the share alone cannot take back a worker already handed out).
+ *
+ * `backlogLimit` caps the backlog keys in process at once (an adaptive limit, adaptive-limit.ts)
+ * and `liveLimit` the live ones: with workers for both, a fresh run finds a live worker at once
+ * while a backlog drains.
  * Borrowing finishes the job: while every worker is taken and some group holds more than its share
  * (it took them while alone; an attempt cannot be pre-empted), a group below its share may take up
  * to `borrow` workers beyond `workers` (the caller runs that many more). Attempts wait on registries,
@@ -30,6 +34,10 @@ export interface WorkQueueOptions<K> {
   workers?: number;
   /** workers no single group may take (kept free for a group arriving later); default 0 */
   spare?: number;
+  /** backlog keys in process at most, read at each hand-out; default: no cap */
+  backlogLimit?: () => number;
+  /** live keys in process at most; default: no cap */
+  liveLimit?: number;
   /** workers beyond `workers` a group below its share may borrow (see above); default 0 */
   borrow?: number;
 }
@@ -44,7 +52,12 @@ export class WorkQueue<K> {
   readonly #spare: number;
   readonly #borrow: number;
   readonly #lanes: Record<Lane, LaneKeys<K>> = { live: new Map(), backlog: new Map() };
-  readonly #processing = new Set<string>();
+  /** keys being processed → the lane they were taken from */
+  readonly #processing = new Map<string, Lane>();
+  readonly #backlogLimit: () => number;
+  readonly #liveLimit: number;
+  #backlogBusy = 0;
+  readonly #waitingIn: Record<Lane, number> = { live: 0, backlog: 0 };
   /** keys being processed, per group */
   readonly #busy = new Map<string, number>();
   readonly #dirty = new Map<string, { key: K; lane: Lane }>();
@@ -59,6 +72,8 @@ export class WorkQueue<K> {
     this.#group = options.group ?? (() => '');
     this.#workers = options.workers ?? Number.POSITIVE_INFINITY;
     this.#spare = options.spare ?? 0;
+    this.#backlogLimit = options.backlogLimit ?? (() => Number.POSITIVE_INFINITY);
+    this.#liveLimit = options.liveLimit ?? Number.POSITIVE_INFINITY;
     this.#borrow = options.borrow ?? 0;
   }
 
@@ -82,6 +97,7 @@ export class WorkQueue<K> {
     keys.set(id, key);
     this.#lanes[lane].set(group, keys);
     this.#length++;
+    this.#waitingIn[lane]++;
     this.#dispatch();
   }
 
@@ -109,6 +125,8 @@ export class WorkQueue<K> {
   /** Marks a key's processing finished; re-queues it if it was added meanwhile. */
   done(key: K): void {
     const id = this.#id(key);
+    const lane = this.#processing.get(id);
+    if (lane === 'backlog') this.#backlogBusy--;
     if (this.#processing.delete(id)) {
       const group = this.#group(key);
       const busy = (this.#busy.get(group) ?? 1) - 1;
@@ -126,6 +144,26 @@ export class WorkQueue<K> {
   /** Keys waiting (both lanes), not counting delayed or in-process ones. */
   get length(): number {
     return this.#length;
+  }
+
+  /** Keys waiting in one lane (not counting delayed or in-process ones). */
+  waitingIn(lane: Lane): number {
+    return this.#waitingIn[lane];
+  }
+
+  /** The lane a key being processed was taken from (undefined when it is not being processed). */
+  laneOf(key: K): Lane | undefined {
+    return this.#processing.get(this.#id(key));
+  }
+
+  /** Backlog keys being processed now. */
+  get backlogInProcess(): number {
+    return this.#backlogBusy;
+  }
+
+  /** Hands waiting keys to idle workers (after the backlog limit rose). */
+  wake(): void {
+    this.#dispatch();
   }
 
   /** Keys waiting on a timer. */
@@ -153,6 +191,8 @@ export class WorkQueue<K> {
   /** The next key by lane, then round-robin over groups within their share; marks it processing. */
   #take(): K | undefined {
     for (const lane of ['live', 'backlog'] as const) {
+      if (lane === 'backlog' && this.#backlogBusy >= Math.max(1, this.#backlogLimit())) continue;
+      if (lane === 'live' && this.#processing.size - this.#backlogBusy >= this.#liveLimit) continue;
       for (const [group, keys] of this.#lanes[lane]) {
         if (!this.#mayTake(group)) continue;
         const [id, key] = keys.entries().next().value as [string, K];
@@ -163,7 +203,8 @@ export class WorkQueue<K> {
           this.#lanes[lane].delete(group);
           this.#lanes[lane].set(group, rest);
         }
-        this.#processing.add(id);
+        this.#processing.set(id, lane);
+        if (lane === 'backlog') this.#backlogBusy++;
         this.#busy.set(group, (this.#busy.get(group) ?? 0) + 1);
         return key;
       }
@@ -196,6 +237,7 @@ export class WorkQueue<K> {
     const keys = this.#lanes[lane].get(group);
     if (!keys?.delete(id)) return;
     this.#length--;
+    this.#waitingIn[lane]--;
     if (keys.size === 0) this.#lanes[lane].delete(group);
   }
 }

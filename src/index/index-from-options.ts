@@ -1,7 +1,6 @@
 import type { Logger } from '../observability/index.ts';
 import type { AttestationIndex } from './attestation-index.ts';
 import type { PgTlsMode } from './pg-connection.ts';
-import { PgIndex } from './pg-index.ts';
 import { SqliteIndex } from './sqlite-index.ts';
 
 /** What chooses and opens the index (config keys `index.*`). */
@@ -24,6 +23,8 @@ export interface IndexSelection {
 export async function indexFromOptions(selection: IndexSelection): Promise<AttestationIndex> {
   const now = selection.now ?? Date.now;
   if (selection.url) {
+    // pg (and its pool) load only for a postgres URL; the SQLite default never carries them
+    const { PgIndex } = await import('./pg-index.ts');
     return PgIndex.open({ url: selection.url, tls: selection.tls, logger: selection.logger, now });
   }
   return new SqliteIndex({ path: selection.path, now });

@@ -16,7 +16,8 @@ export { attestationId } from './index-input.ts';
 export { IndexPruner, type IndexPrunerOptions } from './index-pruner.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
 export type { PgTlsMode } from './pg-connection.ts';
-export { PgIndex, type PgIndexOptions } from './pg-index.ts';
+// PgIndex loads pg: indexFromOptions imports it for a postgres URL only
+export type { PgIndex, PgIndexOptions } from './pg-index.ts';
 export type { RunCapture, RunCaptures } from './run-captures.ts';
 export type { RunClaims, RunWork } from './run-claims.ts';
 export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';

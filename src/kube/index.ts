@@ -9,3 +9,4 @@ export { FIELD_MANAGER, isRunGone, kubeError, RunApi, type RunList, type RunObje
 export { type HeldObject, OBSERVER_FINALIZER, type RunHold } from './run-hold.ts';
 export { RunWatcher, type RunWatcherOptions } from './run-watcher.ts';
 export { SecretReader, type SecretSnapshot } from './secret-reader.ts';
+export { TokenBucket } from './token-bucket.ts';

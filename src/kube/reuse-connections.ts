@@ -1,29 +1,43 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { TokenBucket } from './token-bucket.ts';
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+/** client-node's private per-request dispatcher factory (config.js createDispatcher) */
+type DispatcherFactory = { createDispatcher: (...args: unknown[]) => unknown };
 
 /**
  * Makes every API client made from `kc` share one connection pool. client-node 2.0 builds a new
  * undici Agent for every request (`KubeConfig.applySecurityAuthentication` → `createDispatcher`),
  * so each call opens a new TLS connection with a new secure context: measured as the largest CPU
  * cost of the observer (a handshake per apiserver request, for the apiserver too). Here the first
- * dispatcher is kept and reused; the per-request one is closed unused.
+ * dispatcher built is kept and handed out for every later request (no Agent is built per request).
+ *
+ * With `limit`, every request (and every watch start) first takes a token: the client-side rate
+ * limit of `controller.kube-api-qps` / `controller.kube-api-burst`.
  *
  * Credentials still apply per request (bearer tokens, including a rotated projected token, are
  * headers); a kubeconfig whose client certificate rotates needs a restart, as before.
  * Returns `kc`, changed in place.
  */
-export function reuseConnections(kc: KubeConfig): KubeConfig {
-  const apply = kc.applySecurityAuthentication.bind(kc);
-  let shared: Dispatcher | undefined;
-  kc.applySecurityAuthentication = async (context: RequestContext) => {
-    await apply(context);
-    const fresh = context.getDispatcher();
-    if (!fresh) return;
-    if (!shared) shared = fresh;
-    else if (fresh !== shared) void fresh.close().catch(() => {});
-    context.setDispatcher(shared);
+export function reuseConnections(kc: KubeConfig, options: { limit?: TokenBucket } = {}): KubeConfig {
+  const factory = kc as unknown as DispatcherFactory;
+  const create = factory.createDispatcher.bind(kc);
+  let shared: unknown;
+  let built = false;
+  factory.createDispatcher = (...args: unknown[]) => {
+    if (!built) {
+      shared = create(...args);
+      built = true;
+    }
+    return shared;
   };
+  const { limit } = options;
+  if (limit) {
+    const apply = kc.applySecurityAuthentication.bind(kc);
+    kc.applySecurityAuthentication = async (context: RequestContext) => {
+      await limit.take();
+      await apply(context);
+    };
+  }
   return kc;
 }

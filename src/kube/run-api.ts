@@ -1,12 +1,8 @@
-import {
-  ApiException,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
 import { describeRun, type RunKey, runPlural } from '../tekton/index.ts';
+import { KubeJson } from './kube-json.ts';
 
 /** A Tekton run as the apiserver returns it; the tekton/ views type the fields we read. */
 export type RunObject = {
@@ -33,28 +29,27 @@ export interface RunList {
 }
 
 const GROUP = 'tekton.dev';
+const MERGE_PATCH: string = PatchStrategy.MergePatch;
+/** runs whose last own write is remembered (the writes of the last few minutes at any drain rate) */
+const OWN_WRITES_REMEMBERED = 10_000;
 const VERSION = 'v1';
 /** The field manager of every write the observer makes (Chains uses `tekton-chains-controller`). */
 export const FIELD_MANAGER = 'provenance-observer';
 
 /** Thin client for tekton.dev/v1 runs. Errors are ObserverError('kube'), naming the run. */
 export class RunApi {
-  readonly #api: CustomObjectsApi;
+  readonly #api: KubeJson;
+  /** uid → resourceVersion our last patch of that run produced (its watch echo is ours) */
+  readonly #ownWrites = new BoundedCache<string>({ maxEntries: OWN_WRITES_REMEMBERED });
 
   constructor(options: { kubeConfig: KubeConfig }) {
-    this.#api = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#api = new KubeJson(options.kubeConfig);
   }
 
   /** The latest object, or undefined when it no longer exists. */
   async get(key: RunKey): Promise<RunObject | undefined> {
     try {
-      return (await this.#api.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: key.namespace,
-        plural: runPlural(key.kind),
-        name: key.name,
-      })) as RunObject;
+      return await this.#api.send<RunObject>('GET', runPath(key.kind, key.namespace, key.name));
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
       throw kubeError(`reading ${describeRun(key)}`, err);
@@ -73,21 +68,27 @@ export class RunApi {
     const metadata: Record<string, unknown> = { annotations };
     if (uid) metadata.uid = uid;
     try {
-      await this.#api.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: key.namespace,
-          plural: runPlural(key.kind),
-          name: key.name,
-          body: { metadata },
-          fieldManager: FIELD_MANAGER,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      const patched = await this.#api.send<Partial<RunObject> | undefined>(
+        'PATCH',
+        runPath(key.kind, key.namespace, key.name),
+        { query: { fieldManager: FIELD_MANAGER }, body: { metadata }, contentType: MERGE_PATCH },
       );
+      const md = patched?.metadata;
+      if (md?.uid && md.resourceVersion) this.#ownWrites.set(md.uid, md.resourceVersion);
     } catch (err) {
       throw kubeError(`annotating ${describeRun(key)}`, err);
     }
+  }
+
+  /**
+   * Whether this resourceVersion of the run is the one our own last patch produced: its watch
+   * event (the echo) carries nothing the observer did not just write. Any later change by anyone
+   * has another resourceVersion.
+   */
+  isOwnWrite(uid: string, resourceVersion: string): boolean {
+    if (this.#ownWrites.get(uid) !== resourceVersion) return false;
+    this.#ownWrites.delete(uid); // an echo comes once
+    return true;
   }
 
   /**
@@ -102,18 +103,11 @@ export class RunApi {
     resourceVersion: string,
   ): Promise<'ok' | 'conflict' | 'gone'> {
     try {
-      await this.#api.patchNamespacedCustomObject(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: key.namespace,
-          plural: runPlural(key.kind),
-          name: key.name,
-          body: { metadata: { resourceVersion, finalizers } },
-          fieldManager: FIELD_MANAGER,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await this.#api.send('PATCH', runPath(key.kind, key.namespace, key.name), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: { metadata: { resourceVersion, finalizers } },
+        contentType: MERGE_PATCH,
+      });
       return 'ok';
     } catch (err) {
       if (err instanceof ApiException && err.code === 409) return 'conflict';
@@ -127,19 +121,13 @@ export class RunApi {
     kind: RunKey['kind'],
     options: { namespace?: string; limit: number; continueToken?: string },
   ): Promise<RunList> {
-    const common = {
-      group: GROUP,
-      version: VERSION,
-      plural: runPlural(kind),
-      limit: options.limit,
-      _continue: options.continueToken,
-    };
     try {
-      const res = (
-        options.namespace
-          ? await this.#api.listNamespacedCustomObject({ ...common, namespace: options.namespace })
-          : await this.#api.listClusterCustomObject(common)
-      ) as { items: RunObject[]; metadata: { resourceVersion: string; continue?: string } };
+      const res = await this.#api.send<{
+        items: RunObject[];
+        metadata: { resourceVersion: string; continue?: string };
+      }>('GET', runPath(kind, options.namespace), {
+        query: { limit: options.limit, continue: options.continueToken },
+      });
       return {
         items: res.items,
         resourceVersion: res.metadata.resourceVersion,
@@ -149,6 +137,13 @@ export class RunApi {
       throw kubeError(`listing ${runPlural(kind)}`, err);
     }
   }
+}
+
+/** `/apis/tekton.dev/v1[/namespaces/<ns>]/<plural>[/<name>]` */
+function runPath(kind: RunKey['kind'], namespace?: string, name?: string): string {
+  const scope = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const one = name ? `/${encodeURIComponent(name)}` : '';
+  return `/apis/${GROUP}/${VERSION}${scope}/${runPlural(kind)}${one}`;
 }
 
 /**

@@ -195,6 +195,7 @@ export class RunWatcher implements RunSource {
         completedAt: completionTimeOf(obj),
         object: withoutManagedFields(obj),
         ...(deleted ? { deleted } : {}),
+        ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
       });
     } catch (err) {
       this.#o.logger.warn({ err: (err as Error).message, uid: md.uid }, 'observing a run failed');

@@ -1,2 +1,2 @@
 export { createLogger, type Logger } from './logger.ts';
-export { type ChainsErrorType, createMetrics, type Metrics } from './metrics.ts';
+export { type ChainsErrorType, createMetrics, type Metrics, RECONCILER } from './metrics.ts';

@@ -19,6 +19,8 @@ const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
 /** the reasons the reconciler reports (src/controller/reconciler.ts) */
 const TAMPER_REASONS = ['signed_without_record', 'signed_annotation_changed'];
 const P = 'provenance_observer_';
+/** the `reconciler` label of the knative-style work-queue metrics */
+export const RECONCILER = 'provenance-observer';
 
 function chainsCounters(registry: Registry, kind: 'taskrun' | 'pipelinerun') {
   const c = (name: string, help: string) =>
@@ -129,6 +131,38 @@ export function createMetrics() {
       help: 'run keys waiting in the work queue',
       registers: [registry],
     }),
+    laneDepth: new Gauge({
+      name: `${P}queue_lane_depth`,
+      help: 'run keys waiting per lane: live (seen on the watch, served first) and backlog (found by a list)',
+      labelNames: ['lane'] as const,
+      registers: [registry],
+    }),
+    backlogLimit: new Gauge({
+      name: `${P}backlog_concurrency_limit`,
+      help: 'backlog attempts allowed at once now (adapts to attempt latency, at most controller.backlog-workers)',
+      registers: [registry],
+    }),
+    // knative's controller stats reporter (knative.dev/pkg controller/stats_reporter.go), which
+    // Chains exports under its `watcher_` prefix; the `key` tag is left out (one series per run)
+    workQueueDepth: new Gauge({
+      name: 'watcher_work_queue_depth',
+      help: 'Depth of the work queue',
+      labelNames: ['reconciler'] as const,
+      registers: [registry],
+    }),
+    reconcileCount: new Counter({
+      name: 'watcher_reconcile_count',
+      help: 'Number of reconcile operations',
+      labelNames: ['reconciler', 'success'] as const,
+      registers: [registry],
+    }),
+    reconcileLatency: new Histogram({
+      name: 'watcher_reconcile_latency',
+      help: 'Latency of reconcile operations (milliseconds)',
+      labelNames: ['reconciler', 'success'] as const,
+      buckets: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000],
+      registers: [registry],
+    }),
     watchLastEventAge: new Gauge({
       name: `${P}watch_last_event_age_seconds`,
       help: 'seconds since the list/watch of a kind last heard from the apiserver (event, bookmark or list page)',
@@ -170,6 +204,8 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  for (const lane of ['live', 'backlog']) m.laneDepth.set({ lane }, 0);
+  m.workQueueDepth.set({ reconciler: RECONCILER }, 0);
   for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
   for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
   for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);

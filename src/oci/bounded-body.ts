@@ -31,6 +31,20 @@ export class EncodedBody extends Error {
 }
 
 /**
+ * Reads an answer's body to its end and drops it, so the connection goes back to the pool: a
+ * cancelled body makes undici abort the request, close the socket and build an error with a stack
+ * trace (measured as a large share of the observer's CPU per run, and a new connection each time).
+ * A body larger than `limit` (or encoded) is cancelled instead. Never throws.
+ */
+export async function discardBody(res: Response, limit = SMALL_BODY_LIMIT): Promise<void> {
+  try {
+    await readCapped(res, limit);
+  } catch {
+    // cancelled by readCapped, or the stream failed: either way nothing is left to read
+  }
+}
+
+/**
  * The whole body as bytes, at most `limit` of them. A declared Content-Length over the cap fails
  * before reading; a stream that grows past it is cancelled at the chunk that crosses it. A body with
  * a Content-Encoding other than identity is refused unread: we ask for identity, and decoding a

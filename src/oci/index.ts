@@ -27,6 +27,7 @@ export {
 export type { RegistryCredentials } from './credentials.ts';
 export { digestTag, isSha256Digest, sha256Digest } from './digest.ts';
 export { embeddedV4, HostPolicy, type HostPolicyOptions, HostRefused } from './host-policy.ts';
+export { HostSlots } from './host-slots.ts';
 export { KeyedBatcher } from './keyed-batcher.ts';
 export {
   type Descriptor,

@@ -1,3 +1,5 @@
+import { discardBody } from './bounded-body.ts';
+
 /** Statuses after which a client may follow `Location` (RFC 9110 §15.4). */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -21,7 +23,7 @@ export async function followRedirects(
     const res = await send(url, hop);
     const location = res.headers.get('location');
     if (!REDIRECTS.has(res.status) || !location || (method !== 'GET' && method !== 'HEAD')) return res;
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     if (hop >= MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} redirects`);
     const next = URL.parse(location, url.href);
     if (!next || (next.protocol !== 'https:' && next.protocol !== 'http:'))

@@ -1,6 +1,6 @@
 import type { Metrics } from '../observability/index.ts';
 import { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
-import { BLOB_LIMIT, MANIFEST_LIMIT, SMALL_BODY_LIMIT } from './bounded-body.ts';
+import { BLOB_LIMIT, discardBody, MANIFEST_LIMIT, SMALL_BODY_LIMIT } from './bounded-body.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isSha256Digest, sha256Digest } from './digest.ts';
@@ -102,16 +102,25 @@ export class RegistryClient {
     return this.#http.read(this.#where(call), res, maxBytes);
   }
 
-  /** Uploads the bytes unless the blob is already there (monolithic POST then PUT); returns the digest. */
-  async uploadBlob(repository: string, bytes: Uint8Array): Promise<string> {
+  /**
+   * Uploads the bytes unless the blob is already there (monolithic POST then PUT); returns the
+   * digest. `fresh`: the bytes were just made (a new envelope, a config over new entries), so the
+   * existence check is skipped: a registry that has them anyway takes the upload again (same
+   * digest, same content), one request less per blob.
+   */
+  async uploadBlob(
+    repository: string,
+    bytes: Uint8Array,
+    options: { fresh?: boolean } = {},
+  ): Promise<string> {
     const digest = sha256Digest(bytes);
-    if (await this.blobExists(repository, digest)) return digest;
+    if (!options.fresh && (await this.blobExists(repository, digest))) return digest;
     const call: Call = { operation: 'upload blob', repository, actions: 'pull,push' };
     const started = await this.#send(call, `/v2/${repository}/blobs/uploads/`, { method: 'POST' });
     const location = started.headers.get('location');
     if (started.status !== 202 || !location)
       throw await statusError(call.operation, this.#target(repository), started);
-    await started.body?.cancel();
+    await discardBody(started);
     // Location may be relative or absolute and already carries query state (`_state=…`). An
     // absolute one is another host's word: it passes the host policy in #exchange, and must not
     // downgrade https (Authorization only ever goes to the registry's own origin).
@@ -125,7 +134,7 @@ export class RegistryClient {
     const headers = { 'content-type': 'application/octet-stream' };
     const done = await this.#send(call, url.href, { method: 'PUT', headers, body: bytes });
     if (done.status !== 201) throw await statusError(call.operation, this.#target(repository), done);
-    await done.body?.cancel();
+    await discardBody(done);
     return digest;
   }
 
@@ -163,7 +172,7 @@ export class RegistryClient {
       method: 'HEAD',
       headers,
     });
-    await res.body?.cancel();
+    await discardBody(res);
     if (res.status === 200 || res.status === 401 || res.status === 403 || res.status === 404)
       return res.status;
     throw await statusError(call.operation, this.#target(repository), res);
@@ -191,7 +200,7 @@ export class RegistryClient {
     });
     if (res.status !== 201 && res.status !== 200)
       throw await statusError(call.operation, this.#target(repository), res);
-    await res.body?.cancel();
+    await discardBody(res);
     const ociSubject = res.headers.get('oci-subject') ?? undefined;
     return { digest: sha256Digest(bytes), ...(ociSubject ? { ociSubject } : {}) };
   }
@@ -259,7 +268,7 @@ export class RegistryClient {
     if (!challenge) return first;
     authorization = await this.#authorize(challenge, scope, call);
     if (!authorization) return first;
-    await first.body?.cancel();
+    await discardBody(first);
     return this.#http.send(this.#where(call), url, init, authorization);
   }
 

@@ -59,7 +59,8 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
     // A destroyed body emits 'error' (undici RequestAbortedError): unheard, it would end the process.
     res.body.on('error', () => undefined);
     if (method === 'HEAD' || NULL_BODY.has(res.statusCode)) {
-      res.body.destroy();
+      // read to its (empty) end, not destroyed: a destroyed body aborts the request and its socket
+      res.body.dump().catch(() => undefined);
       return new Response(null, { status: res.statusCode, headers: out });
     }
     return new Response(pulled(res.body), { status: res.statusCode, headers: out });

@@ -89,8 +89,8 @@ export function dedupeEntries(entries: Descriptor[]): Descriptor[] {
  * Appends entries to the document at a tag without losing anyone's entries, as far as a registry
  * without compare-and-swap allows (distribution 2.8 ignores If-Match): read, keep the additions
  * not yet stored, merge (dedupe), re-read just before the PUT and restart if the tag moved, PUT
- * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read at once
- * and again after the settle time (`settleMs`); if an addition is no longer stored another writer replaced our
+ * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read after the
+ * settle time (`settleMs`); if an addition is no longer stored another writer replaced our
  * manifest, so back off and write again. An addition counts as stored when its entry, or an entry
  * its `storedAs` accepts, is at the tag: two writers racing on one payload end with one entry,
  * and both succeed. Every registry call is inside the retried attempt. In-process writers must
@@ -116,22 +116,38 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
     // past the attempt's deadline nothing more is written (its requests are aborted too)
     attemptSignal()?.throwIfAborted();
     try {
+      // Blobs are content-addressed: uploading the additions' blobs first (at once) is safe
+      // whatever the tag holds, and keeps them out of the read-to-PUT window, which sets the
+      // settle time. Only on the first attempt (a retry's blobs are there already).
+      if (attempt === 1)
+        await uploadAll(
+          o,
+          o.additions.flatMap((a) => (a.blob ? [a.blob] : [])),
+          true,
+        );
       const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag);
       const missing = await missingFrom(base);
       if (missing.length === 0) return { digest: base?.digest ?? '', added, attempts: attempt };
       const existing = o.document.entries(base);
       const merged = dedupeEntries([...existing, ...missing.map((a) => a.descriptor)]);
-      for (const a of missing) if (a.blob) await o.client.uploadBlob(o.repository, a.blob);
       const doc = o.document.render(merged);
-      for (const blob of doc.blobs) await o.client.uploadBlob(o.repository, blob);
-      const now = await o.client.getManifest(o.repository, o.tag);
+      // the document's own blobs (a config over the merged entries) and the re-read, at once
+      const [now] = await Promise.all([
+        o.client.getManifest(o.repository, o.tag),
+        uploadAll(
+          o,
+          [...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))), ...doc.blobs],
+          attempt === 1,
+        ),
+      ]);
       if (now?.digest !== base?.digest) continue;
       const put = await o.client.putManifest(o.repository, o.tag, doc.bytes, doc.mediaType, {
         ifMatch: base?.etag,
       });
       added = Math.max(added, merged.length - existing.length);
-      if ((await missingFrom(await o.client.getManifest(o.repository, o.tag))).length > 0) continue;
+      // one read, after the settle time, tells whether our entries stayed (a read at once as well
+      // would only learn the same sooner, for a registry request on every append)
       await sleep(Math.min(SETTLE_CAP_MS, Math.max(settleMs, 2 * (clock() - readAt))));
       const settled = await o.client.getManifest(o.repository, o.tag);
       if ((await missingFrom(settled)).length === 0)
@@ -151,6 +167,14 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       cause: lastError,
     },
   );
+}
+
+/**
+ * Uploads blobs at once. On the first attempt they are new (an envelope just signed, a config over
+ * the merged entries): no existence check first; a retry checks (they may be there by now).
+ */
+async function uploadAll(o: AppendOptions, blobs: Uint8Array[], fresh: boolean): Promise<void> {
+  await Promise.all(blobs.map((blob) => o.client.uploadBlob(o.repository, blob, { fresh })));
 }
 
 /**

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../observability/index.ts';
 import { type KeyRing, loadKeyRing } from './key-ring.ts';
-import { KeylessSigner } from './keyless-signer.ts';
-import { RekorTransparencyLog } from './rekor-transparency-log.ts';
+import { LazyKeylessSigner, LazyTransparencyLog } from './lazy-sigstore.ts';
 import type { PublicKeyInfo, Signer } from './signer.ts';
 import { identityTokenPath, type SigningConfig } from './signing-config.ts';
 import type { TransparencyLog } from './transparency-log.ts';
@@ -41,7 +40,7 @@ export function createSigningSource(options: SigningSourceOptions): SigningSourc
   const tlog =
     config.transparency.mode === 'off'
       ? undefined
-      : new RekorTransparencyLog({ url: config.transparency.url });
+      : new LazyTransparencyLog({ url: config.transparency.url });
   const source = config.fulcio.enabled ? keylessSource(config, options, tlog) : keyRingSource(config, tlog);
   const mode = config.fulcio.enabled
     ? `keyless (Fulcio ${config.fulcio.address})`
@@ -64,7 +63,7 @@ function keylessSource(
   const read = deps.readFile ?? readFile;
   const signer =
     'path' in token
-      ? new KeylessSigner({
+      ? new LazyKeylessSigner({
           fulcioUrl: config.fulcio.address,
           identityToken: async () =>
             Buffer.from(await read(token.path))

@@ -85,6 +85,7 @@ export function registryNetwork(config: ObserverConfig): RegistryNetworkOptions 
   return {
     allowedPrivate: storageOci.allowedPrivateRegistries,
     requestTimeoutMs: storageOci.requestTimeoutSeconds * 1000,
+    maxRequestsPerHost: storageOci.maxRequestsPerHost,
     breaker: {
       failureThreshold: storageOci.circuitBreaker.failures,
       coolDownMs: storageOci.circuitBreaker.coolDownSeconds * 1000,

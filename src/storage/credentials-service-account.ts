@@ -1,4 +1,5 @@
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
 import { describeRun, type RunRef } from '../tekton/index.ts';
@@ -13,6 +14,12 @@ export interface ServiceAccountCredentialsOptions {
    * IgnorePullSecrets: true): pull secrets are for pulling, and a tenant may not mean them for pushes.
    */
   includeImagePullSecrets?: boolean;
+  /**
+   * How long an answer is reused for the same ServiceAccount and registry host (default 10 s): a
+   * run stores to several tags and checks its subjects, each asking; a backlog asks thousands of
+   * times for the same account. A rotated Secret is seen within this time.
+   */
+  cacheMs?: number;
 }
 
 /**
@@ -20,20 +27,33 @@ export interface ServiceAccountCredentialsOptions {
  * account's `.secrets` of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg, in order;
  * the first that has the registry host answers. Forbidden or missing objects answer undefined
  * with one log line (the observer may lack RBAC for a tenant; storage then tries anonymously);
- * other API failures throw a retryable ObserverError('kube').
+ * other API failures throw a retryable ObserverError('kube'). Answers (and lookups under way) are
+ * shared for `cacheMs`; a failed lookup is not kept.
  */
 export class ServiceAccountCredentials implements CredentialSource {
   readonly #core: ServiceAccountCredentialsOptions['core'];
   readonly #logger: Logger;
   readonly #pullSecrets: boolean;
+  readonly #answers: BoundedCache<Promise<RegistryCredentials | undefined>>;
 
   constructor(options: ServiceAccountCredentialsOptions) {
     this.#core = options.core;
     this.#logger = options.logger;
     this.#pullSecrets = options.includeImagePullSecrets ?? false;
+    this.#answers = new BoundedCache({ maxEntries: 1000, ttlMs: options.cacheMs ?? 10_000 });
   }
 
-  async credentialsFor(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined> {
+  credentialsFor(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined> {
+    const key = `${run.namespace}\n${run.serviceAccountName || 'default'}\n${registryHost}`;
+    const known = this.#answers.get(key);
+    if (known) return known;
+    const answer = this.#lookUp(run, registryHost);
+    this.#answers.set(key, answer);
+    answer.catch(() => this.#answers.delete(key));
+    return answer;
+  }
+
+  async #lookUp(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined> {
     const namespace = run.namespace;
     const name = run.serviceAccountName || 'default';
     const sa = await this.#read(run, `ServiceAccount ${namespace}/${name}`, () =>

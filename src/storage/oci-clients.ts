@@ -5,6 +5,7 @@ import {
   CircuitBreakers,
   type CircuitBreakersOptions,
   HostPolicy,
+  HostSlots,
   RegistryClient,
   type RegistryFetch,
   registryTransport,
@@ -21,6 +22,8 @@ export interface RegistryNetworkOptions {
   allowedPrivate?: string[];
   /** per request; default 30 s */
   requestTimeoutMs?: number;
+  /** requests in flight to one registry host at most, live work first (HostSlots); default 16 */
+  maxRequestsPerHost?: number;
   /** per-host circuit breaker; defaults in CircuitBreakers */
   breaker?: Pick<CircuitBreakersOptions, 'failureThreshold' | 'coolDownMs'>;
 }
@@ -52,7 +55,9 @@ export class OciClients {
     this.#insecure = options.insecure;
     this.#metrics = options.metrics;
     this.#policy = new HostPolicy({ allowed: options.allowedPrivate ?? [] });
-    this.#fetch = options.fetch ?? registryTransport({ policy: this.#policy });
+    this.#fetch = new HostSlots({ perHost: options.maxRequestsPerHost ?? 16 }).wrap(
+      options.fetch ?? registryTransport({ policy: this.#policy }),
+    );
     this.#timeoutMs = options.requestTimeoutMs;
     const gauge = options.metrics?.registryCircuits;
     this.#breakers = new CircuitBreakers({

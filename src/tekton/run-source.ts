@@ -17,6 +17,8 @@ export interface RunObservation {
   origin: 'live' | 'backlog';
   /** status.completionTime in ms since the epoch, when the run has one */
   completedAt?: number;
+  /** metadata.resourceVersion as observed (to recognise the echo of our own write) */
+  resourceVersion?: string;
   /**
    * The run as served (for a DELETED event: its final state), without metadata.managedFields;
    * what a capture stores. Only valid until `observe` settles: do not keep it.

@@ -5,10 +5,10 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_FLAGS } from '../../scripts/image/layout.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { apiGet } from '../helpers/api-client.ts';
 import { apiToken, ensureApiReaders } from '../helpers/api-tokens.ts';
+import { asInContainer, deploySettings } from '../helpers/deploy-settings.ts';
 import {
   type HostileRegistry,
   MARKER,
@@ -100,7 +100,8 @@ describe('a hostile registry cannot hurt the observer or another tenant', () => 
     child = spawn(
       process.execPath,
       [
-        ...NODE_FLAGS,
+        // the heap flags the pod runs with, as node applies them under deploy/'s memory limit
+        ...asInContainer(deploySettings()),
         'bin/provenance-observer.js',
         'run',
         '--config',

@@ -39,7 +39,7 @@ describe('Reconciler with captured runs', () => {
   it('attests a run known only from its captured copy; the index says attested, no mark is attempted twice', async () => {
     await index.captureRuns([capture(doneTaskRun('build-1', 'u1') as never)]);
     attestor.outcomes.push(okOutcome('u1'));
-    expect(await reconciler.reconcile(key, 'r1')).toEqual({});
+    expect(await reconciler.reconcile(key, 'r1')).toEqual({ attempted: true });
     expect(attestor.calls.map((c) => c.uid)).toEqual(['u1']);
     expect((await index.getRunState('u1'))?.status).toBe('attested');
     expect(events.reasons()).toContain('Attested');

@@ -111,3 +111,50 @@ describe('WorkQueue', () => {
     });
   });
 });
+
+describe('WorkQueue backlog limit', () => {
+  it('hands out at most backlogLimit backlog keys at once; live keys still go', async () => {
+    let cap = 2;
+    const queue = new WorkQueue<string>((k) => k, { backlogLimit: () => cap });
+    for (const k of ['b1', 'b2', 'b3']) queue.add(k, 'backlog');
+    expect(await queue.get()).toBe('b1');
+    expect(await queue.get()).toBe('b2');
+    expect(queue.backlogInProcess).toBe(2);
+    let third: string | undefined;
+    void queue.get().then((k) => {
+      third = k;
+    });
+    await Promise.resolve();
+    expect(third).toBeUndefined();
+    queue.add('fresh', 'live');
+    await Promise.resolve();
+    expect(third).toBe('fresh');
+    expect(queue.waitingIn('backlog')).toBe(1);
+    cap = 3;
+    const next = queue.get();
+    queue.wake();
+    expect(await next).toBe('b3');
+    queue.done('b1');
+    expect(queue.backlogInProcess).toBe(2);
+  });
+});
+
+describe('WorkQueue live limit', () => {
+  it('hands out at most liveLimit live keys at once, backlog keys beside them', async () => {
+    const queue = new WorkQueue<string>((k) => k, { liveLimit: 1, backlogLimit: () => 1 });
+    queue.add('l1', 'live');
+    queue.add('l2', 'live');
+    queue.add('b1', 'backlog');
+    expect(await queue.get()).toBe('l1');
+    expect(await queue.get()).toBe('b1');
+    let next: string | undefined;
+    void queue.get().then((k) => {
+      next = k;
+    });
+    await Promise.resolve();
+    expect(next).toBeUndefined();
+    queue.done('l1');
+    await Promise.resolve();
+    expect(next).toBe('l2');
+  });
+});

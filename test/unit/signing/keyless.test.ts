@@ -5,14 +5,14 @@ import { toSignedEntity } from '@sigstore/verify';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  KeylessSigner,
   keyIdOf,
-  RekorTransparencyLog,
   shouldUpload,
   signEnvelope,
   signRaw,
   toSigstoreBundle,
 } from '../../../src/signing/index.ts';
+import { KeylessSigner } from '../../../src/signing/keyless-signer.ts';
+import { RekorTransparencyLog } from '../../../src/signing/rekor-transparency-log.ts';
 import { verifyEnvelope } from '../../../src/verify/envelope.ts';
 
 const FULCIO = 'https://fulcio.test';
