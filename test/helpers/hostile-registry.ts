@@ -111,6 +111,16 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
     const attacksEveryRequest = ['slow', 'realm-elsewhere', 'garbage-auth'].includes(scenario);
     const blobHead = req.method === 'HEAD' && (req.url ?? '').includes('/blobs/');
     if (blobHead && !attacksEveryRequest) return void res.writeHead(200).end();
+    // blob uploads succeed (a fresh blob is pushed without a HEAD first), so the attack is met
+    // where it is aimed: at the manifest reads of the tag append
+    const upload = (req.url ?? '').includes('/blobs/uploads/');
+    if (upload && !attacksEveryRequest && req.method === 'POST')
+      return void res.writeHead(202, { location: `${(req.url ?? '').split('?')[0]}session` }).end();
+    if (upload && !attacksEveryRequest && req.method === 'PUT') {
+      const digest = new URL(req.url ?? '', 'http://x').searchParams.get('digest') ?? '';
+      req.resume();
+      return void req.on('end', () => res.writeHead(201, { 'docker-content-digest': digest }).end());
+    }
     switch (scenario as Scenario) {
       case 'gzip-bomb':
         if (!isManifest) break;

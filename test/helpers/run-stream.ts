@@ -39,7 +39,7 @@ export async function streamRuns(o: RunStreamOptions): Promise<StreamedRun[]> {
   await forEachLimited(o.taskRuns, o.concurrency, async (i) => {
     const pipeline = i % stride === 0 && i / stride < o.pipelineRuns ? i / stride : undefined;
     const name = `build-${i}`;
-    const image = await o.images.push(name);
+    const image = await pushThroughRestarts(o.images, name);
     const add = (run: StreamedRun) => {
       runs.push(run);
       o.progress?.(run);
@@ -109,4 +109,24 @@ function pipelineRunStatus(child: string, image: { ref: string; digest: string }
       { name: 'IMAGE_DIGEST', value: image.digest },
     ],
   };
+}
+
+/**
+ * Pushes like a build that retries: the chaos test restarts the registry while runs stream, and a
+ * build pushing at that moment tries again rather than failing the stream. Gives up after 60 s.
+ */
+async function pushThroughRestarts(
+  images: ImageFactory,
+  name: string,
+): Promise<{ ref: string; digest: string }> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await images.push(name);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      // poll interval while the registry is down (a bounded retry, not a wait for state)
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

@@ -107,7 +107,7 @@ describe('Reconciler with captured runs', () => {
     attestor.outcomes.push(okOutcome('old-uid'), okOutcome('new-uid'));
     expect(await reconciler.reconcile(key, 'r1')).toEqual({ requeueAfterMs: 0 });
     expect((await index.getRunState('old-uid'))?.status).toBe('attested');
-    expect(await reconciler.reconcile(key, 'r2')).toEqual({});
+    expect(await reconciler.reconcile(key, 'r2')).toEqual({ attempted: true });
     expect(attestor.calls.map((c) => c.uid)).toEqual(['old-uid', 'new-uid']);
     expect((await index.getRunState('new-uid'))?.status).toBe('attested');
     expect(runs.annotation(key, 'chains.tekton.dev/signed')).toBe('true');
