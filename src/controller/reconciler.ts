@@ -4,6 +4,7 @@ import type { ObserverConfig } from '../config/index.ts';
 import { allDownUntil, asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
 import type {
+  AttestationReader,
   AttestationRecorder,
   IndexRetention,
   RunCaptures,
@@ -49,7 +50,8 @@ export interface ReconcilerOptions {
     RunStateStore &
     RunClaims &
     Pick<RunCaptures, 'findCapturedRun'> &
-    Pick<IndexRetention, 'payloadBytes'>;
+    Pick<IndexRetention, 'payloadBytes'> &
+    Pick<AttestationReader, 'findByRun' | 'getEnvelope'>;
   attestor: Pick<Attestor, 'attest' | 'forget'>;
   events: EventRecorder;
   metrics: Metrics;

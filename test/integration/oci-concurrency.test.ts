@@ -99,7 +99,7 @@ async function foreignWriter(tag: string, count: number): Promise<string[]> {
     const digest = await client.uploadBlob(REPO, blob);
     mine.push(digest);
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await client.getManifest(REPO, tag);
+      const current = await retryServerErrors(() => client.getManifest(REPO, tag));
       const m = current
         ? JSON.parse(dec(current.bytes))
         : { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [] };
@@ -204,3 +204,19 @@ describe('OciBackend appends under concurrency (no lost, no duplicate layers)', 
     ]);
   });
 });
+
+/**
+ * The foreign writer retries a read the registry answered 5xx, as a careful client would:
+ * distribution's filesystem driver can answer 500 to a tag read racing a write of that tag.
+ */
+async function retryServerErrors<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= 5 || !/registry_server_error/.test((err as Error).message)) throw err;
+      // a short pause before the next read (a bounded retry, not a wait for state)
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
