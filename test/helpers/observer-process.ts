@@ -37,7 +37,8 @@ export class ObserverProcess {
   /**
    * Starts `run` with a config file of `config`, as the observer's identity. `dir`: a previous
    * process's directory (its index), default a new one (an empty index); `env`: added to the
-   * process's environment (e.g. the test-only fault hook).
+   * process's environment (e.g. the test-only fault hook); `main`: the compiled main.js the
+   * benches run (bench/backlog/observer-process.ts buildObserver), default bin/provenance-observer.js.
    */
   static async start(options: {
     kubeconfig: string;
@@ -45,6 +46,7 @@ export class ObserverProcess {
     nodeOptions?: string[];
     dir?: string;
     env?: Record<string, string>;
+    main?: string;
   }): Promise<ObserverProcess> {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'observer-process-'));
     const port = await freePort();
@@ -60,7 +62,7 @@ export class ObserverProcess {
       process.execPath,
       [
         ...(options.nodeOptions ?? []),
-        BIN,
+        options.main ?? BIN,
         'run',
         '--config',
         join(dir, 'config.json'),
