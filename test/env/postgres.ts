@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Daemon, freePort, startDaemon, waitReady } from './processes.ts';
 
 /** Debian's postgresql-15 keeps its server binaries off PATH. */
@@ -16,26 +17,21 @@ export interface PostgresProcess {
 }
 
 /**
- * Starts PostgreSQL 15 with its cluster under `<stateDir>/postgres`: initdb, a free port on
+ * Starts PostgreSQL 15 with its cluster at `<stateDir>/postgres` (see clusterDir): initdb, a free port on
  * 127.0.0.1 (password auth, scram-sha-256), the unix socket inside the same directory (trust), TLS
  * on (clients may still connect without it) with a certificate from a throwaway CA. fsync is off:
  * the data is scratch. PostgreSQL refuses to run as root, so as root the server runs as the
  * `postgres` user that Debian's package creates (setpriv execs in place: the PID is the server's).
  */
 export async function startPostgres(stateDir: string, logsDir: string): Promise<PostgresProcess> {
-  const dir = join(stateDir, 'postgres');
+  const asServer = serverUser();
+  const dir = clusterDir(stateDir, asServer.owner !== undefined);
   const dataDir = join(dir, 'data');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const password = randomBytes(12).toString('hex');
   const pwFile = join(dir, 'password');
   writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
   const caFile = makeCertificates(dir);
-  const asServer = serverUser();
-  if (asServer.owner) {
-    chownTree(dir, asServer.owner);
-    // the server's user must be able to reach its directory
-    for (const up of [stateDir, dirname(stateDir)]) chmodSync(up, statSync(up).mode | 0o011);
-  }
+  if (asServer.owner) chownTree(dir, asServer.owner);
   execFileSync(
     ...asServer.command('initdb', [
       `--pgdata=${dataDir}`,
@@ -97,6 +93,28 @@ function serverUser(): ServerUser {
   const owner = { uid: id('-u'), gid: id('-g') };
   const setpriv = [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--inh-caps=-all'];
   return { command: (binary, args) => ['setpriv', [...setpriv, join(POSTGRES_BIN, binary), ...args]], owner };
+}
+
+/**
+ * The cluster's directory. Run as root, the server runs as `postgres`, which must be able to enter
+ * every directory above its own: a checkout under a private directory (`mktemp -d`, `/root`) is not
+ * one it may enter, so the cluster lives under the system's temporary directory, named after the
+ * state directory (the same checkout reuses and clears it) and linked from `<stateDir>/postgres`.
+ */
+function clusterDir(stateDir: string, asOtherUser: boolean): string {
+  const inState = join(stateDir, 'postgres');
+  rmSync(inState, { recursive: true, force: true });
+  if (!asOtherUser) {
+    mkdirSync(inState, { recursive: true, mode: 0o700 });
+    return inState;
+  }
+  const id = createHash('sha256').update(stateDir).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), `provenance-observer-postgres-${id}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { mode: 0o700 });
+  mkdirSync(stateDir, { recursive: true });
+  symlinkSync(dir, inState);
+  return dir;
 }
 
 function chownTree(dir: string, owner: { uid: number; gid: number }): void {
