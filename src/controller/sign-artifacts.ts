@@ -1,7 +1,14 @@
 import { asObserverError } from '../errors.ts';
 import { type Provenance, simpleSigningPayload } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
-import { type Signer, signEnvelope, signRaw, type TransparencyLog } from '../signing/index.ts';
+import {
+  envelopeOf,
+  type SignedEnvelope,
+  type Signer,
+  signEnvelope,
+  signRaw,
+  type TransparencyLog,
+} from '../signing/index.ts';
 import type { ImageRef, SignedArtifact } from '../storage/index.ts';
 import { describeRun, type RunRef, runShortKey } from '../tekton/index.ts';
 
@@ -14,25 +21,60 @@ export async function signProvenance(
   signer: Signer,
 ): Promise<ProvenanceArtifact> {
   try {
-    const { envelope, envelopeBytes, signature } = await signEnvelope(
-      provenance.payload,
-      INTOTO_PAYLOAD_TYPE,
-      signer,
-    );
-    return {
-      type: 'provenance',
-      key: runShortKey(run.kind, run.uid),
-      predicateType: provenance.statement.predicateType,
-      payload: provenance.payload,
-      envelope,
-      envelopeBytes,
-      images: provenance.images,
-      certificatePem: signature.certificatePem,
-      chainPem: signature.chainPem,
-    };
+    const signed = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
+    return provenanceArtifact(run, provenance, signed, signed.signature);
   } catch (err) {
     throw asObserverError(err, { code: 'signing', retryable: true, context: `signing ${describeRun(run)}` });
   }
+}
+
+/**
+ * The provenance envelope our key already logged in Rekor for this payload (a run attested before
+ * a crash, an emptied index, or by another replica), with its entry: stored with that signature and
+ * bundle, it needs no new signature and no new entry. Keyless signing is not looked up: each
+ * signature has a fresh Fulcio key, and reusing one would need the certificate chain and identity
+ * checked too. A failed lookup is `tlog` (retryable), as a failed upload (rekor-lookup.ts says why).
+ */
+export async function findLogged(
+  run: RunRef,
+  log: TransparencyLog,
+  provenance: Provenance,
+  signer: Signer,
+): Promise<{ artifact: ProvenanceArtifact; url: string } | undefined> {
+  if (!signer.publicKeyPem) return undefined;
+  try {
+    const found = await log.findEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
+    if (!found) return undefined;
+    const envelope = envelopeOf(provenance.payload, INTOTO_PAYLOAD_TYPE, signer.keyId, found.signature);
+    const artifact = provenanceArtifact(run, provenance, envelope, signer);
+    artifact.rekorBundle = JSON.stringify(found.entry.bundle);
+    return { artifact, url: found.entry.url };
+  } catch (err) {
+    throw asObserverError(err, {
+      code: 'tlog',
+      retryable: true,
+      context: `looking up the provenance of ${describeRun(run)} in the transparency log`,
+    });
+  }
+}
+
+function provenanceArtifact(
+  run: RunRef,
+  provenance: Provenance,
+  { envelope, envelopeBytes }: Pick<SignedEnvelope, 'envelope' | 'envelopeBytes'>,
+  certified: { certificatePem?: string | undefined; chainPem?: string | undefined },
+): ProvenanceArtifact {
+  return {
+    type: 'provenance',
+    key: runShortKey(run.kind, run.uid),
+    predicateType: provenance.statement.predicateType,
+    payload: provenance.payload,
+    envelope,
+    envelopeBytes,
+    images: provenance.images,
+    certificatePem: certified.certificatePem,
+    chainPem: certified.chainPem,
+  };
 }
 
 /** Signs cosign's simplesigning payload for one image (Chains' OCI artifact); key = 12 hex of the digest. */

@@ -15,7 +15,13 @@ import { adoptProvenance, recordedExecutionCheck } from './adopt-provenance.ts';
 import type { AttestationChecks } from './attestation-checks.ts';
 import type { AttestationPlan } from './attestation-plan.ts';
 import { buildRunProvenance } from './build-run-provenance.ts';
-import { logInRekor, type ProvenanceArtifact, signImage, signProvenance } from './sign-artifacts.ts';
+import {
+  findLogged,
+  logInRekor,
+  type ProvenanceArtifact,
+  signImage,
+  signProvenance,
+} from './sign-artifacts.ts';
 import { timedStage } from './store-artifact.ts';
 
 /** Everything one run's attestation signed: stored as it is, again if need be, never re-signed. */
@@ -44,7 +50,8 @@ export interface SignRunDeps {
 
 /**
  * The signing half of the pipeline as named steps: check what ran → build provenance → check the
- * subjects (policy, existence) and drop the rejected ones → sign (DSSE) → log in Rekor, then sign
+ * subjects (policy, existence) and drop the rejected ones → look the payload up in Rekor → sign
+ * (DSSE) unless our key logged it already → log in Rekor, then sign
  * each kept built image's simplesigning payload, as the plan says. Each step's failure is counted
  * in Chains' signing_failures_total and thrown as a coded ObserverError.
  */
@@ -80,13 +87,20 @@ export async function signRun(
     signed.skipped.push(...provenance.skipped);
     signed.statement = provenance.statement;
     // the run's transparency annotation is tenant-writable: an adopted envelope is logged as usual
+    // (an identical envelope gets its existing entry back); otherwise our own logged one is reused
+    const log = transparencyLog(deps, run.object);
+    const logged =
+      log && !adopted
+        ? await counted(deps, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer))
+        : undefined;
     const artifact =
       adopted ||
+      logged?.artifact ||
       (await timedStage(metrics, 'sign', () =>
         counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
       ));
     signed.adopted = !!adopted;
-    signed.transparencyUrl = await upload(deps, run.ref, run.object, artifact, signer);
+    signed.transparencyUrl = logged?.url ?? (log && (await upload(deps, run.ref, log, artifact, signer)));
     signed.artifacts.push(artifact);
   }
   if (toSign) {
@@ -138,17 +152,20 @@ async function adoptOwn(
   return { provenance: rebuilt, adopted: again };
 }
 
-/** Rekor upload when transparency is on, or manual and the run asks for it. */
+/** The Rekor log when transparency is on, or manual and the run asks for it. */
+function transparencyLog(deps: SignRunDeps, object: TektonRun): TransparencyLog | undefined {
+  const log = deps.transparencyLog?.();
+  const annotations = object.metadata?.annotations ?? {};
+  return log && shouldUpload(deps.config.transparency.mode, annotations) ? log : undefined;
+}
+
 async function upload(
   deps: SignRunDeps,
   run: RunRef,
-  object: TektonRun,
+  log: TransparencyLog,
   artifact: ProvenanceArtifact,
   signer: Signer,
-): Promise<string | undefined> {
-  const log = deps.transparencyLog?.();
-  const annotations = object.metadata?.annotations ?? {};
-  if (!log || !shouldUpload(deps.config.transparency.mode, annotations)) return undefined;
+): Promise<string> {
   const url = await counted(deps, run, 'tlog', () => logInRekor(run, log, artifact, signer));
   deps.metrics.chains[run.kind].payloadUploaded.inc();
   return url;

@@ -33,12 +33,25 @@ export async function signEnvelope(
   signer: Signer,
 ): Promise<SignedEnvelope> {
   const signature = await signer.sign(pae(payloadType, payload));
+  return { ...envelopeOf(payload, payloadType, signature.keyId, signature.signature), signature };
+}
+
+/**
+ * The one-signature envelope around a signature made earlier (one logged in Rekor), byte for byte
+ * what signEnvelope made when it signed: the same key order, the same keyid.
+ */
+export function envelopeOf(
+  payload: Uint8Array,
+  payloadType: string,
+  keyId: string,
+  signature: Uint8Array,
+): Omit<SignedEnvelope, 'signature'> {
   const envelope: DsseEnvelope = {
     payloadType,
     payload: Buffer.from(payload).toString('base64'),
-    signatures: [{ keyid: signature.keyId, sig: Buffer.from(signature.signature).toString('base64') }],
+    signatures: [{ keyid: keyId, sig: Buffer.from(signature).toString('base64') }],
   };
-  return { envelope, envelopeBytes: Buffer.from(JSON.stringify(envelope), 'utf8'), signature };
+  return { envelope, envelopeBytes: Buffer.from(JSON.stringify(envelope), 'utf8') };
 }
 
 /** simplesigning (.sig): a plain signature over the payload bytes, no PAE. */

@@ -1,6 +1,6 @@
 export { type HashPolicy, schemeParams } from './algorithm.ts';
 export { ALLOWED_SCRYPT_N, COSIGN_PEM_LABELS } from './cosign-key.ts';
-export { pae, type SignedEnvelope, signEnvelope, signRaw } from './dsse.ts';
+export { envelopeOf, pae, type SignedEnvelope, signEnvelope, signRaw } from './dsse.ts';
 export { keyIdOf, sshWireEncoding } from './key-id.ts';
 export { type KeyEntryRef, loadCosignKey, loadPublicKey, loadX509Pem } from './key-loader.ts';
 export { type KeyRing, type KeySource, loadKeyRing } from './key-ring.ts';
@@ -15,6 +15,7 @@ export { createSigningSource, type SigningSource, type SigningSourceOptions } fr
 export { type SigstoreBundleOptions, toSigstoreBundle } from './sigstore-bundle.ts';
 export {
   type CosignRekorBundle,
+  type FoundEnvelope,
   shouldUpload,
   type TransparencyEntry,
   type TransparencyLog,

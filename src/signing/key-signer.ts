@@ -24,8 +24,8 @@ export class KeySigner implements Signer {
   readonly publicKeyPem: string;
   readonly #privateKey: KeyObject;
   readonly #digest: string | null;
-  readonly #certificatePem?: string;
-  readonly #chainPem?: string;
+  readonly certificatePem?: string;
+  readonly chainPem?: string;
 
   constructor(options: KeySignerOptions) {
     const publicKey = createPublicKey(options.privateKey);
@@ -34,8 +34,8 @@ export class KeySigner implements Signer {
     this.#digest = schemeParams(options.algorithm).digest;
     this.keyId = keyIdOf(publicKey);
     this.publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    this.#certificatePem = options.certificatePem;
-    this.#chainPem = options.chainPem;
+    this.certificatePem = options.certificatePem;
+    this.chainPem = options.chainPem;
   }
 
   async sign(data: Uint8Array): Promise<SignatureResult> {
@@ -46,8 +46,8 @@ export class KeySigner implements Signer {
   signSync(data: Uint8Array): SignatureResult {
     const signature = new Uint8Array(sign(this.#digest, data, this.#privateKey));
     const result: SignatureResult = { signature, keyId: this.keyId, publicKeyPem: this.publicKeyPem };
-    if (this.#certificatePem) result.certificatePem = this.#certificatePem;
-    if (this.#chainPem) result.chainPem = this.#chainPem;
+    if (this.certificatePem) result.certificatePem = this.certificatePem;
+    if (this.chainPem) result.chainPem = this.chainPem;
     return result;
   }
 }

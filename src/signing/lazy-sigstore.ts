@@ -1,7 +1,8 @@
 import type { KeylessSignerOptions } from './keyless-signer.ts';
+import { findRekorEnvelope } from './rekor-lookup.ts';
 import type { RekorTransparencyLogOptions } from './rekor-transparency-log.ts';
 import type { SignatureResult, Signer } from './signer.ts';
-import type { TransparencyEntry, TransparencyLog } from './transparency-log.ts';
+import type { FoundEnvelope, TransparencyEntry, TransparencyLog } from './transparency-log.ts';
 
 /**
  * The keyless signer and the Rekor log, loading @sigstore/sign (about 30 MB resident, measured with
@@ -39,6 +40,11 @@ export class LazyTransparencyLog implements TransparencyLog {
 
   async uploadSignature(...args: Parameters<TransparencyLog['uploadSignature']>): Promise<TransparencyEntry> {
     return (await this.#get()).uploadSignature(...args);
+  }
+
+  /** plain fetch (rekor-lookup.ts): looking up loads nothing of @sigstore/sign */
+  findEnvelope(...args: Parameters<TransparencyLog['findEnvelope']>): Promise<FoundEnvelope | undefined> {
+    return findRekorEnvelope(this.#options, ...args);
   }
 
   #get(): Promise<TransparencyLog> {

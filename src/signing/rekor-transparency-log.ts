@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { InternalError, RekorWitness, type SignatureBundle } from '@sigstore/sign';
 import { ObserverError } from '../errors.ts';
-import type { DsseEnvelope, SignatureResult } from './signer.ts';
-import type { CosignRekorBundle, TransparencyEntry, TransparencyLog } from './transparency-log.ts';
+import { logEntryOf } from './rekor-entry.ts';
+import { findRekorEnvelope } from './rekor-lookup.ts';
+import type { DsseEnvelope, SignatureResult, Signer } from './signer.ts';
+import type { FoundEnvelope, TransparencyEntry, TransparencyLog } from './transparency-log.ts';
 
 export interface RekorTransparencyLogOptions {
   /** Rekor base URL (Chains `transparency.url`, default https://rekor.sigstore.dev) */
@@ -20,9 +22,11 @@ export interface RekorTransparencyLogOptions {
 export class RekorTransparencyLog implements TransparencyLog {
   readonly #url: string;
   readonly #witness: RekorWitness;
+  readonly #timeoutMs: number | undefined;
 
   constructor(options: RekorTransparencyLogOptions) {
     this.#url = options.url.replace(/\/+$/, '');
+    this.#timeoutMs = options.timeoutMs;
     this.#witness = new RekorWitness({
       rekorBaseURL: this.#url,
       entryType: 'dsse',
@@ -68,6 +72,14 @@ export class RekorTransparencyLog implements TransparencyLog {
     return this.#testify(content, signature.certificatePem ?? publicKeyPem);
   }
 
+  findEnvelope(
+    payload: Uint8Array,
+    payloadType: string,
+    key: Pick<Signer, 'publicKeyPem' | 'algorithm'>,
+  ): Promise<FoundEnvelope | undefined> {
+    return findRekorEnvelope({ url: this.#url, timeoutMs: this.#timeoutMs }, payload, payloadType, key);
+  }
+
   async #testify(content: SignatureBundle, verifier: string): Promise<TransparencyEntry> {
     let entry: TransparencyLogEntry | undefined;
     try {
@@ -85,24 +97,6 @@ export class RekorTransparencyLog implements TransparencyLog {
         retryable: true,
       });
     }
-    const logIndex = Number(entry.logIndex);
-    return {
-      url: `${this.#url}/api/v1/log/entries?logIndex=${logIndex}`,
-      logIndex,
-      bundle: toCosignBundle(entry),
-      tlogEntry: entry,
-    };
+    return logEntryOf(this.#url, entry);
   }
-}
-
-function toCosignBundle(entry: TransparencyLogEntry): CosignRekorBundle {
-  return {
-    SignedEntryTimestamp: entry.inclusionPromise?.signedEntryTimestamp.toString('base64') ?? '',
-    Payload: {
-      body: entry.canonicalizedBody.toString('base64'),
-      integratedTime: Number(entry.integratedTime),
-      logIndex: Number(entry.logIndex),
-      logID: entry.logId?.keyId.toString('hex') ?? '',
-    },
-  };
 }

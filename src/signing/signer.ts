@@ -44,6 +44,12 @@ export interface Signer {
   readonly algorithm: KeyAlgorithm;
   /** PKIX "PUBLIC KEY" PEM of the stable key ('' for keyless). */
   readonly publicKeyPem: string;
+  /**
+   * The stable key's leaf certificate and chain (x509.pem with a certificate), the ones every
+   * signature carries; unset for keyless (per signature) and for a bare key.
+   */
+  readonly certificatePem?: string;
+  readonly chainPem?: string;
   sign(data: Uint8Array): Promise<SignatureResult>;
 }
 

@@ -1,5 +1,5 @@
 import type { TransparencyLogEntry } from '@sigstore/bundle';
-import type { DsseEnvelope, SignatureResult } from './signer.ts';
+import type { DsseEnvelope, SignatureResult, Signer } from './signer.ts';
 
 /**
  * The transparency-log role: record a signature publicly and return the proof.
@@ -22,6 +22,24 @@ export interface TransparencyLog {
     signature: Pick<SignatureResult, 'signature' | 'certificatePem'>,
     publicKeyPem: string,
   ): Promise<TransparencyEntry>;
+  /**
+   * The entry already logged for `payload` and signed by `key`, looked up before signing so that a
+   * run attested again (after a crash, on an emptied index, by another replica) reuses the logged
+   * signature instead of making a second entry. Accepted only when the entry's body says so and the
+   * signature verifies with `key` (rekor-entry.ts): the log is public, anyone can log our payload.
+   * Undefined when there is none. Fails with ObserverError 'tlog' (retryable) as an upload does.
+   */
+  findEnvelope(
+    payload: Uint8Array,
+    payloadType: string,
+    key: Pick<Signer, 'publicKeyPem' | 'algorithm'>,
+  ): Promise<FoundEnvelope | undefined>;
+}
+
+/** A logged dsse entry of ours: the entry, and the signature it holds (DER/raw, as signed). */
+export interface FoundEnvelope {
+  entry: TransparencyEntry;
+  signature: Uint8Array;
 }
 
 export interface TransparencyEntry {

@@ -17,60 +17,9 @@ import {
 import type { TektonRun } from '../../../src/tekton/index.ts';
 import type { RunRef } from '../../../src/tekton/run-ref.ts';
 import { publishedKeyVerifier } from '../../../src/verify/index.ts';
-
-class FakeBackend implements StorageBackend {
-  readonly requests: StoreRequest[] = [];
-  readonly name: BackendName;
-  failNext = 0;
-  constructor(name: BackendName) {
-    this.name = name;
-  }
-  async store(request: StoreRequest): Promise<StoreResult> {
-    this.requests.push(request);
-    if (this.failNext > 0) {
-      this.failNext--;
-      return {
-        backend: this.name,
-        ok: false,
-        error: new ObserverError(`${this.name} down`, { code: 'storage', retryable: true }),
-      };
-    }
-    return { backend: this.name, ok: true, locations: [`${this.name}:${request.artifact.key}`] };
-  }
-}
+import { FakeBackend, taskRunRef as run, taskRun } from './fakes.ts';
 
 const digest = `sha256:${'b'.repeat(64)}`;
-const run: RunRef = {
-  kind: 'TaskRun',
-  namespace: 'tenant-a',
-  name: 'build-1',
-  uid: 'uid-1',
-  serviceAccountName: 'pipeline',
-};
-const taskRun = (
-  results: { name: string; value: string }[],
-  annotations: Record<string, string> = {},
-): TektonRun =>
-  ({
-    apiVersion: 'tekton.dev/v1',
-    kind: 'TaskRun',
-    metadata: { name: 'build-1', namespace: 'tenant-a', uid: 'uid-1', annotations },
-    spec: { taskRef: { name: 'buildah' } },
-    status: {
-      conditions: [{ type: 'Succeeded', status: 'True' }],
-      startTime: '2026-11-26T10:00:00Z',
-      completionTime: '2026-11-26T10:01:00Z',
-      results: results.map((r) => ({ type: 'string', ...r })),
-      steps: [
-        {
-          name: 'build',
-          container: 'step-build',
-          imageID: `docker.io/library/busybox@sha256:${'c'.repeat(64)}`,
-        },
-      ],
-      taskSpec: { steps: [{ name: 'build', image: 'busybox', script: 'true' }] },
-    },
-  }) as unknown as TektonRun;
 
 describe('Attestor', () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -173,6 +122,7 @@ describe('Attestor', () => {
       async uploadSignature() {
         throw new Error('not used');
       },
+      findEnvelope: async () => undefined,
     } satisfies TransparencyLog;
     const out = await attestor({ 'transparency.enabled': 'true' }, tlog).attest(run, taskRun([]), [], signer);
     expect(uploads).toEqual(['application/vnd.in-toto+json']);
@@ -185,6 +135,7 @@ describe('Attestor', () => {
     const failing = {
       uploadEnvelope: async () => Promise.reject(new Error('rekor down')),
       uploadSignature: async () => Promise.reject(new Error('x')),
+      findEnvelope: async () => undefined,
     } satisfies TransparencyLog;
     const manual = attestor({ 'transparency.enabled': 'manual' }, failing);
     expect((await manual.attest(run, taskRun([]), [], signer)).transparencyUrl).toBeUndefined();

@@ -12,7 +12,9 @@ import {
 } from '../../../src/kube/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import type { Signer } from '../../../src/signing/index.ts';
-import type { RunKey } from '../../../src/tekton/run-ref.ts';
+import type { BackendName, StorageBackend, StoreRequest, StoreResult } from '../../../src/storage/index.ts';
+import type { TektonRun } from '../../../src/tekton/index.ts';
+import type { RunKey, RunRef } from '../../../src/tekton/run-ref.ts';
 
 /** Runs in memory; patches merge annotations like a JSON merge patch does. */
 export class FakeRunApi {
@@ -178,3 +180,59 @@ export function fakeReconciler(
   });
   return { runs, attestor, events, reconciler };
 }
+
+/** A storage backend that records what it was asked to store; `failNext` fails that many. */
+export class FakeBackend implements StorageBackend {
+  readonly requests: StoreRequest[] = [];
+  readonly name: BackendName;
+  failNext = 0;
+  constructor(name: BackendName) {
+    this.name = name;
+  }
+  async store(request: StoreRequest): Promise<StoreResult> {
+    this.requests.push(request);
+    if (this.failNext > 0) {
+      this.failNext--;
+      return {
+        backend: this.name,
+        ok: false,
+        error: new ObserverError(`${this.name} down`, { code: 'storage', retryable: true }),
+      };
+    }
+    return { backend: this.name, ok: true, locations: [`${this.name}:${request.artifact.key}`] };
+  }
+}
+
+/** The TaskRun `taskRun` builds. */
+export const taskRunRef: RunRef = {
+  kind: 'TaskRun',
+  namespace: 'tenant-a',
+  name: 'build-1',
+  uid: 'uid-1',
+  serviceAccountName: 'pipeline',
+};
+/** A finished TaskRun tenant-a/build-1 with these results (and annotations). */
+export const taskRun = (
+  results: { name: string; value: string }[],
+  annotations: Record<string, string> = {},
+): TektonRun =>
+  ({
+    apiVersion: 'tekton.dev/v1',
+    kind: 'TaskRun',
+    metadata: { name: 'build-1', namespace: 'tenant-a', uid: 'uid-1', annotations },
+    spec: { taskRef: { name: 'buildah' } },
+    status: {
+      conditions: [{ type: 'Succeeded', status: 'True' }],
+      startTime: '2026-11-26T10:00:00Z',
+      completionTime: '2026-11-26T10:01:00Z',
+      results: results.map((r) => ({ type: 'string', ...r })),
+      steps: [
+        {
+          name: 'build',
+          container: 'step-build',
+          imageID: `docker.io/library/busybox@sha256:${'c'.repeat(64)}`,
+        },
+      ],
+      taskSpec: { steps: [{ name: 'build', image: 'busybox', script: 'true' }] },
+    },
+  }) as unknown as TektonRun;
