@@ -19,6 +19,8 @@ export interface RekorStandIn {
   readonly entries: Map<string, StandInEntry>;
   /** POSTs to /api/v1/log/entries answered 201 (entries created) and 409 (already there) */
   readonly created: { count: number; conflicts: number };
+  /** every request as `METHOD /path`, in order */
+  readonly requests: string[];
   /** when set, /api/v1/index/retrieve answers this status with Rekor's error JSON */
   indexStatus?: number;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startRekorStandIn(): Promise<RekorStandIn> {
   const stand: Omit<RekorStandIn, 'url' | 'close'> = {
     entries: new Map(),
     created: { count: 0, conflicts: 0 },
+    requests: [],
   };
 
   const create = (proposed: ProposedDsse, res: ServerResponse) => {
@@ -91,6 +94,7 @@ export async function startRekorStandIn(): Promise<RekorStandIn> {
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     const input = req.method === 'POST' ? await readJson(req) : undefined;
+    stand.requests.push(`${req.method} ${path}`);
     if (req.method === 'POST' && path === '/api/v1/log/entries') return create(input as ProposedDsse, res);
     if (req.method === 'GET' && path.startsWith('/api/v1/log/entries/')) {
       const found = byId(path.slice('/api/v1/log/entries/'.length));
