@@ -40,8 +40,8 @@ export function judgeEntry(value: unknown, want: WantedEntry): EntryVerdict {
   let sawOurKey = false;
   for (const s of Array.isArray(body.spec?.signatures) ? body.spec.signatures : []) {
     const key = verifierKey(s?.verifier);
-    if (!key || !key.export({ format: 'der', type: 'spki' }).equals(ours) || typeof s.signature !== 'string')
-      continue;
+    const isOurs = key?.export({ format: 'der', type: 'spki' }).equals(ours) ?? false;
+    if (!isOurs || typeof s.signature !== 'string') continue;
     sawOurKey = true;
     const signature = new Uint8Array(Buffer.from(s.signature, 'base64'));
     if (verifies(want, signature)) return { signature };

@@ -6,7 +6,7 @@ import { kubeConfigFor, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { layerCount } from '../helpers/registry-layers.ts';
 import { type RekorStandIn, startRekorStandIn } from '../helpers/rekor-stand-in.ts';
-import { completeBuildTaskRun, getRun, patchRunAnnotations, waitForSigned } from '../helpers/tekton.ts';
+import { completeBuildTaskRun, patchRunAnnotations, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 const TRANSPARENCY = 'chains.tekton.dev/transparency';

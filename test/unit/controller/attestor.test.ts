@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import { Attestor } from '../../../src/controller/index.ts';
-import { ObserverError } from '../../../src/errors.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { ExecutionCheckOutcome } from '../../../src/policy/index.ts';
 import { loadX509Pem, type TransparencyLog } from '../../../src/signing/index.ts';
@@ -10,12 +9,8 @@ import {
   type BackendName,
   payloadAnnotation,
   type StorageBackend,
-  type StoreRequest,
-  type StoreResult,
   signatureAnnotation,
 } from '../../../src/storage/index.ts';
-import type { TektonRun } from '../../../src/tekton/index.ts';
-import type { RunRef } from '../../../src/tekton/run-ref.ts';
 import { publishedKeyVerifier } from '../../../src/verify/index.ts';
 import { FakeBackend, taskRunRef as run, taskRun } from './fakes.ts';
 

@@ -2,8 +2,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import { Attestor } from '../../../src/controller/index.ts';
+import { findLogged } from '../../../src/controller/sign-artifacts.ts';
+import type { Provenance } from '../../../src/formats/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
-import { LazyTransparencyLog, loadX509Pem, type Signer } from '../../../src/signing/index.ts';
+import {
+  LazyTransparencyLog,
+  loadX509Pem,
+  type Signer,
+  type TransparencyLog,
+} from '../../../src/signing/index.ts';
 import type { BackendName, StorageBackend } from '../../../src/storage/index.ts';
 import { verifyEnvelope } from '../../../src/verify/envelope.ts';
 import { type RekorStandIn, startRekorStandIn } from '../../helpers/rekor-stand-in.ts';
@@ -114,5 +121,30 @@ describe('Rekor look-up before signing', () => {
     expect(rekor.requests).toEqual([LOOKUP, UPLOAD]);
     expect(rekor.created.count).toBe(1);
     expect(out.transparencyUrl).toBe(`${rekor.url}/api/v1/log/entries?logIndex=0`);
+  });
+});
+
+describe('findLogged', () => {
+  it('does not look up for keyless signing (no stable key: a fresh Fulcio key per signature)', async () => {
+    const asked: string[] = [];
+    const log = {
+      uploadEnvelope: () => Promise.reject(new Error('not used')),
+      uploadSignature: () => Promise.reject(new Error('not used')),
+      findEnvelope: async () => {
+        asked.push('findEnvelope');
+        return undefined;
+      },
+    } satisfies TransparencyLog;
+    const keyless: Signer = {
+      ...keySigner(),
+      keyId: '',
+      publicKeyPem: '',
+      sign: () => Promise.reject(new Error('x')),
+    };
+    const provenance = { payload: Buffer.from('{}') } as unknown as Provenance;
+    expect(await findLogged(taskRunRef, log, provenance, keyless)).toBeUndefined();
+    expect(asked).toEqual([]);
+    expect(await findLogged(taskRunRef, log, provenance, keySigner())).toBeUndefined();
+    expect(asked).toEqual(['findEnvelope']);
   });
 });
