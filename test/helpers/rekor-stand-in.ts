@@ -117,7 +117,8 @@ export async function startRekorStandIn(): Promise<RekorStandIn> {
       if (stand.indexStatus)
         return answer(res, stand.indexStatus, { code: stand.indexStatus, message: 'index' });
       const hash = String((input as { hash?: string })?.hash ?? '').toLowerCase();
-      return answer(res, 200, [...(index.get(hash.includes(':') ? hash : `sha256:${hash}`) ?? [])]);
+      // newest first: Rekor's index answer has no order (a set in Redis), so callers must not rely on one
+      return answer(res, 200, [...(index.get(hash.includes(':') ? hash : `sha256:${hash}`) ?? [])].reverse());
     }
     return answer(res, 404, { code: 404, message: 'not found' });
   });
