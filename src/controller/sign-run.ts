@@ -86,21 +86,9 @@ export async function signRun(
     const { provenance, adopted } = own;
     signed.skipped.push(...provenance.skipped);
     signed.statement = provenance.statement;
-    // the run's transparency annotation is tenant-writable: an adopted envelope is logged as usual
-    // (an identical envelope gets its existing entry back); otherwise our own logged one is reused
-    const log = transparencyLog(deps, run.object);
-    const logged =
-      log && !adopted
-        ? await counted(deps, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer))
-        : undefined;
-    const artifact =
-      adopted ||
-      logged?.artifact ||
-      (await timedStage(metrics, 'sign', () =>
-        counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
-      ));
+    const { artifact, transparencyUrl } = await signAndLog(deps, run, provenance, adopted, signer);
     signed.adopted = !!adopted;
-    signed.transparencyUrl = logged?.url ?? (log && (await upload(deps, run.ref, log, artifact, signer)));
+    signed.transparencyUrl = transparencyUrl;
     signed.artifacts.push(artifact);
   }
   if (toSign) {
@@ -150,6 +138,33 @@ async function adoptOwn(
   if (!again) return { provenance };
   signed.executionCheck = recorded;
   return { provenance: rebuilt, adopted: again };
+}
+
+/**
+ * The provenance envelope and its Rekor entry URL (when transparency applies to the run). An adopted
+ * envelope is uploaded as usual, since the run's transparency annotation is tenant-writable (an
+ * identical envelope gets its existing entry back, 409). Otherwise the entry our key already logged
+ * for the payload is reused: nothing signed, nothing uploaded (findLogged). Else: sign, upload.
+ */
+async function signAndLog(
+  deps: SignRunDeps,
+  run: { ref: RunRef; object: TektonRun },
+  provenance: Provenance,
+  adopted: ProvenanceArtifact | undefined,
+  signer: Signer,
+): Promise<{ artifact: ProvenanceArtifact; transparencyUrl?: string | undefined }> {
+  const log = transparencyLog(deps, run.object);
+  const logged =
+    log && !adopted
+      ? await counted(deps, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer))
+      : undefined;
+  if (logged) return { artifact: logged.artifact, transparencyUrl: logged.url };
+  const artifact =
+    adopted ||
+    (await timedStage(deps.metrics, 'sign', () =>
+      counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
+    ));
+  return { artifact, transparencyUrl: log && (await upload(deps, run.ref, log, artifact, signer)) };
 }
 
 /** The Rekor log when transparency is on, or manual and the run asks for it. */

@@ -69,7 +69,7 @@ export function transparencyEntry(baseUrl: string, value: unknown): Transparency
     kindVersion: { kind: String(body?.kind ?? ''), version: String(body?.apiVersion ?? '') },
     inclusionPromise:
       typeof set === 'string' ? { signedEntryTimestamp: Buffer.from(set, 'base64') } : undefined,
-    inclusionProof: undefined,
+    inclusionProof: inclusionProof(e.verification?.inclusionProof),
     canonicalizedBody: Buffer.from(e.body, 'base64'),
   };
   return logEntryOf(baseUrl, tlogEntry);
@@ -103,7 +103,38 @@ interface RawLogEntry {
   logIndex?: number;
   integratedTime?: number;
   logID?: unknown;
-  verification?: { signedEntryTimestamp?: unknown };
+  verification?: { signedEntryTimestamp?: unknown; inclusionProof?: RawInclusionProof };
+}
+
+/** openapi.yaml InclusionProof: hex hashes, a signed checkpoint note. */
+interface RawInclusionProof {
+  logIndex?: unknown;
+  treeSize?: unknown;
+  rootHash?: unknown;
+  hashes?: unknown;
+  checkpoint?: unknown;
+}
+
+/** The proof in Sigstore bundle form (as @sigstore/sign's RekorWitness builds it); undefined if absent or malformed. */
+function inclusionProof(p: RawInclusionProof | undefined): TransparencyLogEntry['inclusionProof'] {
+  const hex = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]*$/i.test(v);
+  if (
+    !p ||
+    !Number.isSafeInteger(p.logIndex) ||
+    !Number.isSafeInteger(p.treeSize) ||
+    !hex(p.rootHash) ||
+    !Array.isArray(p.hashes) ||
+    !p.hashes.every(hex) ||
+    typeof p.checkpoint !== 'string'
+  )
+    return undefined;
+  return {
+    logIndex: String(p.logIndex),
+    treeSize: String(p.treeSize),
+    rootHash: Buffer.from(p.rootHash, 'hex'),
+    hashes: p.hashes.map((h) => Buffer.from(h, 'hex')),
+    checkpoint: { envelope: p.checkpoint },
+  };
 }
 
 interface DsseBody {

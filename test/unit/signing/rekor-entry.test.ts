@@ -107,6 +107,25 @@ describe('transparencyEntry', () => {
       Payload: { body: e.body, integratedTime: 1_700_000_000, logIndex: 42, logID: 'a'.repeat(64) },
     });
     expect(out.tlogEntry.kindVersion).toEqual({ kind: 'dsse', version: '0.0.1' });
+    expect(out.tlogEntry.inclusionProof).toBeUndefined();
+    const proof = {
+      logIndex: 42,
+      treeSize: 43,
+      rootHash: 'ab'.repeat(32),
+      hashes: ['cd'.repeat(32)],
+      checkpoint: 'note',
+    };
+    const proved = transparencyEntry('https://rekor.test', {
+      ...e,
+      verification: { ...e.verification, inclusionProof: proof },
+    });
+    expect(proved.tlogEntry.inclusionProof).toEqual({
+      logIndex: '42',
+      treeSize: '43',
+      rootHash: Buffer.from('ab'.repeat(32), 'hex'),
+      hashes: [Buffer.from('cd'.repeat(32), 'hex')],
+      checkpoint: { envelope: 'note' },
+    });
   });
 
   it('throws on an entry without its log fields', () => {
