@@ -121,7 +121,6 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const backendDeps: BackendDeps = {
     config,
     kubeConfig,
-    runApi,
     metrics,
     logger,
     dockerConfig,

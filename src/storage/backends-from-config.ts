@@ -1,6 +1,5 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ObserverConfig } from '../config/index.ts';
-import type { RunApi } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { type SubjectPolicy, UNSET_SUBJECT_POLICY } from '../policy/index.ts';
 import type { BackendName, StorageBackend } from './backend.ts';
@@ -16,7 +15,6 @@ import { TektonBackend } from './tekton-backend.ts';
 export interface BackendDeps {
   config: ObserverConfig;
   kubeConfig: KubeConfig;
-  runApi: RunApi;
   metrics: Metrics;
   logger: Logger;
   /** the observer's own docker config.json, parsed (config/readDockerConfig) */
@@ -52,7 +50,7 @@ export function backendsFromConfig(deps: BackendDeps): Map<BackendName, StorageB
 function create(name: BackendName, deps: BackendDeps): StorageBackend {
   switch (name) {
     case 'tekton':
-      return new TektonBackend({ runApi: deps.runApi });
+      return new TektonBackend();
     case 'oci': {
       const { storageOci } = deps.config;
       return new OciBackend({
