@@ -72,18 +72,15 @@ export async function findRekorEnvelope(
     INDEX_LIMIT,
     fail,
   );
-  if (index === NOT_OFFERED) return undefined;
-  if (!Array.isArray(index)) throw fail('index answer is not a list of UUIDs');
-  const uuids = [...new Set(index.filter((u): u is string => typeof u === 'string' && UUID.test(u)))];
+  if (index.status === 404 || index.status === 501) return undefined;
+  const listed = answered(index, fail);
+  if (!Array.isArray(listed)) throw fail('index answer is not a list of UUIDs');
+  const uuids = [...new Set(listed.filter((u): u is string => typeof u === 'string' && UUID.test(u)))];
   let best: FoundEnvelope | undefined;
   for (let at = 0; at < Math.min(uuids.length, MAX_CANDIDATES); at += BATCH) {
     const entryUUIDs = uuids.slice(at, Math.min(at + BATCH, MAX_CANDIDATES));
-    const answer = await post(
-      url,
-      '/api/v1/log/entries/retrieve',
-      { entryUUIDs },
-      timeoutMs,
-      ENTRIES_LIMIT,
+    const answer = answered(
+      await post(url, '/api/v1/log/entries/retrieve', { entryUUIDs }, timeoutMs, ENTRIES_LIMIT, fail),
       fail,
     );
     if (!Array.isArray(answer)) throw fail('entries answer is not a list');
@@ -109,8 +106,20 @@ function ours(url: string, element: unknown, want: WantedEntry): FoundEnvelope[]
   return found;
 }
 
-const NOT_OFFERED = Symbol('not offered');
+interface Answer {
+  path: string;
+  status: number;
+  /** the parsed body of a 200 */
+  json?: unknown;
+}
 
+/** The JSON of a 200 answer; any other status fails. */
+function answered(answer: Answer, fail: (reason: string) => ObserverError): unknown {
+  if (answer.status !== 200) throw fail(`${answer.path} answered ${answer.status}`);
+  return answer.json;
+}
+
+/** POSTs `body`; reads the answer through its cap, and parses it when it is a 200. */
 async function post(
   url: string,
   path: string,
@@ -118,7 +127,7 @@ async function post(
   timeoutMs: number,
   limit: number,
   fail: (reason: string) => ObserverError,
-): Promise<unknown> {
+): Promise<Answer> {
   let res: Response;
   try {
     res = await fetch(`${url}${path}`, {
@@ -132,19 +141,15 @@ async function post(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw fail(
-      `${path}: ${(err as Error).name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : 'connection failed'}`,
-    );
+    const timedOut = (err as Error).name === 'TimeoutError';
+    throw fail(`${path}: ${timedOut ? `no answer in ${timeoutMs} ms` : 'connection failed'}`);
   }
   try {
     const bytes = await readCapped(res, limit);
-    if (path === '/api/v1/index/retrieve' && (res.status === 404 || res.status === 501)) return NOT_OFFERED;
-    if (res.status !== 200) throw fail(`${path} answered ${res.status}`);
-    return JSON.parse(new TextDecoder().decode(bytes));
+    if (res.status !== 200) return { path, status: res.status };
+    return { path, status: res.status, json: JSON.parse(new TextDecoder().decode(bytes)) };
   } catch (err) {
-    if (err instanceof ObserverError) throw err;
-    throw fail(
-      `${path}: ${(err as Error).name === 'SyntaxError' ? 'answer is not JSON' : (err as Error).message}`,
-    );
+    const reason = (err as Error).name === 'SyntaxError' ? 'answer is not JSON' : (err as Error).message;
+    throw fail(`${path}: ${reason}`);
   }
 }
