@@ -32,7 +32,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   const observer = await startObserver({
     config,
-    kubeConfig: loadKubeConfig(values.kubeconfig as string | undefined),
+    kubeAccess: loadKubeConfig({ path: values.kubeconfig as string | undefined }),
     logger,
     metrics: createMetrics(),
     fault: faultHookFromEnv(),

@@ -1,7 +1,6 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
-import { kubeError } from '../../../src/kube/index.ts';
+import { KubeApiError, kubeError } from '../../../src/kube/index.ts';
 import { ANNOTATION_BUDGET_BYTES, type SignedArtifact, TektonBackend } from '../../../src/storage/index.ts';
 import type { RunKey, RunRef } from '../../../src/tekton/run-ref.ts';
 
@@ -10,7 +9,8 @@ class RecordingRunApi {
   fail = false;
   gone = false;
   async patchAnnotations(key: RunKey, annotations: Record<string, string | null>, uid?: string) {
-    if (this.gone) throw kubeError('annotating TaskRun ns/build', new ApiException(404, 'not found', {}, {}));
+    if (this.gone)
+      throw kubeError('annotating TaskRun ns/build', new KubeApiError(404, { message: 'not found' }));
     if (this.fail)
       throw new ObserverError('annotating TaskRun ns/build: HTTP 500', { code: 'kube', retryable: true });
     this.patches.push({ key, annotations, uid });
