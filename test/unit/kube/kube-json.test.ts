@@ -29,14 +29,16 @@ describe('KubeJson and the error mapping', () => {
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
         const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
-        if (status === 204) return res.writeHead(204).end();
-        if (status === 502) return res.writeHead(502).end('<html>bad gateway</html>');
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify(
-            status === 200 ? { ok: true } : { kind: 'Status', code: status, message: `said ${status}` },
-          ),
-        );
+        if (status === 204) res.writeHead(204).end();
+        else if (status === 502) res.writeHead(502).end('<html>bad gateway</html>');
+        else
+          res
+            .writeHead(status, { 'content-type': 'application/json' })
+            .end(
+              JSON.stringify(
+                status === 200 ? { ok: true } : { kind: 'Status', code: status, message: `said ${status}` },
+              ),
+            );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
