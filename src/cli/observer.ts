@@ -129,7 +129,6 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const backendDeps: BackendDeps = {
     config,
     connection,
-    runApi,
     metrics,
     logger,
     dockerConfig,

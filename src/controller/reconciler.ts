@@ -196,7 +196,7 @@ export class Reconciler {
   }
 
   /** Patches the run's annotations; a run deleted meanwhile (404, or 409: re-created) needs no mark. */
-  async #mark(run: RunRef, marks: Record<string, string>, log: Logger): Promise<void> {
+  async #mark(run: RunRef, marks: Record<string, string | null>, log: Logger): Promise<void> {
     try {
       await this.#o.runApi.patchAnnotations(run, marks, run.uid);
     } catch (err) {
@@ -331,7 +331,8 @@ export class Reconciler {
     // marked before the state says attested: a process killed in between leaves a run marked
     // signed=true whose own envelope the next attempt adopts (no alarm), never an attested run
     // without its mark (which would read as a tenant's edit)
-    const marks: Record<string, string> = { [SIGNED]: 'true' };
+    // the tekton backend's annotations go with the mark: one write of the run per attestation
+    const marks: Record<string, string | null> = { ...runAnnotations(outcome), [SIGNED]: 'true' };
     if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
     await this.#mark(run, marks, log);
     await this.#o.index.setRunState({
@@ -499,5 +500,13 @@ function sameState(a: RunState | undefined, b: RunState | undefined): boolean {
   if (!a || !b) return a === b;
   return (
     a.status === b.status && a.attempts === b.attempts && a.updatedAt.getTime() === b.updatedAt.getTime()
+  );
+}
+
+/** What the backends ask the run to carry (the tekton backend's annotations), in result order. */
+function runAnnotations(outcome: AttestOutcome): Record<string, string | null> {
+  return Object.assign(
+    {},
+    ...outcome.results.map((r) => (r.result.ok ? (r.result.runAnnotations ?? {}) : {})),
   );
 }

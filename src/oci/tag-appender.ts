@@ -88,7 +88,7 @@ export function dedupeEntries(entries: Descriptor[]): Descriptor[] {
 /**
  * Appends entries to the document at a tag without losing anyone's entries, as far as a registry
  * without compare-and-swap allows (distribution 2.8 ignores If-Match): read, keep the additions
- * not yet stored, merge (dedupe), re-read just before the PUT and restart if the tag moved, PUT
+ * not yet stored, merge (dedupe), PUT
  * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read after the
  * settle time (`settleMs`); if an addition is no longer stored another writer replaced our
  * manifest, so back off and write again. An addition counts as stored when its entry, or an entry
@@ -132,16 +132,15 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       const existing = o.document.entries(base);
       const merged = dedupeEntries([...existing, ...missing.map((a) => a.descriptor)]);
       const doc = o.document.render(merged);
-      // the document's own blobs (a config over the merged entries) and the re-read, at once
-      const [now] = await Promise.all([
-        o.client.getManifest(o.repository, o.tag),
-        uploadAll(
-          o,
-          [...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))), ...doc.blobs],
-          attempt === 1,
-        ),
-      ]);
-      if (now?.digest !== base?.digest) continue;
+      // the document's own blobs (a config over the merged entries); no re-read before the PUT:
+      // a writer that moved the tag since our read is caught by the settle read (ours) or by its
+      // own (a careful writer's), and a read here would cost every append a request to narrow a
+      // window of a few milliseconds
+      await uploadAll(
+        o,
+        [...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))), ...doc.blobs],
+        attempt === 1,
+      );
       const put = await o.client.putManifest(o.repository, o.tag, doc.bytes, doc.mediaType, {
         ifMatch: base?.etag,
       });

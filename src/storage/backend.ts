@@ -55,6 +55,13 @@ export type StoreResult =
       locations: string[];
       /** things a person should know (e.g. "payload too large for annotations, stored elsewhere") */
       notes?: string[];
+      /**
+       * Annotations the run must carry (the `tekton` backend). The attempt writes them with the
+       * run's `signed` mark in one patch once every backend has succeeded, so the run is written
+       * once per attestation and never claims an attestation that is not stored everywhere
+       * (null removes an annotation).
+       */
+      runAnnotations?: Record<string, string | null>;
     }
   | { backend: BackendName; ok: false; error: ObserverError };
 

@@ -1,5 +1,5 @@
 import type { ObserverConfig } from '../config/index.ts';
-import { CoreApi, type KubeConnection, type RunApi } from '../kube/index.ts';
+import { CoreApi, type KubeConnection } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { type SubjectPolicy, UNSET_SUBJECT_POLICY } from '../policy/index.ts';
 import type { BackendName, StorageBackend } from './backend.ts';
@@ -15,7 +15,6 @@ import { TektonBackend } from './tekton-backend.ts';
 export interface BackendDeps {
   config: ObserverConfig;
   connection: KubeConnection;
-  runApi: RunApi;
   metrics: Metrics;
   logger: Logger;
   /** the observer's own docker config.json, parsed (config/readDockerConfig) */
@@ -51,7 +50,7 @@ export function backendsFromConfig(deps: BackendDeps): Map<BackendName, StorageB
 function create(name: BackendName, deps: BackendDeps): StorageBackend {
   switch (name) {
     case 'tekton':
-      return new TektonBackend({ runApi: deps.runApi });
+      return new TektonBackend();
     case 'oci': {
       const { storageOci } = deps.config;
       return new OciBackend({

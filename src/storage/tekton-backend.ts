@@ -1,5 +1,3 @@
-import { asObserverError } from '../errors.ts';
-import { isRunGone, type RunApi } from '../kube/index.ts';
 import type { StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import {
   certAnnotation,
@@ -21,17 +19,15 @@ export const ANNOTATION_BUDGET_BYTES = 128 * 1024;
  * The `tekton` backend: Chains' annotations on the run itself, all standard base64:
  * payload-<key> (statement / simplesigning JSON), signature-<key> (DSSE envelope JSON for
  * provenance, raw signature for image signatures), cert-<key> and chain-<key> when the key is
- * certified (Chains always writes them, empty when not; we leave them out). A run gone from the
- * cluster (404, or 409 when its name now belongs to a re-created run: attested from its captured
- * copy) is not a failure: there is nothing to annotate.
+ * certified (Chains always writes them, empty when not; we leave them out). It does not patch the
+ * run itself: its result carries the annotations (`runAnnotations`) and the attempt writes them
+ * with `chains.tekton.dev/signed` in one patch when every backend has stored its artifacts (the
+ * reconciler's mark). One write per attestation instead of one per artifact plus the mark: a
+ * patch is an etcd write and a watch event of the whole run for every watcher. A run gone from
+ * the cluster by then is not a failure (the mark skips it; attested from its captured copy).
  */
 export class TektonBackend implements StorageBackend {
   readonly name = 'tekton' as const;
-  readonly #runs: Pick<RunApi, 'patchAnnotations'>;
-
-  constructor(options: { runApi: Pick<RunApi, 'patchAnnotations'> }) {
-    this.#runs = options.runApi;
-  }
 
   async store({ run, artifact }: StoreRequest): Promise<StoreResult> {
     const b64 = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64');
@@ -43,44 +39,25 @@ export class TektonBackend implements StorageBackend {
     if (artifact.certificatePem) annotations[certAnnotation(artifact.key)] = b64(artifact.certificatePem);
     if (artifact.chainPem) annotations[chainAnnotation(artifact.key)] = b64(artifact.chainPem);
     const size = Object.entries(annotations).reduce((n, [k, v]) => n + k.length + v.length, 0);
-    const notes: string[] = [];
-    let write: Record<string, string | null> = annotations;
-    if (size > ANNOTATION_BUDGET_BYTES) {
-      const note = `payload and signature of ${artifact.key} (${size} bytes) exceed the ${ANNOTATION_BUDGET_BYTES}-byte annotation budget; stored in the observer index and the other backends`;
-      notes.push(note);
-      write = {
-        [storedElsewhereAnnotation(artifact.key)]: note,
-        [payloadAnnotation(artifact.key)]: null,
-        [signatureAnnotation(artifact.key)]: null,
-      };
-    }
     const where = `${run.kind} ${run.namespace}/${run.name}`;
-    try {
-      await this.#runs.patchAnnotations(run, write, run.uid);
-    } catch (err) {
-      // a run deleted after it was captured (attested from its copy) has nowhere to hold annotations
-      if (isRunGone(err))
-        return {
-          backend: this.name,
-          ok: true,
-          locations: [],
-          notes: [
-            `${where} was deleted before its annotations were written; stored in the observer index and the other backends`,
-          ],
-        };
+    if (size <= ANNOTATION_BUDGET_BYTES)
       return {
         backend: this.name,
-        ok: false,
-        error: asObserverError(err, { code: 'storage', retryable: true, context: 'writing annotations' }),
+        ok: true,
+        locations: [`${where} annotations ${payloadAnnotation(artifact.key)}`],
+        runAnnotations: annotations,
       };
-    }
+    const note = `payload and signature of ${artifact.key} (${size} bytes) exceed the ${ANNOTATION_BUDGET_BYTES}-byte annotation budget; stored in the observer index and the other backends`;
     return {
       backend: this.name,
       ok: true,
-      locations: [
-        `${where} annotations ${notes.length ? storedElsewhereAnnotation(artifact.key) : payloadAnnotation(artifact.key)}`,
-      ],
-      notes,
+      locations: [`${where} annotations ${storedElsewhereAnnotation(artifact.key)}`],
+      notes: [note],
+      runAnnotations: {
+        [storedElsewhereAnnotation(artifact.key)]: note,
+        [payloadAnnotation(artifact.key)]: null,
+        [signatureAnnotation(artifact.key)]: null,
+      },
     };
   }
 }

@@ -85,6 +85,35 @@ describe('Reconciler', () => {
     expect(attestor.calls).toHaveLength(1);
   });
 
+  it("writes the tekton backend's annotations with signed=true in one patch, after every backend stored", async () => {
+    runs.put('TaskRun', doneTaskRun('build-1', 'u1'));
+    const payload = 'chains.tekton.dev/payload-taskrun-u1';
+    const withAnnotations = (outcome: ReturnType<typeof okOutcome>) => ({
+      ...outcome,
+      results: [
+        ...outcome.results,
+        {
+          artifact: outcome.results[0]!.artifact,
+          result: {
+            backend: 'tekton' as const,
+            ok: true as const,
+            locations: ['TaskRun tenant-a/build-1 annotations'],
+            runAnnotations: { [payload]: 'e30=' },
+          },
+        },
+      ],
+    });
+    attestor.outcomes.push(withAnnotations(failedOutcome('u1', true)), withAnnotations(okOutcome('u1')));
+    await expect(reconciler.reconcile(key, 'r1')).rejects.toThrow(/registry.test is down/);
+    // one backend failed: the run says only that an attempt failed
+    expect(runs.patches.map((p) => Object.keys(p.annotations))).toEqual([['chains.tekton.dev/retries']]);
+    now += 60_000;
+    await reconciler.reconcile(key, 'r2');
+    expect(runs.patches.slice(1).map((p) => p.annotations)).toEqual([
+      { [payload]: 'e30=', [SIGNED]: 'true' },
+    ]);
+  });
+
   it('attests a run a tenant pre-marked signed=true, and reports the mismatch', async () => {
     runs.put('TaskRun', doneTaskRun('build-1', 'u1', { [SIGNED]: 'true' }));
     attestor.outcomes.push(okOutcome('u1'));

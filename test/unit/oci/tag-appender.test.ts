@@ -16,13 +16,14 @@ import {
 /** An in-memory tag store standing in for the registry, with a hook to play a foreign writer. */
 function fakeRegistry() {
   const tags = new Map<string, Uint8Array>();
-  const state = { afterPut: undefined as undefined | (() => void), puts: 0 };
+  const state = { afterPut: undefined as undefined | (() => void), puts: 0, reads: 0 };
   const client = {
     registry: 'fake.test',
     async uploadBlob(_repo: string, bytes: Uint8Array) {
       return sha256Digest(bytes);
     },
     async getManifest(_repo: string, tag: string): Promise<ManifestResponse | undefined> {
+      state.reads++;
       const bytes = tags.get(tag);
       return bytes
         ? { bytes, digest: sha256Digest(bytes), mediaType: 'application/vnd.oci.image.manifest.v1+json' }
@@ -68,6 +69,12 @@ describe('appendToTag', () => {
       layer('two').descriptor.digest,
     ]);
     expect(r.state.puts).toBe(2);
+  });
+
+  it('reads the tag twice per append: once to merge, once after the settle time', async () => {
+    const r = fakeRegistry();
+    await appendToTag({ ...options(r), additions: [add('one')] });
+    expect(r.state).toMatchObject({ reads: 2, puts: 1 });
   });
 
   it('writes again when a foreign writer replaces our manifest right after our PUT', async () => {

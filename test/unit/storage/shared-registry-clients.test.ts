@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
-import { KubeConnection, type RunApi } from '../../../src/kube/index.ts';
+import { KubeConnection } from '../../../src/kube/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import { backendsFromConfig, OciClients } from '../../../src/storage/index.ts';
 import type { RunRef } from '../../../src/tekton/index.ts';
@@ -29,7 +29,6 @@ describe('one set of registry clients for storing and for existence checks', () 
     const backends = backendsFromConfig({
       config: parseConfig({ 'artifacts.taskrun.storage': 'oci', 'artifacts.oci.storage': 'oci' }),
       connection: new KubeConnection({ access: { server: 'https://127.0.0.1:1', source: 'test' } }),
-      runApi: {} as RunApi,
       metrics: createMetrics(),
       logger: createLogger({ level: 'silent' }),
       ociClients: clients,
