@@ -31,7 +31,7 @@ const UNSUPPORTED_USER_FIELDS: Record<string, string> = {
  * against the kubeconfig's directory, as kubectl does. Anything else that changes how we connect
  * (plugins, basic auth, impersonation, proxy-url) is a config_invalid error naming it.
  */
-export function readKubeconfigFile(path: string): KubeAccess {
+export function readKubeconfigFile(path: string, tokenOptions: { maxAgeMs?: number } = {}): KubeAccess {
   let doc: Entry;
   try {
     doc = (parse(readFileSync(path, 'utf8')) ?? {}) as Entry;
@@ -64,7 +64,7 @@ export function readKubeconfigFile(path: string): KubeAccess {
     throw invalid(path, `user "${str(context.user)}" has a client certificate or key without the other`);
   const token = str(user.token);
   if (token) access.token = () => token;
-  else if (user.tokenFile) access.token = tokenFromFile(absolute(path, str(user.tokenFile)));
+  else if (user.tokenFile) access.token = tokenFromFile(absolute(path, str(user.tokenFile)), tokenOptions);
   return access;
 }
 

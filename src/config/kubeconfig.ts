@@ -18,6 +18,8 @@ export interface LoadKubeConfigOptions {
   home?: string;
   /** default SERVICE_ACCOUNT_DIR */
   serviceAccountDir?: string;
+  /** how long a token read from a file is used before it is read again; default 60 s */
+  tokenMaxAgeMs?: number;
 }
 
 /**
@@ -28,11 +30,13 @@ export interface LoadKubeConfigOptions {
  */
 export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeAccess {
   const env = options.env ?? process.env;
-  if (options.path) return readKubeconfigFile(options.path);
+  const token = { maxAgeMs: options.tokenMaxAgeMs };
+  if (options.path) return readKubeconfigFile(options.path, token);
   const listed = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   const file = [...listed, join(options.home ?? homedir(), '.kube', 'config')].find((p) => existsSync(p));
-  if (file) return readKubeconfigFile(file);
-  if (env.KUBERNETES_SERVICE_HOST) return inCluster(env, options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
+  if (file) return readKubeconfigFile(file, token);
+  if (env.KUBERNETES_SERVICE_HOST)
+    return inCluster(env, options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR, token);
   throw new ObserverError(
     'no kubeconfig: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config or run in a pod (KUBERNETES_SERVICE_HOST)',
     { code: 'config_invalid', retryable: false },
@@ -43,12 +47,16 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeAccess 
  * The pod's service account (client-go rest.InClusterConfig): `https://$KUBERNETES_SERVICE_HOST:
  * $KUBERNETES_SERVICE_PORT`, the mounted ca.crt, and the projected token, re-read as it rotates.
  */
-function inCluster(env: Record<string, string | undefined>, dir: string): KubeAccess {
+function inCluster(
+  env: Record<string, string | undefined>,
+  dir: string,
+  tokenOptions: { maxAgeMs?: number },
+): KubeAccess {
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT || '443';
   const fail = (why: string, cause?: unknown) =>
     new ObserverError(`in-cluster config: ${why}`, { code: 'config_invalid', retryable: false, cause });
-  const token = tokenFromFile(join(dir, 'token'));
+  const token = tokenFromFile(join(dir, 'token'), tokenOptions);
   try {
     token();
   } catch (err) {
