@@ -1,3 +1,4 @@
+import type { RegistryResponse } from './registry-transport.ts';
 /**
  * Byte caps on registry answers. A registry is tenant-chosen, so every body is read through a cap
  * that cancels the stream as soon as it is exceeded, never buffering past it.
@@ -36,7 +37,7 @@ export class EncodedBody extends Error {
  * trace (measured as a large share of the observer's CPU per run, and a new connection each time).
  * A body larger than `limit` (or encoded) is cancelled instead. Never throws.
  */
-export async function discardBody(res: Response, limit = SMALL_BODY_LIMIT): Promise<void> {
+export async function discardBody(res: RegistryResponse, limit = SMALL_BODY_LIMIT): Promise<void> {
   try {
     await readCapped(res, limit);
   } catch {
@@ -50,7 +51,7 @@ export async function discardBody(res: Response, limit = SMALL_BODY_LIMIT): Prom
  * a Content-Encoding other than identity is refused unread: we ask for identity, and decoding a
  * compressed answer is how a small answer becomes gigabytes.
  */
-export async function readCapped(res: Response, limit: number): Promise<Uint8Array> {
+export async function readCapped(res: RegistryResponse, limit: number): Promise<Uint8Array> {
   const encoding = (res.headers.get('content-encoding') ?? '').trim().toLowerCase();
   if (encoding && encoding !== 'identity') {
     await res.body?.cancel().catch(() => undefined);
@@ -85,6 +86,6 @@ export async function readCapped(res: Response, limit: number): Promise<Uint8Arr
 }
 
 /** The body as JSON, read through the cap. */
-export async function readCappedJson<T>(res: Response, limit: number): Promise<T> {
+export async function readCappedJson<T>(res: RegistryResponse, limit: number): Promise<T> {
   return JSON.parse(new TextDecoder().decode(await readCapped(res, limit))) as T;
 }

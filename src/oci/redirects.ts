@@ -1,4 +1,5 @@
 import { discardBody } from './bounded-body.ts';
+import type { RegistryResponse } from './registry-transport.ts';
 
 /** Statuses after which a client may follow `Location` (RFC 9110 §15.4). */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -15,9 +16,9 @@ export const MAX_REDIRECTS = 5;
 export async function followRedirects(
   start: URL,
   method: string,
-  send: (url: URL, hop: number) => Promise<Response>,
+  send: (url: URL, hop: number) => Promise<RegistryResponse>,
   refuse: (detail: string) => Error,
-): Promise<Response> {
+): Promise<RegistryResponse> {
   let url = start;
   for (let hop = 0; ; hop++) {
     const res = await send(url, hop);

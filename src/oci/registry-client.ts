@@ -9,7 +9,7 @@ import { type ImageIndex, parseImageIndex } from './manifest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
 import { registryError, statusError } from './registry-error.ts';
 import { RegistryHttp, type Where } from './registry-http.ts';
-import type { RegistryFetch } from './registry-transport.ts';
+import type { RegistryFetch, RegistryResponse } from './registry-transport.ts';
 import { requestToken } from './token-flow.ts';
 
 export interface RegistryClientOptions {
@@ -258,7 +258,7 @@ export class RegistryClient {
   }
 
   /** One request with auth: answers a 401 challenge once, then returns whatever comes back. */
-  async #send(call: Call, pathOrUrl: string, init: RequestInit): Promise<Response> {
+  async #send(call: Call, pathOrUrl: string, init: RequestInit): Promise<RegistryResponse> {
     const url = new URL(pathOrUrl, this.#base);
     const scope = `repository:${call.repository}:${call.actions}`;
     let authorization = this.#cachedAuthorization(scope, call.repository);

@@ -1,5 +1,6 @@
 import { ObserverError } from '../errors.ts';
 import { readCapped, SMALL_BODY_LIMIT } from './bounded-body.ts';
+import type { RegistryResponse } from './registry-transport.ts';
 
 /**
  * Why a registry call failed, as tenants see it: a stable code and a fixed description. The
@@ -73,7 +74,7 @@ export function statusReason(status: number): RegistryReason {
 }
 
 /** The registry's own error codes from an error body (`{"errors":[{"code":"…"}]}`), read through a 64 KiB cap. */
-async function errorCodes(res: Response): Promise<string> {
+async function errorCodes(res: RegistryResponse): Promise<string> {
   try {
     const bytes = await readCapped(res, SMALL_BODY_LIMIT);
     const body = JSON.parse(new TextDecoder().decode(bytes)) as {
@@ -93,7 +94,11 @@ async function errorCodes(res: Response): Promise<string> {
  * An error for a non-success status. The log message names the operation, the repository, the
  * status and the registry's error codes; the public message only the reason and the host.
  */
-export async function statusError(operation: string, target: string, res: Response): Promise<ObserverError> {
+export async function statusError(
+  operation: string,
+  target: string,
+  res: RegistryResponse,
+): Promise<ObserverError> {
   const detail = res.status === 401 || res.status === 403 ? ' (authentication or authorization failed)' : '';
   return registryError(
     statusReason(res.status),

@@ -5,6 +5,7 @@ import type { CircuitBreakers } from './circuit-breaker.ts';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
 import { followRedirects } from './redirects.ts';
 import { networkError, type RegistryReason, registryError } from './registry-error.ts';
+import type { RegistryResponse } from './registry-transport.ts';
 import { type RegistryFetch, registryTransport } from './registry-transport.ts';
 
 /** What a request is for, in messages: "GET manifest v1" on "registry/repository". */
@@ -77,7 +78,7 @@ export class RegistryHttp {
     init: RequestInit,
     authorization?: string,
     hop: Hop = 'registry',
-  ): Promise<Response> {
+  ): Promise<RegistryResponse> {
     return followRedirects(
       url,
       init.method ?? 'GET',
@@ -94,7 +95,7 @@ export class RegistryHttp {
   }
 
   /** The body through a cap; a cap hit, an encoded body or a cut-off stream become coded errors. */
-  async read(where: Where, res: Response, limit: number): Promise<Uint8Array> {
+  async read(where: Where, res: RegistryResponse, limit: number): Promise<Uint8Array> {
     try {
       return await readCapped(res, limit);
     } catch (err) {
@@ -125,7 +126,7 @@ export class RegistryHttp {
     init: RequestInit,
     authorization: string | undefined,
     hop: Hop,
-  ): Promise<Response> {
+  ): Promise<RegistryResponse> {
     const method = init.method ?? 'GET';
     const refused = (err: HostRefused) =>
       registryError(REFUSED[hop], where, { detail: err.message, retryable: false, cause: err });
@@ -150,7 +151,7 @@ export class RegistryHttp {
     // the attempt's deadline aborts the request too: the socket is closed, no worker waits on it
     const attempt = attemptSignal();
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    let res: Response;
+    let res: RegistryResponse;
     try {
       res = await this.#fetch(url, {
         ...init,

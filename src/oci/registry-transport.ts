@@ -2,8 +2,19 @@ import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
 
+/**
+ * What registry calls read of an answer. A fetch Response is one (tests inject `fetch` and fakes);
+ * the transport below builds a lighter one: a WHATWG Headers and Response per request cost more
+ * CPU than the request itself (measured: 0.37 vs 0.16 ms per request on loopback).
+ */
+export interface RegistryResponse {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
 /** The fetch shape RegistryClient speaks; `typeof fetch` fits it (tests inject fakes). */
-export type RegistryFetch = (url: URL, init: RequestInit) => Promise<Response>;
+export type RegistryFetch = (url: URL, init: RequestInit) => Promise<RegistryResponse>;
 
 export interface RegistryTransportOptions {
   /** where connections may go; default: anywhere (the CLI's `verify`, tests) */
@@ -35,10 +46,7 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
   return async (url, init) => {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new HostRefused(url.host, 'not http(s)');
     policy?.checkHost(url.hostname);
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((v, k) => {
-      headers[k] = v;
-    });
+    const headers = requestHeaders(init.headers);
     let body = init.body as string | Uint8Array | undefined | null;
     if (init.body instanceof URLSearchParams) {
       body = init.body.toString();
@@ -52,19 +60,43 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
       signal: init.signal ?? undefined,
       dispatcher,
     });
-    const out = new Headers();
-    for (const [k, v] of Object.entries(res.headers)) {
-      for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined) out.append(k, one);
-    }
+    const answer = { status: res.statusCode, headers: new AnswerHeaders(res.headers) };
     // A destroyed body emits 'error' (undici RequestAbortedError): unheard, it would end the process.
     res.body.on('error', () => undefined);
     if (method === 'HEAD' || NULL_BODY.has(res.statusCode)) {
       // read to its (empty) end, not destroyed: a destroyed body aborts the request and its socket
       res.body.dump().catch(() => undefined);
-      return new Response(null, { status: res.statusCode, headers: out });
+      return { ...answer, body: null };
     }
-    return new Response(pulled(res.body), { status: res.statusCode, headers: out });
+    return { ...answer, body: pulled(res.body) };
   };
+}
+
+/** Request headers as undici takes them (lower-case names); a plain object is copied as it is. */
+function requestHeaders(init: RequestInit['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (init === undefined) return out;
+  if (init instanceof Headers || Array.isArray(init))
+    new Headers(init).forEach((v, k) => {
+      out[k] = v;
+    });
+  else for (const [k, v] of Object.entries(init as Record<string, string>)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** `get` over undici's answer headers (names lower-case; repeated ones joined as fetch joins them). */
+class AnswerHeaders {
+  readonly #raw: Record<string, string | string[] | undefined>;
+
+  constructor(raw: Record<string, string | string[] | undefined>) {
+    this.#raw = raw;
+  }
+
+  get(name: string): string | null {
+    const v = this.#raw[name.toLowerCase()];
+    if (v === undefined) return null;
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Challenge, TokenResponse } from './auth-challenge.ts';
 import type { RegistryCredentials } from './credentials.ts';
+import type { RegistryResponse } from './registry-transport.ts';
 
 export interface TokenRequest {
   challenge: Challenge & { scheme: 'bearer' };
@@ -10,7 +11,7 @@ export interface TokenRequest {
   /** may the realm be plain http? (an insecure registry's own host, or a listed insecure host) */
   plainHttpAllowed: (realm: URL) => boolean;
   /** sends to the realm (host policy, redirects, breaker apply) */
-  send: (realm: URL, init: RequestInit, authorization?: string) => Promise<Response>;
+  send: (realm: URL, init: RequestInit, authorization?: string) => Promise<RegistryResponse>;
   /** the error for a realm that is not allowed */
   refuse: (detail: string) => Error;
 }
@@ -20,7 +21,7 @@ export interface TokenRequest {
  * tokens (https://distribution.github.io/distribution/spec/auth/token/ and oauth/). The realm is
  * the registry's word, so it must be https, or plain http only where plain http is configured.
  */
-export async function requestToken(t: TokenRequest): Promise<Response> {
+export async function requestToken(t: TokenRequest): Promise<RegistryResponse> {
   const realm = URL.parse(t.challenge.realm);
   if (!realm || (realm.protocol !== 'https:' && realm.protocol !== 'http:'))
     throw t.refuse('token realm is not an http(s) URL');

@@ -43,7 +43,7 @@ describe('registryTransport', () => {
     const res = await send(new URL(`http://127.0.0.1:${port}/gz`), {
       headers: { 'accept-encoding': 'identity' },
     });
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = new Uint8Array(await new Response(res.body).arrayBuffer());
     expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]); // still gzip
     expect(res.headers.get('content-encoding')).toBe('gzip');
     expect(seen.at(-1)?.acceptEncoding).toBe('identity');
