@@ -2,14 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parseConfig } from '../src/config/index.ts';
 import { AttestationChecks, Attestor } from '../src/controller/index.ts';
-import { NamespaceLabels, PodReader } from '../src/kube/index.ts';
+import { CoreApi, KubeConnection, NamespaceLabels, PodReader } from '../src/kube/index.ts';
 import { createLogger, createMetrics } from '../src/observability/index.ts';
 import { parseSubjectPolicy, SubjectExistenceCheck } from '../src/policy/index.ts';
 import { loadX509Pem } from '../src/signing/index.ts';
 import { type BackendName, OciClients, type StorageBackend } from '../src/storage/index.ts';
 import type { TektonRun } from '../src/tekton/index.ts';
 import type { RunRef } from '../src/tekton/run-ref.ts';
-import { kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
+import { kubeAccessFor, kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
 import { pushTestImage } from '../test/helpers/test-image.ts';
 
 /**
@@ -49,10 +49,10 @@ export async function runChecksBench(runs = 20): Promise<ChecksBenchRow[]> {
       spec: { containers: [{ name: 'step-build', image: 'busybox' }] },
     },
   });
-  const observer = kubeConfigFor('observer');
+  const observer = new KubeConnection({ access: kubeAccessFor('observer') });
   const metrics = createMetrics();
   let kubeRequests = 0;
-  const core = observer.makeApiClient(CoreV1Api);
+  const core = new CoreApi(observer);
   const pods = new PodReader({
     api: {
       readNamespacedPod: (p) => {

@@ -2,12 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { reuseConnections } from '../src/kube/index.ts';
 import { kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
 import { asInContainer, deploySettings } from '../test/helpers/deploy-settings.ts';
 import { putSigningSecret } from '../test/helpers/observer.ts';
 import { type BacklogOptions, parseBacklogArgs } from './backlog/args.ts';
 import { buildObserver } from './backlog/observer-process.ts';
+import { reuseConnections } from './backlog/reuse-connections.ts';
 import { runScenario, type ScenarioResult } from './backlog/scenario.ts';
 
 /**
@@ -29,7 +29,7 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
   const setup = {
     main: buildObserver(),
     nodeOptions: asInContainer(deploy),
-    // one connection pool per identity, as the observer has (src/kube/reuse-connections.ts)
+    // one connection pool per identity, as the observer has (src/kube/kube-connection.ts)
     admin: reuseConnections(kubeConfigFor('admin')),
     observer: reuseConnections(kubeConfigFor('observer')),
     observerKubeconfigPath: env.kubeconfigs.observer,

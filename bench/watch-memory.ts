@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Controller } from '../src/controller/index.ts';
-import { RunApi, RunWatcher } from '../src/kube/index.ts';
+import { KubeConnection, RunApi, RunWatcher } from '../src/kube/index.ts';
 import { createLogger, createMetrics } from '../src/observability/index.ts';
-import { kubeConfigWithToken } from '../test/env/index.ts';
+import { kubeAccessWithToken } from '../test/env/index.ts';
 
 /**
  * Memory of the watch path against the number of finished runs in the cluster. A stand-in
@@ -76,9 +76,7 @@ function taskRun(i: number) {
   };
 }
 
-async function standInApiserver(
-  runs: number,
-): Promise<{ server: Server; kc: ReturnType<typeof kubeConfigWithToken> }> {
+async function standInApiserver(runs: number): Promise<{ server: Server; connection: KubeConnection }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -93,8 +91,8 @@ async function standInApiserver(
     res.end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '5', continue: next }, items }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = kubeConfigWithToken(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't');
-  return { server, kc };
+  const access = kubeAccessWithToken(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't');
+  return { server, connection: new KubeConnection({ access }) };
 }
 
 function retainedMiB(): number {
@@ -106,12 +104,12 @@ function retainedMiB(): number {
 }
 
 async function observerHeap(runs: number): Promise<number> {
-  const { server, kc } = await standInApiserver(runs);
+  const { server, connection } = await standInApiserver(runs);
   const before = retainedMiB();
   let observed = 0;
   const source = new RunWatcher({
-    kubeConfig: kc,
-    runApi: new RunApi({ kubeConfig: kc }),
+    connection,
+    runApi: new RunApi({ connection }),
     logger: createLogger({ level: 'silent' }),
     namespaces: [],
     managedBy: [],

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ObserverConfig } from '../config/index.ts';
 import { ObserverError } from '../errors.ts';
 import {
@@ -10,6 +9,7 @@ import {
   TlsFileReloader,
 } from '../http/index.ts';
 import { type AttestationIndex, CursorSealer, MIN_CURSOR_SECRET_BYTES } from '../index/index.ts';
+import type { KubeConnection } from '../kube/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { PublicKeyInfo } from '../signing/index.ts';
 
@@ -21,7 +21,7 @@ export async function startApi(
   options: ObserverConfig['api'] & { tlsCertFile: string },
   deps: {
     index: AttestationIndex;
-    kubeConfig: KubeConfig;
+    connection: KubeConnection;
     logger: Logger;
     publicKeys: () => PublicKeyInfo[];
   },
@@ -44,7 +44,7 @@ export async function startApi(
     logger: deps.logger,
     cursors: new CursorSealer({ secret }),
     authorizer: new CachedAuthorizer({
-      inner: new KubeAuthorizer({ kubeConfig: deps.kubeConfig, audiences: options.audiences }),
+      inner: new KubeAuthorizer({ connection: deps.connection, audiences: options.audiences }),
     }),
     tls: reloader.load(),
   });

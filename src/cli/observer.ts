@@ -1,20 +1,25 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
-import { type FaultHook, LiveConfig, type ObserverConfig, readDockerConfig } from '../config/index.ts';
+import {
+  type FaultHook,
+  type KubeAccess,
+  LiveConfig,
+  type ObserverConfig,
+  readDockerConfig,
+} from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
 import { type AttestationIndex, IndexHealth, IndexPruner, indexFromOptions } from '../index/index.ts';
 import {
   FinalizerRunHold,
+  KubeConnection,
   KubeEventRecorder,
   NamespaceLabels,
   PodReader,
   RunApi,
   RunWatcher,
-  reuseConnections,
   SecretReader,
   TokenBucket,
 } from '../kube/index.ts';
@@ -29,7 +34,8 @@ import { KeyRefresher } from './key-refresher.ts';
 
 export interface ObserverDeps {
   config: ObserverConfig;
-  kubeConfig: KubeConfig;
+  /** how to reach the apiserver (config/loadKubeConfig) */
+  kubeAccess: KubeAccess;
   logger: Logger;
   metrics: Metrics;
   /** tests only: a fault to inject (src/config/fault-hook.ts); default none */
@@ -85,7 +91,9 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
         },
       })
     : undefined;
-  const kubeConfig = reuseConnections(deps.kubeConfig, {
+  // one connection pool and one client-side rate limit for every apiserver request
+  const connection = new KubeConnection({
+    access: deps.kubeAccess,
     limit: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }),
   });
   if (!config.subjectPolicy.configured)
@@ -93,13 +101,13 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
       "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
     );
   warnAboutDisabledArtifacts(config, logger);
-  const runApi = new RunApi({ kubeConfig });
+  const runApi = new RunApi({ connection });
   const index = await openIndex(config, logger);
   const indexHealth = new IndexHealth({ index });
   await indexHealth.start();
   const signing = createSigningSource({ config, logger });
   const keys = new KeyRefresher({
-    reader: new SecretReader({ kubeConfig, ...config.signingSecret }),
+    reader: new SecretReader({ connection, ...config.signingSecret }),
     target: signing,
     intervalSeconds: config.signingSecret.pollSeconds,
     logger,
@@ -108,7 +116,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   await keys.start();
 
   const source = new RunWatcher({
-    kubeConfig,
+    connection,
     runApi,
     logger,
     namespaces: config.namespaces,
@@ -117,10 +125,10 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const dockerConfig = readDockerConfig(deps.dockerConfigDir);
   const verifies = publishedKeyVerifier(() => signing.publicKeys());
-  const namespaceLabels = new NamespaceLabels({ kubeConfig, logger });
+  const namespaceLabels = new NamespaceLabels({ connection, logger });
   const backendDeps: BackendDeps = {
     config,
-    kubeConfig,
+    connection,
     metrics,
     logger,
     dockerConfig,
@@ -146,7 +154,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     runApi,
     index,
     attestor,
-    events: new KubeEventRecorder({ kubeConfig, logger }),
+    events: new KubeEventRecorder({ connection, logger }),
     metrics,
     logger,
     signer: () => signing.active(),
@@ -196,7 +204,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const api = apiConfig.tlsCertFile
     ? await startApi(
         { ...apiConfig, tlsCertFile: apiConfig.tlsCertFile },
-        { index, kubeConfig, logger, publicKeys: () => signing.publicKeys() },
+        { index, connection, logger, publicKeys: () => signing.publicKeys() },
       ).catch(async (err: unknown) => {
         keys.stop();
         indexHealth.stop();
@@ -231,6 +239,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
       await api?.server.close();
       await server.close();
       await index.close();
+      await connection.close();
     },
   };
 }
@@ -245,7 +254,7 @@ function attestationChecks(
   clients: OciClients,
   namespaceLabels: NamespaceLabels,
 ): AttestationChecks {
-  const { config, kubeConfig } = deps;
+  const { config, connection } = deps;
   const existence = new SubjectExistenceCheck({
     clientFor: async (run, image) => {
       const at = image.repository.indexOf('/');
@@ -257,7 +266,7 @@ function attestationChecks(
     policy: config.subjectPolicy,
     executionCheck: config.executionCheck,
     existence: config.requireSubjectExists ? existence : undefined,
-    pods: config.executionCheck === 'off' ? undefined : new PodReader({ kubeConfig }),
+    pods: config.executionCheck === 'off' ? undefined : new PodReader({ connection }),
     namespaceLabels: (ns) => namespaceLabels.get(ns),
   });
 }

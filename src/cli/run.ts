@@ -7,7 +7,8 @@ const USAGE = `usage: provenance-observer run [--config <dir|file>] [--kubeconfi
 
 --config      a mounted ConfigMap directory (one file per key) or a YAML/JSON map; Chains'
               chains-config keys plus ours (docs/configuration.md)
---kubeconfig  default: KUBECONFIG, ~/.kube/config, then the in-cluster service account
+--kubeconfig  default: KUBECONFIG, ~/.kube/config, then the in-cluster service account;
+              certificates and tokens only (exec/auth-provider plugins are refused)
 --set         overrides one config key (repeatable), e.g. --set http.port=9000`;
 
 export async function runCommand(args: string[]): Promise<number> {
@@ -32,7 +33,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   const observer = await startObserver({
     config,
-    kubeConfig: loadKubeConfig(values.kubeconfig as string | undefined),
+    kubeAccess: loadKubeConfig({ path: values.kubeconfig as string | undefined }),
     logger,
     metrics: createMetrics(),
     fault: faultHookFromEnv(),

@@ -2,7 +2,9 @@ export { CONFIG_DOC_BEGIN, CONFIG_DOC_END, configDoc, withConfigDoc } from './do
 export { readDockerConfig } from './docker-config.ts';
 export { FAULT_ENV, type FaultHook, faultHookFromEnv } from './fault-hook.ts';
 export { CONFIG_ROWS, type ConfigRow, IGNORED_KEYS, UNSUPPORTED_KEYS } from './keys.ts';
-export { loadKubeConfig } from './kubeconfig.ts';
+export type { KubeAccess } from './kube-access.ts';
+export { type LoadKubeConfigOptions, loadKubeConfig, SERVICE_ACCOUNT_DIR } from './kubeconfig.ts';
+export { readKubeconfigFile } from './kubeconfig-file.ts';
 export { LiveConfig } from './live.ts';
 export { loadConfig, readConfigSource } from './load.ts';
 export { parseConfig } from './parse.ts';
@@ -17,3 +19,4 @@ export {
   type SignerKind,
   type TransparencyMode,
 } from './schema.ts';
+export { TOKEN_FILE_MAX_AGE_MS, tokenFromFile } from './token-file.ts';

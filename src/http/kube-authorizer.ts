@@ -1,11 +1,11 @@
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ObserverError } from '../errors.ts';
+import { type KubeConnection, KubeJson } from '../kube/index.ts';
 import { type RunKind, runPlural } from '../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
 
 export interface KubeAuthorizerOptions {
   /** the observer's own identity; its RBAC must allow `create` on tokenreviews and subjectaccessreviews */
-  kubeConfig: KubeConfig;
+  connection: KubeConnection;
   /**
    * Audiences a token must be issued for (TokenReview `spec.audiences`); default
    * DEFAULT_AUDIENCES. A token minted for the apiserver (no audience asked for) is then refused, so
@@ -24,20 +24,18 @@ export const DEFAULT_AUDIENCES: readonly string[] = ['provenance-observer'];
  * body (a TokenReview response echoes the token).
  */
 export class KubeAuthorizer implements Authorizer {
-  readonly #authn: AuthenticationV1Api;
-  readonly #authz: AuthorizationV1Api;
+  readonly #api: KubeJson;
   readonly #audiences: string[];
 
   constructor(options: KubeAuthorizerOptions) {
-    this.#authn = options.kubeConfig.makeApiClient(AuthenticationV1Api);
-    this.#authz = options.kubeConfig.makeApiClient(AuthorizationV1Api);
+    this.#api = new KubeJson(options.connection);
     this.#audiences = [...(options.audiences ?? DEFAULT_AUDIENCES)];
     if (this.#audiences.length === 0) throw new RangeError('KubeAuthorizer: audiences must not be empty');
   }
 
   async authenticate(token: string): Promise<Caller | undefined> {
-    const review = await this.#authn
-      .createTokenReview({
+    const review = await this.#api
+      .send<TokenReview>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
         body: {
           apiVersion: 'authentication.k8s.io/v1',
           kind: 'TokenReview',
@@ -61,8 +59,8 @@ export class KubeAuthorizer implements Authorizer {
   }
 
   async canGetRuns(caller: Caller, namespace: string, kind: RunKind): Promise<boolean> {
-    const review = await this.#authz
-      .createSubjectAccessReview({
+    const review = await this.#api
+      .send<SubjectAccessReview>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
         body: {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SubjectAccessReview',
@@ -83,6 +81,20 @@ export class KubeAuthorizer implements Authorizer {
       });
     return review.status?.allowed === true && review.status.denied !== true;
   }
+}
+
+/** authentication.k8s.io/v1 TokenReview, the answer's fields we read. */
+interface TokenReview {
+  status?: {
+    authenticated?: boolean;
+    audiences?: string[];
+    user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+  };
+}
+
+/** authorization.k8s.io/v1 SubjectAccessReview, the answer's fields we read. */
+interface SubjectAccessReview {
+  status?: { allowed?: boolean; denied?: boolean };
 }
 
 function reviewError(what: string, err: unknown): ObserverError {

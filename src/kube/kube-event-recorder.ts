@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto';
-import {
-  ApiException,
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
 import { BoundedCache } from '../cache/index.ts';
 import type { Logger } from '../observability/index.ts';
+import { CoreApi } from './core-api.ts';
 import type { EventRecorder, RunEvent } from './event-recorder.ts';
+import { KubeApiError } from './kube-api-error.ts';
+import type { KubeConnection } from './kube-connection.ts';
 
 /** Kubernetes caps an Event message at 1 KiB in practice (kubectl truncates); keep them short. */
 const MAX_MESSAGE = 1024;
@@ -21,13 +17,13 @@ const MAX_REMEMBERED = 2048;
  * AlreadyExists patch count and lastTimestamp (RBAC: events create, patch — nothing else).
  */
 export class KubeEventRecorder implements EventRecorder {
-  readonly #api: CoreV1Api;
+  readonly #api: CoreApi;
   readonly #logger: Logger;
   readonly #clock: () => Date;
   readonly #counts = new BoundedCache<number>({ maxEntries: MAX_REMEMBERED });
 
-  constructor(options: { kubeConfig: KubeConfig; logger: Logger; clock?: () => Date }) {
-    this.#api = options.kubeConfig.makeApiClient(CoreV1Api);
+  constructor(options: { connection: KubeConnection; logger: Logger; clock?: () => Date }) {
+    this.#api = new CoreApi(options.connection);
     this.#logger = options.logger;
     this.#clock = options.clock ?? (() => new Date());
   }
@@ -60,19 +56,20 @@ export class KubeEventRecorder implements EventRecorder {
             source: { component: 'provenance-observer' },
             reportingComponent: 'provenance-observer',
             reportingInstance: 'provenance-observer',
-            firstTimestamp: now,
-            lastTimestamp: now,
+            firstTimestamp: now.toISOString(),
+            lastTimestamp: now.toISOString(),
             count: 1,
           },
         });
         this.#counts.set(name, 1);
       } catch (err) {
-        if (!(err instanceof ApiException && err.code === 409)) throw err;
+        if (!(err instanceof KubeApiError && err.code === 409)) throw err;
         const count = (this.#counts.get(name) ?? 1) + 1;
-        await this.#api.patchNamespacedEvent(
-          { name, namespace, body: { count, lastTimestamp: now.toISOString() } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
+        await this.#api.patchNamespacedEvent({
+          name,
+          namespace,
+          body: { count, lastTimestamp: now.toISOString() },
+        });
         this.#counts.set(name, count);
       }
     } catch (err) {

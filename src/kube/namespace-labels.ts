@@ -1,5 +1,6 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/index.ts';
+import { CoreApi } from './core-api.ts';
+import type { KubeConnection } from './kube-connection.ts';
 import { kubeError } from './run-api.ts';
 
 const DEFAULT_TTL_MS = 60_000;
@@ -12,21 +13,21 @@ const MAX_ENTRIES = 10_000;
  * the safe direction. Other failures throw a retryable ObserverError('kube').
  */
 export class NamespaceLabels {
-  readonly #api: Pick<CoreV1Api, 'readNamespace'>;
+  readonly #api: Pick<CoreApi, 'readNamespace'>;
   readonly #logger: Logger;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, { at: number; labels: Readonly<Record<string, string>> }>();
 
   constructor(options: {
-    kubeConfig?: KubeConfig;
-    api?: Pick<CoreV1Api, 'readNamespace'>;
+    connection?: KubeConnection;
+    api?: Pick<CoreApi, 'readNamespace'>;
     logger: Logger;
     ttlMs?: number;
     now?: () => number;
   }) {
-    const api = options.api ?? options.kubeConfig?.makeApiClient(CoreV1Api);
-    if (!api) throw new TypeError('NamespaceLabels needs a kubeConfig or an api');
+    const api = options.api ?? (options.connection && new CoreApi(options.connection));
+    if (!api) throw new TypeError('NamespaceLabels needs a connection or an api');
     this.#api = api;
     this.#logger = options.logger;
     this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;

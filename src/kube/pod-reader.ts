@@ -1,4 +1,7 @@
-import { ApiException, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreApi } from './core-api.ts';
+import type { PodObject } from './core-objects.ts';
+import { KubeApiError } from './kube-api-error.ts';
+import type { KubeConnection } from './kube-connection.ts';
 import { kubeError } from './run-api.ts';
 
 /**
@@ -7,17 +10,17 @@ import { kubeError } from './run-api.ts';
  * failures are ObserverError('kube'), retryable for 5xx/429/network, naming the Pod.
  */
 export class PodReader {
-  readonly #api: Pick<CoreV1Api, 'readNamespacedPod'>;
+  readonly #api: Pick<CoreApi, 'readNamespacedPod'>;
 
-  constructor(options: { kubeConfig: KubeConfig } | { api: Pick<CoreV1Api, 'readNamespacedPod'> }) {
-    this.#api = 'api' in options ? options.api : options.kubeConfig.makeApiClient(CoreV1Api);
+  constructor(options: { connection: KubeConnection } | { api: Pick<CoreApi, 'readNamespacedPod'> }) {
+    this.#api = 'api' in options ? options.api : new CoreApi(options.connection);
   }
 
-  async get(namespace: string, name: string): Promise<V1Pod | undefined> {
+  async get(namespace: string, name: string): Promise<PodObject | undefined> {
     try {
       return await this.#api.readNamespacedPod({ namespace, name });
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined;
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
       throw kubeError(`reading Pod ${namespace}/${name}`, err);
     }
   }

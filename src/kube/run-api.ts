@@ -1,8 +1,9 @@
-import { ApiException, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
 import { describeRun, type RunKey, runPlural } from '../tekton/index.ts';
-import { KubeJson } from './kube-json.ts';
+import { KubeApiError } from './kube-api-error.ts';
+import type { KubeConnection } from './kube-connection.ts';
+import { KubeJson, MERGE_PATCH } from './kube-json.ts';
 
 /** A Tekton run as the apiserver returns it; the tekton/ views type the fields we read. */
 export type RunObject = {
@@ -29,7 +30,6 @@ export interface RunList {
 }
 
 const GROUP = 'tekton.dev';
-const MERGE_PATCH: string = PatchStrategy.MergePatch;
 /** runs whose last own write is remembered (the writes of the last few minutes at any drain rate) */
 const OWN_WRITES_REMEMBERED = 10_000;
 const VERSION = 'v1';
@@ -42,8 +42,8 @@ export class RunApi {
   /** uid → resourceVersion our last patch of that run produced (its watch echo is ours) */
   readonly #ownWrites = new BoundedCache<string>({ maxEntries: OWN_WRITES_REMEMBERED });
 
-  constructor(options: { kubeConfig: KubeConfig }) {
-    this.#api = new KubeJson(options.kubeConfig);
+  constructor(options: { connection: KubeConnection }) {
+    this.#api = new KubeJson(options.connection);
   }
 
   /** The latest object, or undefined when it no longer exists. */
@@ -51,7 +51,7 @@ export class RunApi {
     try {
       return await this.#api.send<RunObject>('GET', runPath(key.kind, key.namespace, key.name));
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined;
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
       throw kubeError(`reading ${describeRun(key)}`, err);
     }
   }
@@ -110,8 +110,8 @@ export class RunApi {
       });
       return 'ok';
     } catch (err) {
-      if (err instanceof ApiException && err.code === 409) return 'conflict';
-      if (err instanceof ApiException && err.code === 404) return 'gone';
+      if (err instanceof KubeApiError && err.code === 409) return 'conflict';
+      if (err instanceof KubeApiError && err.code === 404) return 'gone';
       throw kubeError(`setting finalizers of ${describeRun(key)}`, err);
     }
   }
@@ -153,25 +153,12 @@ function runPath(kind: RunKey['kind'], namespace?: string, name?: string): strin
  */
 export function isRunGone(err: unknown): boolean {
   const cause = err instanceof ObserverError ? err.cause : err;
-  return cause instanceof ApiException && (cause.code === 404 || cause.code === 409);
+  return cause instanceof KubeApiError && (cause.code === 404 || cause.code === 409);
 }
 
 /** 409/429/5xx and network errors are retryable; other 4xx are not. */
 export function kubeError(context: string, err: unknown): ObserverError {
-  const code = err instanceof ApiException ? err.code : undefined;
+  const code = err instanceof KubeApiError ? err.code : undefined;
   const retryable = code === undefined || code === 409 || code === 429 || code >= 500;
-  const detail =
-    err instanceof ApiException ? `HTTP ${err.code}: ${statusMessage(err.body)}` : (err as Error)?.message;
-  return new ObserverError(`${context}: ${detail}`, { code: 'kube', retryable, cause: err });
-}
-
-function statusMessage(body: unknown): string {
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 200);
-    } catch {
-      return body.slice(0, 200);
-    }
-  }
-  return (body as { message?: string })?.message ?? 'no details';
+  return new ObserverError(`${context}: ${(err as Error)?.message}`, { code: 'kube', retryable, cause: err });
 }

@@ -1,13 +1,15 @@
-import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../observability/index.ts';
 import { Backoff } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { isDone, type RunKind, runPlural } from '../tekton/index.ts';
+import { kubeStatusOf } from './kube-api-error.ts';
+import type { KubeConnection } from './kube-connection.ts';
+import { type WatchEvent, watch } from './kube-watch.ts';
 import { managedByAccepted } from './managed-by.ts';
 import type { RunApi, RunObject } from './run-api.ts';
 
 export interface RunWatcherOptions {
-  kubeConfig: KubeConfig;
+  connection: KubeConnection;
   runApi: RunApi;
   logger: Logger;
   /** namespaces to watch; empty = cluster-wide */
@@ -23,6 +25,12 @@ export interface RunWatcherOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+interface StreamState {
+  abort?: AbortController;
+  synced: boolean;
+  stopped: boolean;
+}
+
 /**
  * Lists then watches TaskRuns and PipelineRuns without a cache: each object is handed on as a
  * RunObservation and dropped. Paged lists keep a re-list of a large cluster bounded in memory: the
@@ -30,23 +38,22 @@ export interface RunWatcherOptions {
  * delivered too (`deleted: true`, with the run's final object), so a run deleted right after it
  * finished is still captured.
  *
- * Resilience (client-node's ListWatch stops reconnecting on non-410 errors and on a failed list:
- * kubernetes-client/javascript#2385, #2222):
+ * Resilience (client-node's ListWatch, which this replaced, stopped reconnecting on non-410 errors
+ * and on a failed list: kubernetes-client/javascript#2385, #2222):
  * - a watch the server closes is resumed from the last resourceVersion (bookmarks keep it fresh);
  * - 410 Gone (as HTTP status or ERROR event) → re-list, then watch from the new version;
- * - any other failure (reset, timeout, apiserver down) → retry with jittered exponential backoff.
+ * - a watch silent for 30 s (kube-watch.ts) is resumed like a closed one;
+ * - any other failure (reset, apiserver down) → retry with jittered exponential backoff.
  */
 export class RunWatcher implements RunSource {
   readonly #o: Required<RunWatcherOptions>;
-  readonly #watch: Watch;
-  readonly #streams = new Map<string, { abort?: AbortController; synced: boolean; stopped: boolean }>();
+  readonly #streams = new Map<string, StreamState>();
   readonly #lastEventAt: Partial<Record<RunKind, number>> = {};
   #observe: (o: RunObservation) => void | Promise<void> = () => {};
   #stopped = false;
 
   constructor(options: RunWatcherOptions) {
     this.#o = { pageSize: 500, watchTimeoutSeconds: 300, clock: Date.now, sleep, ...options };
-    this.#watch = new Watch(options.kubeConfig);
   }
 
   async start(observe: (observation: RunObservation) => void | Promise<void>): Promise<void> {
@@ -73,11 +80,7 @@ export class RunWatcher implements RunSource {
   /** Runs one kind×namespace stream forever; resolves after its first successful list. */
   #run(kind: RunKind, namespace: string | undefined): Promise<void> {
     const id = `${kind}/${namespace ?? '*'}`;
-    const state = { synced: false, stopped: false } as {
-      abort?: AbortController;
-      synced: boolean;
-      stopped: boolean;
-    };
+    const state: StreamState = { synced: false, stopped: false };
     this.#streams.set(id, state);
     const backoff = new Backoff({ baseMs: 500, maxMs: 30_000 });
     const log = this.#o.logger.child({ stream: id });
@@ -128,48 +131,46 @@ export class RunWatcher implements RunSource {
   }
 
   /** Watches until the stream ends; 'closed' to resume, 'gone' to re-list; throws on failure. */
-  #watchOnce(
+  async #watchOnce(
     kind: RunKind,
     namespace: string | undefined,
     resourceVersion: string,
-    state: { abort?: AbortController; synced: boolean; stopped: boolean },
+    state: StreamState,
     advanced: (rv: string) => void,
   ): Promise<'closed' | 'gone'> {
     const path = namespace
-      ? `/apis/tekton.dev/v1/namespaces/${namespace}/${runPlural(kind)}`
+      ? `/apis/tekton.dev/v1/namespaces/${encodeURIComponent(namespace)}/${runPlural(kind)}`
       : `/apis/tekton.dev/v1/${runPlural(kind)}`;
-    return new Promise((resolve, reject) => {
-      let gone = false;
-      const onEvent = (type: string, obj: RunObject & { code?: number }) => {
-        this.#touch(kind);
-        if (type === 'ERROR') {
-          if (obj.code === 410) gone = true;
-          return;
-        }
-        const rv = obj.metadata?.resourceVersion;
-        if (rv) advanced(rv);
-        if (type === 'ADDED' || type === 'MODIFIED') void this.#deliver(kind, obj, 'live');
-        else if (type === 'DELETED') void this.#deliver(kind, obj, 'live', true);
-      };
-      const onDone = (err: unknown) => {
-        state.abort = undefined;
-        if (gone || (err as { statusCode?: number })?.statusCode === 410) resolve('gone');
-        else if (err && !state.stopped && !isTimeout(err)) reject(err);
-        else resolve('closed');
-      };
-      this.#watch
-        .watch(
-          path,
-          { allowWatchBookmarks: true, resourceVersion, timeoutSeconds: this.#o.watchTimeoutSeconds },
-          onEvent,
-          onDone,
-        )
-        .then((abort) => {
-          state.abort = abort;
+    let gone = false;
+    const onEvent = ({ type, object }: WatchEvent<RunObject & { code?: number }>) => {
+      this.#touch(kind);
+      if (type === 'ERROR') {
+        if (object?.code === 410) gone = true;
+        return;
+      }
+      const rv = object?.metadata?.resourceVersion;
+      if (rv) advanced(rv);
+      if (type === 'ADDED' || type === 'MODIFIED') void this.#deliver(kind, object, 'live');
+      else if (type === 'DELETED') void this.#deliver(kind, object, 'live', true);
+    };
+    const abort = new AbortController();
+    state.abort = abort;
+    if (state.stopped) abort.abort();
+    try {
+      await watch(this.#o.connection, path, onEvent, {
+        query: { allowWatchBookmarks: true, resourceVersion, timeoutSeconds: this.#o.watchTimeoutSeconds },
+        signal: abort.signal,
+        onOpen: () => {
           state.synced = true;
-          if (state.stopped) abort.abort();
-        }, reject);
-    });
+        },
+      });
+      return gone ? 'gone' : 'closed';
+    } catch (err) {
+      if (gone || kubeStatusOf(err) === 410) return 'gone';
+      throw err;
+    } finally {
+      state.abort = undefined;
+    }
   }
 
   /** Hands one run on; settles when the observer did (never rejects: the observer logs its own failures). */
@@ -224,11 +225,6 @@ function withoutManagedFields(obj: RunObject): Record<string, unknown> {
 function completionTimeOf(obj: RunObject): number | undefined {
   const at = Date.parse(String(obj.status?.completionTime ?? ''));
   return Number.isNaN(at) ? undefined : at;
-}
-
-/** client-node aborts a watch after 30 s without bytes; that is a normal resume, not a failure. */
-function isTimeout(err: unknown): boolean {
-  return (err as { name?: string })?.name === 'TimeoutError';
 }
 
 /** Unref'd, so a pending retry never keeps a stopping process alive. */

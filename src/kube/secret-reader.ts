@@ -1,5 +1,7 @@
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ObserverError } from '../errors.ts';
+import { CoreApi } from './core-api.ts';
+import { KubeApiError } from './kube-api-error.ts';
+import type { KubeConnection } from './kube-connection.ts';
 
 export interface SecretSnapshot {
   resourceVersion: string;
@@ -12,12 +14,12 @@ export interface SecretSnapshot {
  * the grant minimal: a watch would need list/watch on Secrets.
  */
 export class SecretReader {
-  readonly #api: CoreV1Api;
+  readonly #api: CoreApi;
   readonly #namespace: string;
   readonly #name: string;
 
-  constructor(options: { kubeConfig: KubeConfig; namespace: string; name: string }) {
-    this.#api = options.kubeConfig.makeApiClient(CoreV1Api);
+  constructor(options: { connection: KubeConnection; namespace: string; name: string }) {
+    this.#api = new CoreApi(options.connection);
     this.#namespace = options.namespace;
     this.#name = options.name;
   }
@@ -33,8 +35,8 @@ export class SecretReader {
         data[k] ??= new Uint8Array(Buffer.from(v, 'utf8'));
       return { resourceVersion: secret.metadata?.resourceVersion ?? '', data };
     } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined;
-      const status = err instanceof ApiException ? `HTTP ${err.code}` : (err as Error).message;
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
+      const status = err instanceof KubeApiError ? `HTTP ${err.code}` : (err as Error).message;
       throw new ObserverError(`reading Secret ${this.#namespace}/${this.#name}: ${status}`, {
         code: 'key_unavailable',
         retryable: true,

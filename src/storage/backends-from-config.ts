@@ -1,5 +1,5 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ObserverConfig } from '../config/index.ts';
+import { CoreApi, type KubeConnection } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { type SubjectPolicy, UNSET_SUBJECT_POLICY } from '../policy/index.ts';
 import type { BackendName, StorageBackend } from './backend.ts';
@@ -14,7 +14,7 @@ import { TektonBackend } from './tekton-backend.ts';
 
 export interface BackendDeps {
   config: ObserverConfig;
-  kubeConfig: KubeConfig;
+  connection: KubeConnection;
   metrics: Metrics;
   logger: Logger;
   /** the observer's own docker config.json, parsed (config/readDockerConfig) */
@@ -102,7 +102,7 @@ export function insecureRegistries(config: ObserverConfig): string[] {
 export function registryCredentials(deps: BackendDeps): CredentialSource {
   return new PolicyGatedCredentials({
     namespace: new ServiceAccountCredentials({
-      core: deps.kubeConfig.makeApiClient(CoreV1Api),
+      core: new CoreApi(deps.connection),
       logger: deps.logger,
     }),
     observer: new DockerConfigCredentials({ config: deps.dockerConfig ?? {} }),

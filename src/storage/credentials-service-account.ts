@@ -1,13 +1,13 @@
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
+import type { CoreApi, SecretObject } from '../kube/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { describeRun, type RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 import { dockerConfigCredentials } from './credentials-docker-config.ts';
 
 export interface ServiceAccountCredentialsOptions {
-  core: Pick<CoreV1Api, 'readNamespacedServiceAccount' | 'readNamespacedSecret'>;
+  core: Pick<CoreApi, 'readNamespacedServiceAccount' | 'readNamespacedSecret'>;
   logger: Logger;
   /**
    * Also read the ServiceAccount's imagePullSecrets. Default false, as Chains (k8schain with
@@ -100,7 +100,7 @@ export class ServiceAccountCredentials implements CredentialSource {
 }
 
 /** The docker config JSON a pull secret holds, or undefined for other secret types or bad JSON. */
-export function dockerConfigOf(secret: V1Secret): unknown {
+export function dockerConfigOf(secret: SecretObject): unknown {
   const key =
     secret.type === 'kubernetes.io/dockerconfigjson'
       ? '.dockerconfigjson'

@@ -3,7 +3,15 @@ export { apiserverBinaryPath, apiserverCacheDir, ensureApiserverBinary } from '.
 export { OBSERVER_NAMESPACE, TENANT_NAMESPACES } from './cluster-setup.ts';
 export { down, LOGS_DIR, type Owner, STATE_DIR, type Status, status, type UpResult, up } from './env.ts';
 export { IDENTITIES, type IdentitySpec } from './identities.ts';
-export { apiStatus, applyObject, FIELD_MANAGER, kubeConfigFor, kubeConfigWithToken } from './kube.ts';
+export {
+  apiStatus,
+  applyObject,
+  FIELD_MANAGER,
+  kubeAccessFor,
+  kubeAccessWithToken,
+  kubeConfigFor,
+  kubeConfigWithToken,
+} from './kube.ts';
 export { ENV_FILE, type Identity, type LocalEnv, loadLocalEnv } from './local-env.ts';
 export { DEPLOY_DIR, loadKustomizeBase, type ManifestObject, toApplyBody } from './manifests.ts';
 export { freePort, httpStatus, stopDaemon } from './processes.ts';

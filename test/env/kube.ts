@@ -4,6 +4,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
 } from '@kubernetes/client-node';
+import { type KubeAccess, loadKubeConfig } from '../../src/config/index.ts';
 import { type Identity, type LocalEnv, loadLocalEnv } from './local-env.ts';
 
 /** The field manager of everything the test environment applies. */
@@ -24,6 +25,16 @@ export function kubeConfigWithToken(server: string, token: string, user = 'user'
 /** A KubeConfig acting as one of the environment's identities (env defaults to .local/env/env.json). */
 export function kubeConfigFor(identity: Identity, env: LocalEnv = loadLocalEnv()): KubeConfig {
   return kubeConfigWithToken(env.apiserver, env.tokens[identity], identity);
+}
+
+/** The observer's own KubeAccess for `server` with a bearer token; TLS is not verified. */
+export function kubeAccessWithToken(server: string, token: string): KubeAccess {
+  return { server, token: () => token, insecureSkipTlsVerify: true, source: 'test' };
+}
+
+/** The observer's own KubeAccess of one of the environment's identities, loaded from its kubeconfig file. */
+export function kubeAccessFor(identity: Identity, env: LocalEnv = loadLocalEnv()): KubeAccess {
+  return loadKubeConfig({ path: env.kubeconfigs[identity] });
 }
 
 /**

@@ -2,11 +2,11 @@ import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypt
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import { type RunningObserver, startObserver } from '../../src/cli/observer.ts';
-import { parseConfig, readConfigSource } from '../../src/config/index.ts';
+import { type KubeAccess, parseConfig, readConfigSource } from '../../src/config/index.ts';
 import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
-import { kubeConfigFor, type LocalEnv } from '../env/index.ts';
+import { kubeAccessFor, kubeConfigFor, type LocalEnv } from '../env/index.ts';
 import { type ApiAnswer, apiGet } from './api-client.ts';
 import { type TestCert, writeTestCert } from './tls-cert.ts';
 
@@ -32,7 +32,7 @@ export interface TestObserver {
 export async function startTestObserver(
   env: LocalEnv,
   config: Record<string, string> = {},
-  kubeConfig: KubeConfig = kubeConfigFor('observer'),
+  kubeAccess: KubeAccess = kubeAccessFor('observer'),
   /**
    * dockerConfig: the observer's own registry credentials (a docker config.json), default none;
    * key: a key to sign with instead of a fresh one (a restarted observer keeps its key);
@@ -75,7 +75,7 @@ export async function startTestObserver(
   const initial = configDir ? readConfigSource(configDir) : undefined;
   const observer = await startObserver({
     config: parseConfig({ ...initial, ...overrides }, { namespace }),
-    kubeConfig,
+    kubeAccess,
     logger,
     metrics,
     dockerConfigDir: dir,

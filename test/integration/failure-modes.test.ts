@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kubeConfigFor, kubeConfigWithToken, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { kubeAccessWithToken, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { tcpForwarder } from '../helpers/tcp-forwarder.ts';
 import { completeBuildTaskRun, getRun, runEvents, waitFor, waitForSigned } from '../helpers/tekton.ts';
@@ -88,7 +88,7 @@ describe('the watch survives a dropped connection to the real apiserver', () => 
   beforeAll(async () => {
     env = loadLocalEnv();
     proxy = await cuttableProxy(new URL(env.apiserver));
-    obs = await startTestObserver(env, {}, kubeConfigWithToken(proxy.url, env.tokens.observer, 'observer'));
+    obs = await startTestObserver(env, {}, kubeAccessWithToken(proxy.url, env.tokens.observer));
   });
   afterAll(async () => {
     await obs?.stop();

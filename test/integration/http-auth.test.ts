@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeAuthorizer } from '../../src/http/index.ts';
-import { httpStatus, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { KubeConnection } from '../../src/kube/index.ts';
+import { httpStatus, kubeAccessFor, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { apiGet } from '../helpers/api-client.ts';
 import { apiToken, ensureApiReaders } from '../helpers/api-tokens.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
@@ -48,7 +49,9 @@ describe('lookup API: TLS, audiences and cursors (real apiserver)', () => {
     body.items.map((i) => i.run.namespace).sort();
 
   it('the observer identity authenticates a token made for its audience and reviews its access', async () => {
-    const authorizer = new KubeAuthorizer({ kubeConfig: kubeConfigFor('observer', env) });
+    const authorizer = new KubeAuthorizer({
+      connection: new KubeConnection({ access: kubeAccessFor('observer', env) }),
+    });
     const caller = await authorizer.authenticate(tokens.a);
     if (!caller) throw new Error('the apiserver did not authenticate the tenant-a token');
     expect(caller.user).toBe('system:serviceaccount:tenant-a:api-reader');

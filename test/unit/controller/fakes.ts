@@ -1,10 +1,10 @@
-import { ApiException } from '@kubernetes/client-node';
 import { parseConfig } from '../../../src/config/index.ts';
 import type { AttestOutcome } from '../../../src/controller/attestor.ts';
 import { type Attestor, Reconciler, type ReconcilerOptions } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import {
   type EventRecorder,
+  KubeApiError,
   kubeError,
   type RunApi,
   type RunEvent,
@@ -34,10 +34,14 @@ export class FakeRunApi {
   async patchAnnotations(key: RunKey, annotations: Record<string, string | null>, uid?: string) {
     this.patches.push({ key, annotations });
     const obj = this.objects.get(FakeRunApi.id(key));
-    if (!obj) throw kubeError(`annotating ${FakeRunApi.id(key)}`, new ApiException(404, 'not found', {}, {}));
+    if (!obj)
+      throw kubeError(`annotating ${FakeRunApi.id(key)}`, new KubeApiError(404, { message: 'not found' }));
     // the uid precondition: another incarnation of the name answers 409 Conflict
     if (uid && obj.metadata.uid !== uid)
-      throw kubeError(`annotating ${FakeRunApi.id(key)}`, new ApiException(409, 'uid precondition', {}, {}));
+      throw kubeError(
+        `annotating ${FakeRunApi.id(key)}`,
+        new KubeApiError(409, { message: 'uid precondition' }),
+      );
     const merged = { ...(obj.metadata.annotations ?? {}) };
     for (const [k, v] of Object.entries(annotations)) {
       if (v === null) delete merged[k];

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIENCES, KubeAuthorizer } from '../../../src/http/index.ts';
-import { kubeConfigWithToken } from '../../env/kube.ts';
+import { KubeConnection } from '../../../src/kube/index.ts';
+import { kubeAccessWithToken } from '../../env/kube.ts';
 
 // The TokenReview plumbing of KubeAuthorizer against a stand-in apiserver that answers TokenReviews
 // as a script says (the real apiserver's answers are covered by test/integration/http-auth.test.ts).
@@ -44,7 +45,10 @@ describe('KubeAuthorizer audiences', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const authorizer = (audiences?: string[]) =>
-    new KubeAuthorizer({ kubeConfig: kubeConfigWithToken(url, 'observer'), audiences });
+    new KubeAuthorizer({
+      connection: new KubeConnection({ access: kubeAccessWithToken(url, 'observer') }),
+      audiences,
+    });
 
   it('asks for provenance-observer by default and accepts a token made for it', async () => {
     expect(DEFAULT_AUDIENCES).toEqual(['provenance-observer']);

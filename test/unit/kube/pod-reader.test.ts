@@ -1,9 +1,8 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { NamespaceLabels, PodReader } from '../../../src/kube/index.ts';
+import { KubeApiError, NamespaceLabels, PodReader } from '../../../src/kube/index.ts';
 import { createLogger } from '../../../src/observability/index.ts';
 
-const fail = (code: number) => () => Promise.reject(new ApiException(code, 'x', '{"message":"nope"}', {}));
+const fail = (code: number) => () => Promise.reject(new KubeApiError(code, { message: 'nope' }));
 const logger = createLogger({ level: 'silent' });
 
 describe('PodReader', () => {
@@ -31,7 +30,7 @@ describe('NamespaceLabels', () => {
       api: {
         readNamespace: async ({ name }) => {
           reads++;
-          if (name === 'hidden') throw new ApiException(403, 'x', '{}', {});
+          if (name === 'hidden') throw new KubeApiError(403, {});
           return { metadata: { name, labels: { team: name } } };
         },
       },

@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunObservation } from '../../../src/controller/index.ts';
-import { RunApi, RunWatcher } from '../../../src/kube/index.ts';
+import { KubeConnection, RunApi, RunWatcher } from '../../../src/kube/index.ts';
 import { createLogger } from '../../../src/observability/index.ts';
-import { kubeConfigWithToken } from '../../env/index.ts';
+import { kubeAccessWithToken } from '../../env/index.ts';
 
 // Fault injection: a stand-in apiserver whose list and watch answers each test scripts, to show
 // how the watcher survives a 410, a reset connection and a server-side close.
@@ -35,8 +35,8 @@ async function fakeApiserver(handler: Handler) {
     handler(req, res, url);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = kubeConfigWithToken(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't');
-  return { server, kc, requests };
+  const access = kubeAccessWithToken(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 't');
+  return { server, connection: new KubeConnection({ access }), requests };
 }
 
 const list = (res: ServerResponse, rv: string, items: object[]) =>
@@ -61,12 +61,12 @@ describe('RunWatcher against a fault-injecting apiserver', () => {
       pageSize?: number;
     } = {},
   ) {
-    const { server, kc, requests } = await fakeApiserver(handler);
+    const { server, connection, requests } = await fakeApiserver(handler);
     const seen: RunObservation[] = [];
     const { observe, ...rest } = options;
     const watcher = new RunWatcher({
-      kubeConfig: kc,
-      runApi: new RunApi({ kubeConfig: kc }),
+      connection,
+      runApi: new RunApi({ connection }),
       logger: createLogger({ level: 'silent' }),
       namespaces: [],
       managedBy: [],

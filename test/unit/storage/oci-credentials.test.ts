@@ -1,5 +1,8 @@
-import type { V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type {
+  SecretObject as V1Secret,
+  ServiceAccountObject as V1ServiceAccount,
+} from '../../../src/kube/index.ts';
 import { createLogger } from '../../../src/observability/index.ts';
 import {
   ChainedCredentials,

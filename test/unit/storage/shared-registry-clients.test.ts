@@ -1,6 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
+import { KubeConnection } from '../../../src/kube/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import { backendsFromConfig, OciClients } from '../../../src/storage/index.ts';
 import type { RunRef } from '../../../src/tekton/index.ts';
@@ -28,7 +28,7 @@ describe('one set of registry clients for storing and for existence checks', () 
     });
     const backends = backendsFromConfig({
       config: parseConfig({ 'artifacts.taskrun.storage': 'oci', 'artifacts.oci.storage': 'oci' }),
-      kubeConfig: new KubeConfig(),
+      connection: new KubeConnection({ access: { server: 'https://127.0.0.1:1', source: 'test' } }),
       metrics: createMetrics(),
       logger: createLogger({ level: 'silent' }),
       ociClients: clients,

@@ -1,12 +1,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { TokenBucket } from './token-bucket.ts';
+import type { TokenBucket } from '../../src/kube/index.ts';
 
 type RequestContext = Parameters<KubeConfig['applySecurityAuthentication']>[0];
 /** client-node's private per-request dispatcher factory (config.js createDispatcher) */
 type DispatcherFactory = { createDispatcher: (...args: unknown[]) => unknown };
 
 /**
- * Makes every API client made from `kc` share one connection pool. client-node 2.0 builds a new
+ * The bench's own client-node clients (seeding runs, the patch limit): makes every API client
+ * made from `kc` share one connection pool, as the observer's KubeConnection does. client-node 2.0 builds a new
  * undici Agent for every request (`KubeConfig.applySecurityAuthentication` → `createDispatcher`),
  * so each call opens a new TLS connection with a new secure context: measured as the largest CPU
  * cost of the observer (a handshake per apiserver request, for the apiserver too). Here the first
