@@ -21,10 +21,15 @@ describe('Rekor entry reused after the annotations and the index are lost', () =
   let obs: TestObserver | undefined;
   let rekor: RekorStandIn | undefined;
   afterEach(async () => {
-    await obs?.stop();
+    await stopObserver();
     await rekor?.close();
-    obs = undefined;
   });
+  /** Stops the running observer once (a second stop of the same observer throws). */
+  const stopObserver = async () => {
+    const running = obs;
+    obs = undefined;
+    await running?.stop();
+  };
 
   const attLayer = async (repository: string, digest: string) => {
     const client = new RegistryClient({ registry: env.registry, insecure: true });
@@ -51,7 +56,7 @@ describe('Rekor entry reused after the annotations and the index are lost', () =
 
     obs = await startTestObserver(env, config, undefined, { key: privateKey });
     const first = await waitForSigned('TaskRun', namespace, name);
-    await obs.stop();
+    await stopObserver();
     const url = first.metadata.annotations?.[TRANSPARENCY];
     expect(url).toBe(`${rekor.url}/api/v1/log/entries?logIndex=0`);
     expect(rekor.created.count).toBe(1);
@@ -69,7 +74,7 @@ describe('Rekor entry reused after the annotations and the index are lost', () =
     );
     obs = await startTestObserver(env, config, undefined, { key: privateKey }); // a new, empty index
     const again = await waitForSigned('TaskRun', namespace, name);
-    await obs.stop();
+    await stopObserver();
 
     const counts = {
       entries: rekor.created.count,
