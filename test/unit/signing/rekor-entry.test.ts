@@ -1,7 +1,18 @@
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+} from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pae } from '../../../src/signing/index.ts';
 import { judgeEntry, transparencyEntry, type WantedEntry } from '../../../src/signing/rekor-entry.ts';
+import { writeTestCert } from '../../helpers/tls-cert.ts';
 
 const TYPE = 'application/vnd.in-toto+json';
 const payload = Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}');
@@ -57,6 +68,18 @@ describe('judgeEntry', () => {
     expect(verdict).toHaveProperty('signature');
     const logged = JSON.parse(Buffer.from(e.body, 'base64').toString()).spec.signatures[0].signature;
     expect('signature' in verdict && Buffer.from(verdict.signature).toString('base64')).toBe(logged);
+  });
+
+  it('accepts our key logged as a certificate (x509.pem with a certificate: the verifier is the certificate)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rekor-entry-'));
+    const cert = writeTestCert(dir);
+    const key = createPrivateKey(readFileSync(cert.keyFile));
+    rmSync(dir, { recursive: true });
+    const certified = { ...want, publicKey: createPublicKey(key) };
+    expect(judgeEntry(entry({ signer: key, verifier: cert.certPem }), certified)).toHaveProperty('signature');
+    expect(judgeEntry(entry({ signer: key, verifier: cert.certPem }), want)).toEqual({
+      rejected: 'not signed by our key',
+    });
   });
 
   it('rejects an entry of another payload', () => {
