@@ -182,6 +182,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   });
 
   let stopping = false;
+  let stopped: Promise<void> | undefined;
   const server = buildProbeServer({
     metrics,
     logger,
@@ -228,18 +229,22 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     index,
     address,
     apiAddress: api?.address,
-    async stop() {
-      stopping = true;
-      reloader?.stop();
-      keys.stop();
-      api?.reloader.stop();
-      indexHealth.stop();
-      await pruner.stop();
-      await controller.stop();
-      await api?.server.close();
-      await server.close();
-      await index.close();
-      await connection.close();
+    // a second stop waits for the first (closing the kube connection twice would throw)
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        reloader?.stop();
+        keys.stop();
+        api?.reloader.stop();
+        indexHealth.stop();
+        await pruner.stop();
+        await controller.stop();
+        await api?.server.close();
+        await server.close();
+        await index.close();
+        await connection.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -119,6 +119,8 @@ describe('runs deleted right after they completed (real cluster and registry)', 
         ? true
         : undefined,
     );
+    // stopping twice is one stop (the second waits for the first)
+    await Promise.all([obs.stop(), obs.stop()]);
     await obs.stop();
     obs = undefined;
 
