@@ -146,7 +146,11 @@ export class RegistryClient {
       method: 'GET',
       headers,
     });
-    if (res.status === 404) return undefined;
+    if (res.status === 404) {
+      // read to its end, or the connection is not reused (a fresh tag answers 404 on every run)
+      await discardBody(res);
+      return undefined;
+    }
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
     const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
     const digest = sha256Digest(bytes);
@@ -212,7 +216,10 @@ export class RegistryClient {
     let path: string | undefined = `/v2/${repository}/tags/list`;
     for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
       const res = await this.#send(call, path, { method: 'GET' });
-      if (res.status === 404) return tags;
+      if (res.status === 404) {
+        await discardBody(res);
+        return tags;
+      }
       if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
       const body = this.#http.json<{ tags?: string[] | null }>(
         this.#where(call),
@@ -239,7 +246,11 @@ export class RegistryClient {
       method: 'GET',
       headers: { accept: OCI_INDEX },
     });
-    if (res.status === 404) return undefined;
+    if (res.status === 404) {
+      // read to its end, or the connection is not reused (a fresh tag answers 404 on every run)
+      await discardBody(res);
+      return undefined;
+    }
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
     const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
     try {

@@ -133,6 +133,20 @@ describe('RegistryClient errors and uploads', () => {
     expect(put.searchParams.get('digest')).toBe(digest);
   });
 
+  it('reads the body of every answer it returns without (404 for a fresh tag, an unknown repository): an unread body keeps its request alive', async () => {
+    const answers: Response[] = [];
+    const { fn } = fakeFetch(() => {
+      const res = Response.json({ errors: [{ code: 'MANIFEST_UNKNOWN' }] }, { status: 404 });
+      answers.push(res);
+      return res;
+    });
+    const client = new RegistryClient({ registry: 'reg.test', fetch: fn });
+    expect(await client.getManifest('app', 'sha256-abc.att')).toBeUndefined();
+    expect(await client.listTags('app')).toEqual([]);
+    expect(await client.getReferrers('app', `sha256:${'a'.repeat(64)}`)).toBeUndefined();
+    expect(answers.map((a) => a.bodyUsed)).toEqual([true, true, true]);
+  });
+
   it('rejects a manifest whose bytes do not match the digest asked for', async () => {
     const client = new RegistryClient({
       registry: 'r.test',
