@@ -59,6 +59,10 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
       body: body ?? null,
       signal: init.signal ?? undefined,
       dispatcher,
+      // undici closes the connection after every HEAD (undici#258: servers that send a body with
+      // their HEAD answer), which cost a new TCP (or TLS) connection per existence check. Pools
+      // are per origin, so such a server can only confuse its own answers; keep the connection.
+      ...(method === 'HEAD' ? { reset: false } : {}),
     });
     const answer = { status: res.statusCode, headers: new AnswerHeaders(res.headers) };
     // A destroyed body emits 'error' (undici RequestAbortedError): unheard, it would end the process.

@@ -17,6 +17,7 @@ let port: number;
 const seen: { path: string; acceptEncoding?: string }[] = [];
 let sentLarge = 0;
 const closed: string[] = [];
+let connections = 0;
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push({ path: req.url ?? '', acceptEncoding: req.headers['accept-encoding'] });
@@ -32,6 +33,7 @@ beforeAll(async () => {
       pump();
     } else res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.from('{"plain":true}')));
   });
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
 });
@@ -49,6 +51,17 @@ describe('registryTransport', () => {
     expect(seen.at(-1)?.acceptEncoding).toBe('identity');
     const redirect = await send(new URL(`http://127.0.0.1:${port}/redirect`), {});
     expect(redirect.status).toBe(307);
+  });
+
+  it('keeps the connection after a HEAD (not a connection per existence check)', async () => {
+    const send = registryTransport();
+    const before = connections;
+    for (let i = 0; i < 10; i++) {
+      const head = await send(new URL(`http://127.0.0.1:${port}/gz`), { method: 'HEAD' });
+      expect(head.status).toBe(200);
+    }
+    // undici waits one event-loop turn before reusing a socket, so back-to-back requests may use two
+    expect(connections - before).toBeLessThanOrEqual(2);
   });
 
   it('stops reading a large body when the reader cancels, and HEAD answers end cleanly', async () => {
