@@ -119,8 +119,8 @@ the drain over the runs signed in that window.
 Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; load average at the end
 ${loadavg()
   .map((l) => l.toFixed(1))
-  .join(' / ')} (1 / 5 / 15 min): the machine was shared, so the limits are measured in the same run and
-the goals are ratios to them.
+  .join(' / ')} (1 / 5 / 15 min; the bench's own environment, observer and clients share these cores), so the
+limits are measured in the same run and the goals are ratios to them.
 
 ${report}
 `;
