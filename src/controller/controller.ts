@@ -33,7 +33,7 @@ export interface ControllerOptions {
    */
   backlogWorkers?: number;
   /** whether a run's observed resourceVersion is the answer to our own write (its echo); default never */
-  ownWrite?: (uid: string, resourceVersion: string) => boolean;
+  ownWrite?: (uid: string, resourceVersion: string) => boolean | Promise<boolean>;
   /** retry backoff per key: base and cap in ms; defaults 1 s and 5 min */
   backoff?: { baseMs: number; maxMs: number };
   /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
@@ -159,7 +159,7 @@ export class Controller {
   /** Settles once the run is captured and queued (or found settled); never rejects. */
   async #observe(o: RunObservation): Promise<void> {
     // the watch echo of our own patch says nothing new: no index look-up, capture or second reconcile
-    if (!o.deleted && o.resourceVersion && this.#o.ownWrite(o.uid, o.resourceVersion)) return;
+    if (!o.deleted && o.resourceVersion && (await this.#o.ownWrite(o.uid, o.resourceVersion))) return;
     if (o.deleted) await this.#markDeleted(o);
     if (!o.done) {
       if (!o.deleted && o.object) await this.#hold?.hold(o.key, o.object);

@@ -41,6 +41,8 @@ export class RunApi {
   readonly #api: KubeJson;
   /** uid → resourceVersion our last patch of that run produced (its watch echo is ours) */
   readonly #ownWrites = new BoundedCache<string>({ maxEntries: OWN_WRITES_REMEMBERED });
+  /** uid → our patch of that run still waiting for its answer (its echo may arrive first) */
+  readonly #writing = new Map<string, Promise<unknown>>();
 
   constructor(options: { connection: KubeConnection }) {
     this.#api = new KubeJson(options.connection);
@@ -67,25 +69,31 @@ export class RunApi {
   ): Promise<void> {
     const metadata: Record<string, unknown> = { annotations };
     if (uid) metadata.uid = uid;
+    const write = this.#api.send<Partial<RunObject> | undefined>(
+      'PATCH',
+      runPath(key.kind, key.namespace, key.name),
+      { query: { fieldManager: FIELD_MANAGER }, body: { metadata }, contentType: MERGE_PATCH },
+    );
+    if (uid) this.#writing.set(uid, write);
     try {
-      const patched = await this.#api.send<Partial<RunObject> | undefined>(
-        'PATCH',
-        runPath(key.kind, key.namespace, key.name),
-        { query: { fieldManager: FIELD_MANAGER }, body: { metadata }, contentType: MERGE_PATCH },
-      );
-      const md = patched?.metadata;
+      const md = (await write)?.metadata;
       if (md?.uid && md.resourceVersion) this.#ownWrites.set(md.uid, md.resourceVersion);
     } catch (err) {
       throw kubeError(`annotating ${describeRun(key)}`, err);
+    } finally {
+      if (uid && this.#writing.get(uid) === write) this.#writing.delete(uid);
     }
   }
 
   /**
    * Whether this resourceVersion of the run is the one our own last patch produced: its watch
    * event (the echo) carries nothing the observer did not just write. Any later change by anyone
-   * has another resourceVersion.
+   * has another resourceVersion. While a patch of the run is in flight, answers after it.
    */
-  isOwnWrite(uid: string, resourceVersion: string): boolean {
+  async isOwnWrite(uid: string, resourceVersion: string): Promise<boolean> {
+    // the apiserver may send the watch event before the patch's answer reaches us: wait for it
+    const writing = this.#writing.get(uid);
+    if (writing) await writing.catch(() => undefined);
     if (this.#ownWrites.get(uid) !== resourceVersion) return false;
     this.#ownWrites.delete(uid); // an echo comes once
     return true;
