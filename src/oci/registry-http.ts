@@ -5,8 +5,12 @@ import type { CircuitBreakers } from './circuit-breaker.ts';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
 import { followRedirects } from './redirects.ts';
 import { networkError, type RegistryReason, registryError } from './registry-error.ts';
-import type { RegistryResponse } from './registry-transport.ts';
-import { type RegistryFetch, registryTransport } from './registry-transport.ts';
+import {
+  plainHeaders,
+  type RegistryFetch,
+  type RegistryResponse,
+  registryTransport,
+} from './registry-transport.ts';
 
 /** What a request is for, in messages: "GET manifest v1" on "registry/repository". */
 export interface Where {
@@ -174,17 +178,6 @@ export class RegistryHttp {
     this.#metrics?.registryRequests.inc({ method, status: String(res.status) });
     return res;
   }
-}
-
-/** Request headers as a plain object with lower-case names (a Headers object per request costs). */
-function plainHeaders(init: RequestInit['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (init instanceof Headers || Array.isArray(init))
-    new Headers(init).forEach((v, k) => {
-      out[k] = v;
-    });
-  else for (const [k, v] of Object.entries(init ?? {})) out[k.toLowerCase()] = v as string;
-  return out;
 }
 
 /** The reason of a request that ran out of time: one object, built once (see requestDeadline). */

@@ -46,7 +46,7 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
   return async (url, init) => {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new HostRefused(url.host, 'not http(s)');
     policy?.checkHost(url.hostname);
-    const headers = requestHeaders(init.headers);
+    const headers = plainHeaders(init.headers);
     let body = init.body as string | Uint8Array | undefined | null;
     if (init.body instanceof URLSearchParams) {
       body = init.body.toString();
@@ -76,8 +76,11 @@ export function registryTransport(options: RegistryTransportOptions = {}): Regis
   };
 }
 
-/** Request headers as undici takes them (lower-case names); a plain object is copied as it is. */
-function requestHeaders(init: RequestInit['headers']): Record<string, string> {
+/**
+ * Request headers as a plain object with lower-case names, as undici takes them (a Headers object
+ * per request costs); a plain object is copied without one.
+ */
+export function plainHeaders(init: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   if (init === undefined) return out;
   if (init instanceof Headers || Array.isArray(init))
