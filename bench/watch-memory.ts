@@ -116,7 +116,11 @@ async function observerHeap(runs: number): Promise<number> {
   });
   const controller = new Controller({
     source: {
-      start: (observe) => source.start((o) => (observed++, observe(o))),
+      start: (observe) =>
+        source.start((o) => {
+          observed++;
+          return observe(o);
+        }),
       stop: () => source.stop(),
       synced: () => source.synced(),
     },

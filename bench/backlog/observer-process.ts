@@ -24,6 +24,5 @@ export function buildObserver(): string {
   );
   return join(BUILT, 'cli/main.js');
 }
-const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
 
 export { ObserverProcess } from '../../test/helpers/observer-process.ts';

@@ -31,9 +31,12 @@ export async function readChildren(
     const key = { kind: 'TaskRun' as const, namespace, name };
     const object = (await runApi.get(key)) ?? (await captures.findCapturedRun(key))?.object;
     const child = object && parseRun(object, 'TaskRun');
-    const owned = child && childOwnership(pipelineRun.object as OwnedObject, child.object as OwnedObject);
-    if (!child || child.kind !== 'TaskRun') children.push({ ...base, state: 'missing' });
-    else if (owned && !owned.owned)
+    if (child?.kind !== 'TaskRun') {
+      children.push({ ...base, state: 'missing' });
+      continue;
+    }
+    const owned = childOwnership(pipelineRun.object as OwnedObject, child.object as OwnedObject);
+    if (!owned.owned)
       children.push({
         ...base,
         state: owned.reason === 'not_owned' ? 'not-owned' : 'created-after-completion',

@@ -64,10 +64,11 @@ export async function signRun(
   const { metrics, checks } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
   signed.executionCheck = await timedStage(metrics, 'check', () => checks?.execution(run.ref, run.object));
-  const built = plan.provenance
+  const provenance = plan.provenance;
+  const built = provenance
     ? await timedStage(metrics, 'extract', () =>
         buildRunProvenance(
-          { ...deps, format: plan.provenance!.format },
+          { ...deps, format: provenance.format },
           run.ref,
           run.object,
           run.children,

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Daemon, freePort, startDaemon, waitReady } from './processes.ts';
 
 /** Debian's postgresql-15 keeps its server binaries off PATH. */
@@ -25,7 +25,7 @@ export interface PostgresProcess {
  */
 export async function startPostgres(stateDir: string, logsDir: string): Promise<PostgresProcess> {
   const asServer = serverUser();
-  const dir = clusterDir(stateDir, asServer.owner !== undefined);
+  const dir = clusterDir(stateDir, asServer);
   const dataDir = join(dir, 'data');
   const password = randomBytes(12).toString('hex');
   const pwFile = join(dir, 'password');
@@ -84,37 +84,70 @@ interface ServerUser {
   command(binary: string, args: string[]): [string, string[]];
   /** set when the files must be handed to another user */
   owner?: { uid: number; gid: number };
+  /** true when the server's user can write `dir` (it can enter every directory above it) */
+  canWrite(dir: string): boolean;
 }
 
 /** Root runs the server as `postgres`; anyone else runs it as themselves. */
 function serverUser(): ServerUser {
-  if (process.getuid?.() !== 0) return { command: (binary, args) => [join(POSTGRES_BIN, binary), args] };
+  if (process.getuid?.() !== 0) {
+    return { command: (binary, args) => [join(POSTGRES_BIN, binary), args], canWrite: () => true };
+  }
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   const owner = { uid: id('-u'), gid: id('-g') };
   const setpriv = [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--inh-caps=-all'];
-  return { command: (binary, args) => ['setpriv', [...setpriv, join(POSTGRES_BIN, binary), ...args]], owner };
+  const canWrite = (dir: string) => {
+    try {
+      execFileSync('setpriv', [...setpriv, 'test', '-w', dir], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    command: (binary, args) => ['setpriv', [...setpriv, join(POSTGRES_BIN, binary), ...args]],
+    owner,
+    canWrite,
+  };
 }
 
 /**
- * The cluster's directory. Run as root, the server runs as `postgres`, which must be able to enter
- * every directory above its own: a checkout under a private directory (`mktemp -d`, `/root`) is not
- * one it may enter, so the cluster lives under the system's temporary directory, named after the
- * state directory (the same checkout reuses and clears it) and linked from `<stateDir>/postgres`.
+ * The cluster's directory: `<stateDir>/postgres` when the server's user can write it. Run as root,
+ * the server runs as `postgres`, which must be able to enter every directory above its own: a
+ * checkout under a private directory (`mktemp -d`, `/root`) is not one it may enter, so the cluster
+ * then lives under the system's temporary directory (or /var/tmp, when the server's user cannot enter
+ * that either), named after the state directory (the same checkout reuses and clears it) and linked
+ * from `<stateDir>/postgres`. Each place is tried as that user, never assumed; a place whose socket
+ * path would be too long (a deep checkout, a long TMPDIR) is skipped.
  */
-function clusterDir(stateDir: string, asOtherUser: boolean): string {
+function clusterDir(stateDir: string, asServer: ServerUser): string {
   const inState = join(stateDir, 'postgres');
   rmSync(inState, { recursive: true, force: true });
-  if (!asOtherUser) {
-    mkdirSync(inState, { recursive: true, mode: 0o700 });
-    return inState;
-  }
-  const id = createHash('sha256').update(stateDir).digest('hex').slice(0, 12);
-  const dir = join(tmpdir(), `provenance-observer-postgres-${id}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { mode: 0o700 });
   mkdirSync(stateDir, { recursive: true });
-  symlinkSync(dir, inState);
-  return dir;
+  // the state directory and the one above it are ours: let other users pass through them (not list them)
+  if (asServer.owner)
+    for (const up of [stateDir, dirname(stateDir)]) chmodSync(up, statSync(up).mode | 0o011);
+  const id = createHash('sha256').update(stateDir).digest('hex').slice(0, 12);
+  const name = `provenance-observer-postgres-${id}`;
+  const places = [...new Set([inState, join(tmpdir(), name), join('/tmp', name), join('/var/tmp', name)])];
+  for (const dir of places.filter(socketFits)) {
+    if (dir !== inState) rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700 });
+    if (asServer.owner) chownTree(dir, asServer.owner);
+    if (asServer.canWrite(dir)) {
+      if (dir !== inState) symlinkSync(dir, inState);
+      return dir;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  throw new Error(
+    `postgres: none of ${places.join(', ')} is writable by its user with a short enough socket path`,
+  );
+}
+
+/** The server's unix socket goes in its directory; Linux caps a socket path at 107 bytes. */
+function socketFits(dir: string): boolean {
+  return Buffer.byteLength(join(dir, '.s.PGSQL.65535')) <= 107;
 }
 
 function chownTree(dir: string, owner: { uid: number; gid: number }): void {

@@ -89,11 +89,27 @@ export async function waitReady(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isRunning(daemon)) throw new Error(`${daemon.name} exited during start-up: see ${daemon.logFile}`);
+    if (!isRunning(daemon)) {
+      throw new Error(
+        `${daemon.name} exited during start-up: see ${daemon.logFile}${logTail(daemon.logFile)}`,
+      );
+    }
     if (await check().catch(() => false)) return;
     await sleep(250); // poll interval of this deadline-bounded readiness check
   }
-  throw new Error(`${daemon.name} not ready after ${timeoutMs / 1000} s: see ${daemon.logFile}`);
+  throw new Error(
+    `${daemon.name} not ready after ${timeoutMs / 1000} s: see ${daemon.logFile}${logTail(daemon.logFile)}`,
+  );
+}
+
+/** The last lines of a daemon's log, indented, for an error that may be all a CI log keeps. */
+function logTail(logFile: string, lines = 15): string {
+  try {
+    const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines);
+    return tail.length === 0 ? '' : `; its last lines:\n${tail.map((line) => `  | ${line}`).join('\n')}`;
+  } catch {
+    return '';
+  }
 }
 
 /** GET `url` and return the status (0 when the connection fails); TLS is not verified (local self-signed). */

@@ -38,6 +38,9 @@ export async function tcpForwarder(host: string, port: number): Promise<TcpForwa
         cut();
       }),
     up: () => new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r)),
-    close: () => (cut(), server.close()),
+    close: () => {
+      cut();
+      server.close();
+    },
   };
 }

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeAuthorizer } from '../../src/http/index.ts';
 import { KubeConnection } from '../../src/kube/index.ts';
-import { httpStatus, kubeAccessFor, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { httpStatus, kubeAccessFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { apiGet } from '../helpers/api-client.ts';
 import { apiToken, ensureApiReaders } from '../helpers/api-tokens.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';

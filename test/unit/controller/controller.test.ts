@@ -59,7 +59,12 @@ describe('Controller', () => {
     const controller = new Controller({
       source,
       index,
-      reconciler: { reconcile: async (key: RunKey) => (seen.push(key.name), {}) },
+      reconciler: {
+        reconcile: async (key: RunKey) => {
+          seen.push(key.name);
+          return {};
+        },
+      },
       metrics: createMetrics(),
       logger: silentLogger(),
       workers: 1,
@@ -83,7 +88,12 @@ describe('Controller', () => {
         getRunState: async () => undefined,
         unsettledCaptures: async () => [{ uid: 'u-gone', kind: 'TaskRun', namespace: 'ns', name: 'gone' }],
       },
-      reconciler: { reconcile: async (key: RunKey) => (seen.push(key.name), {}) },
+      reconciler: {
+        reconcile: async (key: RunKey) => {
+          seen.push(key.name);
+          return {};
+        },
+      },
       metrics: createMetrics(),
       logger: silentLogger(),
       workers: 1,

@@ -22,14 +22,19 @@ async function rejection(p: Promise<unknown> | (() => unknown)): Promise<Observe
   throw new Error('expected a rejection');
 }
 
+interface CosignKeyJson {
+  kdf: { name: string; params: { r: number } };
+  ciphertext: string;
+}
+
 /** Re-encodes a cosign PEM after editing its JSON (for KDF-parameter tests). */
-function editCosignKey(pem: Buffer, edit: (json: Record<string, any>) => void): Buffer {
+function editCosignKey(pem: Buffer, edit: (json: CosignKeyJson) => void): Buffer {
   const b64 = pem
     .toString('utf8')
     .split('\n')
     .filter((l) => l && !l.startsWith('-----'))
     .join('');
-  const json = JSON.parse(Buffer.from(b64, 'base64').toString('utf8'));
+  const json = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as CosignKeyJson;
   edit(json);
   const body = Buffer.from(JSON.stringify(json)).toString('base64');
   return Buffer.from(

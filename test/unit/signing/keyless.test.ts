@@ -30,7 +30,13 @@ describe('KeylessSigner (mock Fulcio)', () => {
     await mockFulcio({ baseURL: FULCIO });
     await mockFulcio({ baseURL: FULCIO });
     let reads = 0;
-    const signer = new KeylessSigner({ fulcioUrl: FULCIO, identityToken: async () => (reads++, JWT) });
+    const signer = new KeylessSigner({
+      fulcioUrl: FULCIO,
+      identityToken: async () => {
+        reads++;
+        return JWT;
+      },
+    });
     const first = await signEnvelope(Buffer.from('{}'), TYPE, signer);
     const second = await signEnvelope(Buffer.from('{}'), TYPE, signer);
     expect(reads).toBe(2);
