@@ -43,6 +43,12 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
   if (!options.quick) results.push(await runScenario({ ...setup, runs: small, workers: options.workers }));
   results.push(await runScenario({ ...setup, runs: options.runs, workers: options.workers }));
   if (options.workers !== undefined) results.push(await runScenario({ ...setup, runs: options.runs }));
+  for (const r of results) {
+    const slowest = r.fresh.slowest.map((t) => `${t.ms.toFixed(0)} ms at +${t.afterSpawnS.toFixed(0)} s`);
+    setup.log(
+      `${r.runs} runs: slowest fresh runs ${slowest.join(', ') || 'none'} (after the observer's spawn)`,
+    );
+  }
   const report = formatBacklogReport(results, options);
   writeFileSync(
     resolve(import.meta.dirname, '../docs/performance.md'),

@@ -33,7 +33,14 @@ export interface ScenarioResult {
   drainSeconds: number;
   signed: number;
   failed: number;
-  fresh: { count: number; p50Ms: number; p99Ms: number; unsigned: number };
+  fresh: {
+    count: number;
+    p50Ms: number;
+    p99Ms: number;
+    unsigned: number;
+    /** the three slowest: seconds after the observer was spawned that the run completed, and its latency */
+    slowest: { afterSpawnS: number; ms: number }[];
+  };
   rssMiB: { idle: number; start: number; peak: number; end: number };
   cpuMsPerRun: number;
 }
@@ -104,10 +111,11 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     const cpu = observer.cpuSeconds() - cpuAtReady;
     const lastSeeded = Math.max(...names.map((n) => tracker.signedAt.get(n) ?? 0));
     const signed = names.filter((n) => tracker.signedAt.has(n)).length;
-    const latencies = [...fresh].flatMap(([n, at]) => {
+    const timed = [...fresh].flatMap(([n, at]) => {
       const signedAt = tracker.signedAt.get(n);
-      return signedAt === undefined ? [] : [signedAt - at];
+      return signedAt === undefined ? [] : [{ afterSpawnS: (at - spawnedAt) / 1000, ms: signedAt - at }];
     });
+    const latencies = timed.map((t) => t.ms);
     return {
       runs: s.runs,
       workers: s.workers ? String(s.workers) : 'default',
@@ -122,6 +130,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
         p50Ms: percentile(latencies, 0.5),
         p99Ms: percentile(latencies, 0.99),
         unsigned: fresh.size - latencies.length,
+        slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, 3),
       },
       rssMiB: { idle, start, peak: observer.peakRssMiB(), end: observer.rssMiB() ?? 0 },
       cpuMsPerRun: (cpu * 1000) / Math.max(1, tracker.signedAt.size - signedAtReady),

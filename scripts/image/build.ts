@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   say('layers and OCI layout');
   const layers = LAYERS.map((l) => ({
     name: l.name,
-    ...buildLayer(rootfs, l.paths, l.exclude, source.epoch),
+    ...buildLayer(rootfs, l.paths, l.exclude, source.epoch, l.mode),
   }));
   const tag = source.commit.slice(0, 12);
   const layout = writeLayout({

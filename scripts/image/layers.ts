@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 
+/** tar --mode: readable by all, directories and executables enterable/runnable by all, written by the owner only */
+const PUBLIC_READ_ONLY = 'a+rX,go-w';
+
 /** One image layer: the gzip blob and the digests the OCI config and manifest name it by. */
 export interface Layer {
   /** sha256 of the gzip bytes (manifest) */
@@ -13,19 +16,32 @@ export interface Layer {
   tarSize: number;
 }
 
-/** The image's layers, cut from one root filesystem: base OS, the Node binary, the app. */
-export const LAYERS: { name: string; paths: string[]; exclude: string[] }[] = [
+/**
+ * The image's layers, cut from one root filesystem: base OS, the Node binary, the app. The files
+ * we copy in (Node, the app) take their modes from the build's umask: `mode` makes them readable
+ * (and directories enterable) by the unprivileged user the image runs as, and writable by no one
+ * but root, whatever the umask was, so the same tree gives the same layer. The Debian tree keeps
+ * the modes its packages set.
+ */
+export const LAYERS: { name: string; paths: string[]; exclude: string[]; mode?: string }[] = [
   { name: 'debian', paths: ['.'], exclude: ['./usr/local/bin/node', './app'] },
-  { name: 'node', paths: ['./usr/local/bin/node'], exclude: [] },
-  { name: 'app', paths: ['./app'], exclude: [] },
+  { name: 'node', paths: ['./usr/local/bin/node'], exclude: [], mode: PUBLIC_READ_ONLY },
+  { name: 'app', paths: ['./app'], exclude: [], mode: PUBLIC_READ_ONLY },
 ];
 
 /**
  * A reproducible layer of `paths` under `root`: GNU tar with entries sorted by name, every mtime
  * the commit time, owner root:root by number, POSIX format without atime/ctime; compressed by
- * zlib with no name or time in the gzip header. Same tree + same epoch = same bytes.
+ * zlib with no name or time in the gzip header; `mode` (tar --mode) applied to every entry. Same
+ * tree + same epoch = same bytes.
  */
-export function buildLayer(root: string, paths: string[], exclude: string[], epoch: number): Layer {
+export function buildLayer(
+  root: string,
+  paths: string[],
+  exclude: string[],
+  epoch: number,
+  mode?: string,
+): Layer {
   const tar = execFileSync(
     'tar',
     [
@@ -36,6 +52,7 @@ export function buildLayer(root: string, paths: string[], exclude: string[], epo
       '--owner=0',
       '--group=0',
       '--numeric-owner',
+      ...(mode ? [`--mode=${mode}`] : []),
       '--anchored',
       ...exclude.map((e) => `--exclude=${e}`),
       '-C',
