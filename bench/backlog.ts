@@ -29,6 +29,7 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
   const setup = {
     main: buildObserver(),
     nodeOptions: asInContainer(deploy),
+    observerEnv: deploy.env,
     // one connection pool per identity, as the observer has (src/kube/kube-connection.ts)
     admin: reuseConnections(kubeConfigFor('admin')),
     observer: reuseConnections(kubeConfigFor('observer')),

@@ -21,6 +21,8 @@ export interface ScenarioSetup {
   main: string;
   /** node flags of the observer process (deploy/'s heap settings) */
   nodeOptions: string[];
+  /** further environment of the observer process (deploy/'s plain variables) */
+  observerEnv: Record<string, string>;
 }
 
 export interface ScenarioResult {
@@ -84,6 +86,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     config: config(ns),
     main: s.main,
     nodeOptions: [...s.nodeOptions, ...profileOptions()],
+    env: s.observerEnv,
   });
   try {
     await observer.ready();
@@ -162,6 +165,7 @@ async function idleRss(s: ScenarioSetup, config: Record<string, string>): Promis
     config,
     main: s.main,
     nodeOptions: s.nodeOptions,
+    env: s.observerEnv,
   });
   try {
     await observer.ready();

@@ -3,13 +3,14 @@ import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
 import type { IndexRetention, RunCaptures, RunStateStore } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
-import { withPriority } from '../priority.ts';
+import { type Priority, withPriority } from '../priority.ts';
 import { Backoff } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import { CaptureWriter } from './capture-writer.ts';
+import { LatencyCap } from './latency-cap.ts';
 import type { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -38,7 +39,16 @@ export interface ControllerOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
   spareWorkers?: number;
+  /** a live attempt slower than this shrinks the backlog's concurrency (latency-cap.ts); default LIVE_TARGET_MS */
+  liveTargetMs?: number;
 }
+
+/**
+ * Live attempt time the backlog must leave room for: half of the 2 s from completion to
+ * `signed: "true"` that fresh runs should see during a drain (docs/performance.md); the rest is
+ * the watch, the capture and the mark's own round trips.
+ */
+export const LIVE_TARGET_MS = 1000;
 
 /**
  * Workers a namespace below its share may borrow beyond `workers` while another holds more than
@@ -61,6 +71,7 @@ export class Controller {
   readonly #captures: CaptureWriter;
   readonly #queue: WorkQueue<RunKey>;
   readonly #backlogLimit: AdaptiveLimit;
+  readonly #liveCap: LatencyCap;
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
@@ -72,6 +83,7 @@ export class Controller {
       backlogWorkers: 0,
       ownWrite: () => false,
       backoff: { baseMs: 1000, maxMs: 300_000 },
+      liveTargetMs: LIVE_TARGET_MS,
       ...options,
     };
     this.#backoff = new Backoff(this.#o.backoff);
@@ -80,6 +92,10 @@ export class Controller {
       min: 1,
       max: Math.max(1, backlogMax || this.#o.workers),
       initial: Math.min(Math.max(1, backlogMax), this.#o.workers),
+    });
+    this.#liveCap = new LatencyCap({
+      targetMs: this.#o.liveTargetMs,
+      max: Math.max(1, backlogMax || this.#o.workers),
     });
     const all = this.#o.workers + backlogMax;
     this.#hold = options.hold;
@@ -93,7 +109,7 @@ export class Controller {
       // with backlog workers, live keys keep `workers` (and what they borrow) and never take more
       ...(backlogMax > 0
         ? {
-            backlogLimit: () => this.#backlogLimit.current,
+            backlogLimit: () => this.backlogLimit,
             liveLimit: this.#o.workers * (1 + BORROW_FACTOR),
           }
         : {}),
@@ -145,7 +161,7 @@ export class Controller {
 
   /** Backlog attempts allowed at once now (the adaptive limit). */
   get backlogLimit(): number {
-    return this.#backlogLimit.current;
+    return Math.min(this.#backlogLimit.current, this.#liveCap.current);
   }
 
   #depth(): void {
@@ -231,26 +247,27 @@ export class Controller {
       this.#depth();
       try {
         // the key's lane rides along every request of the reconcile: shared limits serve live first
-        await withPriority(this.#queue.laneOf(key) ?? 'live', () => this.#reconcileOne(key));
+        const lane = this.#queue.laneOf(key) ?? 'live';
+        await withPriority(lane, () => this.#reconcileOne(key, lane));
       } finally {
         this.#queue.done(key);
       }
     }
   }
 
-  async #reconcileOne(key: RunKey): Promise<void> {
+  async #reconcileOne(key: RunKey, lane: Priority): Promise<void> {
     const id = runKeyString(key);
     const reconcileId = randomUUID().slice(0, 8);
     const started = performance.now();
     try {
       const result = await this.#o.reconciler.reconcile(key, reconcileId);
       this.#counted(key, started, true);
-      if (result.attempted) this.#sample(performance.now() - started);
+      if (result.attempted) this.#sample(performance.now() - started, lane);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
       else this.#outstanding.delete(id);
     } catch (err) {
-      this.#sample(performance.now() - started);
+      this.#sample(performance.now() - started, lane);
       this.#counted(key, started, false);
       this.#countIndexError(err);
       const retryable = !(err instanceof ObserverError) || err.retryable;
@@ -279,11 +296,15 @@ export class Controller {
     this.#o.metrics.reconcileLatency.observe(labels, performance.now() - started);
   }
 
-  /** Feeds the backlog limit; a raised limit hands waiting backlog keys to idle workers at once. */
-  #sample(durationMs: number): void {
-    const before = this.#backlogLimit.current;
+  /**
+   * Feeds the backlog limit, and with a live attempt the live-latency cap on it; a raised limit
+   * hands waiting backlog keys to idle workers at once.
+   */
+  #sample(durationMs: number, lane: Priority): void {
+    const before = this.backlogLimit;
     this.#backlogLimit.sample(durationMs);
-    const now = this.#backlogLimit.current;
+    if (lane === 'live') this.#liveCap.sample(durationMs);
+    const now = this.backlogLimit;
     this.#o.metrics.backlogLimit.set(now);
     if (now > before) this.#queue.wake();
   }

@@ -73,9 +73,11 @@ const DENIED_NAME = /(^|\.)(localhost|local|internal|svc|cluster\.local)$/;
 /** Thrown (also from inside a connection's DNS lookup) when a host or address is refused. */
 export class HostRefused extends Error {
   readonly host: string;
+  readonly why: string;
   constructor(host: string, why: string) {
     super(`host ${host} refused: ${why}`);
     this.host = host;
+    this.why = why;
     this.name = 'HostRefused';
   }
 }
@@ -101,6 +103,9 @@ function addRange(list: BlockList, cidr: string): void {
   else list.addSubnet(net, Number(bits), type);
 }
 
+/** Host names whose checkHost answer is kept (one per registry a tenant names, at most this many). */
+const CHECKED_HOSTS = 1024;
+
 const bare = (host: string) => host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 
 /**
@@ -114,6 +119,7 @@ export class HostPolicy {
   readonly #allowedAddresses = new BlockList();
   readonly #denied = new BlockList();
   readonly #resolve: (host: string) => Promise<LookupAddress[]>;
+  readonly #checked = new Map<string, true | HostRefused>();
 
   constructor(options: HostPolicyOptions = {}) {
     for (const entry of options.allowed ?? []) {
@@ -135,8 +141,31 @@ export class HostPolicy {
     return this.#allowedAddresses.check(address, type) || !this.#denied.check(address, type);
   }
 
-  /** Checks what can be checked without DNS; throws HostRefused. Names are checked again on connect. */
+  /**
+   * Checks what can be checked without DNS; throws HostRefused. Names are checked again on connect.
+   * Every registry request asks, so a host's answer is kept (the policy never changes; a new
+   * configuration makes a new policy); at most CHECKED_HOSTS of them, then the memo starts over.
+   */
   checkHost(hostname: string): void {
+    const known = this.#checked.get(hostname);
+    if (known === true) return;
+    // a new error each time: callers may attach it as the cause of their own
+    if (known) throw new HostRefused(known.host, known.why);
+    try {
+      this.#check(hostname);
+      this.#remember(hostname, true);
+    } catch (err) {
+      if (err instanceof HostRefused) this.#remember(hostname, err);
+      throw err;
+    }
+  }
+
+  #remember(hostname: string, answer: true | HostRefused): void {
+    if (this.#checked.size >= CHECKED_HOSTS) this.#checked.clear();
+    this.#checked.set(hostname, answer);
+  }
+
+  #check(hostname: string): void {
     const host = bare(hostname);
     if (this.#allowedNames.has(host)) return;
     if (isIP(host)) {

@@ -9,16 +9,28 @@ interface Container {
   resources?: { limits?: { memory?: string } };
 }
 
-/** What deploy/ gives the observer container: its NODE_OPTIONS and memory limit (bytes). */
-export function deploySettings(): { nodeOptions: string[]; memoryLimitBytes?: number } {
+/**
+ * What deploy/ gives the observer container: its NODE_OPTIONS, the other variables it sets to a
+ * plain value (such as MALLOC_ARENA_MAX), and its memory limit (bytes).
+ */
+export function deploySettings(): {
+  nodeOptions: string[];
+  env: Record<string, string>;
+  memoryLimitBytes?: number;
+} {
   const docs = parseAllDocuments(readFileSync(DEPLOYMENT, 'utf8')).map((d) => d.toJS());
   const deployment = docs.find((d) => d?.kind === 'Deployment');
   const container: Container | undefined = deployment?.spec?.template?.spec?.containers?.[0];
   const nodeOptions = (container?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '')
     .split(/\s+/)
     .filter(Boolean);
+  const env = Object.fromEntries(
+    (container?.env ?? []).flatMap((e) =>
+      e.name !== 'NODE_OPTIONS' && e.value !== undefined ? [[e.name, e.value]] : [],
+    ),
+  );
   const memory = container?.resources?.limits?.memory;
-  return { nodeOptions, ...(memory ? { memoryLimitBytes: quantity(memory) } : {}) };
+  return { nodeOptions, env, ...(memory ? { memoryLimitBytes: quantity(memory) } : {}) };
 }
 
 /**

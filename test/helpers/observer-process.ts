@@ -1,11 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../../bin/provenance-observer.js');
 const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
+
+/** Directories this module made; a restart reuses one (start with `dir`), so they go when the test process exits. */
+const made = new Set<string>();
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+function madeDir(dir: string): string {
+  made.add(dir);
+  return dir;
+}
 
 /**
  * The observer as its own process (`provenance-observer run`), with /proc sampling of RSS and CPU.
@@ -48,7 +58,7 @@ export class ObserverProcess {
     env?: Record<string, string>;
     main?: string;
   }): Promise<ObserverProcess> {
-    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'observer-process-'));
+    const dir = options.dir ?? madeDir(mkdtempSync(join(tmpdir(), 'observer-process-')));
     const port = await freePort();
     const config = {
       'index.path': join(dir, 'index.db'),

@@ -90,6 +90,25 @@ describe('HostPolicy', () => {
     expect(() => policy.checkHost('ghcr.io')).not.toThrow();
   });
 
+  it('gives the same answer when asked again, also past the hosts it remembers', () => {
+    const policy = new HostPolicy();
+    for (let round = 0; round < 3; round++) {
+      expect(() => policy.checkHost('127.0.0.1')).toThrow(/127\.0\.0\.1 refused: address in a private/);
+      expect(() => policy.checkHost('kubernetes.default.svc')).toThrow(/cluster or local name/);
+      expect(() => policy.checkHost('ghcr.io')).not.toThrow();
+      for (let i = 0; i < 1100; i++) expect(() => policy.checkHost(`r${i}.example.com`)).not.toThrow();
+    }
+    const first = (() => {
+      try {
+        policy.checkHost('10.0.0.1');
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(() => policy.checkHost('10.0.0.1')).toThrow(HostRefused);
+    expect(first).toBeInstanceOf(HostRefused);
+  });
+
   it('lets listed hosts, addresses and ranges through (a port in the entry is ignored)', async () => {
     const policy = new HostPolicy({ allowed: ['127.0.0.1:5000', '10.1.0.0/16', 'registry.local'] });
     expect(() => policy.checkHost('127.0.0.1')).not.toThrow();

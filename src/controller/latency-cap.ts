@@ -1,0 +1,47 @@
+/**
+ * A cap on backlog concurrency kept by the latency of live attempts (runs seen completing), the
+ * one figure users wait on: each live attempt slower than `targetMs` cuts the cap by `decrease`,
+ * each one within it raises the cap by one (AIMD, as TCP's congestion window). The backlog's own
+ * limit (adaptive-limit.ts) follows what the services sustain, and may settle where every request
+ * queues a little; behind those queues a fresh run waits too. With no live attempts the cap stays
+ * where it was: the backlog alone is bounded by its own limit.
+ */
+export interface LatencyCapOptions {
+  /** a live attempt taking longer than this cuts the cap */
+  targetMs: number;
+  /** lowest cap (default 1) */
+  min?: number;
+  /** highest cap, and the starting one */
+  max: number;
+  /** factor a slow live attempt multiplies the cap by (default 0.7) */
+  decrease?: number;
+}
+
+export class LatencyCap {
+  readonly #targetMs: number;
+  readonly #min: number;
+  readonly #max: number;
+  readonly #decrease: number;
+  #cap: number;
+
+  constructor(options: LatencyCapOptions) {
+    this.#targetMs = options.targetMs;
+    this.#min = Math.max(1, options.min ?? 1);
+    this.#max = Math.max(this.#min, options.max);
+    this.#decrease = options.decrease ?? 0.7;
+    this.#cap = this.#max;
+  }
+
+  /** The whole number of backlog attempts the live lane's latency allows at once now. */
+  get current(): number {
+    return Math.floor(this.#cap);
+  }
+
+  /** Records one finished live attempt: how long it took. */
+  sample(durationMs: number): void {
+    this.#cap =
+      durationMs > this.#targetMs
+        ? Math.max(this.#min, this.#cap * this.#decrease)
+        : Math.min(this.#max, this.#cap + 1);
+  }
+}

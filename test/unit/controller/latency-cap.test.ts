@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { Controller, type RunObservation, type RunSource } from '../../../src/controller/index.ts';
+import { LatencyCap } from '../../../src/controller/latency-cap.ts';
+import { createMetrics } from '../../../src/observability/index.ts';
+import type { RunKey } from '../../../src/tekton/run-ref.ts';
+import { silentLogger } from './fakes.ts';
+
+describe('LatencyCap', () => {
+  it('starts at max, is cut by each slow live attempt, and grows back by one per timely one', () => {
+    const cap = new LatencyCap({ targetMs: 1000, max: 32 });
+    expect(cap.current).toBe(32);
+    cap.sample(1500);
+    expect(cap.current).toBe(22);
+    for (let i = 0; i < 10; i++) cap.sample(3000);
+    expect(cap.current).toBe(1);
+    cap.sample(400);
+    cap.sample(400);
+    expect(cap.current).toBe(3);
+    for (let i = 0; i < 100; i++) cap.sample(400);
+    expect(cap.current).toBe(32);
+  });
+
+  it('never goes below min', () => {
+    const cap = new LatencyCap({ targetMs: 10, max: 8, min: 2 });
+    for (let i = 0; i < 20; i++) cap.sample(1000);
+    expect(cap.current).toBe(2);
+  });
+});
+
+class FakeSource implements RunSource {
+  observe: (o: RunObservation) => void = () => {};
+  async start(observe: (o: RunObservation) => void) {
+    this.observe = observe;
+  }
+  stop() {}
+  synced() {
+    return true;
+  }
+}
+
+describe('Controller with a backlog', () => {
+  it('runs fewer backlog attempts at once while live attempts miss their target, the live ones still run', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let backlogInFlight = 0;
+    let peakBacklog = 0;
+    let live = 0;
+    const controller = new Controller({
+      source: new FakeSource(),
+      index: {
+        getRunState: async () => undefined,
+        captureRuns: async () => {},
+        markRunDeleted: async () => {},
+        unsettledCaptures: async () => [],
+      },
+      reconciler: {
+        reconcile: async (key: RunKey) => {
+          if (key.name.startsWith('live')) {
+            live++;
+            await sleep(60); // slower than the 20 ms target
+            return { attempted: true };
+          }
+          backlogInFlight++;
+          peakBacklog = Math.max(peakBacklog, backlogInFlight);
+          await sleep(20);
+          backlogInFlight--;
+          return { attempted: true };
+        },
+      },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      workers: 2,
+      backlogWorkers: 16,
+      liveTargetMs: 20,
+    });
+    await controller.start();
+    const key = (name: string): RunKey => ({ kind: 'TaskRun', namespace: 'ns', name });
+    for (let i = 0; i < 400; i++) controller.enqueue(key(`backlog-${i}`), 'backlog');
+    await sleep(150);
+    const before = peakBacklog;
+    expect(controller.backlogLimit).toBeGreaterThan(4);
+    for (let i = 0; i < 6; i++) {
+      controller.enqueue(key(`live-${i}`), 'live');
+      await sleep(80);
+    }
+    expect(live).toBe(6);
+    expect(controller.backlogLimit).toBeLessThanOrEqual(2);
+    peakBacklog = 0;
+    await sleep(100);
+    expect(peakBacklog).toBeLessThanOrEqual(2);
+    expect(before).toBeGreaterThan(4);
+    await controller.stop();
+  });
+});
