@@ -262,12 +262,13 @@ export class Controller {
     try {
       const result = await this.#o.reconciler.reconcile(key, reconcileId);
       this.#counted(key, started, true);
-      if (result.attempted) this.#sample(performance.now() - started, lane);
+      if (result.attempted)
+        this.#sample(performance.now() - started, lane === 'live' && result.attested === true);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
       else this.#outstanding.delete(id);
     } catch (err) {
-      this.#sample(performance.now() - started, lane);
+      this.#sample(performance.now() - started, false);
       this.#counted(key, started, false);
       this.#countIndexError(err);
       const retryable = !(err instanceof ObserverError) || err.retryable;
@@ -297,13 +298,15 @@ export class Controller {
   }
 
   /**
-   * Feeds the backlog limit, and with a live attempt the live-latency cap on it; a raised limit
-   * hands waiting backlog keys to idle workers at once.
+   * Feeds the backlog limit, and with a live attempt that attested its run the live-latency cap on
+   * it. Failed attempts do not feed the cap: a tenant whose registry fails (or answers slowly, then
+   * times out) must not slow every tenant's backlog. A raised limit hands waiting backlog keys to
+   * idle workers at once.
    */
-  #sample(durationMs: number, lane: Priority): void {
+  #sample(durationMs: number, liveAttested: boolean): void {
     const before = this.backlogLimit;
     this.#backlogLimit.sample(durationMs);
-    if (lane === 'live') this.#liveCap.sample(durationMs);
+    if (liveAttested) this.#liveCap.sample(durationMs);
     const now = this.backlogLimit;
     this.#o.metrics.backlogLimit.set(now);
     if (now > before) this.#queue.wake();

@@ -32,6 +32,8 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** an attestation attempt ran (its duration feeds the controller's adaptive backlog limit) */
   attempted?: boolean;
+  /** the attempt attested the run (a live one's duration feeds the controller's live-latency cap) */
+  attested?: boolean;
 }
 
 /** What one reconcile read before deciding, its logger, and the claim it took (released at its end). */
@@ -307,7 +309,7 @@ export class Reconciler {
         log,
       );
     this.#o.metrics.attestDuration.observe({ kind: run.kind }, (performance.now() - started) / 1000);
-    return { attempted: true };
+    return { attempted: true, attested: outcome.ok };
   }
 
   /** Attested per the index: make sure the run says so too (a tenant may have edited it). */

@@ -39,7 +39,7 @@ class FakeSource implements RunSource {
 }
 
 describe('Controller with a backlog', () => {
-  it('runs fewer backlog attempts at once while live attempts miss their target, the live ones still run', async () => {
+  it('runs fewer backlog attempts at once while live attempts that attest miss their target, the live ones still run', async () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     let backlogInFlight = 0;
     let peakBacklog = 0;
@@ -57,7 +57,8 @@ describe('Controller with a backlog', () => {
           if (key.name.startsWith('live')) {
             live++;
             await sleep(60); // slower than the 20 ms target
-            return { attempted: true };
+            if (key.name.startsWith('live-failing')) throw new Error('its registry timed out');
+            return { attempted: true, attested: !key.name.startsWith('live-unstored') };
           }
           backlogInFlight++;
           peakBacklog = Math.max(peakBacklog, backlogInFlight);
@@ -71,6 +72,7 @@ describe('Controller with a backlog', () => {
       workers: 2,
       backlogWorkers: 16,
       liveTargetMs: 20,
+      backoff: { baseMs: 60_000, maxMs: 60_000 }, // a failed live key is not tried again here
     });
     await controller.start();
     const key = (name: string): RunKey => ({ kind: 'TaskRun', namespace: 'ns', name });
@@ -78,6 +80,15 @@ describe('Controller with a backlog', () => {
     await sleep(150);
     const before = peakBacklog;
     expect(controller.backlogLimit).toBeGreaterThan(4);
+    // slow attempts that attest nothing (a tenant's registry failing or timing out) do not cut it
+    for (let i = 0; i < 3; i++) {
+      controller.enqueue(key(`live-failing-${i}`), 'live');
+      controller.enqueue(key(`live-unstored-${i}`), 'live');
+      await sleep(80);
+    }
+    expect(live).toBe(6);
+    expect(controller.backlogLimit).toBeGreaterThan(4);
+    live = 0;
     for (let i = 0; i < 6; i++) {
       controller.enqueue(key(`live-${i}`), 'live');
       await sleep(80);

@@ -39,7 +39,7 @@ describe('Reconciler with captured runs', () => {
   it('attests a run known only from its captured copy; the index says attested, no mark is attempted twice', async () => {
     await index.captureRuns([capture(doneTaskRun('build-1', 'u1') as never)]);
     attestor.outcomes.push(okOutcome('u1'));
-    expect(await reconciler.reconcile(key, 'r1')).toEqual({ attempted: true });
+    expect(await reconciler.reconcile(key, 'r1')).toEqual({ attempted: true, attested: true });
     expect(attestor.calls.map((c) => c.uid)).toEqual(['u1']);
     expect((await index.getRunState('u1'))?.status).toBe('attested');
     expect(events.reasons()).toContain('Attested');
@@ -107,7 +107,7 @@ describe('Reconciler with captured runs', () => {
     attestor.outcomes.push(okOutcome('old-uid'), okOutcome('new-uid'));
     expect(await reconciler.reconcile(key, 'r1')).toEqual({ requeueAfterMs: 0 });
     expect((await index.getRunState('old-uid'))?.status).toBe('attested');
-    expect(await reconciler.reconcile(key, 'r2')).toEqual({ attempted: true });
+    expect(await reconciler.reconcile(key, 'r2')).toEqual({ attempted: true, attested: true });
     expect(attestor.calls.map((c) => c.uid)).toEqual(['old-uid', 'new-uid']);
     expect((await index.getRunState('new-uid'))?.status).toBe('attested');
     expect(runs.annotation(key, 'chains.tekton.dev/signed')).toBe('true');
