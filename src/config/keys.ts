@@ -464,7 +464,7 @@ export const CONFIG_ROWS = [
     default: '32',
     parse: int(0, 256),
     live: false,
-    doc: 'ours: further concurrent reconciles for the backlog (runs found by a list) at most; how many run at once adapts to attempt latency, is cut while attempts of fresh runs take over 1 s, and never takes the `controller.workers` fresh runs need',
+    doc: 'ours: further concurrent reconciles for the backlog (runs found by a list) at most; how many run at once adapts to attempt latency, is cut while attempts of fresh runs take over 0.8 s, and never takes the `controller.workers` fresh runs need',
   }),
   row({
     key: 'controller.kube-api-qps',

@@ -44,11 +44,13 @@ export interface ControllerOptions {
 }
 
 /**
- * Live attempt time the backlog must leave room for: half of the 2 s from completion to
+ * Live attempt time the backlog must leave room for: 40% of the 2 s from completion to
  * `signed: "true"` that fresh runs should see during a drain (docs/performance.md); the rest is
- * the watch, the capture and the mark's own round trips.
+ * the watch, the capture, the mark's own round trips and the tail. Measured with the backlog bench
+ * at 1,000 runs: 1 s gave p99 2.13 s at 12.5 runs/s, 0.8 s gave 1.71 s at 13.7 runs/s (the drain
+ * as fast as without the cap, 13.6).
  */
-export const LIVE_TARGET_MS = 1000;
+export const LIVE_TARGET_MS = 800;
 
 /**
  * Workers a namespace below its share may borrow beyond `workers` while another holds more than
@@ -262,13 +264,12 @@ export class Controller {
     try {
       const result = await this.#o.reconciler.reconcile(key, reconcileId);
       this.#counted(key, started, true);
-      if (result.attempted)
-        this.#sample(performance.now() - started, lane === 'live' && result.attested === true);
+      if (result.attempted) this.#sample(performance.now() - started, lane, result.attested === true);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
       else this.#outstanding.delete(id);
     } catch (err) {
-      this.#sample(performance.now() - started, false);
+      this.#sample(performance.now() - started, lane, false);
       this.#counted(key, started, false);
       this.#countIndexError(err);
       const retryable = !(err instanceof ObserverError) || err.retryable;
@@ -298,15 +299,16 @@ export class Controller {
   }
 
   /**
-   * Feeds the backlog limit, and with a live attempt that attested its run the live-latency cap on
-   * it. Failed attempts do not feed the cap: a tenant whose registry fails (or answers slowly, then
-   * times out) must not slow every tenant's backlog. A raised limit hands waiting backlog keys to
-   * idle workers at once.
+   * Feeds the backlog limit, and the live-latency cap on it: a live attempt that attested its run
+   * by its duration, a backlog attempt as room to grow. Failed live attempts do not feed the cap: a
+   * tenant whose registry fails (or answers slowly, then times out) must not slow every tenant's
+   * backlog. A raised limit hands waiting backlog keys to idle workers at once.
    */
-  #sample(durationMs: number, liveAttested: boolean): void {
+  #sample(durationMs: number, lane: Priority, attested: boolean): void {
     const before = this.backlogLimit;
     this.#backlogLimit.sample(durationMs);
-    if (liveAttested) this.#liveCap.sample(durationMs);
+    if (lane === 'backlog') this.#liveCap.backlogDone();
+    else if (attested) this.#liveCap.sample(durationMs);
     const now = this.backlogLimit;
     this.#o.metrics.backlogLimit.set(now);
     if (now > before) this.#queue.wake();

@@ -1,7 +1,9 @@
 /**
  * A cap on backlog concurrency kept by the latency of live attempts (runs seen completing), the
  * one figure users wait on: each live attempt slower than `targetMs` cuts the cap by `decrease`,
- * each one within it raises the cap by one (AIMD, as TCP's congestion window). The backlog's own
+ * each one within it raises the cap by one, and each backlog attempt that ends raises it by
+ * 1/cap (about one per round of backlog attempts, as TCP's congestion window grows per round
+ * trip), so a drain recovers in seconds, not one fresh run at a time. The backlog's own
  * limit (adaptive-limit.ts) follows what the services sustain, and may settle where every request
  * queues a little; behind those queues a fresh run waits too. With no live attempts the cap stays
  * where it was: the backlog alone is bounded by its own limit.
@@ -35,6 +37,11 @@ export class LatencyCap {
   /** The whole number of backlog attempts the live lane's latency allows at once now. */
   get current(): number {
     return Math.floor(this.#cap);
+  }
+
+  /** Records one finished backlog attempt: room to grow. */
+  backlogDone(): void {
+    this.#cap = Math.min(this.#max, this.#cap + 1 / this.#cap);
   }
 
   /** Records one finished live attempt: how long it took. */

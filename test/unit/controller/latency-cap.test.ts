@@ -20,6 +20,20 @@ describe('LatencyCap', () => {
     expect(cap.current).toBe(32);
   });
 
+  it('grows back by about one per round of backlog attempts, not one fresh run at a time', () => {
+    const cap = new LatencyCap({ targetMs: 1000, max: 32 });
+    for (let i = 0; i < 10; i++) cap.sample(3000);
+    expect(cap.current).toBe(1);
+    cap.backlogDone();
+    expect(cap.current).toBe(2);
+    // about 1 + 2 + … + k attempts to reach k
+    for (let i = 0; i < 20; i++) cap.backlogDone();
+    expect(cap.current).toBeGreaterThanOrEqual(6);
+    expect(cap.current).toBeLessThanOrEqual(7);
+    for (let i = 0; i < 1000; i++) cap.backlogDone();
+    expect(cap.current).toBe(32);
+  });
+
   it('never goes below min', () => {
     const cap = new LatencyCap({ targetMs: 10, max: 8, min: 2 });
     for (let i = 0; i < 20; i++) cap.sample(1000);
@@ -62,14 +76,14 @@ describe('Controller with a backlog', () => {
           }
           backlogInFlight++;
           peakBacklog = Math.max(peakBacklog, backlogInFlight);
-          await sleep(20);
+          await sleep(150);
           backlogInFlight--;
           return { attempted: true };
         },
       },
       metrics: createMetrics(),
       logger: silentLogger(),
-      workers: 2,
+      workers: 8, // the backlog starts at 8 at once
       backlogWorkers: 16,
       liveTargetMs: 20,
       backoff: { baseMs: 60_000, maxMs: 60_000 }, // a failed live key is not tried again here
@@ -77,7 +91,7 @@ describe('Controller with a backlog', () => {
     await controller.start();
     const key = (name: string): RunKey => ({ kind: 'TaskRun', namespace: 'ns', name });
     for (let i = 0; i < 400; i++) controller.enqueue(key(`backlog-${i}`), 'backlog');
-    await sleep(150);
+    await sleep(600);
     const before = peakBacklog;
     expect(controller.backlogLimit).toBeGreaterThan(4);
     // slow attempts that attest nothing (a tenant's registry failing or timing out) do not cut it
@@ -88,16 +102,22 @@ describe('Controller with a backlog', () => {
     }
     expect(live).toBe(6);
     expect(controller.backlogLimit).toBeGreaterThan(4);
-    live = 0;
-    for (let i = 0; i < 6; i++) {
-      controller.enqueue(key(`live-${i}`), 'live');
-      await sleep(80);
-    }
-    expect(live).toBe(6);
-    expect(controller.backlogLimit).toBeLessThanOrEqual(2);
-    peakBacklog = 0;
-    await sleep(100);
-    expect(peakBacklog).toBeLessThanOrEqual(2);
+    // fresh runs keep coming, each attempt slower than the target: the cap settles where a round
+    // of backlog attempts (150 ms, +1) makes up for the cuts (×0.7 every 80 ms)
+    let feeding = true;
+    const feeder = (async () => {
+      for (let i = 0; feeding; i++) {
+        controller.enqueue(key(`live-${i}`), 'live');
+        await sleep(80);
+      }
+    })();
+    await sleep(600);
+    expect(controller.backlogLimit).toBeLessThanOrEqual(3);
+    peakBacklog = backlogInFlight;
+    await sleep(300);
+    expect(peakBacklog).toBeLessThanOrEqual(4);
+    feeding = false;
+    await feeder;
     expect(before).toBeGreaterThan(4);
     await controller.stop();
   });
