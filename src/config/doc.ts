@@ -1,3 +1,4 @@
+import { withGeneratedSection } from '../generated-section.ts';
 import { CONFIG_ROWS, IGNORED_KEYS, UNSUPPORTED_KEYS } from './keys.ts';
 
 /** Markers in docs/configuration.md between which `npm run docs:config` writes configDoc(). */
@@ -34,8 +35,5 @@ export function configDoc(): string {
 
 /** `doc` with the text between the markers replaced by configDoc(); throws when a marker is missing. */
 export function withConfigDoc(doc: string): string {
-  const begin = doc.indexOf(CONFIG_DOC_BEGIN);
-  const end = doc.indexOf(CONFIG_DOC_END);
-  if (begin < 0 || end < begin) throw new Error(`missing ${CONFIG_DOC_BEGIN} … ${CONFIG_DOC_END}`);
-  return `${doc.slice(0, begin + CONFIG_DOC_BEGIN.length)}\n${configDoc()}\n${doc.slice(end)}`;
+  return withGeneratedSection(doc, CONFIG_DOC_BEGIN, CONFIG_DOC_END, configDoc());
 }

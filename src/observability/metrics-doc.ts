@@ -1,3 +1,4 @@
+import { withGeneratedSection } from '../generated-section.ts';
 import { createMetrics } from './metrics.ts';
 
 /** Markers in docs/metrics.md between which `npm run docs:metrics` writes metricsDoc(). */
@@ -24,8 +25,5 @@ export function metricsDoc(): string {
 
 /** `doc` with the text between the markers replaced by metricsDoc(); throws when a marker is missing. */
 export function withMetricsDoc(doc: string): string {
-  const begin = doc.indexOf(METRICS_DOC_BEGIN);
-  const end = doc.indexOf(METRICS_DOC_END);
-  if (begin < 0 || end < begin) throw new Error(`missing ${METRICS_DOC_BEGIN} … ${METRICS_DOC_END}`);
-  return `${doc.slice(0, begin + METRICS_DOC_BEGIN.length)}\n${metricsDoc()}\n${doc.slice(end)}`;
+  return withGeneratedSection(doc, METRICS_DOC_BEGIN, METRICS_DOC_END, metricsDoc());
 }

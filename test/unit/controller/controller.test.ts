@@ -1,21 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Controller, type RunObservation, type RunSource } from '../../../src/controller/index.ts';
+import { Controller, type RunObservation } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { silentLogger } from './fakes.ts';
-
-class FakeSource implements RunSource {
-  observe: (o: RunObservation) => void = () => {};
-  async start(observe: (o: RunObservation) => void) {
-    this.observe = observe;
-  }
-  stop() {}
-  synced() {
-    return true;
-  }
-}
+import { FakeSource, silentLogger } from './fakes.ts';
 
 const obs = (name: string, over: Partial<RunObservation> = {}): RunObservation => ({
   key: { kind: 'TaskRun', namespace: 'ns', name },

@@ -1,6 +1,12 @@
 import { parseConfig } from '../../../src/config/index.ts';
 import type { AttestOutcome } from '../../../src/controller/attestor.ts';
-import { type Attestor, Reconciler, type ReconcilerOptions } from '../../../src/controller/index.ts';
+import {
+  type Attestor,
+  Reconciler,
+  type ReconcilerOptions,
+  type RunObservation,
+  type RunSource,
+} from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import {
   type EventRecorder,
@@ -98,6 +104,18 @@ export const fakeSigner: Signer = {
 };
 
 export const silentLogger = () => createLogger({ level: 'silent' });
+
+/** A run source the test feeds by hand (`observe`). */
+export class FakeSource implements RunSource {
+  observe: (o: RunObservation) => void = () => {};
+  async start(observe: (o: RunObservation) => void) {
+    this.observe = observe;
+  }
+  stop() {}
+  synced() {
+    return true;
+  }
+}
 
 export function okOutcome(uid: string): AttestOutcome {
   const envelope = {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Controller, type RunObservation, type RunSource } from '../../../src/controller/index.ts';
+import { Controller } from '../../../src/controller/index.ts';
 import { LatencyCap } from '../../../src/controller/latency-cap.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { silentLogger } from './fakes.ts';
+import { FakeSource, silentLogger } from './fakes.ts';
 
 describe('LatencyCap', () => {
   it('starts at max, is cut by each slow live attempt, and grows back by one per timely one', () => {
@@ -40,17 +40,6 @@ describe('LatencyCap', () => {
     expect(cap.current).toBe(2);
   });
 });
-
-class FakeSource implements RunSource {
-  observe: (o: RunObservation) => void = () => {};
-  async start(observe: (o: RunObservation) => void) {
-    this.observe = observe;
-  }
-  stop() {}
-  synced() {
-    return true;
-  }
-}
 
 describe('Controller with a backlog', () => {
   it('runs fewer backlog attempts at once while live attempts that attest miss their target, the live ones still run', async () => {
