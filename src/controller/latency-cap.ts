@@ -3,10 +3,10 @@
  * one figure users wait on: each live attempt slower than `targetMs` cuts the cap by `decrease`,
  * each one within it raises the cap by one, and each backlog attempt that ends raises it by
  * 1/cap (about one per round of backlog attempts, as TCP's congestion window grows per round
- * trip), so a drain recovers in seconds, not one fresh run at a time. The backlog's own
- * limit (adaptive-limit.ts) follows what the services sustain, and may settle where every request
- * queues a little; behind those queues a fresh run waits too. With no live attempts the cap stays
- * where it was: the backlog alone is bounded by its own limit.
+ * trip), so a drain recovers in seconds, not one fresh run at a time, and with no fresh runs the
+ * cap returns to `max`: the backlog alone is bounded by its own limit (adaptive-limit.ts), which
+ * follows what the services sustain and may settle where every request queues a little; behind
+ * those queues a fresh run would wait too.
  */
 export interface LatencyCapOptions {
   /** a live attempt taking longer than this cuts the cap */
