@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIME } from '../../scripts/image/layout.ts';
@@ -202,12 +202,19 @@ function mountLikeThePod(rootfs: string, env: LocalEnv, port: number): void {
     'storage.oci.insecure-registries': env.registry,
     'signing.secret.poll-seconds': '1',
   };
-  for (const [key, value] of Object.entries(settings)) writeFileSync(join(config, key), value);
+  // as the kubelet mounts them: files 0644 in directories anyone may enter (a ConfigMap's and the
+  // service account's defaultMode), whatever umask this test runs under
+  const mounted = (path: string, content: string | Buffer) => {
+    writeFileSync(path, content);
+    chmodSync(path, 0o644);
+  };
+  for (const [key, value] of Object.entries(settings)) mounted(join(config, key), value);
   const sa = join(rootfs, 'var/run/secrets/kubernetes.io/serviceaccount');
   mkdirSync(sa, { recursive: true });
-  writeFileSync(join(sa, 'token'), env.tokens.observer);
-  writeFileSync(join(sa, 'namespace'), env.observerNamespace);
-  writeFileSync(join(sa, 'ca.crt'), readFileSync(apiserverCa(env)));
+  for (let dir = sa; dir !== join(rootfs, 'var'); dir = dirname(dir)) chmodSync(dir, 0o755);
+  mounted(join(sa, 'token'), env.tokens.observer);
+  mounted(join(sa, 'namespace'), env.observerNamespace);
+  mounted(join(sa, 'ca.crt'), readFileSync(apiserverCa(env)));
   chownSync(join(rootfs, 'var/lib/provenance-observer'), NONROOT, NONROOT);
 }
 
