@@ -53,7 +53,7 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
   const report = formatBacklogReport(results, options);
   writeFileSync(
     resolve(import.meta.dirname, '../docs/performance.md'),
-    performanceDoc(report, options, args, setup.nodeOptions),
+    performanceDoc(report, options, args, setup.nodeOptions, setup.observerEnv),
   );
   return report;
 }
@@ -105,14 +105,16 @@ function performanceDoc(
   options: BacklogOptions,
   args: readonly string[],
   nodeOptions: string[],
+  env: Record<string, string>,
 ): string {
+  const variables = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   const cpu = cpus();
   return `# Performance
 
 Figures from \`npm run bench -- backlog ${args.join(' ')}\`, written by
 the bench itself (bench/backlog.ts). The observer runs as its own process (\`provenance-observer run\`,
 compiled as the image runs it, with the \`NODE_OPTIONS\` of deploy/base/40-deployment.yaml and its
-memory limit: ${nodeOptions.join(' ') || 'none'}) on an empty index, as the observer's service account, with the
+memory limit: ${nodeOptions.join(' ') || 'none'}${variables.length ? `; and its variables ${variables.join(' ')}` : ''}) on an empty index, as the observer's service account, with the
 configuration defaults a user gets (docs/configuration.md), against the local environment (real
 kube-apiserver, etcd, docker-registry on 127.0.0.1). Limits are measured in the same run with the same clients
 (16 concurrent loops for 8 s): merge patches of a run's annotations, and attestation pushes (two blobs
