@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { RegistryClient } from '../../src/oci/index.ts';
+import { appendToTag, cosignTagDocument, RegistryClient, sha256Digest } from '../../src/oci/index.ts';
 import { patchAnnotation } from './cluster.ts';
+import { CpuMeter } from './cpu-meter.ts';
 
 /** The machine's limits for the two writes an attestation costs, measured with the observer's clients. */
 export interface Limits {
@@ -9,21 +10,72 @@ export interface Limits {
   patchPerSecond: number;
   /** attestation pushes per second: two blobs and a manifest (the observer's RegistryClient) */
   pushPerSecond: number;
+  /** CPU ms per operation in each loop, by process (the servers, and `bench`: the client) */
+  cpuPerPatchMs: Record<string, number>;
+  cpuPerPushMs: Record<string, number>;
+  /** CPU ms by process per replay of one run's registry work (storageReplay) */
+  cpuPerRunStorageMs: Record<string, number>;
+}
+
+/**
+ * One attested run's registry work, done by the observer's own storage code: a `.att` and a `.sig`
+ * layer appended to their cosign tags (appendToTag: layer and config uploads, the read before and
+ * the read after the manifest PUT) and the subject check (a manifest HEAD): the 15 requests the
+ * observer sends per run. The settle wait is skipped (its read is not): this measures CPU, not time.
+ */
+async function storageReplay(client: RegistryClient, i: number): Promise<void> {
+  const tag = sha256Digest(new TextEncoder().encode(`replay-${i}-${Math.random()}`)).replace(':', '-');
+  await Promise.all(
+    ['.att', '.sig'].map((suffix) => {
+      const blob = new Uint8Array(randomBytes(2048));
+      return appendToTag({
+        client,
+        repository: 'bench/replay',
+        tag: `${tag}${suffix}`,
+        document: cosignTagDocument,
+        additions: [
+          {
+            descriptor: {
+              mediaType: 'application/vnd.dsse.envelope.v1+json',
+              size: blob.length,
+              digest: sha256Digest(blob),
+            },
+            blob,
+          },
+        ],
+        sleep: async () => {},
+      });
+    }),
+  );
+  await client.headManifest('bench/replay', `${tag}.att`);
 }
 
 const CONCURRENCY = 16;
 
-/** Runs `op` from CONCURRENCY loops for `seconds` and returns completed operations per second. */
-async function rate(seconds: number, op: (i: number) => Promise<void>): Promise<number> {
+/**
+ * Runs `op` from CONCURRENCY loops for `seconds`: completed operations per second, and the CPU
+ * each process of `pids` (and this one, `bench`) spent per operation.
+ */
+async function rate(
+  seconds: number,
+  pids: Record<string, number>,
+  op: (i: number) => Promise<void>,
+): Promise<{ perSecond: number; cpuMs: Record<string, number> }> {
   const end = performance.now() + seconds * 1000;
   let done = 0;
+  const meter = new CpuMeter(pids);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < end) await op(done++);
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  const perSecond = done / ((performance.now() - started) / 1000);
+  const cpu = meter.read();
+  return {
+    perSecond,
+    cpuMs: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / Math.max(1, done)])),
+  };
 }
 
 export async function measureLimits(options: {
@@ -31,16 +83,18 @@ export async function measureLimits(options: {
   namespace: string;
   runNames: readonly string[];
   registry: string;
+  /** the servers' PIDs by name (test/env daemonPids), for CPU per operation */
+  pids: Record<string, number>;
   seconds?: number;
 }): Promise<Limits> {
   const seconds = options.seconds ?? 8;
-  const patchPerSecond = await rate(seconds, (i) =>
+  const patches = await rate(seconds, options.pids, (i) =>
     patchAnnotation(options.observer, options.namespace, options.runNames[i % options.runNames.length], {
       'bench.provenance-observer.dev/probe': String(i),
     }),
   );
   const client = new RegistryClient({ registry: options.registry, insecure: true });
-  const pushPerSecond = await rate(seconds, async (i) => {
+  const pushes = await rate(seconds, options.pids, async (i) => {
     const envelope = new Uint8Array(randomBytes(2048));
     const config = new TextEncoder().encode(`{"probe":${i}}`);
     const [layer, cfg] = await Promise.all([
@@ -64,5 +118,12 @@ export async function measureLimits(options: {
       'application/vnd.oci.image.manifest.v1+json',
     );
   });
-  return { patchPerSecond, pushPerSecond };
+  const replays = await rate(seconds, options.pids, (i) => storageReplay(client, i));
+  return {
+    patchPerSecond: patches.perSecond,
+    cpuPerRunStorageMs: replays.cpuMs,
+    pushPerSecond: pushes.perSecond,
+    cpuPerPatchMs: patches.cpuMs,
+    cpuPerPushMs: pushes.cpuMs,
+  };
 }

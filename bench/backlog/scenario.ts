@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
+import { CpuMeter } from './cpu-meter.ts';
 import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { ObserverProcess } from './observer-process.ts';
@@ -23,6 +24,8 @@ export interface ScenarioSetup {
   nodeOptions: string[];
   /** further environment of the observer process (deploy/'s plain variables) */
   observerEnv: Record<string, string>;
+  /** the environment's servers' PIDs by name (test/env daemonPids), for CPU per run by process */
+  pids: Record<string, number>;
 }
 
 export interface ScenarioResult {
@@ -45,6 +48,13 @@ export interface ScenarioResult {
   };
   rssMiB: { idle: number; start: number; peak: number; end: number };
   cpuMsPerRun: number;
+  /**
+   * CPU per run signed in the same window, by process: the servers (pids), `bench` (this process:
+   * fresh runs and the tracker's watch) and `observer` (= cpuMsPerRun)
+   */
+  machineCpuMsPerRun: Record<string, number>;
+  /** the observer's registry requests (its metrics) per run signed */
+  registryRequestsPerRun: number;
 }
 
 const STALL_MS = 180_000;
@@ -69,6 +79,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     namespace: ns,
     runNames: names.slice(0, 200),
     registry: s.registry,
+    pids: s.pids,
   });
   const config = (namespace: string) => ({
     'observer.namespaces': namespace,
@@ -92,6 +103,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     await observer.ready();
     const start = observer.rssMiB() ?? 0;
     const cpuAtReady = observer.cpuSeconds();
+    const meter = new CpuMeter(s.pids);
     const signedAtReady = tracker.signedAt.size;
     const fresh = new Map<string, number>();
     let feeding = true;
@@ -112,6 +124,9 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       new Promise((r) => setTimeout(r, 30_000)),
     ]);
     const cpu = observer.cpuSeconds() - cpuAtReady;
+    const machine = meter.read();
+    const signedInWindow = Math.max(1, tracker.signedAt.size - signedAtReady);
+    const registryRequests = sumCounter(await observer.metrics(), 'registry_requests_total');
     const lastSeeded = Math.max(...names.map((n) => tracker.signedAt.get(n) ?? 0));
     const signed = names.filter((n) => tracker.signedAt.has(n)).length;
     const timed = [...fresh].flatMap(([n, at]) => {
@@ -136,7 +151,12 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
         slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, 3),
       },
       rssMiB: { idle, start, peak: observer.peakRssMiB(), end: observer.rssMiB() ?? 0 },
-      cpuMsPerRun: (cpu * 1000) / Math.max(1, tracker.signedAt.size - signedAtReady),
+      cpuMsPerRun: (cpu * 1000) / signedInWindow,
+      machineCpuMsPerRun: {
+        ...Object.fromEntries(Object.entries(machine).map(([name, ms]) => [name, ms / signedInWindow])),
+        observer: (cpu * 1000) / signedInWindow,
+      },
+      registryRequestsPerRun: registryRequests / Math.max(1, tracker.signedAt.size),
     };
   } finally {
     tracker.stop();
@@ -202,6 +222,16 @@ async function untilOrStalled(
       return;
     }
   }
+}
+
+/** The sum of a counter's samples over all its labels in Prometheus text. */
+function sumCounter(text: string, suffix: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
+    if (m?.[1].endsWith(suffix)) sum += Number(m[2]);
+  }
+  return sum;
 }
 
 function percentile(values: number[], p: number): number {

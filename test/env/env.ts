@@ -177,6 +177,11 @@ async function stopAll(): Promise<void> {
   rmSync(STATE_DIR, { recursive: true, force: true });
 }
 
+/** PIDs of the running environment's servers by name (etcd, kube-apiserver, registry, …), for CPU accounting. */
+export function daemonPids(): Record<string, number> {
+  return Object.fromEntries((readState()?.daemons ?? []).map((d) => [d.name, d.pid]));
+}
+
 function readState(): State | undefined {
   try {
     return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as State;

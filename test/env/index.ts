@@ -1,7 +1,17 @@
 // The local test environment: what integration tests, the demo and the bench may import.
 export { apiserverBinaryPath, apiserverCacheDir, ensureApiserverBinary } from './apiserver-build.ts';
 export { OBSERVER_NAMESPACE, TENANT_NAMESPACES } from './cluster-setup.ts';
-export { down, LOGS_DIR, type Owner, STATE_DIR, type Status, status, type UpResult, up } from './env.ts';
+export {
+  daemonPids,
+  down,
+  LOGS_DIR,
+  type Owner,
+  STATE_DIR,
+  type Status,
+  status,
+  type UpResult,
+  up,
+} from './env.ts';
 export { IDENTITIES, type IdentitySpec } from './identities.ts';
 export {
   apiStatus,
