@@ -2,6 +2,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { ObserverError } from '../errors.ts';
 import { delayFor } from '../retry/index.ts';
 import { attemptSignal } from './attempt-signal.ts';
+import { sha256Digest } from './digest.ts';
 import type { Descriptor } from './manifest.ts';
 import { ANNOTATION_SIGNATURE } from './media-types.ts';
 import type { ManifestResponse, RegistryClient } from './registry-client.ts';
@@ -111,6 +112,8 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   };
   let added = 0;
   let lastError: unknown;
+  /** digests of document blobs this append uploaded (the predicted config: see below) */
+  const uploaded = new Set<string>();
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs(attempt));
     // past the attempt's deadline nothing more is written (its requests are aborted too)
@@ -118,13 +121,16 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
     try {
       // Blobs are content-addressed: uploading the additions' blobs first (at once) is safe
       // whatever the tag holds, and keeps them out of the read-to-PUT window, which sets the
-      // settle time. Only on the first attempt (a retry's blobs are there already).
-      if (attempt === 1)
-        await uploadAll(
-          o,
-          o.additions.flatMap((a) => (a.blob ? [a.blob] : [])),
-          true,
-        );
+      // settle time. So does the document's own blob (a config over its entries) as it will be
+      // when the tag holds nothing yet, the usual case (a freshly built image): the window then
+      // holds only the read and the PUT. A tag that holds entries gets the merged document's blob
+      // after the read, as before, and this one stays unreferenced (the registry's garbage
+      // collection removes it). Only on the first attempt (a retry's blobs are there already).
+      if (attempt === 1) {
+        const predicted = o.document.render(dedupeEntries(o.additions.map((a) => a.descriptor))).blobs;
+        await uploadAll(o, [...o.additions.flatMap((a) => (a.blob ? [a.blob] : [])), ...predicted], true);
+        for (const blob of predicted) uploaded.add(sha256Digest(blob));
+      }
       const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag);
       const missing = await missingFrom(base);
@@ -138,7 +144,10 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       // window of a few milliseconds
       await uploadAll(
         o,
-        [...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))), ...doc.blobs],
+        [
+          ...(attempt === 1 ? [] : missing.flatMap((a) => (a.blob ? [a.blob] : []))),
+          ...doc.blobs.filter((blob) => !uploaded.has(sha256Digest(blob))),
+        ],
         attempt === 1,
       );
       const put = await o.client.putManifest(o.repository, o.tag, doc.bytes, doc.mediaType, {

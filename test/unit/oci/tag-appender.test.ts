@@ -77,6 +77,38 @@ describe('appendToTag', () => {
     expect(r.state).toMatchObject({ reads: 2, puts: 1 });
   });
 
+  it("uploads a fresh tag's config before reading the tag: only the read and the PUT are in the window", async () => {
+    const r = fakeRegistry();
+    const log: string[] = [];
+    const config = (entries: Descriptor[]) => sha256Digest(cosignTagDocument.render(entries).blobs[0]);
+    const upload = r.client.uploadBlob;
+    r.client.uploadBlob = async (repo, bytes) => {
+      const digest = await upload(repo, bytes);
+      log.push(`upload ${digest}`);
+      return digest;
+    };
+    const read = r.client.getManifest;
+    r.client.getManifest = async (repo, tag) => {
+      log.push('read');
+      return read(repo, tag);
+    };
+    const put = r.client.putManifest;
+    r.client.putManifest = async (repo, tag, bytes) => {
+      log.push('put');
+      return put(repo, tag, bytes);
+    };
+    await appendToTag({ ...options(r), additions: [add('one')] });
+    const one = layer('one').descriptor;
+    expect(log.slice(0, 2).sort()).toEqual([`upload ${one.digest}`, `upload ${config([one])}`].sort());
+    expect(log.slice(2)).toEqual(['read', 'put', 'read']);
+    // a tag that holds entries: the merged document's config goes up after the read
+    log.length = 0;
+    await appendToTag({ ...options(r), additions: [add('two')] });
+    const two = layer('two').descriptor;
+    expect(log.slice(2)).toEqual(['read', `upload ${config([one, two])}`, 'put', 'read']);
+    expect(r.layers('t.att')).toEqual([one, two]);
+  });
+
   it('writes again when a foreign writer replaces our manifest right after our PUT', async () => {
     const r = fakeRegistry();
     const o = options(r);
