@@ -1,11 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { KubeAccess } from '../../src/config/index.ts';
-import { KubeConnection, KubeEventRecorder, PodReader, RunApi } from '../../src/kube/index.ts';
-import { createLogger } from '../../src/observability/index.ts';
-import { appendToTag, cosignTagDocument, RegistryClient, sha256Digest } from '../../src/oci/index.ts';
+import { RegistryClient } from '../../src/oci/index.ts';
 import { patchAnnotation } from './cluster.ts';
 import { CpuMeter } from './cpu-meter.ts';
+import type { ReplayInput, ReplayOutput } from './run-replay.ts';
 
 /** The machine's limits for the two writes an attestation costs, measured with the observer's clients. */
 export interface Limits {
@@ -16,83 +16,11 @@ export interface Limits {
   /** CPU ms per operation in each loop, by process (the servers, and `bench`: the client) */
   cpuPerPatchMs: Record<string, number>;
   cpuPerPushMs: Record<string, number>;
-  /** CPU ms by process per replay of one run's requests (runReplay) */
+  /**
+   * CPU ms by process per replay of one run's requests (run-replay.ts), `bench` being the replaying
+   * process (started like the observer)
+   */
   cpuPerRunRequestsMs: Record<string, number>;
-}
-
-/** The observer's own apiserver clients, on one connection as the observer has them. */
-interface KubeClients {
-  runs: RunApi;
-  pods: PodReader;
-  events: KubeEventRecorder;
-}
-
-function kubeClients(access: KubeAccess): KubeClients {
-  const connection = new KubeConnection({ access });
-  return {
-    runs: new RunApi({ connection }),
-    pods: new PodReader({ connection }),
-    events: new KubeEventRecorder({ connection, logger: createLogger({ level: 'silent' }) }),
-  };
-}
-
-/**
- * One attested run's requests, sent by the observer's own clients with nothing else of its work
- * (no watch, statement, signature or index): read the run and its Pod, the registry work
- * (storageReplay), the merge patch that marks it and its Attested Event — the 19 requests the
- * observer sends per run.
- */
-async function runReplay(
-  kube: KubeClients,
-  registry: RegistryClient,
-  at: { namespace: string; name: string },
-  i: number,
-): Promise<void> {
-  const key = { kind: 'TaskRun' as const, ...at };
-  const run = await kube.runs.get(key);
-  const uid = run?.metadata.uid ?? '';
-  await kube.pods.get(at.namespace, `${at.name}-pod`);
-  await storageReplay(registry, i);
-  await kube.runs.patchAnnotations(key, { 'bench.provenance-observer.dev/replay': String(i) }, uid);
-  await kube.events.record({
-    run: { ...key, uid },
-    type: 'Normal',
-    reason: 'BenchReplay',
-    message: `replay ${i}`,
-  });
-}
-
-/**
- * One attested run's registry work, done by the observer's own storage code: a `.att` and a `.sig`
- * layer appended to their cosign tags (appendToTag: layer and config uploads, the read before and
- * the read after the manifest PUT) and the subject check (a manifest HEAD): the 15 requests the
- * observer sends per run. The settle wait is skipped (its read is not): this measures CPU, not time.
- */
-async function storageReplay(client: RegistryClient, i: number): Promise<void> {
-  const tag = sha256Digest(new TextEncoder().encode(`replay-${i}-${Math.random()}`)).replace(':', '-');
-  await Promise.all(
-    ['.att', '.sig'].map((suffix) => {
-      const blob = new Uint8Array(randomBytes(2048));
-      return appendToTag({
-        client,
-        repository: 'bench/replay',
-        tag: `${tag}${suffix}`,
-        document: cosignTagDocument,
-        additions: [
-          {
-            descriptor: {
-              mediaType: 'application/vnd.dsse.envelope.v1+json',
-              size: blob.length,
-              digest: sha256Digest(blob),
-            },
-            blob,
-          },
-        ],
-        sleep: async () => {},
-      });
-    }),
-  );
-  await client.headManifest('bench/replay', `${tag}.att`);
 }
 
 const CONCURRENCY = 16;
@@ -123,10 +51,44 @@ async function rate(
   };
 }
 
+/**
+ * One run's requests replayed (run-replay.ts) in a process of their own started like the observer
+ * (its node flags and variables), so the client's CPU is what the observer's clients cost in a heap
+ * like the observer's; the servers' CPU is metered here over the replay process's life.
+ */
+async function replayRate(o: {
+  input: ReplayInput;
+  nodeOptions: string[];
+  env: Record<string, string>;
+  pids: Record<string, number>;
+}): Promise<{ perSecond: number; cpuMs: Record<string, number> }> {
+  const meter = new CpuMeter(o.pids);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...o.nodeOptions, new URL('./run-replay.ts', import.meta.url).pathname, JSON.stringify(o.input)],
+    { env: { ...process.env, ...o.env }, maxBuffer: 1 << 20 },
+  );
+  const out = JSON.parse(stdout) as ReplayOutput;
+  const servers = meter.read();
+  delete servers.bench;
+  return {
+    perSecond: out.done / out.seconds,
+    cpuMs: {
+      ...Object.fromEntries(
+        Object.entries(servers).map(([name, ms]) => [name, ms / Math.max(1, out.warmUpDone + out.done)]),
+      ),
+      bench: out.cpuMs / Math.max(1, out.done),
+    },
+  };
+}
+
 export async function measureLimits(options: {
   observer: KubeConfig;
-  /** the same identity for the observer's own clients (runReplay) */
-  observerAccess: KubeAccess;
+  /** the observer's kubeconfig file, for the replay process */
+  observerKubeconfigPath: string;
+  /** node flags and variables the replay process starts with (the observer's, from deploy/) */
+  nodeOptions: string[];
+  env: Record<string, string>;
   namespace: string;
   runNames: readonly string[];
   registry: string;
@@ -165,15 +127,19 @@ export async function measureLimits(options: {
       'application/vnd.oci.image.manifest.v1+json',
     );
   });
-  const kube = kubeClients(options.observerAccess);
-  const replays = await rate(seconds, options.pids, (i) =>
-    runReplay(
-      kube,
-      client,
-      { namespace: options.namespace, name: options.runNames[i % options.runNames.length] },
-      i,
-    ),
-  );
+  const replays = await replayRate({
+    input: {
+      registry: options.registry,
+      kubeconfig: options.observerKubeconfigPath,
+      namespace: options.namespace,
+      runNames: options.runNames,
+      seconds,
+      concurrency: CONCURRENCY,
+    },
+    nodeOptions: options.nodeOptions,
+    env: options.env,
+    pids: options.pids,
+  });
   return {
     patchPerSecond: patches.perSecond,
     cpuPerRunRequestsMs: replays.cpuMs,

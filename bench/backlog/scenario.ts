@@ -1,5 +1,4 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { KubeAccess } from '../../src/config/index.ts';
 import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import { forEachLimited, ImageFactory } from './images.ts';
@@ -11,8 +10,6 @@ export interface ScenarioSetup {
   admin: KubeConfig;
   observer: KubeConfig;
   observerKubeconfigPath: string;
-  /** the observer's identity for its own clients (the limits' run replay) */
-  observerAccess: KubeAccess;
   registry: string;
   runs: number;
   /** controller.workers; undefined = the observer's default */
@@ -79,7 +76,9 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   s.log('measuring the apiserver patch limit and the registry push limit');
   const limits = await measureLimits({
     observer: s.observer,
-    observerAccess: s.observerAccess,
+    observerKubeconfigPath: s.observerKubeconfigPath,
+    nodeOptions: s.nodeOptions,
+    env: s.observerEnv,
     namespace: ns,
     runNames: names.slice(0, 200),
     registry: s.registry,
