@@ -76,13 +76,7 @@ export class AttemptOutcomes {
     const marks: Record<string, string | null> = { ...runAnnotations(outcome), [SIGNED]: 'true' };
     if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
     await this.#mark(run, marks, log);
-    await this.#o.index.setRunState({
-      uid: run.uid,
-      run,
-      status: 'attested',
-      attempts: 0,
-      updatedAt: new Date(this.#o.clock()),
-    });
+    await this.#setState(run, 'attested', 0);
     this.#o.metrics.chains[run.kind].markedSigned.inc();
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
     if (completedAt !== undefined)
@@ -118,14 +112,8 @@ export class AttemptOutcomes {
     });
     const next = attempts < this.#o.config.maxAttempts ? new Date(now + delay) : undefined;
     await this.#o.index.recordAttemptStarted(run.uid, new Date(now), next);
-    await this.#o.index.setRunState({
-      uid: run.uid,
-      run,
-      status: 'pending',
-      attempts,
-      ...(state?.status === 'pending' && state.lastError ? { lastError: state.lastError } : {}),
-      updatedAt: new Date(now),
-    });
+    const lastError = state?.status === 'pending' && state.lastError ? state.lastError : undefined;
+    await this.#setState(run, 'pending', attempts, lastError, now);
     return attempts;
   }
 
@@ -139,14 +127,7 @@ export class AttemptOutcomes {
     log: Logger,
     { detail: message, publicText = message }: { detail: string; publicText?: string },
   ): Promise<void> {
-    await this.#o.index.setRunState({
-      uid: run.uid,
-      run,
-      status: 'failed',
-      attempts,
-      lastError: publicText,
-      updatedAt: new Date(this.#o.clock()),
-    });
+    await this.#setState(run, 'failed', attempts, publicText);
     this.#o.attestor.forget(run.uid);
     await this.#mark(run, { [SIGNED]: 'failed', [RETRIES]: String(attempts) }, log);
     this.#o.metrics.runsFailed.inc({ kind: run.kind });
@@ -175,14 +156,7 @@ export class AttemptOutcomes {
       await this.giveUp(run, attempts, log, { detail: message, publicText });
       return {};
     }
-    await this.#o.index.setRunState({
-      uid: run.uid,
-      run,
-      status: 'pending',
-      attempts,
-      lastError: publicText,
-      updatedAt: new Date(this.#o.clock()),
-    });
+    await this.#setState(run, 'pending', attempts, publicText);
     await this.#mark(run, { [RETRIES]: String(attempts) }, log);
     this.#o.metrics.attemptFailures.inc({ kind: run.kind });
     log.warn({ attempts, err: message }, 'attestation attempt failed; will retry');
@@ -214,14 +188,7 @@ export class AttemptOutcomes {
     const now = this.#o.clock();
     const at = Math.max(until, now + MIN_DEFER_MS);
     await this.#o.index.deferNextAttempt(run.uid, new Date(at));
-    await this.#o.index.setRunState({
-      uid: run.uid,
-      run,
-      status: 'pending',
-      attempts: attempts - 1,
-      lastError: publicText,
-      updatedAt: new Date(now),
-    });
+    await this.#setState(run, 'pending', attempts - 1, publicText, now);
     log.warn(
       { attempts: attempts - 1, err: message, retryInMs: at - now },
       'registry down; attempt deferred',
@@ -233,6 +200,24 @@ export class AttemptOutcomes {
       `registry unavailable, not counted as an attempt; next try in ${Math.ceil((at - now) / 1000)} s: ${publicText}`,
     );
     return { requeueAfterMs: at - now };
+  }
+
+  /** The run's state in the index, as of `at` (default now). */
+  #setState(
+    run: RunRef,
+    status: RunState['status'],
+    attempts: number,
+    lastError?: string,
+    at = this.#o.clock(),
+  ): Promise<void> {
+    return this.#o.index.setRunState({
+      uid: run.uid,
+      run,
+      status,
+      attempts,
+      ...(lastError !== undefined ? { lastError } : {}),
+      updatedAt: new Date(at),
+    });
   }
 
   /** Patches the run's annotations; a run deleted meanwhile (404, or 409: re-created) needs no mark. */
