@@ -169,7 +169,8 @@ the drain over the runs signed in that window; the same window gives the CPU per
 (from /proc) and of the bench's own clients. One run's requests are replayed by the observer's own
 clients in a process started like the observer, in 16 loops for 8 s after 2 s of warm-up (read the run and its Pod; appendToTag of a \`.att\` and a \`.sig\`
 layer and the subject check, without the settle wait; the merge patch; the Event), for the CPU they
-cost the servers and the client with nothing else of the observer's work.
+cost the servers and the client with nothing else of the observer's work (what each kind of registry
+request costs: \`npm run bench -- registry-costs\`).
 
 Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; load average at the end
 ${loadavg()

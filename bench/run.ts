@@ -1,6 +1,7 @@
 import { formatChecksTable, runChecksBench } from './attestation-checks.ts';
 import { runBacklogBench } from './backlog.ts';
 import { runFairnessBench } from './fairness.ts';
+import { runRegistryCostsBench } from './registry-costs.ts';
 import { runReplicasBench } from './replicas.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
@@ -36,6 +37,12 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
     title: 'backlog drain on the local environment (observer as its own process, vs the machine limits)',
     quick: false,
     run: runBacklogBench,
+  },
+  {
+    name: 'registry-costs',
+    title: 'registry costs: CPU of the local registry and of our client per kind of request',
+    quick: false,
+    run: runRegistryCostsBench,
   },
   {
     name: 'fairness',
