@@ -1,59 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import { RegistryClient, sha256Digest } from '../src/oci/index.ts';
 import { daemonPids, loadLocalEnv, up } from '../test/env/index.ts';
-import { CpuMeter } from './backlog/cpu-meter.ts';
+import { rate } from './backlog/limits.ts';
 
-const CONCURRENCY = 16;
 const REPOSITORY = 'bench/registry-costs';
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
-interface Cost {
-  what: string;
-  perSecond: number;
-  registryMs: number;
-  clientMs: number;
-}
-
-/** Runs `op` `count` times from CONCURRENCY loops: rate, and the registry's and this process's CPU per op. */
-async function cost(what: string, count: number, registryPid: number, op: (i: number) => Promise<unknown>) {
-  let next = 0;
-  const meter = new CpuMeter({ registry: registryPid });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) await op(next++);
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = meter.read();
-  return {
-    what,
-    perSecond: count / seconds,
-    registryMs: (cpu.registry ?? 0) / count,
-    clientMs: (cpu.bench ?? 0) / count,
-  };
+/** A request meant to find what it asks for must find it, or its cost is a 404's. */
+function expect(found: boolean): void {
+  if (!found) throw new Error('registry-costs: the registry did not find what was just stored');
 }
 
 /**
- * `npm run bench -- registry-costs [--count N]`: what each kind of request the observer sends costs
- * the local registry (docker-registry, from /proc) and the observer's RegistryClient, per request,
- * from 16 concurrent loops: the figures behind the registry's share of an attested run in
- * docs/performance.md (a run appends to two tags: four blob uploads, two manifest PUTs, four tag
- * reads, one subject check).
+ * `npm run bench -- registry-costs [--seconds S]`: what each kind of request the observer sends
+ * costs the local registry (docker-registry, from /proc) and the observer's RegistryClient, per
+ * request, from the limit loops of the backlog bench (16 concurrent loops, S seconds each, default
+ * 4): the figures behind the registry's share of an attested run in docs/performance.md (a run
+ * appends to two tags: four blob uploads, two manifest PUTs, four tag reads, one subject check).
  */
 export async function runRegistryCostsBench(args: readonly string[]): Promise<string> {
-  const at = args.indexOf('--count');
-  const count = at >= 0 ? Number(args[at + 1]) : 800;
-  if (!Number.isInteger(count) || count < 1)
-    throw new Error('registry-costs: --count takes a whole number ≥ 1');
+  const at = args.indexOf('--seconds');
+  const seconds = at >= 0 ? Number(args[at + 1]) : 4;
+  if (!(seconds > 0)) throw new Error('registry-costs: --seconds takes a number > 0');
   await up((line) => console.error(`[env] ${line}`), 'cli');
   const env = loadLocalEnv();
-  const pid = daemonPids().registry;
+  const pids = { registry: daemonPids().registry };
   const client = new RegistryClient({ registry: env.registry, insecure: true });
   const config = new TextEncoder().encode('{}');
   const configDigest = await client.uploadBlob(REPOSITORY, config);
-  const run = `${Date.now().toString(36)}`;
+  const run = Date.now().toString(36);
   const layers: string[] = [];
+  let tags = 0;
   const manifest = (i: number) =>
     new TextEncoder().encode(
       JSON.stringify({
@@ -64,41 +41,54 @@ export async function runRegistryCostsBench(args: readonly string[]): Promise<st
           digest: configDigest,
           size: config.length,
         },
-        layers: [{ mediaType: 'application/vnd.dsse.envelope.v1+json', digest: layers[i], size: 2048 }],
+        layers: [
+          {
+            mediaType: 'application/vnd.dsse.envelope.v1+json',
+            digest: layers[i % layers.length],
+            size: 2048,
+          },
+        ],
       }),
     );
-  const costs: Cost[] = [];
-  costs.push(
-    await cost('blob upload, 2 KiB (POST + PUT)', count, pid, async (i) => {
-      layers[i] = await client.uploadBlob(REPOSITORY, new Uint8Array(randomBytes(2048)), { fresh: true });
-    }),
-  );
-  costs.push(await cost('blob HEAD (present)', count, pid, (i) => client.blobExists(REPOSITORY, layers[i])));
-  costs.push(
-    await cost('manifest PUT (new tag)', count, pid, (i) =>
-      client.putManifest(REPOSITORY, `${run}-${i}`, manifest(i), MANIFEST),
-    ),
-  );
-  costs.push(
-    await cost('manifest GET (tag present)', count, pid, (i) =>
-      client.getManifest(REPOSITORY, `${run}-${i}`),
-    ),
-  );
-  costs.push(
-    await cost('manifest GET (no such tag: 404)', count, pid, (i) =>
-      client.getManifest(REPOSITORY, `${run}-none-${i}`),
-    ),
-  );
-  costs.push(
-    await cost('manifest HEAD by digest (subject check)', count, pid, (i) =>
-      client.headManifest(REPOSITORY, sha256Digest(manifest(i))),
-    ),
-  );
-  return [
-    `request | per second | registry CPU ms | client CPU ms`,
-    `---|---|---|---`,
-    ...costs.map((c) =>
-      [c.what, c.perSecond.toFixed(0), c.registryMs.toFixed(2), c.clientMs.toFixed(2)].join(' | '),
-    ),
-  ].join('\n');
+  const kinds: [string, (i: number) => Promise<unknown>][] = [
+    [
+      'blob upload, 2 KiB (POST + PUT)',
+      async () => {
+        layers.push(await client.uploadBlob(REPOSITORY, new Uint8Array(randomBytes(2048)), { fresh: true }));
+      },
+    ],
+    [
+      'blob HEAD (present)',
+      async (i) => expect(await client.blobExists(REPOSITORY, layers[i % layers.length])),
+    ],
+    [
+      'manifest PUT (new tag)',
+      async (i) => {
+        await client.putManifest(REPOSITORY, `${run}-${i}`, manifest(i), MANIFEST);
+        tags = Math.max(tags, i + 1);
+      },
+    ],
+    [
+      'manifest GET (tag present)',
+      async (i) => expect((await client.getManifest(REPOSITORY, `${run}-${i % tags}`)) !== undefined),
+    ],
+    ['manifest GET (no such tag: 404)', (i) => client.getManifest(REPOSITORY, `${run}-none-${i}`)],
+    [
+      'manifest HEAD by digest (subject check)',
+      async (i) => expect((await client.headManifest(REPOSITORY, sha256Digest(manifest(i % tags)))) === 200),
+    ],
+  ];
+  const rows: string[] = [];
+  for (const [what, op] of kinds) {
+    const r = await rate(seconds, pids, async (i) => void (await op(i)));
+    rows.push(
+      [
+        what,
+        r.perSecond.toFixed(0),
+        (r.cpuMs.registry ?? 0).toFixed(2),
+        (r.cpuMs.bench ?? 0).toFixed(2),
+      ].join(' | '),
+    );
+  }
+  return [`request | per second | registry CPU ms | client CPU ms`, `---|---|---|---`, ...rows].join('\n');
 }

@@ -1,17 +1,4 @@
-import { readFileSync } from 'node:fs';
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
-
-/** User + system CPU milliseconds a process has used (from /proc/<pid>/stat); 0 when it is gone. */
-export function cpuMsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
+import { cpuMsOf } from '../../test/helpers/proc-cpu.ts';
 
 /** This process's user + system CPU milliseconds. */
 function selfCpuMs(): number {

@@ -29,7 +29,7 @@ const CONCURRENCY = 16;
  * Runs `op` from CONCURRENCY loops for `seconds`: completed operations per second, and the CPU
  * each process of `pids` (and this one, `bench`) spent per operation.
  */
-async function rate(
+export async function rate(
   seconds: number,
   pids: Record<string, number>,
   op: (i: number) => Promise<void>,

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cpuMsOf } from './proc-cpu.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/provenance-observer.js');
-const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
 
 /** Directories this module made; a restart reuses one (start with `dir`), so they go when the test process exits. */
 const made = new Set<string>();
@@ -117,9 +117,7 @@ export class ObserverProcess {
 
   /** User + system CPU seconds used so far (from /proc/<pid>/stat). */
   cpuSeconds(): number {
-    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return cpuMsOf(this.child.pid ?? 0) / 1000;
   }
 
   /** Highest RSS sampled (every 100 ms) since start, MiB. */
