@@ -161,7 +161,7 @@ export class Controller {
     this.#depth();
   }
 
-  /** Backlog attempts allowed at once now (the adaptive limit). */
+  /** Backlog attempts allowed at once now: the adaptive limit, under the live-latency cap. */
   get backlogLimit(): number {
     return Math.min(this.#backlogLimit.current, this.#liveCap.current);
   }
