@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { AttestationChecks, Attestor } from '../attest/index.ts';
 import {
   type FaultHook,
   type KubeAccess,
@@ -8,7 +9,7 @@ import {
   type ObserverConfig,
   readDockerConfig,
 } from '../config/index.ts';
-import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
+import { Controller } from '../controller/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProbeServer } from '../http/index.ts';
 import { type AttestationIndex, IndexHealth, IndexPruner, indexFromOptions } from '../index/index.ts';
@@ -25,6 +26,7 @@ import {
 } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { SubjectExistenceCheck } from '../policy/index.ts';
+import { Reconciler } from '../reconcile/index.ts';
 import { createSigningSource } from '../signing/index.ts';
 import { type BackendDeps, backendsFromConfig, type OciClients, ociClients } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';

@@ -4,15 +4,13 @@ import type { IndexRetention, RunCaptures, RunStateStore } from '../index/index.
 import type { RunHold } from '../kube/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import { type Priority, withPriority } from '../priority.ts';
+import { AdaptiveLimit, LatencyCap, WorkQueue } from '../queue/index.ts';
+import type { Reconciler } from '../reconcile/index.ts';
 import { Backoff } from '../retry/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
-import { AdaptiveLimit } from './adaptive-limit.ts';
 import { CaptureWriter } from './capture-writer.ts';
-import { LatencyCap } from './latency-cap.ts';
-import type { Reconciler } from './reconciler.ts';
-import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
   source: RunSource;

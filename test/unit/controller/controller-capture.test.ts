@@ -5,7 +5,7 @@ import { SqliteIndex } from '../../../src/index/index.ts';
 import type { HeldObject, RunHold } from '../../../src/kube/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { silentLogger } from './fakes.ts';
+import { silentLogger } from '../fakes.ts';
 
 class FakeSource implements RunSource {
   observe: (o: RunObservation) => void | Promise<void> = () => {};

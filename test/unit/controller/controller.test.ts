@@ -4,7 +4,7 @@ import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { FakeSource, silentLogger } from './fakes.ts';
+import { FakeSource, silentLogger } from '../fakes.ts';
 
 const obs = (name: string, over: Partial<RunObservation> = {}): RunObservation => ({
   key: { kind: 'TaskRun', namespace: 'ns', name },

@@ -4,8 +4,8 @@ import { INDEX_DISK_FULL, ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
+import { doneTaskRun, fakeReconciler, okOutcome } from '../fakes.ts';
 import { newAttestation } from '../index/attestation-fixtures.ts';
-import { doneTaskRun, fakeReconciler, okOutcome } from './fakes.ts';
 
 const SIGNED = 'chains.tekton.dev/signed';
 const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };

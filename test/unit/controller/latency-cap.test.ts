@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Controller } from '../../../src/controller/index.ts';
-import { LatencyCap } from '../../../src/controller/latency-cap.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
+import { LatencyCap } from '../../../src/queue/latency-cap.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { FakeSource, silentLogger } from './fakes.ts';
+import { FakeSource, silentLogger } from '../fakes.ts';
 
 describe('LatencyCap', () => {
   it('starts at max, is cut by each slow live attempt, and grows back by one per timely one', () => {

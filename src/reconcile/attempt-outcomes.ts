@@ -1,3 +1,4 @@
+import type { AttestOutcome, Attestor } from '../attest/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import { allDownUntil, ObserverError, tenantMessage } from '../errors.ts';
 import type {
@@ -13,7 +14,6 @@ import { delayFor } from '../retry/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { RETRIES, SIGNED, TRANSPARENCY } from '../storage/index.ts';
 import { describeRun, type RunRef } from '../tekton/index.ts';
-import type { AttestOutcome, Attestor } from './attestor.ts';
 import { recordAttestation } from './record.ts';
 import type { RunReporter } from './run-reporter.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveLimit } from '../../../src/controller/adaptive-limit.ts';
+import { AdaptiveLimit } from '../../../src/queue/adaptive-limit.ts';
 
 describe('AdaptiveLimit', () => {
   it('grows towards max while attempts take as long as usual', () => {

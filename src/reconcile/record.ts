@@ -1,8 +1,8 @@
+import type { AttestOutcome } from '../attest/index.ts';
 import { tenantMessage } from '../errors.ts';
 import type { AttestationReader, AttestationRecorder, StorageOutcome } from '../index/index.ts';
 import type { Signer } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
-import type { AttestOutcome } from './attestor.ts';
 
 /**
  * Writes the index record of a successful attestation: subjects (every digest of every

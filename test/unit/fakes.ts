@@ -1,13 +1,8 @@
-import { parseConfig } from '../../../src/config/index.ts';
-import type { AttestOutcome } from '../../../src/controller/attestor.ts';
-import {
-  type Attestor,
-  Reconciler,
-  type ReconcilerOptions,
-  type RunObservation,
-  type RunSource,
-} from '../../../src/controller/index.ts';
-import { ObserverError } from '../../../src/errors.ts';
+import type { AttestOutcome } from '../../src/attest/attestor.ts';
+import type { Attestor } from '../../src/attest/index.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import type { RunObservation, RunSource } from '../../src/controller/index.ts';
+import { ObserverError } from '../../src/errors.ts';
 import {
   type EventRecorder,
   KubeApiError,
@@ -15,12 +10,13 @@ import {
   type RunApi,
   type RunEvent,
   type RunObject,
-} from '../../../src/kube/index.ts';
-import { createLogger, createMetrics } from '../../../src/observability/index.ts';
-import type { Signer } from '../../../src/signing/index.ts';
-import type { BackendName, StorageBackend, StoreRequest, StoreResult } from '../../../src/storage/index.ts';
-import type { TektonRun } from '../../../src/tekton/index.ts';
-import type { RunKey, RunRef } from '../../../src/tekton/run-ref.ts';
+} from '../../src/kube/index.ts';
+import { createLogger, createMetrics } from '../../src/observability/index.ts';
+import { Reconciler, type ReconcilerOptions } from '../../src/reconcile/index.ts';
+import type { Signer } from '../../src/signing/index.ts';
+import type { BackendName, StorageBackend, StoreRequest, StoreResult } from '../../src/storage/index.ts';
+import type { TektonRun } from '../../src/tekton/index.ts';
+import type { RunKey, RunRef } from '../../src/tekton/run-ref.ts';
 
 /** Runs in memory; patches merge annotations like a JSON merge patch does. */
 export class FakeRunApi {

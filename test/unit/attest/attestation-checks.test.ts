@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { AttestationChecks, Attestor } from '../../../src/attest/index.ts';
 import { parseConfig } from '../../../src/config/index.ts';
-import { AttestationChecks, Attestor } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import { parseSubjectPolicy, type SubjectExistenceCheck } from '../../../src/policy/index.ts';

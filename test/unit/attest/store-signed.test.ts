@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Stored, storeWhereMissing } from '../../../src/controller/store-signed.ts';
+import { type Stored, storeWhereMissing } from '../../../src/attest/store-signed.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type {

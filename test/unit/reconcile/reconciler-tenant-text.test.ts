@@ -1,10 +1,10 @@
 import { expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
-import { Reconciler } from '../../../src/controller/index.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import { registryError } from '../../../src/oci/index.ts';
-import { doneTaskRun, FakeAttestor, FakeEvents, FakeRunApi, failedOutcome, fakeSigner } from './fakes.ts';
+import { Reconciler } from '../../../src/reconcile/index.ts';
+import { doneTaskRun, FakeAttestor, FakeEvents, FakeRunApi, failedOutcome, fakeSigner } from '../fakes.ts';
 
 const MARKER = 'BODY-MARKER-91c2';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readChildren } from '../../../src/controller/children.ts';
+import { readChildren } from '../../../src/reconcile/children.ts';
 import { parseRun, type RunKey } from '../../../src/tekton/index.ts';
 
 const done = { conditions: [{ type: 'Succeeded', status: 'True' }], completionTime: '2026-11-26T10:05:00Z' };

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Reconciler } from '../../../src/controller/index.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
+import type { Reconciler } from '../../../src/reconcile/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
 import {
   doneTaskRun,
@@ -9,7 +9,7 @@ import {
   type FakeRunApi,
   fakeReconciler,
   okOutcome,
-} from './fakes.ts';
+} from '../fakes.ts';
 
 const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };
 const capture = (object: Record<string, unknown>, k: RunKey = key) => ({

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
-import { Reconciler } from '../../../src/controller/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { type RunClaims, type RunWork, SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
+import { Reconciler } from '../../../src/reconcile/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
 import {
   doneTaskRun,
@@ -13,7 +13,7 @@ import {
   fakeSigner,
   okOutcome,
   silentLogger,
-} from './fakes.ts';
+} from '../fakes.ts';
 
 const SIGNED = 'chains.tekton.dev/signed';
 const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Attestor } from '../../../src/attest/index.ts';
+import { findLogged } from '../../../src/attest/sign-artifacts.ts';
 import { parseConfig } from '../../../src/config/index.ts';
-import { Attestor } from '../../../src/controller/index.ts';
-import { findLogged } from '../../../src/controller/sign-artifacts.ts';
 import type { Provenance } from '../../../src/formats/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import {
@@ -14,7 +14,7 @@ import {
 import type { BackendName, StorageBackend } from '../../../src/storage/index.ts';
 import { verifyEnvelope } from '../../../src/verify/envelope.ts';
 import { type RekorStandIn, startRekorStandIn } from '../../helpers/rekor-stand-in.ts';
-import { FakeBackend, taskRun, taskRunRef } from './fakes.ts';
+import { FakeBackend, taskRun, taskRunRef } from '../fakes.ts';
 
 const keySigner = (): Signer => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { Attestor } from '../../../src/attest/index.ts';
 import { parseConfig } from '../../../src/config/index.ts';
-import { Attestor } from '../../../src/controller/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { ExecutionCheckOutcome } from '../../../src/policy/index.ts';
 import { loadX509Pem, type TransparencyLog } from '../../../src/signing/index.ts';
@@ -12,7 +12,7 @@ import {
   signatureAnnotation,
 } from '../../../src/storage/index.ts';
 import { publishedKeyVerifier } from '../../../src/verify/index.ts';
-import { FakeBackend, taskRunRef as run, taskRun } from './fakes.ts';
+import { FakeBackend, taskRunRef as run, taskRun } from '../fakes.ts';
 
 const digest = `sha256:${'b'.repeat(64)}`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../../src/controller/work-queue.ts';
+import { WorkQueue } from '../../../src/queue/work-queue.ts';
 
 /** Keys are "namespace/name"; the namespace is the fairness group. */
 const q = (workers?: number, spare?: number) =>

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { AttestOutcome, Attestor } from '../attest/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
@@ -17,7 +18,6 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { describeRun, parseRun, type RunKey, type RunRef, type RunView } from '../tekton/index.ts';
 import { AttemptOutcomes } from './attempt-outcomes.ts';
-import type { AttestOutcome, Attestor } from './attestor.ts';
 import { readChildren } from './children.ts';
 import { withDeadline } from './deadline.ts';
 import { type Decision, decide, KEY_WAIT_MS, type ReconcileFacts } from './decision.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Decision, decide, type ReconcileFacts } from '../../../src/controller/decision.ts';
 import type { ChildRun } from '../../../src/formats/index.ts';
 import type { RunState } from '../../../src/index/index.ts';
+import { type Decision, decide, type ReconcileFacts } from '../../../src/reconcile/decision.ts';
 import { parseRun, type RunView } from '../../../src/tekton/index.ts';
 
 const COMPLETED = Date.parse('2026-11-26T10:00:00Z');

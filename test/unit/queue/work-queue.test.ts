@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WorkQueue } from '../../../src/controller/work-queue.ts';
+import { WorkQueue } from '../../../src/queue/work-queue.ts';
 
 const q = () => new WorkQueue<string>((k) => k);
 

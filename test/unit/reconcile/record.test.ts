@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { recordAttestation } from '../../../src/controller/record.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
-import { fakeSigner, okOutcome } from './fakes.ts';
+import { recordAttestation } from '../../../src/reconcile/record.ts';
+import { fakeSigner, okOutcome } from '../fakes.ts';
 
 describe('recordAttestation', () => {
   it("records the key that signed this run's envelope, not the signer's key at record time", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { planAttestation, storageFor } from '../../../src/attest/attestation-plan.ts';
 import { parseConfig } from '../../../src/config/index.ts';
-import { planAttestation, storageFor } from '../../../src/controller/attestation-plan.ts';
 
 describe('planAttestation', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { adoptProvenance } from '../../../src/controller/adopt-provenance.ts';
+import { adoptProvenance } from '../../../src/attest/adopt-provenance.ts';
 import type { Provenance } from '../../../src/formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../../../src/intoto/index.ts';
 import { KeySigner, signEnvelope } from '../../../src/signing/index.ts';

@@ -1,10 +1,10 @@
+import { describeOutcome } from '../attest/index.ts';
 import type { SkippedInput } from '../formats/index.ts';
 import type { EventRecorder } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { SIGNED } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
-import { describeOutcome } from './attestation-checks.ts';
 
 /**
  * Tells people what happened to a run: an Event on the run, a metric and a log line, always the
