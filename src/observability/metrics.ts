@@ -16,7 +16,7 @@ const CHAINS_ERROR_TYPES: ChainsErrorType[] = [
   'tlog',
 ];
 const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
-/** the reasons the reconciler reports (src/controller/reconciler.ts) */
+/** the reasons the reconciler reports (src/reconcile/) */
 const TAMPER_REASONS = ['signed_without_record', 'signed_annotation_changed'];
 const P = 'provenance_observer_';
 /** the `reconciler` label of the knative-style work-queue metrics */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgIndex } from '../../src/index/pg-index.ts';
+import { PgIndex } from '../../src/index/pg/pg-index.ts';
 import { type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { ScratchDatabases } from '../helpers/postgres.ts';

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
 import { attestationId, SqliteIndex } from '../../../src/index/index.ts';
-import { MIGRATIONS } from '../../../src/index/sqlite-schema.ts';
+import { MIGRATIONS } from '../../../src/index/sqlite/sqlite-schema.ts';
 import { digestOf, newAttestation } from './attestation-fixtures.ts';
 import { captureContract } from './capture-contract.ts';
 import { indexContract } from './index-contract.ts';

@@ -1,4 +1,4 @@
-import { ObserverError } from '../errors.ts';
+import { ObserverError } from '../../errors.ts';
 import type { PgDb } from './pg-connection.ts';
 
 /**

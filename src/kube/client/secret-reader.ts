@@ -1,4 +1,4 @@
-import { ObserverError } from '../errors.ts';
+import { ObserverError } from '../../errors.ts';
 import { CoreApi } from './core-api.ts';
 import { KubeApiError } from './kube-api-error.ts';
 import type { KubeConnection } from './kube-connection.ts';

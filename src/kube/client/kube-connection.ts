@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher, request } from 'undici';
-import type { KubeAccess } from '../config/index.ts';
+import type { KubeAccess } from '../../config/index.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 export type KubeMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';

@@ -1,4 +1,4 @@
-import { ObserverError } from '../errors.ts';
+import { ObserverError } from '../../errors.ts';
 import { readCapped, SMALL_BODY_LIMIT } from './bounded-body.ts';
 import type { RegistryResponse } from './registry-transport.ts';
 

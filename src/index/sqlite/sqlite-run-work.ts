@@ -1,7 +1,7 @@
-import { leaseMs } from './index-input.ts';
-import type { IndexRetention, PruneResult } from './index-retention.ts';
-import { type RunWorkRow, toRunWork } from './index-rows.ts';
-import type { RunClaims, RunWork } from './run-claims.ts';
+import { leaseMs } from '../index-input.ts';
+import type { IndexRetention, PruneResult } from '../index-retention.ts';
+import { type RunWorkRow, toRunWork } from '../index-rows.ts';
+import type { RunClaims, RunWork } from '../run-claims.ts';
 import type { SqliteDb } from './sqlite-db.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { PriorityQueue } from '../priority.ts';
+import { PriorityQueue } from '../../priority.ts';
 
 /**
  * Client-side rate limit of apiserver requests, as client-go's token bucket (`rest.Config` QPS and

@@ -1,5 +1,5 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
+import { INDEX_DISK_FULL, ObserverError } from '../../errors.ts';
 import { migrate } from './sqlite-schema.ts';
 
 export interface SqliteDbOptions {

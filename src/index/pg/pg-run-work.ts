@@ -1,8 +1,8 @@
-import { leaseMs } from './index-input.ts';
-import type { IndexRetention, PruneResult } from './index-retention.ts';
-import { type RunWorkRow, toRunWork } from './index-rows.ts';
+import { leaseMs } from '../index-input.ts';
+import type { IndexRetention, PruneResult } from '../index-retention.ts';
+import { type RunWorkRow, toRunWork } from '../index-rows.ts';
+import type { RunClaims, RunWork } from '../run-claims.ts';
 import type { PgDb } from './pg-connection.ts';
-import type { RunClaims, RunWork } from './run-claims.ts';
 
 const WORK_COLUMNS = `uid, owner, lease_expires::float8 AS lease_expires, attempts,
   last_attempt_at::float8 AS last_attempt_at, next_attempt_at::float8 AS next_attempt_at,

@@ -1,4 +1,4 @@
-import { PriorityQueue } from '../priority.ts';
+import { PriorityQueue } from '../../priority.ts';
 import type { RegistryFetch } from './registry-transport.ts';
 
 /**

@@ -1,5 +1,5 @@
+import type { RegistryCredentials } from '../credentials.ts';
 import type { Challenge, TokenResponse } from './auth-challenge.ts';
-import type { RegistryCredentials } from './credentials.ts';
 import type { RegistryResponse } from './registry-transport.ts';
 
 export interface TokenRequest {

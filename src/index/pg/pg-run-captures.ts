@@ -1,7 +1,7 @@
-import { describeRun as describe, type RunKey } from '../tekton/index.ts';
-import { type CaptureRow, captureRows, toCapture } from './capture-input.ts';
+import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
+import { type CaptureRow, captureRows, toCapture } from '../capture-input.ts';
+import type { RunCapture, RunCaptures } from '../run-captures.ts';
 import type { PgDb } from './pg-connection.ts';
-import type { RunCapture, RunCaptures } from './run-captures.ts';
 
 const SETTLED = `EXISTS (SELECT 1 FROM run_states s WHERE s.uid = c.uid AND s.status IN ('attested', 'failed'))`;
 const COLUMNS = 'c.uid, c.kind, c.namespace, c.name, c.object, c.captured_at::float8 AS captured_at';

@@ -1,20 +1,20 @@
-import type { DsseEnvelope } from '../signing/index.ts';
-import { describeRun as describe, type RunKey, type RunKind } from '../tekton/index.ts';
+import type { DsseEnvelope } from '../../signing/index.ts';
+import { describeRun as describe, type RunKey, type RunKind } from '../../tekton/index.ts';
 import type {
   AttestationIndex,
   AttestationSummary,
   NewAttestation,
   Page,
   RunState,
-} from './attestation-index.ts';
-import type { RunScope } from './attestation-reader.ts';
-import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
-import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
+} from '../attestation-index.ts';
+import type { RunScope } from '../attestation-reader.ts';
+import { attestationColumns, attestationRecord, digestPage, runStateColumns } from '../index-input.ts';
+import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from '../index-rows.ts';
+import type { RunCapture } from '../run-captures.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
 import { PgRunCaptures } from './pg-run-captures.ts';
 import { PgRunWork } from './pg-run-work.ts';
 import { migratePg } from './pg-schema.ts';
-import type { RunCapture } from './run-captures.ts';
 
 export interface PgIndexOptions extends PgConnectionOptions {
   /** clock for claim leases, in ms since the epoch; default Date.now */

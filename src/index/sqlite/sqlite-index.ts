@@ -1,16 +1,16 @@
-import type { DsseEnvelope } from '../signing/index.ts';
-import { describeRun as describe, type RunKey, type RunKind } from '../tekton/index.ts';
+import type { DsseEnvelope } from '../../signing/index.ts';
+import { describeRun as describe, type RunKey, type RunKind } from '../../tekton/index.ts';
 import type {
   AttestationIndex,
   AttestationSummary,
   NewAttestation,
   Page,
   RunState,
-} from './attestation-index.ts';
-import type { RunScope } from './attestation-reader.ts';
-import { attestationColumns, attestationRecord, digestPage, runStateColumns } from './index-input.ts';
-import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from './index-rows.ts';
-import type { RunCapture } from './run-captures.ts';
+} from '../attestation-index.ts';
+import type { RunScope } from '../attestation-reader.ts';
+import { attestationColumns, attestationRecord, digestPage, runStateColumns } from '../index-input.ts';
+import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from '../index-rows.ts';
+import type { RunCapture } from '../run-captures.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
 import { SqliteRunCaptures } from './sqlite-run-captures.ts';
 import { SqliteRunWork } from './sqlite-run-work.ts';

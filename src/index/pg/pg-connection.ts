@@ -1,6 +1,6 @@
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
-import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
-import type { Logger } from '../observability/index.ts';
+import { INDEX_DISK_FULL, ObserverError } from '../../errors.ts';
+import type { Logger } from '../../observability/index.ts';
 
 /**
  * TLS to the database, as libpq's `sslmode`: `disable` (plain TCP), `require` (encrypted, the

@@ -1,6 +1,6 @@
-import { describeRun as describe, type RunKey } from '../tekton/index.ts';
-import { type CaptureRow, captureRows, toCapture } from './capture-input.ts';
-import type { RunCapture, RunCaptures } from './run-captures.ts';
+import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
+import { type CaptureRow, captureRows, toCapture } from '../capture-input.ts';
+import type { RunCapture, RunCaptures } from '../run-captures.ts';
 import type { SqliteDb } from './sqlite-db.ts';
 
 const SETTLED = `EXISTS (SELECT 1 FROM run_states s WHERE s.uid = c.uid AND s.status IN ('attested', 'failed'))`;

@@ -1,4 +1,4 @@
-import { BoundedCache } from '../cache/index.ts';
+import { BoundedCache } from '../../cache/index.ts';
 
 /**
  * `WWW-Authenticate` parsing and Bearer token caching for the Docker registry token flow.

@@ -1,5 +1,5 @@
-import type { Metrics } from '../observability/index.ts';
-import { attemptSignal } from './attempt-signal.ts';
+import type { Metrics } from '../../observability/index.ts';
+import { attemptSignal } from '../attempt-signal.ts';
 import { BodyTooLarge, EncodedBody, readCapped } from './bounded-body.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
