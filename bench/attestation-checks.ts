@@ -79,11 +79,7 @@ export async function runChecksBench(runs = 20): Promise<ChecksBenchRow[]> {
     ),
     executionCheck: 'record',
     existence: new SubjectExistenceCheck({
-      clientFor: async (run, image) => {
-        const at = image.repository.indexOf('/');
-        const repository = image.repository.slice(at + 1);
-        return { client: await clients.client(run, image.repository.slice(0, at), repository), repository };
-      },
+      clientFor: (run, image) => clients.client(run, image.registry, image.path),
     }),
     pods,
     namespaceLabels: (ns) => labels.get(ns),

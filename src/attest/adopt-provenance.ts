@@ -1,4 +1,4 @@
-import { EXECUTION_CHECK_FIELD, type Provenance } from '../formats/index.ts';
+import { EXECUTION_CHECK_FIELD, type SealedProvenance } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type DsseEnvelope, pae } from '../signing/index.ts';
@@ -17,7 +17,7 @@ import type { ProvenanceArtifact } from './sign-artifacts.ts';
 export async function adoptProvenance(
   run: RunRef,
   annotations: Readonly<Record<string, string>>,
-  provenance: Provenance,
+  provenance: SealedProvenance,
   verifies: SignatureVerifier,
 ): Promise<ProvenanceArtifact | undefined> {
   const key = runShortKey(run.kind, run.uid);
@@ -45,7 +45,7 @@ export async function adoptProvenance(
     payload: provenance.payload,
     envelope,
     envelopeBytes,
-    images: provenance.images,
+    images: provenance.images.map((i) => ({ repository: i.repository, digest: i.digest })),
   };
 }
 

@@ -2,24 +2,24 @@
  * The checks between "what the run claims" and signing (docs/security.md):
  * - execution: a TaskRun's reported step/sidecar images against its Pod (policy/execution-check.ts),
  *   per `attestation.execution-check` (off | record | enforce);
- * - subjects: each image subject must be allowed to the run's namespace by
- *   `attestation.subject-policy` (else `repository_not_allowed`) and, with
- *   `attestation.require-subject-exists`, exist in its registry (else `subject_not_found` /
- *   `subject_unreadable`). Rejected subjects are returned as skipped inputs; the caller leaves them
- *   out of the statement and signs and stores nothing for them.
+ * - subjects: every subject, of every kind, through the one subject gate (policy/subject-gate.ts):
+ *   parsed by the one grammar, allowed by `attestation.subject-policy`, and (OCI, with
+ *   `attestation.require-subject-exists`) found in its registry. Only what passes comes back as a
+ *   CheckedSubject, the only subject the signer accepts; the rest comes back as skipped inputs.
  * A transient failure (Pod read, registry HEAD) throws a retryable ObserverError: the attempt is
  * retried with backoff; no subject is dropped and no run is refused because something blinked.
  */
 import { ObserverError } from '../errors.ts';
-import type { SkippedInput } from '../formats/index.ts';
 import type { PodReader } from '../kube/index.ts';
-import type { ImageRef } from '../oci/index.ts';
 import {
+  type ClaimedSubject,
   checkExecution,
   type ExecutionCheckMode,
   type ExecutionCheckOutcome,
+  type GateResult,
   type PodView,
   type SubjectExistenceCheck,
+  SubjectGate,
   type SubjectPolicy,
 } from '../policy/index.ts';
 import { describeRun, type RunRef, type TaskRun, type TektonRun } from '../tekton/index.ts';
@@ -34,17 +34,14 @@ export interface AttestationChecksOptions {
   namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
 }
 
-export interface SubjectGate {
-  kept: ImageRef[];
-  rejected: ImageRef[];
-  skipped: SkippedInput[];
-}
-
 export class AttestationChecks {
   readonly #o: AttestationChecksOptions;
 
+  readonly #gate: SubjectGate;
+
   constructor(options: AttestationChecksOptions) {
     this.#o = options;
+    this.#gate = new SubjectGate(options);
   }
 
   /** The execution-check outcome of a TaskRun (undefined when off, or for a PipelineRun). */
@@ -64,39 +61,13 @@ export class AttestationChecks {
     return outcome;
   }
 
-  /** Splits image subjects into kept and rejected (policy first, then existence), one request per image. */
-  async subjects(run: RunRef, images: readonly ImageRef[]): Promise<SubjectGate> {
-    const gate: SubjectGate = { kept: [], rejected: [], skipped: [] };
-    const labels =
-      this.#o.policy.needsLabels && this.#o.namespaceLabels
-        ? await this.#o.namespaceLabels(run.namespace)
-        : {};
-    for (const image of unique(images)) {
-      const source = `${run.kind}/${run.name} subject ${image.repository}@${image.digest}`;
-      const decision = this.#o.policy.allowed(run.namespace, labels, image.repository);
-      if (!decision.allowed) {
-        gate.rejected.push(image);
-        gate.skipped.push({
-          source,
-          code: 'repository_not_allowed',
-          reason: `namespace ${run.namespace} may not claim ${image.repository} (attestation.subject-policy: ${decision.rule}); not signed, not pushed`,
-        });
-        continue;
-      }
-      const found = this.#o.existence
-        ? await this.#o.existence.check(run, image)
-        : { result: 'exists' as const };
-      if (found.result === 'exists') gate.kept.push(image);
-      else {
-        gate.rejected.push(image);
-        gate.skipped.push({
-          source,
-          code: found.result === 'not_found' ? 'subject_not_found' : 'subject_unreadable',
-          reason: `${found.detail}; not signed, not pushed`,
-        });
-      }
-    }
-    return gate;
+  /**
+   * Every claimed subject through the subject gate (policy/subject-gate.ts): parsed by the one
+   * grammar, allowed by the policy, found in its registry. Without a gate configured (the `generate`
+   * CLI, unit tests) the unset policy and no existence check stand in: subjects are still parsed.
+   */
+  subjects(run: RunRef, claimed: readonly ClaimedSubject[]): Promise<GateResult> {
+    return this.#gate.check(run, claimed);
   }
 }
 
@@ -110,14 +81,4 @@ export function describeOutcome(o: ExecutionCheckOutcome): string {
       )
       .join('; ');
   return o.detail ?? `Pod ${o.podName}`;
-}
-
-function unique(images: readonly ImageRef[]): ImageRef[] {
-  const seen = new Set<string>();
-  return images.filter((i) => {
-    const k = `${i.repository}@${i.digest}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

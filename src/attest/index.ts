@@ -2,7 +2,6 @@ export {
   AttestationChecks,
   type AttestationChecksOptions,
   describeOutcome,
-  type SubjectGate,
 } from './attestation-checks.ts';
 export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
 export type { Stored } from './store-signed.ts';

@@ -1,6 +1,7 @@
 import { asObserverError } from '../errors.ts';
-import { type Provenance, simpleSigningPayload } from '../formats/index.ts';
+import { type SealedProvenance, simpleSigningPayload } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
+import type { CheckedImage } from '../policy/index.ts';
 import {
   envelopeOf,
   type SignedEnvelope,
@@ -9,15 +10,19 @@ import {
   signRaw,
   type TransparencyLog,
 } from '../signing/index.ts';
-import type { ImageRef, SignedArtifact } from '../storage/index.ts';
+import type { SignedArtifact } from '../storage/index.ts';
 import { describeRun, type RunRef, runShortKey } from '../tekton/index.ts';
 
 export type ProvenanceArtifact = Extract<SignedArtifact, { type: 'provenance' }>;
 
-/** Signs the statement bytes as a DSSE envelope; errors are `signing` (retryable) and name the run. */
+/**
+ * Signs the sealed statement's bytes as a DSSE envelope: the only way a statement reaches the key,
+ * and it takes only a SealedProvenance (subjects that passed the subject gate). Errors are
+ * `signing` (retryable) and name the run.
+ */
 export async function signProvenance(
   run: RunRef,
-  provenance: Provenance,
+  provenance: SealedProvenance,
   signer: Signer,
 ): Promise<ProvenanceArtifact> {
   try {
@@ -38,7 +43,7 @@ export async function signProvenance(
 export async function findLogged(
   run: RunRef,
   log: TransparencyLog,
-  provenance: Provenance,
+  provenance: SealedProvenance,
   signer: Signer,
 ): Promise<{ artifact: ProvenanceArtifact; url: string } | undefined> {
   if (!signer.publicKeyPem) return undefined;
@@ -60,7 +65,7 @@ export async function findLogged(
 
 function provenanceArtifact(
   run: RunRef,
-  provenance: Provenance,
+  provenance: SealedProvenance,
   { envelope, envelopeBytes }: Pick<SignedEnvelope, 'envelope' | 'envelopeBytes'>,
   certified: { certificatePem?: string | undefined; chainPem?: string | undefined },
 ): ProvenanceArtifact {
@@ -71,21 +76,24 @@ function provenanceArtifact(
     payload: provenance.payload,
     envelope,
     envelopeBytes,
-    images: provenance.images,
+    images: provenance.images.map((i) => ({ repository: i.repository, digest: i.digest })),
     certificatePem: certified.certificatePem,
     chainPem: certified.chainPem,
   };
 }
 
-/** Signs cosign's simplesigning payload for one image (Chains' OCI artifact); key = 12 hex of the digest. */
-export async function signImage(run: RunRef, image: ImageRef, signer: Signer): Promise<SignedArtifact> {
+/**
+ * Signs cosign's simplesigning payload for one image (Chains' OCI artifact); key = 12 hex of the
+ * digest. Takes only a CheckedImage: an image that passed the subject gate.
+ */
+export async function signImage(run: RunRef, image: CheckedImage, signer: Signer): Promise<SignedArtifact> {
   const payload = simpleSigningPayload(image);
   try {
     const signature = await signRaw(payload, signer);
     return {
       type: 'image-signature',
       key: image.digest.replace(/^sha256:/, '').slice(0, 12),
-      image,
+      image: { repository: image.repository, digest: image.digest },
       payload,
       signature: signature.signature,
       certificatePem: signature.certificatePem,

@@ -3,11 +3,19 @@ import {
   type ChildRun,
   imagesToSign,
   type Provenance,
+  SealedProvenance,
   type SkippedInput,
-  withoutSubjects,
 } from '../formats/index.ts';
+import { digestOfSet } from '../model/index.ts';
 import type { ChainsErrorType, Metrics } from '../observability/index.ts';
-import type { ExecutionCheckOutcome } from '../policy/index.ts';
+import {
+  type CheckedImage,
+  type CheckedSubject,
+  type ClaimedSubject,
+  type ExecutionCheckOutcome,
+  SubjectGate,
+  UNSET_SUBJECT_POLICY,
+} from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
 import type { ImageRef, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
@@ -27,7 +35,7 @@ import { timedStage } from './store-artifact.ts';
 /** Everything one run's attestation signed: stored as it is, again if need be, never re-signed. */
 export interface SignedRun {
   artifacts: SignedArtifact[];
-  statement?: Provenance['statement'];
+  statement?: SealedProvenance['statement'];
   skipped: SkippedInput[];
   /** the execution-check outcome written into the provenance */
   executionCheck?: ExecutionCheckOutcome;
@@ -49,8 +57,9 @@ export interface SignRunDeps {
 }
 
 /**
- * The signing half of the pipeline as named steps: check what ran → build provenance → check the
- * subjects (policy, existence) and drop the rejected ones → look the payload up in Rekor → sign
+ * The signing half of the pipeline as named steps: check what ran → build provenance → every
+ * subject and image through the subject gate (grammar, policy, existence) → seal the statement with
+ * the checked subjects only (SealedProvenance) → look the payload up in Rekor → sign
  * (DSSE) unless our key logged it already → log in Rekor, then sign
  * each kept built image's simplesigning payload, as the plan says. Each step's failure is counted
  * in Chains' signing_failures_total and thrown as a coded ObserverError.
@@ -61,9 +70,11 @@ export async function signRun(
   run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
   signer: Signer,
 ): Promise<SignedRun> {
-  const { metrics, checks } = deps;
+  const { metrics } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
-  signed.executionCheck = await timedStage(metrics, 'check', () => checks?.execution(run.ref, run.object));
+  signed.executionCheck = await timedStage(metrics, 'check', () =>
+    deps.checks?.execution(run.ref, run.object),
+  );
   const provenance = plan.provenance;
   const built = provenance
     ? await timedStage(metrics, 'extract', () =>
@@ -77,15 +88,12 @@ export async function signRun(
       )
     : undefined;
   const toSign = plan.imageSignatures && run.object.kind === 'TaskRun' ? imagesToSign(run.object) : undefined;
-  const gate = await timedStage(metrics, 'check', () =>
-    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])]),
-  );
-  const rejected = gate?.rejected ?? [];
-  signed.skipped.push(...(gate?.skipped ?? []));
+  const gated = await timedStage(metrics, 'check', () => gateSubjects(deps, run.ref, built, toSign?.images));
+  signed.skipped.push(...gated.skipped);
   if (built) {
-    const own = await adoptOwn(deps, plan, run, withoutSubjects(built, rejected), signed, rejected);
+    const own = await adoptOwn(deps, plan, run, SealedProvenance.of(built, gated.statement), signed);
     const { provenance, adopted } = own;
-    signed.skipped.push(...provenance.skipped);
+    signed.skipped.push(...built.skipped);
     signed.statement = provenance.statement;
     const { artifact, transparencyUrl } = await signAndLog(deps, run, provenance, adopted, signer);
     signed.adopted = !!adopted;
@@ -95,10 +103,7 @@ export async function signRun(
   if (toSign) {
     for (const s of toSign.skipped)
       if (!signed.skipped.some((k) => k.source === s.source && k.code === s.code)) signed.skipped.push(s);
-    const kept = toSign.images.filter(
-      (i) => !rejected.some((r) => r.repository === i.repository && r.digest === i.digest),
-    );
-    for (const image of kept)
+    for (const image of gated.images)
       signed.artifacts.push(
         await timedStage(metrics, 'sign', () =>
           counted(deps, run.ref, 'signing', () => signImage(run.ref, image, signer)),
@@ -107,6 +112,43 @@ export async function signRun(
   }
   for (const _ of signed.artifacts) metrics.chains[run.ref.kind].signCreated.inc();
   return signed;
+}
+
+/** Without configured checks: no policy (Chains' behaviour), no existence check; still one grammar. */
+const UNCHECKED_GATE = new SubjectGate({ policy: UNSET_SUBJECT_POLICY });
+
+/**
+ * Every subject of the built statement and every image to sign, through the one subject gate:
+ * what comes back checked is all the signer will see (`statement` for the provenance, `images` for
+ * `.sig`); the rest is skipped with its reason code.
+ */
+async function gateSubjects(
+  deps: SignRunDeps,
+  run: RunRef,
+  built: Provenance | undefined,
+  images: readonly ImageRef[] | undefined,
+): Promise<{ statement: CheckedSubject[]; images: CheckedImage[]; skipped: SkippedInput[] }> {
+  const subjects = built?.statement.subject ?? [];
+  const claims: ClaimedSubject[] = [
+    ...subjects.map((s) => ({
+      source: `${run.kind}/${run.name} subject`,
+      name: s.name ?? s.uri ?? '',
+      digest: digestOfSet(s.digest) ?? '(not exactly one digest)',
+    })),
+    ...(images ?? []).map((i) => ({
+      source: `${run.kind}/${run.name} image`,
+      name: i.repository,
+      digest: i.digest,
+      image: true,
+    })),
+  ];
+  const gate = await (deps.checks ? deps.checks.subjects(run, claims) : UNCHECKED_GATE.check(run, claims));
+  const defined = <T>(v: T | undefined): v is T => v !== undefined;
+  return {
+    statement: gate.verdicts.slice(0, subjects.length).filter(defined),
+    images: gate.verdicts.slice(subjects.length).filter((v): v is CheckedImage => v?.kind === 'oci'),
+    skipped: gate.skipped,
+  };
 }
 
 /**
@@ -118,10 +160,9 @@ async function adoptOwn(
   deps: SignRunDeps,
   plan: AttestationPlan,
   run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
-  provenance: Provenance,
+  provenance: SealedProvenance,
   signed: SignedRun,
-  rejected: readonly ImageRef[],
-): Promise<{ provenance: Provenance; adopted?: ProvenanceArtifact }> {
+): Promise<{ provenance: SealedProvenance; adopted?: ProvenanceArtifact }> {
   const { verifies } = deps;
   const annotations = run.object.metadata?.annotations ?? {};
   if (!verifies) return { provenance };
@@ -131,9 +172,9 @@ async function adoptOwn(
   const recorded = recordedExecutionCheck(run.ref, annotations);
   if (!recorded) return { provenance };
   const format = { ...deps, format: plan.provenance.format };
-  const rebuilt = withoutSubjects(
+  const rebuilt = SealedProvenance.of(
     buildRunProvenance(format, run.ref, run.object, run.children, recorded),
-    rejected,
+    provenance.subjects,
   );
   const again = await adoptProvenance(run.ref, annotations, rebuilt, verifies);
   if (!again) return { provenance };
@@ -150,7 +191,7 @@ async function adoptOwn(
 async function signAndLog(
   deps: SignRunDeps,
   run: { ref: RunRef; object: TektonRun },
-  provenance: Provenance,
+  provenance: SealedProvenance,
   adopted: ProvenanceArtifact | undefined,
   signer: Signer,
 ): Promise<{ artifact: ProvenanceArtifact; transparencyUrl?: string | undefined }> {

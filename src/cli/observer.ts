@@ -263,11 +263,8 @@ function attestationChecks(
 ): AttestationChecks {
   const { config, connection } = deps;
   const existence = new SubjectExistenceCheck({
-    clientFor: async (run, image) => {
-      const at = image.repository.indexOf('/');
-      const repository = image.repository.slice(at + 1);
-      return { client: await clients.client(run, image.repository.slice(0, at), repository), repository };
-    },
+    // registry and path of the canonical reference (model/subject-ref.ts), never a split of raw text
+    clientFor: (run, image) => clients.client(run, image.registry, image.path),
   });
   return new AttestationChecks({
     policy: config.subjectPolicy,

@@ -9,7 +9,7 @@ export {
 } from '../intoto/index.ts';
 export { canonicalJson, canonicalJsonBytes, goJson } from './canonical-json.ts';
 export { type FormatName, parseFormatName } from './format-name.ts';
-export { buildProvenance, imagesToSign, subjectImages, withoutSubjects } from './provenance.ts';
+export { buildProvenance, imagesToSign, subjectImages } from './provenance.ts';
 export {
   BUILD_TYPE_SLSA,
   BUILD_TYPE_SLSA_TEKTON,
@@ -20,5 +20,6 @@ export {
   type ProvenanceOptions,
 } from './provenance-types.ts';
 export { EXECUTION_CHECK_FIELD, runIdentity } from './run-identity.ts';
+export { SealedProvenance } from './sealed-provenance.ts';
 export { simpleSigningPayload } from './simple-signing.ts';
 export { utcTimestamp } from './timestamps.ts';

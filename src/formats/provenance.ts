@@ -46,24 +46,6 @@ function buildStatement(
 }
 
 /**
- * The provenance without the given image subjects (a subject the run's namespace may not claim, or
- * that does not exist): the statement loses them, the payload is re-serialised canonically, and
- * `images` no longer lists them. Other subjects and everything else stay byte-identical.
- */
-export function withoutSubjects(p: Provenance, drop: readonly ImageRef[]): Provenance {
-  if (drop.length === 0) return p;
-  const dropped = (s: Statement['subject'][number]) =>
-    drop.some((d) => d.repository === s.name && d.digest === `sha256:${s.digest?.sha256 ?? ''}`);
-  const statement = { ...p.statement, subject: p.statement.subject.filter((s) => !dropped(s)) };
-  return {
-    ...p,
-    statement,
-    payload: canonicalJsonBytes(statement),
-    images: p.images.filter((i) => !drop.some((d) => d.repository === i.repository && d.digest === i.digest)),
-  };
-}
-
-/**
  * Subjects that name an OCI image: a sha256 digest and a name already in go-containerregistry's
  * normalised form (so `gcr.io/x/y` counts, a bare `abc` from an ARTIFACT_URI hint does not —
  * Chains would push that one to `index.docker.io/library/abc`).

@@ -165,6 +165,16 @@ export class RegistryClient {
     return { bytes, mediaType, digest, ...(etag ? { etag } : {}) };
   }
 
+  /** HEAD of a blob by digest: the status for 200/401/403/404, anything else thrown as headManifest. */
+  async headBlob(repository: string, digest: string): Promise<200 | 401 | 403 | 404> {
+    const call: Call = { operation: `HEAD blob ${digest}`, repository, actions: 'pull' };
+    const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'HEAD' });
+    await discardBody(res);
+    if (res.status === 200 || res.status === 401 || res.status === 403 || res.status === 404)
+      return res.status;
+    throw await statusError(call.operation, this.#target(repository), res);
+  }
+
   /**
    * HEAD of a manifest (by digest or tag): the status when it is a definite answer (200 found, 404
    * not found, 401/403 refused after the auth challenge); other statuses throw (5xx retryable).

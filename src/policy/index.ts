@@ -1,3 +1,5 @@
+// checkedSubject (the constructor) is deliberately not exported: only subject-gate.ts makes one
+export { type CheckedImage, type CheckedSubject, type CheckedUri, subjectName } from './checked-subject.ts';
 export { type ChildOwnership, childOwnership, type OwnedObject } from './child-ownership.ts';
 export {
   type CredentialChoice,
@@ -13,14 +15,28 @@ export {
   type PodView,
 } from './execution-check.ts';
 export { type LabelSelector, labelsMatch } from './label-selector.ts';
-export { compileRepositoryPattern, NAMESPACE_VAR, type RepositoryPattern } from './repository-pattern.ts';
 export {
+  compileRepositoryPattern,
+  compileUriPattern,
+  NAMESPACE_VAR,
+  type RepositoryPattern,
+} from './repository-pattern.ts';
+export {
+  EXISTENCE_TTL_MS,
   type ManifestHead,
   type SubjectExistence,
   SubjectExistenceCheck,
   type SubjectExistenceCheckOptions,
   type SubjectImage,
 } from './subject-existence.ts';
+export {
+  type ClaimedSubject,
+  type GateResult,
+  type GateSkip,
+  type GateSkipCode,
+  SubjectGate,
+  type SubjectGateOptions,
+} from './subject-gate.ts';
 export {
   parseSubjectPolicy,
   type SubjectDecision,

@@ -12,17 +12,20 @@
  *   - name: release
  *     namespaces: [release-team]                # … and/or by exact name
  *     repositories: [quay.io/acme/**]
+ *     uris: ["pkg:npm/@acme/*", "https://downloads.acme.com/**"]   # subjects that are not images
  * ```
  *
  * A rule applies to a namespace listed in `namespaces` or matched by `namespaceSelector`. A
  * repository is allowed when one applicable rule has a matching pattern (repository-pattern.ts);
- * a namespace no rule applies to may claim nothing. Unset (empty) policy: everything is allowed,
+ * a namespace no rule applies to may claim nothing. A subject that is not an OCI image (a `pkg:` or
+ * `https:` URI, a bare name: model/subject-ref.ts) is allowed only by a `uris` pattern
+ * (compileUriPattern), else it is skipped as `uri_not_allowed`. Unset (empty) policy: everything is allowed,
  * as in Tekton Chains, and the composition root warns at start-up.
  */
 import { parse as parseYaml } from 'yaml';
 import { ObserverError } from '../errors.ts';
 import { isMap, type LabelSelector, labelsMatch, parseLabelSelector } from './label-selector.ts';
-import { compileRepositoryPattern, type RepositoryPattern } from './repository-pattern.ts';
+import { compileRepositoryPattern, compileUriPattern, type RepositoryPattern } from './repository-pattern.ts';
 
 export type SubjectDecision =
   /** `rule`: the name of the rule that allowed it, or `unset` when there is no policy */
@@ -36,6 +39,8 @@ export interface SubjectPolicy {
   /** whether deciding needs the namespace's labels (some rule has a namespaceSelector) */
   readonly needsLabels: boolean;
   allowed(namespace: string, labels: Readonly<Record<string, string>>, repository: string): SubjectDecision;
+  /** the same for a subject that is not an OCI image (a `pkg:`/`https:` URI, a bare name) */
+  allowedUri(namespace: string, labels: Readonly<Record<string, string>>, uri: string): SubjectDecision;
 }
 
 interface Rule {
@@ -43,12 +48,14 @@ interface Rule {
   namespaces: string[];
   selector?: LabelSelector;
   patterns: RepositoryPattern[];
+  uris: RepositoryPattern[];
 }
 
 export const UNSET_SUBJECT_POLICY: SubjectPolicy = {
   configured: false,
   needsLabels: false,
   allowed: () => ({ allowed: true, rule: 'unset' }),
+  allowedUri: () => ({ allowed: true, rule: 'unset' }),
 };
 
 /** Parses the policy text; empty text is the unset policy. Errors are config_invalid and name the rule. */
@@ -70,26 +77,31 @@ export function parseSubjectPolicy(text: string, key = 'attestation.subject-poli
 }
 
 function policyOf(rules: Rule[]): SubjectPolicy {
-  return {
-    configured: true,
-    needsLabels: rules.some((r) => r.selector),
-    allowed(namespace, labels, repository) {
+  const decide =
+    (field: 'patterns' | 'uris') =>
+    (namespace: string, labels: Readonly<Record<string, string>>, subject: string): SubjectDecision => {
       const applicable = rules.filter(
         (r) => r.namespaces.includes(namespace) || (r.selector && labelsMatch(r.selector, labels)),
       );
       for (const rule of applicable)
-        if (rule.patterns.some((p) => p.matches(namespace, repository)))
-          return { allowed: true, rule: rule.name };
+        if (rule[field].some((p) => p.matches(namespace, subject))) return { allowed: true, rule: rule.name };
       if (!applicable.length) return { allowed: false, rule: `no rule applies to namespace ${namespace}` };
-      const described = applicable.map((r) => `${r.name} (${r.patterns.map((p) => p.source).join(', ')})`);
+      const described = applicable.map(
+        (r) => `${r.name} (${r[field].map((p) => p.source).join(', ') || 'none'})`,
+      );
       return { allowed: false, rule: described.join('; ') };
-    },
+    };
+  return {
+    configured: true,
+    needsLabels: rules.some((r) => r.selector),
+    allowed: decide('patterns'),
+    allowedUri: decide('uris'),
   };
 }
 
 function parseRule(value: unknown, where: string): Rule {
   if (!isMap(value)) throw invalid(`${where}: expected a map`);
-  const { name, namespaces = [], namespaceSelector, repositories, ...rest } = value;
+  const { name, namespaces = [], namespaceSelector, repositories = [], uris = [], ...rest } = value;
   if (Object.keys(rest).length) throw invalid(`${where}: unknown field(s) ${Object.keys(rest).join(', ')}`);
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,63}$/.test(name))
     throw invalid(`${where}: name must be 1-63 characters of letters, digits, . _ -`);
@@ -98,17 +110,20 @@ function parseRule(value: unknown, where: string): Rule {
     throw invalid(`${at}: namespaces must be a list of names`);
   if (!namespaces.length && namespaceSelector === undefined)
     throw invalid(`${at}: needs namespaces or a namespaceSelector`);
-  if (
-    !Array.isArray(repositories) ||
-    !repositories.length ||
-    !repositories.every((p) => typeof p === 'string')
-  )
-    throw invalid(`${at}: repositories must be a non-empty list of patterns`);
+  for (const [field, list] of [
+    ['repositories', repositories],
+    ['uris', uris],
+  ] as const)
+    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string'))
+      throw invalid(`${at}: ${field} must be a list of patterns`);
+  if (!(repositories as string[]).length && !(uris as string[]).length)
+    throw invalid(`${at}: needs repositories or uris (a non-empty list of patterns)`);
   return {
     name,
     namespaces: namespaces as string[],
     ...(namespaceSelector === undefined ? {} : { selector: parseLabelSelector(namespaceSelector, at) }),
     patterns: (repositories as string[]).map((p) => compileRepositoryPattern(p, at)),
+    uris: (uris as string[]).map((p) => compileUriPattern(p, at)),
   };
 }
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { adoptProvenance } from '../../../src/attest/adopt-provenance.ts';
-import type { Provenance } from '../../../src/formats/index.ts';
+import type { SealedProvenance } from '../../../src/formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../../../src/intoto/index.ts';
 import { KeySigner, signEnvelope } from '../../../src/signing/index.ts';
 import { payloadAnnotation, signatureAnnotation } from '../../../src/storage/index.ts';
@@ -14,13 +14,13 @@ const signerOf = () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return new KeySigner({ privateKey, algorithm: 'ecdsa-p256-sha256' });
 };
-const provenanceOf = (text: string): Provenance =>
+const provenanceOf = (text: string): SealedProvenance =>
   ({
     payload: new TextEncoder().encode(text),
     statement: { predicateType: 'https://slsa.dev/provenance/v1' },
     images: [],
     skipped: [],
-  }) as unknown as Provenance;
+  }) as unknown as SealedProvenance;
 const published = (...signers: KeySigner[]) =>
   publishedKeyVerifier(() => signers.map((s) => ({ keyId: s.keyId, publicKeyPem: s.publicKeyPem })) as never);
 

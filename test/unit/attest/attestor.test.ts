@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Attestor } from '../../../src/attest/index.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
-import type { ExecutionCheckOutcome } from '../../../src/policy/index.ts';
+import { type ExecutionCheckOutcome, SubjectGate, UNSET_SUBJECT_POLICY } from '../../../src/policy/index.ts';
 import { loadX509Pem, type TransparencyLog } from '../../../src/signing/index.ts';
 import {
   type BackendName,
@@ -165,7 +165,7 @@ describe('Attestor adoption after the Pod was pruned', () => {
       ),
       checks: {
         execution: async () => execution,
-        subjects: async (_run, images) => ({ kept: [...images], rejected: [], skipped: [] }),
+        subjects: (run, claims) => new SubjectGate({ policy: UNSET_SUBJECT_POLICY }).check(run, claims),
       },
     });
   const results = [

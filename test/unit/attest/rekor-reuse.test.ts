@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Attestor } from '../../../src/attest/index.ts';
 import { findLogged } from '../../../src/attest/sign-artifacts.ts';
 import { parseConfig } from '../../../src/config/index.ts';
-import type { Provenance } from '../../../src/formats/index.ts';
+import type { SealedProvenance } from '../../../src/formats/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import {
   LazyTransparencyLog,
@@ -141,7 +141,7 @@ describe('findLogged', () => {
       publicKeyPem: '',
       sign: () => Promise.reject(new Error('x')),
     };
-    const provenance = { payload: Buffer.from('{}') } as unknown as Provenance;
+    const provenance = { payload: Buffer.from('{}') } as unknown as SealedProvenance;
     expect(await findLogged(taskRunRef, log, provenance, keyless)).toBeUndefined();
     expect(asked).toEqual([]);
     expect(await findLogged(taskRunRef, log, provenance, keySigner())).toBeUndefined();

@@ -10,19 +10,34 @@ const run: RunRef = {
   uid: 'u',
   serviceAccountName: 'default',
 };
-const image = { repository: 'reg.io/tenant-a/app', digest: `sha256:${'a'.repeat(64)}` };
+const image = {
+  registry: 'reg.io',
+  path: 'tenant-a/app',
+  repository: 'reg.io/tenant-a/app',
+  digest: `sha256:${'a'.repeat(64)}`,
+};
 
-function checker(answer: () => Promise<200 | 401 | 403 | 404>) {
+function checker(
+  answer: () => Promise<200 | 401 | 403 | 404>,
+  blob: () => Promise<200 | 401 | 403 | 404> = async () => 404,
+  clock = { now: 0 },
+) {
   const calls: string[] = [];
   const client = {
     headManifest: async (repository: string, ref: string) => {
       calls.push(`${repository}@${ref}`);
       return answer();
     },
+    headBlob: async (repository: string, digest: string) => {
+      calls.push(`blob ${repository}@${digest}`);
+      return blob();
+    },
   } satisfies ManifestHead;
   const check = new SubjectExistenceCheck({
-    clientFor: async (_run, img) => ({ client, repository: img.repository.split('/').slice(1).join('/') }),
+    clientFor: async () => client,
     cacheSize: 2,
+    ttlMs: 1000,
+    now: () => clock.now,
   });
   return { check, calls };
 }
@@ -40,7 +55,7 @@ describe('SubjectExistenceCheck', () => {
     const notFound = checker(async () => 404);
     expect((await notFound.check.check(run, image)).result).toBe('not_found');
     await notFound.check.check(run, image);
-    expect(notFound.calls).toHaveLength(2);
+    expect(notFound.calls).toHaveLength(4);
     expect((await checker(async () => 403).check.check(run, image)).result).toBe('unreadable');
     expect((await checker(async () => 401).check.check(run, image)).result).toBe('unreadable');
     const refused = checker(async () => {
@@ -57,5 +72,24 @@ describe('SubjectExistenceCheck', () => {
       throw new TypeError('fetch failed');
     });
     await expect(reset.check.check(run, image)).rejects.toMatchObject({ retryable: true });
+  });
+  it('a digest that is a blob, not a manifest, exists (HEAD blob after the manifest 404)', async () => {
+    const { check, calls } = checker(
+      async () => 404,
+      async () => 200,
+    );
+    expect(await check.check(run, image)).toEqual({ result: 'exists' });
+    expect(calls).toEqual([`tenant-a/app@${image.digest}`, `blob tenant-a/app@${image.digest}`]);
+  });
+  it('a positive answer expires after the TTL: the registry is asked again', async () => {
+    const clock = { now: 0 };
+    const { check, calls } = checker(async () => 200, undefined, clock);
+    await check.check(run, image);
+    clock.now = 999;
+    await check.check(run, image);
+    expect(calls).toHaveLength(1);
+    clock.now = 1000;
+    await check.check(run, image);
+    expect(calls).toHaveLength(2);
   });
 });
