@@ -22,7 +22,6 @@ export type SkipCode =
   | 'image_ref_invalid'
   | 'uri_invalid'
   | 'uri_not_allowed'
-  | 'subject_duplicate'
   | 'step_image_invalid'
   | 'git_url_missing'
   | 'child_missing'

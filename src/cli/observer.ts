@@ -100,7 +100,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   });
   if (!config.subjectPolicy.configured)
     logger.warn(
-      "attestation.subject-policy is not set: any run may name any repository as a subject and get it signed (Tekton Chains behaviour); the observer's own registry credentials serve storage.oci.repository only",
+      "attestation.subject-policy is not set: any run may name any well-formed subject (any repository, any pkg:/https: URI or bare name) and get it signed (Tekton Chains behaviour; OCI subjects must still exist); the observer's own registry credentials serve storage.oci.repository only",
     );
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ connection });

@@ -520,7 +520,7 @@ export const CONFIG_ROWS = [
     default: '',
     parse: subjectPolicy,
     live: false,
-    doc: `ours: per namespace (name or label selector), the registry/repository patterns its runs may name as subjects (\`\${namespace}\`, \`*\`, \`**\`); others are skipped (\`repository_not_allowed\`). Unset: anything, as Chains, with a start-up warning`,
+    doc: `ours: per namespace (name or label selector), the registry/repository patterns (\`repositories\`) and the URI patterns for subjects that are not images (\`uris\`: \`pkg:\`, \`https:\`, bare names) its runs may name as subjects (\`\${namespace}\`, \`*\`, \`**\`); others are skipped (\`repository_not_allowed\`, \`uri_not_allowed\`). Every subject is first parsed by one grammar (invalid: \`image_ref_invalid\`, \`uri_invalid\`, \`digest_invalid\`). Unset: any well-formed subject, as Chains, with a start-up warning`,
   }),
   row({
     key: 'attestation.require-subject-exists',
@@ -528,7 +528,7 @@ export const CONFIG_ROWS = [
     default: 'true',
     parse: bool,
     live: false,
-    doc: 'ours: HEAD each image subject by digest before signing; 404 skips it (`subject_not_found`), 401/403 too (`subject_unreadable`), a transient failure retries the attempt',
+    doc: 'ours: HEAD each OCI subject by digest (manifest, then blob) before signing, built from its canonical reference; 404 skips it (`subject_not_found`), 401/403 too (`subject_unreadable`), a transient failure retries the attempt; a positive answer counts for 10 minutes',
   }),
   row({
     key: 'attestation.execution-check',
