@@ -75,7 +75,11 @@ export class SubjectGate {
     for (const c of claimed) {
       const parsed = c.image ? parseImageSubject(c.name, c.digest) : parseSubject(c.name, c.digest);
       if (!parsed.ok) {
-        out.skipped.push({ source: c.source, code: parsed.code, reason: `${parsed.reason}: ${quote(c)}` });
+        out.skipped.push({
+          source: c.source,
+          code: parsed.code,
+          reason: `${parsed.reason}: ${quote(c)}`,
+        });
         out.verdicts.push(undefined);
         continue;
       }

@@ -46,7 +46,7 @@ export class RunReporter {
       this.#metrics.inputsSkipped.inc({ kind: run.kind, reason: s.code });
       log.warn({ source: s.source, code: s.code, reason: s.reason }, 'input left out of provenance');
     }
-    const summary = skipped.map((s) => `${s.source}: ${s.reason}`).join('; ');
+    const summary = skipped.map((s) => `${s.source}: ${s.reason} [${s.code}]`).join('; ');
     await this.event(
       run,
       'Warning',

@@ -80,6 +80,46 @@ async function runPod(name: string, owner: { name: string; uid: string }, imageI
   await core.replaceNamespacedPodStatus({ name, namespace: 'tenant-a', body: pod });
 }
 
+const repoOf = (ref: string) => ref.replace(/:[^:/]+$/, '');
+
+/** A TaskRun in tenant-a completed with this status (results, steps…), as Tekton writes it. */
+async function taskRunWithStatus(name: string, status: object): Promise<string> {
+  await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, { taskRef: { name: 'buildah' } });
+  await setRunStatus(admin(), 'TaskRun', 'tenant-a', name, status);
+  return name;
+}
+
+/**
+ * What every refused claim must end with: the run is signed, its statement has the run's own image
+ * and nothing with the target's digest, no `.att`/`.sig` was pushed to the target's repository,
+ * and an InputSkipped Event names the reason code.
+ */
+async function expectRefused(
+  env: LocalEnv,
+  kind: Kind,
+  name: string,
+  target: { ref: string; digest: string },
+  ours: { ref: string; digest: string },
+  code: string,
+): Promise<void> {
+  await waitForSigned(kind, 'tenant-a', name);
+  const statement = await signedStatement(kind, name);
+  expect(JSON.stringify(statement.subject)).not.toContain(target.digest.slice('sha256:'.length));
+  expect(statement.subject).toContainEqual({
+    name: repoOf(ours.ref),
+    digest: { sha256: ours.digest.slice('sha256:'.length) },
+  });
+  const client = new RegistryClient({ registry: env.registry, insecure: true });
+  const path = (ref: string) => repoOf(ref).slice(env.registry.length + 1);
+  expect(await cosignTags(client, path(target.ref), target.digest)).toEqual([]);
+  const events = await eventsWith(name, 'InputSkipped');
+  expect(events.map((e) => e.message).join('\n')).toContain(code);
+  if (kind === 'TaskRun')
+    expect(await cosignTags(client, path(ours.ref), ours.digest)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\.att$/), expect.stringMatching(/\.sig$/)]),
+    );
+}
+
 const REPORTED = succeededTaskRunStatus([]).steps[0]!.imageID;
 const OTHER = `docker.io/library/alpine@sha256:${'9'.repeat(64)}`;
 
@@ -151,6 +191,142 @@ describe('tenant attacks, with a subject policy (execution check: record)', () =
     expect(await obs.observer.server.inject({ url: '/metrics' }).then((r) => r.body)).toMatch(
       /provenance_observer_inputs_skipped_total\{kind="TaskRun",reason="repository_not_allowed"\} [1-9]/,
     );
+  });
+
+  /** tenant-b's image (the target) and tenant-a's own (the legitimate subject), both pushed. */
+  async function targetAndOurs() {
+    const theirs = await pushTestImage(env.registry, `tenant-b/${unique('app')}`, 'v1');
+    const ours = await pushTestImage(env.registry, `tenant-a/${unique('app')}`);
+    return { theirs, ours };
+  }
+
+  it.each([
+    ['IMAGES', (t: { ref: string; digest: string }) => [{ name: 'IMAGES', value: `${t.ref}@${t.digest}` }]],
+    [
+      'ARTIFACT_OUTPUTS',
+      (t: { ref: string; digest: string }) => [
+        { name: 'ARTIFACT_OUTPUTS', value: { uri: t.ref, digest: t.digest, isBuildArtifact: 'true' } },
+      ],
+    ],
+    [
+      'X_ARTIFACT_OUTPUTS (tagged, the measured attack)',
+      (t: { ref: string; digest: string }) => [
+        { name: 'X_ARTIFACT_OUTPUTS', value: { uri: t.ref, digest: t.digest, isBuildArtifact: 'true' } },
+      ],
+    ],
+  ])(
+    "A claims B's image through %s: refused (repository_not_allowed), nothing pushed, A's image attested",
+    async (_hint, results) => {
+      const { theirs, ours } = await targetAndOurs();
+      const name = await completeBuildTaskRun(ours, {
+        name: unique('hint'),
+        extraResults: results(theirs) as { name: string; value: string }[],
+      });
+      await expectRefused(env, 'TaskRun', name, theirs, ours, 'repository_not_allowed');
+    },
+  );
+
+  it("A claims B's image through a StepAction's step result: refused (repository_not_allowed)", async () => {
+    const { theirs, ours } = await targetAndOurs();
+    const status = succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: ours.ref },
+      { name: 'IMAGE_DIGEST', value: ours.digest },
+    ]);
+    const claim = { uri: theirs.ref, digest: theirs.digest, isBuildArtifact: 'true' };
+    const steps = [
+      { ...status.steps[0], results: [{ name: 'X_ARTIFACT_OUTPUTS', type: 'object', value: claim }] },
+    ];
+    const name = await taskRunWithStatus(unique('step'), { ...status, steps });
+    await expectRefused(env, 'TaskRun', name, theirs, ours, 'repository_not_allowed');
+  });
+
+  it("A claims B's image through a child TaskRun (deep inspection): the PipelineRun statement leaves it out", async () => {
+    const { theirs, ours } = await targetAndOurs();
+    const pr = unique('pr-hint');
+    const created = await createRun(kubeConfigFor('tenantA'), 'PipelineRun', 'tenant-a', pr, {
+      pipelineRef: { name: 'build' },
+    });
+    const owner = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: pr, uid: created.metadata.uid };
+    const child = `${pr}-build`;
+    await createRun(
+      admin(),
+      'TaskRun',
+      'tenant-a',
+      child,
+      { taskRef: { name: 'buildah' } },
+      { ownerReferences: [owner], labels: { 'tekton.dev/pipelineTask': 'build' } },
+    );
+    await setRunStatus(admin(), 'TaskRun', 'tenant-a', child, {
+      ...succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: ours.ref },
+        { name: 'IMAGE_DIGEST', value: ours.digest },
+        {
+          name: 'X_ARTIFACT_OUTPUTS',
+          value: { uri: theirs.ref, digest: theirs.digest, isBuildArtifact: 'true' },
+        },
+      ]),
+      podName: `${child}-pod`,
+    });
+    const done = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await setRunStatus(admin(), 'PipelineRun', 'tenant-a', pr, {
+      conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
+      startTime: done,
+      completionTime: done,
+      childReferences: [
+        { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: child, pipelineTaskName: 'build' },
+      ],
+      pipelineSpec: { tasks: [{ name: 'build', taskRef: { name: 'buildah' } }] },
+    });
+    await expectRefused(env, 'PipelineRun', pr, theirs, ours, 'repository_not_allowed');
+  });
+
+  it.each([
+    ['a ".." segment', 'image_ref_invalid', (r: string) => r.replace('/tenant-b/', '/tenant-a/../tenant-b/')],
+    ['a "//" segment', 'image_ref_invalid', (r: string) => r.replace('/tenant-b/', '//tenant-b/')],
+    ['a trailing space', 'image_ref_invalid', (r: string) => `${r} `],
+    ['upper case in the path', 'image_ref_invalid', (r: string) => r.replace('/tenant-b/', '/TENANT-B/')],
+    ['userinfo', 'image_ref_invalid', (r: string) => `user@${r}`],
+    ['a bad port', 'image_ref_invalid', (r: string) => r.replace(/:\d+\//, ':99999/')],
+    [
+      'Docker Hub spelling',
+      'repository_not_allowed',
+      (r: string) => `docker.io/${repoOf(r).split('/').slice(1).join('/')}`,
+    ],
+    ['a bare name', 'uri_not_allowed', (r: string) => repoOf(r).split('/').slice(1).join('/')],
+    ['a pkg: URI', 'uri_not_allowed', (r: string) => `pkg:oci/${repoOf(r).split('/').pop()}`],
+  ])(
+    "A claims B's digest spelt with %s: skipped (%s), nothing of B's signed or pushed",
+    async (_how, code, spell) => {
+      const { theirs, ours } = await targetAndOurs();
+      const name = await completeBuildTaskRun(ours, {
+        name: unique('spell'),
+        extraResults: [
+          {
+            name: 'X_ARTIFACT_OUTPUTS',
+            value: { uri: spell(theirs.ref), digest: theirs.digest, isBuildArtifact: 'true' },
+          },
+        ] as unknown as { name: string; value: string }[],
+      });
+      await expectRefused(env, 'TaskRun', name, theirs, ours, code);
+    },
+  );
+
+  it("A claims B's digest as sha512 of the same hex: skipped (digest_invalid)", async () => {
+    const { theirs, ours } = await targetAndOurs();
+    const name = await completeBuildTaskRun(ours, {
+      name: unique('sha512'),
+      extraResults: [
+        {
+          name: 'X_ARTIFACT_OUTPUTS',
+          value: {
+            uri: theirs.ref,
+            digest: theirs.digest.replace('sha256:', 'sha512:'),
+            isBuildArtifact: 'true',
+          },
+        },
+      ] as unknown as { name: string; value: string }[],
+    });
+    await expectRefused(env, 'TaskRun', name, theirs, ours, 'digest_invalid');
   });
 
   it('A claims a digest that exists nowhere: skipped as subject_not_found, no .att tag created', async () => {
@@ -288,6 +464,61 @@ describe('tenant attacks, with a subject policy (execution check: record)', () =
       result: 'match',
     });
   });
+});
+
+describe('tenant attacks on hints that are subjects only in slsa/v0.2 (ARTIFACT_URI, flagless outputs)', () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    obs = await startTestObserver(env, {
+      'attestation.subject-policy': `rules:\n  - name: own-repositories\n    namespaces: [tenant-a, tenant-b]\n    repositories: ["${env.registry}/${NS}/**"]\n`,
+      'artifacts.taskrun.format': 'slsa/v0.2',
+    });
+  });
+  afterAll(async () => obs?.stop());
+
+  it.each([
+    [
+      'ARTIFACT_URI/ARTIFACT_DIGEST',
+      (t: { ref: string; digest: string }) => [
+        { name: 'ARTIFACT_URI', value: t.ref },
+        { name: 'ARTIFACT_DIGEST', value: t.digest },
+      ],
+    ],
+    [
+      'X_ARTIFACT_URI/X_ARTIFACT_DIGEST',
+      (t: { ref: string; digest: string }) => [
+        { name: 'X_ARTIFACT_URI', value: t.ref },
+        { name: 'X_ARTIFACT_DIGEST', value: t.digest },
+      ],
+    ],
+    [
+      'X_ARTIFACT_OUTPUTS without isBuildArtifact',
+      (t: { ref: string; digest: string }) => [
+        { name: 'X_ARTIFACT_OUTPUTS', value: { uri: t.ref, digest: t.digest } },
+      ],
+    ],
+    [
+      'X_IMAGE_URL/X_IMAGE_DIGEST',
+      (t: { ref: string; digest: string }) => [
+        { name: 'X_IMAGE_URL', value: t.ref },
+        { name: 'X_IMAGE_DIGEST', value: t.digest },
+      ],
+    ],
+  ])(
+    "A claims B's image through %s: refused (repository_not_allowed), nothing pushed, A's image attested",
+    async (_hint, results) => {
+      const theirs = await pushTestImage(env.registry, `tenant-b/${unique('app')}`, 'v1');
+      const ours = await pushTestImage(env.registry, `tenant-a/${unique('app')}`);
+      const name = await completeBuildTaskRun(ours, {
+        name: unique('v02'),
+        extraResults: results(theirs) as { name: string; value: string }[],
+      });
+      await expectRefused(env, 'TaskRun', name, theirs, ours, 'repository_not_allowed');
+    },
+  );
 });
 
 describe('tenant attacks, without a subject policy (execution check: enforce)', () => {
