@@ -96,4 +96,17 @@ describe('parseSubjectPolicy', () => {
     expect(() => parseSubjectPolicy(text)).toThrow(message);
     expect(() => parseSubjectPolicy(text)).toThrow(/attestation\.subject-policy/);
   });
+  it('uris: patterns for subjects that are not images; a rule may have only uris', () => {
+    const policy = parseSubjectPolicy(
+      `rules: [{name: pkgs, namespaces: [a], uris: ["pkg:npm/${NS}/*", "https://dl.acme.com/**"]}, {name: imgs, namespaces: [a], repositories: [quay.io/a/*]}]`,
+    );
+    expect(policy.allowedUri('a', {}, 'pkg:npm/a/x')).toEqual({ allowed: true, rule: 'pkgs' });
+    expect(policy.allowedUri('a', {}, 'pkg:npm/b/x').allowed).toBe(false);
+    expect(policy.allowedUri('a', {}, 'https://dl.acme.com/x/y.tgz').allowed).toBe(true);
+    expect(policy.allowedUri('a', {}, 'quay.io/a/x').allowed).toBe(false);
+    expect(policy.allowed('a', {}, 'quay.io/a/x')).toEqual({ allowed: true, rule: 'imgs' });
+    expect(policy.allowed('a', {}, 'pkg:npm/a/x').allowed).toBe(false);
+    expect(() => parseSubjectPolicy('rules: [{name: x, namespaces: [a]}]')).toThrow(/needs repositories or uris/);
+    expect(() => parseSubjectPolicy('rules: [{name: x, namespaces: [a], uris: ["* x"]}]')).toThrow(/uris|pattern/);
+  });
 });
