@@ -8,6 +8,7 @@ import type { HostPolicy } from './http/host-policy.ts';
 import { registryError, statusError } from './http/registry-error.ts';
 import { RegistryHttp, type Where } from './http/registry-http.ts';
 import type { RegistryFetch, RegistryResponse } from './http/registry-transport.ts';
+import { finalUrlOf } from './http/redirects.ts';
 import { requestToken } from './http/token-flow.ts';
 import { type ImageIndex, parseImageIndex } from './manifest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
@@ -285,6 +286,9 @@ export class RegistryClient {
     let authorization = this.#cachedAuthorization(scope, call.repository);
     const first = await this.#http.send(this.#where(call), url, init, authorization);
     if (first.status !== 401) return first;
+    // a redirect target's challenge (its own token realm, or Basic) is not answered with this
+    // registry's credentials: they belong to this registry's host only
+    if ((finalUrlOf(first)?.origin ?? url.origin) !== url.origin) return first;
     const challenge = parseChallenge(first.headers.get('www-authenticate'));
     if (!challenge) return first;
     authorization = await this.#authorize(challenge, scope, call);

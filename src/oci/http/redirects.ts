@@ -4,6 +4,18 @@ import type { RegistryResponse } from './registry-transport.ts';
 /** Statuses after which a client may follow `Location` (RFC 9110 §15.4). */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** The URL each followed response finally came from (responses are not ours to extend). */
+const FINAL_URLS = new WeakMap<RegistryResponse, URL>();
+
+/**
+ * Where a response returned by followRedirects came from: the start URL, or the last redirect
+ * target. A challenge in a response from another origin than the registry's is that host's, and
+ * the registry's credentials are not answered to it (registry-client.ts).
+ */
+export function finalUrlOf(res: RegistryResponse): URL | undefined {
+  return FINAL_URLS.get(res);
+}
+
 /** Hops followed at most; Go's net/http stops after 10, registries use one (a blob to its storage). */
 export const MAX_REDIRECTS = 5;
 
@@ -23,7 +35,10 @@ export async function followRedirects(
   for (let hop = 0; ; hop++) {
     const res = await send(url, hop);
     const location = res.headers.get('location');
-    if (!REDIRECTS.has(res.status) || !location || (method !== 'GET' && method !== 'HEAD')) return res;
+    if (!REDIRECTS.has(res.status) || !location || (method !== 'GET' && method !== 'HEAD')) {
+      if (typeof res === 'object' && res !== null) FINAL_URLS.set(res, url);
+      return res;
+    }
     await discardBody(res);
     if (hop >= MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} redirects`);
     const next = URL.parse(location, url.href);

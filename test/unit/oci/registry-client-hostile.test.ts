@@ -81,6 +81,27 @@ describe('RegistryClient against a hostile registry', () => {
     expect(calls[1].headers.get('authorization')).toBeNull();
   });
 
+  it("a redirect target's challenge gets none of the registry's credentials (no token request with them)", async () => {
+    const policy = new HostPolicy();
+    const creds = { kind: 'basic', username: 'u', password: 'p' } as const;
+    for (const challenge of ['Bearer realm="https://evil.example/token",service="x"', 'Basic realm="x"']) {
+      const { fn, calls } = fakeFetch((url) =>
+        url.host === 'r.test'
+          ? new Response(null, { status: 307, headers: { location: 'https://evil.example/v2/a/manifests/v1' } })
+          : url.pathname === '/token'
+            ? new Response('{"token":"t"}')
+            : new Response(null, { status: 401, headers: { 'www-authenticate': challenge } }),
+      );
+      const client = new RegistryClient({ registry: 'r.test', fetch: fn, policy, credentials: creds });
+      expect(await client.headManifest('a', 'v1')).toBe(401);
+      expect(calls.map((c) => new URL(c.url).href)).toEqual([
+        'https://r.test/v2/a/manifests/v1',
+        'https://evil.example/v2/a/manifests/v1',
+      ]);
+      for (const c of calls.slice(1)) expect(c.headers.get('authorization')).toBeNull();
+    }
+  });
+
   it('refuses a token realm on a refused host or over plain http, without contacting it', async () => {
     for (const [realm, registry, insecure] of [
       ['https://127.0.0.2:9/token', 'r.test', false],
