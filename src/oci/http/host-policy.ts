@@ -4,13 +4,11 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Addresses the observer never connects to unless listed: "this network", RFC 1918 private,
  * CGNAT (RFC 6598), loopback, link-local (cloud metadata at 169.254.169.254), IETF protocol
- * assignments, 6to4 relay anycast, benchmarking, multicast and reserved; IPv6 unspecified,
- * loopback and IPv4-compatible (::/96, deprecated by RFC 4291 §2.5.5.1), NAT64 (64:ff9b::/96 of
- * RFC 6052 and the local-use 64:ff9b:1::/48 of RFC 8215: the gateway reaches whatever IPv4 address
- * is embedded, private ones included; list the prefix in a DNS64 cluster), discard, Teredo
- * (2001::/32, an obfuscated IPv4 inside), documentation, ULA (fc00::/7), link- and site-local and
- * multicast. IPv4-mapped (::ffff:a.b.c.d) and 6to4 (2002:aabb:ccdd::/48, RFC 3056) addresses are
- * judged as the IPv4 address they carry (embeddedV4). Cluster service ranges are normally inside
+ * assignments, 6to4 relay anycast, benchmarking, multicast and reserved; IPv6 the local-use NAT64
+ * prefix (64:ff9b:1::/48 of RFC 8215), discard, Teredo (2001::/32, an obfuscated IPv4 inside),
+ * documentation, ULA (fc00::/7), link- and site-local and multicast. Every form that carries an
+ * IPv4 address — IPv4-mapped, IPv4-translated, IPv4-compatible (so unspecified and loopback too),
+ * NAT64 64:ff9b::/96 and 6to4 — is judged as that IPv4 address (embeddedV4). Cluster service ranges are normally inside
  * these; list others with `denied`. (IANA IPv4 and IPv6 special-purpose address registries.)
  */
 const DENIED_V4 = [
@@ -56,13 +54,22 @@ function groups(v6: string): number[] {
 }
 
 /**
- * The IPv4 address an IPv6 address is judged as: the one an IPv4-mapped (::ffff:0:0/96) or a
- * 6to4 (2002::/16) address carries; undefined for any other.
+ * The IPv4 address an IPv6 address is judged as, for every form that carries one where a
+ * connection may end up at that IPv4 address: IPv4-mapped `::ffff:a.b.c.d` (::ffff:0:0/96),
+ * IPv4-translated `::ffff:0:a.b.c.d` (::ffff:0:0:0/96, RFC 2765), IPv4-compatible `::a.b.c.d`
+ * (::/96, RFC 4291 §2.5.5.1; `::` and `::1` judge as 0.0.0.0 and 0.0.0.1, both refused), NAT64
+ * well-known `64:ff9b::a.b.c.d` (64:ff9b::/96, RFC 6052) and 6to4 `2002:aabb:ccdd::/48` (RFC 3056).
+ * Undefined for any other (Teredo and the local-use NAT64 prefix stay refused as ranges).
  */
 export function embeddedV4(v6: string): string | undefined {
   const g = groups(v6);
   const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return v4(g[6] as number, g[7] as number);
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  const last = () => v4(g[6] as number, g[7] as number);
+  if (zero(0, 5) && g[5] === 0xffff) return last();
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return last();
+  if (zero(0, 6)) return last();
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return last();
   if (g[0] === 0x2002) return v4(g[1] as number, g[2] as number);
   return undefined;
 }

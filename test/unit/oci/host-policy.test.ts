@@ -37,8 +37,12 @@ describe('HostPolicy', () => {
     ['CGNAT 100.64.0.0/10', '100.127.255.254'],
     ['6to4 relay anycast 192.88.99.0/24', '192.88.99.1'],
     ['IPv6 unspecified ::/128', '[::]'],
-    ['IPv4-compatible ::/96', '::8.8.8.8'],
-    ['NAT64 64:ff9b::/96', '64:ff9b::808:808'],
+    ['IPv4-compatible of a private address', '::10.0.0.1'],
+    ['IPv4-compatible loopback (::1)', '::1'],
+    ['NAT64 of a private address (hex)', '64:ff9b::a00:1'],
+    ['IPv4-translated of a private address', '::ffff:0:10.0.0.1'],
+    ['IPv4-translated loopback (hex)', '::ffff:0:7f00:1'],
+    ['IPv4-translated metadata', '[::ffff:0:169.254.169.254]'],
     ['NAT64 dotted 64:ff9b::/96', '64:ff9b::10.0.0.1'],
     ['NAT64 local-use 64:ff9b:1::/48', '64:ff9b:1::8.8.8.8'],
     ['Teredo 2001::/32', '2001:0:4136:e378:8000:63bf:3fff:fdd2'],
@@ -58,18 +62,32 @@ describe('HostPolicy', () => {
     expect(() => new HostPolicy().checkHost(host)).toThrow(HostRefused);
   });
 
-  it('judges IPv4-mapped and 6to4 addresses as the IPv4 address they carry', () => {
+  it('judges every embedded-IPv4 form (mapped, translated, compatible, NAT64, 6to4) as its IPv4 address', () => {
     const policy = new HostPolicy({ allowed: ['127.0.0.1'] });
-    for (const host of ['::ffff:8.8.8.8', '2002:808:808::1', '::ffff:127.0.0.1', '2002:7f00:1::1'])
+    for (const host of [
+      '::ffff:8.8.8.8',
+      '2002:808:808::1',
+      '::ffff:127.0.0.1',
+      '2002:7f00:1::1',
+      '::ffff:0:8.8.8.8',
+      '::ffff:0:127.0.0.1',
+      '::8.8.8.8',
+      '64:ff9b::808:808',
+      '64:ff9b::127.0.0.1',
+    ])
       expect(() => policy.checkHost(host), host).not.toThrow();
-    expect(() => policy.checkHost('::ffff:127.0.0.2')).toThrow(HostRefused);
+    for (const host of ['::ffff:127.0.0.2', '::ffff:0:127.0.0.2', '::127.0.0.2', '64:ff9b::7f00:2'])
+      expect(() => policy.checkHost(host), host).toThrow(HostRefused);
+    expect(embeddedV4('::ffff:0:a00:1')).toBe('10.0.0.1');
+    expect(embeddedV4('64:ff9b::c0a8:101')).toBe('192.168.1.1');
+    expect(embeddedV4('::c0a8:101')).toBe('192.168.1.1');
     expect(embeddedV4('::ffff:7f00:1')).toBe('127.0.0.1');
     expect(embeddedV4('2002:c0a8:101::')).toBe('192.168.1.1');
     expect(embeddedV4('2606:4700::1111')).toBeUndefined();
   });
 
   it('checks the addresses a name resolves to the same way (mapped, 6to4, NAT64)', async () => {
-    for (const address of ['::ffff:10.0.0.1', '2002:a00:1::1', '64:ff9b::8.8.8.8'])
+    for (const address of ['::ffff:10.0.0.1', '2002:a00:1::1', '64:ff9b::10.0.0.1', '::ffff:0:10.0.0.1'])
       await expect(
         new HostPolicy({ resolve: resolvingTo(address) }).addresses('r.example'),
         address,
