@@ -18,7 +18,7 @@ export async function adoptProvenance(
   run: RunRef,
   annotations: Readonly<Record<string, string>>,
   provenance: SealedProvenance,
-  verifies: SignatureVerifier,
+  verifies: AdoptionVerifier,
 ): Promise<ProvenanceArtifact | undefined> {
   const key = runShortKey(run.kind, run.uid);
   const payload = decode(annotations[payloadAnnotation(key)]);
@@ -34,10 +34,8 @@ export async function adoptProvenance(
   if (envelope.payloadType !== INTOTO_PAYLOAD_TYPE || typeof envelope.payload !== 'string') return undefined;
   if (!Buffer.from(envelope.payload, 'base64').equals(Buffer.from(provenance.payload))) return undefined;
   const message = pae(envelope.payloadType, provenance.payload);
-  let verified = false;
-  for (const s of envelope.signatures ?? [])
-    if (typeof s.sig === 'string' && (await verifies(message, Buffer.from(s.sig, 'base64')))) verified = true;
-  if (!verified) return undefined;
+  const keyId = verifiedBy(verifies, message, envelope);
+  if (!keyId) return undefined;
   return {
     type: 'provenance',
     key,
@@ -46,7 +44,31 @@ export async function adoptProvenance(
     envelope,
     envelopeBytes,
     images: provenance.images.map((i) => ({ repository: i.repository, digest: i.digest })),
+    keyId,
   };
+}
+
+/**
+ * What adoption needs to verify with: our published keys, able to say which one verified
+ * (verify/published-keys.ts). A verifier that cannot say adopts nothing.
+ */
+export type AdoptionVerifier = SignatureVerifier & {
+  keyIdOf?: (message: Uint8Array, signature: Uint8Array) => string | undefined;
+};
+
+/** The keyId of the first published key that verifies one of the envelope's signatures. */
+function verifiedBy(
+  verifies: AdoptionVerifier,
+  message: Uint8Array,
+  envelope: DsseEnvelope,
+): string | undefined {
+  if (!verifies.keyIdOf) return undefined;
+  for (const s of envelope.signatures ?? []) {
+    if (typeof s.sig !== 'string') continue;
+    const keyId = verifies.keyIdOf(message, Buffer.from(s.sig, 'base64'));
+    if (keyId) return keyId;
+  }
+  return undefined;
 }
 
 /**

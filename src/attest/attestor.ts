@@ -5,8 +5,9 @@ import type { Metrics } from '../observability/index.ts';
 import { withAttemptSignal } from '../oci/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { Signer, TransparencyLog } from '../signing/index.ts';
-import type { BackendName, SignatureVerifier, SignedArtifact, StorageBackend } from '../storage/index.ts';
+import type { BackendName, SignedArtifact, StorageBackend } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
+import type { AdoptionVerifier } from './adopt-provenance.ts';
 import type { AttestationChecks } from './attestation-checks.ts';
 import { planAttestation } from './attestation-plan.ts';
 import { type SignedRun, signRun } from './sign-run.ts';
@@ -37,7 +38,7 @@ export interface AttestorOptions {
   /** the Rekor client, when transparency is configured (it may come and go with config) */
   transparencyLog?: () => TransparencyLog | undefined;
   /** checks signatures against the published keys: a run's own valid envelope is adopted, not re-signed */
-  verifies?: SignatureVerifier;
+  verifies?: AdoptionVerifier;
   /** subject policy, subject existence and execution checks; default none (everything as claimed) */
   checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
 }

@@ -27,7 +27,7 @@ export async function signProvenance(
 ): Promise<ProvenanceArtifact> {
   try {
     const signed = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
-    return provenanceArtifact(run, provenance, signed, signed.signature);
+    return { ...provenanceArtifact(run, provenance, signed, signed.signature), keyId: signer.keyId };
   } catch (err) {
     throw asObserverError(err, { code: 'signing', retryable: true, context: `signing ${describeRun(run)}` });
   }
@@ -51,7 +51,7 @@ export async function findLogged(
     const found = await log.findEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
     if (!found) return undefined;
     const envelope = envelopeOf(provenance.payload, INTOTO_PAYLOAD_TYPE, signer.keyId, found.signature);
-    const artifact = provenanceArtifact(run, provenance, envelope, signer);
+    const artifact = { ...provenanceArtifact(run, provenance, envelope, signer), keyId: signer.keyId };
     artifact.rekorBundle = JSON.stringify(found.entry.bundle);
     return { artifact, url: found.entry.url };
   } catch (err) {

@@ -17,9 +17,9 @@ import {
   UNSET_SUBJECT_POLICY,
 } from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
-import type { ImageRef, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
+import type { ImageRef, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
-import { adoptProvenance, recordedExecutionCheck } from './adopt-provenance.ts';
+import { type AdoptionVerifier, adoptProvenance, recordedExecutionCheck } from './adopt-provenance.ts';
 import type { AttestationChecks } from './attestation-checks.ts';
 import type { AttestationPlan } from './attestation-plan.ts';
 import { buildRunProvenance } from './build-run-provenance.ts';
@@ -51,7 +51,7 @@ export interface SignRunDeps {
   /** the Rekor client, when transparency is configured */
   transparencyLog?: () => TransparencyLog | undefined;
   /** checks signatures against the published keys; with it, a run's own valid envelope is adopted */
-  verifies?: SignatureVerifier;
+  verifies?: AdoptionVerifier;
   /** the checks before signing (attestation-checks.ts); none = everything as the run claims */
   checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
 }

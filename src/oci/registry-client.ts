@@ -5,10 +5,10 @@ import { type Challenge, parseChallenge, TokenCache, type TokenResponse } from '
 import { BLOB_LIMIT, discardBody, MANIFEST_LIMIT, SMALL_BODY_LIMIT } from './http/bounded-body.ts';
 import type { CircuitBreakers } from './http/circuit-breaker.ts';
 import type { HostPolicy } from './http/host-policy.ts';
+import { finalUrlOf } from './http/redirects.ts';
 import { registryError, statusError } from './http/registry-error.ts';
 import { RegistryHttp, type Where } from './http/registry-http.ts';
 import type { RegistryFetch, RegistryResponse } from './http/registry-transport.ts';
-import { finalUrlOf } from './http/redirects.ts';
 import { requestToken } from './http/token-flow.ts';
 import { type ImageIndex, parseImageIndex } from './manifest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';

@@ -40,7 +40,7 @@ export async function recordAttestation(
     predicateType: artifact.predicateType,
     subjects,
     envelope: artifact.envelope,
-    keyId: artifact.envelope.signatures[0]?.keyid ?? signer.keyId,
+    keyId: artifact.keyId ?? signer.keyId,
     storage,
     createdAt: new Date(now),
   });

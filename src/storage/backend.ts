@@ -27,6 +27,11 @@ export type SignedArtifact =
       chainPem?: string;
       /** cosign RekorBundle JSON when the envelope was logged in Rekor (OCI layer annotation) */
       rekorBundle?: string;
+      /**
+       * the key that signed it: ours when signed now, or for an adopted envelope the published key
+       * that verified it (never the envelope's own, tenant-writable `keyid`); the index records it
+       */
+      keyId?: string;
     }
   | {
       type: 'image-signature';

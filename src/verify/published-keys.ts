@@ -8,23 +8,32 @@ import { verifySignature } from './envelope.ts';
  * rotation applies at once; parsed keys are reused while it returns the same array. Keyless
  * signatures (ephemeral keys) are not published and never verify here.
  */
-export function publishedKeyVerifier(
-  keys: () => readonly PublicKeyInfo[],
-): (message: Uint8Array, signature: Uint8Array) => boolean {
+export function publishedKeyVerifier(keys: () => readonly PublicKeyInfo[]): KeyedVerifier {
   let parsedFrom: readonly PublicKeyInfo[] | undefined;
-  let parsed: KeyObject[] = [];
-  return (message, signature) => {
+  let parsed: { keyId: string; key: KeyObject }[] = [];
+  const keyIdOf = (message: Uint8Array, signature: Uint8Array): string | undefined => {
     const current = keys();
     if (current !== parsedFrom) {
       parsed = current.flatMap((k) => {
         try {
-          return [createPublicKey(k.publicKeyPem)];
+          return [{ keyId: k.keyId, key: createPublicKey(k.publicKeyPem) }];
         } catch {
           return [];
         }
       });
       parsedFrom = current;
     }
-    return parsed.some((key) => verifySignature(message, signature, key));
+    return parsed.find(({ key }) => verifySignature(message, signature, key))?.keyId;
   };
+  return Object.assign(
+    (message: Uint8Array, signature: Uint8Array) => keyIdOf(message, signature) !== undefined,
+    {
+      keyIdOf,
+    },
+  );
 }
+
+/** A verifier that can also say which published key verified a signature (its keyId). */
+export type KeyedVerifier = ((message: Uint8Array, signature: Uint8Array) => boolean) & {
+  keyIdOf(message: Uint8Array, signature: Uint8Array): string | undefined;
+};

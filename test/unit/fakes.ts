@@ -127,6 +127,7 @@ export function okOutcome(uid: string): AttestOutcome {
     envelope,
     envelopeBytes: new TextEncoder().encode(JSON.stringify(envelope)),
     images: [],
+    keyId: 'SHA256:fake',
   };
   return {
     provenance: {

@@ -54,6 +54,22 @@ describe('adoptProvenance (an observer that lost its index finds its own envelop
     expect(adopted?.key).toBe(key);
   });
 
+  it("records the published key that verified, not the envelope's own keyid (tenant-writable)", async () => {
+    const signer = signerOf();
+    const annotations = await annotated(signer, '{"k":1}');
+    const envelope = JSON.parse(Buffer.from(annotations[signatureAnnotation(key)], 'base64').toString());
+    envelope.signatures = [{ keyid: 'SHA256:someone-else', sig: envelope.signatures[0].sig }];
+    const lying = {
+      ...annotations,
+      [signatureAnnotation(key)]: Buffer.from(JSON.stringify(envelope)).toString('base64'),
+    };
+    const adopted = await adoptProvenance(run, lying, provenanceOf('{"k":1}'), published(signerOf(), signer));
+    expect(adopted?.keyId).toBe(signer.keyId);
+    // a verifier that cannot name the key adopts nothing
+    const anonymous = async () => true;
+    expect(await adoptProvenance(run, lying, provenanceOf('{"k":1}'), anonymous)).toBeUndefined();
+  });
+
   it('adopts an envelope signed by a retired key that is still published', async () => {
     const retired = signerOf();
     const annotations = await annotated(retired, '{"s":2}');

@@ -87,7 +87,10 @@ describe('RegistryClient against a hostile registry', () => {
     for (const challenge of ['Bearer realm="https://evil.example/token",service="x"', 'Basic realm="x"']) {
       const { fn, calls } = fakeFetch((url) =>
         url.host === 'r.test'
-          ? new Response(null, { status: 307, headers: { location: 'https://evil.example/v2/a/manifests/v1' } })
+          ? new Response(null, {
+              status: 307,
+              headers: { location: 'https://evil.example/v2/a/manifests/v1' },
+            })
           : url.pathname === '/token'
             ? new Response('{"token":"t"}')
             : new Response(null, { status: 401, headers: { 'www-authenticate': challenge } }),

@@ -106,7 +106,11 @@ describe('parseSubjectPolicy', () => {
     expect(policy.allowedUri('a', {}, 'quay.io/a/x').allowed).toBe(false);
     expect(policy.allowed('a', {}, 'quay.io/a/x')).toEqual({ allowed: true, rule: 'imgs' });
     expect(policy.allowed('a', {}, 'pkg:npm/a/x').allowed).toBe(false);
-    expect(() => parseSubjectPolicy('rules: [{name: x, namespaces: [a]}]')).toThrow(/needs repositories or uris/);
-    expect(() => parseSubjectPolicy('rules: [{name: x, namespaces: [a], uris: ["* x"]}]')).toThrow(/uris|pattern/);
+    expect(() => parseSubjectPolicy('rules: [{name: x, namespaces: [a]}]')).toThrow(
+      /needs repositories or uris/,
+    );
+    expect(() => parseSubjectPolicy('rules: [{name: x, namespaces: [a], uris: ["* x"]}]')).toThrow(
+      /uris|pattern/,
+    );
   });
 });
