@@ -1,3 +1,5 @@
+export * from './chains-annotations.ts';
+export { type Fence, isSettled, type RunClaim, type RunRecord, type RunStatus } from './run-record.ts';
 export {
   DOCKER_HUB,
   digestOfSet,
