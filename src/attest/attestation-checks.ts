@@ -1,7 +1,8 @@
 /**
  * The checks between "what the run claims" and signing (docs/security.md):
  * - execution: a TaskRun's reported step/sidecar images against its Pod (policy/execution-check.ts),
- *   per `attestation.execution-check` (off | record | enforce);
+ *   per `attestation.execution-check` (off | record | enforce); under enforce anything but `match`
+ *   is refused: a mismatch, a Pod not the run's, and no evidence at all (no podName, no Pod);
  * - subjects: every subject, of every kind, through the one subject gate (policy/subject-gate.ts):
  *   parsed by the one grammar, allowed by `attestation.subject-policy`, and (OCI, with
  *   `attestation.require-subject-exists`) found in its registry. Only what passes comes back as a
@@ -13,11 +14,13 @@ import { ObserverError } from '../errors.ts';
 import type { PodReader } from '../kube/index.ts';
 import {
   type ClaimedSubject,
-  checkExecution,
+  checkEvidence,
   type ExecutionCheckMode,
   type ExecutionCheckOutcome,
   type GateResult,
+  type PodEvidence,
   type PodView,
+  podEvidence,
   type SubjectExistenceCheck,
   SubjectGate,
   type SubjectPolicy,
@@ -30,6 +33,8 @@ export interface AttestationChecksOptions {
   /** undefined = `attestation.require-subject-exists: false` */
   existence?: Pick<SubjectExistenceCheck, 'check'>;
   pods?: Pick<PodReader, 'get'>;
+  /** the Pod evidence captured when the run was first seen finished (index), by run uid */
+  evidence?: (uid: string) => Promise<PodEvidence | undefined>;
   /** a namespace's labels (asked only when the policy selects namespaces by label) */
   namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
 }
@@ -47,18 +52,26 @@ export class AttestationChecks {
   /** The execution-check outcome of a TaskRun (undefined when off, or for a PipelineRun). */
   async execution(run: RunRef, object: TektonRun): Promise<ExecutionCheckOutcome | undefined> {
     if (this.#o.executionCheck === 'off' || object.kind !== 'TaskRun') return undefined;
-    const podName = (object as TaskRun).status?.podName;
-    const pod = podName && this.#o.pods ? await this.#o.pods.get(run.namespace, podName) : undefined;
-    const outcome = checkExecution(object as TaskRun, pod as PodView | undefined);
-    if (
-      this.#o.executionCheck === 'enforce' &&
-      (outcome.result === 'mismatch' || outcome.result === 'not_owned')
-    )
+    const outcome = await this.#executionOf(run, object as TaskRun);
+    if (this.#o.executionCheck === 'enforce' && outcome.result !== 'match')
       throw new ObserverError(
         `execution check of ${describeRun(run)}: ${outcome.result} (${describeOutcome(outcome)}); attestation.execution-check is enforce, not signing`,
         { code: 'input_invalid', retryable: false },
       );
     return outcome;
+  }
+
+  /**
+   * The run judged against its Pod's evidence: the evidence captured when the run was first seen
+   * finished when there is some (a later status edit or a pruned Pod changes nothing), else the Pod
+   * named by the run, read now.
+   */
+  async #executionOf(run: RunRef, object: TaskRun): Promise<ExecutionCheckOutcome> {
+    const captured = await this.#o.evidence?.(run.uid);
+    if (captured) return checkEvidence(object, captured, 'captured');
+    const podName = object.status?.podName ?? '';
+    const pod = podName && this.#o.pods ? await this.#o.pods.get(run.namespace, podName) : undefined;
+    return checkEvidence(object, podEvidence(podName, pod as PodView | undefined, new Date()), 'live');
   }
 
   /**

@@ -4,6 +4,7 @@ import type { IndexRetention, RunCaptures, RunRecords } from '../index/index.ts'
 import type { RunHold } from '../kube/index.ts';
 import { isSettled } from '../model/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
+import type { PodEvidence } from '../policy/index.ts';
 import { type Priority, withPriority } from '../priority.ts';
 import { AdaptiveLimit, LatencyCap, WorkQueue } from '../queue/index.ts';
 import type { Reconciler } from '../reconcile/index.ts';
@@ -22,6 +23,12 @@ export interface ControllerOptions {
   hold?: RunHold;
   /** capture batching (capture-writer.ts); defaults there */
   captureBatch?: { maxBatch?: number; lingerMs?: number };
+  /**
+   * a finished TaskRun's Pod evidence, read when the run is captured (`attestation.execution-check`
+   * not off; policy/pod-evidence.ts); undefined when it cannot be read now (a later sighting tries
+   * again; the first evidence stored is kept). Default: none taken.
+   */
+  podEvidence?: (key: RunKey, object: Record<string, unknown>) => Promise<PodEvidence | undefined>;
   metrics: Metrics;
   logger: Logger;
   /** concurrent reconciles kept for live keys; default 4 (Chains: --threads-per-controller, default 2) */
@@ -70,7 +77,8 @@ const BORROW_FACTOR = 1;
  * carrying the final object, captures it like any other sighting.
  */
 export class Controller {
-  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch'>>;
+  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence'>>;
+  readonly #podEvidence: ControllerOptions['podEvidence'];
   readonly #hold: RunHold | undefined;
   readonly #captures: CaptureWriter;
   readonly #queue: WorkQueue<RunKey>;
@@ -103,6 +111,7 @@ export class Controller {
     });
     const all = this.#o.workers + backlogMax;
     this.#hold = options.hold;
+    this.#podEvidence = options.podEvidence;
     this.#captures = new CaptureWriter({ index: options.index, ...options.captureBatch });
     // fair between namespaces: one tenant's slow runs hold at most its share of the workers
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
@@ -213,11 +222,13 @@ export class Controller {
    */
   async #capture(o: RunObservation): Promise<boolean> {
     try {
+      const evidence = await this.#evidence(o);
       await this.#captures.capture({
         uid: o.uid,
         run: o.key,
         object: o.object ?? {},
         capturedAt: new Date(),
+        ...(evidence ? { evidence } : {}),
       });
       return true;
     } catch (err) {
@@ -227,6 +238,20 @@ export class Controller {
         'capturing the finished run failed; queueing it anyway',
       );
       return false;
+    }
+  }
+
+  /** The TaskRun's Pod evidence now; a failed read is logged and leaves it to a later sighting. */
+  async #evidence(o: RunObservation): Promise<PodEvidence | undefined> {
+    if (!this.#podEvidence || o.key.kind !== 'TaskRun' || !o.object) return undefined;
+    try {
+      return await this.#podEvidence(o.key, o.object);
+    } catch (err) {
+      this.#o.logger.warn(
+        { err: (err as Error).message, namespace: o.key.namespace, name: o.key.name },
+        "reading the finished TaskRun's Pod failed; its evidence is taken at a later sighting",
+      );
+      return undefined;
     }
   }
 

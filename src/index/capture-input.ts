@@ -1,6 +1,18 @@
 import { ObserverError } from '../errors.ts';
 import type { RunCapture } from './run-captures.ts';
 
+/** Column values of one evidence row: uid, evidence JSON, taken_at (ms). */
+export type EvidenceColumns = [string, string, number];
+
+/** The evidence rows of a batch (first evidence of each uid in the batch). */
+export function evidenceRows(captures: readonly RunCapture[]): EvidenceColumns[] {
+  const rows = new Map<string, EvidenceColumns>();
+  for (const c of captures)
+    if (c.evidence && !rows.has(c.uid))
+      rows.set(c.uid, [c.uid, JSON.stringify(c.evidence), c.capturedAt.getTime()]);
+  return [...rows.values()];
+}
+
 /** Column values of one capture row, in schema order (uid … captured_at). */
 export type CaptureColumns = [string, string, string, string, string, number];
 

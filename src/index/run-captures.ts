@@ -1,3 +1,4 @@
+import type { PodEvidence } from '../policy/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 
 /**
@@ -13,6 +14,11 @@ export interface RunCapture {
   /** the run object (JSON-serialisable), without managedFields */
   object: Record<string, unknown>;
   capturedAt: Date;
+  /**
+   * a TaskRun's Pod evidence taken at this sighting (policy/pod-evidence.ts); stored once per uid —
+   * the first evidence stored is kept, later sightings never replace it
+   */
+  evidence?: PodEvidence;
 }
 
 /**
@@ -26,6 +32,8 @@ export interface RunCaptures {
    * failure (a retryable `index` error when the database is busy, down or full) none is stored.
    */
   captureRuns(captures: readonly RunCapture[]): Promise<void>;
+  /** The Pod evidence first stored for the run `uid` (captureRuns), or undefined. */
+  findRunEvidence(uid: string): Promise<PodEvidence | undefined>;
   /**
    * The copy to attest `run` from when it is gone from the cluster: of the uids that had this
    * kind, namespace and name, one not yet settled (attested or failed) first, then the newest.

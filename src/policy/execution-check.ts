@@ -8,19 +8,29 @@
  * - `match`: the Pod is owned by the run (ownerReference uid) and every step-/sidecar container's
  *   imageID equals what the run reports, and the run reports every such container;
  * - `mismatch`: an image differs, or a container is in one and not the other;
- * - `pod_not_found`: no Pod (pruned, or no status.podName); this is not evidence of tampering;
+ * - `mismatch` too: the Pod ran any ephemeral container (`kubectl debug`): code the run did not
+ *   declare ran beside its steps, so its report cannot be the whole story;
+ * - `pod_not_found`: no evidence at all — the run names no Pod, or the Pod did not exist when the
+ *   observer first saw the run finished (and is not there now);
  * - `not_owned`: the Pod named by the run is not owned by it (a run pointing at another Pod).
+ * The Pod is judged from its evidence (pod-evidence.ts): the evidence captured at first sight when
+ * there is some, else the Pod read now. `evidence` in the outcome says which.
  * Tekton names step containers `step-<name>` and sidecars `sidecar-<name>`
  * (tektoncd/pipeline pkg/pod/entrypoint.go, StepName/SidecarName); init containers are Tekton's own.
  */
 import type { TaskRun } from '../tekton/index.ts';
+import { type PodEvidence, podEvidence } from './pod-evidence.ts';
 
 export type ExecutionCheckMode = 'off' | 'record' | 'enforce';
 
 /** The fields of a core/v1 Pod the check reads. */
 export interface PodView {
   metadata?: { name?: string; ownerReferences?: readonly { uid?: string; kind?: string }[] };
-  status?: { containerStatuses?: readonly { name?: string; imageID?: string }[] };
+  spec?: { ephemeralContainers?: readonly { name?: string; image?: string }[] };
+  status?: {
+    containerStatuses?: readonly { name?: string; imageID?: string }[];
+    ephemeralContainerStatuses?: readonly { name?: string; imageID?: string; image?: string }[];
+  };
 }
 
 export interface ContainerDifference {
@@ -38,21 +48,49 @@ export interface ExecutionCheckOutcome {
   containers?: number;
   differences?: ContainerDifference[];
   detail?: string;
+  /** where the Pod's evidence came from: captured when the run was first seen finished, or read now */
+  evidence?: 'captured' | 'live';
 }
 
 const TEKTON_CONTAINER = /^(step|sidecar)-/;
 
+/** The check against a Pod read now (undefined: gone); see checkEvidence. */
 export function checkExecution(run: TaskRun, pod: PodView | undefined): ExecutionCheckOutcome {
   const podName = run.status?.podName ?? '';
-  if (!podName) return { result: 'pod_not_found', podName, detail: 'the run has no status.podName' };
-  if (!pod) return { result: 'pod_not_found', podName, detail: `Pod ${podName} does not exist (pruned?)` };
+  return checkEvidence(run, podEvidence(podName, podName ? pod : undefined, new Date(0)), 'live');
+}
+
+/** The check of a run's report against its Pod's evidence. */
+export function checkEvidence(
+  run: TaskRun,
+  evidence: PodEvidence,
+  source: 'captured' | 'live',
+): ExecutionCheckOutcome {
+  const podName = evidence.podName;
+  const from = source === 'captured' ? { evidence: source } : {};
+  if (!podName) return { result: 'pod_not_found', podName, detail: 'the run has no status.podName', ...from };
+  if (!evidence.found)
+    return { result: 'pod_not_found', podName, detail: `Pod ${podName} does not exist (pruned?)`, ...from };
   const uid = run.metadata.uid;
-  if (!uid || !(pod.metadata?.ownerReferences ?? []).some((o) => o.uid === uid))
-    return { result: 'not_owned', podName, detail: `Pod ${podName} has no ownerReference to the run's uid` };
-  const reported = reportedImages(run);
+  if (!uid || !evidence.ownerUids.includes(uid))
+    return {
+      result: 'not_owned',
+      podName,
+      detail: `Pod ${podName} has no ownerReference to the run's uid`,
+      ...from,
+    };
+  const differences = differencesOf(reportedImages(run), evidence);
+  return differences.length
+    ? { result: 'mismatch', podName, differences, ...from }
+    : { result: 'match', podName, containers: reportedImages(run).size, ...from };
+}
+
+function differencesOf(
+  reported: Map<string, string>,
+  evidence: Extract<PodEvidence, { found: true }>,
+): ContainerDifference[] {
   const ran = new Map<string, string>();
-  for (const c of pod.status?.containerStatuses ?? [])
-    if (c.name && TEKTON_CONTAINER.test(c.name)) ran.set(c.name, c.imageID ?? '');
+  for (const c of evidence.containers) if (TEKTON_CONTAINER.test(c.name)) ran.set(c.name, c.imageID);
   const differences: ContainerDifference[] = [];
   for (const name of [...new Set([...reported.keys(), ...ran.keys()])].sort()) {
     const r = reported.get(name);
@@ -64,9 +102,9 @@ export function checkExecution(run: TaskRun, pod: PodView | undefined): Executio
         ...(p === undefined ? {} : { ran: p }),
       });
   }
-  return differences.length
-    ? { result: 'mismatch', podName, differences }
-    : { result: 'match', podName, containers: reported.size };
+  for (const c of evidence.ephemeralContainers)
+    differences.push({ container: `ephemeral:${c.name}`, ran: c.imageID || '(unknown image)' });
+  return differences;
 }
 
 /** container name → imageID the run reports (container name, else `step-<name>` / `sidecar-<name>`). */

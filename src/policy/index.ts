@@ -9,12 +9,20 @@ export {
 } from './credential-choice.ts';
 export {
   type ContainerDifference,
+  checkEvidence,
   checkExecution,
   type ExecutionCheckMode,
   type ExecutionCheckOutcome,
   type PodView,
 } from './execution-check.ts';
 export { type LabelSelector, labelsMatch } from './label-selector.ts';
+export {
+  type ContainerImage,
+  MAX_CONTAINERS,
+  type PodEvidence,
+  parsePodEvidence,
+  podEvidence,
+} from './pod-evidence.ts';
 export {
   compileRepositoryPattern,
   compileUriPattern,

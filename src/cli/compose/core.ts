@@ -20,7 +20,7 @@ import { publishedKeyVerifier } from '../../verify/index.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import type { ObserverDeps } from '../observer.ts';
 import type { Part } from './parts.ts';
-import { attestationChecks, faultAfterStored } from './setup.ts';
+import { attestationChecks, faultAfterStored, podEvidenceReader } from './setup.ts';
 /** What the parts are made of: keys, the run source, the attest pipeline, the controller. */
 export interface Core {
   connection: KubeConnection;
@@ -61,7 +61,7 @@ export function buildCore(
     config,
     runApi,
     index,
-    attestor: buildAttestor(deps, config, connection, signing),
+    attestor: buildAttestor(deps, config, connection, signing, index),
     events: new KubeEventRecorder({ connection, logger }),
     metrics,
     logger,
@@ -78,6 +78,8 @@ export function buildCore(
     backlogWorkers: config.backlogWorkers,
     ownWrite: (uid, resourceVersion) => runApi.isOwnWrite(uid, resourceVersion),
     backoff: { baseMs: config.retryBaseMs, maxMs: RETRY_MAX_MS },
+    // the execution check's evidence: a finished TaskRun's Pod, read when the run is captured
+    ...(config.executionCheck === 'off' ? {} : { podEvidence: podEvidenceReader(connection) }),
     // finalizer mode: a run deleted while no observer runs waits (unfinished) until one captured it
     ...(config.finalizers ? { hold: new FinalizerRunHold({ runApi, logger }) } : {}),
   });
@@ -98,6 +100,7 @@ function buildAttestor(
   config: ObserverConfig,
   connection: KubeConnection,
   signing: ReturnType<typeof createSigningSource>,
+  index: AttestationIndex,
 ): Attestor {
   const { logger, metrics } = deps;
   const verifies = publishedKeyVerifier(() => signing.publicKeys());
@@ -122,7 +125,7 @@ function buildAttestor(
     transparencyLog: () => signing.transparencyLog(),
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
-    checks: attestationChecks(backendDeps, clients, namespaceLabels),
+    checks: attestationChecks(backendDeps, clients, namespaceLabels, index),
   });
 }
 

@@ -4,10 +4,11 @@ import { AttestationChecks } from '../../attest/index.ts';
 import type { FaultHook, ObserverConfig } from '../../config/index.ts';
 import { ObserverError } from '../../errors.ts';
 import { type AttestationIndex, indexFromOptions } from '../../index/index.ts';
-import { type NamespaceLabels, PodReader } from '../../kube/index.ts';
+import { type KubeConnection, type NamespaceLabels, PodReader } from '../../kube/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import { SubjectExistenceCheck } from '../../policy/index.ts';
+import { type PodEvidence, podEvidence, SubjectExistenceCheck } from '../../policy/index.ts';
 import type { BackendDeps, OciClients } from '../../storage/index.ts';
+import type { RunKey } from '../../tekton/index.ts';
 
 /** What the configuration leaves open, said once at start. */
 export function warnAtStart(config: ObserverConfig, logger: Logger): void {
@@ -27,6 +28,7 @@ export function attestationChecks(
   deps: BackendDeps,
   clients: OciClients,
   namespaceLabels: NamespaceLabels,
+  index: Pick<AttestationIndex, 'findRunEvidence'>,
 ): AttestationChecks {
   const { config, connection } = deps;
   const existence = new SubjectExistenceCheck({
@@ -38,8 +40,21 @@ export function attestationChecks(
     executionCheck: config.executionCheck,
     existence: config.requireSubjectExists ? existence : undefined,
     pods: config.executionCheck === 'off' ? undefined : new PodReader({ connection }),
+    evidence: (uid) => index.findRunEvidence(uid),
     namespaceLabels: (ns) => namespaceLabels.get(ns),
   });
+}
+
+/** A finished TaskRun's Pod evidence, read now (the Pod its status names; none without a name). */
+export function podEvidenceReader(
+  connection: KubeConnection,
+): (key: RunKey, object: Record<string, unknown>) => Promise<PodEvidence> {
+  const pods = new PodReader({ connection });
+  return async (key, object) => {
+    const podName = (object as { status?: { podName?: string } }).status?.podName ?? '';
+    const pod = podName ? await pods.get(key.namespace, podName) : undefined;
+    return podEvidence(podName, pod, new Date());
+  };
 }
 
 /** Chains drops an artifact type silently when its signer is `none` or its storage is empty; we say so. */

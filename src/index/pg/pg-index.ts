@@ -1,4 +1,5 @@
 import type { Fence, RunRecord } from '../../model/index.ts';
+import type { PodEvidence } from '../../policy/index.ts';
 import type { DsseEnvelope } from '../../signing/index.ts';
 import { describeRun as describe, type RunKey, type RunKind } from '../../tekton/index.ts';
 import type { AttestationIndex, AttestationSummary, NewAttestation, Page } from '../attestation-index.ts';
@@ -197,6 +198,10 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
 
   captureRuns(captures: readonly RunCapture[]): Promise<void> {
     return this.#captures.captureRuns(captures);
+  }
+
+  findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
+    return this.#captures.findRunEvidence(uid);
   }
 
   findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {

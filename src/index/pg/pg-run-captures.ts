@@ -1,5 +1,6 @@
+import { type PodEvidence, parsePodEvidence } from '../../policy/index.ts';
 import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
-import { type CaptureRow, captureRows, toCapture } from '../capture-input.ts';
+import { type CaptureRow, captureRows, evidenceRows, toCapture } from '../capture-input.ts';
 import type { RunCapture, RunCaptures } from '../run-captures.ts';
 import type { PgDb } from './pg-connection.ts';
 
@@ -18,14 +19,31 @@ export class PgRunCaptures implements RunCaptures {
     const rows = captureRows(captures);
     if (rows.length === 0) return;
     const columns = rows[0].map((_, i) => rows.map((r) => r[i]));
+    const evidence = evidenceRows(captures);
+    const evidenceColumns = [0, 1, 2].map((i) => evidence.map((r) => r[i]));
+    // one statement, so one commit: the captures, and each run's first evidence (never replaced)
     await this.#db.query(
       `capturing ${rows.length} run(s)`,
-      `INSERT INTO run_captures (uid, kind, namespace, name, object, captured_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-       ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
-         name = excluded.name, object = excluded.object, captured_at = excluded.captured_at`,
-      columns,
+      `WITH captured AS (
+         INSERT INTO run_captures (uid, kind, namespace, name, object, captured_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+         ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
+           name = excluded.name, object = excluded.object, captured_at = excluded.captured_at
+         RETURNING 1)
+       INSERT INTO run_evidence (uid, evidence, taken_at)
+       SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[])
+       ON CONFLICT (uid) DO NOTHING`,
+      [...columns, ...evidenceColumns],
     );
+  }
+
+  async findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
+    const [row] = await this.#db.query<{ evidence: string }>(
+      `reading the Pod evidence of run ${uid}`,
+      'SELECT evidence FROM run_evidence WHERE uid = $1',
+      [uid],
+    );
+    return row ? parsePodEvidence(JSON.parse(row.evidence)) : undefined;
   }
 
   async findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {
@@ -56,6 +74,12 @@ export class PgRunCaptures implements RunCaptures {
        RETURNING uid`,
       [cut.deletedBefore.getTime(), cut.capturedBefore.getTime(), limit],
     );
+    // evidence lives as long as its capture
+    if (rows.length)
+      await this.#db.query(
+        'pruning Pod evidence',
+        'DELETE FROM run_evidence e WHERE NOT EXISTS (SELECT 1 FROM run_captures c WHERE c.uid = e.uid)',
+      );
     return rows.length;
   }
 }

@@ -93,6 +93,15 @@ export const PG_MIGRATIONS: readonly string[] = [
     FROM run_work w WHERE w.uid = s.uid;
   ALTER TABLE run_work ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
   `,
+  // 4: a TaskRun's Pod evidence, taken when the run was first seen finished and never replaced
+  // (policy/pod-evidence.ts): the execution check reads it once the Pod is pruned.
+  `
+  CREATE TABLE run_evidence (
+    uid      TEXT PRIMARY KEY,
+    evidence TEXT NOT NULL,
+    taken_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

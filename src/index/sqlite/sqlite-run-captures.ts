@@ -1,5 +1,6 @@
+import { type PodEvidence, parsePodEvidence } from '../../policy/index.ts';
 import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
-import { type CaptureRow, captureRows, toCapture } from '../capture-input.ts';
+import { type CaptureRow, captureRows, evidenceRows, toCapture } from '../capture-input.ts';
 import type { RunCapture, RunCaptures } from '../run-captures.ts';
 import type { SqliteDb } from './sqlite-db.ts';
 
@@ -22,7 +23,18 @@ export class SqliteRunCaptures implements RunCaptures {
           ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
             name = excluded.name, object = excluded.object, captured_at = excluded.captured_at`);
       for (const row of rows) upsert.run(...row);
+      const evidence = this.#db.stmt(
+        'INSERT INTO run_evidence (uid, evidence, taken_at) VALUES (?, ?, ?) ON CONFLICT (uid) DO NOTHING',
+      );
+      for (const row of evidenceRows(captures)) evidence.run(...row);
     });
+  }
+
+  async findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
+    const row = this.#db.read(`reading the Pod evidence of run ${uid}`, () =>
+      this.#db.stmt('SELECT evidence FROM run_evidence WHERE uid = ?').get(uid),
+    ) as { evidence: string } | undefined;
+    return row ? parsePodEvidence(JSON.parse(row.evidence)) : undefined;
   }
 
   async findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {
@@ -51,6 +63,8 @@ export class SqliteRunCaptures implements RunCaptures {
             SELECT c.uid FROM run_captures c LEFT JOIN run_work w ON w.uid = c.uid
             WHERE ${SETTLED} AND (w.deleted_at < ? OR c.captured_at < ?) LIMIT ?)`)
         .run(cut.deletedBefore.getTime(), cut.capturedBefore.getTime(), limit);
+      // evidence lives as long as its capture
+      this.#db.stmt('DELETE FROM run_evidence WHERE uid NOT IN (SELECT uid FROM run_captures)').run();
       return Number(result.changes);
     });
   }

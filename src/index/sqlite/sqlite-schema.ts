@@ -105,6 +105,15 @@ export const MIGRATIONS: readonly string[] = [
     last_attempt_at = (SELECT w.last_attempt_at FROM run_work w WHERE w.uid = run_states.uid);
   ALTER TABLE run_work ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: a TaskRun's Pod evidence, taken when the run was first seen finished and never replaced
+  // (policy/pod-evidence.ts): the execution check reads it once the Pod is pruned.
+  `
+  CREATE TABLE run_evidence (
+    uid      TEXT PRIMARY KEY,
+    evidence TEXT NOT NULL,
+    taken_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

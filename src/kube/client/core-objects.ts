@@ -18,7 +18,11 @@ export interface NamespaceObject {
 
 export interface PodObject {
   metadata?: ObjectMeta;
-  status?: { containerStatuses?: { name?: string; image?: string; imageID?: string }[] };
+  spec?: { ephemeralContainers?: { name?: string; image?: string }[] };
+  status?: {
+    containerStatuses?: { name?: string; image?: string; imageID?: string }[];
+    ephemeralContainerStatuses?: { name?: string; image?: string; imageID?: string }[];
+  };
 }
 
 export interface SecretObject {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
 import type { RunCapture } from '../../../src/index/index.ts';
+import type { PodEvidence } from '../../../src/policy/index.ts';
 import type { IndexFactory } from './index-contract.ts';
 
 const key = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
@@ -24,6 +25,28 @@ export function captureContract(name: string, factory: IndexFactory): void {
   const open = async () => factory({ now: 1_000_000 });
 
   describe(`${name}: captured runs`, () => {
+    it("keeps a run's first Pod evidence: a later capture with other evidence does not replace it", async () => {
+      const index = await open();
+      const first: PodEvidence = {
+        found: true,
+        podName: 'build-1-pod',
+        ownerUids: ['u1'],
+        containers: [{ name: 'step-build', imageID: `x@sha256:${'a'.repeat(64)}` }],
+        ephemeralContainers: [],
+        takenAt: '2026-11-26T10:00:00.000Z',
+      };
+      await index.captureRuns([
+        capture('u1', { evidence: first }),
+        capture('u2', { run: { ...key, name: 'b' } }),
+      ]);
+      await index.captureRuns([
+        capture('u1', { evidence: { found: false, podName: '', takenAt: '2026-11-26T11:00:00.000Z' } }),
+      ]);
+      expect(await index.findRunEvidence('u1')).toEqual(first);
+      expect(await index.findRunEvidence('u2')).toBeUndefined();
+      expect(await index.findRunEvidence('unknown')).toBeUndefined();
+    });
+
     it('stores a batch and reads the copy back by run key; the same uid again replaces it', async () => {
       const index = await open();
       await index.captureRuns([capture('u1'), capture('other', { run: { ...key, name: 'other' } })]);
