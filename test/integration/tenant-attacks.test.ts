@@ -53,7 +53,12 @@ async function cosignTags(client: RegistryClient, repository: string, digest: st
 }
 
 /** Plays the kubelet: a Pod owned by the TaskRun, its container statuses written through pods/status. */
-async function runPod(name: string, owner: { name: string; uid: string }, imageID: string) {
+async function runPod(
+  name: string,
+  owner: { name: string; uid: string },
+  imageID: string,
+  ephemeral?: { name: string; imageID: string },
+) {
   const core = admin().makeApiClient(CoreV1Api);
   const body: V1Pod = {
     metadata: {
@@ -64,6 +69,7 @@ async function runPod(name: string, owner: { name: string; uid: string }, imageI
     spec: { containers: [{ name: 'step-build', image: 'docker.io/library/busybox' }] },
   };
   const pod = await core.createNamespacedPod({ namespace: 'tenant-a', body });
+  const terminated = { terminated: { exitCode: 0, reason: 'Completed' } };
   pod.status = {
     phase: 'Succeeded',
     containerStatuses: [
@@ -73,9 +79,22 @@ async function runPod(name: string, owner: { name: string; uid: string }, imageI
         imageID,
         ready: false,
         restartCount: 0,
-        state: { terminated: { exitCode: 0, reason: 'Completed' } },
+        state: terminated,
       },
     ],
+    ...(ephemeral
+      ? {
+          ephemeralContainerStatuses: [
+            {
+              ...ephemeral,
+              image: 'docker.io/library/alpine',
+              ready: false,
+              restartCount: 0,
+              state: terminated,
+            },
+          ],
+        }
+      : {}),
   };
   await core.replaceNamespacedPodStatus({ name, namespace: 'tenant-a', body: pod });
 }
@@ -123,18 +142,48 @@ async function expectRefused(
 const REPORTED = succeededTaskRunStatus([]).steps[0]!.imageID;
 const OTHER = `docker.io/library/alpine@sha256:${'9'.repeat(64)}`;
 
-/** A TaskRun whose Pod ran `ranImageID` in step-build while its status reports REPORTED. */
-async function taskRunWithPod(ranImageID: string): Promise<string> {
+/**
+ * A TaskRun whose Pod ran `ranImageID` in step-build while its status reports REPORTED. `pod`:
+ * the Pod's name in status.podName ('' for none), whether to create it, whose it is, and an
+ * ephemeral container it also ran.
+ */
+async function taskRunWithPod(
+  ranImageID: string,
+  options: {
+    podName?: (run: string) => string;
+    create?: boolean;
+    owner?: { name: string; uid: string };
+    ephemeral?: { name: string; imageID: string };
+    results?: { name: string; value: string }[];
+  } = {},
+): Promise<string> {
   const name = unique('exec');
   const created = await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, {
     taskRef: { name: 'buildah' },
   });
-  await runPod(`${name}-pod`, { name, uid: created.metadata.uid }, ranImageID);
+  const podName = options.podName ? options.podName(name) : `${name}-pod`;
+  if (options.create !== false && podName)
+    await runPod(
+      podName,
+      options.owner ?? { name, uid: created.metadata.uid },
+      ranImageID,
+      options.ephemeral,
+    );
   await setRunStatus(admin(), 'TaskRun', 'tenant-a', name, {
-    ...succeededTaskRunStatus([]),
-    podName: `${name}-pod`,
+    ...succeededTaskRunStatus(options.results ?? []),
+    podName,
   });
   return name;
+}
+
+/** Waits for signed=failed and returns the AttestationFailed Event's message. */
+async function refusedWith(name: string): Promise<string> {
+  await waitFor(`signed=failed on ${name}`, async () => {
+    const run = await getRun(admin(), 'TaskRun', 'tenant-a', name);
+    return run.metadata.annotations?.['chains.tekton.dev/signed'] === 'failed' ? run : undefined;
+  });
+  const [event] = await eventsWith(name, 'AttestationFailed');
+  return event!.message ?? '';
 }
 
 describe('tenant attacks, with a subject policy (execution check: record)', () => {
@@ -543,10 +592,13 @@ describe('tenant attacks, without a subject policy (execution check: enforce)', 
     });
     const repository = `platform/${unique('base')}`;
     const digest = await pushTestImageWith(client, repository);
-    const name = await completeBuildTaskRun(
-      { ref: `${address}/${repository}:v1`, digest },
-      { name: unique('no-policy') },
-    );
+    // a run with its Pod (enforce refuses a run without execution evidence)
+    const name = await taskRunWithPod(`docker-pullable://${REPORTED}`, {
+      results: [
+        { name: 'IMAGE_URL', value: `${address}/${repository}:v1` },
+        { name: 'IMAGE_DIGEST', value: digest },
+      ],
+    });
     await waitForSigned('TaskRun', 'tenant-a', name);
     expect(await cosignTags(client, repository, digest)).toEqual([]);
     const [event] = await eventsWith(name, 'InputSkipped');
@@ -556,14 +608,40 @@ describe('tenant attacks, without a subject policy (execution check: enforce)', 
   });
 
   it('A reports a step image its Pod did not run (enforce): signed failed, with the reason', async () => {
-    const name = await taskRunWithPod(OTHER);
-    await waitFor(`signed=failed on ${name}`, async () => {
-      const run = await getRun(admin(), 'TaskRun', 'tenant-a', name);
-      return run.metadata.annotations?.['chains.tekton.dev/signed'] === 'failed' ? run : undefined;
+    const message = await refusedWith(await taskRunWithPod(OTHER));
+    expect(message).toContain('execution check');
+    expect(message).toContain(OTHER);
+  });
+
+  it('A empties status.podName (enforce): no evidence, refused (pod_not_found)', async () => {
+    const message = await refusedWith(
+      await taskRunWithPod(`docker-pullable://${REPORTED}`, { podName: () => '' }),
+    );
+    expect(message).toContain('pod_not_found');
+  });
+
+  it('A names a Pod that never existed (enforce): no evidence, refused (pod_not_found)', async () => {
+    const name = await taskRunWithPod(`docker-pullable://${REPORTED}`, { create: false });
+    expect(await refusedWith(name)).toContain('pod_not_found');
+  });
+
+  it("A names another run's Pod (enforce): refused (not_owned)", async () => {
+    const other = await taskRunWithPod(`docker-pullable://${REPORTED}`);
+    const otherPod = `${other}-pod`;
+    const name = await taskRunWithPod(`docker-pullable://${REPORTED}`, {
+      podName: () => otherPod,
+      create: false,
     });
-    const [event] = await eventsWith(name, 'AttestationFailed');
-    expect(event!.message).toContain('execution check');
-    expect(event!.message).toContain(OTHER);
+    expect(await refusedWith(name)).toContain('not_owned');
+  });
+
+  it('A also ran an ephemeral debug container in its Pod (enforce): refused (mismatch)', async () => {
+    const name = await taskRunWithPod(`docker-pullable://${REPORTED}`, {
+      ephemeral: { name: 'debugger', imageID: OTHER },
+    });
+    const message = await refusedWith(name);
+    expect(message).toContain('mismatch');
+    expect(message).toContain('ephemeral:debugger');
   });
 });
 

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { AttestationChecks, Attestor } from '../../../src/attest/index.ts';
 import { parseConfig } from '../../../src/config/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
+import { SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
-import { parseSubjectPolicy, type SubjectExistenceCheck } from '../../../src/policy/index.ts';
+import { parseSubjectPolicy, podEvidence, type SubjectExistenceCheck } from '../../../src/policy/index.ts';
 import { loadX509Pem } from '../../../src/signing/index.ts';
 import type { BackendName, StorageBackend, StoreRequest } from '../../../src/storage/index.ts';
 import type { TektonRun } from '../../../src/tekton/index.ts';
@@ -109,5 +110,33 @@ describe('Attestor with the attestation checks', () => {
     expect(err).toBeInstanceOf(ObserverError);
     expect(err).toMatchObject({ retryable: false, message: expect.stringContaining('mismatch') });
     expect(enforced.stored).toHaveLength(0);
+  });
+  it('enforce judges by the evidence captured at first sight: a Pod pruned since passes, a run with none is refused', async () => {
+    const index = new SqliteIndex({ path: ':memory:' });
+    const key = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'b1' };
+    await index.captureRuns([
+      {
+        uid: 'uid-1',
+        run: key,
+        object: {},
+        capturedAt: new Date(0),
+        evidence: podEvidence('b1-pod', pod(stepImage), new Date(0)),
+      },
+    ]);
+    const checks = new AttestationChecks({
+      policy,
+      executionCheck: 'enforce',
+      pods: { get: async () => undefined }, // pruned since
+      evidence: (uid) => index.findRunEvidence(uid),
+    });
+    expect(await checks.execution(run, taskRun)).toMatchObject({ result: 'match', evidence: 'captured' });
+    // a status edit since (another podName) changes nothing: the capture is what the Pod was
+    const edited = { ...taskRun, status: { ...(taskRun as { status: object }).status, podName: 'x' } };
+    expect(await checks.execution(run, edited as TektonRun)).toMatchObject({ result: 'match' });
+    await expect(checks.execution({ ...run, uid: 'uid-2' }, taskRun)).rejects.toMatchObject({
+      code: 'input_invalid',
+      message: expect.stringContaining('pod_not_found'),
+    });
+    await index.close();
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkExecution, type PodView } from '../../../src/policy/index.ts';
+import {
+  checkEvidence,
+  checkExecution,
+  type PodView,
+  parsePodEvidence,
+  podEvidence,
+} from '../../../src/policy/index.ts';
 import type { TaskRun } from '../../../src/tekton/index.ts';
 
 const A = `quay.io/b/build@sha256:${'a'.repeat(64)}`;
@@ -62,5 +68,34 @@ describe('checkExecution', () => {
       ).result,
     ).toBe('match');
     expect(checkExecution(r, pod([{ name: 'step-build', imageID: '' }])).result).toBe('mismatch');
+  });
+  it('any ephemeral container is a mismatch, from its status or only its spec', () => {
+    const p: PodView = {
+      ...pod([
+        { name: 'step-build', imageID: A },
+        { name: 'sidecar-db', imageID: S },
+      ]),
+      spec: { ephemeralContainers: [{ name: 'debugger', image: 'busybox' }] },
+    };
+    expect(checkExecution(run, p)).toMatchObject({
+      result: 'mismatch',
+      differences: [{ container: 'ephemeral:debugger', ran: 'busybox' }],
+    });
+  });
+  it('judges the captured evidence, whatever the run or the cluster says now', () => {
+    const taken = podEvidence(
+      'build-1-pod',
+      pod([
+        { name: 'step-build', imageID: A },
+        { name: 'sidecar-db', imageID: S },
+      ]),
+      new Date(0),
+    );
+    const edited: TaskRun = { ...run, status: { ...run.status, podName: '' } };
+    expect(checkEvidence(edited, taken, 'captured')).toMatchObject({ result: 'match', evidence: 'captured' });
+    const none = podEvidence('', undefined, new Date(0));
+    expect(checkEvidence(run, none, 'captured')).toMatchObject({ result: 'pod_not_found' });
+    expect(parsePodEvidence(JSON.parse(JSON.stringify(taken)))).toEqual(taken);
+    expect(parsePodEvidence({ found: true, podName: 'x' })).toBeUndefined();
   });
 });
