@@ -11,8 +11,10 @@
  * retried with backoff; no subject is dropped and no run is refused because something blinked.
  */
 import { ObserverError } from '../errors.ts';
+import type { ChildRun } from '../formats/index.ts';
 import type { PodReader } from '../kube/index.ts';
 import {
+  type ChildExecution,
   type ClaimedSubject,
   checkEvidence,
   type ExecutionCheckMode,
@@ -20,6 +22,7 @@ import {
   type GateResult,
   type PodEvidence,
   type PodView,
+  pipelineExecution,
   podEvidence,
   type SubjectExistenceCheck,
   SubjectGate,
@@ -50,9 +53,16 @@ export class AttestationChecks {
   }
 
   /** The execution-check outcome of a TaskRun (undefined when off, or for a PipelineRun). */
-  async execution(run: RunRef, object: TektonRun): Promise<ExecutionCheckOutcome | undefined> {
-    if (this.#o.executionCheck === 'off' || object.kind !== 'TaskRun') return undefined;
-    const outcome = await this.#executionOf(run, object as TaskRun);
+  async execution(
+    run: RunRef,
+    object: TektonRun,
+    children: readonly ChildRun[] = [],
+  ): Promise<ExecutionCheckOutcome | undefined> {
+    if (this.#o.executionCheck === 'off') return undefined;
+    const outcome =
+      object.kind === 'TaskRun'
+        ? await this.#executionOf(run, object as TaskRun)
+        : await this.#pipelineExecution(run, children);
     if (this.#o.executionCheck === 'enforce' && outcome.result !== 'match')
       throw new ObserverError(
         `execution check of ${describeRun(run)}: ${outcome.result} (${describeOutcome(outcome)}); attestation.execution-check is enforce, not signing`,
@@ -74,6 +84,19 @@ export class AttestationChecks {
     return checkEvidence(object, podEvidence(podName, pod as PodView | undefined, new Date()), 'live');
   }
 
+  /** Each child TaskRun the PipelineRun executed, judged as a TaskRun is (its own evidence). */
+  async #pipelineExecution(run: RunRef, children: readonly ChildRun[]): Promise<ExecutionCheckOutcome> {
+    const outcomes: ChildExecution[] = [];
+    for (const c of children) {
+      if (c.state !== 'found') continue;
+      const ref = { ...run, kind: 'TaskRun' as const, name: c.name, uid: c.run.metadata.uid ?? '' };
+      const { children: _, ...outcome } = await this.#executionOf(ref, c.run);
+      const task = c.pipelineTaskName ? { pipelineTaskName: c.pipelineTaskName } : {};
+      outcomes.push({ name: c.name, ...task, ...outcome });
+    }
+    return pipelineExecution(outcomes);
+  }
+
   /**
    * Every claimed subject through the subject gate (policy/subject-gate.ts): parsed by the one
    * grammar, allowed by the policy, found in its registry. Without a gate configured (the `generate`
@@ -86,6 +109,13 @@ export class AttestationChecks {
 
 /** One line for Events and errors: which containers differ, or why there was nothing to compare. */
 export function describeOutcome(o: ExecutionCheckOutcome): string {
+  if (o.children)
+    return (
+      o.children
+        .filter((c) => c.result !== 'match')
+        .map((c) => `child TaskRun ${c.name}: ${c.result} (${describeOutcome(c)})`)
+        .join('; ') || `${o.children.length} child TaskRun(s) match`
+    );
   if (o.differences?.length)
     return o.differences
       .map(

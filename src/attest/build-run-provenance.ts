@@ -23,7 +23,7 @@ export function buildRunProvenance(
     return buildProvenance(
       object.kind === 'TaskRun'
         ? { kind: 'TaskRun', run: object, executionCheck }
-        : { kind: 'PipelineRun', run: object, children: [...children] },
+        : { kind: 'PipelineRun', run: object, children: [...children], executionCheck },
       {
         format: o.format,
         builderId: c.builderId,

@@ -73,7 +73,7 @@ export async function signRun(
   const { metrics } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
   signed.executionCheck = await timedStage(metrics, 'check', () =>
-    deps.checks?.execution(run.ref, run.object),
+    deps.checks?.execution(run.ref, run.object, run.children),
   );
   const provenance = plan.provenance;
   const built = provenance

@@ -32,7 +32,7 @@ export type ChildRun = { name: string; pipelineTaskName?: string } & (
 export type ProvenanceInput =
   /** executionCheck: the outcome of the execution check, when it ran (recorded in the provenance) */
   | { kind: 'TaskRun'; run: TaskRun; executionCheck?: ExecutionCheckOutcome }
-  | { kind: 'PipelineRun'; run: PipelineRun; children: ChildRun[] };
+  | { kind: 'PipelineRun'; run: PipelineRun; children: ChildRun[]; executionCheck?: ExecutionCheckOutcome };
 
 export interface Provenance {
   statement: Statement;

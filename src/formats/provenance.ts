@@ -40,8 +40,8 @@ function buildStatement(
         : taskRunStatementV02(input.run, options, input.executionCheck);
     case 'PipelineRun':
       return options.format === 'slsa/v1.0'
-        ? pipelineRunStatementV1(input.run, input.children, options)
-        : pipelineRunStatementV02(input.run, input.children, options);
+        ? pipelineRunStatementV1(input.run, input.children, options, input.executionCheck)
+        : pipelineRunStatementV02(input.run, input.children, options, input.executionCheck);
   }
 }
 

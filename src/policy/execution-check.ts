@@ -50,6 +50,30 @@ export interface ExecutionCheckOutcome {
   detail?: string;
   /** where the Pod's evidence came from: captured when the run was first seen finished, or read now */
   evidence?: 'captured' | 'live';
+  /**
+   * a PipelineRun's outcome: each child TaskRun it executed, judged like a TaskRun; `result` is then
+   * the worst of theirs (mismatch, not_owned, pod_not_found, match) and `podName` is empty
+   */
+  children?: ChildExecution[];
+}
+
+/** One child TaskRun's outcome inside a PipelineRun's (same fields as a TaskRun's, plus its names). */
+export type ChildExecution = { name: string; pipelineTaskName?: string } & Omit<
+  ExecutionCheckOutcome,
+  'children'
+>;
+
+const SEVERITY: readonly ExecutionCheckOutcome['result'][] = [
+  'mismatch',
+  'not_owned',
+  'pod_not_found',
+  'match',
+];
+
+/** A PipelineRun's outcome from its children's: the worst result, every child listed. */
+export function pipelineExecution(children: ChildExecution[]): ExecutionCheckOutcome {
+  const result = SEVERITY.find((r) => children.some((c) => c.result === r)) ?? 'match';
+  return { result, podName: '', children };
 }
 
 const TEKTON_CONTAINER = /^(step|sidecar)-/;

@@ -8,12 +8,14 @@ export {
   credentialChoice,
 } from './credential-choice.ts';
 export {
+  type ChildExecution,
   type ContainerDifference,
   checkEvidence,
   checkExecution,
   type ExecutionCheckMode,
   type ExecutionCheckOutcome,
   type PodView,
+  pipelineExecution,
 } from './execution-check.ts';
 export { type LabelSelector, labelsMatch } from './label-selector.ts';
 export {

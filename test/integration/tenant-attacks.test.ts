@@ -186,6 +186,43 @@ async function refusedWith(name: string): Promise<string> {
   return event!.message ?? '';
 }
 
+/**
+ * A PipelineRun in tenant-a with one child TaskRun (created by "Tekton", owned by it) that ran in a
+ * Pod whose step-build ran `ranImageID`, with `results`; the PipelineRun then completes.
+ */
+async function pipelineRunWithChild(ranImageID: string, results: { name: string; value: unknown }[] = []) {
+  const pr = unique('pr-exec');
+  const created = await createRun(kubeConfigFor('tenantA'), 'PipelineRun', 'tenant-a', pr, {
+    pipelineRef: { name: 'build' },
+  });
+  const owner = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: pr, uid: created.metadata.uid };
+  const child = `${pr}-build`;
+  const made = await createRun(
+    admin(),
+    'TaskRun',
+    'tenant-a',
+    child,
+    { taskRef: { name: 'buildah' } },
+    { ownerReferences: [owner], labels: { 'tekton.dev/pipelineTask': 'build' } },
+  );
+  await runPod(`${child}-pod`, { name: child, uid: made.metadata.uid }, ranImageID);
+  await setRunStatus(admin(), 'TaskRun', 'tenant-a', child, {
+    ...succeededTaskRunStatus(results),
+    podName: `${child}-pod`,
+  });
+  const done = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+  await setRunStatus(admin(), 'PipelineRun', 'tenant-a', pr, {
+    conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
+    startTime: done,
+    completionTime: done,
+    childReferences: [
+      { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: child, pipelineTaskName: 'build' },
+    ],
+    pipelineSpec: { tasks: [{ name: 'build', taskRef: { name: 'buildah' } }] },
+  });
+  return { pr, child };
+}
+
 describe('tenant attacks, with a subject policy (execution check: record)', () => {
   let env: LocalEnv;
   let obs: TestObserver;
@@ -498,6 +535,18 @@ describe('tenant attacks, with a subject policy (execution check: record)', () =
     expect(event!.message).toContain(OTHER);
   });
 
+  it("a PipelineRun's statement carries each child's execution outcome (v0.2 buildConfig.executionCheck)", async () => {
+    const { pr, child } = await pipelineRunWithChild(OTHER);
+    await waitForSigned('PipelineRun', 'tenant-a', pr);
+    const config = (await signedStatement('PipelineRun', pr)).predicate.buildConfig as {
+      executionCheck: { result: string; children: { name: string; result: string }[] };
+    };
+    expect(config.executionCheck).toMatchObject({
+      result: 'mismatch',
+      children: [{ name: child, pipelineTaskName: 'build', result: 'mismatch' }],
+    });
+  });
+
   it('an honest run is attested as before, with who built it and a matching execution check', async () => {
     const name = await taskRunWithPod(`docker-pullable://${REPORTED}`);
     await waitForSigned('TaskRun', 'tenant-a', name);
@@ -611,6 +660,16 @@ describe('tenant attacks, without a subject policy (execution check: enforce)', 
     const message = await refusedWith(await taskRunWithPod(OTHER));
     expect(message).toContain('execution check');
     expect(message).toContain(OTHER);
+  });
+
+  it('A runs a PipelineRun whose child ran another image (enforce): the PipelineRun is refused', async () => {
+    const { pr, child } = await pipelineRunWithChild(OTHER);
+    await waitFor(`signed=failed on ${pr}`, async () => {
+      const run = await getRun(admin(), 'PipelineRun', 'tenant-a', pr);
+      return run.metadata.annotations?.['chains.tekton.dev/signed'] === 'failed' ? run : undefined;
+    });
+    const [event] = await eventsWith(pr, 'AttestationFailed');
+    expect(event!.message).toContain(`child TaskRun ${child}: mismatch`);
   });
 
   it('A empties status.podName (enforce): no evidence, refused (pod_not_found)', async () => {

@@ -55,6 +55,7 @@ export function pipelineRunStatementV02(
   run: PipelineRun,
   children: readonly ChildRun[],
   options: ProvenanceOptions,
+  executionCheck?: ExecutionCheckOutcome,
 ): Built {
   const resolved = resolveChildren(run, children);
   const prSubjects = allOutputSubjects(run.status?.results, `${runLabel('PipelineRun', run)} results`);
@@ -81,7 +82,10 @@ export function pipelineRunStatementV02(
       run.status?.pipelineSpec?.params,
       runIdentity(run),
     ),
-    buildConfig: pipelineRunBuildConfig(run, resolved.executed, resolved.unresolved),
+    buildConfig: {
+      ...pipelineRunBuildConfig(run, resolved.executed, resolved.unresolved),
+      ...(executionCheck ? { [EXECUTION_CHECK_FIELD]: executionCheck } : {}),
+    },
     metadata: metadata(run.metadata, run.status),
     materials: materials.items,
   };

@@ -54,6 +54,7 @@ export function pipelineRunStatementV1(
   run: PipelineRun,
   children: readonly ChildRun[],
   options: ProvenanceOptions,
+  executionCheck?: ExecutionCheckOutcome,
 ): Built {
   const resolved = resolveChildren(run, children);
   const pr = buildArtifactSubjects(run.status?.results, `${runLabel('PipelineRun', run)} results`);
@@ -83,7 +84,10 @@ export function pipelineRunStatementV1(
       resolvedDependencies: deps.items,
       notes,
     }),
-    runDetails: runDetails(options.builderId, run.metadata, run.status, byproducts),
+    runDetails: runDetails(options.builderId, run.metadata, run.status, [
+      ...byproducts,
+      ...executionCheckByproducts(executionCheck),
+    ]),
   };
   return { statement: statement(subjects, predicate), skipped: [...skipped, ...deps.skipped] };
 }
