@@ -29,6 +29,7 @@ export type SkipCode =
   | 'child_unfinished'
   | 'not_owned'
   | 'created_after_completion'
+  | 'replaced'
   | 'repository_not_allowed'
   | 'subject_not_found'
   | 'subject_unreadable'

@@ -4,7 +4,7 @@
  * pipeline task name (from childReferences, else label `tekton.dev/pipelineTask`) matches and that
  * has `status.completionTime` (matrix fan-out gives several per task, in the order passed in).
  * Children that are missing, not TaskRuns (CustomRun), unfinished, or not the PipelineRun's own
- * (not-owned, created-after-completion: see reconcile/children.ts) never block the attestation and
+ * (not-owned, created-after-completion, replaced: see reconcile/children.ts) never block the attestation and
  * are never used for subjects, materials or task references: they come back in `unresolved` and
  * `skipped`.
  */
@@ -23,7 +23,7 @@ export interface ExecutedTask {
 export interface UnresolvedChild {
   name: string;
   pipelineTaskName?: string;
-  state: 'missing' | 'not-a-taskrun' | 'unfinished' | 'not-owned' | 'created-after-completion';
+  state: 'missing' | 'not-a-taskrun' | 'unfinished' | 'not-owned' | 'created-after-completion' | 'replaced';
   kind?: string;
 }
 
@@ -39,6 +39,7 @@ const SKIP_CODE = {
   unfinished: 'child_unfinished',
   'not-owned': 'not_owned',
   'created-after-completion': 'created_after_completion',
+  replaced: 'replaced',
 } as const;
 
 export function resolveChildren(run: PipelineRun, children: readonly ChildRun[]): ChildResolution {

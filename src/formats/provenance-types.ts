@@ -23,8 +23,14 @@ export interface ProvenanceOptions {
 export type ChildRun = { name: string; pipelineTaskName?: string } & (
   | { state: 'found'; run: TaskRun }
   | {
-      /** not-owned / created-after-completion: the TaskRun does not belong to the PipelineRun (a swap) */
-      state: 'missing' | 'not-a-taskrun' | 'unfinished' | 'not-owned' | 'created-after-completion';
+      /** not-owned / created-after-completion / replaced: the TaskRun does not belong to the PipelineRun (a swap) */
+      state:
+        | 'missing'
+        | 'not-a-taskrun'
+        | 'unfinished'
+        | 'not-owned'
+        | 'created-after-completion'
+        | 'replaced';
       kind?: string;
     }
 );

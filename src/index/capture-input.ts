@@ -4,6 +4,23 @@ import type { RunCapture } from './run-captures.ts';
 /** Column values of one evidence row: uid, evidence JSON, taken_at (ms). */
 export type EvidenceColumns = [string, string, number];
 
+/** Column values of one sighting row: namespace, name, parent uid, uid, first_seen_at (ms). */
+export type SightingColumns = [string, string, string, string, number];
+
+/** A batch's TaskRuns as children of the PipelineRuns their ownerReferences name. */
+export function sightingRows(captures: readonly RunCapture[]): SightingColumns[] {
+  const rows = new Map<string, SightingColumns>();
+  for (const c of captures) {
+    if (c.run.kind !== 'TaskRun') continue;
+    const meta = (c.object as { metadata?: { ownerReferences?: { kind?: string; uid?: string }[] } })
+      .metadata;
+    for (const o of meta?.ownerReferences ?? [])
+      if (o.kind === 'PipelineRun' && typeof o.uid === 'string' && o.uid)
+        rows.set(`${c.uid}/${o.uid}`, [c.run.namespace, c.run.name, o.uid, c.uid, c.capturedAt.getTime()]);
+  }
+  return [...rows.values()];
+}
+
 /** The evidence rows of a batch (first evidence of each uid in the batch). */
 export function evidenceRows(captures: readonly RunCapture[]): EvidenceColumns[] {
   const rows = new Map<string, EvidenceColumns>();

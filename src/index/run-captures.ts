@@ -32,6 +32,12 @@ export interface RunCaptures {
    * failure (a retryable `index` error when the database is busy, down or full) none is stored.
    */
   captureRuns(captures: readonly RunCapture[]): Promise<void>;
+  /**
+   * The first TaskRun captured under this name as a child of the PipelineRun `parentUid` (by its
+   * ownerReference): its uid and when it was first captured. captureRuns records each TaskRun's
+   * first capture per parent once; later captures never move it.
+   */
+  firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined>;
   /** The Pod evidence first stored for the run `uid` (captureRuns), or undefined. */
   findRunEvidence(uid: string): Promise<PodEvidence | undefined>;
   /**

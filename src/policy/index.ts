@@ -1,6 +1,11 @@
 // checkedSubject (the constructor) is deliberately not exported: only subject-gate.ts makes one
 export { type CheckedImage, type CheckedSubject, type CheckedUri, subjectName } from './checked-subject.ts';
-export { type ChildOwnership, childOwnership, type OwnedObject } from './child-ownership.ts';
+export {
+  type ChildOwnership,
+  childOwnership,
+  type FirstSighting,
+  type OwnedObject,
+} from './child-ownership.ts';
 export {
   type CredentialChoice,
   type CredentialChoiceInput,

@@ -9,13 +9,20 @@ import { parseRun, type RunView } from '../tekton/index.ts';
  * PipelineRun whose child is missing or is a CustomRun; we classify each child instead, so the
  * decision can wait for unfinished ones for a while and then attest what is known. A TaskRun that
  * does not belong to the PipelineRun (policy/child-ownership.ts: no ownerReference to it, or created
- * after it completed: a swapped child) is `not-owned` / `created-after-completion`, never `found`.
+ * after it completed: a swapped child; not the TaskRun the observer first saw under that name) is
+ * `not-owned` / `created-after-completion` / `replaced`, never `found`.
  * A child gone from the cluster (deleted with its PipelineRun, or pruned) is read from the copy
  * the index captured when it finished; the same ownership checks apply to the copy.
  */
+const UNTRUSTED = {
+  not_owned: 'not-owned',
+  created_after_completion: 'created-after-completion',
+  replaced: 'replaced',
+} as const;
+
 export async function readChildren(
   runApi: Pick<RunApi, 'get'>,
-  captures: Pick<RunCaptures, 'findCapturedRun'>,
+  captures: Pick<RunCaptures, 'findCapturedRun' | 'firstChildSighting'>,
   pipelineRun: Extract<RunView, { kind: 'PipelineRun' }>,
 ): Promise<ChildRun[]> {
   const { namespace } = pipelineRun.ref;
@@ -35,13 +42,9 @@ export async function readChildren(
       children.push({ ...base, state: 'missing' });
       continue;
     }
-    const owned = childOwnership(pipelineRun.object as OwnedObject, child.object as OwnedObject);
-    if (!owned.owned)
-      children.push({
-        ...base,
-        state: owned.reason === 'not_owned' ? 'not-owned' : 'created-after-completion',
-        kind: 'TaskRun',
-      });
+    const firstSeen = await captures.firstChildSighting(key, pipelineRun.ref.uid);
+    const owned = childOwnership(pipelineRun.object as OwnedObject, child.object as OwnedObject, firstSeen);
+    if (!owned.owned) children.push({ ...base, state: UNTRUSTED[owned.reason], kind: 'TaskRun' });
     else if (!child.done) children.push({ ...base, state: 'unfinished', kind: 'TaskRun' });
     else children.push({ ...base, state: 'found', run: child.object });
   }

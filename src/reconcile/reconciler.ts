@@ -49,7 +49,7 @@ export interface ReconcilerOptions {
   index: AttestationRecorder &
     RunRecords &
     RunClaims &
-    Pick<RunCaptures, 'findCapturedRun'> &
+    Pick<RunCaptures, 'findCapturedRun' | 'firstChildSighting'> &
     Pick<IndexRetention, 'payloadBytes'> &
     Pick<AttestationReader, 'findByRun' | 'getEnvelope'>;
   attestor: Pick<Attestor, 'attest' | 'forget'>;

@@ -516,8 +516,61 @@ describe('tenant attacks, with a subject policy (execution check: record)', () =
     expect(text).not.toContain(impostor.digest.slice(7));
     expect(text).not.toContain('quay.io/evil/tasks');
     expect((statement.predicate.buildConfig as { unresolvedChildRuns: unknown }).unresolvedChildRuns).toEqual(
-      [{ name: child, pipelineTaskName: 'build', state: 'created-after-completion', kind: 'TaskRun' }],
+      // the observer saw the original finish, so the impostor is not it (checked before the timestamps)
+      [{ name: child, pipelineTaskName: 'build', state: 'replaced', kind: 'TaskRun' }],
     );
+  });
+
+  it('A swaps a child in the completion second, after the observer saw the original: replaced, left out', async () => {
+    const honest = await pushTestImage(env.registry, `tenant-a/${unique('honest')}`);
+    const impostor = await pushTestImage(env.registry, `tenant-a/${unique('impostor')}`);
+    const pr = unique('pr-swap');
+    const created = await createRun(kubeConfigFor('tenantA'), 'PipelineRun', 'tenant-a', pr, {
+      pipelineRef: { name: 'build' },
+    });
+    const owner = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: pr, uid: created.metadata.uid };
+    const child = `${pr}-build`;
+    const make = async (kc: ReturnType<typeof admin>, image: { ref: string; digest: string }) => {
+      const run = await createRun(
+        kc,
+        'TaskRun',
+        'tenant-a',
+        child,
+        { taskRef: { name: 'buildah' } },
+        { ownerReferences: [owner], labels: { 'tekton.dev/pipelineTask': 'build' } },
+      );
+      await setRunStatus(admin(), 'TaskRun', 'tenant-a', child, {
+        ...succeededTaskRunStatus([
+          { name: 'IMAGE_URL', value: image.ref },
+          { name: 'IMAGE_DIGEST', value: image.digest },
+        ]),
+        podName: `${child}-pod`,
+      });
+      return run as unknown as { metadata: { creationTimestamp: string } };
+    };
+    await make(admin(), honest);
+    await waitForSigned('TaskRun', 'tenant-a', child); // the observer saw (captured) the original
+    await deleteTaskRun(child);
+    const swapped = await make(kubeConfigFor('tenantA'), impostor);
+    // the PipelineRun completes in the very second the impostor was created
+    const second = swapped.metadata.creationTimestamp;
+    await setRunStatus(admin(), 'PipelineRun', 'tenant-a', pr, {
+      conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
+      startTime: second,
+      completionTime: second,
+      childReferences: [
+        { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: child, pipelineTaskName: 'build' },
+      ],
+      pipelineSpec: { tasks: [{ name: 'build', taskRef: { name: 'buildah' } }] },
+    });
+    await waitForSigned('PipelineRun', 'tenant-a', pr);
+    const statement = await signedStatement('PipelineRun', pr);
+    expect(JSON.stringify(statement)).not.toContain(impostor.digest.slice(7));
+    expect((statement.predicate.buildConfig as { unresolvedChildRuns: unknown }).unresolvedChildRuns).toEqual(
+      [{ name: child, pipelineTaskName: 'build', state: 'replaced', kind: 'TaskRun' }],
+    );
+    const events = await eventsWith(pr, 'InputSkipped');
+    expect(events.map((e) => e.message).join('\n')).toContain('[replaced]');
   });
 
   it('A reports a step image its Pod did not run (record): the outcome is in the provenance, with an Event', async () => {

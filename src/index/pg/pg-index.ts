@@ -204,6 +204,10 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
     return this.#captures.findRunEvidence(uid);
   }
 
+  firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined> {
+    return this.#captures.firstChildSighting(run, parentUid);
+  }
+
   findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {
     return this.#captures.findCapturedRun(run);
   }

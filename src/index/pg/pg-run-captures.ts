@@ -1,6 +1,6 @@
 import { type PodEvidence, parsePodEvidence } from '../../policy/index.ts';
 import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
-import { type CaptureRow, captureRows, evidenceRows, toCapture } from '../capture-input.ts';
+import { type CaptureRow, captureRows, evidenceRows, sightingRows, toCapture } from '../capture-input.ts';
 import type { RunCapture, RunCaptures } from '../run-captures.ts';
 import type { PgDb } from './pg-connection.ts';
 
@@ -21,6 +21,8 @@ export class PgRunCaptures implements RunCaptures {
     const columns = rows[0].map((_, i) => rows.map((r) => r[i]));
     const evidence = evidenceRows(captures);
     const evidenceColumns = [0, 1, 2].map((i) => evidence.map((r) => r[i]));
+    const sightings = sightingRows(captures);
+    const sightingColumns = [0, 1, 2, 3, 4].map((i) => sightings.map((r) => r[i]));
     // one statement, so one commit: the captures, and each run's first evidence (never replaced)
     await this.#db.query(
       `capturing ${rows.length} run(s)`,
@@ -29,12 +31,27 @@ export class PgRunCaptures implements RunCaptures {
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
          ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
            name = excluded.name, object = excluded.object, captured_at = excluded.captured_at
+         RETURNING 1),
+       sighted AS (
+         INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at)
+         SELECT * FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[])
+         ON CONFLICT DO NOTHING
          RETURNING 1)
        INSERT INTO run_evidence (uid, evidence, taken_at)
        SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[])
        ON CONFLICT (uid) DO NOTHING`,
-      [...columns, ...evidenceColumns],
+      [...columns, ...evidenceColumns, ...sightingColumns],
     );
+  }
+
+  async firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined> {
+    const [row] = await this.#db.query<{ uid: string; first_seen_at: string }>(
+      `reading the first sighting of ${describe(run)}`,
+      `SELECT uid, first_seen_at::float8 AS first_seen_at FROM run_sightings
+       WHERE namespace = $1 AND name = $2 AND parent_uid = $3 ORDER BY first_seen_at, uid LIMIT 1`,
+      [run.namespace, run.name, parentUid],
+    );
+    return row ? { uid: row.uid, at: new Date(Number(row.first_seen_at)) } : undefined;
   }
 
   async findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
@@ -79,6 +96,11 @@ export class PgRunCaptures implements RunCaptures {
       await this.#db.query(
         'pruning Pod evidence',
         'DELETE FROM run_evidence e WHERE NOT EXISTS (SELECT 1 FROM run_captures c WHERE c.uid = e.uid)',
+      );
+    if (rows.length)
+      await this.#db.query(
+        'pruning child sightings',
+        'DELETE FROM run_sightings s WHERE NOT EXISTS (SELECT 1 FROM run_captures c WHERE c.uid = s.uid)',
       );
     return rows.length;
   }

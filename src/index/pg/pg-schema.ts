@@ -94,12 +94,21 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE run_work ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
   `,
   // 4: a TaskRun's Pod evidence, taken when the run was first seen finished and never replaced
-  // (policy/pod-evidence.ts): the execution check reads it once the Pod is pruned.
+  // (policy/pod-evidence.ts): the execution check reads it once the Pod is pruned. And each child
+  // TaskRun's first sighting under its PipelineRun (policy/child-ownership.ts: `replaced`).
   `
   CREATE TABLE run_evidence (
     uid      TEXT PRIMARY KEY,
     evidence TEXT NOT NULL,
     taken_at BIGINT NOT NULL
+  );
+  CREATE TABLE run_sightings (
+    namespace     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    parent_uid    TEXT NOT NULL,
+    uid           TEXT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    PRIMARY KEY (namespace, name, parent_uid, uid)
   );
   `,
 ];

@@ -1,6 +1,6 @@
 import { type PodEvidence, parsePodEvidence } from '../../policy/index.ts';
 import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
-import { type CaptureRow, captureRows, evidenceRows, toCapture } from '../capture-input.ts';
+import { type CaptureRow, captureRows, evidenceRows, sightingRows, toCapture } from '../capture-input.ts';
 import type { RunCapture, RunCaptures } from '../run-captures.ts';
 import type { SqliteDb } from './sqlite-db.ts';
 
@@ -27,7 +27,21 @@ export class SqliteRunCaptures implements RunCaptures {
         'INSERT INTO run_evidence (uid, evidence, taken_at) VALUES (?, ?, ?) ON CONFLICT (uid) DO NOTHING',
       );
       for (const row of evidenceRows(captures)) evidence.run(...row);
+      const sighting =
+        this.#db.stmt(`INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at)
+        VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+      for (const row of sightingRows(captures)) sighting.run(...row);
     });
+  }
+
+  async firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined> {
+    const row = this.#db.read(`reading the first sighting of ${describe(run)}`, () =>
+      this.#db
+        .stmt(`SELECT uid, first_seen_at FROM run_sightings WHERE namespace = ? AND name = ? AND parent_uid = ?
+          ORDER BY first_seen_at, uid LIMIT 1`)
+        .get(run.namespace, run.name, parentUid),
+    ) as { uid: string; first_seen_at: number } | undefined;
+    return row ? { uid: row.uid, at: new Date(Number(row.first_seen_at)) } : undefined;
   }
 
   async findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
@@ -65,6 +79,7 @@ export class SqliteRunCaptures implements RunCaptures {
         .run(cut.deletedBefore.getTime(), cut.capturedBefore.getTime(), limit);
       // evidence lives as long as its capture
       this.#db.stmt('DELETE FROM run_evidence WHERE uid NOT IN (SELECT uid FROM run_captures)').run();
+      this.#db.stmt('DELETE FROM run_sightings WHERE uid NOT IN (SELECT uid FROM run_captures)').run();
       return Number(result.changes);
     });
   }

@@ -25,6 +25,19 @@ export function captureContract(name: string, factory: IndexFactory): void {
   const open = async () => factory({ now: 1_000_000 });
 
   describe(`${name}: captured runs`, () => {
+    it("records a child TaskRun's first sighting under its PipelineRun; a later uid never moves it", async () => {
+      const index = await open();
+      const owned = (uid: string, at: number) =>
+        capture(uid, {
+          object: { metadata: { ...key, uid, ownerReferences: [{ kind: 'PipelineRun', uid: 'pr-1' }] } },
+          capturedAt: new Date(at),
+        });
+      await index.captureRuns([owned('original', 5_000)]);
+      await index.captureRuns([owned('impostor', 9_000), owned('original', 12_000)]);
+      expect(await index.firstChildSighting(key, 'pr-1')).toEqual({ uid: 'original', at: new Date(5_000) });
+      expect(await index.firstChildSighting(key, 'pr-2')).toBeUndefined();
+    });
+
     it("keeps a run's first Pod evidence: a later capture with other evidence does not replace it", async () => {
       const index = await open();
       const first: PodEvidence = {

@@ -32,7 +32,7 @@ const objects: Record<string, unknown> = {
   'pr-test': child('pr-test', undefined, '2026-11-26T10:00:00Z'),
 };
 const runApi = { get: async (key: RunKey) => objects[key.name] as never };
-const noCaptures = { findCapturedRun: async () => undefined };
+const noCaptures = { findCapturedRun: async () => undefined, firstChildSighting: async () => undefined };
 
 describe('readChildren', () => {
   it("counts only the PipelineRun's own children created before it completed", async () => {
@@ -55,6 +55,7 @@ describe('readChildren', () => {
       'pr-test': objects['pr-test'],
     };
     const captures = {
+      firstChildSighting: async () => undefined,
       findCapturedRun: async (key: RunKey) =>
         captured[key.name] === undefined
           ? undefined
@@ -72,5 +73,35 @@ describe('readChildren', () => {
       ['pr-test', 'not-owned'],
     ]);
     expect(children[0].state === 'found' && children[0].run).toEqual(objects['pr-clone']);
+  });
+
+  it('a child created in the completion second is not trusted unless seen before; a swapped uid is replaced', async () => {
+    const view = parseRun(
+      {
+        ...pipelineRun,
+        status: { ...pipelineRun.status, childReferences: pipelineRun.status.childReferences.slice(0, 2) },
+      },
+      'PipelineRun',
+    );
+    if (view.kind !== 'PipelineRun') throw new Error('expected a PipelineRun');
+    const sameSecond: Record<string, unknown> = {
+      'pr-clone': child('pr-clone', 'pr-uid', '2026-11-26T10:05:00Z'),
+      'pr-build': child('pr-build', 'pr-uid', '2026-11-26T10:04:00Z'),
+    };
+    const api = { get: async (key: RunKey) => sameSecond[key.name] as never };
+    // never seen: the completion second is not "before"
+    expect((await readChildren(api, noCaptures, view)).map((c) => c.state)).toEqual([
+      'created-after-completion',
+      'found',
+    ]);
+    // seen (finished) in an earlier second: trusted; another uid seen first under the name: replaced
+    const sightings = {
+      findCapturedRun: async () => undefined,
+      firstChildSighting: async (key: RunKey) =>
+        key.name === 'pr-clone'
+          ? { uid: 'pr-clone-uid', at: new Date('2026-11-26T10:04:59.500Z') }
+          : { uid: 'the-original-uid', at: new Date('2026-11-26T10:04:30Z') },
+    };
+    expect((await readChildren(api, sightings, view)).map((c) => c.state)).toEqual(['found', 'replaced']);
   });
 });
