@@ -54,7 +54,10 @@ export function childOwnership(
     };
   const created = time(child.metadata?.creationTimestamp);
   const completed = time(pipelineRun.status?.completionTime);
-  const seenBefore = firstSeen !== undefined && completed !== undefined && firstSeen.at.getTime() < completed;
+  const seenBefore =
+    firstSeen?.uid === child.metadata?.uid &&
+    completed !== undefined &&
+    (firstSeen?.at.getTime() ?? completed) < completed;
   if (completed !== undefined && !seenBefore && (created === undefined || created >= completed))
     return {
       owned: false,
