@@ -211,7 +211,8 @@ async function completeAndDeletePipelineRun(env: LocalEnv, name: string) {
   await setRunStatus(admin(), 'PipelineRun', ns, name, {
     conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
     startTime: '2026-11-26T10:00:00Z',
-    completionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    // a second after the children were created: the completion second itself is not "before"
+    completionTime: new Date(Date.now() + 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
     pipelineSpec: {
       tasks: [
         { name: 'clone', taskRef: { name: 'git-clone' } },
