@@ -46,7 +46,9 @@ describe('Controller with a backlog', () => {
 
   it('runs fewer backlog attempts at once while live attempts that attest miss their target, the live ones still run', async () => {
     // fake timers and a fake clock: the attempts' durations are exact, whatever the machine's load
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const pass = (ms: number) => vi.advanceTimersByTimeAsync(ms);
     let backlogInFlight = 0;
