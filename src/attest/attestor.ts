@@ -11,6 +11,7 @@ import type { AttestationChecks } from './attestation-checks.ts';
 import { planAttestation } from './attestation-plan.ts';
 import { type SignedRun, signRun } from './sign-run.ts';
 import { type Stored, storeWhereMissing } from './store-signed.ts';
+import { MetricsTelemetry, type PipelineTelemetry } from './telemetry.ts';
 
 /** What one attempt produced: the artifacts signed, one result per artifact and backend. */
 export interface AttestOutcome {
@@ -34,6 +35,8 @@ export interface AttestorOptions {
   config: ObserverConfig;
   backends: ReadonlyMap<BackendName, StorageBackend>;
   metrics: Metrics;
+  /** where the pipeline's steps are told; default MetricsTelemetry on `metrics` (the one owner of their metrics) */
+  telemetry?: PipelineTelemetry;
   /** the Rekor client, when transparency is configured (it may come and go with config) */
   transparencyLog?: () => TransparencyLog | undefined;
   /** checks signatures against the published keys: a run's own valid envelope is adopted, not re-signed */
@@ -58,11 +61,11 @@ interface Pending {
  */
 export class Attestor {
   static readonly PENDING_LIMIT = 1000;
-  readonly #o: AttestorOptions;
+  readonly #o: AttestorOptions & { telemetry: PipelineTelemetry };
   readonly #pending = new BoundedCache<Pending>({ maxEntries: Attestor.PENDING_LIMIT });
 
   constructor(options: AttestorOptions) {
-    this.#o = options;
+    this.#o = { ...options, telemetry: options.telemetry ?? new MetricsTelemetry(options.metrics) };
   }
 
   /**

@@ -1,9 +1,9 @@
 import { ObserverError } from '../errors.ts';
-import type { Metrics } from '../observability/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import { type AttestationPlan, storageFor } from './attestation-plan.ts';
 import { storeArtifact } from './store-artifact.ts';
+import type { PipelineTelemetry } from './telemetry.ts';
 
 export interface Stored {
   artifact: SignedArtifact;
@@ -17,7 +17,7 @@ export interface Stored {
  * Returns the failures of this attempt; never throws for a backend failure.
  */
 export async function storeWhereMissing(
-  o: { backends: ReadonlyMap<BackendName, StorageBackend>; metrics: Metrics },
+  o: { backends: ReadonlyMap<BackendName, StorageBackend>; telemetry: PipelineTelemetry },
   plan: AttestationPlan,
   run: RunRef,
   artifacts: readonly SignedArtifact[],
@@ -31,7 +31,9 @@ export async function storeWhereMissing(
     }
   // the writes are independent (other tags, other backends): at once, so a run waits for the
   // slowest one (a tag's settle time), not for their sum
-  const results = await Promise.all(writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.metrics)));
+  const results = await Promise.all(
+    writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.telemetry)),
+  );
   const failures: Stored[] = [];
   writes.forEach(({ id, artifact }, i) => {
     const result = results[i];
