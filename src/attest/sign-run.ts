@@ -6,6 +6,7 @@ import {
   type SkippedInput,
   withoutSubjects,
 } from '../formats/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { ChainsErrorType, Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
@@ -60,10 +61,13 @@ export async function signRun(
   plan: AttestationPlan,
   run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
   signer: Signer,
+  context?: AttemptContext,
 ): Promise<SignedRun> {
   const { metrics, checks } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
-  signed.executionCheck = await timedStage(metrics, 'check', () => checks?.execution(run.ref, run.object));
+  signed.executionCheck = await timedStage(metrics, 'check', () =>
+    checks?.execution(run.ref, run.object, context),
+  );
   const provenance = plan.provenance;
   const built = provenance
     ? await timedStage(metrics, 'extract', () =>
@@ -78,7 +82,7 @@ export async function signRun(
     : undefined;
   const toSign = plan.imageSignatures && run.object.kind === 'TaskRun' ? imagesToSign(run.object) : undefined;
   const gate = await timedStage(metrics, 'check', () =>
-    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])]),
+    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])], context),
   );
   const rejected = gate?.rejected ?? [];
   signed.skipped.push(...(gate?.skipped ?? []));

@@ -137,7 +137,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     // a layer already holding our payload, signed by a published key, counts as stored
     verifies,
     subjectPolicy: config.subjectPolicy,
-    namespaceLabels: (ns) => namespaceLabels.get(ns),
+    namespaceLabels: (ns, context) => namespaceLabels.get(ns, context),
   };
   // one set of registry clients for storing and for existence checks: one pool and breaker per host
   const clients = ociClients(backendDeps);
@@ -263,10 +263,11 @@ function attestationChecks(
 ): AttestationChecks {
   const { config, connection } = deps;
   const existence = new SubjectExistenceCheck({
-    clientFor: async (run, image) => {
+    clientFor: async (run, image, context) => {
       const at = image.repository.indexOf('/');
       const repository = image.repository.slice(at + 1);
-      return { client: await clients.client(run, image.repository.slice(0, at), repository), repository };
+      const client = await clients.client(run, image.repository.slice(0, at), repository, context);
+      return { client, repository };
     },
   });
   return new AttestationChecks({
@@ -274,7 +275,7 @@ function attestationChecks(
     executionCheck: config.executionCheck,
     existence: config.requireSubjectExists ? existence : undefined,
     pods: config.executionCheck === 'off' ? undefined : new PodReader({ connection }),
-    namespaceLabels: (ns) => namespaceLabels.get(ns),
+    namespaceLabels: (ns, context) => namespaceLabels.get(ns, context),
   });
 }
 

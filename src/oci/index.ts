@@ -1,4 +1,3 @@
-export { allAborted, attemptSignal, withAttemptSignal } from './attempt-signal.ts';
 export {
   attestationLayer,
   cosignConfigBlob,
@@ -42,7 +41,7 @@ export {
   type RegistryTransportOptions,
   registryTransport,
 } from './http/registry-transport.ts';
-export { KeyedBatcher } from './keyed-batcher.ts';
+export { batchContext, KeyedBatcher, type SubmitOptions } from './keyed-batcher.ts';
 export {
   type Descriptor,
   type ImageIndex,

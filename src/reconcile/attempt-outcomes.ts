@@ -9,6 +9,7 @@ import type {
   RunStateStore,
 } from '../index/index.ts';
 import { isRunGone, type RunApi } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { delayFor } from '../retry/index.ts';
 import type { Signer } from '../signing/index.ts';
@@ -52,9 +53,14 @@ export class AttemptOutcomes {
   }
 
   /** Attested per the index: make sure the run says so too (a tenant may have edited it). */
-  async restoreMark(run: RunRef, found: string | undefined, log: Logger): Promise<void> {
-    await this.#report.mismatch(run, 'signed_annotation_changed', found, log);
-    await this.#mark(run, { [SIGNED]: 'true' }, log);
+  async restoreMark(
+    run: RunRef,
+    found: string | undefined,
+    log: Logger,
+    context?: AttemptContext,
+  ): Promise<void> {
+    await this.#report.mismatch(run, 'signed_annotation_changed', found, log, context);
+    await this.#mark(run, { [SIGNED]: 'true' }, log, context);
   }
 
   /**
@@ -67,6 +73,7 @@ export class AttemptOutcomes {
     signer: Signer,
     log: Logger,
     completedAt: number | undefined,
+    context?: AttemptContext,
   ): Promise<void> {
     const id = await recordAttestation(this.#o.index, run, outcome, signer, this.#o.clock());
     // marked before the state says attested: a process killed in between leaves a run marked
@@ -75,7 +82,7 @@ export class AttemptOutcomes {
     // the tekton backend's annotations go with the mark: one write of the run per attestation
     const marks: Record<string, string | null> = { ...runAnnotations(outcome), [SIGNED]: 'true' };
     if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
-    await this.#mark(run, marks, log);
+    await this.#mark(run, marks, log, context);
     await this.#setState(run, 'attested', 0);
     this.#o.metrics.chains[run.kind].markedSigned.inc();
     this.#o.metrics.runsAttested.inc({ kind: run.kind });
@@ -86,13 +93,14 @@ export class AttemptOutcomes {
       );
     const where = outcome.results.flatMap((r) => (r.result.ok ? r.result.locations : []));
     const notes = outcome.results.flatMap((r) => (r.result.ok ? (r.result.notes ?? []) : []));
-    for (const note of notes) await this.#report.event(run, 'Warning', 'StoredElsewhere', note);
+    for (const note of notes) await this.#report.event(run, 'Warning', 'StoredElsewhere', note, context);
     log.info({ attestationId: id, locations: where }, 'attested');
     await this.#report.event(
       run,
       'Normal',
       'Attested',
       `attested${id ? ` (index id ${id})` : ''}; stored in ${where.length} location(s)`,
+      context,
     );
   }
 
@@ -126,10 +134,11 @@ export class AttemptOutcomes {
     attempts: number,
     log: Logger,
     { detail: message, publicText = message }: { detail: string; publicText?: string },
+    context?: AttemptContext,
   ): Promise<void> {
     await this.#setState(run, 'failed', attempts, publicText);
     this.#o.attestor.forget(run.uid);
-    await this.#mark(run, { [SIGNED]: 'failed', [RETRIES]: String(attempts) }, log);
+    await this.#mark(run, { [SIGNED]: 'failed', [RETRIES]: String(attempts) }, log, context);
     this.#o.metrics.runsFailed.inc({ kind: run.kind });
     log.error({ attempts, err: message }, 'attestation failed; giving up');
     await this.#report.event(
@@ -137,6 +146,7 @@ export class AttemptOutcomes {
       'Warning',
       'AttestationFailed',
       `giving up after ${attempts} attempt(s): ${publicText}`,
+      context,
     );
   }
 
@@ -146,18 +156,19 @@ export class AttemptOutcomes {
     attempts: number,
     errors: ObserverError[],
     log: Logger,
+    context?: AttemptContext,
   ): Promise<{ requeueAfterMs?: number }> {
     const message = errors.map((e) => e.message).join('; ');
     const publicText = errors.map(tenantMessage).join('; '); // Events, index: no registry bodies
     const hostsDownUntil = allDownUntil(errors);
     if (hostsDownUntil !== undefined)
-      return this.#defer(run, attempts, hostsDownUntil, { message, publicText }, log);
+      return this.#defer(run, attempts, hostsDownUntil, { message, publicText }, log, context);
     if (attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable)) {
-      await this.giveUp(run, attempts, log, { detail: message, publicText });
+      await this.giveUp(run, attempts, log, { detail: message, publicText }, context);
       return {};
     }
     await this.#setState(run, 'pending', attempts, publicText);
-    await this.#mark(run, { [RETRIES]: String(attempts) }, log);
+    await this.#mark(run, { [RETRIES]: String(attempts) }, log, context);
     this.#o.metrics.attemptFailures.inc({ kind: run.kind });
     log.warn({ attempts, err: message }, 'attestation attempt failed; will retry');
     await this.#report.event(
@@ -165,6 +176,7 @@ export class AttemptOutcomes {
       'Warning',
       'AttestationRetrying',
       `attempt ${attempts} failed: ${publicText}`,
+      context,
     );
     throw new ObserverError(`attesting ${describeRun(run)}: ${message}`, {
       code: 'storage',
@@ -184,6 +196,7 @@ export class AttemptOutcomes {
     until: number,
     { message, publicText }: { message: string; publicText: string },
     log: Logger,
+    context?: AttemptContext,
   ): Promise<{ requeueAfterMs?: number }> {
     const now = this.#o.clock();
     const at = Math.max(until, now + MIN_DEFER_MS);
@@ -198,6 +211,7 @@ export class AttemptOutcomes {
       'Warning',
       'AttestationDeferred',
       `registry unavailable, not counted as an attempt; next try in ${Math.ceil((at - now) / 1000)} s: ${publicText}`,
+      context,
     );
     return { requeueAfterMs: at - now };
   }
@@ -221,9 +235,14 @@ export class AttemptOutcomes {
   }
 
   /** Patches the run's annotations; a run deleted meanwhile (404, or 409: re-created) needs no mark. */
-  async #mark(run: RunRef, marks: Record<string, string | null>, log: Logger): Promise<void> {
+  async #mark(
+    run: RunRef,
+    marks: Record<string, string | null>,
+    log: Logger,
+    context?: AttemptContext,
+  ): Promise<void> {
     try {
-      await this.#o.runApi.patchAnnotations(run, marks, run.uid);
+      await this.#o.runApi.patchAnnotations(run, marks, run.uid, context);
     } catch (err) {
       if (!isRunGone(err)) throw err;
       log.info('the run is gone; not marking it');

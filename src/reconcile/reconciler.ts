@@ -14,6 +14,7 @@ import type {
   RunStateStore,
 } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
+import { type AttemptContext, NO_ATTEMPT } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { describeRun, parseRun, type RunKey, type RunRef, type RunView } from '../tekton/index.ts';
@@ -41,6 +42,8 @@ interface Situation {
   signer: Signer | undefined;
   log: Logger;
   holding: { claim?: HeldClaim };
+  /** the reconcile's context (its lane); an attempt adds its deadline */
+  context: AttemptContext;
 }
 
 export interface ReconcilerOptions {
@@ -107,7 +110,12 @@ export class Reconciler {
     return this.#claimer.owner;
   }
 
-  async reconcile(key: RunKey, reconcileId: string): Promise<ReconcileResult> {
+  /** `context`: the reconcile's lane (the controller's), handed to every apiserver and registry call. */
+  async reconcile(
+    key: RunKey,
+    reconcileId: string,
+    context: AttemptContext = NO_ATTEMPT,
+  ): Promise<ReconcileResult> {
     const log = this.#o.logger.child({
       kind: key.kind,
       namespace: key.namespace,
@@ -115,10 +123,10 @@ export class Reconciler {
       reconcileId,
     });
     const signer = this.#o.signer();
-    const facts = await this.#readFacts(key, signer);
+    const facts = await this.#readFacts(key, signer, context);
     const holding: Situation['holding'] = {};
     try {
-      const result = await this.#act(decide(facts), { key, facts, signer, log, holding });
+      const result = await this.#act(decide(facts), { key, facts, signer, log, holding, context });
       // an earlier incarnation of the name went first: come back for the live one
       return facts.more ? { requeueAfterMs: result.requeueAfterMs ?? 0 } : result;
     } finally {
@@ -130,8 +138,12 @@ export class Reconciler {
    * The run as it is now (or its captured copy) and what the index says about it (read again
    * once the claim is held). `more`: the run read is an earlier incarnation's copy (see #read).
    */
-  async #readFacts(key: RunKey, signer: Signer | undefined): Promise<ReconcileFacts & { more?: boolean }> {
-    const { run, fromCapture, more } = await this.#read(key);
+  async #readFacts(
+    key: RunKey,
+    signer: Signer | undefined,
+    context: AttemptContext,
+  ): Promise<ReconcileFacts & { more?: boolean }> {
+    const { run, fromCapture, more } = await this.#read(key, context);
     const state = run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined;
     return {
       run,
@@ -166,7 +178,7 @@ export class Reconciler {
     const fresh =
       !forMark && sameState(state, at.facts.state)
         ? { ...at.facts, now: this.#o.clock() }
-        : await this.#readFacts(at.key, at.signer);
+        : await this.#readFacts(at.key, at.signer, at.context);
     // deleted and created again under the same name meanwhile: the next reconcile claims the new one
     if (fresh.run && fresh.run.ref.uid !== run.ref.uid) return { requeueAfterMs: MIN_CLAIM_WAIT_MS };
     const facts: ReconcileFacts = { ...fresh, children: at.facts.children, claim: answer.fact };
@@ -178,8 +190,11 @@ export class Reconciler {
    * finished). An earlier incarnation of the name (deleted and re-created before it was attested)
    * whose copy is not settled goes first; `more` then asks to come back for the live one.
    */
-  async #read(key: RunKey): Promise<{ run: RunView | undefined; fromCapture: boolean; more?: boolean }> {
-    const object = await this.#o.runApi.get(key);
+  async #read(
+    key: RunKey,
+    context: AttemptContext,
+  ): Promise<{ run: RunView | undefined; fromCapture: boolean; more?: boolean }> {
+    const object = await this.#o.runApi.get(key, context);
     const copy = await this.#o.index.findCapturedRun(key);
     if (!object)
       return copy
@@ -199,12 +214,18 @@ export class Reconciler {
       case 'skip':
         return {};
       case 'restore-mark':
-        await this.#outcomes.restoreMark(decision.run.ref, decision.found, at.log);
+        await this.#outcomes.restoreMark(decision.run.ref, decision.found, at.log, at.context);
         return {};
       case 'give-up-unfinished':
-        await this.#outcomes.giveUp(decision.run.ref, decision.attempts, at.log, {
-          detail: `${decision.attempts} attempt(s) started and never finished (the observer stopped during each)`,
-        });
+        await this.#outcomes.giveUp(
+          decision.run.ref,
+          decision.attempts,
+          at.log,
+          {
+            detail: `${decision.attempts} attempt(s) started and never finished (the observer stopped during each)`,
+          },
+          at.context,
+        );
         return {};
       case 'wait-for-retry':
         at.log.debug({ inMs: decision.requeueAfterMs }, 'next attempt not due yet');
@@ -213,7 +234,7 @@ export class Reconciler {
         at.log.warn('no signing key loaded; not attesting until one is');
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'read-children': {
-        const children = await readChildren(this.#o.runApi, this.#o.index, decision.run);
+        const children = await readChildren(this.#o.runApi, this.#o.index, decision.run, at.context);
         const facts = { ...at.facts, children };
         return this.#act(decide(facts), { ...at, facts });
       }
@@ -246,7 +267,7 @@ export class Reconciler {
     signedWithoutRecord: boolean,
     at: Situation,
   ): Promise<ReconcileResult> {
-    const { log, signer } = at;
+    const { log, signer, context } = at;
     const { state } = at.facts;
     const run = view.ref;
     // decide() attests only with a signer loaded; this narrows the type
@@ -257,10 +278,13 @@ export class Reconciler {
       this.#o.config.indexNamespacePayloadCapBytes,
     );
     if (full) {
-      await this.#outcomes.giveUp(run, state?.attempts ?? 0, log, {
-        detail: full.message,
-        publicText: tenantMessage(full),
-      });
+      await this.#outcomes.giveUp(
+        run,
+        state?.attempts ?? 0,
+        log,
+        { detail: full.message, publicText: tenantMessage(full) },
+        context,
+      );
       return {};
     }
     const attempts = await this.#outcomes.startAttempt(run, state);
@@ -268,7 +292,8 @@ export class Reconciler {
     let outcome: AttestOutcome;
     try {
       outcome = await withDeadline(
-        (signal) => this.#o.attestor.attest(run, view.object, [...children], signer, signal),
+        context,
+        (attempt) => this.#o.attestor.attest(run, view.object, [...children], signer, attempt),
         this.#o.config.attemptTimeoutSeconds * 1000,
         `attesting ${describeRun(run)}`,
       );
@@ -278,22 +303,23 @@ export class Reconciler {
         retryable: true,
         context: `attesting ${describeRun(run)}`,
       });
-      return this.#outcomes.failed(run, attempts, [error], log);
+      return this.#outcomes.failed(run, attempts, [error], log, context);
     }
     if (signedWithoutRecord && !outcome.adopted)
-      await this.#report.mismatch(run, 'signed_without_record', 'true', log);
+      await this.#report.mismatch(run, 'signed_without_record', 'true', log, context);
     if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
-    await this.#report.skipped(run, outcome.skipped, log);
-    await this.#report.execution(run, outcome.executionCheck, log);
+    await this.#report.skipped(run, outcome.skipped, log, context);
+    await this.#report.execution(run, outcome.executionCheck, log, context);
     if (outcome.ok) {
       this.#o.afterStored(run);
-      await this.#outcomes.succeeded(run, outcome, signer, log, view.completedAt);
+      await this.#outcomes.succeeded(run, outcome, signer, log, view.completedAt, context);
     } else
       await this.#outcomes.failed(
         run,
         attempts,
         outcome.results.flatMap((r) => (r.result.ok ? [] : [r.result.error])),
         log,
+        context,
       );
     this.#o.metrics.attestDuration.observe({ kind: run.kind }, (performance.now() - started) / 1000);
     return { attempted: true, attested: outcome.ok };

@@ -1,6 +1,7 @@
 import { describeOutcome } from '../attest/index.ts';
 import type { SkippedInput } from '../formats/index.ts';
 import type { EventRecorder } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { SIGNED } from '../storage/index.ts';
@@ -29,6 +30,7 @@ export class RunReporter {
     reason: 'signed_without_record' | 'signed_annotation_changed',
     found: string | undefined,
     log: Logger,
+    context?: AttemptContext,
   ): Promise<void> {
     const message =
       reason === 'signed_without_record'
@@ -36,11 +38,16 @@ export class RunReporter {
         : `annotation ${SIGNED} was "${found ?? ''}" but the run is attested; restoring "true"`;
     this.#metrics.tamperMismatches.inc({ kind: run.kind, reason });
     log.warn({ reason }, message);
-    await this.event(run, 'Warning', 'AnnotationMismatch', message);
+    await this.event(run, 'Warning', 'AnnotationMismatch', message, context);
   }
 
   /** Inputs left out of the provenance, each with its reason. */
-  async skipped(run: RunRef, skipped: readonly SkippedInput[], log: Logger): Promise<void> {
+  async skipped(
+    run: RunRef,
+    skipped: readonly SkippedInput[],
+    log: Logger,
+    context?: AttemptContext,
+  ): Promise<void> {
     if (!skipped.length) return;
     for (const s of skipped) {
       this.#metrics.inputsSkipped.inc({ kind: run.kind, reason: s.code });
@@ -52,18 +59,31 @@ export class RunReporter {
       'Warning',
       'InputSkipped',
       `${skipped.length} input(s) left out of provenance: ${summary}`,
+      context,
     );
   }
 
   /** A Pod that ran other images than reported, or is not the run's (record mode; enforce refuses). */
-  async execution(run: RunRef, check: ExecutionCheckOutcome | undefined, log: Logger): Promise<void> {
+  async execution(
+    run: RunRef,
+    check: ExecutionCheckOutcome | undefined,
+    log: Logger,
+    context?: AttemptContext,
+  ): Promise<void> {
     if (check?.result !== 'mismatch' && check?.result !== 'not_owned') return;
     const message = `execution check: ${check.result}: ${describeOutcome(check)} (recorded in the provenance as executionCheck)`;
     log.warn({ executionCheck: check }, message);
-    await this.event(run, 'Warning', 'ExecutionMismatch', message);
+    await this.event(run, 'Warning', 'ExecutionMismatch', message, context);
   }
 
-  event(run: RunRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    return this.#events.record({ run, type, reason, message });
+  /** Every method takes the attempt's context last: the Event is written in its lane. */
+  event(
+    run: RunRef,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    context?: AttemptContext,
+  ): Promise<void> {
+    return this.#events.record({ run, type, reason, message }, context);
   }
 }

@@ -1,0 +1,1 @@
+export { type AttemptContext, type Lane, NO_ATTEMPT } from './attempt-context.ts';
