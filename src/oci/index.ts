@@ -20,6 +20,12 @@ export {
   SMALL_BODY_LIMIT,
 } from './http/bounded-body.ts';
 export {
+  type AddressResolver,
+  BoundedResolver,
+  type BoundedResolverOptions,
+  DnsTimeout,
+} from './http/bounded-resolver.ts';
+export {
   CircuitBreakers,
   type CircuitBreakersOptions,
   type CircuitState,

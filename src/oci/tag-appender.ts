@@ -109,7 +109,6 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   const maxAttempts = o.maxAttempts ?? 8;
   const settleMs = o.settleMs ?? 250;
   const clock = o.now ?? Date.now;
-  const target = `${o.client.registry}/${o.repository}:${o.tag}`;
   const stored = storedCheck(context);
   const missingFrom = async (m: ManifestResponse | undefined) => {
     const entries = o.document.entries(m);
@@ -176,7 +175,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
     }
   }
   throw new ObserverError(
-    `appending to ${target}: entries still missing after ${maxAttempts} attempts (concurrent writers)`,
+    `appending to ${o.client.registry}/${o.repository}:${o.tag}: entries still missing after ${maxAttempts} attempts (concurrent writers)`,
     {
       code: 'registry',
       retryable: true,

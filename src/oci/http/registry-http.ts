@@ -1,6 +1,7 @@
 import { type AttemptContext, NO_ATTEMPT } from '../../model/index.ts';
 import type { Metrics } from '../../observability/index.ts';
 import { BodyTooLarge, EncodedBody, readCapped } from './bounded-body.ts';
+import { DnsTimeout } from './bounded-resolver.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
 import { followRedirects } from './redirects.ts';
@@ -176,6 +177,16 @@ export class RegistryHttp {
       if (host) {
         ticket.failure();
         throw refused(host);
+      }
+      const dns = causeOf(err, DnsTimeout);
+      if (dns) {
+        ticket.failure();
+        throw registryError('registry_dns_timeout', where, {
+          detail: dns.message,
+          retryable: true,
+          cause: dns,
+          notBefore: breakers?.nextProbeAt(url.host),
+        });
       }
       // cancelled by our own deadline: no verdict on the host; the deadline's error is the answer
       if (attempt?.aborted && !timeout.timedOut) {
