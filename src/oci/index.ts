@@ -47,7 +47,7 @@ export {
   type RegistryTransportOptions,
   registryTransport,
 } from './http/registry-transport.ts';
-export { batchContext, KeyedBatcher, type SubmitOptions } from './keyed-batcher.ts';
+export { KeyedBatcher, type SubmitOptions } from './keyed-batcher.ts';
 export {
   type Descriptor,
   type ImageIndex,

@@ -85,7 +85,7 @@ export class KeyedBatcher<T, R> {
  * no signal when any one of them has none (someone waits without a deadline). The deadline is the
  * latest of theirs.
  */
-export function batchContext(contexts: readonly AttemptContext[]): AttemptContext {
+function batchContext(contexts: readonly AttemptContext[]): AttemptContext {
   if (contexts.length === 1) return contexts[0];
   const lane = contexts.some((c) => c.lane === 'live') ? 'live' : 'backlog';
   const signal = allAborted(contexts.map((c) => c.signal));
