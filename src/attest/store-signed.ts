@@ -1,4 +1,5 @@
 import { ObserverError } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import { type AttestationPlan, storageFor } from './attestation-plan.ts';
@@ -13,7 +14,7 @@ export interface Stored {
 /**
  * Stores each signed artifact in each backend the plan names, all at once, skipping those `stored`
  * already holds (successes of earlier attempts, `type/key/backend`), and adds new successes to it
- * (in plan order).
+ * (in plan order). `context`: the attempt, handed to every backend.
  * Returns the failures of this attempt; never throws for a backend failure.
  */
 export async function storeWhereMissing(
@@ -22,6 +23,7 @@ export async function storeWhereMissing(
   run: RunRef,
   artifacts: readonly SignedArtifact[],
   stored: Map<string, Stored>,
+  context?: AttemptContext,
 ): Promise<Stored[]> {
   const writes: { id: string; artifact: SignedArtifact; backend: StorageBackend }[] = [];
   for (const artifact of artifacts)
@@ -32,7 +34,7 @@ export async function storeWhereMissing(
   // the writes are independent (other tags, other backends): at once, so a run waits for the
   // slowest one (a tag's settle time), not for their sum
   const results = await Promise.all(
-    writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.telemetry)),
+    writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.telemetry, context)),
   );
   const failures: Stored[] = [];
   writes.forEach(({ id, artifact }, i) => {
