@@ -5,7 +5,7 @@ import { type AttemptContext, NO_ATTEMPT } from '../model/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { Signer, TransparencyLog } from '../signing/index.ts';
-import type { BackendName, SignatureVerifier, SignedArtifact, StorageBackend } from '../storage/index.ts';
+import type { BackendName, Destination, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
 import type { AttestationChecks } from './attestation-checks.ts';
 import { planAttestation } from './attestation-plan.ts';
@@ -33,7 +33,8 @@ export interface AttestOutcome {
 
 export interface AttestorOptions {
   config: ObserverConfig;
-  backends: ReadonlyMap<BackendName, StorageBackend>;
+  /** where each configured storage name sends an artifact (backendsFromConfig) */
+  backends: ReadonlyMap<BackendName, Destination>;
   metrics: Metrics;
   /** where the pipeline's steps are told; default MetricsTelemetry on `metrics` (the one owner of their metrics) */
   telemetry?: PipelineTelemetry;

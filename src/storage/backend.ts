@@ -6,6 +6,7 @@ export type { ImageRef };
 
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
+import type { RunMarker } from './run-marker.ts';
 
 /** Where signed artifacts can go. `oci` is the registry (cosign layout), `tekton` the run's annotations. */
 export type BackendName = 'tekton' | 'oci';
@@ -59,10 +60,10 @@ export type StoreResult =
       /** things a person should know (e.g. "payload too large for annotations, stored elsewhere") */
       notes?: string[];
       /**
-       * Annotations the run must carry (the `tekton` backend). The attempt writes them with the
-       * run's `signed` mark in one patch once every backend has succeeded, so the run is written
-       * once per attestation and never claims an attestation that is not stored everywhere
-       * (null removes an annotation).
+       * Annotations the run must carry (a RunMarker's contribution, run-marker.ts). The attempt
+       * writes them with the run's `signed` mark in one patch once every backend has succeeded, so
+       * the run is written once per attestation and never claims an attestation that is not
+       * stored everywhere (null removes an annotation).
        */
       runAnnotations?: Record<string, string | null>;
     }
@@ -70,6 +71,10 @@ export type StoreResult =
 
 export interface StorageBackend {
   readonly name: BackendName;
+  readonly role?: 'store';
   /** Safe to repeat: storing the same artifact twice leaves one copy. Never throws; failures are results. */
   store(request: StoreRequest): Promise<StoreResult>;
 }
+
+/** Where a configured storage name sends an artifact: a backend that stores it, or a RunMarker. */
+export type Destination = StorageBackend | RunMarker;
