@@ -28,9 +28,9 @@ export interface ImportProblems {
  * reconciler and the queue, the wiring (controller, http), and the composition roots (cli).
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['model', 'intoto', 'cache', 'retry'],
-  ['tekton', 'queue'],
-  ['observability', 'policy', 'artifacts'],
+  ['tekton', 'intoto', 'cache', 'retry'],
+  ['model'],
+  ['queue', 'observability', 'policy', 'artifacts'],
   ['oci'],
   ['formats', 'signing'],
   ['config', 'verify'],

@@ -30,7 +30,8 @@ export function longFunctions(file: string, text: string, max = MAX_FUNCTION_LIN
 function nameOf(node: ts.SignatureDeclaration): string {
   if (node.name && ts.isIdentifier(node.name)) return node.name.text;
   if (node.name && ts.isPrivateIdentifier(node.name)) return node.name.text;
-  if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name)) return node.parent.name.text;
+  if (ts.isVariableDeclaration(node.parent) && ts.isIdentifier(node.parent.name))
+    return node.parent.name.text;
   return '(anonymous function)';
 }
 

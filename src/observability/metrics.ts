@@ -66,6 +66,16 @@ export function createMetrics() {
       help: 'failed attestation attempts that will be retried',
       ...kindLabel,
     }),
+    fencedWrites: new Counter({
+      name: `${P}fenced_writes_total`,
+      help: 'writes refused because the claim they were made under had moved to another replica (a stale replica)',
+      ...kindLabel,
+    }),
+    registryWaitExpired: new Counter({
+      name: `${P}registry_wait_expired_total`,
+      help: 'runs failed with registry_unavailable after waiting attestation.registry-wait-seconds for registries that stayed down',
+      ...kindLabel,
+    }),
     attestDuration: new Histogram({
       name: `${P}attest_duration_seconds`,
       help: 'time to attest one run, from dequeue to marked',
@@ -213,6 +223,8 @@ export function createMetrics() {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);
     m.attemptFailures.inc({ kind }, 0);
+    m.fencedWrites.inc({ kind }, 0);
+    m.registryWaitExpired.inc({ kind }, 0);
     // at zero so that increase() in the TamperMismatch alert sees the first mismatch
     for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
   }

@@ -1,223 +1,132 @@
 import type { AttestOutcome, Attestor } from '../attest/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
-import { allDownUntil, ObserverError, tenantMessage } from '../errors.ts';
-import type {
-  AttestationReader,
-  AttestationRecorder,
-  RunClaims,
-  RunState,
-  RunStateStore,
-} from '../index/index.ts';
+import type { AttestationReader, AttestationRecorder, RunRecords } from '../index/index.ts';
 import { isRunGone, type RunApi } from '../kube/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
-import { delayFor } from '../retry/index.ts';
+import { type Fence, type RunRecord, TRANSPARENCY } from '../model/index.ts';
+import type { Logger } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
-import { RETRIES, SIGNED, TRANSPARENCY } from '../storage/index.ts';
-import { describeRun, type RunRef } from '../tekton/index.ts';
+import type { RunRef } from '../tekton/index.ts';
 import { recordAttestation } from './record.ts';
 import type { RunReporter } from './run-reporter.ts';
+import { type Effect, type RunOutcome, type Transition, transition } from './transition.ts';
 
 export interface AttemptOutcomesOptions {
-  config: Pick<ObserverConfig, 'maxAttempts' | 'retryBaseMs'>;
+  config: Pick<ObserverConfig, 'maxAttempts' | 'retryBaseMs' | 'registryWaitSeconds'>;
   runApi: Pick<RunApi, 'patchAnnotations'>;
   index: AttestationRecorder &
-    RunStateStore &
-    Pick<RunClaims, 'recordAttemptStarted' | 'deferNextAttempt'> &
+    Pick<RunRecords, 'putRunRecord' | 'holdsClaim'> &
     Pick<AttestationReader, 'findByRun' | 'getEnvelope'>;
   attestor: Pick<Attestor, 'forget'>;
-  metrics: Metrics;
   report: RunReporter;
   clock: () => number;
   random: () => number;
 }
 
-/** The cap of the retry spacing kept in the index (the controller's own backoff cap). */
-const RETRY_MAX_MS = 300_000;
-/** The shortest wait of a deferred attempt (a probe that is due now is someone else's). */
-const MIN_DEFER_MS = 1_000;
+/** Where an outcome lands: the run, its record as read, the claim it is written under. */
+export interface OutcomeTarget {
+  run: RunRef;
+  /** the record as read before (undefined: none yet) */
+  record: RunRecord | undefined;
+  fence: Fence;
+  log: Logger;
+  /** for `attested`: what the attempt produced, with which key, and when the run completed */
+  attestation?: { outcome: AttestOutcome; signer: Signer; completedAt?: number };
+}
+
+export interface Applied {
+  /** the record now (the one read before when nothing was written) */
+  record: RunRecord | undefined;
+  /** the record was written */
+  saved: boolean;
+  /** the claim had moved to another replica: nothing more was written */
+  fenced?: boolean;
+  requeueAfterMs?: number;
+}
 
 /**
- * Writes down what an attestation attempt did, wherever it must be said: the index (the state of
- * record: attempts, retry spacing, the attestation), the run's annotations (signed, retries),
- * metrics and Kubernetes Events. The Reconciler decides; this records. The order of the writes is
- * what makes a crash between any two of them safe (see succeeded).
+ * Carries out what `transition()` decides for an outcome, effect by effect, in its order (the
+ * order is what makes a crash between any two writes safe: an attestation's record, then the run's
+ * mark, then its state). Every write is fenced by the claim: the record's write is conditional on
+ * it, the writes outside the index (the attestation record, the run's mark) are made only after
+ * the claim was seen held in this same application. A stale replica's writes stop at the first
+ * refusal, are counted and logged, and never reach the run.
  */
 export class AttemptOutcomes {
   readonly #o: AttemptOutcomesOptions;
-  readonly #report: RunReporter;
 
   constructor(options: AttemptOutcomesOptions) {
     this.#o = options;
-    this.#report = options.report;
   }
 
-  /** Attested per the index: make sure the run says so too (a tenant may have edited it). */
-  async restoreMark(run: RunRef, found: string | undefined, log: Logger): Promise<void> {
-    await this.#report.mismatch(run, 'signed_annotation_changed', found, log);
-    await this.#mark(run, { [SIGNED]: 'true' }, log);
-  }
-
-  /**
-   * Records a successful attempt: the index record, then the run's mark (with the tekton backend's
-   * annotations), then the state, metrics and an Attested Event.
-   */
-  async succeeded(
-    run: RunRef,
-    outcome: AttestOutcome,
-    signer: Signer,
-    log: Logger,
-    completedAt: number | undefined,
-  ): Promise<void> {
-    const id = await recordAttestation(this.#o.index, run, outcome, signer, this.#o.clock());
-    // marked before the state says attested: a process killed in between leaves a run marked
-    // signed=true whose own envelope the next attempt adopts (no alarm), never an attested run
-    // without its mark (which would read as a tenant's edit)
-    // the tekton backend's annotations go with the mark: one write of the run per attestation
-    const marks: Record<string, string | null> = { ...runAnnotations(outcome), [SIGNED]: 'true' };
-    if (outcome.transparencyUrl) marks[TRANSPARENCY] = outcome.transparencyUrl;
-    await this.#mark(run, marks, log);
-    await this.#setState(run, 'attested', 0);
-    this.#o.metrics.chains[run.kind].markedSigned.inc();
-    this.#o.metrics.runsAttested.inc({ kind: run.kind });
-    if (completedAt !== undefined)
-      this.#o.metrics.completionToAttested.observe(
-        { kind: run.kind },
-        Math.max(0, this.#o.clock() - completedAt) / 1000,
-      );
-    const where = outcome.results.flatMap((r) => (r.result.ok ? r.result.locations : []));
-    const notes = outcome.results.flatMap((r) => (r.result.ok ? (r.result.notes ?? []) : []));
-    for (const note of notes) await this.#report.event(run, 'Warning', 'StoredElsewhere', note);
-    log.info({ attestationId: id, locations: where }, 'attested');
-    await this.#report.event(
-      run,
-      'Normal',
-      'Attested',
-      `attested${id ? ` (index id ${id})` : ''}; stored in ${where.length} location(s)`,
-    );
-  }
-
-  /**
-   * Counts the attempt before it runs, in the index (its start time, and when the next may start
-   * should this one fail) and in the run's state (attempts of this round), so an attempt cut short
-   * by a crash still counts and the spacing survives a restart. Returns the attempt's number in
-   * its round (a fresh try after `failed` starts a new round).
-   */
-  async startAttempt(run: RunRef, state: RunState | undefined): Promise<number> {
-    const attempts = (state?.status === 'pending' ? state.attempts : 0) + 1;
-    const now = this.#o.clock();
-    const delay = delayFor(attempts - 1, {
-      baseMs: this.#o.config.retryBaseMs,
-      maxMs: RETRY_MAX_MS,
-      random: this.#o.random,
+  async apply(outcome: RunOutcome, at: OutcomeTarget): Promise<Applied> {
+    const { config, clock, random } = this.#o;
+    const t = transition(at.record, at.run, outcome, {
+      now: clock(),
+      maxAttempts: config.maxAttempts,
+      retryBaseMs: config.retryBaseMs,
+      registryWaitMs: config.registryWaitSeconds * 1000,
+      random,
     });
-    const next = attempts < this.#o.config.maxAttempts ? new Date(now + delay) : undefined;
-    await this.#o.index.recordAttemptStarted(run.uid, new Date(now), next);
-    const lastError = state?.status === 'pending' && state.lastError ? state.lastError : undefined;
-    await this.#setState(run, 'pending', attempts, lastError, now);
-    return attempts;
+    const state = { checked: false, saved: false, attestationId: undefined as string | undefined };
+    for (const effect of t.effects)
+      if (!(await this.#carryOut(effect, t, at, state))) {
+        this.#o.report.fenced(at.run, outcome.kind, at.log);
+        return { record: at.record, saved: false, fenced: true };
+      }
+    return {
+      record: state.saved ? t.record : at.record,
+      saved: state.saved,
+      ...(t.requeueAfterMs !== undefined ? { requeueAfterMs: t.requeueAfterMs } : {}),
+    };
   }
 
-  /**
-   * Gives up for good: signed=failed, an AttestationFailed Event. `detail` goes to the log; the
-   * Event and the index (which tenants read through the API) get `publicText`, never registry bodies.
-   */
-  async giveUp(
-    run: RunRef,
-    attempts: number,
-    log: Logger,
-    { detail: message, publicText = message }: { detail: string; publicText?: string },
-  ): Promise<void> {
-    await this.#setState(run, 'failed', attempts, publicText);
-    this.#o.attestor.forget(run.uid);
-    await this.#mark(run, { [SIGNED]: 'failed', [RETRIES]: String(attempts) }, log);
-    this.#o.metrics.runsFailed.inc({ kind: run.kind });
-    log.error({ attempts, err: message }, 'attestation failed; giving up');
-    await this.#report.event(
-      run,
-      'Warning',
-      'AttestationFailed',
-      `giving up after ${attempts} attempt(s): ${publicText}`,
-    );
-  }
-
-  /** Attempt `attempts` failed; gives up (signed=failed) after the last one or when retrying cannot help. */
-  async failed(
-    run: RunRef,
-    attempts: number,
-    errors: ObserverError[],
-    log: Logger,
-  ): Promise<{ requeueAfterMs?: number }> {
-    const message = errors.map((e) => e.message).join('; ');
-    const publicText = errors.map(tenantMessage).join('; '); // Events, index: no registry bodies
-    const hostsDownUntil = allDownUntil(errors);
-    if (hostsDownUntil !== undefined)
-      return this.#defer(run, attempts, hostsDownUntil, { message, publicText }, log);
-    if (attempts >= this.#o.config.maxAttempts || errors.every((e) => !e.retryable)) {
-      await this.giveUp(run, attempts, log, { detail: message, publicText });
-      return {};
+  /** One effect; false when the claim has moved on (the effect was not carried out). */
+  async #carryOut(
+    effect: Effect,
+    t: Transition,
+    at: OutcomeTarget,
+    state: { checked: boolean; saved: boolean; attestationId: string | undefined },
+  ): Promise<boolean> {
+    const { index } = this.#o;
+    switch (effect.kind) {
+      case 'save':
+        state.saved = await index.putRunRecord(t.record, at.fence);
+        state.checked ||= state.saved;
+        return state.saved;
+      case 'record-attestation':
+        if (!(await this.#holds(at, state))) return false;
+        if (at.attestation)
+          state.attestationId = await recordAttestation(
+            index,
+            at.run,
+            at.attestation.outcome,
+            at.attestation.signer,
+            this.#o.clock(),
+          );
+        return true;
+      case 'mark':
+        if (!(await this.#holds(at, state))) return false;
+        await this.#mark(at.run, marksOf(effect, at.attestation?.outcome), at.log);
+        return true;
+      case 'forget':
+        this.#o.attestor.forget(at.run.uid);
+        return true;
+      case 'report':
+        await this.#o.report.outcome(at.run, effect.report, at.log, {
+          attestationId: state.attestationId,
+          attestation: at.attestation,
+        });
+        return true;
+      default:
+        return effect satisfies never;
     }
-    await this.#setState(run, 'pending', attempts, publicText);
-    await this.#mark(run, { [RETRIES]: String(attempts) }, log);
-    this.#o.metrics.attemptFailures.inc({ kind: run.kind });
-    log.warn({ attempts, err: message }, 'attestation attempt failed; will retry');
-    await this.#report.event(
-      run,
-      'Warning',
-      'AttestationRetrying',
-      `attempt ${attempts} failed: ${publicText}`,
-    );
-    throw new ObserverError(`attesting ${describeRun(run)}: ${message}`, {
-      code: 'storage',
-      retryable: true,
-    });
   }
 
-  /**
-   * Attempt `attempts` met only registry hosts known to be down (their circuits are open): it is
-   * not counted against `attestation.max-attempts` (the round's count goes back), and the run waits
-   * until the hosts' next probe, kept in the index so a restart keeps the spacing. A registry down
-   * for minutes thus fails no run: its runs are tried once per cool-down, at one request each.
-   */
-  async #defer(
-    run: RunRef,
-    attempts: number,
-    until: number,
-    { message, publicText }: { message: string; publicText: string },
-    log: Logger,
-  ): Promise<{ requeueAfterMs?: number }> {
-    const now = this.#o.clock();
-    const at = Math.max(until, now + MIN_DEFER_MS);
-    await this.#o.index.deferNextAttempt(run.uid, new Date(at));
-    await this.#setState(run, 'pending', attempts - 1, publicText, now);
-    log.warn(
-      { attempts: attempts - 1, err: message, retryInMs: at - now },
-      'registry down; attempt deferred',
-    );
-    await this.#report.event(
-      run,
-      'Warning',
-      'AttestationDeferred',
-      `registry unavailable, not counted as an attempt; next try in ${Math.ceil((at - now) / 1000)} s: ${publicText}`,
-    );
-    return { requeueAfterMs: at - now };
-  }
-
-  /** The run's state in the index, as of `at` (default now). */
-  #setState(
-    run: RunRef,
-    status: RunState['status'],
-    attempts: number,
-    lastError?: string,
-    at = this.#o.clock(),
-  ): Promise<void> {
-    return this.#o.index.setRunState({
-      uid: run.uid,
-      run,
-      status,
-      attempts,
-      ...(lastError !== undefined ? { lastError } : {}),
-      updatedAt: new Date(at),
-    });
+  /** Whether the claim still holds, asked once per application (a fenced save answers it too). */
+  async #holds(at: OutcomeTarget, state: { checked: boolean }): Promise<boolean> {
+    if (state.checked) return true;
+    state.checked = await this.#o.index.holdsClaim(at.run.uid, at.fence);
+    return state.checked;
   }
 
   /** Patches the run's annotations; a run deleted meanwhile (404, or 409: re-created) needs no mark. */
@@ -231,10 +140,21 @@ export class AttemptOutcomes {
   }
 }
 
-/** What the backends ask the run to carry (the tekton backend's annotations), in result order. */
-function runAnnotations(outcome: AttestOutcome): Record<string, string | null> {
+/**
+ * The annotations of a mark: with `stored`, what the backends ask the run to carry (the tekton
+ * backend's payload and signature, in result order) and the Rekor entry, in the same patch: one
+ * write of the run per attestation.
+ */
+function marksOf(
+  effect: Extract<Effect, { kind: 'mark' }>,
+  outcome: AttestOutcome | undefined,
+): Record<string, string | null> {
+  if (!effect.stored || !outcome) return effect.annotations;
+  const stored = outcome.results.map((r) => (r.result.ok ? (r.result.runAnnotations ?? {}) : {}));
   return Object.assign(
     {},
-    ...outcome.results.map((r) => (r.result.ok ? (r.result.runAnnotations ?? {}) : {})),
+    ...stored,
+    effect.annotations,
+    outcome.transparencyUrl ? { [TRANSPARENCY]: outcome.transparencyUrl } : {},
   );
 }

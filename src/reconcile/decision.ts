@@ -1,6 +1,5 @@
 import type { ChildRun } from '../formats/index.ts';
-import type { RunState, RunWork } from '../index/index.ts';
-import { SIGNED } from '../storage/index.ts';
+import { isSettled, type RunRecord, SIGNED } from '../model/index.ts';
 import type { RunView } from '../tekton/index.ts';
 
 /** Everything one reconcile decides on, read before deciding. */
@@ -9,15 +8,13 @@ export interface ReconcileFacts {
   run: RunView | undefined;
   /** `run` is the copy the index captured: the run itself is gone (no mark can be restored on it) */
   fromCapture?: boolean;
-  /** what the index of record says about it */
-  state: RunState | undefined;
+  /** the run's record in the index of record (its retry spacing included) */
+  state: RunRecord | undefined;
   signerLoaded: boolean;
   /** a PipelineRun's children, once read (undefined: not read yet) */
   children: readonly ChildRun[] | undefined;
   now: number;
   childWaitSeconds: number;
-  /** the index's retry state, read for a pending run (undefined: none, or not read) */
-  work?: Pick<RunWork, 'nextAttemptAt'>;
   /** attempts a round may start (`attestation.max-attempts`) */
   maxAttempts: number;
   /** this replica's claim on the run (undefined: not asked for yet) */
@@ -96,16 +93,13 @@ function decideWork(f: ReconcileFacts): Decision {
   if (!run) return { action: 'skip', reason: 'gone' };
   if (!run.done) return { action: 'skip', reason: 'not-done' };
   const signed = run.annotations[SIGNED];
-  if (state?.status === 'attested')
-    return signed === 'true' || f.fromCapture
-      ? { action: 'skip', reason: 'attested' }
-      : { action: 'restore-mark', run, found: signed };
-  if (state?.status === 'failed' && (signed === 'failed' || f.fromCapture))
-    return { action: 'skip', reason: 'failed' };
+  if (state && isSettled(state, run.annotations, f.fromCapture === true))
+    return { action: 'skip', reason: state.status === 'attested' ? 'attested' : 'failed' };
+  if (state?.status === 'attested') return { action: 'restore-mark', run, found: signed };
   if (state?.status === 'pending') {
     if (state.attempts >= f.maxAttempts)
       return { action: 'give-up-unfinished', run, attempts: state.attempts };
-    const due = f.work?.nextAttemptAt?.getTime() ?? 0;
+    const due = state.nextAttemptAt?.getTime() ?? 0;
     if (due > f.now) return { action: 'wait-for-retry', run, requeueAfterMs: due - f.now };
   }
   const signedWithoutRecord = signed === 'true';

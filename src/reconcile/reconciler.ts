@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AttestOutcome, Attestor } from '../attest/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
-import { asObserverError, tenantMessage } from '../errors.ts';
+import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
 import type {
   AttestationReader,
@@ -10,14 +10,14 @@ import type {
   IndexRetention,
   RunCaptures,
   RunClaims,
-  RunState,
-  RunStateStore,
+  RunRecords,
 } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
+import type { RunRecord } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { describeRun, parseRun, type RunKey, type RunRef, type RunView } from '../tekton/index.ts';
-import { AttemptOutcomes } from './attempt-outcomes.ts';
+import { AttemptOutcomes, type OutcomeTarget } from './attempt-outcomes.ts';
 import { readChildren } from './children.ts';
 import { withDeadline } from './deadline.ts';
 import { type Decision, decide, KEY_WAIT_MS, type ReconcileFacts } from './decision.ts';
@@ -47,7 +47,7 @@ export interface ReconcilerOptions {
   config: ObserverConfig;
   runApi: Pick<RunApi, 'get' | 'patchAnnotations'>;
   index: AttestationRecorder &
-    RunStateStore &
+    RunRecords &
     RunClaims &
     Pick<RunCaptures, 'findCapturedRun'> &
     Pick<IndexRetention, 'payloadBytes'> &
@@ -92,7 +92,7 @@ export class Reconciler {
       ...options,
       afterStored: options.afterStored ?? (() => undefined),
     };
-    this.#report = new RunReporter(options);
+    this.#report = new RunReporter({ ...options, clock: this.#o.clock });
     this.#outcomes = new AttemptOutcomes({ ...this.#o, report: this.#report });
     this.#claimer = new RunClaimer({
       claims: options.index,
@@ -132,13 +132,12 @@ export class Reconciler {
    */
   async #readFacts(key: RunKey, signer: Signer | undefined): Promise<ReconcileFacts & { more?: boolean }> {
     const { run, fromCapture, more } = await this.#read(key);
-    const state = run?.done ? await this.#o.index.getRunState(run.ref.uid) : undefined;
+    const state = run?.done ? await this.#o.index.getRunRecord(run.ref.uid) : undefined;
     return {
       run,
       fromCapture,
       ...(more ? { more } : {}),
       state,
-      work: run && state?.status === 'pending' ? await this.#o.index.getRunWork(run.ref.uid) : undefined,
       maxAttempts: this.#o.config.maxAttempts,
       signerLoaded: signer !== undefined,
       children: undefined,
@@ -162,7 +161,7 @@ export class Reconciler {
       return this.#act(decide(facts), { ...at, facts });
     }
     at.holding.claim = answer.held;
-    const state = await this.#o.index.getRunState(run.ref.uid);
+    const state = await this.#o.index.getRunRecord(run.ref.uid);
     const fresh =
       !forMark && sameState(state, at.facts.state)
         ? { ...at.facts, now: this.#o.clock() }
@@ -186,7 +185,7 @@ export class Reconciler {
         ? { run: parseRun(copy.object, key.kind), fromCapture: true }
         : { run: undefined, fromCapture: false };
     if (copy && copy.uid !== object.metadata.uid) {
-      const earlier = await this.#o.index.getRunState(copy.uid);
+      const earlier = await this.#o.index.getRunRecord(copy.uid);
       if (earlier?.status !== 'attested' && earlier?.status !== 'failed')
         return { run: parseRun(copy.object, key.kind), fromCapture: true, more: true };
     }
@@ -199,12 +198,13 @@ export class Reconciler {
       case 'skip':
         return {};
       case 'restore-mark':
-        await this.#outcomes.restoreMark(decision.run.ref, decision.found, at.log);
+        await this.#outcomes.apply(
+          { kind: 'mark-lost', found: decision.found },
+          target(decision.run.ref, at),
+        );
         return {};
       case 'give-up-unfinished':
-        await this.#outcomes.giveUp(decision.run.ref, decision.attempts, at.log, {
-          detail: `${decision.attempts} attempt(s) started and never finished (the observer stopped during each)`,
-        });
+        await this.#outcomes.apply({ kind: 'abandoned' }, target(decision.run.ref, at));
         return {};
       case 'wait-for-retry':
         at.log.debug({ inMs: decision.requeueAfterMs }, 'next attempt not due yet');
@@ -236,9 +236,11 @@ export class Reconciler {
   }
 
   /**
-   * Attests the run. A run that says signed=true without an index record is reported as a tamper
-   * mismatch unless its own envelope was adopted (verified with a published key, and the statement
-   * we build now): that is an observer that lost its index, not a tenant.
+   * Attests the run: counts the attempt, runs it under its deadline, and applies the outcome to the
+   * run's record (which says when to come back: a failed attempt is not an exception). A run that
+   * says signed=true without an index record is reported as a tamper mismatch unless its own
+   * envelope was adopted (verified with a published key, and the statement we build now): that is
+   * an observer that lost its index, not a tenant.
    */
   async #attest(
     view: RunView,
@@ -247,7 +249,6 @@ export class Reconciler {
     at: Situation,
   ): Promise<ReconcileResult> {
     const { log, signer } = at;
-    const { state } = at.facts;
     const run = view.ref;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
@@ -257,51 +258,81 @@ export class Reconciler {
       this.#o.config.indexNamespacePayloadCapBytes,
     );
     if (full) {
-      await this.#outcomes.giveUp(run, state?.attempts ?? 0, log, {
-        detail: full.message,
-        publicText: tenantMessage(full),
-      });
+      const refused = { kind: 'refused', detail: full.message, publicText: tenantMessage(full) } as const;
+      await this.#outcomes.apply(refused, target(run, at));
       return {};
     }
-    const attempts = await this.#outcomes.startAttempt(run, state);
+    const start = await this.#outcomes.apply({ kind: 'started' }, target(run, at));
+    if (!start.saved) return {};
     const started = performance.now();
-    let outcome: AttestOutcome;
-    try {
-      outcome = await withDeadline(
-        (signal) => this.#o.attestor.attest(run, view.object, [...children], signer, signal),
-        this.#o.config.attemptTimeoutSeconds * 1000,
-        `attesting ${describeRun(run)}`,
-      );
-    } catch (err) {
-      const error = asObserverError(err, {
-        code: 'payload_creation',
-        retryable: true,
-        context: `attesting ${describeRun(run)}`,
-      });
-      return this.#outcomes.failed(run, attempts, [error], log);
+    const attempt = { ...target(run, at), record: start.record };
+    const outcome = await this.#attempt(view, children, signer);
+    if (outcome instanceof Error) {
+      const applied = await this.#outcomes.apply({ kind: 'failed', errors: [outcome] }, attempt);
+      return { ...requeue(applied), attempted: true, attested: false };
     }
     if (signedWithoutRecord && !outcome.adopted)
       await this.#report.mismatch(run, 'signed_without_record', 'true', log);
     if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
     await this.#report.skipped(run, outcome.skipped, log);
     await this.#report.execution(run, outcome.executionCheck, log);
-    if (outcome.ok) {
-      this.#o.afterStored(run);
-      await this.#outcomes.succeeded(run, outcome, signer, log, view.completedAt);
-    } else
-      await this.#outcomes.failed(
-        run,
-        attempts,
-        outcome.results.flatMap((r) => (r.result.ok ? [] : [r.result.error])),
-        log,
-      );
+    if (outcome.ok) this.#o.afterStored(run);
+    const applied = outcome.ok
+      ? await this.#outcomes.apply(
+          { kind: 'attested' },
+          { ...attempt, attestation: { outcome, signer, completedAt: view.completedAt } },
+        )
+      : await this.#outcomes.apply({ kind: 'failed', errors: failures(outcome) }, attempt);
     this.#o.metrics.attestDuration.observe({ kind: run.kind }, (performance.now() - started) / 1000);
-    return { attempted: true, attested: outcome.ok };
+    return { ...requeue(applied), attempted: true, attested: outcome.ok && applied.saved };
+  }
+
+  /** One attempt under its deadline; a thrown failure comes back as a coded error. */
+  async #attempt(
+    view: RunView,
+    children: readonly ChildRun[],
+    signer: Signer,
+  ): Promise<AttestOutcome | ObserverError> {
+    const run = view.ref;
+    try {
+      return await withDeadline(
+        (signal) => this.#o.attestor.attest(run, view.object, [...children], signer, signal),
+        this.#o.config.attemptTimeoutSeconds * 1000,
+        `attesting ${describeRun(run)}`,
+      );
+    } catch (err) {
+      return asObserverError(err, {
+        code: 'payload_creation',
+        retryable: true,
+        context: `attesting ${describeRun(run)}`,
+      });
+    }
   }
 }
 
+/** Where an outcome of this reconcile lands: the run, its record as read, the claim held. */
+function target(run: RunRef, at: Situation): OutcomeTarget {
+  const fence = at.holding.claim?.fence;
+  // decide() returns a writing decision only once the claim is held
+  if (!fence)
+    throw new ObserverError(`writing ${describeRun(run)} without its claim`, {
+      code: 'internal',
+      retryable: true,
+    });
+  return { run, record: at.facts.state, fence, log: at.log };
+}
+
+function requeue({ requeueAfterMs }: { requeueAfterMs?: number }): ReconcileResult {
+  return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
+}
+
+/** The errors of the backends that failed. */
+function failures(outcome: AttestOutcome): ObserverError[] {
+  return outcome.results.flatMap((r) => (r.result.ok ? [] : [r.result.error]));
+}
+
 /** Whether the index state is the one read before (no replica attempted, gave up or finished since). */
-function sameState(a: RunState | undefined, b: RunState | undefined): boolean {
+function sameState(a: RunRecord | undefined, b: RunRecord | undefined): boolean {
   if (!a || !b) return a === b;
   return (
     a.status === b.status && a.attempts === b.attempts && a.updatedAt.getTime() === b.updatedAt.getTime()

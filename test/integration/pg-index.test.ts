@@ -149,7 +149,7 @@ describe('PgIndex connection loss', () => {
       logger: { warn: (_: unknown, msg?: string) => warnings.push(String(msg)) },
     });
     const run = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
-    await index.setRunState({ uid: 'u1', run, status: 'pending', attempts: 1, updatedAt: new Date(1) });
+    await index.putRunRecord({ uid: 'u1', run, status: 'pending', attempts: 1, updatedAt: new Date(1) });
     expect(await index.healthy()).toBe(true);
 
     await proxy.cut();
@@ -159,10 +159,10 @@ describe('PgIndex connection loss', () => {
     const failures = await Promise.all([
       index.addAttestation(lost).catch((e: unknown) => e),
       index
-        .setRunState({ uid: 'u1', run, status: 'attested', attempts: 1, updatedAt: new Date(2) })
+        .putRunRecord({ uid: 'u1', run, status: 'attested', attempts: 1, updatedAt: new Date(2) })
         .catch((e) => e),
       index.claimRun('u1', 'replica-a', 30_000).catch((e: unknown) => e),
-      index.getRunState('u1').catch((e: unknown) => e),
+      index.getRunRecord('u1').catch((e: unknown) => e),
     ]);
     for (const err of failures) {
       expect(err).toBeInstanceOf(ObserverError);
@@ -173,7 +173,7 @@ describe('PgIndex connection loss', () => {
 
     await proxy.start(); // same port
     await eventually(() => index.healthy(), 15_000, 'healthy again');
-    expect(await index.getRunState('u1')).toMatchObject({ status: 'pending' }); // nothing marked attested
+    expect(await index.getRunRecord('u1')).toMatchObject({ status: 'pending' }); // nothing marked attested
     expect((await index.findByDigest(digestOf('app'), { limit: 10 })).items).toEqual([]);
     await index.addAttestation(lost);
     expect((await index.findByDigest(digestOf('app'), { limit: 10 })).items).toHaveLength(1);
@@ -185,7 +185,7 @@ describe('PgIndex connection loss', () => {
     const url = await databases.create();
     const index = await PgIndex.open({ url, tls: { mode: 'disable' }, logger: { warn: () => undefined } });
     const run = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
-    await index.setRunState({ uid: 'u1', run, status: 'pending', attempts: 0, updatedAt: new Date(1) });
+    await index.putRunRecord({ uid: 'u1', run, status: 'pending', attempts: 0, updatedAt: new Date(1) });
     const killed = await databases.admin<{ ok: boolean }>(
       `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
        WHERE datname = $1 AND application_name = 'provenance-observer'`,
@@ -193,10 +193,10 @@ describe('PgIndex connection loss', () => {
     );
     expect(killed.length).toBeGreaterThan(0);
     // a call may land on a connection the server just closed: then it fails retryably, once
-    const first = await index.getRunState('u1').catch((e: unknown) => e);
+    const first = await index.getRunRecord('u1').catch((e: unknown) => e);
     if (first instanceof Error) expect(first).toMatchObject({ code: 'index', retryable: true });
     await eventually(
-      async () => (await index.getRunState('u1').catch(() => undefined))?.status === 'pending',
+      async () => (await index.getRunRecord('u1').catch(() => undefined))?.status === 'pending',
       5000,
       'read',
     );

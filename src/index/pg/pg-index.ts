@@ -1,15 +1,10 @@
+import type { Fence, RunRecord } from '../../model/index.ts';
 import type { DsseEnvelope } from '../../signing/index.ts';
 import { describeRun as describe, type RunKey, type RunKind } from '../../tekton/index.ts';
-import type {
-  AttestationIndex,
-  AttestationSummary,
-  NewAttestation,
-  Page,
-  RunState,
-} from '../attestation-index.ts';
+import type { AttestationIndex, AttestationSummary, NewAttestation, Page } from '../attestation-index.ts';
 import type { RunScope } from '../attestation-reader.ts';
-import { attestationColumns, attestationRecord, digestPage, runStateColumns } from '../index-input.ts';
-import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from '../index-rows.ts';
+import { attestationColumns, attestationRecord, digestPage, runRecordColumns } from '../index-input.ts';
+import { type AttestationRow, type RunRecordRow, toPage, toRunRecord, toSummary } from '../index-rows.ts';
 import type { RunCapture } from '../run-captures.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
 import { PgRunCaptures } from './pg-run-captures.ts';
@@ -29,8 +24,28 @@ const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type,
 const BY_DIGEST = `SELECT ${SUMMARY} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
   WHERE d.digest = $1 AND ($2::text[] IS NULL OR (a.kind || '/' || a.namespace) = ANY($2::text[]))`;
 const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
-const STATE_COLUMNS =
-  'uid, kind, namespace, name, status, attempts, last_error, updated_at::float8 AS updated_at';
+/** A run's record: its state joined with its claim (run_work). */
+const RECORD_SELECT = `SELECT s.uid, s.kind, s.namespace, s.name, s.status, s.attempts, s.last_error,
+    s.updated_at::float8 AS updated_at, s.next_attempt_at::float8 AS next_attempt_at,
+    s.deferred_since::float8 AS deferred_since, s.last_attempt_at::float8 AS last_attempt_at, w.owner, w.lease_expires::float8 AS lease_expires, w.fence
+  FROM run_states s LEFT JOIN run_work w ON w.uid = s.uid`;
+const PUT_RECORD = `INSERT INTO run_states (uid, kind, namespace, name, status, attempts, last_error, updated_at,
+    next_attempt_at, deferred_since, last_attempt_at)`;
+const ON_RECORD_CONFLICT = `ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
+    name = excluded.name, status = excluded.status, attempts = excluded.attempts,
+    last_error = excluded.last_error, updated_at = excluded.updated_at,
+    next_attempt_at = excluded.next_attempt_at, deferred_since = excluded.deferred_since,
+    last_attempt_at = excluded.last_attempt_at
+  RETURNING uid`;
+/**
+ * A write fenced by a claim: the claim row is locked (FOR SHARE) for the statement, so a claim taken
+ * by another replica either commits before (and the write finds another owner or token: nothing
+ * written) or waits until this write commits.
+ */
+const PUT_RECORD_FENCED = `WITH held AS (
+    SELECT uid FROM run_work WHERE uid = $1::text AND owner = $12::text AND fence = $13::bigint FOR SHARE
+  ) ${PUT_RECORD} SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::int, $7::text, $8::bigint,
+    $9::bigint, $10::bigint, $11::bigint FROM held ${ON_RECORD_CONFLICT}`;
 
 /**
  * Records an attestation in one statement (atomic without a transaction): the upsert reports
@@ -93,35 +108,34 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
     return r.id;
   }
 
-  async setRunState(state: RunState): Promise<void> {
-    await this.#db.query(
+  async putRunRecord(state: RunRecord, fence?: Fence): Promise<boolean> {
+    const rows = await this.#db.query(
       `setting state of ${describe(state.run)}`,
-      `INSERT INTO run_states (uid, kind, namespace, name, status, attempts, last_error, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
-         name = excluded.name, status = excluded.status, attempts = excluded.attempts,
-         last_error = excluded.last_error, updated_at = excluded.updated_at`,
-      runStateColumns(state),
+      fence
+        ? PUT_RECORD_FENCED
+        : `${PUT_RECORD} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ${ON_RECORD_CONFLICT}`,
+      fence ? [...runRecordColumns(state), fence.owner, fence.fence] : runRecordColumns(state),
     );
+    return rows.length > 0;
   }
 
-  async getRunState(uid: string): Promise<RunState | undefined> {
-    const [row] = await this.#db.query<RunStateRow>(
+  async getRunRecord(uid: string): Promise<RunRecord | undefined> {
+    const [row] = await this.#db.query<RunRecordRow>(
       `reading state of run ${uid}`,
-      `SELECT ${STATE_COLUMNS} FROM run_states WHERE uid = $1`,
+      `${RECORD_SELECT} WHERE s.uid = $1`,
       [uid],
     );
-    return row ? toRunState(row) : undefined;
+    return row ? toRunRecord(row) : undefined;
   }
 
-  async findRunStates(run: RunKey): Promise<RunState[]> {
-    const rows = await this.#db.query<RunStateRow>(
+  async findRunRecords(run: RunKey): Promise<RunRecord[]> {
+    const rows = await this.#db.query<RunRecordRow>(
       `reading states of ${describe(run)}`,
-      `SELECT ${STATE_COLUMNS} FROM run_states WHERE namespace = $1 AND kind = $2 AND name = $3
-       ORDER BY updated_at DESC, uid DESC`,
+      `${RECORD_SELECT} WHERE s.namespace = $1 AND s.kind = $2 AND s.name = $3
+       ORDER BY s.updated_at DESC, s.uid DESC`,
       [run.namespace, run.kind, run.name],
     );
-    return rows.map(toRunState);
+    return rows.map(toRunRecord);
   }
 
   async findByDigest(

@@ -1,12 +1,22 @@
+import type { Fence } from '../../model/index.ts';
 import { leaseMs } from '../index-input.ts';
 import type { IndexRetention, PruneResult } from '../index-retention.ts';
 import { type RunWorkRow, toRunWork } from '../index-rows.ts';
-import type { RunClaims, RunWork } from '../run-claims.ts';
+import type { ClaimResult, RunClaims, RunWork } from '../run-claims.ts';
 import type { PgDb } from './pg-connection.ts';
 
-const WORK_COLUMNS = `uid, owner, lease_expires::float8 AS lease_expires, attempts,
-  last_attempt_at::float8 AS last_attempt_at, next_attempt_at::float8 AS next_attempt_at,
+const WORK_COLUMNS = `uid, owner, lease_expires::float8 AS lease_expires, fence,
   deleted_at::float8 AS deleted_at`;
+
+/**
+ * Takes the claim when it is free, expired or already this owner's; a take from anyone else (or
+ * after a release) grows the fencing token, an extension by the holder keeps it.
+ */
+const CLAIM = `INSERT INTO run_work (uid, owner, lease_expires, fence) VALUES ($1, $2, $3, 1)
+  ON CONFLICT (uid) DO UPDATE SET owner = excluded.owner, lease_expires = excluded.lease_expires,
+    fence = CASE WHEN run_work.owner = excluded.owner THEN run_work.fence ELSE run_work.fence + 1 END
+  WHERE run_work.owner IS NULL OR run_work.owner = excluded.owner OR run_work.lease_expires <= $4
+  RETURNING fence`;
 
 /**
  * Claims, attempts and retention on PostgreSQL. A claim is taken by one upsert whose update only
@@ -23,26 +33,39 @@ export class PgRunWork implements RunClaims, IndexRetention {
     this.#now = options.now;
   }
 
-  async claimRun(uid: string, owner: string, lease: number): Promise<boolean> {
+  async claimRun(uid: string, owner: string, lease: number): Promise<ClaimResult> {
     const ms = leaseMs(uid, lease);
     const now = this.#now();
+    const [row] = await this.#db.query<{ fence: number }>(`claiming run ${uid} for ${owner}`, CLAIM, [
+      uid,
+      owner,
+      now + ms,
+      now,
+    ]);
+    if (row) return { held: true, fence: Number(row.fence) };
+    const [holder] = await this.#db.query<{ expires: number | null }>(
+      `reading the claim on run ${uid}`,
+      'SELECT lease_expires::float8 AS expires FROM run_work WHERE uid = $1',
+      [uid],
+    );
+    return holder?.expires != null ? { held: false, expiresAt: new Date(holder.expires) } : { held: false };
+  }
+
+  async renewClaim(uid: string, { owner, fence }: Fence, lease: number): Promise<boolean> {
+    const ms = leaseMs(uid, lease);
     const rows = await this.#db.query(
-      `claiming run ${uid} for ${owner}`,
-      `INSERT INTO run_work (uid, owner, lease_expires) VALUES ($1, $2, $3)
-       ON CONFLICT (uid) DO UPDATE SET owner = excluded.owner, lease_expires = excluded.lease_expires
-       WHERE run_work.owner IS NULL OR run_work.owner = excluded.owner OR run_work.lease_expires <= $4
-       RETURNING uid`,
-      [uid, owner, now + ms, now],
+      `renewing claim on run ${uid} for ${owner}`,
+      'UPDATE run_work SET lease_expires = $1 WHERE uid = $2 AND owner = $3 AND fence = $4 RETURNING uid',
+      [this.#now() + ms, uid, owner, fence],
     );
     return rows.length > 0;
   }
 
-  async renewClaim(uid: string, owner: string, lease: number): Promise<boolean> {
-    const ms = leaseMs(uid, lease);
+  async holdsClaim(uid: string, { owner, fence }: Fence): Promise<boolean> {
     const rows = await this.#db.query(
-      `renewing claim on run ${uid} for ${owner}`,
-      'UPDATE run_work SET lease_expires = $1 WHERE uid = $2 AND owner = $3 RETURNING uid',
-      [this.#now() + ms, uid, owner],
+      `checking the claim on run ${uid}`,
+      'SELECT 1 FROM run_work WHERE uid = $1 AND owner = $2 AND fence = $3',
+      [uid, owner, fence],
     );
     return rows.length > 0;
   }
@@ -52,27 +75,6 @@ export class PgRunWork implements RunClaims, IndexRetention {
       `releasing claim on run ${uid} for ${owner}`,
       'UPDATE run_work SET owner = NULL, lease_expires = NULL WHERE uid = $1 AND owner = $2',
       [uid, owner],
-    );
-  }
-
-  async recordAttemptStarted(uid: string, at: Date, nextAttemptAt?: Date): Promise<number> {
-    const [row] = await this.#db.query<{ attempts: number }>(
-      `recording an attempt on run ${uid}`,
-      `INSERT INTO run_work (uid, attempts, last_attempt_at, next_attempt_at) VALUES ($1, 1, $2, $3)
-       ON CONFLICT (uid) DO UPDATE SET attempts = run_work.attempts + 1,
-         last_attempt_at = excluded.last_attempt_at, next_attempt_at = excluded.next_attempt_at
-       RETURNING attempts`,
-      [uid, at.getTime(), nextAttemptAt?.getTime() ?? null],
-    );
-    return row.attempts;
-  }
-
-  async deferNextAttempt(uid: string, nextAttemptAt: Date): Promise<void> {
-    await this.#db.query(
-      `deferring the next attempt on run ${uid}`,
-      `INSERT INTO run_work (uid, next_attempt_at) VALUES ($1, $2)
-       ON CONFLICT (uid) DO UPDATE SET next_attempt_at = excluded.next_attempt_at`,
-      [uid, nextAttemptAt.getTime()],
     );
   }
 

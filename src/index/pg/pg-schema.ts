@@ -81,6 +81,18 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX run_captures_by_run ON run_captures (namespace, kind, name, captured_at DESC);
   CREATE INDEX run_captures_by_time ON run_captures (captured_at);
   `,
+  // 3: one run record: the retry spacing and the deferral clock move to run_states (run_work's
+  // attempts, last_attempt_at and next_attempt_at are no longer read or written); claims carry a
+  // fencing token that grows each time the claim changes hands.
+  `
+  ALTER TABLE run_states ADD COLUMN next_attempt_at BIGINT;
+  ALTER TABLE run_states ADD COLUMN deferred_since BIGINT;
+  ALTER TABLE run_states ADD COLUMN last_attempt_at BIGINT;
+  UPDATE run_states s SET last_attempt_at = w.last_attempt_at,
+    next_attempt_at = CASE WHEN s.status = 'pending' THEN w.next_attempt_at END
+    FROM run_work w WHERE w.uid = s.uid;
+  ALTER TABLE run_work ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

@@ -1,15 +1,10 @@
+import type { Fence, RunRecord } from '../../model/index.ts';
 import type { DsseEnvelope } from '../../signing/index.ts';
 import { describeRun as describe, type RunKey, type RunKind } from '../../tekton/index.ts';
-import type {
-  AttestationIndex,
-  AttestationSummary,
-  NewAttestation,
-  Page,
-  RunState,
-} from '../attestation-index.ts';
+import type { AttestationIndex, AttestationSummary, NewAttestation, Page } from '../attestation-index.ts';
 import type { RunScope } from '../attestation-reader.ts';
-import { attestationColumns, attestationRecord, digestPage, runStateColumns } from '../index-input.ts';
-import { type AttestationRow, type RunStateRow, toPage, toRunState, toSummary } from '../index-rows.ts';
+import { attestationColumns, attestationRecord, digestPage, runRecordColumns } from '../index-input.ts';
+import { type AttestationRow, type RunRecordRow, toPage, toRunRecord, toSummary } from '../index-rows.ts';
 import type { RunCapture } from '../run-captures.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
 import { SqliteRunCaptures } from './sqlite-run-captures.ts';
@@ -27,6 +22,10 @@ const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type,
 const BY_DIGEST = `SELECT ${SUMMARY} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
   WHERE d.digest = ? AND (? IS NULL OR (a.kind || '/' || a.namespace) IN (SELECT value FROM json_each(?)))`;
 const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
+
+/** A run's record: its state joined with its claim (run_work). */
+const RECORD_SELECT = `SELECT s.*, w.owner, w.lease_expires, w.fence FROM run_states s
+  LEFT JOIN run_work w ON w.uid = s.uid`;
 
 /**
  * The index of record in one SQLite file (node:sqlite, no native build): the single-replica
@@ -80,33 +79,50 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
     return r.id;
   }
 
-  async setRunState(state: RunState): Promise<void> {
-    this.#db.write(`setting state of ${describe(state.run)}`, () => {
+  async putRunRecord(state: RunRecord, fence?: Fence): Promise<boolean> {
+    return this.#db.write(`setting state of ${describe(state.run)}`, () => {
+      if (fence && !this.#holds(state.uid, fence)) return false;
       this.#db
-        .stmt(`INSERT INTO run_states (uid, kind, namespace, name, status, attempts, last_error, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        .stmt(`INSERT INTO run_states (uid, kind, namespace, name, status, attempts, last_error, updated_at,
+            next_attempt_at, deferred_since, last_attempt_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
             name = excluded.name, status = excluded.status, attempts = excluded.attempts,
-            last_error = excluded.last_error, updated_at = excluded.updated_at`)
-        .run(...runStateColumns(state));
+            last_error = excluded.last_error, updated_at = excluded.updated_at,
+            next_attempt_at = excluded.next_attempt_at, deferred_since = excluded.deferred_since,
+            last_attempt_at = excluded.last_attempt_at`)
+        .run(...runRecordColumns(state));
+      return true;
     });
   }
 
-  async getRunState(uid: string): Promise<RunState | undefined> {
+  async getRunRecord(uid: string): Promise<RunRecord | undefined> {
     const row = this.#db.read(`reading state of run ${uid}`, () =>
-      this.#db.stmt('SELECT * FROM run_states WHERE uid = ?').get(uid),
+      this.#db.stmt(`${RECORD_SELECT} WHERE s.uid = ?`).get(uid),
     );
-    return row ? toRunState(row as unknown as RunStateRow) : undefined;
+    return row ? toRunRecord(row as unknown as RunRecordRow) : undefined;
   }
 
-  async findRunStates(run: RunKey): Promise<RunState[]> {
+  async holdsClaim(uid: string, fence: Fence): Promise<boolean> {
+    return this.#db.read(`checking the claim on run ${uid}`, () => this.#holds(uid, fence));
+  }
+
+  #holds(uid: string, { owner, fence }: Fence): boolean {
+    return (
+      this.#db
+        .stmt('SELECT 1 FROM run_work WHERE uid = ? AND owner = ? AND fence = ?')
+        .get(uid, owner, fence) !== undefined
+    );
+  }
+
+  async findRunRecords(run: RunKey): Promise<RunRecord[]> {
     const rows = this.#db.read(`reading states of ${describe(run)}`, () =>
       this.#db
-        .stmt(`SELECT * FROM run_states WHERE namespace = ? AND kind = ? AND name = ?
-          ORDER BY updated_at DESC, uid DESC`)
+        .stmt(`${RECORD_SELECT} WHERE s.namespace = ? AND s.kind = ? AND s.name = ?
+          ORDER BY s.updated_at DESC, s.uid DESC`)
         .all(run.namespace, run.kind, run.name),
     );
-    return (rows as unknown as RunStateRow[]).map(toRunState);
+    return (rows as unknown as RunRecordRow[]).map(toRunRecord);
   }
 
   async findByDigest(

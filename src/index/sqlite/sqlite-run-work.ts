@@ -1,8 +1,19 @@
+import type { Fence } from '../../model/index.ts';
 import { leaseMs } from '../index-input.ts';
 import type { IndexRetention, PruneResult } from '../index-retention.ts';
 import { type RunWorkRow, toRunWork } from '../index-rows.ts';
-import type { RunClaims, RunWork } from '../run-claims.ts';
+import type { ClaimResult, RunClaims, RunWork } from '../run-claims.ts';
 import type { SqliteDb } from './sqlite-db.ts';
+
+/**
+ * Takes the claim when it is free, expired or already this owner's; a take from anyone else (or
+ * after a release) grows the fencing token, an extension by the holder keeps it.
+ */
+export const CLAIM = `INSERT INTO run_work (uid, owner, lease_expires, fence) VALUES (?, ?, ?, 1)
+  ON CONFLICT (uid) DO UPDATE SET owner = excluded.owner, lease_expires = excluded.lease_expires,
+    fence = CASE WHEN run_work.owner = excluded.owner THEN run_work.fence ELSE run_work.fence + 1 END
+  WHERE run_work.owner IS NULL OR run_work.owner = excluded.owner OR run_work.lease_expires <= ?
+  RETURNING fence`;
 
 /**
  * Claims, attempts and retention on SQLite. Every write runs under BEGIN IMMEDIATE, so the
@@ -17,26 +28,27 @@ export class SqliteRunWork implements RunClaims, IndexRetention {
     this.#now = options.now;
   }
 
-  async claimRun(uid: string, owner: string, lease: number): Promise<boolean> {
+  async claimRun(uid: string, owner: string, lease: number): Promise<ClaimResult> {
     const ms = leaseMs(uid, lease);
-    return this.#db.write(`claiming run ${uid} for ${owner}`, () => {
+    return this.#db.write(`claiming run ${uid} for ${owner}`, (): ClaimResult => {
       const now = this.#now();
-      const row = this.#db
-        .stmt(`INSERT INTO run_work (uid, owner, lease_expires) VALUES (?, ?, ?)
-          ON CONFLICT (uid) DO UPDATE SET owner = excluded.owner, lease_expires = excluded.lease_expires
-          WHERE run_work.owner IS NULL OR run_work.owner = excluded.owner OR run_work.lease_expires <= ?
-          RETURNING uid`)
-        .get(uid, owner, now + ms, now);
-      return row !== undefined;
+      const row = this.#db.stmt(CLAIM).get(uid, owner, now + ms, now) as { fence: number } | undefined;
+      if (row) return { held: true, fence: Number(row.fence) };
+      const holder = this.#db.stmt('SELECT lease_expires FROM run_work WHERE uid = ?').get(uid) as
+        | { lease_expires: number | null }
+        | undefined;
+      return holder?.lease_expires != null
+        ? { held: false, expiresAt: new Date(Number(holder.lease_expires)) }
+        : { held: false };
     });
   }
 
-  async renewClaim(uid: string, owner: string, lease: number): Promise<boolean> {
+  async renewClaim(uid: string, { owner, fence }: Fence, lease: number): Promise<boolean> {
     const ms = leaseMs(uid, lease);
     return this.#db.write(`renewing claim on run ${uid} for ${owner}`, () => {
       const result = this.#db
-        .stmt('UPDATE run_work SET lease_expires = ? WHERE uid = ? AND owner = ?')
-        .run(this.#now() + ms, uid, owner);
+        .stmt('UPDATE run_work SET lease_expires = ? WHERE uid = ? AND owner = ? AND fence = ?')
+        .run(this.#now() + ms, uid, owner, fence);
       return Number(result.changes) > 0;
     });
   }
@@ -46,27 +58,6 @@ export class SqliteRunWork implements RunClaims, IndexRetention {
       this.#db
         .stmt('UPDATE run_work SET owner = NULL, lease_expires = NULL WHERE uid = ? AND owner = ?')
         .run(uid, owner);
-    });
-  }
-
-  async recordAttemptStarted(uid: string, at: Date, nextAttemptAt?: Date): Promise<number> {
-    return this.#db.write(`recording an attempt on run ${uid}`, () => {
-      const row = this.#db
-        .stmt(`INSERT INTO run_work (uid, attempts, last_attempt_at, next_attempt_at) VALUES (?, 1, ?, ?)
-          ON CONFLICT (uid) DO UPDATE SET attempts = run_work.attempts + 1,
-            last_attempt_at = excluded.last_attempt_at, next_attempt_at = excluded.next_attempt_at
-          RETURNING attempts`)
-        .get(uid, at.getTime(), nextAttemptAt?.getTime() ?? null) as { attempts: number };
-      return row.attempts;
-    });
-  }
-
-  async deferNextAttempt(uid: string, nextAttemptAt: Date): Promise<void> {
-    this.#db.write(`deferring the next attempt on run ${uid}`, () => {
-      this.#db
-        .stmt(`INSERT INTO run_work (uid, next_attempt_at) VALUES (?, ?)
-          ON CONFLICT (uid) DO UPDATE SET next_attempt_at = excluded.next_attempt_at`)
-        .run(uid, nextAttemptAt.getTime());
     });
   }
 

@@ -93,6 +93,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX run_captures_by_run ON run_captures (namespace, kind, name, captured_at DESC);
   CREATE INDEX run_captures_by_time ON run_captures (captured_at);
   `,
+  // 5: one run record: the retry spacing and the deferral clock move to run_states (run_work's
+  // attempts, last_attempt_at and next_attempt_at are no longer read or written); claims carry a
+  // fencing token that grows each time the claim changes hands.
+  `
+  ALTER TABLE run_states ADD COLUMN next_attempt_at INTEGER;
+  ALTER TABLE run_states ADD COLUMN deferred_since INTEGER;
+  ALTER TABLE run_states ADD COLUMN last_attempt_at INTEGER;
+  UPDATE run_states SET
+    next_attempt_at = (SELECT w.next_attempt_at FROM run_work w WHERE w.uid = run_states.uid AND status = 'pending'),
+    last_attempt_at = (SELECT w.last_attempt_at FROM run_work w WHERE w.uid = run_states.uid);
+  ALTER TABLE run_work ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

@@ -93,7 +93,7 @@ describe('Controller: capture at first sight', () => {
 
   it('a settled run is released without a new capture or a queue entry', async () => {
     const index = new SqliteIndex({ path: ':memory:' });
-    await index.setRunState({
+    await index.putRunRecord({
       uid: 'uid-done',
       run: { kind: 'TaskRun', namespace: 'ns', name: 'done' },
       status: 'attested',

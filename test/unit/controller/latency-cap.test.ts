@@ -50,7 +50,7 @@ describe('Controller with a backlog', () => {
     const controller = new Controller({
       source: new FakeSource(),
       index: {
-        getRunState: async () => undefined,
+        getRunRecord: async () => undefined,
         captureRuns: async () => {},
         markRunDeleted: async () => {},
         unsettledCaptures: async () => [],

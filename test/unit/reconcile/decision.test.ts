@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChildRun } from '../../../src/formats/index.ts';
-import type { RunState } from '../../../src/index/index.ts';
+import type { RunRecord } from '../../../src/model/index.ts';
 import { type Decision, decide, type ReconcileFacts } from '../../../src/reconcile/decision.ts';
 import { parseRun, type RunView } from '../../../src/tekton/index.ts';
 
@@ -25,7 +25,7 @@ function run(kind: 'TaskRun' | 'PipelineRun', signed?: string, done = true): Run
   );
 }
 
-const state = (status: RunState['status']): RunState => ({
+const state = (status: RunRecord['status']): RunRecord => ({
   uid: 'u1',
   run: { kind: 'TaskRun', namespace: 'tenant-a', name: 'r' },
   status,
@@ -61,9 +61,8 @@ const rows: Row[] = [
     'gone, captured copy, pending retry not due yet',
     {
       run: run('TaskRun'),
-      state: state('pending'),
+      state: { ...state('pending'), nextAttemptAt: new Date(COMPLETED + 5_000) },
       fromCapture: true,
-      work: { nextAttemptAt: new Date(COMPLETED + 5_000) },
     },
     { action: 'wait-for-retry', requeueAfterMs: 5_000 },
   ],
@@ -107,12 +106,12 @@ const rows: Row[] = [
   ['pending retry', { run: run('TaskRun'), state: state('pending') }, { action: 'attest' }],
   [
     'pending retry, due now',
-    { run: run('TaskRun'), state: state('pending'), work: { nextAttemptAt: new Date(COMPLETED) } },
+    { run: run('TaskRun'), state: { ...state('pending'), nextAttemptAt: new Date(COMPLETED) } },
     { action: 'attest' },
   ],
   [
     'pending retry, due in 4 s (backoff survives a restart)',
-    { run: run('TaskRun'), state: state('pending'), work: { nextAttemptAt: new Date(COMPLETED + 4_000) } },
+    { run: run('TaskRun'), state: { ...state('pending'), nextAttemptAt: new Date(COMPLETED + 4_000) } },
     { action: 'wait-for-retry', requeueAfterMs: 4_000 },
   ],
   [
@@ -122,7 +121,7 @@ const rows: Row[] = [
   ],
   [
     'failed, mark removed, old backoff time: a fresh try is not held back',
-    { run: run('TaskRun'), state: state('failed'), work: { nextAttemptAt: new Date(COMPLETED + 4_000) } },
+    { run: run('TaskRun'), state: { ...state('failed'), nextAttemptAt: new Date(COMPLETED + 4_000) } },
     { action: 'attest' },
   ],
   [
@@ -196,8 +195,7 @@ const rows: Row[] = [
     'retry not due: no claim needed',
     {
       run: run('TaskRun'),
-      state: state('pending'),
-      work: { nextAttemptAt: new Date(COMPLETED + 4_000) },
+      state: { ...state('pending'), nextAttemptAt: new Date(COMPLETED + 4_000) },
       claim: undefined,
     },
     { action: 'wait-for-retry' },

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
+import type { RunRecord } from '../../../src/model/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import { Reconciler } from '../../../src/reconcile/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
@@ -55,14 +56,20 @@ describe('Reconciler attempts', () => {
   afterEach(() => vi.useRealTimers());
 
   it('counts an attempt in the index before it runs, with the next allowed start', async () => {
-    attestor.outcomes.push(okOutcome('u1'));
+    let during: RunRecord | undefined;
+    attestor.attest = async () => {
+      during = await index.getRunRecord('u1');
+      return okOutcome('u1');
+    };
     await reconciler().reconcile(key, 'r1');
-    expect(await index.getRunWork('u1')).toMatchObject({
+    expect(during).toMatchObject({
+      status: 'pending',
       attempts: 1,
-      lastAttemptAt: new Date(START),
+      updatedAt: new Date(START),
       nextAttemptAt: new Date(START + 2000),
     });
-    expect((await index.getRunState('u1'))?.status).toBe('attested');
+    expect((await index.getRunRecord('u1'))?.status).toBe('attested');
+    expect(await index.getRunRecord('u1')).not.toHaveProperty('nextAttemptAt');
   });
 
   it('gives up with signed=failed and an Event when every attempt of the round died mid-attempt', async () => {
@@ -73,32 +80,37 @@ describe('Reconciler attempts', () => {
       reconciler()
         .reconcile(key, `crash-${i}`)
         .catch(() => {});
-      await vi.waitFor(async () => expect((await index.getRunWork('u1'))?.attempts).toBe(i + 1));
+      await vi.waitFor(async () => expect((await index.getRunRecord('u1'))?.attempts).toBe(i + 1));
       now += 31_000;
     }
-    expect((await index.getRunState('u1'))?.attempts).toBe(3);
+    expect((await index.getRunRecord('u1'))?.attempts).toBe(3);
     const calls = attestor.calls.length;
     expect(await reconciler().reconcile(key, 'after-restart')).toEqual({});
     expect(attestor.calls.length).toBe(calls);
     expect(runs.annotation(key, SIGNED)).toBe('failed');
     expect(runs.annotation(key, 'chains.tekton.dev/retries')).toBe('3');
     expect(events.reasons()).toEqual(['AttestationFailed']);
-    expect((await index.getRunState('u1'))?.status).toBe('failed');
+    expect((await index.getRunRecord('u1'))?.status).toBe('failed');
   });
 
   it('keeps the retry spacing across a restart: a new reconciler waits for nextAttemptAt', async () => {
     attestor.attest = async () => {
       throw new ObserverError('registry down', { code: 'registry', retryable: true });
     };
-    await expect(reconciler().reconcile(key, 'r1')).rejects.toThrow(/registry down/);
+    // a failed attempt is an outcome, not an exception: the record says when to come back
+    expect(await reconciler().reconcile(key, 'r1')).toMatchObject({ requeueAfterMs: 2000, attested: false });
+    expect(await index.getRunRecord('u1')).toMatchObject({
+      status: 'pending',
+      lastError: 'registry error (details in the observer log)',
+    });
     // a restarted observer (new reconciler, same index) is told to come back when the backoff ends
     now += 500;
     expect(await reconciler().reconcile(key, 'r2')).toEqual({ requeueAfterMs: 1500 });
     now += 1500;
-    await expect(reconciler().reconcile(key, 'r2')).rejects.toThrow(/registry down/);
-    const work = await index.getRunWork('u1');
-    expect(work?.attempts).toBe(2);
-    expect(work?.nextAttemptAt).toEqual(new Date(now + 4000));
+    expect(await reconciler().reconcile(key, 'r2')).toMatchObject({ requeueAfterMs: 4000 });
+    const record = await index.getRunRecord('u1');
+    expect(record?.attempts).toBe(2);
+    expect(record?.nextAttemptAt).toEqual(new Date(now + 4000));
   });
 
   it('does not count an attempt that met only a host known to be down: the run waits for its next probe', async () => {
@@ -119,11 +131,11 @@ describe('Reconciler attempts', () => {
           cause: hostDown(probeAt + i * 30_000),
         });
       };
-      expect(await reconciler().reconcile(key, `down-${i}`)).toEqual({ requeueAfterMs: 30_000 });
-      const work = await index.getRunWork('u1');
-      expect(work?.attempts).toBe(i + 1);
-      expect(work?.nextAttemptAt).toEqual(new Date(probeAt + i * 30_000));
-      expect((await index.getRunState('u1'))?.attempts).toBe(0);
+      expect(await reconciler().reconcile(key, `down-${i}`)).toMatchObject({ requeueAfterMs: 30_000 });
+      const record = await index.getRunRecord('u1');
+      expect(record?.nextAttemptAt).toEqual(new Date(probeAt + i * 30_000));
+      expect(record?.deferredSince).toEqual(new Date(START));
+      expect(record?.attempts).toBe(0);
       // a restarted reconciler keeps the spacing: not due before the probe
       expect(await reconciler().reconcile(key, `early-${i}`)).toEqual({ requeueAfterMs: 30_000 });
       now = probeAt + i * 30_000;
@@ -134,8 +146,9 @@ describe('Reconciler attempts', () => {
     attestor.attest = async () => {
       throw new ObserverError('registry answered 500', { code: 'registry', retryable: true });
     };
-    await expect(reconciler().reconcile(key, 'counted')).rejects.toThrow(/500/);
-    expect((await index.getRunState('u1'))?.attempts).toBe(1);
+    expect(await reconciler().reconcile(key, 'counted')).toMatchObject({ attested: false });
+    expect((await index.getRunRecord('u1'))?.attempts).toBe(1);
+    expect(await index.getRunRecord('u1')).not.toHaveProperty('deferredSince');
     attestor.outcomes.push(okOutcome('u1'));
     attestor.attest = FakeAttestor.prototype.attest.bind(attestor);
     now += 10_000;
@@ -151,9 +164,7 @@ describe('Reconciler attempts', () => {
       return new Promise(() => {});
     };
     const result = reconciler().reconcile(key, 'r1');
-    const settled = expect(result).rejects.toSatisfy(
-      (e: unknown) => e instanceof ObserverError && e.retryable && /deadline of 10 s/.test(e.message),
-    );
+    const settled = expect(result).resolves.toMatchObject({ attempted: true, attested: false });
     // the index writes before the attempt are real I/O turns, not timers (setImmediate is not faked)
     for (let i = 0; i < 1000 && !signal; i++) await new Promise((r) => setImmediate(r));
     expect(signal).toBeDefined();
@@ -162,7 +173,10 @@ describe('Reconciler attempts', () => {
     await vi.advanceTimersByTimeAsync(1);
     await settled;
     expect(signal?.aborted).toBe(true);
-    expect((await index.getRunState('u1'))?.status).toBe('pending');
+    expect(await index.getRunRecord('u1')).toMatchObject({
+      status: 'pending',
+      lastError: expect.stringMatching(/deadline of 10 s/),
+    });
     expect(events.reasons()).toEqual(['AttestationRetrying']);
   });
 });

@@ -41,7 +41,7 @@ describe('Reconciler with captured runs', () => {
     attestor.outcomes.push(okOutcome('u1'));
     expect(await reconciler.reconcile(key, 'r1')).toEqual({ attempted: true, attested: true });
     expect(attestor.calls.map((c) => c.uid)).toEqual(['u1']);
-    expect((await index.getRunState('u1'))?.status).toBe('attested');
+    expect((await index.getRunRecord('u1'))?.status).toBe('attested');
     expect(events.reasons()).toContain('Attested');
     // settled: a second reconcile of the gone run does nothing (no restore-mark on a run that is gone)
     const patches = runs.patches.length;
@@ -61,7 +61,7 @@ describe('Reconciler with captured runs', () => {
   it('skips a run that is gone and was never captured', async () => {
     expect(await reconciler.reconcile(key, 'r1')).toEqual({});
     expect(attestor.calls).toHaveLength(0);
-    expect(await index.getRunState('u1')).toBeUndefined();
+    expect(await index.getRunRecord('u1')).toBeUndefined();
   });
 
   it('attests a gone PipelineRun with its gone children from their copies', async () => {
@@ -98,7 +98,7 @@ describe('Reconciler with captured runs', () => {
     expect(attestor.calls).toHaveLength(1);
     const [found] = attestor.calls[0].children as { name: string; state: string }[];
     expect([found.name, found.state]).toEqual(['pr-build', 'found']);
-    expect((await index.getRunState('pr-uid'))?.status).toBe('attested');
+    expect((await index.getRunRecord('pr-uid'))?.status).toBe('attested');
   });
 
   it('a name deleted and re-created before it was attested: the earlier incarnation from its copy first, then the live one', async () => {
@@ -106,10 +106,10 @@ describe('Reconciler with captured runs', () => {
     runs.put('TaskRun', doneTaskRun('build-1', 'new-uid'));
     attestor.outcomes.push(okOutcome('old-uid'), okOutcome('new-uid'));
     expect(await reconciler.reconcile(key, 'r1')).toEqual({ requeueAfterMs: 0 });
-    expect((await index.getRunState('old-uid'))?.status).toBe('attested');
+    expect((await index.getRunRecord('old-uid'))?.status).toBe('attested');
     expect(await reconciler.reconcile(key, 'r2')).toEqual({ attempted: true, attested: true });
     expect(attestor.calls.map((c) => c.uid)).toEqual(['old-uid', 'new-uid']);
-    expect((await index.getRunState('new-uid'))?.status).toBe('attested');
+    expect((await index.getRunRecord('new-uid'))?.status).toBe('attested');
     expect(runs.annotation(key, 'chains.tekton.dev/signed')).toBe('true');
   });
 });

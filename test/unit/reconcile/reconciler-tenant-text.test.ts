@@ -37,7 +37,7 @@ it('Events and the index carry the reason code and host of a registry failure, n
   const failed = events.events.find((e) => e.reason === 'AttestationFailed')?.message ?? '';
   expect(failed).toContain('registry evil.test: registry_denied');
   expect(failed).not.toContain(MARKER);
-  expect((await index.getRunState('u1'))?.lastError).not.toContain(MARKER);
-  expect((await index.getRunState('u1'))?.lastError).toContain('registry_denied');
+  expect((await index.getRunRecord('u1'))?.lastError).not.toContain(MARKER);
+  expect((await index.getRunRecord('u1'))?.lastError).toContain('registry_denied');
   expect(lines.join('')).toContain(MARKER); // the detail goes to the observer's log
 });

@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
-import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics, type Metrics } from '../../../src/observability/index.ts';
 import { Reconciler } from '../../../src/reconcile/index.ts';
@@ -74,7 +73,7 @@ describe('Reconciler', () => {
     attestor.outcomes.push(okOutcome('u1'));
     await reconciler.reconcile(key, 'r1');
     expect(runs.annotation(key, SIGNED)).toBe('true');
-    expect((await index.getRunState('u1'))?.status).toBe('attested');
+    expect((await index.getRunRecord('u1'))?.status).toBe('attested');
     const [summary] = await index.findByRun({ namespace: 'tenant-a', kind: 'TaskRun', name: 'build-1' });
     expect(summary?.subjects).toEqual([{ name: 'registry.test/app', digest: `sha256:${'a'.repeat(64)}` }]);
     expect(summary?.keyId).toBe('SHA256:fake');
@@ -104,7 +103,11 @@ describe('Reconciler', () => {
       ],
     });
     attestor.outcomes.push(withAnnotations(failedOutcome('u1', true)), withAnnotations(okOutcome('u1')));
-    await expect(reconciler.reconcile(key, 'r1')).rejects.toThrow(/registry.test is down/);
+    expect(await reconciler.reconcile(key, 'r1')).toMatchObject({ attempted: true, attested: false });
+    expect(await index.getRunRecord('u1')).toMatchObject({
+      status: 'pending',
+      lastError: 'registry error (details in the observer log)',
+    });
     // one backend failed: the run says only that an attempt failed
     expect(runs.patches.map((p) => Object.keys(p.annotations))).toEqual([['chains.tekton.dev/retries']]);
     now += 60_000;
@@ -141,19 +144,26 @@ describe('Reconciler', () => {
   it('retries with a retryable error, then gives up with signed=failed after max attempts', async () => {
     runs.put('TaskRun', doneTaskRun('build-1', 'u1'));
     attestor.outcomes.push(failedOutcome('u1'), failedOutcome('u1'), failedOutcome('u1'));
-    await expect(reconciler.reconcile(key, 'r1')).rejects.toSatisfy(
-      (e: unknown) => e instanceof ObserverError && e.retryable,
-    );
+    // a failed attempt is an outcome: the record says when to come back (base 1 s, no jitter: 0.5 s)
+    expect(await reconciler.reconcile(key, 'r1')).toEqual({
+      requeueAfterMs: 500,
+      attempted: true,
+      attested: false,
+    });
     expect(runs.annotation(key, 'chains.tekton.dev/retries')).toBe('1');
     expect(runs.annotation(key, SIGNED)).toBeUndefined();
     // the index holds the next attempt back (base 1 s, no jitter: 0.5 s), not only the queue
     expect(await reconciler.reconcile(key, 'r2-early')).toEqual({ requeueAfterMs: 500 });
     now += 500;
-    await expect(reconciler.reconcile(key, 'r2')).rejects.toThrow(/registry registry.test is down/);
+    expect(await reconciler.reconcile(key, 'r2')).toMatchObject({ attested: false });
+    expect(await index.getRunRecord('u1')).toMatchObject({
+      status: 'pending',
+      lastError: 'registry error (details in the observer log)',
+    });
     now += 1000;
     await reconciler.reconcile(key, 'r3');
     expect(runs.annotation(key, SIGNED)).toBe('failed');
-    expect((await index.getRunState('u1'))?.status).toBe('failed');
+    expect((await index.getRunRecord('u1'))?.status).toBe('failed');
     expect(events.reasons()).toEqual(['AttestationRetrying', 'AttestationRetrying', 'AttestationFailed']);
     expect(attestor.forgotten).toEqual(['u1']);
     // terminal: not attempted again while the run says failed
