@@ -43,6 +43,7 @@ export async function startApi(
   if (!ui) deps.logger.warn('the provenance page is not built (npm run build): /ui/ answers 404');
   const server = buildApiServer({
     index: deps.index,
+    captures: deps.index,
     publicKeys: deps.publicKeys,
     logger: deps.logger,
     cursors: new CursorSealer({ secret }),

@@ -9,6 +9,7 @@ import { installErrorHandling } from './error-handler.ts';
 import { type HealthChecks, healthRoutes } from './health-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { runRoutes } from './run-routes.ts';
+import type { ProducerSource } from './subject-producers.ts';
 import type { UiAssets } from './ui-assets.ts';
 import { uiRoutes } from './ui-routes.ts';
 
@@ -28,6 +29,8 @@ export interface ApiServerDeps {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** request logs go here; default none */
   logger?: Logger;
+  /** captured runs (the index): which PipelineRun task produced each subject; default none */
+  captures?: ProducerSource;
   /** the built provenance page, served under /ui/ (loadUiAssets); undefined: /ui/ says it is not built */
   ui?: UiAssets;
 }

@@ -9,10 +9,10 @@ export {
 export { CachedAuthorizer, type CachedAuthorizerOptions } from './cached-authorizer.ts';
 export type { HealthChecks } from './health-routes.ts';
 export { DEFAULT_AUDIENCES, KubeAuthorizer, type KubeAuthorizerOptions } from './kube-authorizer.ts';
-export { DEFAULT_UI_DIR, loadUiAssets, type UiAssets } from './ui-assets.ts';
-export { UI_CSP } from './ui-routes.ts';
 export {
   type SecureContextTarget,
   TlsFileReloader,
   type TlsFileReloaderOptions,
 } from './tls-file-reloader.ts';
+export { DEFAULT_UI_DIR, loadUiAssets, type UiAssets } from './ui-assets.ts';
+export { UI_CSP } from './ui-routes.ts';

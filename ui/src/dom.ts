@@ -36,7 +36,15 @@ export function localTime(iso: string): HTMLTimeElement {
   const d = new Date(iso);
   const text = Number.isNaN(d.getTime())
     ? iso
-    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' });
+    : d.toLocaleString(undefined, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        timeZoneName: 'short',
+      });
   return h('time', { datetime: iso }, text);
 }
 

@@ -1,5 +1,6 @@
 import { token } from './api.ts';
 import { h } from './dom.ts';
+import { errorView } from './views/error-view.ts';
 import { attestationView } from './views/attestation-view.ts';
 import { digestView, runView } from './views/list-views.ts';
 import { searchForm } from './views/search-view.ts';
@@ -31,7 +32,12 @@ async function render(): Promise<void> {
   const { pathname, search } = window.location;
   main.setAttribute('aria-busy', 'true');
   main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
-  const view = await viewFor(pathname, new URLSearchParams(search));
+  let view: HTMLElement;
+  try {
+    view = await viewFor(pathname, new URLSearchParams(search));
+  } catch (err) {
+    view = errorView(err, 'this page');
+  }
   main.replaceChildren(view);
   main.setAttribute('aria-busy', 'false');
   const heading = main.querySelector('h1');
