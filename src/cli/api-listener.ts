@@ -55,7 +55,10 @@ export async function startApi(
   });
   const address = await server.listen({ host: options.host, port: options.port });
   reloader.start(server.server as unknown as SecureContextTarget);
-  deps.logger.info({ address, cursorKeyFile: options.cursorKeyFile ?? null }, 'serving the lookup API and the provenance page at /ui/');
+  deps.logger.info(
+    { address, cursorKeyFile: options.cursorKeyFile ?? null },
+    'serving the lookup API and the provenance page at /ui/',
+  );
   return { server, address, reloader };
 }
 

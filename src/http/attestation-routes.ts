@@ -5,8 +5,8 @@ import { accessFor, callerOf } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { HttpError } from './error-handler.ts';
 import { attestationSchema, authErrorResponses, digestSchema, envelopeSchema, idSchema } from './schemas.ts';
-import { type ProducerSource, subjectProducers } from './subject-producers.ts';
-import { attestationView } from './views.ts';
+import { type ProducerSource, subjectProducers } from './views/subject-producers.ts';
+import { attestationView } from './views/views.ts';
 
 type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
 

@@ -9,9 +9,9 @@ import { installErrorHandling } from './error-handler.ts';
 import { type HealthChecks, healthRoutes } from './health-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { runRoutes } from './run-routes.ts';
-import type { ProducerSource } from './subject-producers.ts';
-import type { UiAssets } from './ui-assets.ts';
-import { uiRoutes } from './ui-routes.ts';
+import type { UiAssets } from './ui/ui-assets.ts';
+import { uiRoutes } from './ui/ui-routes.ts';
+import type { ProducerSource } from './views/subject-producers.ts';
 
 export interface ApiServerDeps {
   index: AttestationReader;

@@ -11,8 +11,8 @@ import {
   namespaceSchema,
   runStateSchema,
 } from './schemas.ts';
-import { type ProducerSource, subjectProducers } from './subject-producers.ts';
-import { attestationView, runStateView } from './views.ts';
+import { type ProducerSource, subjectProducers } from './views/subject-producers.ts';
+import { attestationView, runStateView } from './views/views.ts';
 
 const KIND_OF: Record<'taskruns' | 'pipelineruns', RunKind> = {
   taskruns: 'TaskRun',

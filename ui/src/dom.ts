@@ -24,12 +24,14 @@ function append(el: Node, children: Child[]): void {
   for (const c of children) {
     if (c === false || c === null || c === undefined) continue;
     if (Array.isArray(c)) append(el, c);
-    else el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    else
+      el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
   }
 }
 
 /** A link inside the page: navigates without a reload (main.ts handles `data-nav`). */
-export const navLink = (href: string, ...children: Child[]) => h('a', { href, 'data-nav': true }, ...children);
+export const navLink = (href: string, ...children: Child[]) =>
+  h('a', { href, 'data-nav': true }, ...children);
 
 /** A date in the reader's own time zone, with the zone named. */
 export function localTime(iso: string): HTMLTimeElement {
@@ -57,13 +59,37 @@ export function table(caption: string, headers: string[], rows: Child[][]): HTML
       'table',
       {},
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((x) => h('th', { scope: 'col' }, x)),
+        ),
+      ),
+      // data-label: narrow windows show each row as a card, labelling each cell (app.css)
+      h(
+        'tbody',
+        {},
+        rows.map((r) =>
+          h(
+            'tr',
+            {},
+            r.map((c, i) => h('td', { 'data-label': headers[i] }, c)),
+          ),
+        ),
+      ),
     ),
   );
 }
 
 /** A state the page can be in instead of a result: empty, refused, not found, API down. */
 export function notice(kind: 'info' | 'error' | 'ok', title: string, ...body: Child[]): HTMLElement {
-  return h('section', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, h('h2', {}, title), ...body);
+  return h(
+    'section',
+    { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' },
+    h('h2', {}, title),
+    ...body,
+  );
 }

@@ -1,7 +1,7 @@
 import { token } from './api.ts';
 import { h } from './dom.ts';
-import { errorView } from './views/error-view.ts';
 import { attestationView } from './views/attestation-view.ts';
+import { errorView } from './views/error-view.ts';
 import { digestView, runView } from './views/list-views.ts';
 import { searchForm } from './views/search-view.ts';
 
@@ -16,15 +16,24 @@ import { searchForm } from './views/search-view.ts';
 const main = document.getElementById('main') as HTMLElement;
 
 async function viewFor(path: string, query: URLSearchParams): Promise<HTMLElement> {
-  const p = path.replace(/^\/ui\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  if (p[0] === 'attestations' && p.length === 2) return attestationView(p[1], query.get('digest') ?? undefined);
+  const p = path
+    .replace(/^\/ui\/?/, '')
+    .split('/')
+    .filter(Boolean)
+    .map(decodeURIComponent);
+  if (p[0] === 'attestations' && p.length === 2)
+    return attestationView(p[1], query.get('digest') ?? undefined);
   if (p[0] === 'digests' && p.length === 2) return digestView(p[1]);
   if (p[0] === 'runs' && p.length === 4) return runView(p[1], p[2], p[3]);
   return h(
     'div',
     {},
     h('h1', { tabindex: '-1' }, 'Where did this image come from?'),
-    h('p', {}, 'Search by image digest or reference, or by run. Signatures are checked in your browser against the observer’s published keys.'),
+    h(
+      'p',
+      {},
+      'Search by image digest or reference, or by run. Signatures are checked in your browser against the observer’s published keys.',
+    ),
   );
 }
 
@@ -51,15 +60,36 @@ export function navigate(href: string): void {
 }
 
 function tokenForm(): HTMLElement {
-  const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', placeholder: token.get() ? 'token set for this tab' : 'paste a bearer token' });
-  const state = h('span', { class: 'help', id: 'token-state', 'aria-live': 'polite' }, token.get() ? 'Token set (this tab only).' : 'No token: the page asks without one.');
+  const input = h('input', {
+    id: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    placeholder: token.get() ? 'token set for this tab' : 'paste a bearer token',
+  });
+  const state = h(
+    'span',
+    { class: 'help', id: 'token-state', 'aria-live': 'polite' },
+    token.get() ? 'Token set (this tab only).' : 'No token: the page asks without one.',
+  );
   const form = h(
     'form',
     { class: 'token', 'aria-label': 'API token' },
     h('label', { for: 'token' }, 'Token'),
     input,
     h('button', { type: 'submit' }, 'Use token'),
-    h('button', { type: 'button', id: 'forget', onclick: () => { token.clear(); state.textContent = 'Token forgotten.'; void render(); } }, 'Forget'),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'forget',
+        onclick: () => {
+          token.clear();
+          state.textContent = 'Token forgotten.';
+          void render();
+        },
+      },
+      'Forget',
+    ),
     state,
   );
   form.addEventListener('submit', (e) => {

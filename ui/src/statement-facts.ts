@@ -29,7 +29,11 @@ const REF_NAMES = /^(task|pipeline|pipelineTask|stepAction\/.*)$/;
 
 /** Reads a parsed statement; fields that are missing read as empty, never throw. */
 export function statementFacts(statement: unknown): StatementFacts {
-  const s = (statement ?? {}) as { predicateType?: string; subject?: StatementSubject[]; predicate?: unknown };
+  const s = (statement ?? {}) as {
+    predicateType?: string;
+    subject?: StatementSubject[];
+    predicate?: unknown;
+  };
   const p = (s.predicate ?? {}) as Record<string, unknown>;
   const v1 = p.buildDefinition !== undefined || p.runDetails !== undefined;
   const deps: Descriptor[] = v1 ? v1Dependencies(p) : v02Materials(p);

@@ -5,9 +5,19 @@ import { base64ToBytes, bytesToBase64, concatBytes, utf8 } from './bytes.ts';
  * name a key falsely: "SHA256:" + unpadded base64 of SHA-256 over the SSH wire encoding of the
  * public key (src/signing/key-id.ts; what `ssh-keygen -lf` prints).
  */
-export async function keyIdOfJwk(jwk: JsonWebKey): Promise<string> {
+export async function keyIdOfJwk(jwk: Jwk): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', sshWireEncoding(jwk));
   return `SHA256:${bytesToBase64(new Uint8Array(digest)).replace(/=+$/, '')}`;
+}
+
+/** The fields of a public JWK used here (typed locally: the same code type-checks under DOM and Node). */
+export interface Jwk {
+  kty?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  e?: string;
+  n?: string;
 }
 
 const CURVES: Record<string, { name: string; size: number }> = {
@@ -16,7 +26,7 @@ const CURVES: Record<string, { name: string; size: number }> = {
   'P-521': { name: 'nistp521', size: 66 },
 };
 
-function sshWireEncoding(jwk: JsonWebKey): Uint8Array<ArrayBuffer> {
+function sshWireEncoding(jwk: Jwk): Uint8Array<ArrayBuffer> {
   const b = (v: string | undefined) => base64ToBytes(v ?? '');
   if (jwk.kty === 'EC') {
     const curve = CURVES[jwk.crv ?? ''];
@@ -24,7 +34,8 @@ function sshWireEncoding(jwk: JsonWebKey): Uint8Array<ArrayBuffer> {
     const point = concatBytes([new Uint8Array([4]), pad(b(jwk.x), curve.size), pad(b(jwk.y), curve.size)]);
     return concatBytes([str(utf8(`ecdsa-sha2-${curve.name}`)), str(utf8(curve.name)), str(point)]);
   }
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return concatBytes([str(utf8('ssh-ed25519')), str(b(jwk.x))]);
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519')
+    return concatBytes([str(utf8('ssh-ed25519')), str(b(jwk.x))]);
   if (jwk.kty === 'RSA') return concatBytes([str(utf8('ssh-rsa')), mpint(b(jwk.e)), mpint(b(jwk.n))]);
   throw new Error(`no SSH encoding for key type ${jwk.kty}`);
 }

@@ -1,6 +1,6 @@
 import { base64ToBytes } from './bytes.ts';
 import { derToRawEcdsa } from './der.ts';
-import { keyIdOfJwk } from './key-id.ts';
+import { type Jwk, keyIdOfJwk } from './key-id.ts';
 
 /** A key as GET /api/v1/keys publishes it. */
 export interface PublishedKey {
@@ -10,10 +10,15 @@ export interface PublishedKey {
   active: boolean;
 }
 
+// WebCrypto types taken from `crypto.subtle` itself, so this file type-checks under DOM and Node alike
+type SubtleKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+type VerifyParams = Parameters<typeof crypto.subtle.verify>[0];
+type ImportParams = Parameters<typeof crypto.subtle.importKey>[2];
+
 /** One way to check a signature with a WebCrypto key: the key, the algorithm and the signature's form. */
 interface Scheme {
-  key: CryptoKey;
-  params: AlgorithmIdentifier | EcdsaParams | RsaPssParams;
+  key: SubtleKey;
+  params: VerifyParams;
   /** signature bytes as WebCrypto wants them, or undefined when they cannot be of this scheme */
   signature: (sig: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer> | undefined;
 }
@@ -55,8 +60,7 @@ export async function importPublishedKey(k: PublishedKey): Promise<VerifyingKey>
   const spki = spkiOfPem(k.publicKeyPem);
   const schemes: Scheme[] = [];
   const ec = EC_CURVE[k.algorithm.slice(0, 10)];
-  const imp = (alg: AlgorithmIdentifier | EcKeyImportParams | RsaHashedImportParams) =>
-    crypto.subtle.importKey('spki', spki, alg, true, ['verify']);
+  const imp = (alg: ImportParams) => crypto.subtle.importKey('spki', spki, alg, true, ['verify']);
   if (ec) {
     const key = await imp({ name: 'ECDSA', namedCurve: ec.curve });
     const hash = EC_HASH[k.algorithm] ?? 'SHA-256';
@@ -66,7 +70,7 @@ export async function importPublishedKey(k: PublishedKey): Promise<VerifyingKey>
   } else if (k.algorithm.startsWith('rsa')) {
     const pkcs1 = await imp({ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' });
     const pss = await imp({ name: 'RSA-PSS', hash: 'SHA-256' });
-    const bits = (pss.algorithm as RsaHashedKeyAlgorithm).modulusLength;
+    const bits = (pss.algorithm as unknown as { modulusLength: number }).modulusLength;
     schemes.push({ key: pkcs1, params: { name: 'RSASSA-PKCS1-v1_5' }, signature: (s) => s });
     for (const saltLength of [32, Math.ceil((bits - 1) / 8) - 32 - 2])
       schemes.push({ key: pss, params: { name: 'RSA-PSS', saltLength }, signature: (s) => s });
@@ -74,7 +78,7 @@ export async function importPublishedKey(k: PublishedKey): Promise<VerifyingKey>
     throw new Error(`key ${k.keyId}: algorithm ${k.algorithm} cannot be checked in the browser`);
   }
   const jwk = await crypto.subtle.exportKey('jwk', schemes[0].key);
-  return { published: k, computedKeyId: await keyIdOfJwk(jwk), schemes };
+  return { published: k, computedKeyId: await keyIdOfJwk(jwk as Jwk), schemes };
 }
 
 /** Whether `sig` over `message` verifies under any of the key's schemes. */

@@ -34,7 +34,8 @@ export function matchSubjects(
 ): { ok: boolean; items: SubjectMatch[] } {
   const inStatement = statementDigests(signed);
   const wanted = [...recorded];
-  if (asked && !wanted.some((r) => r.digest === asked)) wanted.push({ name: '(the digest you asked for)', digest: asked });
+  if (asked && !wanted.some((r) => r.digest === asked))
+    wanted.push({ name: '(the digest you asked for)', digest: asked });
   const items = wanted.map((r) => ({
     digest: r.digest,
     name: r.name,

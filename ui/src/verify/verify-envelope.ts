@@ -12,8 +12,20 @@ export interface SignatureCheck {
 }
 
 export type EnvelopeVerdict =
-  | { verified: true; key: PublishedKey; envelope: Envelope; signatures: SignatureCheck[]; payload: Uint8Array }
-  | { verified: false; reason: string; envelope?: Envelope; signatures: SignatureCheck[]; payload?: Uint8Array };
+  | {
+      verified: true;
+      key: PublishedKey;
+      envelope: Envelope;
+      signatures: SignatureCheck[];
+      payload: Uint8Array;
+    }
+  | {
+      verified: false;
+      reason: string;
+      envelope?: Envelope;
+      signatures: SignatureCheck[];
+      payload?: Uint8Array;
+    };
 
 /**
  * Checks a DSSE envelope against the published keys, here, with WebCrypto. Verified when at least
@@ -21,7 +33,10 @@ export type EnvelopeVerdict =
  * is the one it is published under. A signature naming a keyid is tried against that key only;
  * one naming none, against every key. Never throws: every failure becomes a reason.
  */
-export async function verifyEnvelope(envelopeText: string, published: readonly PublishedKey[]): Promise<EnvelopeVerdict> {
+export async function verifyEnvelope(
+  envelopeText: string,
+  published: readonly PublishedKey[],
+): Promise<EnvelopeVerdict> {
   let envelope: Envelope;
   let payload: Uint8Array<ArrayBuffer>;
   try {
@@ -36,7 +51,8 @@ export async function verifyEnvelope(envelopeText: string, published: readonly P
   for (const s of envelope.signatures) signatures.push(await checkSignature(s, keys, message));
   const good = signatures.find((s) => s.verifiedBy);
   if (good?.verifiedBy) return { verified: true, key: good.verifiedBy, envelope, signatures, payload };
-  const reason = keys.length === 0 ? 'no published key could be used' : signatures.map((s) => s.problem).join('; ');
+  const reason =
+    keys.length === 0 ? 'no published key could be used' : signatures.map((s) => s.problem).join('; ');
   return { verified: false, reason, envelope, signatures, payload };
 }
 

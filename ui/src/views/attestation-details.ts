@@ -16,7 +16,8 @@ export interface Details {
   keys: PublishedKey[];
 }
 
-const yes = (ok: boolean, good = 'yes', bad = 'no') => h('span', { class: ok ? 'yes' : 'no' }, ok ? `✓ ${good}` : `✗ ${bad}`);
+const yes = (ok: boolean, good = 'yes', bad = 'no') =>
+  h('span', { class: ok ? 'yes' : 'no' }, ok ? `✓ ${good}` : `✗ ${bad}`);
 
 /** The sections under the verdict: what was built, from what, by whom, stored where, signed how. */
 export function detailSections(d: Details): HTMLElement[] {
@@ -30,7 +31,11 @@ export function detailSections(d: Details): HTMLElement[] {
   ]);
   const check = d.facts.executionCheck;
   return [
-    table('Subjects', ['Name (repository)', 'Digest', 'Digest match', ...(pipeline ? ['Produced by task'] : [])], subjects),
+    table(
+      'Subjects',
+      ['Name (repository)', 'Digest', 'Digest match', ...(pipeline ? ['Produced by task'] : [])],
+      subjects,
+    ),
     h(
       'dl',
       { class: 'facts' },
@@ -41,18 +46,42 @@ export function detailSections(d: Details): HTMLElement[] {
       h('dt', {}, 'Predicate'),
       h('dd', {}, d.facts.predicateType || d.summary.predicateType),
       h('dt', {}, 'Source'),
-      h('dd', {}, d.facts.sources.length ? d.facts.sources.map((s) => h('div', {}, s.url, ' @ ', h('code', {}, s.commit))) : '—'),
+      h(
+        'dd',
+        {},
+        d.facts.sources.length
+          ? d.facts.sources.map((s) => h('div', {}, s.url, ' @ ', h('code', {}, s.commit)))
+          : '—',
+      ),
       h('dt', {}, 'Execution check'),
       h('dd', { id: 'execution-check' }, check ? check.result : 'not recorded (the check was off)'),
     ),
     skippedSection(d.summary),
-    d.facts.bundles.length ? table('Task and pipeline references', ['Name', 'URI', 'Digest'], d.facts.bundles.map((b) => [b.name, b.uri, h('code', {}, b.digest)])) : '',
-    table('Materials', ['Name', 'URI', 'Digest'], d.facts.materials.map((m) => [m.name || '—', m.uri, h('code', {}, m.digest)])),
+    d.facts.bundles.length
+      ? table(
+          'Task and pipeline references',
+          ['Name', 'URI', 'Digest'],
+          d.facts.bundles.map((b) => [b.name, b.uri, h('code', {}, b.digest)]),
+        )
+      : '',
+    table(
+      'Materials',
+      ['Name', 'URI', 'Digest'],
+      d.facts.materials.map((m) => [m.name || '—', m.uri, h('code', {}, m.digest)]),
+    ),
     table(
       'Where it is stored',
       ['Backend', 'Stored', 'Locations'],
       [
-        ...d.summary.storage.map((s) => [s.backend, yes(s.ok, 'yes', s.error ?? 'no'), h('ul', { class: 'plain' }, s.locations.map((l) => h('li', {}, h('code', {}, l))))]),
+        ...d.summary.storage.map((s) => [
+          s.backend,
+          yes(s.ok, 'yes', s.error ?? 'no'),
+          h(
+            'ul',
+            { class: 'plain' },
+            s.locations.map((l) => h('li', {}, h('code', {}, l))),
+          ),
+        ]),
         ['index', yes(true), h('code', {}, `/api/v1/attestations/${d.id}`)],
       ],
     ),
@@ -63,8 +92,13 @@ export function detailSections(d: Details): HTMLElement[] {
 
 function skippedSection(s: AttestationSummary): HTMLElement {
   if (!s.skipped) return h('p', { class: 'help' }, 'Skipped inputs: this observer does not report them.');
-  if (s.skipped.length === 0) return h('p', { id: 'skipped' }, 'Skipped inputs: none — every input was used.');
-  return table('Inputs left out of the provenance', ['Where', 'Reason code', 'Why'], s.skipped.map((k) => [k.source, h('code', { class: 'code' }, k.code), k.reason]));
+  if (s.skipped.length === 0)
+    return h('p', { id: 'skipped' }, 'Skipped inputs: none — every input was used.');
+  return table(
+    'Inputs left out of the provenance',
+    ['Where', 'Reason code', 'Why'],
+    s.skipped.map((k) => [k.source, h('code', { class: 'code' }, k.code), k.reason]),
+  );
 }
 
 function signaturesSection(d: Details): HTMLElement {
@@ -79,7 +113,11 @@ function signaturesSection(d: Details): HTMLElement {
 function rawSection(d: Details): HTMLElement {
   const statementText = d.statement === undefined ? '' : JSON.stringify(d.statement, null, 2);
   const download = (name: string, text: string) =>
-    h('a', { href: URL.createObjectURL(new Blob([text], { type: 'application/json' })), download: name }, `Download ${name}`);
+    h(
+      'a',
+      { href: URL.createObjectURL(new Blob([text], { type: 'application/json' })), download: name },
+      `Download ${name}`,
+    );
   const command = [
     `curl -s --cacert api-ca.pem "$API/api/v1/keys" | jq -r '.keys[] | select(.keyId=="${d.summary.keyId}") | .publicKeyPem' > observer.pub`,
     `curl -s --cacert api-ca.pem -H "Authorization: Bearer $TOKEN" "$API/api/v1/attestations/${d.id}/envelope" > ${d.id.slice(0, 12)}.dsse.json`,
@@ -90,8 +128,19 @@ function rawSection(d: Details): HTMLElement {
     { class: 'raw' },
     h('h2', {}, 'Check it yourself'),
     h('pre', { class: 'command', 'aria-label': 'verify command line' }, command),
-    h('p', {}, download(`${d.id.slice(0, 12)}.dsse.json`, d.envelopeText), ' · ', statementText ? download(`${d.id.slice(0, 12)}.statement.json`, statementText) : ''),
-    h('details', {}, h('summary', {}, 'Statement (decoded payload)'), h('pre', {}, statementText || '(not JSON)')),
+    h(
+      'p',
+      {},
+      download(`${d.id.slice(0, 12)}.dsse.json`, d.envelopeText),
+      ' · ',
+      statementText ? download(`${d.id.slice(0, 12)}.statement.json`, statementText) : '',
+    ),
+    h(
+      'details',
+      {},
+      h('summary', {}, 'Statement (decoded payload)'),
+      h('pre', {}, statementText || '(not JSON)'),
+    ),
     h('details', {}, h('summary', {}, 'Envelope, as stored'), h('pre', {}, d.envelopeText)),
   );
 }

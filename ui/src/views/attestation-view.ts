@@ -42,7 +42,10 @@ export async function attestationView(id: string, askedDigest?: string): Promise
     : statement === undefined
       ? 'the signed payload is not a JSON statement'
       : !match.ok
-        ? `the signed statement does not name ${match.items.filter((i) => !i.inStatement).map((i) => i.digest).join(', ')}`
+        ? `the signed statement does not name ${match.items
+            .filter((i) => !i.inStatement)
+            .map((i) => i.digest)
+            .join(', ')}`
         : undefined;
   const banner =
     problem === undefined && verdict.verified
@@ -50,8 +53,18 @@ export async function attestationView(id: string, askedDigest?: string): Promise
           'section',
           { id: 'verdict', class: 'verdict ok', role: 'status', 'data-verified': 'true' },
           h('h2', {}, '✓ Verified in your browser'),
-          h('p', {}, 'Verified in your browser with key ', h('code', {}, verdict.key.keyId), ` (${keyRole(verdict.key)}).`),
-          h('p', {}, `Every subject digest of this record is in the signed statement${askedDigest ? ', including the one you asked about' : ''}.`),
+          h(
+            'p',
+            {},
+            'Verified in your browser with key ',
+            h('code', {}, verdict.key.keyId),
+            ` (${keyRole(verdict.key)}).`,
+          ),
+          h(
+            'p',
+            {},
+            `Every subject digest of this record is in the signed statement${askedDigest ? ', including the one you asked about' : ''}.`,
+          ),
         )
       : h(
           'section',

@@ -3,10 +3,15 @@ import { h, notice } from '../dom.ts';
 
 /** What the reader sees when a lookup did not answer 200: plain words, and what to do next. */
 export function errorView(err: unknown, what: string): HTMLElement {
-  if (!(err instanceof ApiError)) return notice('error', `Something went wrong showing ${what}`, h('p', {}, String(err)));
+  if (!(err instanceof ApiError))
+    return notice('error', `Something went wrong showing ${what}`, h('p', {}, String(err)));
   switch (err.status) {
     case 0:
-      return notice('error', 'The observer API is down', h('p', {}, `${err.message}. Try again in a moment.`));
+      return notice(
+        'error',
+        'The observer API is down',
+        h('p', {}, `${err.message}. Try again in a moment.`),
+      );
     case 401:
       return notice(
         'error',

@@ -10,7 +10,11 @@ function attestationRows(items: AttestationSummary[], digest?: string) {
   return items.map((a) => [
     navLink(`/ui/attestations/${a.id}${digest ? `?digest=${digest}` : ''}`, `${a.id.slice(0, 12)}…`),
     navLink(runHref(a.run), `${a.run.kind} ${a.run.namespace}/${a.run.name}`),
-    h('ul', { class: 'plain' }, a.subjects.map((s) => h('li', {}, s.name || '(unnamed)'))),
+    h(
+      'ul',
+      { class: 'plain' },
+      a.subjects.map((s) => h('li', {}, s.name || '(unnamed)')),
+    ),
     a.predicateType.replace('https://slsa.dev/provenance/', 'SLSA '),
     localTime(a.createdAt),
   ]);
@@ -25,7 +29,9 @@ export async function digestView(digest: string): Promise<HTMLElement> {
     const q = `/attestations?digest=${encodeURIComponent(digest)}&limit=20${cursor ? `&cursor=${cursor}` : ''}`;
     const page = await apiJson<{ items: AttestationSummary[]; next?: string }>(q);
     if (!cursor && page.items.length === 0)
-      body.append(notice('info', 'No attestations', h('p', {}, 'No attestation you may see names this digest.')));
+      body.append(
+        notice('info', 'No attestations', h('p', {}, 'No attestation you may see names this digest.')),
+      );
     else body.append(table(`Attestations of ${digest}`, HEADERS, attestationRows(page.items, digest)));
     if (page.next) {
       const next = page.next;
@@ -66,9 +72,15 @@ export async function runView(namespace: string, kindPlural: string, name: strin
     'div',
     {},
     title,
-    states.length ? table('Signing state', ['Status', 'Run uid', 'Failed attempts', 'Last error', 'Updated'], states) : '',
+    states.length
+      ? table('Signing state', ['Status', 'Run uid', 'Failed attempts', 'Last error', 'Updated'], states)
+      : '',
     answer.attestations.length
       ? table('Attestations', HEADERS, attestationRows(answer.attestations))
-      : notice('info', 'No attestation yet', h('p', {}, 'The observer has not attested this run (see its state above).')),
+      : notice(
+          'info',
+          'No attestation yet',
+          h('p', {}, 'The observer has not attested this run (see its state above).'),
+        ),
   );
 }

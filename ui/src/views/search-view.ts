@@ -16,11 +16,19 @@ export function searchTarget(query: string, kind: string): { href: string } | { 
   const parts = q.split('/');
   if (parts.length === 2 && parts.every((p) => NAME.test(p)))
     return { href: `/ui/runs/${parts[0]}/${kind}/${parts[1]}` };
-  if (parts.length === 3 && /^(taskruns|pipelineruns)$/.test(parts[1]) && NAME.test(parts[0]) && NAME.test(parts[2]))
+  if (
+    parts.length === 3 &&
+    /^(taskruns|pipelineruns)$/.test(parts[1]) &&
+    NAME.test(parts[0]) &&
+    NAME.test(parts[2])
+  )
     return { href: `/ui/runs/${q}` };
   if (q.includes(':') && !q.includes('@'))
     return { problem: 'A tag can point at different images over time: give the digest (repo@sha256:…).' };
-  return { problem: 'Give an image digest (sha256:…), a reference with a digest (repo@sha256:…), or a run (namespace/name).' };
+  return {
+    problem:
+      'Give an image digest (sha256:…), a reference with a digest (repo@sha256:…), or a run (namespace/name).',
+  };
 }
 
 /** The search form: one field, a run-kind choice, an error line. */
@@ -46,8 +54,19 @@ export function searchForm(navigate: (href: string) => void, initial = ''): HTML
     'form',
     { class: 'search', role: 'search' },
     h('label', { for: 'q' }, 'Image digest, reference or run'),
-    h('div', { class: 'row' }, input, h('label', { for: 'kind', class: 'inline' }, 'run kind'), kind, h('button', { type: 'submit' }, 'Search')),
-    h('p', { id: 'q-help', class: 'help' }, 'Runs: namespace/name (the kind chosen beside) or namespace/taskruns/name.'),
+    h(
+      'div',
+      { class: 'row' },
+      input,
+      h('label', { for: 'kind', class: 'inline' }, 'run kind'),
+      kind,
+      h('button', { type: 'submit' }, 'Search'),
+    ),
+    h(
+      'p',
+      { id: 'q-help', class: 'help' },
+      'Runs: namespace/name (the kind chosen beside) or namespace/taskruns/name.',
+    ),
     problem,
   );
   form.addEventListener('submit', (e) => {

@@ -1,5 +1,5 @@
-import type { AttestationReader, AttestationSummary, RunCaptures } from '../index/index.ts';
-import { childReferencesOf, type PipelineRun } from '../tekton/index.ts';
+import type { AttestationReader, AttestationSummary, RunCaptures } from '../../index/index.ts';
+import { childReferencesOf, type PipelineRun } from '../../tekton/index.ts';
 
 export type ProducerSource = Pick<AttestationReader, 'findByRun'> & Pick<RunCaptures, 'findCapturedRun'>;
 

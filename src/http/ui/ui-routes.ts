@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { HttpError } from './error-handler.ts';
+import { HttpError } from '../error-handler.ts';
 import type { UiAssets } from './ui-assets.ts';
 
 /**

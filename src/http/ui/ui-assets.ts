@@ -8,8 +8,8 @@ export interface UiAssets {
   files: ReadonlyMap<string, { body: Buffer; type: string }>;
 }
 
-/** Where `npm run build` puts the page: <package root>/dist/ui, from src/http/ and dist/http/ alike. */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../dist/ui/', import.meta.url));
+/** Where `npm run build` puts the page: <package root>/dist/ui, from src/http/ui/ and dist/http/ui/ alike. */
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../../dist/ui/', import.meta.url));
 
 const FILES: readonly [string, string][] = [
   ['index.html', 'text/html; charset=utf-8'],

@@ -1,5 +1,5 @@
-import type { AttestationSummary } from '../index/index.ts';
-import type { RunRecord } from '../model/index.ts';
+import type { AttestationSummary } from '../../index/index.ts';
+import type { RunRecord } from '../../model/index.ts';
 
 /**
  * The JSON shapes the API answers with (dates as RFC 3339 strings). `producers` (subject digest →
