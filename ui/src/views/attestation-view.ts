@@ -73,6 +73,8 @@ export async function attestationView(id: string, askedDigest?: string): Promise
           h('p', { class: 'reason' }, `Not verified: ${problem}.`),
           h('p', {}, 'Do not rely on what follows: it is shown as the observer recorded it.'),
         );
+  // the moment the page knows its answer (bench/ui.ts measures navigation start → this mark)
+  performance.mark('provenance:verdict');
   return h(
     'div',
     {},
