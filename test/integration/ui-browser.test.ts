@@ -119,6 +119,20 @@ describe('provenance page in Chromium (real observer, apiserver, registry)', () 
     await shot(page, '3-pipelinerun-producers.png');
   });
 
+  it('without a token the page asks for one (401), and keeps none after "Forget"', async () => {
+    const p = await observerPage(browser);
+    opened.push(p.close);
+    p.page.on('request', (r) => requests.push(r.url()));
+    await p.page.goto(`${base}/ui/attestations/${tr.id}`);
+    await p.page.locator('.notice h2').waitFor();
+    expect(await p.page.locator('.notice h2').innerText()).toBe('Sign in to see provenance');
+    await shot(p.page, '0-sign-in.png');
+    await useToken(p.page, tokens.a);
+    await p.page.locator('#verdict[data-verified="true"]').waitFor();
+    await p.page.click('#forget');
+    expect(await p.page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
   it("another tenant's run is refused (403 by namespace, 404 by id)", async () => {
     const page = await open(tokens.b, `/ui/runs/tenant-a/taskruns/${tr.name}`);
     await page.locator('.notice h2').waitFor();
