@@ -6,7 +6,7 @@ import {
   type SkippedInput,
   withoutSubjects,
 } from '../formats/index.ts';
-import type { ChainsErrorType, Metrics } from '../observability/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
 import type { ImageRef, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
@@ -22,7 +22,8 @@ import {
   signImage,
   signProvenance,
 } from './sign-artifacts.ts';
-import { timedStage } from './store-artifact.ts';
+import { step } from './step.ts';
+import type { PipelineTelemetry } from './telemetry.ts';
 
 /** Everything one run's attestation signed: stored as it is, again if need be, never re-signed. */
 export interface SignedRun {
@@ -39,7 +40,8 @@ export interface SignedRun {
 
 export interface SignRunDeps {
   config: ObserverConfig;
-  metrics: Metrics;
+  /** where the pipeline's steps are told (the one subscriber owning their metrics) */
+  telemetry: PipelineTelemetry;
   /** the Rekor client, when transparency is configured */
   transparencyLog?: () => TransparencyLog | undefined;
   /** checks signatures against the published keys; with it, a run's own valid envelope is adopted */
@@ -52,7 +54,8 @@ export interface SignRunDeps {
  * The signing half of the pipeline as named steps: check what ran → build provenance → check the
  * subjects (policy, existence) and drop the rejected ones → look the payload up in Rekor → sign
  * (DSSE) unless our key logged it already → log in Rekor, then sign
- * each kept built image's simplesigning payload, as the plan says. Each step's failure is counted
+ * each kept built image's simplesigning payload, as the plan says. Each step runs through step():
+ * timed and told to the telemetry once, its failure counted
  * in Chains' signing_failures_total and thrown as a coded ObserverError.
  */
 export async function signRun(
@@ -60,25 +63,33 @@ export async function signRun(
   plan: AttestationPlan,
   run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
   signer: Signer,
+  context?: AttemptContext,
 ): Promise<SignedRun> {
-  const { metrics, checks } = deps;
+  const { telemetry, checks } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
-  signed.executionCheck = await timedStage(metrics, 'check', () => checks?.execution(run.ref, run.object));
+  signed.executionCheck = await step(telemetry, run.ref, 'check', () =>
+    checks?.execution(run.ref, run.object, context),
+  );
   const provenance = plan.provenance;
   const built = provenance
-    ? await timedStage(metrics, 'extract', () =>
-        buildRunProvenance(
-          { ...deps, format: provenance.format },
-          run.ref,
-          run.object,
-          run.children,
-          signed.executionCheck,
-        ),
+    ? await step(
+        telemetry,
+        run.ref,
+        'extract',
+        () =>
+          buildRunProvenance(
+            { ...deps, format: provenance.format },
+            run.ref,
+            run.object,
+            run.children,
+            signed.executionCheck,
+          ),
+        { errorType: 'payload_creation' },
       )
     : undefined;
   const toSign = plan.imageSignatures && run.object.kind === 'TaskRun' ? imagesToSign(run.object) : undefined;
-  const gate = await timedStage(metrics, 'check', () =>
-    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])]),
+  const gate = await step(telemetry, run.ref, 'check', () =>
+    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])], context),
   );
   const rejected = gate?.rejected ?? [];
   signed.skipped.push(...(gate?.skipped ?? []));
@@ -100,12 +111,12 @@ export async function signRun(
     );
     for (const image of kept)
       signed.artifacts.push(
-        await timedStage(metrics, 'sign', () =>
-          counted(deps, run.ref, 'signing', () => signImage(run.ref, image, signer)),
-        ),
+        await step(telemetry, run.ref, 'sign', () => signImage(run.ref, image, signer), {
+          errorType: 'signing',
+        }),
       );
   }
-  for (const _ of signed.artifacts) metrics.chains[run.ref.kind].signCreated.inc();
+  telemetry.emit({ type: 'signed', run: run.ref, artifacts: signed.artifacts.length });
   return signed;
 }
 
@@ -132,7 +143,13 @@ async function adoptOwn(
   if (!recorded) return { provenance };
   const format = { ...deps, format: plan.provenance.format };
   const rebuilt = withoutSubjects(
-    buildRunProvenance(format, run.ref, run.object, run.children, recorded),
+    await step(
+      deps.telemetry,
+      run.ref,
+      'extract',
+      () => buildRunProvenance(format, run.ref, run.object, run.children, recorded),
+      { errorType: 'payload_creation' },
+    ),
     rejected,
   );
   const again = await adoptProvenance(run.ref, annotations, rebuilt, verifies);
@@ -157,14 +174,16 @@ async function signAndLog(
   const log = transparencyLog(deps, run.object);
   const logged =
     log && !adopted
-      ? await counted(deps, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer))
+      ? await step(deps.telemetry, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer), {
+          errorType: 'tlog',
+        })
       : undefined;
   if (logged) return { artifact: logged.artifact, transparencyUrl: logged.url };
   const artifact =
     adopted ||
-    (await timedStage(deps.metrics, 'sign', () =>
-      counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
-    ));
+    (await step(deps.telemetry, run.ref, 'sign', () => signProvenance(run.ref, provenance, signer), {
+      errorType: 'signing',
+    }));
   return { artifact, transparencyUrl: log && (await upload(deps, run.ref, log, artifact, signer)) };
 }
 
@@ -182,22 +201,9 @@ async function upload(
   artifact: ProvenanceArtifact,
   signer: Signer,
 ): Promise<string> {
-  const url = await counted(deps, run, 'tlog', () => logInRekor(run, log, artifact, signer));
-  deps.metrics.chains[run.kind].payloadUploaded.inc();
+  const url = await step(deps.telemetry, run, 'tlog', () => logInRekor(run, log, artifact, signer), {
+    errorType: 'tlog',
+  });
+  deps.telemetry.emit({ type: 'uploaded', run });
   return url;
-}
-
-/** Counts a failure of `fn` in Chains' signing_failures_total{error_type}. */
-async function counted<T>(
-  deps: SignRunDeps,
-  run: RunRef,
-  errorType: ChainsErrorType,
-  fn: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    deps.metrics.chains[run.kind].signingFailures.inc({ error_type: errorType });
-    throw err;
-  }
 }

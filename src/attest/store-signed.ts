@@ -1,9 +1,10 @@
 import { ObserverError } from '../errors.ts';
-import type { Metrics } from '../observability/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import { type AttestationPlan, storageFor } from './attestation-plan.ts';
 import { storeArtifact } from './store-artifact.ts';
+import type { PipelineTelemetry } from './telemetry.ts';
 
 export interface Stored {
   artifact: SignedArtifact;
@@ -13,15 +14,16 @@ export interface Stored {
 /**
  * Stores each signed artifact in each backend the plan names, all at once, skipping those `stored`
  * already holds (successes of earlier attempts, `type/key/backend`), and adds new successes to it
- * (in plan order).
+ * (in plan order). `context`: the attempt, handed to every backend.
  * Returns the failures of this attempt; never throws for a backend failure.
  */
 export async function storeWhereMissing(
-  o: { backends: ReadonlyMap<BackendName, StorageBackend>; metrics: Metrics },
+  o: { backends: ReadonlyMap<BackendName, StorageBackend>; telemetry: PipelineTelemetry },
   plan: AttestationPlan,
   run: RunRef,
   artifacts: readonly SignedArtifact[],
   stored: Map<string, Stored>,
+  context?: AttemptContext,
 ): Promise<Stored[]> {
   const writes: { id: string; artifact: SignedArtifact; backend: StorageBackend }[] = [];
   for (const artifact of artifacts)
@@ -31,7 +33,9 @@ export async function storeWhereMissing(
     }
   // the writes are independent (other tags, other backends): at once, so a run waits for the
   // slowest one (a tag's settle time), not for their sum
-  const results = await Promise.all(writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.metrics)));
+  const results = await Promise.all(
+    writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.telemetry, context)),
+  );
   const failures: Stored[] = [];
   writes.forEach(({ id, artifact }, i) => {
     const result = results[i];

@@ -1,4 +1,5 @@
 import type { ObserverError } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { ImageRef } from '../oci/index.ts';
 
 export type { ImageRef };
@@ -44,6 +45,8 @@ export type SignedArtifact =
 export interface StoreRequest {
   run: RunRef;
   artifact: SignedArtifact;
+  /** the attempt the store is part of: its deadline aborts the backend's requests; default none */
+  context?: AttemptContext;
 }
 
 /** One result per backend and artifact: partial failure is explicit. */

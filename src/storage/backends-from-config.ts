@@ -1,5 +1,6 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { CoreApi, type KubeConnection } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { type SubjectPolicy, UNSET_SUBJECT_POLICY } from '../policy/index.ts';
 import type { BackendName, StorageBackend } from './backend.ts';
@@ -22,7 +23,10 @@ export interface BackendDeps {
   /** `attestation.subject-policy`; default unset */
   subjectPolicy?: SubjectPolicy;
   /** a namespace's labels, for policies that select namespaces by label */
-  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  namespaceLabels?: (
+    namespace: string,
+    context?: AttemptContext,
+  ) => Promise<Readonly<Record<string, string>>>;
   /** OciBackend's `verifies`: accepts signatures by the published keys (verify/publishedKeyVerifier) */
   verifies?: SignatureVerifier;
   /** the registry clients (ociClients): pass the ones the subject-existence check uses too */
