@@ -34,6 +34,12 @@ export interface NewAttestation {
   keyId: string;
   storage: StorageOutcome[];
   createdAt: Date;
+  /**
+   * Inputs left out of the provenance, each with its reason code (SkippedInput of artifacts/:
+   * `digest_invalid`, `repository_not_allowed`, …); kept as the first record of them. Read back
+   * only when there were any.
+   */
+  skipped?: { source: string; code: string; reason: string }[];
 }
 
 export interface AttestationSummary extends Omit<NewAttestation, 'envelope'> {
