@@ -1,5 +1,5 @@
+import type { BackendName } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
-import type { BackendName } from '../storage/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
 import type { AttestationRecorder, RunRecords } from './attestation-recorder.ts';

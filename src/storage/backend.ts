@@ -4,12 +4,12 @@ import type { ImageRef } from '../oci/index.ts';
 
 export type { ImageRef };
 
+import type { BackendName } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import type { RunMarker } from './run-marker.ts';
 
-/** Where signed artifacts can go. `oci` is the registry (cosign layout), `tekton` the run's annotations. */
-export type BackendName = 'tekton' | 'oci';
+export type { BackendName };
 
 /** A signed thing to store. Discriminated by `type`. */
 export type SignedArtifact =
