@@ -13,6 +13,7 @@
 import { ObserverError } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
 import type { PodReader } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import {
   type ChildExecution,
   type ClaimedSubject,
@@ -39,7 +40,10 @@ export interface AttestationChecksOptions {
   /** the Pod evidence captured when the run was first seen finished (index), by run uid */
   evidence?: (uid: string) => Promise<PodEvidence | undefined>;
   /** a namespace's labels (asked only when the policy selects namespaces by label) */
-  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  namespaceLabels?: (
+    namespace: string,
+    context?: AttemptContext,
+  ) => Promise<Readonly<Record<string, string>>>;
 }
 
 export class AttestationChecks {
@@ -56,13 +60,14 @@ export class AttestationChecks {
   async execution(
     run: RunRef,
     object: TektonRun,
+    context?: AttemptContext,
     children: readonly ChildRun[] = [],
   ): Promise<ExecutionCheckOutcome | undefined> {
     if (this.#o.executionCheck === 'off') return undefined;
     const outcome =
       object.kind === 'TaskRun'
-        ? await this.#executionOf(run, object as TaskRun)
-        : await this.#pipelineExecution(run, children);
+        ? await this.#executionOf(run, object as TaskRun, context)
+        : await this.#pipelineExecution(run, children, context);
     if (this.#o.executionCheck === 'enforce' && outcome.result !== 'match')
       throw new ObserverError(
         `execution check of ${describeRun(run)}: ${outcome.result} (${describeOutcome(outcome)}); attestation.execution-check is enforce, not signing`,
@@ -76,21 +81,25 @@ export class AttestationChecks {
    * finished when there is some (a later status edit or a pruned Pod changes nothing), else the Pod
    * named by the run, read now.
    */
-  async #executionOf(run: RunRef, object: TaskRun): Promise<ExecutionCheckOutcome> {
+  async #executionOf(run: RunRef, object: TaskRun, context?: AttemptContext): Promise<ExecutionCheckOutcome> {
     const captured = await this.#o.evidence?.(run.uid);
     if (captured) return checkEvidence(object, captured, 'captured');
     const podName = object.status?.podName ?? '';
-    const pod = podName && this.#o.pods ? await this.#o.pods.get(run.namespace, podName) : undefined;
+    const pod = podName && this.#o.pods ? await this.#o.pods.get(run.namespace, podName, context) : undefined;
     return checkEvidence(object, podEvidence(podName, pod as PodView | undefined, new Date()), 'live');
   }
 
   /** Each child TaskRun the PipelineRun executed, judged as a TaskRun is (its own evidence). */
-  async #pipelineExecution(run: RunRef, children: readonly ChildRun[]): Promise<ExecutionCheckOutcome> {
+  async #pipelineExecution(
+    run: RunRef,
+    children: readonly ChildRun[],
+    context?: AttemptContext,
+  ): Promise<ExecutionCheckOutcome> {
     const outcomes: ChildExecution[] = [];
     for (const c of children) {
       if (c.state !== 'found') continue;
       const ref = { ...run, kind: 'TaskRun' as const, name: c.name, uid: c.run.metadata.uid ?? '' };
-      const { children: _, ...outcome } = await this.#executionOf(ref, c.run);
+      const { children: _, ...outcome } = await this.#executionOf(ref, c.run, context);
       const task = c.pipelineTaskName ? { pipelineTaskName: c.pipelineTaskName } : {};
       outcomes.push({ name: c.name, ...task, ...outcome });
     }
@@ -102,8 +111,8 @@ export class AttestationChecks {
    * grammar, allowed by the policy, found in its registry. Without a gate configured (the `generate`
    * CLI, unit tests) the unset policy and no existence check stand in: subjects are still parsed.
    */
-  subjects(run: RunRef, claimed: readonly ClaimedSubject[]): Promise<GateResult> {
-    return this.#gate.check(run, claimed);
+  subjects(run: RunRef, claimed: readonly ClaimedSubject[], context?: AttemptContext): Promise<GateResult> {
+    return this.#gate.check(run, claimed, context);
   }
 }
 

@@ -1,18 +1,17 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError } from '../errors.ts';
 import { buildProvenance, type ChildRun, type FormatName, type Provenance } from '../formats/index.ts';
-import type { Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { describeRun, type RunRef, type TektonRun } from '../tekton/index.ts';
 
 /**
  * Builds the run's provenance statement in `format` (pure, deterministic), with the
- * execution-check outcome when there is one. A failure is
- * `payload_creation`, not retryable (the same run builds the same way), counted in Chains'
+ * execution-check outcome when there is one. A failure is `payload_creation`, not retryable (the
+ * same run builds the same way); the `extract` step that runs it counts it in Chains'
  * signing_failures_total{error_type="payload_creation"}.
  */
 export function buildRunProvenance(
-  o: { config: ObserverConfig; metrics: Metrics; format: FormatName },
+  o: { config: ObserverConfig; format: FormatName },
   run: RunRef,
   object: TektonRun,
   children: readonly ChildRun[],
@@ -32,7 +31,6 @@ export function buildRunProvenance(
       },
     );
   } catch (err) {
-    o.metrics.chains[run.kind].signingFailures.inc({ error_type: 'payload_creation' });
     throw asObserverError(err, {
       code: 'payload_creation',
       retryable: false,

@@ -6,8 +6,7 @@ import {
   SealedProvenance,
   type SkippedInput,
 } from '../formats/index.ts';
-import { digestOfSet } from '../model/index.ts';
-import type { ChainsErrorType, Metrics } from '../observability/index.ts';
+import { type AttemptContext, digestOfSet } from '../model/index.ts';
 import {
   type CheckedImage,
   type CheckedSubject,
@@ -30,7 +29,8 @@ import {
   signImage,
   signProvenance,
 } from './sign-artifacts.ts';
-import { timedStage } from './store-artifact.ts';
+import { step } from './step.ts';
+import type { PipelineTelemetry } from './telemetry.ts';
 
 /** Everything one run's attestation signed: stored as it is, again if need be, never re-signed. */
 export interface SignedRun {
@@ -47,7 +47,8 @@ export interface SignedRun {
 
 export interface SignRunDeps {
   config: ObserverConfig;
-  metrics: Metrics;
+  /** where the pipeline's steps are told (the one subscriber owning their metrics) */
+  telemetry: PipelineTelemetry;
   /** the Rekor client, when transparency is configured */
   transparencyLog?: () => TransparencyLog | undefined;
   /** checks signatures against the published keys; with it, a run's own valid envelope is adopted */
@@ -61,7 +62,8 @@ export interface SignRunDeps {
  * subject and image through the subject gate (grammar, policy, existence) → seal the statement with
  * the checked subjects only (SealedProvenance) → look the payload up in Rekor → sign
  * (DSSE) unless our key logged it already → log in Rekor, then sign
- * each kept built image's simplesigning payload, as the plan says. Each step's failure is counted
+ * each kept built image's simplesigning payload, as the plan says. Each step runs through step():
+ * timed and told to the telemetry once, its failure counted
  * in Chains' signing_failures_total and thrown as a coded ObserverError.
  */
 export async function signRun(
@@ -69,26 +71,34 @@ export async function signRun(
   plan: AttestationPlan,
   run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
   signer: Signer,
+  context?: AttemptContext,
 ): Promise<SignedRun> {
-  const { metrics } = deps;
+  const { telemetry, checks } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
-  signed.executionCheck = await timedStage(metrics, 'check', () =>
-    deps.checks?.execution(run.ref, run.object, run.children),
+  signed.executionCheck = await step(telemetry, run.ref, 'check', () =>
+    checks?.execution(run.ref, run.object, context, run.children),
   );
   const provenance = plan.provenance;
   const built = provenance
-    ? await timedStage(metrics, 'extract', () =>
-        buildRunProvenance(
-          { ...deps, format: provenance.format },
-          run.ref,
-          run.object,
-          run.children,
-          signed.executionCheck,
-        ),
+    ? await step(
+        telemetry,
+        run.ref,
+        'extract',
+        () =>
+          buildRunProvenance(
+            { ...deps, format: provenance.format },
+            run.ref,
+            run.object,
+            run.children,
+            signed.executionCheck,
+          ),
+        { errorType: 'payload_creation' },
       )
     : undefined;
   const toSign = plan.imageSignatures && run.object.kind === 'TaskRun' ? imagesToSign(run.object) : undefined;
-  const gated = await timedStage(metrics, 'check', () => gateSubjects(deps, run.ref, built, toSign?.images));
+  const gated = await step(telemetry, run.ref, 'check', () =>
+    gateSubjects(deps, run.ref, built, toSign?.images, context),
+  );
   signed.skipped.push(...gated.skipped);
   if (built) {
     const own = await adoptOwn(deps, plan, run, SealedProvenance.of(built, gated.statement), signed);
@@ -105,12 +115,12 @@ export async function signRun(
       if (!signed.skipped.some((k) => k.source === s.source && k.code === s.code)) signed.skipped.push(s);
     for (const image of gated.images)
       signed.artifacts.push(
-        await timedStage(metrics, 'sign', () =>
-          counted(deps, run.ref, 'signing', () => signImage(run.ref, image, signer)),
-        ),
+        await step(telemetry, run.ref, 'sign', () => signImage(run.ref, image, signer), {
+          errorType: 'signing',
+        }),
       );
   }
-  for (const _ of signed.artifacts) metrics.chains[run.ref.kind].signCreated.inc();
+  telemetry.emit({ type: 'signed', run: run.ref, artifacts: signed.artifacts.length });
   return signed;
 }
 
@@ -127,6 +137,7 @@ async function gateSubjects(
   run: RunRef,
   built: Provenance | undefined,
   images: readonly ImageRef[] | undefined,
+  context?: AttemptContext,
 ): Promise<{ statement: CheckedSubject[]; images: CheckedImage[]; skipped: SkippedInput[] }> {
   const subjects = built?.statement.subject ?? [];
   const claims: ClaimedSubject[] = [
@@ -142,7 +153,9 @@ async function gateSubjects(
       image: true,
     })),
   ];
-  const gate = await (deps.checks ? deps.checks.subjects(run, claims) : UNCHECKED_GATE.check(run, claims));
+  const gate = await (deps.checks
+    ? deps.checks.subjects(run, claims, context)
+    : UNCHECKED_GATE.check(run, claims, context));
   const defined = <T>(v: T | undefined): v is T => v !== undefined;
   return {
     statement: gate.verdicts.slice(0, subjects.length).filter(defined),
@@ -173,7 +186,13 @@ async function adoptOwn(
   if (!recorded) return { provenance };
   const format = { ...deps, format: plan.provenance.format };
   const rebuilt = SealedProvenance.of(
-    buildRunProvenance(format, run.ref, run.object, run.children, recorded),
+    await step(
+      deps.telemetry,
+      run.ref,
+      'extract',
+      () => buildRunProvenance(format, run.ref, run.object, run.children, recorded),
+      { errorType: 'payload_creation' },
+    ),
     provenance.subjects,
   );
   const again = await adoptProvenance(run.ref, annotations, rebuilt, verifies);
@@ -198,14 +217,16 @@ async function signAndLog(
   const log = transparencyLog(deps, run.object);
   const logged =
     log && !adopted
-      ? await counted(deps, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer))
+      ? await step(deps.telemetry, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer), {
+          errorType: 'tlog',
+        })
       : undefined;
   if (logged) return { artifact: logged.artifact, transparencyUrl: logged.url };
   const artifact =
     adopted ||
-    (await timedStage(deps.metrics, 'sign', () =>
-      counted(deps, run.ref, 'signing', () => signProvenance(run.ref, provenance, signer)),
-    ));
+    (await step(deps.telemetry, run.ref, 'sign', () => signProvenance(run.ref, provenance, signer), {
+      errorType: 'signing',
+    }));
   return { artifact, transparencyUrl: log && (await upload(deps, run.ref, log, artifact, signer)) };
 }
 
@@ -223,22 +244,9 @@ async function upload(
   artifact: ProvenanceArtifact,
   signer: Signer,
 ): Promise<string> {
-  const url = await counted(deps, run, 'tlog', () => logInRekor(run, log, artifact, signer));
-  deps.metrics.chains[run.kind].payloadUploaded.inc();
+  const url = await step(deps.telemetry, run, 'tlog', () => logInRekor(run, log, artifact, signer), {
+    errorType: 'tlog',
+  });
+  deps.telemetry.emit({ type: 'uploaded', run });
   return url;
-}
-
-/** Counts a failure of `fn` in Chains' signing_failures_total{error_type}. */
-async function counted<T>(
-  deps: SignRunDeps,
-  run: RunRef,
-  errorType: ChainsErrorType,
-  fn: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    deps.metrics.chains[run.kind].signingFailures.inc({ error_type: errorType });
-    throw err;
-  }
 }

@@ -1,21 +1,23 @@
 import { asObserverError } from '../errors.ts';
-import type { Metrics } from '../observability/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
+import type { PipelineTelemetry } from './telemetry.ts';
 
 /**
- * Stores one artifact in one backend and counts it (stage duration, store results, Chains'
- * payload_stored / signing_failures{storage}). Never throws: a backend that throws anyway becomes
- * a retryable failed result.
+ * Stores one artifact in one backend and tells the telemetry (the `store` step's duration, the
+ * store result, Chains' payload_stored / signing_failures{storage}). Never throws: a backend that
+ * throws anyway becomes a retryable failed result.
  */
 export async function storeArtifact(
   backend: StorageBackend,
   run: RunRef,
   artifact: SignedArtifact,
-  metrics: Metrics,
+  telemetry: PipelineTelemetry,
+  context?: AttemptContext,
 ): Promise<StoreResult> {
   const started = performance.now();
-  const result = await backend.store({ run, artifact }).catch(
+  const result = await backend.store({ run, artifact, ...(context ? { context } : {}) }).catch(
     (err: unknown): StoreResult => ({
       backend: backend.name,
       ok: false,
@@ -26,22 +28,15 @@ export async function storeArtifact(
       }),
     }),
   );
-  metrics.stageDuration.observe(
-    { stage: 'store', backend: backend.name },
-    (performance.now() - started) / 1000,
-  );
-  metrics.storeResults.inc({ backend: backend.name, outcome: result.ok ? 'ok' : 'error' });
-  if (result.ok) metrics.chains[run.kind].payloadStored.inc();
-  else metrics.chains[run.kind].signingFailures.inc({ error_type: 'storage' });
+  const seconds = (performance.now() - started) / 1000;
+  telemetry.emit({
+    type: 'step',
+    run,
+    step: 'store',
+    seconds,
+    backend: backend.name,
+    ...(result.ok ? {} : { failed: 'storage' as const }),
+  });
+  telemetry.emit({ type: 'stored', run, backend: backend.name, ok: result.ok });
   return result;
-}
-
-/** Runs `fn`, observing its duration as stage `stage` (extract, sign). */
-export async function timedStage<T>(metrics: Metrics, stage: string, fn: () => T | Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await fn();
-  } finally {
-    metrics.stageDuration.observe({ stage, backend: '' }, (performance.now() - started) / 1000);
-  }
 }

@@ -16,7 +16,7 @@
  *   its registry blinked.
  */
 import { ObserverError, tenantMessage } from '../errors.ts';
-import type { OciSubjectRef } from '../model/index.ts';
+import type { AttemptContext, OciSubjectRef } from '../model/index.ts';
 import { describeRun, type RunRef } from '../tekton/index.ts';
 
 /** An OCI subject: registry, path and `<alg>:<hex>` (the canonical form, model/subject-ref.ts). */
@@ -26,15 +26,15 @@ type HeadStatus = 200 | 401 | 403 | 404;
 
 /** What the check needs of a registry client (oci/RegistryClient has it). */
 export interface ManifestHead {
-  headManifest(repository: string, reference: string): Promise<HeadStatus>;
-  headBlob(repository: string, digest: string): Promise<HeadStatus>;
+  headManifest(repository: string, reference: string, context?: AttemptContext): Promise<HeadStatus>;
+  headBlob(repository: string, digest: string, context?: AttemptContext): Promise<HeadStatus>;
 }
 
 export type SubjectExistence = { result: 'exists' } | { result: 'not_found' | 'unreadable'; detail: string };
 
 export interface SubjectExistenceCheckOptions {
   /** the client for the image's registry with the credentials allowed for the run (point 2) */
-  clientFor(run: RunRef, image: SubjectImage): Promise<ManifestHead>;
+  clientFor(run: RunRef, image: SubjectImage, context?: AttemptContext): Promise<ManifestHead>;
   /** positive answers kept; default 10,000 */
   cacheSize?: number;
   /** how long a positive answer counts; default 600,000 ms (10 minutes) */
@@ -60,7 +60,8 @@ export class SubjectExistenceCheck {
     this.#now = options.now ?? Date.now;
   }
 
-  async check(run: RunRef, image: SubjectImage): Promise<SubjectExistence> {
+  /** `context`: the attempt asking (its deadline aborts the HEAD); default none. */
+  async check(run: RunRef, image: SubjectImage, context?: AttemptContext): Promise<SubjectExistence> {
     const key = `${run.namespace}\n${image.repository}@${image.digest}`;
     const until = this.#known.get(key);
     if (until !== undefined && until > this.#now()) return { result: 'exists' };
@@ -68,9 +69,9 @@ export class SubjectExistenceCheck {
     const name = `${image.repository}@${image.digest}`;
     let status: HeadStatus;
     try {
-      const client = await this.#o.clientFor(run, image);
-      status = await client.headManifest(image.path, image.digest);
-      if (status === 404) status = await client.headBlob(image.path, image.digest);
+      const client = await this.#o.clientFor(run, image, context);
+      status = await client.headManifest(image.path, image.digest, context);
+      if (status === 404) status = await client.headBlob(image.path, image.digest, context);
     } catch (err) {
       // the detail reaches tenants (InputSkipped): the registry's tenant-safe text, never its answer
       if (err instanceof ObserverError && !err.retryable)

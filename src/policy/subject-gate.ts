@@ -9,7 +9,13 @@
  * `subject_not_found`, `subject_unreadable`). Subjects that name the same canonical subject are
  * checked once.
  */
-import { parseImageSubject, parseSubject, type SubjectRef, type SubjectRefCode } from '../model/index.ts';
+import {
+  type AttemptContext,
+  parseImageSubject,
+  parseSubject,
+  type SubjectRef,
+  type SubjectRefCode,
+} from '../model/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import { type CheckedSubject, checkedSubject } from './checked-subject.ts';
 import type { SubjectExistenceCheck } from './subject-existence.ts';
@@ -52,7 +58,10 @@ export interface SubjectGateOptions {
   /** undefined = `attestation.require-subject-exists: false` */
   existence?: Pick<SubjectExistenceCheck, 'check'>;
   /** a namespace's labels (asked only when the policy selects namespaces by label) */
-  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  namespaceLabels?: (
+    namespace: string,
+    context?: AttemptContext,
+  ) => Promise<Readonly<Record<string, string>>>;
 }
 
 export class SubjectGate {
@@ -67,10 +76,14 @@ export class SubjectGate {
   }
 
   /** Parses, allows and finds each claimed subject; one registry request per new OCI subject. */
-  async check(run: RunRef, claimed: readonly ClaimedSubject[]): Promise<GateResult> {
+  async check(
+    run: RunRef,
+    claimed: readonly ClaimedSubject[],
+    context?: AttemptContext,
+  ): Promise<GateResult> {
     const out: GateResult = { checked: [], skipped: [], verdicts: [] };
     const { policy, namespaceLabels } = this.#o;
-    const labels = policy.needsLabels && namespaceLabels ? await namespaceLabels(run.namespace) : {};
+    const labels = policy.needsLabels && namespaceLabels ? await namespaceLabels(run.namespace, context) : {};
     const seen = new Map<string, CheckedSubject | undefined>();
     for (const c of claimed) {
       const parsed = c.image ? parseImageSubject(c.name, c.digest) : parseSubject(c.name, c.digest);
@@ -85,7 +98,7 @@ export class SubjectGate {
       }
       const key = `${nameOf(parsed)}@${parsed.digest}`;
       if (!seen.has(key)) {
-        const judged = await this.#judge(run, labels, parsed);
+        const judged = await this.#judge(run, labels, parsed, context);
         const verdict = 'code' in judged ? undefined : checkedSubject(parsed, judged.rule);
         if ('code' in judged) out.skipped.push({ source: `${c.source} ${key}`, ...judged });
         else out.checked.push(verdict as CheckedSubject);
@@ -100,6 +113,7 @@ export class SubjectGate {
     run: RunRef,
     labels: Readonly<Record<string, string>>,
     s: SubjectRef,
+    context?: AttemptContext,
   ): Promise<Omit<GateSkip, 'source'> | { rule: string }> {
     const { policy, existence } = this.#o;
     const decision =
@@ -112,7 +126,7 @@ export class SubjectGate {
         reason: `namespace ${run.namespace} may not claim ${nameOf(s)} (attestation.subject-policy: ${decision.rule}); not signed, not pushed`,
       };
     if (s.kind !== 'oci' || !existence) return { rule: decision.rule };
-    const found = await existence.check(run, s);
+    const found = await existence.check(run, s, context);
     if (found.result === 'exists') return { rule: decision.rule };
     return {
       code: found.result === 'not_found' ? 'subject_not_found' : 'subject_unreadable',

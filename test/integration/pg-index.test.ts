@@ -109,7 +109,7 @@ describe('PgIndex TLS', () => {
     expect(await plain.healthy()).toBe(true);
     expect(await sslOf(url)).toEqual([false]);
     await plain.close();
-    const required = await PgIndex.open({ url: `${url}?sslmode=require` });
+    const required = await PgIndex.open({ url }); // require is the default
     expect(await required.healthy()).toBe(true);
     expect(await sslOf(url)).toEqual([true]);
     await required.close();
@@ -124,13 +124,14 @@ describe('PgIndex TLS', () => {
     expect((err as Error).message).not.toContain(new URL(env.postgresUrl).password);
   });
 
-  it('rejects an sslmode it does not support as a config error', async () => {
-    await expect(PgIndex.open({ url: 'postgres://u:p@127.0.0.1:1/db?sslmode=prefer' })).rejects.toMatchObject(
-      {
+  it('refuses an sslmode in the URL as a config error (TLS comes from index.tls-mode only)', async () => {
+    for (const sslmode of ['prefer', 'disable'])
+      await expect(
+        PgIndex.open({ url: `postgres://u:p@127.0.0.1:1/db?sslmode=${sslmode}` }),
+      ).rejects.toMatchObject({
         code: 'config_invalid',
-        message: expect.stringContaining('sslmode "prefer"'),
-      },
-    );
+        message: expect.stringContaining('index.tls-mode'),
+      });
   });
 });
 

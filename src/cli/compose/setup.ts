@@ -33,7 +33,7 @@ export function attestationChecks(
   const { config, connection } = deps;
   const existence = new SubjectExistenceCheck({
     // registry and path of the canonical reference (model/subject-ref.ts), never a split of raw text
-    clientFor: (run, image) => clients.client(run, image.registry, image.path),
+    clientFor: (run, image, context) => clients.client(run, image.registry, image.path, context),
   });
   return new AttestationChecks({
     policy: config.subjectPolicy,
@@ -41,7 +41,7 @@ export function attestationChecks(
     existence: config.requireSubjectExists ? existence : undefined,
     pods: config.executionCheck === 'off' ? undefined : new PodReader({ connection }),
     evidence: (uid) => index.findRunEvidence(uid),
-    namespaceLabels: (ns) => namespaceLabels.get(ns),
+    namespaceLabels: (ns, context) => namespaceLabels.get(ns, context),
   });
 }
 

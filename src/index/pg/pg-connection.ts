@@ -1,4 +1,5 @@
 import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import { parse } from 'pg-connection-string';
 import { INDEX_DISK_FULL, ObserverError } from '../../errors.ts';
 import type { Logger } from '../../observability/index.ts';
 
@@ -10,9 +11,9 @@ import type { Logger } from '../../observability/index.ts';
 export type PgTlsMode = 'disable' | 'require' | 'verify-full';
 
 export interface PgConnectionOptions {
-  /** postgres://user[:password]@host:port/database (no password: PGPASSWORD); an `sslmode` parameter sets the TLS mode when `tls` does not */
+  /** postgres://user[:password]@host:port/database (no password: PGPASSWORD); TLS is set by `tls`, so `sslmode` is refused */
   url: string;
-  /** default: `verify-full` when `ca` is given, else the URL's sslmode, else `require` */
+  /** default: `verify-full` when `ca` is given, else `require` */
   tls?: { mode?: PgTlsMode; ca?: string };
   /** connections kept open; default 10 */
   poolSize?: number;
@@ -108,17 +109,17 @@ export class PgDb {
 const PERMANENT = /^(22|23|42)[0-9A-Z]{3}$/;
 const DISK_FULL = '53100';
 
+/** The pool's settings: the URL as the driver itself parses it (pg-connection-string), TLS from `tls` only. */
 function poolConfig(options: PgConnectionOptions): PoolConfig {
   const url = parseUrl(options.url);
-  const sslmode = url.searchParams.get('sslmode');
-  const mode = options.tls?.mode ?? (options.tls?.ca ? 'verify-full' : urlTlsMode(sslmode));
+  const mode = options.tls?.mode ?? (options.tls?.ca ? 'verify-full' : 'require');
   return {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    host: url.host ?? undefined,
     port: Number(url.port || 5432),
-    user: decodeURIComponent(url.username),
+    user: url.user,
     // none in the URL: the driver falls back to PGPASSWORD (e.g. from a Secret)
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    database: decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username),
+    password: url.password || undefined,
+    database: url.database || url.user,
     ssl: tlsConfig(mode, options.tls?.ca),
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
@@ -139,7 +140,8 @@ function tlsConfig(mode: PgTlsMode, ca: string | undefined): PoolConfig['ssl'] {
   }
 }
 
-function parseUrl(text: string): URL {
+/** The URL's parts, refusing what the driver would read past: another scheme, no host, an sslmode. */
+function parseUrl(text: string): ReturnType<typeof parse> {
   let url: URL;
   try {
     url = new URL(text);
@@ -149,21 +151,9 @@ function parseUrl(text: string): URL {
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
     throw configError(`index.url scheme "${url.protocol}" is not postgres: or postgresql:`);
   if (!url.hostname) throw configError('index.url names no host');
-  return url;
-}
-
-function urlTlsMode(sslmode: string | null): PgTlsMode {
-  switch (sslmode) {
-    case null:
-    case 'require':
-      return 'require';
-    case 'disable':
-      return 'disable';
-    case 'verify-full':
-      return 'verify-full';
-    default:
-      throw configError(`index.url sslmode "${sslmode}" is not one of disable, require, verify-full`);
-  }
+  if (url.searchParams.has('sslmode'))
+    throw configError('index.url has sslmode: set TLS with index.tls-mode (and index.tls-ca-file) instead');
+  return parse(text);
 }
 
 const configError = (message: string) =>

@@ -93,7 +93,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     FROM run_work w WHERE w.uid = s.uid;
   ALTER TABLE run_work ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
   `,
-  // 4: a TaskRun's Pod evidence, taken when the run was first seen finished and never replaced
+  // 4: the inputs left out of each attestation's provenance, with their reason codes (lookup API)
+  `
+  ALTER TABLE attestations ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
+  `,
+  // 5: a TaskRun's Pod evidence, taken when the run was first seen finished and never replaced
   // (policy/pod-evidence.ts): the execution check reads it once the Pod is pruned. And each child
   // TaskRun's first sighting under its PipelineRun (policy/child-ownership.ts: `replaced`).
   `

@@ -105,7 +105,11 @@ export const MIGRATIONS: readonly string[] = [
     last_attempt_at = (SELECT w.last_attempt_at FROM run_work w WHERE w.uid = run_states.uid);
   ALTER TABLE run_work ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
   `,
-  // 6: a TaskRun's Pod evidence, taken when the run was first seen finished and never replaced
+  // 6: the inputs left out of each attestation's provenance, with their reason codes (lookup API)
+  `
+  ALTER TABLE attestations ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
+  `,
+  // 7: a TaskRun's Pod evidence, taken when the run was first seen finished and never replaced
   // (policy/pod-evidence.ts): the execution check reads it once the Pod is pruned. And each child
   // TaskRun's first sighting under its PipelineRun (policy/child-ownership.ts: `replaced`).
   `

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Stored, storeWhereMissing } from '../../../src/attest/store-signed.ts';
+import { MetricsTelemetry } from '../../../src/attest/telemetry.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type {
@@ -47,7 +48,7 @@ describe('storeWhereMissing', () => {
         ['oci', oci.b],
         ['tekton', tekton.b],
       ] as const),
-      metrics: createMetrics(),
+      telemetry: new MetricsTelemetry(createMetrics()),
     };
     const plan = { imageSignatures: { storage: ['oci', 'tekton'] as const } };
     const stored = new Map<string, Stored>();
@@ -61,7 +62,7 @@ describe('storeWhereMissing', () => {
   });
 
   it('fails naming a planned backend that does not exist', async () => {
-    const o = { backends: new Map(), metrics: createMetrics() };
+    const o = { backends: new Map(), telemetry: new MetricsTelemetry(createMetrics()) };
     await expect(
       storeWhereMissing(o, { imageSignatures: { storage: ['oci'] } }, run, [signature], new Map()),
     ).rejects.toThrow(/storage backend "oci" is configured but not available/);
