@@ -18,6 +18,7 @@ import {
   KubeEventRecorder,
   NamespaceLabels,
   PodReader,
+  PublicKeySecretWriter,
   RunApi,
   RunWatcher,
   SecretReader,
@@ -25,12 +26,13 @@ import {
 } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { SubjectExistenceCheck } from '../policy/index.ts';
-import { createSigningSource } from '../signing/index.ts';
+import { createSigningSource, type PublicKeyInfo } from '../signing/index.ts';
 import { type BackendDeps, backendsFromConfig, type OciClients, ociClients } from '../storage/index.ts';
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
 import { ConfigReloader } from './config-reloader.ts';
 import { KeyRefresher } from './key-refresher.ts';
+import { PublicKeyPublisher } from './public-key-publisher.ts';
 
 export interface ObserverDeps {
   config: ObserverConfig;
@@ -112,6 +114,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     intervalSeconds: config.signingSecret.pollSeconds,
     logger,
     metrics,
+    afterPoll: publicKeyPublisher(config, connection, () => signing.publicKeys(), logger),
   });
   await keys.start();
 
@@ -274,6 +277,24 @@ function attestationChecks(
     pods: config.executionCheck === 'off' ? undefined : new PodReader({ connection }),
     namespaceLabels: (ns) => namespaceLabels.get(ns),
   });
+}
+
+/** Keeps the `public-key` Secret in step with the keys (none when `signing.public-key-secret.name` is ""). */
+function publicKeyPublisher(
+  config: ObserverConfig,
+  connection: KubeConnection,
+  publicKeys: () => PublicKeyInfo[],
+  logger: Logger,
+): (() => Promise<void>) | undefined {
+  const { name, namespace } = config.publicKeySecret;
+  if (!name) return undefined;
+  const writer = new PublicKeySecretWriter({
+    connection,
+    name,
+    namespace: namespace ?? config.signingSecret.namespace,
+  });
+  const publisher = new PublicKeyPublisher({ writer, publicKeys, logger });
+  return () => publisher.sync();
 }
 
 /** Chains drops an artifact type silently when its signer is `none` or its storage is empty; we say so. */

@@ -30,6 +30,19 @@ import {
 // base promises (checked by SubjectAccessReview and by real requests made with the observer's own token).
 const DRY_RUN_KINDS = new Set(['Deployment', 'Service', 'PersistentVolumeClaim']);
 const OVERLAYS = ['overlays/konflux'];
+/** Objects (`Kind/namespace/name`) an overlay adds to the base's or deletes from them. */
+const OVERLAY_ADDS: Record<string, { adds?: string[]; deletes?: string[] }> = {
+  'overlays/konflux': {
+    deletes: ['Secret/provenance-observer/public-key'],
+    adds: [
+      'Secret/openshift-pipelines/public-key',
+      'Role/openshift-pipelines/provenance-observer-public-key',
+      'RoleBinding/openshift-pipelines/provenance-observer-public-key',
+      'Role/openshift-pipelines/provenance-observer-public-key-viewer',
+      'RoleBinding/openshift-pipelines/provenance-observer-public-key-viewer',
+    ],
+  },
+};
 const CRDS = join(import.meta.dirname, '../fixtures/monitoring/crds.yaml');
 const observer = IDENTITIES.observer;
 
@@ -102,10 +115,17 @@ describe('deploy/ kustomize base', () => {
     'overlay %s is accepted by the apiserver (dry run: the base stays in force)',
     async (dir) => {
       const objects = loadKustomizeBase(join(DEPLOY_DIR, dir));
-      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
-        base.map((o) => `${o.kind}/${o.metadata.name}`),
-      );
-      await applyAll(kubeConfigFor('admin', env), objects, () => true);
+      const id = (o: ManifestObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      const added = OVERLAY_ADDS[dir] ?? {};
+      expect(objects.map(id)).toEqual([
+        ...base.map(id).filter((o) => !(added.deletes ?? []).includes(o)),
+        ...(added.adds ?? []),
+      ]);
+      const admin = kubeConfigFor('admin', env);
+      for (const ns of new Set(objects.map((o) => o.metadata.namespace).filter((n) => n !== undefined)))
+        if (ns !== 'provenance-observer')
+          await applyObject(admin, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      await applyAll(admin, objects, () => true);
     },
   );
 
@@ -125,6 +145,35 @@ describe('deploy/ kustomize base', () => {
     expect(parseConfig(configData(base), { namespace: 'provenance-observer' }).indexPath).toBe(
       '/var/lib/provenance-observer/index.db',
     );
+  });
+
+  it('publishes the public key where Konflux reads it: k8s://openshift-pipelines/public-key, readable by everyone', async () => {
+    const objects = loadKustomizeBase(join(DEPLOY_DIR, 'overlays/konflux'));
+    const config = parseConfig(configData(objects), { namespace: 'provenance-observer' });
+    expect(config.publicKeySecret).toEqual({ name: 'public-key', namespace: 'openshift-pipelines' });
+    const admin = kubeConfigFor('admin', env);
+    await applyObject(admin, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'openshift-pipelines' },
+    });
+    for (const obj of objects.filter((o) => o.metadata.namespace === 'openshift-pipelines'))
+      await applyObject(admin, toApplyBody(obj));
+    const secret = { group: '', resource: 'secrets', namespace: 'openshift-pipelines' };
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' })).toBe(true);
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'other' })).toBe(false);
+    const anyone = { user: 'someone', groups: ['system:authenticated'] };
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'public-key' }, anyone)).toBe(true);
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' }, anyone)).toBe(false);
+  });
+
+  it('lets every authenticated user read the base public-key Secret, and nothing else', async () => {
+    const anyone = { user: 'someone', groups: ['system:authenticated'] };
+    const secret = { group: '', resource: 'secrets', namespace: 'provenance-observer' };
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'public-key' }, anyone)).toBe(true);
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'signing-secrets' }, anyone)).toBe(false);
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' }, anyone)).toBe(false);
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' })).toBe(true);
   });
 
   it('admits traffic to the Service ports only, and lets the observer reach DNS, the apiserver and registries', () => {
@@ -314,15 +363,19 @@ function matches(selector: Record<string, string>, labels: Record<string, string
 }
 
 /** Asks the apiserver (as admin) whether the observer's identity may do `attrs`. */
-async function subjectCan(env: LocalEnv, attrs: V1ResourceAttributes): Promise<boolean> {
+async function subjectCan(
+  env: LocalEnv,
+  attrs: V1ResourceAttributes,
+  who: { user: string; groups: string[] } = observer,
+): Promise<boolean> {
   const api = kubeConfigFor('admin', env).makeApiClient(AuthorizationV1Api);
   const review = await api.createSubjectAccessReview({
     body: {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
       spec: {
-        user: observer.user,
-        groups: [...observer.groups, 'system:authenticated'],
+        user: who.user,
+        groups: [...who.groups, 'system:authenticated'],
         resourceAttributes: attrs,
       },
     },

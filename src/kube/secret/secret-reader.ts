@@ -1,7 +1,7 @@
-import { ObserverError } from '../errors.ts';
-import { CoreApi } from './core-api.ts';
-import { KubeApiError } from './kube-api-error.ts';
-import type { KubeConnection } from './kube-connection.ts';
+import { ObserverError } from '../../errors.ts';
+import { CoreApi } from '../core-api.ts';
+import { KubeApiError } from '../kube-api-error.ts';
+import type { KubeConnection } from '../kube-connection.ts';
 
 export interface SecretSnapshot {
   resourceVersion: string;
