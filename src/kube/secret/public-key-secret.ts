@@ -2,7 +2,6 @@ import { ObserverError } from '../../errors.ts';
 import { CoreApi } from '../core-api.ts';
 import { KubeApiError } from '../kube-api-error.ts';
 import type { KubeConnection } from '../kube-connection.ts';
-import { MERGE_PATCH } from '../kube-json.ts';
 
 /** The entry verifiers read: cosign's `k8s://<namespace>/<name>` takes `cosign.pub`. */
 export const PUBLIC_KEY_ENTRY = 'cosign.pub';
