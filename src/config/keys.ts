@@ -5,7 +5,9 @@
  * docs:config`) all come from this table; adding a key is adding a row.
  *
  * Key names are Tekton Chains' `chains-config` names where Chains has the setting, with Chains'
- * meaning (tektoncd/chains pkg/config/config.go); "ours:" marks keys Chains does not have.
+ * meaning and Chains' default (tektoncd/chains pkg/config/config.go), so an unchanged
+ * `chains-config` behaves as it did under Chains; our recommended settings are in deploy/'s
+ * ConfigMap (deploy/base/30-config.yaml), not here. "ours:" marks keys Chains does not have.
  */
 import {
   backends,
@@ -54,7 +56,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.taskrun.format',
     at: 'taskrun.format',
-    default: 'slsa/v1.0',
+    default: 'in-toto',
     parse: formatName(FORMATS),
     live: true,
     doc: 'TaskRun provenance format',
@@ -62,7 +64,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.taskrun.storage',
     at: 'taskrun.storage',
-    default: 'tekton,oci',
+    default: 'tekton',
     parse: backends,
     live: false,
     doc: 'where TaskRun provenance goes',
@@ -78,7 +80,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.pipelinerun.format',
     at: 'pipelinerun.format',
-    default: 'slsa/v1.0',
+    default: 'in-toto',
     parse: formatName('as TaskRun'),
     live: true,
     doc: 'PipelineRun provenance format (Konflux: `in-toto`)',
@@ -86,7 +88,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.pipelinerun.storage',
     at: 'pipelinerun.storage',
-    default: 'tekton,oci',
+    default: 'tekton',
     parse: backends,
     live: false,
     doc: 'where PipelineRun provenance goes',
@@ -562,7 +564,7 @@ export const CONFIG_ROWS = [
     default: 'info',
     parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], '`trace`…`fatal`'),
     live: true,
-    doc: 'log verbosity',
+    doc: 'ours: log verbosity',
   }),
   row({
     key: 'config.reload-seconds',
