@@ -1,5 +1,3 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import {
   type FaultHook,
@@ -9,9 +7,8 @@ import {
   readDockerConfig,
 } from '../config/index.ts';
 import { AttestationChecks, Attestor, Controller, Reconciler } from '../controller/index.ts';
-import { ObserverError } from '../errors.ts';
-import { buildProbeServer } from '../http/index.ts';
-import { type AttestationIndex, IndexHealth, IndexPruner, indexFromOptions } from '../index/index.ts';
+import { buildProbeServer, type HealthChecks } from '../http/index.ts';
+import { type AttestationIndex, IndexHealth, IndexPruner } from '../index/index.ts';
 import {
   FinalizerRunHold,
   KubeConnection,
@@ -31,6 +28,7 @@ import { type BackendDeps, backendsFromConfig, type OciClients, ociClients } fro
 import { publishedKeyVerifier } from '../verify/index.ts';
 import { startApi } from './api-listener.ts';
 import { ConfigReloader } from './config-reloader.ts';
+import { openIndexWhenReachable } from './index-opener.ts';
 import { KeyRefresher } from './key-refresher.ts';
 import { PublicKeyPublisher } from './public-key-publisher.ts';
 
@@ -104,7 +102,24 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     );
   warnAboutDisabledArtifacts(config, logger);
   const runApi = new RunApi({ connection });
-  const index = await openIndex(config, logger);
+  // probes answer from the start: /livez (the startup probe) while the index or the keys are not
+  // there yet, /readyz naming what is missing; the full checks replace these once every part runs
+  let starting = 'starting';
+  let checks: HealthChecks['checks'] = () => ({ startup: { ok: false, message: starting } });
+  const server = buildProbeServer({ metrics, logger, health: { checks: () => checks() } });
+  const address = await server.listen({ host: config.http.host, port: config.http.port });
+  logger.info({ address }, 'serving probes and metrics');
+  const index = await openIndexWhenReachable({
+    config,
+    logger,
+    metrics,
+    onWaiting: (message) => {
+      starting = message ?? 'starting';
+    },
+  }).catch(async (err: unknown) => {
+    await server.close();
+    throw err;
+  });
   const indexHealth = new IndexHealth({ index });
   await indexHealth.start();
   const signing = createSigningSource({ config, logger });
@@ -186,24 +201,16 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
 
   let stopping = false;
   let stopped: Promise<void> | undefined;
-  const server = buildProbeServer({
-    metrics,
-    logger,
-    health: {
-      checks: () => ({
-        watch: {
-          ok: source.synced(),
-          message: source.synced() ? undefined : 'list/watch of runs not synced yet',
-        },
-        'signing-key': { ok: signing.status().ready, message: signing.status().message },
-        index: indexHealth.status(),
-        shutdown: { ok: !stopping, message: stopping ? 'shutting down' : undefined },
-        ...(reloader ? { config: reloader.status() } : {}),
-      }),
+  checks = () => ({
+    watch: {
+      ok: source.synced(),
+      message: source.synced() ? undefined : 'list/watch of runs not synced yet',
     },
+    'signing-key': { ok: signing.status().ready, message: signing.status().message },
+    index: indexHealth.status(),
+    shutdown: { ok: !stopping, message: stopping ? 'shutting down' : undefined },
+    ...(reloader ? { config: reloader.status() } : {}),
   });
-  const address = await server.listen({ host: config.http.host, port: config.http.port });
-  logger.info({ address }, 'serving probes and metrics');
   const { api: apiConfig } = config;
   const api = apiConfig.tlsCertFile
     ? await startApi(
@@ -309,30 +316,6 @@ function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logger): voi
       logger.warn(`${prefix}.signer is "none": nothing of this type is produced or stored`);
     else if (artifact.storage.length === 0)
       logger.warn(`${prefix}.storage is empty: nothing of this type is produced or stored`);
-  }
-}
-
-/** PostgreSQL when `index.url` is set, else the SQLite file at `index.path` (its directory made). */
-function openIndex(config: ObserverConfig, logger: Logger): Promise<AttestationIndex> {
-  if (!config.indexUrl && config.indexPath !== ':memory:')
-    mkdirSync(dirname(config.indexPath), { recursive: true });
-  const { caFile, mode } = config.indexTls;
-  const ca = caFile === undefined ? undefined : readCa(caFile);
-  return indexFromOptions({ url: config.indexUrl, path: config.indexPath, tls: { mode, ca }, logger });
-}
-
-function readCa(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ObserverError(
-      `config key "index.tls-ca-file": cannot read ${file}: ${(err as Error).message}`,
-      {
-        code: 'config_invalid',
-        retryable: false,
-        cause: err,
-      },
-    );
   }
 }
 

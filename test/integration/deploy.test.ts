@@ -229,6 +229,8 @@ describe('deploy/ kustomize base', () => {
     expect(container.args).toEqual(['run', '--config', '/etc/provenance-observer/config']);
     expect(container.livenessProbe.httpGet).toMatchObject({ path: '/livez', port: 'http' });
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+    // a missing key or database at start leaves the pod NotReady, not restarted by the startup probe
+    expect(container.startupProbe.httpGet).toMatchObject({ path: '/livez', port: 'http' });
   });
 
   it('serves the API over TLS on its own port with the mounted certificate; probes stay on http', () => {
@@ -399,6 +401,7 @@ interface DeploymentShape {
           securityContext: Record<string, unknown>;
           livenessProbe: { httpGet: Record<string, unknown> };
           readinessProbe: { httpGet: Record<string, unknown> };
+          startupProbe: { httpGet: Record<string, unknown> };
         }[];
       };
     };
