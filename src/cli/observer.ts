@@ -38,6 +38,8 @@ export interface ObserverDeps {
   kubeAccess: KubeAccess;
   logger: Logger;
   metrics: Metrics;
+  /** this replica's name, Events' `reportingInstance` (config/replicaName); default `provenance-observer` */
+  instance?: string;
   /** tests only: a fault to inject (src/config/fault-hook.ts); default none */
   fault?: FaultHook;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
@@ -172,7 +174,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     runApi,
     index,
     attestor,
-    events: new KubeEventRecorder({ connection, logger }),
+    events: new KubeEventRecorder({ connection, logger, instance: deps.instance }),
     metrics,
     logger,
     signer: () => signing.active(),

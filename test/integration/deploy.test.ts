@@ -231,6 +231,11 @@ describe('deploy/ kustomize base', () => {
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
     // a missing key or database at start leaves the pod NotReady, not restarted by the startup probe
     expect(container.startupProbe.httpGet).toMatchObject({ path: '/livez', port: 'http' });
+    // Events' reportingInstance: the pod's own name
+    expect(container.env).toContainEqual({
+      name: 'POD_NAME',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
   });
 
   it('serves the API over TLS on its own port with the mounted certificate; probes stay on http', () => {
@@ -402,6 +407,7 @@ interface DeploymentShape {
           livenessProbe: { httpGet: Record<string, unknown> };
           readinessProbe: { httpGet: Record<string, unknown> };
           startupProbe: { httpGet: Record<string, unknown> };
+          env: { name: string; valueFrom?: unknown }[];
         }[];
       };
     };
