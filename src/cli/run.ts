@@ -1,4 +1,10 @@
-import { faultHookFromEnv, loadConfig, loadKubeConfig, readConfigSource, replicaName } from '../config/index.ts';
+import {
+  faultHookFromEnv,
+  loadConfig,
+  loadKubeConfig,
+  readConfigSource,
+  replicaName,
+} from '../config/index.ts';
 import { createLogger, createMetrics } from '../observability/index.ts';
 import { parseFlags } from './args.ts';
 import { startObserver } from './observer.ts';

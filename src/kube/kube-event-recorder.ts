@@ -24,7 +24,12 @@ export class KubeEventRecorder implements EventRecorder {
   readonly #counts = new BoundedCache<number>({ maxEntries: MAX_REMEMBERED });
 
   /** instance: the replica, Events' `reportingInstance` (its pod name); default `provenance-observer` */
-  constructor(options: { connection: KubeConnection; logger: Logger; clock?: () => Date; instance?: string }) {
+  constructor(options: {
+    connection: KubeConnection;
+    logger: Logger;
+    clock?: () => Date;
+    instance?: string;
+  }) {
     this.#api = new CoreApi(options.connection);
     this.#instance = options.instance || 'provenance-observer';
     this.#logger = options.logger;
