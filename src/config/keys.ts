@@ -311,7 +311,7 @@ export const CONFIG_ROWS = [
     default: 'false',
     parse: bool,
     live: false,
-    doc: 'ours: hold each unfinished run with the finalizer `chains.tekton.dev/provenance-observer`, removed as soon as the finished run is captured into the index, so a run deleted while no observer runs is still attested (deletion waits for an observer; see docs/deletions.md)',
+    doc: 'ours: hold each unfinished run with the finalizer `provenance-observer.dev/capture`, removed as soon as the finished run is captured into the index, so a run deleted while no observer runs is still attested (deletion waits for an observer; see docs/deletions.md)',
   }),
   row({
     key: 'signing.secret.name',

@@ -19,7 +19,7 @@ export { managedByAccepted } from './managed-by.ts';
 export { NamespaceLabels } from './namespace-labels.ts';
 export { PodReader } from './pod-reader.ts';
 export { FIELD_MANAGER, isRunGone, kubeError, RunApi, type RunList, type RunObject } from './run-api.ts';
-export { type HeldObject, OBSERVER_FINALIZER, type RunHold } from './run-hold.ts';
+export { type HeldObject, LEGACY_OBSERVER_FINALIZERS, OBSERVER_FINALIZER, type RunHold } from './run-hold.ts';
 export { RunWatcher, type RunWatcherOptions } from './run-watcher.ts';
 export { PUBLIC_KEY_ENTRY, PublicKeySecretWriter } from './secret/public-key-secret.ts';
 export { SecretReader, type SecretSnapshot } from './secret/secret-reader.ts';
