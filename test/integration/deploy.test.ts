@@ -40,6 +40,8 @@ const OVERLAY_ADDS: Record<string, { adds?: string[]; deletes?: string[] }> = {
       'RoleBinding/openshift-pipelines/provenance-observer-public-key',
       'Role/openshift-pipelines/provenance-observer-public-key-viewer',
       'RoleBinding/openshift-pipelines/provenance-observer-public-key-viewer',
+      'ServiceMonitor/provenance-observer/provenance-observer',
+      'PrometheusRule/provenance-observer/provenance-observer',
     ],
   },
 };
@@ -50,18 +52,61 @@ describe('deploy/ kustomize base', () => {
   let env: LocalEnv;
   let base: ManifestObject[];
 
+  let monitored: ManifestObject[];
+
   beforeAll(async () => {
     env = loadLocalEnv();
     base = loadKustomizeBase();
-    await installCrds(kubeConfigFor('admin', env));
+    monitored = loadKustomizeBase(join(DEPLOY_DIR, 'overlays/monitoring'));
   });
 
   it('lists the numbered files in apply order', () => {
     const files = [...new Set(base.map((o) => o.source))];
     expect(files).toEqual([...files].sort());
     expect(files[0]).toBe('base/00-namespace.yaml');
-    expect(base.map((o) => o.kind)).toEqual(
-      expect.arrayContaining(['Deployment', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule']),
+    expect(base.map((o) => o.kind)).toEqual(expect.arrayContaining(['Deployment', 'NetworkPolicy']));
+  });
+
+  it("applies without the Prometheus Operator's CRDs; the monitoring Component adds ServiceMonitor and PrometheusRule", async () => {
+    const admin = kubeConfigFor('admin', env);
+    await removeCrds(admin); // a cluster without the operator
+    expect(base.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'))).toEqual([]);
+    await applyAll(admin, base, (o) => DRY_RUN_KINDS.has(o.kind));
+    const added = monitored.filter(
+      (o) => !base.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name),
+    );
+    expect(added.map((o) => `${o.kind}/${o.source.replace(/^(\.\.\/)+/, '')}`)).toEqual([
+      'ServiceMonitor/components/monitoring/servicemonitor.yaml',
+      'PrometheusRule/components/monitoring/prometheusrule.yaml',
+    ]);
+    // without the CRDs the apiserver refuses them: the reason they are not in the base
+    await expect(applyObject(admin, toApplyBody(added[0]!), { dryRun: true })).rejects.toThrow();
+    await installCrds(admin);
+    await applyAll(admin, monitored, (o) => DRY_RUN_KINDS.has(o.kind));
+  });
+
+  it('puts the recommended labels on every object of the base, each overlay and the Component', () => {
+    const version = JSON.parse(readFileSync(join(DEPLOY_DIR, '../package.json'), 'utf8')).version;
+    const recommended = {
+      'app.kubernetes.io/name': 'provenance-observer',
+      'app.kubernetes.io/instance': 'provenance-observer',
+      'app.kubernetes.io/part-of': 'provenance-observer',
+      'app.kubernetes.io/version': version,
+      'app.kubernetes.io/managed-by': 'kustomize',
+    };
+    for (const dir of ['.', 'overlays/monitoring', ...OVERLAYS, 'overlays/ha'])
+      for (const o of loadKustomizeBase(join(DEPLOY_DIR, dir)))
+        expect(o.metadata.labels, `${dir}: ${o.kind} ${o.metadata.name}`).toMatchObject(recommended);
+    const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
+    expect(deployment.spec.template.metadata.labels).toMatchObject(recommended);
+    // selectors are immutable: they keep the one label they always had
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'provenance-observer' });
+  });
+
+  it('pins the image by digest through kustomization images:', () => {
+    const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
+    expect(deployment.spec.template.spec.containers[0]?.image).toMatch(
+      /^ghcr\.io\/provenance-observer\/provenance-observer@sha256:[0-9a-f]{64}$/,
     );
   });
 
@@ -180,7 +225,7 @@ describe('deploy/ kustomize base', () => {
     const policy = find(base, 'NetworkPolicy') as unknown as NetworkPolicyShape;
     const service = find(base, 'Service') as unknown as ServiceShape;
     const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
-    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     const ingressPorts = policy.spec.ingress.flatMap((r) => r.ports.map((p) => p.port));
     expect(ingressPorts.sort()).toEqual(service.spec.ports.map((p) => p.targetPort).sort());
@@ -189,7 +234,7 @@ describe('deploy/ kustomize base', () => {
   });
 
   it('scrapes a port the Service has, on a Service the ServiceMonitor selects', () => {
-    const monitor = find(base, 'ServiceMonitor') as unknown as ServiceMonitorShape;
+    const monitor = find(monitored, 'ServiceMonitor') as unknown as ServiceMonitorShape;
     const service = find(base, 'Service') as unknown as ServiceShape;
     expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(monitor.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
@@ -326,6 +371,26 @@ describe('deploy/ kustomize base', () => {
   });
 });
 
+/** Deletes the monitoring CRDs (if there) and waits until the apiserver no longer serves them. */
+async function removeCrds(admin: KubeConfig): Promise<void> {
+  const crds = parseAllDocuments(readFileSync(CRDS, 'utf8')).map((d) => d.toJS());
+  const api = admin.makeApiClient(ApiextensionsV1Api);
+  for (const crd of crds)
+    await api.deleteCustomResourceDefinition({ name: crd.metadata.name }).catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  for (const crd of crds) {
+    while (
+      await api.readCustomResourceDefinition({ name: crd.metadata.name }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not gone after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** Installs the monitoring CRDs and waits until the apiserver serves them. */
 async function installCrds(admin: KubeConfig): Promise<void> {
   const crds = parseAllDocuments(readFileSync(CRDS, 'utf8')).map((d) => d.toJS());
@@ -395,6 +460,7 @@ interface DeploymentShape {
   spec: {
     replicas: number;
     strategy: { type: string };
+    selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
       spec: {
