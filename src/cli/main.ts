@@ -6,6 +6,7 @@ commands:
   run       watch Tekton runs in a cluster and attest them (the service)
   generate  print the provenance of a TaskRun/PipelineRun file (offline); signed with --key
   verify    verify a DSSE envelope file, or an image's attestations and signatures in a registry
+  get       read the lookup API: runs, attestations by digest, envelopes, keys (kubectl-style tables)
 
 "provenance-observer <command> --help" shows a command's options.`;
 
@@ -20,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./generate.ts')).generateCommand(rest);
     case 'verify':
       return (await import('./verify.ts')).verifyCommand(rest);
+    case 'get':
+      return (await import('./get/index.ts')).getCommand(rest);
     case undefined:
     case '-h':
     case '--help':
