@@ -21,3 +21,10 @@ export type { PgIndex, PgIndexOptions } from './pg-index.ts';
 export type { RunCapture, RunCaptures } from './run-captures.ts';
 export type { RunClaims, RunWork } from './run-claims.ts';
 export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';
+export {
+  exportIndex,
+  importIndex,
+  openTableAccess,
+  type TableAccess,
+  type TransferSummary,
+} from './transfer/index.ts';
