@@ -61,7 +61,10 @@ export class SqliteTableAccess implements TableAccess {
         const columns = Object.keys(row);
         const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
         let stmt = statements.get(sql);
-        if (!stmt) statements.set(sql, (stmt = this.#db.prepare(sql)));
+        if (!stmt) {
+          stmt = this.#db.prepare(sql);
+          statements.set(sql, stmt);
+        }
         stmt.run(...columns.map((c) => row[c] ?? null));
       });
       this.#db.exec('COMMIT');
