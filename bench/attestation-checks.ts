@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { AttestationChecks, Attestor } from '../src/attest/index.ts';
 import { parseConfig } from '../src/config/index.ts';
-import { AttestationChecks, Attestor } from '../src/controller/index.ts';
 import { CoreApi, KubeConnection, NamespaceLabels, PodReader } from '../src/kube/index.ts';
 import { createLogger, createMetrics } from '../src/observability/index.ts';
 import { parseSubjectPolicy, SubjectExistenceCheck } from '../src/policy/index.ts';

@@ -128,7 +128,7 @@ async function observerHeap(runs: number): Promise<number> {
       captureRuns: async () => {},
       unsettledCaptures: async () => [],
       markRunDeleted: async () => {},
-      getRunState: async (uid) => ({
+      getRunRecord: async (uid) => ({
         uid,
         run: { kind: 'TaskRun', namespace: '', name: '' },
         status: 'attested',

@@ -1,7 +1,8 @@
 /**
  * The import rules of src/ (run by `npm run lint`):
  *   - a file imports another folder only through that folder's index.ts (no deep imports);
- *   - the folders under src/ import each other one way: no cycle between folders.
+ *   - the folders under src/ import each other one way: no cycle between folders;
+ *   - every folder sits in one layer of LAYERS and imports only folders of lower layers.
  * Files directly in src/ (errors.ts) are leaves every folder may import.
  * Exits 1 listing every violation; `node scripts/check-imports.ts` prints the folder graph too
  * with `--graph`.
@@ -16,12 +17,38 @@ export type ImportMap = ReadonlyMap<string, readonly string[]>;
 export interface ImportProblems {
   deep: string[];
   cycles: string[];
+  /** imports of a folder in the same or a higher layer, and folders no layer declares */
+  layering: string[];
   graph: Map<string, Set<string>>;
 }
 
+/**
+ * The layer order of src/, lowest first: shared domain types and leaves, then the views of runs,
+ * the pure core (policy, extractors, formats), the transports and stores, the attest pipeline, the
+ * reconciler and the queue, the wiring (controller, http), and the composition roots (cli).
+ */
+export const LAYERS: readonly (readonly string[])[] = [
+  ['tekton', 'intoto', 'cache', 'retry'],
+  ['model'],
+  ['queue', 'observability', 'policy', 'artifacts'],
+  ['oci'],
+  ['formats', 'signing'],
+  ['config', 'verify'],
+  ['kube'],
+  ['storage'],
+  ['index'],
+  ['attest'],
+  ['reconcile'],
+  ['controller', 'http'],
+  ['cli'],
+];
+
 const folderOf = (file: string): string => (file.includes('/') ? file.split('/')[0] : file);
 
-export function checkImports(files: ImportMap): ImportProblems {
+export function checkImports(
+  files: ImportMap,
+  layers: readonly (readonly string[])[] = LAYERS,
+): ImportProblems {
   const deep: string[] = [];
   const graph = new Map<string, Set<string>>();
   const example = new Map<string, string>();
@@ -42,7 +69,32 @@ export function checkImports(files: ImportMap): ImportProblems {
     const path = cycle.map((f, i) => `${f} (${example.get(`${f}>${cycle[(i + 1) % cycle.length]}`)})`);
     return `${members.join(', ')} import each other, e.g. ${path.join(' → ')} → ${cycle[0]}`;
   });
-  return { deep, cycles, graph };
+  return { deep, cycles, layering: layeringProblems(graph, files, layers), graph };
+}
+
+/** Imports that go sideways or up the declared layers, and folders with no layer. */
+function layeringProblems(
+  graph: Map<string, Set<string>>,
+  files: ImportMap,
+  layers: readonly (readonly string[])[],
+): string[] {
+  const layerOf = new Map<string, number>();
+  layers.forEach((folders, i) => {
+    for (const f of folders) layerOf.set(f, i);
+  });
+  const problems: string[] = [];
+  const folders = new Set([...files.keys()].filter((f) => f.includes('/')).map(folderOf));
+  for (const f of [...folders].sort())
+    if (!layerOf.has(f))
+      problems.push(`folder ${f} is in no layer: add it to LAYERS in scripts/check-imports.ts`);
+  for (const [from, targets] of [...graph].sort())
+    for (const to of [...targets].sort()) {
+      const a = layerOf.get(from);
+      const b = layerOf.get(to);
+      if (a !== undefined && b !== undefined && b >= a)
+        problems.push(`${from} (layer ${a}) imports ${to} (layer ${b}): only lower layers may be imported`);
+    }
+  return problems;
 }
 
 /** Each strongly connected component of more than one folder (Tarjan), with one cycle in it. */
@@ -114,10 +166,11 @@ export function readImports(root: string): Map<string, string[]> {
 
 if (import.meta.main) {
   const src = join(dirname(new URL(import.meta.url).pathname), '..', 'src');
-  const { deep, cycles, graph } = checkImports(readImports(src));
+  const { deep, cycles, layering, graph } = checkImports(readImports(src));
   if (process.argv.includes('--graph'))
     for (const [from, to] of [...graph].sort()) console.log(`${from} → ${[...to].sort().join(', ')}`);
   for (const d of deep) console.error(`deep import: ${d}`);
   for (const c of cycles) console.error(`import cycle between folders: ${c}`);
-  if (deep.length + cycles.length > 0) process.exit(1);
+  for (const l of layering) console.error(`layering: ${l}`);
+  if (deep.length + cycles.length + layering.length > 0) process.exit(1);
 }

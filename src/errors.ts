@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'kube'
   | 'index'
   | 'input_invalid'
-  | 'not_found';
+  | 'not_found'
+  /** a broken invariant of our own code (never the input's fault) */
+  | 'internal';
 
 export interface ObserverErrorOptions {
   code: ErrorCode;

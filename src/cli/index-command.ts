@@ -6,7 +6,7 @@ import { loadConfig, readConfigSource } from '../config/index.ts';
 import { ObserverError } from '../errors.ts';
 import { exportIndex, importIndex, openTableAccess, type TransferSummary } from '../index/index.ts';
 import { parseFlags, parseSets } from './args.ts';
-import { readCa } from './index-opener.ts';
+import { readCa } from './compose/setup.ts';
 
 const USAGE = `usage: provenance-observer index export|import [--config <dir|file>] [--set key=value]... [--file <path>]
 

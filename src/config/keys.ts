@@ -527,6 +527,15 @@ export const CONFIG_ROWS = [
     doc: 'ours: first retry delay of a failed attempt; each further one doubles (equal jitter, capped at 5 min); kept in the index so a restart keeps the spacing',
   }),
   row({
+    key: 'attestation.registry-wait-seconds',
+    at: 'registryWaitSeconds',
+    default: '21600',
+    shownDefault: '21600 (6 h)',
+    parse: int(60, 30 * 86_400),
+    live: true,
+    doc: 'ours: how long a run may wait for registries that stay down (its attempts deferred, not counted) before it ends `signed: failed` with `registry_unavailable`',
+  }),
+  row({
     key: 'attestation.attempt-timeout-seconds',
     live: false,
     at: 'attemptTimeoutSeconds',

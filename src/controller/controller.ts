@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
-import type { IndexRetention, RunCaptures, RunStateStore } from '../index/index.ts';
+import type { IndexRetention, RunCaptures, RunRecords } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
+import { isSettled } from '../model/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import { type Priority, withPriority } from '../priority.ts';
-import { Backoff } from '../retry/index.ts';
-import { SIGNED } from '../storage/index.ts';
+import { AdaptiveLimit, LatencyCap, WorkQueue } from '../queue/index.ts';
+import type { Reconciler } from '../reconcile/index.ts';
+import { Backoff, RETRY_MAX_MS } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
-import { AdaptiveLimit } from './adaptive-limit.ts';
 import { CaptureWriter } from './capture-writer.ts';
-import { LatencyCap } from './latency-cap.ts';
-import type { Reconciler } from './reconciler.ts';
-import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
-  index: Pick<RunStateStore, 'getRunState'> &
+  index: Pick<RunRecords, 'getRunRecord'> &
     Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures'> &
     Pick<IndexRetention, 'markRunDeleted'>;
   /** finalizer mode (`observer.finalizers`): holds unfinished runs until captured; default none */
@@ -35,7 +33,11 @@ export interface ControllerOptions {
   backlogWorkers?: number;
   /** whether a run's observed resourceVersion is the answer to our own write (its echo); default never */
   ownWrite?: (uid: string, resourceVersion: string) => boolean | Promise<boolean>;
-  /** retry backoff per key: base and cap in ms; defaults 1 s and 5 min */
+  /**
+   * backoff per key after a reconcile that threw (the unexpected: the index or the apiserver down;
+   * a failed attempt is not thrown, its record says when to retry): base and cap in ms; defaults
+   * 1 s and RETRY_MAX_MS
+   */
   backoff?: { baseMs: number; maxMs: number };
   /** workers one namespace may never take, kept for another arriving; default 1 with 2+ workers */
   spareWorkers?: number;
@@ -84,7 +86,7 @@ export class Controller {
       workers: 4,
       backlogWorkers: 0,
       ownWrite: () => false,
-      backoff: { baseMs: 1000, maxMs: 300_000 },
+      backoff: { baseMs: 1000, maxMs: RETRY_MAX_MS },
       liveTargetMs: LIVE_TARGET_MS,
       ...options,
     };
@@ -197,12 +199,7 @@ export class Controller {
   /** Whether the index settled the run (attested or failed for good) and its annotations agree. */
   async #settled(o: RunObservation): Promise<boolean> {
     try {
-      const state = await this.#o.index.getRunState(o.uid);
-      const signed = o.annotations[SIGNED];
-      return (
-        (state?.status === 'attested' && (signed === 'true' || o.deleted === true)) ||
-        (state?.status === 'failed' && (signed === 'failed' || o.deleted === true))
-      );
+      return isSettled(await this.#o.index.getRunRecord(o.uid), o.annotations, o.deleted === true);
     } catch (err) {
       this.#countIndexError(err);
       this.#o.logger.warn({ err: (err as Error).message }, 'index look-up failed; queueing the run anyway');

@@ -4,7 +4,7 @@
  * pipeline task name (from childReferences, else label `tekton.dev/pipelineTask`) matches and that
  * has `status.completionTime` (matrix fan-out gives several per task, in the order passed in).
  * Children that are missing, not TaskRuns (CustomRun), unfinished, or not the PipelineRun's own
- * (not-owned, created-after-completion: see controller/children.ts) never block the attestation and
+ * (not-owned, created-after-completion: see reconcile/children.ts) never block the attestation and
  * are never used for subjects, materials or task references: they come back in `unresolved` and
  * `skipped`.
  */

@@ -72,7 +72,7 @@ export function runRoutes(
         throw new HttpError(403, `${caller.user} may not get ${plural} in namespace ${namespace}`);
       }
       const [states, attestations] = await Promise.all([
-        deps.index.findRunStates(run),
+        deps.index.findRunRecords(run),
         deps.index.findByRun(run),
       ]);
       if (states.length === 0 && attestations.length === 0) {

@@ -1,4 +1,5 @@
-import type { AttestationSummary, RunState } from '../index/index.ts';
+import type { AttestationSummary } from '../index/index.ts';
+import type { RunRecord } from '../model/index.ts';
 
 /** The JSON shapes the API answers with (dates as RFC 3339 strings). */
 export const attestationView = (a: AttestationSummary) => ({
@@ -11,7 +12,7 @@ export const attestationView = (a: AttestationSummary) => ({
   createdAt: a.createdAt.toISOString(),
 });
 
-export const runStateView = (s: RunState) => ({
+export const runStateView = (s: RunRecord) => ({
   uid: s.uid,
   status: s.status,
   attempts: s.attempts,

@@ -2,7 +2,7 @@ import type { DsseEnvelope } from '../signing/index.ts';
 import type { BackendName } from '../storage/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
-import type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
+import type { AttestationRecorder, RunRecords } from './attestation-recorder.ts';
 import type { IndexRetention } from './index-retention.ts';
 import type { RunCaptures } from './run-captures.ts';
 import type { RunClaims } from './run-claims.ts';
@@ -40,18 +40,6 @@ export interface AttestationSummary extends Omit<NewAttestation, 'envelope'> {
   id: string;
 }
 
-export type RunStatus = 'attested' | 'failed' | 'pending';
-
-export interface RunState {
-  uid: string;
-  run: RunKey;
-  status: RunStatus;
-  /** failed attempts so far */
-  attempts: number;
-  lastError?: string;
-  updatedAt: Date;
-}
-
 export interface Page<T> {
   items: T[];
   /** opaque cursor for the next page; absent on the last page */
@@ -66,7 +54,7 @@ export interface Page<T> {
  */
 export interface AttestationIndex
   extends AttestationRecorder,
-    RunStateStore,
+    RunRecords,
     AttestationReader,
     RunClaims,
     RunCaptures,

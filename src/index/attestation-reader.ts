@@ -1,6 +1,7 @@
+import type { RunRecord } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunKey, RunKind } from '../tekton/index.ts';
-import type { AttestationSummary, Page, RunState } from './attestation-index.ts';
+import type { AttestationSummary, Page } from './attestation-index.ts';
 
 /** A namespace and run kind: the unit the lookup API grants access to. */
 export interface RunScope {
@@ -11,7 +12,7 @@ export interface RunScope {
 /** The lookup API's read role: attestations by digest, by run, by id, and runs' states. */
 export interface AttestationReader {
   /** States of every run (any uid) that had this kind, namespace and name, most recently updated first. */
-  findRunStates(run: RunKey): Promise<RunState[]>;
+  findRunRecords(run: RunKey): Promise<RunRecord[]>;
   /**
    * Attestations whose subjects include `digest`, newest first. With `scopes`, only attestations of
    * runs in one of those (namespace, kind) pairs: the listing, its `next` cursor and whether there

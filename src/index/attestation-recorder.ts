@@ -1,4 +1,5 @@
-import type { NewAttestation, RunState } from './attestation-index.ts';
+import type { Fence, RunRecord } from '../model/index.ts';
+import type { NewAttestation } from './attestation-index.ts';
 
 /** The controller's write role: records what it attested. */
 export interface AttestationRecorder {
@@ -6,9 +7,18 @@ export interface AttestationRecorder {
   addAttestation(attestation: NewAttestation): Promise<string>;
 }
 
-/** The controller's run states: each run's signing state by uid, which decides whether work is due. */
-export interface RunStateStore {
-  /** Sets a run's state (upsert by uid). */
-  setRunState(state: RunState): Promise<void>;
-  getRunState(uid: string): Promise<RunState | undefined>;
+/**
+ * Each run's one record (src/model/run-record.ts) by uid: status, attempts, when the next may
+ * start, and the claim it is worked under (read only: claims are written through RunClaims).
+ */
+export interface RunRecords {
+  /**
+   * Writes the record (upsert by uid; `claim` is not written). With `fence`, only while that claim
+   * still holds the run (same owner, same token), atomically with the check: false when it has
+   * moved on (nothing written). Without, unconditionally (tests, single-writer tools).
+   */
+  putRunRecord(record: RunRecord, fence?: Fence): Promise<boolean>;
+  getRunRecord(uid: string): Promise<RunRecord | undefined>;
+  /** Whether `fence` still holds the run's claim (checked before writes outside the index). */
+  holdsClaim(uid: string, fence: Fence): Promise<boolean>;
 }

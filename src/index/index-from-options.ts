@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/index.ts';
 import type { AttestationIndex } from './attestation-index.ts';
-import type { PgTlsMode } from './pg-connection.ts';
-import { SqliteIndex } from './sqlite-index.ts';
+import type { PgTlsMode } from './pg/pg-connection.ts';
+import { SqliteIndex } from './sqlite/sqlite-index.ts';
 
 /** What chooses and opens the index (config keys `index.*`). */
 export interface IndexSelection {
@@ -24,7 +24,7 @@ export async function indexFromOptions(selection: IndexSelection): Promise<Attes
   const now = selection.now ?? Date.now;
   if (selection.url) {
     // pg (and its pool) load only for a postgres URL; the SQLite default never carries them
-    const { PgIndex } = await import('./pg-index.ts');
+    const { PgIndex } = await import('./pg/pg-index.ts');
     return PgIndex.open({ url: selection.url, tls: selection.tls, logger: selection.logger, now });
   }
   return new SqliteIndex({ path: selection.path, now });

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ObserverError } from '../errors.ts';
+import type { RunRecord } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import { describeRun as describe } from '../tekton/index.ts';
-import type { NewAttestation, RunState } from './attestation-index.ts';
+import type { NewAttestation } from './attestation-index.ts';
 import type { RunScope } from './attestation-reader.ts';
 import { type CursorPosition, decodeCursor } from './cursor.ts';
 
@@ -62,8 +63,8 @@ export function attestationColumns(a: NewAttestation, r: AttestationRecord): (st
   ];
 }
 
-/** Column values of a run state row, in schema order (uid … updated_at). */
-export function runStateColumns(state: RunState): (string | number | null)[] {
+/** Column values of a run record row: uid … updated_at in schema order, then next_attempt_at, deferred_since. */
+export function runRecordColumns(state: RunRecord): (string | number | null)[] {
   const { run } = state;
   return [
     state.uid,
@@ -74,6 +75,9 @@ export function runStateColumns(state: RunState): (string | number | null)[] {
     state.attempts,
     state.lastError ?? null,
     state.updatedAt.getTime(),
+    state.nextAttemptAt?.getTime() ?? null,
+    state.deferredSince?.getTime() ?? null,
+    state.lastAttemptAt?.getTime() ?? null,
   ];
 }
 

@@ -1,5 +1,6 @@
+import type { RunClaim, RunRecord } from '../model/index.ts';
 import type { RunKind } from '../tekton/index.ts';
-import type { AttestationSummary, Page, RunState, StorageOutcome } from './attestation-index.ts';
+import type { AttestationSummary, Page, StorageOutcome } from './attestation-index.ts';
 import { encodeCursor } from './cursor.ts';
 import type { RunWork } from './run-claims.ts';
 
@@ -20,15 +21,22 @@ export interface AttestationRow {
   subjects: string;
 }
 
-export interface RunStateRow {
+export interface RunRecordRow {
   uid: string;
   kind: RunKind;
   namespace: string;
   name: string;
-  status: RunState['status'];
+  status: RunRecord['status'];
   attempts: number;
   last_error: string | null;
   updated_at: number;
+  next_attempt_at: number | null;
+  deferred_since: number | null;
+  last_attempt_at: number | null;
+  /** joined from run_work (null without a claim row) */
+  owner: string | null;
+  lease_expires: number | null;
+  fence: number | null;
 }
 
 export function toSummary(row: AttestationRow): AttestationSummary {
@@ -43,8 +51,8 @@ export function toSummary(row: AttestationRow): AttestationSummary {
   };
 }
 
-export function toRunState(row: RunStateRow): RunState {
-  const state: RunState = {
+export function toRunRecord(row: RunRecordRow): RunRecord {
+  const state: RunRecord = {
     uid: row.uid,
     run: { kind: row.kind, namespace: row.namespace, name: row.name },
     status: row.status,
@@ -52,25 +60,31 @@ export function toRunState(row: RunStateRow): RunState {
     updatedAt: new Date(row.updated_at),
   };
   if (row.last_error !== null) state.lastError = row.last_error;
+  if (row.next_attempt_at !== null) state.nextAttemptAt = new Date(Number(row.next_attempt_at));
+  if (row.deferred_since !== null) state.deferredSince = new Date(Number(row.deferred_since));
+  if (row.last_attempt_at !== null) state.lastAttemptAt = new Date(Number(row.last_attempt_at));
+  const claim = toClaim(row);
+  if (claim) state.claim = claim;
   return state;
+}
+
+function toClaim(row: Pick<RunRecordRow, 'owner' | 'lease_expires' | 'fence'>): RunClaim | undefined {
+  if (row.owner === null || row.lease_expires === null) return undefined;
+  return { owner: row.owner, expiresAt: new Date(Number(row.lease_expires)), fence: Number(row.fence ?? 0) };
 }
 
 export interface RunWorkRow {
   uid: string;
   owner: string | null;
   lease_expires: number | null;
-  attempts: number;
-  last_attempt_at: number | null;
-  next_attempt_at: number | null;
+  fence: number;
   deleted_at: number | null;
 }
 
 export function toRunWork(row: RunWorkRow): RunWork {
-  const work: RunWork = { uid: row.uid, attempts: row.attempts };
-  if (row.owner !== null && row.lease_expires !== null)
-    work.claim = { owner: row.owner, expiresAt: new Date(row.lease_expires) };
-  if (row.last_attempt_at !== null) work.lastAttemptAt = new Date(row.last_attempt_at);
-  if (row.next_attempt_at !== null) work.nextAttemptAt = new Date(row.next_attempt_at);
+  const work: RunWork = { uid: row.uid };
+  const claim = toClaim(row);
+  if (claim) work.claim = claim;
   if (row.deleted_at !== null) work.deletedAt = new Date(row.deleted_at);
   return work;
 }

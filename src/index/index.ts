@@ -3,24 +3,22 @@ export type {
   AttestationSummary,
   NewAttestation,
   Page,
-  RunState,
-  RunStatus,
   StorageOutcome,
 } from './attestation-index.ts';
 export type { AttestationReader, RunScope } from './attestation-reader.ts';
-export type { AttestationRecorder, RunStateStore } from './attestation-recorder.ts';
+export type { AttestationRecorder, RunRecords } from './attestation-recorder.ts';
 export { CursorSealer, type CursorSealerOptions, MIN_CURSOR_SECRET_BYTES } from './cursor.ts';
 export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
 export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
 export { attestationId } from './index-input.ts';
 export { IndexPruner, type IndexPrunerOptions } from './index-pruner.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
-export type { PgTlsMode } from './pg-connection.ts';
+export type { PgTlsMode } from './pg/pg-connection.ts';
 // PgIndex loads pg: indexFromOptions imports it for a postgres URL only
-export type { PgIndex, PgIndexOptions } from './pg-index.ts';
+export type { PgIndex, PgIndexOptions } from './pg/pg-index.ts';
 export type { RunCapture, RunCaptures } from './run-captures.ts';
-export type { RunClaims, RunWork } from './run-claims.ts';
-export { SqliteIndex, type SqliteIndexOptions } from './sqlite-index.ts';
+export type { ClaimResult, RunClaims, RunWork } from './run-claims.ts';
+export { SqliteIndex, type SqliteIndexOptions } from './sqlite/sqlite-index.ts';
 export {
   exportIndex,
   importIndex,

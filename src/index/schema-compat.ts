@@ -9,7 +9,7 @@
  * knows schema N opens a database at version V > N when V's row says `oldest_compatible <= N`
  * (a rollback under `maxUnavailable: 0`), and refuses it otherwise, naming the versions.
  *
- * Rows recorded before this column existed hold NULL; migrations 1–4 (SQLite) and 1–2
+ * Rows recorded before this column existed hold NULL; migrations 1–5 (SQLite) and 1–3
  * (PostgreSQL) were all expand-only, so NULL at or below a build's own version counts as 1. A
  * NULL on a version newer than the build is unknown and refused.
  */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BoundedCache } from '../cache/index.ts';
 import type { Logger } from '../observability/index.ts';
-import { CoreApi } from './core-api.ts';
+import { CoreApi } from './client/core-api.ts';
+import { KubeApiError } from './client/kube-api-error.ts';
+import type { KubeConnection } from './client/kube-connection.ts';
 import type { EventRecorder, RunEvent } from './event-recorder.ts';
-import { KubeApiError } from './kube-api-error.ts';
-import type { KubeConnection } from './kube-connection.ts';
 
 /** Kubernetes caps an Event message at 1 KiB in practice (kubectl truncates); keep them short. */
 const MAX_MESSAGE = 1024;

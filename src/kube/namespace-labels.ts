@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/index.ts';
-import { CoreApi } from './core-api.ts';
-import type { KubeConnection } from './kube-connection.ts';
+import { CoreApi } from './client/core-api.ts';
+import type { KubeConnection } from './client/kube-connection.ts';
 import { kubeError } from './run-api.ts';
 
 const DEFAULT_TTL_MS = 60_000;

@@ -1,7 +1,7 @@
-import { CoreApi } from './core-api.ts';
-import type { PodObject } from './core-objects.ts';
-import { KubeApiError } from './kube-api-error.ts';
-import type { KubeConnection } from './kube-connection.ts';
+import { CoreApi } from './client/core-api.ts';
+import type { PodObject } from './client/core-objects.ts';
+import { KubeApiError } from './client/kube-api-error.ts';
+import type { KubeConnection } from './client/kube-connection.ts';
 import { kubeError } from './run-api.ts';
 
 /**

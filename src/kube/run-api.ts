@@ -1,9 +1,9 @@
 import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
 import { describeRun, type RunKey, runPlural } from '../tekton/index.ts';
-import { KubeApiError } from './kube-api-error.ts';
-import type { KubeConnection } from './kube-connection.ts';
-import { KubeJson, MERGE_PATCH } from './kube-json.ts';
+import { KubeApiError } from './client/kube-api-error.ts';
+import type { KubeConnection } from './client/kube-connection.ts';
+import { KubeJson, MERGE_PATCH } from './client/kube-json.ts';
 
 /** A Tekton run as the apiserver returns it; the tekton/ views type the fields we read. */
 export type RunObject = {

@@ -2,9 +2,9 @@ import type { Logger } from '../observability/index.ts';
 import { Backoff } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { isDone, type RunKind, runPlural } from '../tekton/index.ts';
-import { kubeStatusOf } from './kube-api-error.ts';
-import type { KubeConnection } from './kube-connection.ts';
-import { type WatchEvent, watch } from './kube-watch.ts';
+import { kubeStatusOf } from './client/kube-api-error.ts';
+import type { KubeConnection } from './client/kube-connection.ts';
+import { type WatchEvent, watch } from './client/kube-watch.ts';
 import { managedByAccepted } from './managed-by.ts';
 import type { RunApi, RunObject } from './run-api.ts';
 

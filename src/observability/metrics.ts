@@ -16,7 +16,7 @@ const CHAINS_ERROR_TYPES: ChainsErrorType[] = [
   'tlog',
 ];
 const KINDS: RunKind[] = ['TaskRun', 'PipelineRun'];
-/** the reasons the reconciler reports (src/controller/reconciler.ts) */
+/** the reasons the reconciler reports (src/reconcile/) */
 const TAMPER_REASONS = ['signed_without_record', 'signed_annotation_changed'];
 const P = 'provenance_observer_';
 /** the `reconciler` label of the knative-style work-queue metrics */
@@ -44,13 +44,37 @@ function chainsCounters(registry: Registry, kind: 'taskrun' | 'pipelinerun') {
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: P });
+  const m = { registry, ...runMetrics(registry), ...workMetrics(registry), ...serviceMetrics(registry) };
+  atZero(m);
+  return m;
+}
+
+/** Every labelled series a dashboard or alert reads, present at zero from start. */
+function atZero(
+  m: ReturnType<typeof runMetrics> & ReturnType<typeof workMetrics> & ReturnType<typeof serviceMetrics>,
+): void {
+  for (const lane of ['live', 'backlog']) m.laneDepth.set({ lane }, 0);
+  m.workQueueDepth.set({ reconciler: RECONCILER }, 0);
+  for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
+  for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
+  for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
+  for (const kind of KINDS) {
+    m.runsAttested.inc({ kind }, 0);
+    m.runsFailed.inc({ kind }, 0);
+    m.attemptFailures.inc({ kind }, 0);
+    m.fencedWrites.inc({ kind }, 0);
+    m.registryWaitExpired.inc({ kind }, 0);
+    // at zero so that increase() in the TamperMismatch alert sees the first mismatch
+    for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
+  }
+  for (const backend of ['tekton', 'oci', 'index'])
+    for (const outcome of ['ok', 'error']) m.storeResults.inc({ backend, outcome }, 0);
+}
+
+/** What happened to runs and their attestations (Chains' watcher_* counters included). */
+function runMetrics(registry: Registry) {
   const kindLabel = { labelNames: ['kind'] as const, registers: [registry] };
-  /** set by the composition root to the run source's clock; evaluated at scrape time */
-  let watchAge: (kind: RunKind) => number = () => 0;
-  /** set by the composition root to the controller: ms since the oldest unattested run completed */
-  let oldestUnattested: () => number = () => 0;
-  const m = {
-    registry,
+  return {
     chains: {
       TaskRun: chainsCounters(registry, 'taskrun'),
       PipelineRun: chainsCounters(registry, 'pipelinerun'),
@@ -64,6 +88,16 @@ export function createMetrics() {
     attemptFailures: new Counter({
       name: `${P}attempt_failures_total`,
       help: 'failed attestation attempts that will be retried',
+      ...kindLabel,
+    }),
+    fencedWrites: new Counter({
+      name: `${P}fenced_writes_total`,
+      help: 'writes refused because the claim they were made under had moved to another replica (a stale replica)',
+      ...kindLabel,
+    }),
+    registryWaitExpired: new Counter({
+      name: `${P}registry_wait_expired_total`,
+      help: 'runs failed with registry_unavailable after waiting attestation.registry-wait-seconds for registries that stayed down',
       ...kindLabel,
     }),
     attestDuration: new Histogram({
@@ -85,33 +119,10 @@ export function createMetrics() {
       buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
       ...kindLabel,
     }),
-    oldestUnattestedRunAge: new Gauge({
-      name: `${P}oldest_unattested_run_age_seconds`,
-      help: 'age (since completion) of the oldest finished run seen and not yet attested or given up on; 0 when none',
-      registers: [registry],
-      collect() {
-        this.set(oldestUnattested() / 1000);
-      },
-    }),
-    /** Where oldest_unattested_run_age_seconds reads from (the controller's outstanding runs). */
-    setOldestUnattestedSource(source: () => number): void {
-      oldestUnattested = source;
-    },
     storeResults: new Counter({
       name: `${P}store_results_total`,
       help: 'store attempts by backend and outcome',
       labelNames: ['backend', 'outcome'] as const,
-      registers: [registry],
-    }),
-    indexPruned: new Counter({
-      name: `${P}index_pruned_total`,
-      help: 'index records removed by retention: runs deleted past index.retention-days, and captured copies no longer needed',
-      labelNames: ['what'] as const,
-      registers: [registry],
-    }),
-    indexDiskFull: new Counter({
-      name: `${P}index_disk_full_total`,
-      help: 'index writes refused because its disk (or SQLite size cap) is full; nothing was written or marked signed',
       registers: [registry],
     }),
     inputsSkipped: new Counter({
@@ -126,6 +137,29 @@ export function createMetrics() {
       labelNames: ['kind', 'reason'] as const,
       registers: [registry],
     }),
+  };
+}
+
+/** The work queue, the reconciler and the watch (knative's controller stats, as Chains exports them). */
+function workMetrics(registry: Registry) {
+  const kindLabel = { labelNames: ['kind'] as const, registers: [registry] };
+  /** set by the composition root to the run source's clock; evaluated at scrape time */
+  let watchAge: (kind: RunKind) => number = () => 0;
+  /** set by the composition root to the controller: ms since the oldest unattested run completed */
+  let oldestUnattested: () => number = () => 0;
+  return {
+    oldestUnattestedRunAge: new Gauge({
+      name: `${P}oldest_unattested_run_age_seconds`,
+      help: 'age (since completion) of the oldest finished run seen and not yet attested or given up on; 0 when none',
+      registers: [registry],
+      collect() {
+        this.set(oldestUnattested() / 1000);
+      },
+    }),
+    /** Where oldest_unattested_run_age_seconds reads from (the controller's outstanding runs). */
+    setOldestUnattestedSource(source: () => number): void {
+      oldestUnattested = source;
+    },
     queueDepth: new Gauge({
       name: `${P}queue_depth`,
       help: 'run keys waiting in the work queue',
@@ -175,6 +209,23 @@ export function createMetrics() {
     setWatchAgeSource(source: (kind: RunKind) => number): void {
       watchAge = source;
     },
+  };
+}
+
+/** The index, the registries, the signing key and the configuration. */
+function serviceMetrics(registry: Registry) {
+  return {
+    indexPruned: new Counter({
+      name: `${P}index_pruned_total`,
+      help: 'index records removed by retention: runs deleted past index.retention-days, and captured copies no longer needed',
+      labelNames: ['what'] as const,
+      registers: [registry],
+    }),
+    indexDiskFull: new Counter({
+      name: `${P}index_disk_full_total`,
+      help: 'index writes refused because its disk (or SQLite size cap) is full; nothing was written or marked signed',
+      registers: [registry],
+    }),
     registryRequests: new Counter({
       name: `${P}registry_requests_total`,
       help: 'OCI registry requests by method and HTTP status (0 = no response, circuit_open = not sent)',
@@ -204,21 +255,6 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
-  for (const lane of ['live', 'backlog']) m.laneDepth.set({ lane }, 0);
-  m.workQueueDepth.set({ reconciler: RECONCILER }, 0);
-  for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
-  for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
-  for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
-  for (const kind of KINDS) {
-    m.runsAttested.inc({ kind }, 0);
-    m.runsFailed.inc({ kind }, 0);
-    m.attemptFailures.inc({ kind }, 0);
-    // at zero so that increase() in the TamperMismatch alert sees the first mismatch
-    for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
-  }
-  for (const backend of ['tekton', 'oci', 'index'])
-    for (const outcome of ['ok', 'error']) m.storeResults.inc({ backend, outcome }, 0);
-  return m;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

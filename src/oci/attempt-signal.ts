@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * The abort signal of the attestation attempt a registry call belongs to (its deadline,
- * controller/deadline.ts), carried along the async call chain rather than through every client
+ * reconcile/deadline.ts), carried along the async call chain rather than through every client
  * method: RegistryHttp aborts each request with it (the socket is closed, so a slow registry
  * holds no worker past the deadline), token fetches included, and the tag appender stops its loop.
  */

@@ -1,19 +1,4 @@
 export { allAborted, attemptSignal, withAttemptSignal } from './attempt-signal.ts';
-export { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
-export {
-  BLOB_LIMIT,
-  BodyTooLarge,
-  EncodedBody,
-  MANIFEST_LIMIT,
-  readCapped,
-  SMALL_BODY_LIMIT,
-} from './bounded-body.ts';
-export {
-  CircuitBreakers,
-  type CircuitBreakersOptions,
-  type CircuitState,
-  type CircuitTicket,
-} from './circuit-breaker.ts';
 export {
   attestationLayer,
   cosignConfigBlob,
@@ -26,8 +11,37 @@ export {
 } from './cosign-layout.ts';
 export type { RegistryCredentials } from './credentials.ts';
 export { digestTag, isSha256Digest, sha256Digest } from './digest.ts';
-export { embeddedV4, HostPolicy, type HostPolicyOptions, HostRefused } from './host-policy.ts';
-export { HostSlots } from './host-slots.ts';
+export { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './http/auth-challenge.ts';
+export {
+  BLOB_LIMIT,
+  BodyTooLarge,
+  EncodedBody,
+  MANIFEST_LIMIT,
+  readCapped,
+  SMALL_BODY_LIMIT,
+} from './http/bounded-body.ts';
+export {
+  CircuitBreakers,
+  type CircuitBreakersOptions,
+  type CircuitState,
+  type CircuitTicket,
+} from './http/circuit-breaker.ts';
+export { embeddedV4, HostPolicy, type HostPolicyOptions, HostRefused } from './http/host-policy.ts';
+export { HostSlots } from './http/host-slots.ts';
+export {
+  networkError,
+  publicRegistryMessage,
+  REGISTRY_REASONS,
+  type RegistryReason,
+  registryError,
+  retryableStatus,
+  statusError,
+} from './http/registry-error.ts';
+export {
+  type RegistryFetch,
+  type RegistryTransportOptions,
+  registryTransport,
+} from './http/registry-transport.ts';
 export { KeyedBatcher } from './keyed-batcher.ts';
 export {
   type Descriptor,
@@ -50,20 +64,6 @@ export {
   referrersIndexDocument,
 } from './referrers.ts';
 export { type ManifestResponse, RegistryClient, type RegistryClientOptions } from './registry-client.ts';
-export {
-  networkError,
-  publicRegistryMessage,
-  REGISTRY_REASONS,
-  type RegistryReason,
-  registryError,
-  retryableStatus,
-  statusError,
-} from './registry-error.ts';
-export {
-  type RegistryFetch,
-  type RegistryTransportOptions,
-  registryTransport,
-} from './registry-transport.ts';
 export {
   type Addition,
   type AppendOptions,

@@ -1,16 +1,16 @@
 import type { Metrics } from '../observability/index.ts';
-import { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './auth-challenge.ts';
-import { BLOB_LIMIT, discardBody, MANIFEST_LIMIT, SMALL_BODY_LIMIT } from './bounded-body.ts';
-import type { CircuitBreakers } from './circuit-breaker.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isSha256Digest, sha256Digest } from './digest.ts';
-import type { HostPolicy } from './host-policy.ts';
+import { type Challenge, parseChallenge, TokenCache, type TokenResponse } from './http/auth-challenge.ts';
+import { BLOB_LIMIT, discardBody, MANIFEST_LIMIT, SMALL_BODY_LIMIT } from './http/bounded-body.ts';
+import type { CircuitBreakers } from './http/circuit-breaker.ts';
+import type { HostPolicy } from './http/host-policy.ts';
+import { registryError, statusError } from './http/registry-error.ts';
+import { RegistryHttp, type Where } from './http/registry-http.ts';
+import type { RegistryFetch, RegistryResponse } from './http/registry-transport.ts';
+import { requestToken } from './http/token-flow.ts';
 import { type ImageIndex, parseImageIndex } from './manifest.ts';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.ts';
-import { registryError, statusError } from './registry-error.ts';
-import { RegistryHttp, type Where } from './registry-http.ts';
-import type { RegistryFetch, RegistryResponse } from './registry-transport.ts';
-import { requestToken } from './token-flow.ts';
 
 export interface RegistryClientOptions {
   /** registry `host[:port]` */

@@ -1,3 +1,6 @@
+/** The cap of every retry spacing of the service (a run's attempts, the controller's, the watch's): 5 min. */
+export const RETRY_MAX_MS = 300_000;
+
 export interface BackoffOptions {
   /** first delay's ceiling; default 1 s */
   baseMs?: number;
@@ -18,7 +21,7 @@ export class Backoff {
   readonly #attempts = new Map<string, number>();
 
   constructor(options: BackoffOptions = {}) {
-    this.#o = { baseMs: 1000, maxMs: 300_000, random: Math.random, ...options };
+    this.#o = { baseMs: 1000, maxMs: RETRY_MAX_MS, random: Math.random, ...options };
   }
 
   /** The delay before the key's next attempt; each call grows it. */

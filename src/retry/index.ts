@@ -1,1 +1,1 @@
-export { Backoff, type BackoffOptions, delayFor } from './backoff.ts';
+export { Backoff, type BackoffOptions, delayFor, RETRY_MAX_MS } from './backoff.ts';

@@ -1,3 +1,4 @@
+export * from '../model/index.ts';
 export type {
   BackendName,
   ImageRef,
@@ -14,7 +15,6 @@ export {
   registryCredentials,
   registryNetwork,
 } from './backends-from-config.ts';
-export * from './chains-annotations.ts';
 export type { CredentialSource, RegistryCredentials } from './credentials.ts';
 export { ChainedCredentials } from './credentials-chained.ts';
 export {

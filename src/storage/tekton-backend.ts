@@ -1,11 +1,11 @@
-import type { StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 import {
   certAnnotation,
   chainAnnotation,
   payloadAnnotation,
   signatureAnnotation,
   storedElsewhereAnnotation,
-} from './chains-annotations.ts';
+} from '../model/index.ts';
+import type { StorageBackend, StoreRequest, StoreResult } from './backend.ts';
 
 /**
  * Kubernetes limits all annotations of an object to 256 KiB together. Our share is capped below

@@ -54,7 +54,7 @@ describe('SIGKILL between the OCI push and the index write', () => {
     const before = new SqliteIndex({ path: join(dir, 'index.db') });
     try {
       expect(await before.findByRun({ namespace, kind: 'TaskRun', name })).toEqual([]);
-      expect((await before.getRunState(uid))?.status).toBe('pending');
+      expect((await before.getRunRecord(uid))?.status).toBe('pending');
     } finally {
       await before.close();
     }
@@ -80,7 +80,7 @@ describe('SIGKILL between the OCI push and the index write', () => {
     expect(counts).toEqual({ att: 1, sig: 1, mismatches: 0 });
     const after = new SqliteIndex({ path: join(dir, 'index.db') });
     try {
-      expect((await after.getRunState(uid))?.status).toBe('attested');
+      expect((await after.getRunRecord(uid))?.status).toBe('attested');
       expect(await after.findByRun({ namespace, kind: 'TaskRun', name })).toHaveLength(1);
     } finally {
       await after.close();

@@ -31,7 +31,7 @@ async function attLayers(env: LocalEnv, repository: string, digest: string): Pro
 
 async function attestedInIndex(obs: TestObserver, kind: 'TaskRun' | 'PipelineRun', name: string) {
   return waitFor(`${kind} ${name} attested in the index`, async () => {
-    const [state] = await obs.observer.index.findRunStates({ kind, namespace: ns, name });
+    const [state] = await obs.observer.index.findRunRecords({ kind, namespace: ns, name });
     return state?.status === 'attested' ? state : undefined;
   });
 }

@@ -57,7 +57,7 @@ describe('restart on an empty index', () => {
     const first = obs;
     for (const r of runs)
       await waitFor(`${r.name} attested by the first observer`, async () =>
-        (await first.observer.index.getRunState(r.uid))?.status === 'attested' ? true : undefined,
+        (await first.observer.index.getRunRecord(r.uid))?.status === 'attested' ? true : undefined,
       );
     const before = await Promise.all(
       runs.map(async (r) => [
@@ -72,7 +72,7 @@ describe('restart on an empty index', () => {
     const second = obs;
     for (const r of runs)
       await waitFor(`${r.name} attested in the new index`, async () =>
-        (await second.observer.index.getRunState(r.uid))?.status === 'attested' ? true : undefined,
+        (await second.observer.index.getRunRecord(r.uid))?.status === 'attested' ? true : undefined,
       );
     const after = await Promise.all(
       runs.map(async (r) => [

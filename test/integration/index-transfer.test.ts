@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgIndex } from '../../src/index/pg-index.ts';
-import { SqliteIndex } from '../../src/index/sqlite-index.ts';
+import { PgIndex } from '../../src/index/pg/pg-index.ts';
+import { SqliteIndex } from '../../src/index/sqlite/sqlite-index.ts';
 import { type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver } from '../helpers/observer.ts';
 import { ScratchDatabases } from '../helpers/postgres.ts';
@@ -85,8 +85,8 @@ describe('index export and import', () => {
     const sqlite = new SqliteIndex({ path: back });
     try {
       for (const uid of uids) {
-        expect((await pgIndex.getRunState(uid))?.status).toBe('attested');
-        expect((await sqlite.getRunState(uid))?.status).toBe('attested');
+        expect((await pgIndex.getRunRecord(uid))?.status).toBe('attested');
+        expect((await sqlite.getRunRecord(uid))?.status).toBe('attested');
       }
     } finally {
       await pgIndex.close();

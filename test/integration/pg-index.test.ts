@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ObserverError } from '../../src/errors.ts';
 import { indexFromOptions } from '../../src/index/index.ts';
-import { PgIndex, type PgIndexOptions } from '../../src/index/pg-index.ts';
-import { PG_MIGRATIONS } from '../../src/index/pg-schema.ts';
+import { PgIndex, type PgIndexOptions } from '../../src/index/pg/pg-index.ts';
+import { PG_MIGRATIONS } from '../../src/index/pg/pg-schema.ts';
 import { loadLocalEnv } from '../env/index.ts';
 import { ScratchDatabases } from '../helpers/postgres.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
@@ -109,7 +109,7 @@ describe('PgIndex TLS', () => {
     expect(await plain.healthy()).toBe(true);
     expect(await sslOf(url)).toEqual([false]);
     await plain.close();
-    const required = await PgIndex.open({ url: `${url}?sslmode=require` });
+    const required = await PgIndex.open({ url }); // require is the default
     expect(await required.healthy()).toBe(true);
     expect(await sslOf(url)).toEqual([true]);
     await required.close();
@@ -124,13 +124,14 @@ describe('PgIndex TLS', () => {
     expect((err as Error).message).not.toContain(new URL(env.postgresUrl).password);
   });
 
-  it('rejects an sslmode it does not support as a config error', async () => {
-    await expect(PgIndex.open({ url: 'postgres://u:p@127.0.0.1:1/db?sslmode=prefer' })).rejects.toMatchObject(
-      {
+  it('refuses an sslmode in the URL as a config error (TLS comes from index.tls-mode only)', async () => {
+    for (const sslmode of ['prefer', 'disable'])
+      await expect(
+        PgIndex.open({ url: `postgres://u:p@127.0.0.1:1/db?sslmode=${sslmode}` }),
+      ).rejects.toMatchObject({
         code: 'config_invalid',
-        message: expect.stringContaining('sslmode "prefer"'),
-      },
-    );
+        message: expect.stringContaining('index.tls-mode'),
+      });
   });
 });
 
@@ -149,7 +150,7 @@ describe('PgIndex connection loss', () => {
       logger: { warn: (_: unknown, msg?: string) => warnings.push(String(msg)) },
     });
     const run = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
-    await index.setRunState({ uid: 'u1', run, status: 'pending', attempts: 1, updatedAt: new Date(1) });
+    await index.putRunRecord({ uid: 'u1', run, status: 'pending', attempts: 1, updatedAt: new Date(1) });
     expect(await index.healthy()).toBe(true);
 
     await proxy.cut();
@@ -159,10 +160,10 @@ describe('PgIndex connection loss', () => {
     const failures = await Promise.all([
       index.addAttestation(lost).catch((e: unknown) => e),
       index
-        .setRunState({ uid: 'u1', run, status: 'attested', attempts: 1, updatedAt: new Date(2) })
+        .putRunRecord({ uid: 'u1', run, status: 'attested', attempts: 1, updatedAt: new Date(2) })
         .catch((e) => e),
       index.claimRun('u1', 'replica-a', 30_000).catch((e: unknown) => e),
-      index.getRunState('u1').catch((e: unknown) => e),
+      index.getRunRecord('u1').catch((e: unknown) => e),
     ]);
     for (const err of failures) {
       expect(err).toBeInstanceOf(ObserverError);
@@ -173,7 +174,7 @@ describe('PgIndex connection loss', () => {
 
     await proxy.start(); // same port
     await eventually(() => index.healthy(), 15_000, 'healthy again');
-    expect(await index.getRunState('u1')).toMatchObject({ status: 'pending' }); // nothing marked attested
+    expect(await index.getRunRecord('u1')).toMatchObject({ status: 'pending' }); // nothing marked attested
     expect((await index.findByDigest(digestOf('app'), { limit: 10 })).items).toEqual([]);
     await index.addAttestation(lost);
     expect((await index.findByDigest(digestOf('app'), { limit: 10 })).items).toHaveLength(1);
@@ -185,7 +186,7 @@ describe('PgIndex connection loss', () => {
     const url = await databases.create();
     const index = await PgIndex.open({ url, tls: { mode: 'disable' }, logger: { warn: () => undefined } });
     const run = { kind: 'TaskRun' as const, namespace: 'tenant-a', name: 'build-1' };
-    await index.setRunState({ uid: 'u1', run, status: 'pending', attempts: 0, updatedAt: new Date(1) });
+    await index.putRunRecord({ uid: 'u1', run, status: 'pending', attempts: 0, updatedAt: new Date(1) });
     const killed = await databases.admin<{ ok: boolean }>(
       `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
        WHERE datname = $1 AND application_name = 'provenance-observer'`,
@@ -193,10 +194,10 @@ describe('PgIndex connection loss', () => {
     );
     expect(killed.length).toBeGreaterThan(0);
     // a call may land on a connection the server just closed: then it fails retryably, once
-    const first = await index.getRunState('u1').catch((e: unknown) => e);
+    const first = await index.getRunRecord('u1').catch((e: unknown) => e);
     if (first instanceof Error) expect(first).toMatchObject({ code: 'index', retryable: true });
     await eventually(
-      async () => (await index.getRunState('u1').catch(() => undefined))?.status === 'pending',
+      async () => (await index.getRunRecord('u1').catch(() => undefined))?.status === 'pending',
       5000,
       'read',
     );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgIndex } from '../../src/index/pg-index.ts';
+import { PgIndex } from '../../src/index/pg/pg-index.ts';
 import { freePort, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { ScratchDatabases } from '../helpers/postgres.ts';
@@ -56,7 +56,7 @@ describe('the observer on a PostgreSQL index', () => {
       database,
     );
     expect(rows).toEqual([{ kind: 'TaskRun', name, digest: image.digest }]);
-    const state = await obs.observer.index.getRunState(run.metadata.uid as string);
+    const state = await obs.observer.index.getRunRecord(run.metadata.uid as string);
     expect(state?.status).toBe('attested');
     const tls = await databases.admin<{ ssl: boolean }>(
       `SELECT DISTINCT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { PgDb } from '../../src/index/pg-connection.ts';
-import { PgIndex } from '../../src/index/pg-index.ts';
-import { migratePg, PG_MIGRATIONS } from '../../src/index/pg-schema.ts';
+import { PgDb } from '../../src/index/pg/pg-connection.ts';
+import { PgIndex } from '../../src/index/pg/pg-index.ts';
+import { migratePg, PG_MIGRATIONS } from '../../src/index/pg/pg-schema.ts';
 import { CONTRACT_MIGRATIONS } from '../../src/index/schema-compat.ts';
 import { loadLocalEnv } from '../env/index.ts';
 import { ScratchDatabases } from '../helpers/postgres.ts';

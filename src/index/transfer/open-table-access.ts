@@ -1,4 +1,4 @@
-import type { PgTlsMode } from '../pg-connection.ts';
+import type { PgTlsMode } from '../pg/pg-connection.ts';
 import { SqliteTableAccess } from './sqlite-table-access.ts';
 import type { TableAccess } from './table-access.ts';
 

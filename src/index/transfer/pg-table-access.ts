@@ -1,5 +1,5 @@
-import { type PgConnectionOptions, PgDb, type Query } from '../pg-connection.ts';
-import { PgIndex } from '../pg-index.ts';
+import { type PgConnectionOptions, PgDb, type Query } from '../pg/pg-connection.ts';
+import { PgIndex } from '../pg/pg-index.ts';
 import { type EachRow, exportOrder, type Row, type TableAccess, type TableShape } from './table-access.ts';
 
 const NAME = /^[a-z_][a-z0-9_]*$/;

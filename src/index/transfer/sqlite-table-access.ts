@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteDb } from '../sqlite-db.ts';
-import { schemaVersion } from '../sqlite-schema.ts';
+import { SqliteDb } from '../sqlite/sqlite-db.ts';
+import { schemaVersion } from '../sqlite/sqlite-schema.ts';
 import { type EachRow, exportOrder, type Row, type TableAccess, type TableShape } from './table-access.ts';
 
 const NAME = /^[a-z_][a-z0-9_]*$/;

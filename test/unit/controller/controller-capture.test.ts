@@ -5,7 +5,7 @@ import { SqliteIndex } from '../../../src/index/index.ts';
 import type { HeldObject, RunHold } from '../../../src/kube/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { silentLogger } from './fakes.ts';
+import { silentLogger } from '../fakes.ts';
 
 class FakeSource implements RunSource {
   observe: (o: RunObservation) => void | Promise<void> = () => {};
@@ -93,7 +93,7 @@ describe('Controller: capture at first sight', () => {
 
   it('a settled run is released without a new capture or a queue entry', async () => {
     const index = new SqliteIndex({ path: ':memory:' });
-    await index.setRunState({
+    await index.putRunRecord({
       uid: 'uid-done',
       run: { kind: 'TaskRun', namespace: 'ns', name: 'done' },
       status: 'attested',

@@ -4,7 +4,7 @@ import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { FakeSource, silentLogger } from './fakes.ts';
+import { FakeSource, silentLogger } from '../fakes.ts';
 
 const obs = (name: string, over: Partial<RunObservation> = {}): RunObservation => ({
   key: { kind: 'TaskRun', namespace: 'ns', name },
@@ -36,7 +36,7 @@ describe('Controller', () => {
 
   it('queues finished runs the index has not settled, and skips settled ones', async () => {
     const index = new SqliteIndex({ path: ':memory:' });
-    await index.setRunState({
+    await index.putRunRecord({
       uid: 'uid-settled',
       run: { kind: 'TaskRun', namespace: 'ns', name: 'settled' },
       status: 'attested',
@@ -74,7 +74,7 @@ describe('Controller', () => {
       source: new FakeSource(),
       index: {
         ...noCaptures,
-        getRunState: async () => undefined,
+        getRunRecord: async () => undefined,
         unsettledCaptures: async () => [{ uid: 'u-gone', kind: 'TaskRun', namespace: 'ns', name: 'gone' }],
       },
       reconciler: {
@@ -99,7 +99,7 @@ describe('Controller', () => {
     const done: string[] = [];
     const controller = new Controller({
       source,
-      index: { ...noCaptures, getRunState: async () => undefined },
+      index: { ...noCaptures, getRunRecord: async () => undefined },
       reconciler: {
         reconcile: async (key: RunKey) => {
           done.push(key.name);
@@ -130,7 +130,7 @@ describe('Controller', () => {
     const source = new FakeSource();
     const controller = new Controller({
       source,
-      index: { ...noCaptures, getRunState: async () => undefined },
+      index: { ...noCaptures, getRunRecord: async () => undefined },
       reconciler: {
         reconcile: async (key: RunKey) => {
           calls[key.name] = (calls[key.name] ?? 0) + 1;
@@ -175,7 +175,7 @@ describe('Controller', () => {
       source,
       index: {
         ...noCaptures,
-        getRunState: async () => {
+        getRunRecord: async () => {
           throw indexDown;
         },
       },

@@ -4,8 +4,8 @@ import { INDEX_DISK_FULL, ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
+import { doneTaskRun, fakeReconciler, okOutcome } from '../fakes.ts';
 import { newAttestation } from '../index/attestation-fixtures.ts';
-import { doneTaskRun, fakeReconciler, okOutcome } from './fakes.ts';
 
 const SIGNED = 'chains.tekton.dev/signed';
 const key: RunKey = { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' };
@@ -26,7 +26,7 @@ describe('index growth', () => {
     expect(await reconciler.reconcile(key, 'r1')).toEqual({});
     expect(attestor.calls).toHaveLength(0);
     expect(runs.annotation(key, SIGNED)).toBe('failed');
-    expect((await index.getRunState('u1'))?.lastError).toMatch(
+    expect((await index.getRunRecord('u1'))?.lastError).toMatch(
       /^namespace_payload_cap: namespace tenant-a holds \d+ bytes/,
     );
     const event = events.events.find((e) => e.reason === 'AttestationFailed');
@@ -55,7 +55,7 @@ describe('index growth', () => {
     expect(err).toMatchObject({ code: 'index', retryable: true, reason: INDEX_DISK_FULL });
     expect((err as Error).message).toContain('SQLITE_FULL');
     expect(runs.annotation(key, SIGNED)).toBeUndefined();
-    expect((await index.getRunState('u1'))?.status).not.toBe('attested');
+    expect((await index.getRunRecord('u1'))?.status).not.toBe('attested');
   });
 
   it('the controller counts a full index disk (metric) and logs it, and retries the run', async () => {

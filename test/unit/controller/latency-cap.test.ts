@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Controller } from '../../../src/controller/index.ts';
-import { LatencyCap } from '../../../src/controller/latency-cap.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
+import { LatencyCap } from '../../../src/queue/latency-cap.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { FakeSource, silentLogger } from './fakes.ts';
+import { FakeSource, silentLogger } from '../fakes.ts';
 
 describe('LatencyCap', () => {
   it('starts at max, is cut by each slow live attempt, and grows back by one per timely one', () => {
@@ -42,15 +42,22 @@ describe('LatencyCap', () => {
 });
 
 describe('Controller with a backlog', () => {
+  afterEach(() => vi.useRealTimers());
+
   it('runs fewer backlog attempts at once while live attempts that attest miss their target, the live ones still run', async () => {
+    // fake timers and a fake clock: the attempts' durations are exact, whatever the machine's load
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'],
+    });
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const pass = (ms: number) => vi.advanceTimersByTimeAsync(ms);
     let backlogInFlight = 0;
     let peakBacklog = 0;
     let live = 0;
     const controller = new Controller({
       source: new FakeSource(),
       index: {
-        getRunState: async () => undefined,
+        getRunRecord: async () => undefined,
         captureRuns: async () => {},
         markRunDeleted: async () => {},
         unsettledCaptures: async () => [],
@@ -80,14 +87,14 @@ describe('Controller with a backlog', () => {
     await controller.start();
     const key = (name: string): RunKey => ({ kind: 'TaskRun', namespace: 'ns', name });
     for (let i = 0; i < 400; i++) controller.enqueue(key(`backlog-${i}`), 'backlog');
-    await sleep(600);
+    await pass(600);
     const before = peakBacklog;
     expect(controller.backlogLimit).toBeGreaterThan(4);
     // slow attempts that attest nothing (a tenant's registry failing or timing out) do not cut it
     for (let i = 0; i < 3; i++) {
       controller.enqueue(key(`live-failing-${i}`), 'live');
       controller.enqueue(key(`live-unstored-${i}`), 'live');
-      await sleep(80);
+      await pass(80);
     }
     expect(live).toBe(6);
     expect(controller.backlogLimit).toBeGreaterThan(4);
@@ -100,14 +107,18 @@ describe('Controller with a backlog', () => {
         await sleep(80);
       }
     })();
-    await sleep(600);
+    await pass(600);
     expect(controller.backlogLimit).toBeLessThanOrEqual(3);
     peakBacklog = backlogInFlight;
-    await sleep(300);
+    await pass(300);
     expect(peakBacklog).toBeLessThanOrEqual(4);
     feeding = false;
+    await pass(80);
     await feeder;
     expect(before).toBeGreaterThan(4);
-    await controller.stop();
+    const stopped = controller.stop();
+    // the attempts in flight end on the fake clock
+    for (let i = 0; i < 10; i++) await pass(200);
+    await stopped;
   });
 });

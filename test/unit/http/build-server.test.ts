@@ -70,7 +70,7 @@ beforeEach(async () => {
       newAttestation({ namespace: 'tenant-b', digests: [digestOf('shared')], createdAt: new Date(3000) }),
     ),
   };
-  await index.setRunState({
+  await index.putRunRecord({
     uid: 'uid-tenant-a-build-1',
     run: { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' },
     status: 'attested',

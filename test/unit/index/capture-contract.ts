@@ -67,9 +67,9 @@ export function captureContract(name: string, factory: IndexFactory): void {
       await index.captureRuns([capture('new', { capturedAt: new Date(2_000) })]);
       expect((await index.findCapturedRun(key))?.uid).toBe('new');
       const state = { run: key, attempts: 0, updatedAt: new Date(3_000) };
-      await index.setRunState({ ...state, uid: 'new', status: 'attested' });
+      await index.putRunRecord({ ...state, uid: 'new', status: 'attested' });
       expect((await index.findCapturedRun(key))?.uid).toBe('old');
-      await index.setRunState({ ...state, uid: 'old', status: 'pending' });
+      await index.putRunRecord({ ...state, uid: 'old', status: 'pending' });
       expect((await index.findCapturedRun(key))?.uid).toBe('old');
       await index.close();
     });
@@ -83,8 +83,8 @@ export function captureContract(name: string, factory: IndexFactory): void {
         capture('c', at(3_000, 'c')),
       ]);
       const state = { run: key, attempts: 0, updatedAt: new Date(3_000) };
-      await index.setRunState({ ...state, uid: 'a', status: 'pending' });
-      await index.setRunState({ ...state, uid: 'c', status: 'attested' });
+      await index.putRunRecord({ ...state, uid: 'a', status: 'pending' });
+      await index.putRunRecord({ ...state, uid: 'c', status: 'attested' });
       expect(await index.unsettledCaptures()).toEqual([
         { uid: 'a', ...key, name: 'a' },
         { uid: 'b', ...key, name: 'b' },
@@ -104,7 +104,7 @@ export function captureContract(name: string, factory: IndexFactory): void {
       const status = (n: string) =>
         n.endsWith('failed') ? 'failed' : n.endsWith('pending') ? 'pending' : 'attested';
       for (const n of names)
-        await index.setRunState({
+        await index.putRunRecord({
           uid: n,
           run: { ...key, name: n },
           status: status(n),

@@ -14,7 +14,7 @@ for (let i = 0; i < count; i++) {
       createdAt: new Date(1_000 + i),
     }),
   );
-  await index.setRunState({
+  await index.putRunRecord({
     uid: `uid-${writer}-${i}`,
     run: { kind: 'TaskRun', namespace: 'tenant-a', name: `${writer}-${i}` },
     status: 'attested',

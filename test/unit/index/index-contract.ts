@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
-import { type AttestationIndex, attestationId } from '../../../src/index/index.ts';
+import { type AttestationIndex, attestationId, type ClaimResult } from '../../../src/index/index.ts';
 import { digestOf, newAttestation } from './attestation-fixtures.ts';
 
 /** A fresh, empty index on a clock the test moves (`clock.now` ms since the epoch). */
@@ -189,17 +189,17 @@ export function indexContract(name: string, factory: IndexFactory): void {
     it('upserts by uid and finds states by run key, most recently updated first', async () => {
       const { index } = await open();
       const pending = { uid: 'u1', run, status: 'pending' as const, attempts: 1, lastError: 'registry down' };
-      await index.setRunState({ ...pending, updatedAt: new Date(1) });
-      expect(await index.getRunState('u1')).toEqual({ ...pending, updatedAt: new Date(1) });
-      await index.setRunState({ uid: 'u1', run, status: 'attested', attempts: 1, updatedAt: new Date(3) });
-      expect(await index.getRunState('u1')).toEqual({
+      await index.putRunRecord({ ...pending, updatedAt: new Date(1) });
+      expect(await index.getRunRecord('u1')).toEqual({ ...pending, updatedAt: new Date(1) });
+      await index.putRunRecord({ uid: 'u1', run, status: 'attested', attempts: 1, updatedAt: new Date(3) });
+      expect(await index.getRunRecord('u1')).toEqual({
         uid: 'u1',
         run,
         status: 'attested',
         attempts: 1,
         updatedAt: new Date(3),
       });
-      await index.setRunState({
+      await index.putRunRecord({
         uid: 'u0',
         run,
         status: 'failed',
@@ -208,22 +208,22 @@ export function indexContract(name: string, factory: IndexFactory): void {
         updatedAt: new Date(2),
       });
       const otherKind = { ...run, kind: 'PipelineRun' as const };
-      await index.setRunState({
+      await index.putRunRecord({
         uid: 'u9',
         run: otherKind,
         status: 'failed',
         attempts: 5,
         updatedAt: new Date(4),
       });
-      expect((await index.findRunStates(run)).map((s) => s.uid)).toEqual(['u1', 'u0']);
-      expect(await index.getRunState('missing')).toBeUndefined();
+      expect((await index.findRunRecords(run)).map((s) => s.uid)).toEqual(['u1', 'u0']);
+      expect(await index.getRunRecord('missing')).toBeUndefined();
       await index.close();
     });
 
     it('rejects an unknown status (schema CHECK) as a non-retryable index error naming the run', async () => {
       const { index } = await open();
       const bad = { uid: 'u1', run, status: 'signed' as 'attested', attempts: 0, updatedAt: new Date(1) };
-      await expect(index.setRunState(bad)).rejects.toMatchObject({
+      await expect(index.putRunRecord(bad)).rejects.toMatchObject({
         code: 'index',
         retryable: false,
         message: expect.stringContaining('TaskRun tenant-a/build-1'),
@@ -239,36 +239,48 @@ export function indexContract(name: string, factory: IndexFactory): void {
 type Open = (now?: number) => Promise<{ index: AttestationIndex; clock: { now: number } }>;
 
 function claimContract(name: string, open: Open): void {
-  describe(`${name}: claims and attempts`, () => {
+  describe(`${name}: claims and fenced run records`, () => {
+    const held = async (answer: Promise<ClaimResult>) => (await answer).held;
+    const fenceOf = async (answer: Promise<ClaimResult>) => {
+      const a = await answer;
+      if (!a.held) throw new Error('claim not held');
+      return a.fence;
+    };
+
     it('one owner at a time; the holder may re-claim and renew; release frees it', async () => {
       const { index, clock } = await open();
-      expect(await index.claimRun('u1', 'replica-a', 30_000)).toBe(true);
-      expect(await index.claimRun('u1', 'replica-b', 30_000)).toBe(false);
-      expect(await index.claimRun('u1', 'replica-a', 30_000)).toBe(true);
-      expect(await index.renewClaim('u1', 'replica-b', 30_000)).toBe(false);
+      const fence = await fenceOf(index.claimRun('u1', 'replica-a', 30_000));
+      expect(await index.claimRun('u1', 'replica-b', 30_000)).toEqual({
+        held: false,
+        expiresAt: new Date(clock.now + 30_000),
+      });
+      expect(await index.claimRun('u1', 'replica-a', 30_000)).toEqual({ held: true, fence }); // same token
+      expect(await index.renewClaim('u1', { owner: 'replica-b', fence }, 30_000)).toBe(false);
       clock.now += 20_000;
-      expect(await index.renewClaim('u1', 'replica-a', 30_000)).toBe(true);
+      expect(await index.renewClaim('u1', { owner: 'replica-a', fence }, 30_000)).toBe(true);
       expect((await index.getRunWork('u1'))?.claim).toEqual({
         owner: 'replica-a',
         expiresAt: new Date(clock.now + 30_000),
+        fence,
       });
       await index.releaseClaim('u1', 'replica-b'); // not the holder: no effect
-      expect(await index.claimRun('u1', 'replica-b', 30_000)).toBe(false);
+      expect(await held(index.claimRun('u1', 'replica-b', 30_000))).toBe(false);
       await index.releaseClaim('u1', 'replica-a');
       expect((await index.getRunWork('u1'))?.claim).toBeUndefined();
-      expect(await index.claimRun('u1', 'replica-b', 30_000)).toBe(true);
-      expect(await index.claimRun('u2', 'replica-a', 30_000)).toBe(true); // claims are per run
+      expect(await fenceOf(index.claimRun('u1', 'replica-b', 30_000))).toBe(fence + 1);
+      expect(await held(index.claimRun('u2', 'replica-a', 30_000))).toBe(true); // claims are per run
       await index.close();
     });
 
     it('a lapsed lease can be taken by another owner, after which the old owner cannot renew', async () => {
       const { index, clock } = await open();
-      expect(await index.claimRun('u1', 'killed', 1_000)).toBe(true);
+      const killed = await fenceOf(index.claimRun('u1', 'killed', 1_000));
       clock.now += 999;
-      expect(await index.claimRun('u1', 'survivor', 1_000)).toBe(false);
+      expect(await held(index.claimRun('u1', 'survivor', 1_000))).toBe(false);
       clock.now += 1;
-      expect(await index.claimRun('u1', 'survivor', 1_000)).toBe(true);
-      expect(await index.renewClaim('u1', 'killed', 1_000)).toBe(false);
+      const survivor = await fenceOf(index.claimRun('u1', 'survivor', 1_000));
+      expect(survivor).toBeGreaterThan(killed);
+      expect(await index.renewClaim('u1', { owner: 'killed', fence: killed }, 1_000)).toBe(false);
       await index.releaseClaim('u1', 'killed');
       expect((await index.getRunWork('u1'))?.claim?.owner).toBe('survivor');
       await index.close();
@@ -277,7 +289,7 @@ function claimContract(name: string, open: Open): void {
     it('of many concurrent claimers exactly one wins', async () => {
       const { index } = await open();
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => index.claimRun('contested', `replica-${i}`, 30_000)),
+        Array.from({ length: 20 }, (_, i) => held(index.claimRun('contested', `replica-${i}`, 30_000))),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       await index.close();
@@ -290,27 +302,44 @@ function claimContract(name: string, open: Open): void {
       await index.close();
     });
 
-    it('counts attempts durably, with the next attempt time, beside the claim', async () => {
+    it('keeps the retry spacing and the deferral clock in the run record, with its claim', async () => {
       const { index } = await open();
-      expect(await index.getRunWork('u1')).toBeUndefined();
-      expect(await index.recordAttemptStarted('u1', new Date(10), new Date(1_010))).toBe(1);
-      await index.claimRun('u1', 'a', 5_000);
-      expect(await index.recordAttemptStarted('u1', new Date(2_000), new Date(4_000))).toBe(2);
-      expect(await index.getRunWork('u1')).toEqual({
+      const fence = await fenceOf(index.claimRun('u1', 'a', 5_000));
+      const record = {
         uid: 'u1',
-        claim: { owner: 'a', expiresAt: new Date(1_005_000) },
+        run,
+        status: 'pending' as const,
         attempts: 2,
-        lastAttemptAt: new Date(2_000),
+        lastError: 'registry_denied',
         nextAttemptAt: new Date(4_000),
+        deferredSince: new Date(3_000),
+        updatedAt: new Date(2_000),
+      };
+      expect(await index.putRunRecord(record, { owner: 'a', fence })).toBe(true);
+      expect(await index.getRunRecord('u1')).toEqual({
+        ...record,
+        claim: { owner: 'a', expiresAt: new Date(1_005_000), fence },
       });
-      expect(await index.recordAttemptStarted('u1', new Date(5_000))).toBe(3);
-      expect((await index.getRunWork('u1'))?.nextAttemptAt).toBeUndefined();
-      await index.deferNextAttempt('u1', new Date(35_000));
-      expect(await index.getRunWork('u1')).toMatchObject({
-        attempts: 3,
-        lastAttemptAt: new Date(5_000),
-        nextAttemptAt: new Date(35_000),
-      });
+      const { nextAttemptAt: _n, deferredSince: _d, ...settled } = record;
+      await index.putRunRecord({ ...settled, status: 'attested', attempts: 0 }, { owner: 'a', fence });
+      expect(await index.getRunRecord('u1')).not.toHaveProperty('nextAttemptAt');
+      await index.close();
+    });
+
+    it('refuses a write fenced by a claim that has moved on, and writes nothing', async () => {
+      const { index, clock } = await open();
+      const stale = await fenceOf(index.claimRun('u1', 'stale', 1_000));
+      const attested = { uid: 'u1', run, status: 'attested' as const, attempts: 0, updatedAt: new Date(1) };
+      clock.now += 1_000; // the stale replica's lease lapses; another takes the run and attests it
+      const fresh = await fenceOf(index.claimRun('u1', 'fresh', 1_000));
+      expect(await index.putRunRecord(attested, { owner: 'fresh', fence: fresh })).toBe(true);
+      const failed = { ...attested, status: 'failed' as const, attempts: 5, updatedAt: new Date(2) };
+      expect(await index.holdsClaim('u1', { owner: 'stale', fence: stale })).toBe(false);
+      expect(await index.putRunRecord(failed, { owner: 'stale', fence: stale })).toBe(false);
+      // the same owner name with an old token is refused as well (a restarted replica reusing its name)
+      expect(await index.putRunRecord(failed, { owner: 'fresh', fence: stale })).toBe(false);
+      expect((await index.getRunRecord('u1'))?.status).toBe('attested');
+      expect(await index.holdsClaim('u1', { owner: 'fresh', fence: fresh })).toBe(true);
       await index.close();
     });
   });
@@ -340,14 +369,14 @@ function retentionContract(name: string, open: Open): void {
       const liveRun = newAttestation({ uid: 'live', name: 'live', sig: 'l' });
       for (const a of [oldRun, keptRun, liveRun]) {
         await index.addAttestation(a);
-        await index.setRunState({
+        await index.putRunRecord({
           uid: a.run.uid,
           run: a.run,
           status: 'attested',
           attempts: 1,
           updatedAt: new Date(1),
         });
-        await index.recordAttemptStarted(a.run.uid, new Date(1));
+        await index.claimRun(a.run.uid, 'replica', 1_000);
       }
       const liveBytes = Buffer.byteLength(JSON.stringify(liveRun.envelope));
       const keptBytes = Buffer.byteLength(JSON.stringify(keptRun.envelope));
@@ -357,14 +386,14 @@ function retentionContract(name: string, open: Open): void {
       expect((await index.getRunWork('old'))?.deletedAt).toEqual(new Date(100));
 
       expect(await index.pruneDeletedRuns(new Date(1_000))).toEqual({ runs: 1, attestations: 1 });
-      expect(await index.getRunState('old')).toBeUndefined();
+      expect(await index.getRunRecord('old')).toBeUndefined();
       expect(await index.getRunWork('old')).toBeUndefined();
       expect(await index.findByRun({ ...run, name: 'old' })).toEqual([]);
       expect(
         (await index.findByDigest(digestOf('app'), { limit: 10 })).items.map((i) => i.run.uid).sort(),
       ).toEqual(['kept', 'live']);
       expect(await index.payloadBytes('tenant-a')).toBe(liveBytes + keptBytes);
-      expect(await index.getRunState('kept')).toBeDefined();
+      expect(await index.getRunRecord('kept')).toBeDefined();
       expect(await index.pruneDeletedRuns(new Date(1_000))).toEqual({ runs: 0, attestations: 0 });
       await index.close();
     });

@@ -13,7 +13,7 @@ async function indexWith(names: string[]) {
     names.map((n) => ({ uid: n, run: run(n), object: {}, capturedAt: new Date(NOW - DAY) })),
   );
   for (const n of names)
-    await index.setRunState({
+    await index.putRunRecord({
       uid: n,
       run: run(n),
       status: 'attested',
@@ -42,8 +42,8 @@ describe('IndexPruner', () => {
     });
     await pruner.pruneOnce();
     expect(pruned).toEqual({ runs: 1, captures: 1 });
-    expect(await index.getRunState('ancient')).toBeUndefined();
-    expect(await index.getRunState('recent')).toBeDefined(); // its record stays for the retention…
+    expect(await index.getRunRecord('ancient')).toBeUndefined();
+    expect(await index.getRunRecord('recent')).toBeDefined(); // its record stays for the retention…
     expect(await index.findCapturedRun(run('recent'))).toBeUndefined(); // …its copy is not needed
     expect(await index.findCapturedRun(run('just-now'))).toBeDefined(); // still within the grace
     expect(await index.findCapturedRun(run('live'))).toBeDefined();

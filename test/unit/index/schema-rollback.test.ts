@@ -5,7 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { SqliteIndex } from '../../../src/index/index.ts';
 import { CONTRACT_MIGRATIONS } from '../../../src/index/schema-compat.ts';
-import { MIGRATIONS, migrate } from '../../../src/index/sqlite-schema.ts';
+import { MIGRATIONS, migrate } from '../../../src/index/sqlite/sqlite-schema.ts';
 import { newAttestation } from './attestation-fixtures.ts';
 import { captureContract } from './capture-contract.ts';
 import { indexContract } from './index-contract.ts';

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
 import { attestationId, SqliteIndex } from '../../../src/index/index.ts';
-import { MIGRATIONS } from '../../../src/index/sqlite-schema.ts';
+import { MIGRATIONS } from '../../../src/index/sqlite/sqlite-schema.ts';
 import { digestOf, newAttestation } from './attestation-fixtures.ts';
 import { captureContract } from './capture-contract.ts';
 import { indexContract } from './index-contract.ts';
@@ -34,7 +34,7 @@ describe('SqliteIndex on disk', () => {
     const path = join(dir, 'index.db');
     const first = new SqliteIndex({ path });
     const id = await first.addAttestation(newAttestation({}));
-    await first.setRunState({
+    await first.putRunRecord({
       uid: 'u1',
       run: { kind: 'TaskRun', namespace: 'tenant-a', name: 'build-1' },
       status: 'attested',
@@ -46,7 +46,7 @@ describe('SqliteIndex on disk', () => {
 
     const second = new SqliteIndex({ path });
     expect((await second.getAttestation(id))?.id).toBe(id);
-    expect((await second.getRunState('u1'))?.status).toBe('attested');
+    expect((await second.getRunRecord('u1'))?.status).toBe('attested');
     await second.close();
 
     const raw = new DatabaseSync(path);
@@ -135,7 +135,7 @@ describe('SqliteIndex on disk', () => {
     const page = await index.findByDigest(digestOf('shared'), { limit: 1000 });
     expect(page.items).toHaveLength(2 * count);
     expect(new Set(page.items.map((i) => i.run.name)).size).toBe(2 * count);
-    expect((await index.getRunState('uid-w2-199'))?.status).toBe('attested');
+    expect((await index.getRunRecord('uid-w2-199'))?.status).toBe('attested');
     await index.close();
   }, 30_000); // two worker threads on a shared 2-core machine
 
@@ -144,8 +144,8 @@ describe('SqliteIndex on disk', () => {
     const a = new SqliteIndex({ path });
     const b = new SqliteIndex({ path });
     const won = await Promise.all([a.claimRun('u1', 'a', 60_000), b.claimRun('u1', 'b', 60_000)]);
-    expect(won.filter(Boolean)).toHaveLength(1);
-    const holder = won[0] ? 'a' : 'b';
+    expect(won.filter((w) => w.held)).toHaveLength(1);
+    const holder = won[0]?.held ? 'a' : 'b';
     expect((await a.getRunWork('u1'))?.claim?.owner).toBe(holder);
     expect((await b.getRunWork('u1'))?.claim?.owner).toBe(holder);
     await a.close();
@@ -174,7 +174,7 @@ describe('SqliteIndex on disk', () => {
     expect((err as Error).message).toContain(`TaskRun tenant-a/r-${stored}`);
     expect((await index.findByDigest(digestOf('app'), { limit: 1000 })).items).toHaveLength(stored);
     await index
-      .setRunState({
+      .putRunRecord({
         uid: 'small',
         run: { kind: 'TaskRun', namespace: 'tenant-a', name: 'small' },
         status: 'pending',

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { withDeadline } from '../../../src/controller/deadline.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import {
   appendToTag,
@@ -11,6 +10,7 @@ import {
   RegistryClient,
   withAttemptSignal,
 } from '../../../src/oci/index.ts';
+import { withDeadline } from '../../../src/reconcile/deadline.ts';
 
 /** A registry that answers after 29 s (as in the issue); records when each connection closed. */
 async function slowRegistry(handle?: (req: IncomingMessage, res: ServerResponse) => boolean) {

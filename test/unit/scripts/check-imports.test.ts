@@ -27,11 +27,30 @@ describe('check-imports', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('finds imports sideways or up the layers, and folders in no layer', () => {
+    const { layering, cycles } = checkImports(
+      new Map([
+        ['low/x.ts', ['../high/index.ts']],
+        ['high/y.ts', []],
+        ['peer/z.ts', ['../low/index.ts', '../other/index.ts']],
+        ['other/w.ts', []],
+        ['stray/v.ts', []],
+      ]),
+      [['low'], ['high'], ['peer', 'other']],
+    );
+    expect(cycles).toEqual([]);
+    expect(layering).toEqual([
+      'folder stray is in no layer: add it to LAYERS in scripts/check-imports.ts',
+      'low (layer 0) imports high (layer 1): only lower layers may be imported',
+      'peer (layer 2) imports other (layer 2): only lower layers may be imported',
+    ]);
+  });
+
   it('passes on src/', () => {
-    const { deep, cycles, graph } = checkImports(
+    const { deep, cycles, layering, graph } = checkImports(
       readImports(fileURLToPath(new URL('../../../src', import.meta.url))),
     );
-    expect({ deep, cycles }).toEqual({ deep: [], cycles: [] });
+    expect({ deep, cycles, layering }).toEqual({ deep: [], cycles: [], layering: [] });
     expect(graph.get('controller')?.has('tekton')).toBe(true);
   });
 });

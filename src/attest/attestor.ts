@@ -1,0 +1,119 @@
+import { BoundedCache } from '../cache/index.ts';
+import type { ObserverConfig } from '../config/index.ts';
+import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
+import type { Metrics } from '../observability/index.ts';
+import { withAttemptSignal } from '../oci/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
+import type { Signer, TransparencyLog } from '../signing/index.ts';
+import type { BackendName, SignatureVerifier, SignedArtifact, StorageBackend } from '../storage/index.ts';
+import type { RunRef, TektonRun } from '../tekton/index.ts';
+import type { AttestationChecks } from './attestation-checks.ts';
+import { planAttestation } from './attestation-plan.ts';
+import { type SignedRun, signRun } from './sign-run.ts';
+import { type Stored, storeWhereMissing } from './store-signed.ts';
+import { MetricsTelemetry, type PipelineTelemetry } from './telemetry.ts';
+
+/** What one attempt produced: the artifacts signed, one result per artifact and backend. */
+export interface AttestOutcome {
+  provenance?: {
+    artifact: Extract<SignedArtifact, { type: 'provenance' }>;
+    statement: Provenance['statement'];
+  };
+  results: Stored[];
+  skipped: SkippedInput[];
+  /** the execution-check outcome recorded in the provenance (TaskRuns, check not off) */
+  executionCheck?: ExecutionCheckOutcome;
+  /** Rekor entry URL when the provenance was uploaded (chains.tekton.dev/transparency) */
+  transparencyUrl?: string;
+  /** true when every enabled artifact was stored in every configured backend */
+  ok: boolean;
+  /** the provenance is the envelope the run already carried (signed by a published key): no alarm */
+  adopted: boolean;
+}
+
+export interface AttestorOptions {
+  config: ObserverConfig;
+  backends: ReadonlyMap<BackendName, StorageBackend>;
+  metrics: Metrics;
+  /** where the pipeline's steps are told; default MetricsTelemetry on `metrics` (the one owner of their metrics) */
+  telemetry?: PipelineTelemetry;
+  /** the Rekor client, when transparency is configured (it may come and go with config) */
+  transparencyLog?: () => TransparencyLog | undefined;
+  /** checks signatures against the published keys: a run's own valid envelope is adopted, not re-signed */
+  verifies?: SignatureVerifier;
+  /** subject policy, subject existence and execution checks; default none (everything as claimed) */
+  checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
+}
+
+/** A run whose attestation is not stored everywhere yet: what was signed, and where it is. */
+interface Pending {
+  signed: SignedRun;
+  /** `type/key/backend` → the successful result */
+  stored: Map<string, Stored>;
+}
+
+/**
+ * The attestation pipeline: plan → sign (sign-run.ts) → store (store-signed.ts). Pure of
+ * Kubernetes: it is handed the run (and children) and returns per-backend results. A run's signed
+ * artifacts are kept between attempts (the least recently attempted PENDING_LIMIT runs) so a
+ * retry stores the *same* envelope again, only in the backends that failed: no extra layers from
+ * re-signing.
+ */
+export class Attestor {
+  static readonly PENDING_LIMIT = 1000;
+  readonly #o: AttestorOptions & { telemetry: PipelineTelemetry };
+  readonly #pending = new BoundedCache<Pending>({ maxEntries: Attestor.PENDING_LIMIT });
+
+  constructor(options: AttestorOptions) {
+    this.#o = { ...options, telemetry: options.telemetry ?? new MetricsTelemetry(options.metrics) };
+  }
+
+  /**
+   * `signal`: the attempt's deadline. Every registry request of the attempt (existence checks,
+   * tokens, stores) is aborted with it (oci/attempt-signal.ts), and it is checked between signing
+   * and storing, so an attempt past its deadline holds no connection and stores nothing more.
+   */
+  attest(
+    run: RunRef,
+    object: TektonRun,
+    children: ChildRun[],
+    signer: Signer,
+    signal?: AbortSignal,
+  ): Promise<AttestOutcome> {
+    return withAttemptSignal(signal, () => this.#attest({ ref: run, object, children }, signer, signal));
+  }
+
+  async #attest(
+    { ref: run, object, children }: { ref: RunRef; object: TektonRun; children: ChildRun[] },
+    signer: Signer,
+    signal?: AbortSignal,
+  ): Promise<AttestOutcome> {
+    const plan = planAttestation(this.#o.config, run.kind);
+    const pending = this.#pending.get(run.uid) ?? {
+      signed: await signRun(this.#o, plan, { ref: run, object, children }, signer),
+      stored: new Map(),
+    };
+    this.#pending.set(run.uid, pending);
+    signal?.throwIfAborted();
+    const { signed, stored } = pending;
+    const failures = await storeWhereMissing(this.#o, plan, run, signed.artifacts, stored);
+    const ok = failures.length === 0;
+    if (ok) this.#pending.delete(run.uid);
+    const provenance = signed.artifacts.find((a) => a.type === 'provenance');
+    return {
+      provenance:
+        provenance && signed.statement ? { artifact: provenance, statement: signed.statement } : undefined,
+      results: [...stored.values(), ...failures],
+      skipped: signed.skipped,
+      executionCheck: signed.executionCheck,
+      transparencyUrl: signed.transparencyUrl,
+      ok,
+      adopted: signed.adopted ?? false,
+    };
+  }
+
+  /** Forgets a run's signed artifacts (it was deleted, or gave up). */
+  forget(uid: string): void {
+    this.#pending.delete(uid);
+  }
+}

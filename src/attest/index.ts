@@ -1,0 +1,8 @@
+export {
+  AttestationChecks,
+  type AttestationChecksOptions,
+  describeOutcome,
+  type SubjectGate,
+} from './attestation-checks.ts';
+export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
+export type { Stored } from './store-signed.ts';

@@ -1,0 +1,207 @@
+import type { ObserverConfig } from '../config/index.ts';
+import {
+  type ChildRun,
+  imagesToSign,
+  type Provenance,
+  type SkippedInput,
+  withoutSubjects,
+} from '../formats/index.ts';
+import type { ExecutionCheckOutcome } from '../policy/index.ts';
+import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
+import type { ImageRef, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
+import type { RunRef, TektonRun } from '../tekton/index.ts';
+import { adoptProvenance, recordedExecutionCheck } from './adopt-provenance.ts';
+import type { AttestationChecks } from './attestation-checks.ts';
+import type { AttestationPlan } from './attestation-plan.ts';
+import { buildRunProvenance } from './build-run-provenance.ts';
+import {
+  findLogged,
+  logInRekor,
+  type ProvenanceArtifact,
+  signImage,
+  signProvenance,
+} from './sign-artifacts.ts';
+import { step } from './step.ts';
+import type { PipelineTelemetry } from './telemetry.ts';
+
+/** Everything one run's attestation signed: stored as it is, again if need be, never re-signed. */
+export interface SignedRun {
+  artifacts: SignedArtifact[];
+  statement?: Provenance['statement'];
+  skipped: SkippedInput[];
+  /** the execution-check outcome written into the provenance */
+  executionCheck?: ExecutionCheckOutcome;
+  /** Rekor entry URL of the provenance, for chains.tekton.dev/transparency */
+  transparencyUrl?: string;
+  /** the provenance envelope is the one the run already carried, signed by a published key */
+  adopted?: boolean;
+}
+
+export interface SignRunDeps {
+  config: ObserverConfig;
+  /** where the pipeline's steps are told (the one subscriber owning their metrics) */
+  telemetry: PipelineTelemetry;
+  /** the Rekor client, when transparency is configured */
+  transparencyLog?: () => TransparencyLog | undefined;
+  /** checks signatures against the published keys; with it, a run's own valid envelope is adopted */
+  verifies?: SignatureVerifier;
+  /** the checks before signing (attestation-checks.ts); none = everything as the run claims */
+  checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
+}
+
+/**
+ * The signing half of the pipeline as named steps: check what ran → build provenance → check the
+ * subjects (policy, existence) and drop the rejected ones → look the payload up in Rekor → sign
+ * (DSSE) unless our key logged it already → log in Rekor, then sign
+ * each kept built image's simplesigning payload, as the plan says. Each step runs through step():
+ * timed and told to the telemetry once, its failure counted
+ * in Chains' signing_failures_total and thrown as a coded ObserverError.
+ */
+export async function signRun(
+  deps: SignRunDeps,
+  plan: AttestationPlan,
+  run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
+  signer: Signer,
+): Promise<SignedRun> {
+  const { telemetry, checks } = deps;
+  const signed: SignedRun = { artifacts: [], skipped: [] };
+  signed.executionCheck = await step(telemetry, run.ref, 'check', () =>
+    checks?.execution(run.ref, run.object),
+  );
+  const provenance = plan.provenance;
+  const built = provenance
+    ? await step(
+        telemetry,
+        run.ref,
+        'extract',
+        () =>
+          buildRunProvenance(
+            { ...deps, format: provenance.format },
+            run.ref,
+            run.object,
+            run.children,
+            signed.executionCheck,
+          ),
+        { errorType: 'payload_creation' },
+      )
+    : undefined;
+  const toSign = plan.imageSignatures && run.object.kind === 'TaskRun' ? imagesToSign(run.object) : undefined;
+  const gate = await step(telemetry, run.ref, 'check', () =>
+    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])]),
+  );
+  const rejected = gate?.rejected ?? [];
+  signed.skipped.push(...(gate?.skipped ?? []));
+  if (built) {
+    const own = await adoptOwn(deps, plan, run, withoutSubjects(built, rejected), signed, rejected);
+    const { provenance, adopted } = own;
+    signed.skipped.push(...provenance.skipped);
+    signed.statement = provenance.statement;
+    const { artifact, transparencyUrl } = await signAndLog(deps, run, provenance, adopted, signer);
+    signed.adopted = !!adopted;
+    signed.transparencyUrl = transparencyUrl;
+    signed.artifacts.push(artifact);
+  }
+  if (toSign) {
+    for (const s of toSign.skipped)
+      if (!signed.skipped.some((k) => k.source === s.source && k.code === s.code)) signed.skipped.push(s);
+    const kept = toSign.images.filter(
+      (i) => !rejected.some((r) => r.repository === i.repository && r.digest === i.digest),
+    );
+    for (const image of kept)
+      signed.artifacts.push(
+        await step(telemetry, run.ref, 'sign', () => signImage(run.ref, image, signer), {
+          errorType: 'signing',
+        }),
+      );
+  }
+  telemetry.emit({ type: 'signed', run: run.ref, artifacts: signed.artifacts.length });
+  return signed;
+}
+
+/**
+ * The run's own envelope, when it is the statement built now (adoptProvenance). When the execution
+ * check now finds no Pod (pruned since the run was attested), the statement is rebuilt with the
+ * outcome the envelope recorded and adopted if that matches; the recorded outcome then stands.
+ */
+async function adoptOwn(
+  deps: SignRunDeps,
+  plan: AttestationPlan,
+  run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
+  provenance: Provenance,
+  signed: SignedRun,
+  rejected: readonly ImageRef[],
+): Promise<{ provenance: Provenance; adopted?: ProvenanceArtifact }> {
+  const { verifies } = deps;
+  const annotations = run.object.metadata?.annotations ?? {};
+  if (!verifies) return { provenance };
+  const adopted = await adoptProvenance(run.ref, annotations, provenance, verifies);
+  if (adopted || signed.executionCheck?.result !== 'pod_not_found' || !plan.provenance)
+    return { provenance, adopted };
+  const recorded = recordedExecutionCheck(run.ref, annotations);
+  if (!recorded) return { provenance };
+  const format = { ...deps, format: plan.provenance.format };
+  const rebuilt = withoutSubjects(
+    await step(
+      deps.telemetry,
+      run.ref,
+      'extract',
+      () => buildRunProvenance(format, run.ref, run.object, run.children, recorded),
+      { errorType: 'payload_creation' },
+    ),
+    rejected,
+  );
+  const again = await adoptProvenance(run.ref, annotations, rebuilt, verifies);
+  if (!again) return { provenance };
+  signed.executionCheck = recorded;
+  return { provenance: rebuilt, adopted: again };
+}
+
+/**
+ * The provenance envelope and its Rekor entry URL (when transparency applies to the run). An adopted
+ * envelope is uploaded as usual, since the run's transparency annotation is tenant-writable (an
+ * identical envelope gets its existing entry back, 409). Otherwise the entry our key already logged
+ * for the payload is reused: nothing signed, nothing uploaded (findLogged). Else: sign, upload.
+ */
+async function signAndLog(
+  deps: SignRunDeps,
+  run: { ref: RunRef; object: TektonRun },
+  provenance: Provenance,
+  adopted: ProvenanceArtifact | undefined,
+  signer: Signer,
+): Promise<{ artifact: ProvenanceArtifact; transparencyUrl?: string | undefined }> {
+  const log = transparencyLog(deps, run.object);
+  const logged =
+    log && !adopted
+      ? await step(deps.telemetry, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer), {
+          errorType: 'tlog',
+        })
+      : undefined;
+  if (logged) return { artifact: logged.artifact, transparencyUrl: logged.url };
+  const artifact =
+    adopted ||
+    (await step(deps.telemetry, run.ref, 'sign', () => signProvenance(run.ref, provenance, signer), {
+      errorType: 'signing',
+    }));
+  return { artifact, transparencyUrl: log && (await upload(deps, run.ref, log, artifact, signer)) };
+}
+
+/** The Rekor log when transparency is on, or manual and the run asks for it. */
+function transparencyLog(deps: SignRunDeps, object: TektonRun): TransparencyLog | undefined {
+  const log = deps.transparencyLog?.();
+  const annotations = object.metadata?.annotations ?? {};
+  return log && shouldUpload(deps.config.transparency.mode, annotations) ? log : undefined;
+}
+
+async function upload(
+  deps: SignRunDeps,
+  run: RunRef,
+  log: TransparencyLog,
+  artifact: ProvenanceArtifact,
+  signer: Signer,
+): Promise<string> {
+  const url = await step(deps.telemetry, run, 'tlog', () => logInRekor(run, log, artifact, signer), {
+    errorType: 'tlog',
+  });
+  deps.telemetry.emit({ type: 'uploaded', run });
+  return url;
+}

@@ -1,0 +1,144 @@
+import { Attestor } from '../../attest/index.ts';
+import { type ObserverConfig, readDockerConfig } from '../../config/index.ts';
+import { Controller } from '../../controller/index.ts';
+import { type AttestationIndex, IndexHealth, IndexPruner } from '../../index/index.ts';
+import {
+  FinalizerRunHold,
+  type KubeConnection,
+  KubeEventRecorder,
+  NamespaceLabels,
+  RunApi,
+  RunWatcher,
+  SecretReader,
+} from '../../kube/index.ts';
+import type { Logger } from '../../observability/index.ts';
+import { Reconciler } from '../../reconcile/index.ts';
+import { RETRY_MAX_MS } from '../../retry/index.ts';
+import { createSigningSource } from '../../signing/index.ts';
+import { type BackendDeps, backendsFromConfig, ociClients } from '../../storage/index.ts';
+import { publishedKeyVerifier } from '../../verify/index.ts';
+import { KeyRefresher } from '../key-refresher.ts';
+import type { ObserverDeps } from '../observer.ts';
+import type { Part } from './parts.ts';
+import { publicKeyPublisher } from './public-keys.ts';
+import { attestationChecks, faultAfterStored } from './setup.ts';
+/** What the parts are made of: keys, the run source, the attest pipeline, the controller. */
+export interface Core {
+  connection: KubeConnection;
+  index: AttestationIndex;
+  indexHealth: IndexHealth;
+  signing: ReturnType<typeof createSigningSource>;
+  keys: KeyRefresher;
+  source: RunWatcher;
+  controller: Controller;
+  pruner: IndexPruner;
+}
+
+export function buildCore(
+  deps: ObserverDeps,
+  config: ObserverConfig,
+  connection: KubeConnection,
+  index: AttestationIndex,
+): Core {
+  const { logger, metrics } = deps;
+  const runApi = new RunApi({ connection });
+  const signing = createSigningSource({ config, logger });
+  const keys = new KeyRefresher({
+    reader: new SecretReader({ connection, ...config.signingSecret }),
+    target: signing,
+    intervalSeconds: config.signingSecret.pollSeconds,
+    logger,
+    metrics,
+    afterPoll: publicKeyPublisher(config, connection, () => signing.publicKeys(), logger),
+  });
+  const source = new RunWatcher({
+    connection,
+    runApi,
+    logger,
+    namespaces: config.namespaces,
+    managedBy: config.managedBy,
+  });
+  metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
+  const reconciler = new Reconciler({
+    config,
+    runApi,
+    index,
+    attestor: buildAttestor(deps, config, connection, signing),
+    events: new KubeEventRecorder({ connection, logger, instance: deps.instance }),
+    metrics,
+    logger,
+    signer: () => signing.active(),
+    afterStored: faultAfterStored(deps.fault, logger),
+  });
+  const controller = new Controller({
+    source,
+    reconciler,
+    index,
+    metrics,
+    logger,
+    workers: config.workers,
+    backlogWorkers: config.backlogWorkers,
+    ownWrite: (uid, resourceVersion) => runApi.isOwnWrite(uid, resourceVersion),
+    backoff: { baseMs: config.retryBaseMs, maxMs: RETRY_MAX_MS },
+    // finalizer mode: a run deleted while no observer runs waits (unfinished) until one captured it
+    ...(config.finalizers ? { hold: new FinalizerRunHold({ runApi, logger }) } : {}),
+  });
+  metrics.setOldestUnattestedSource(() => controller.oldestOutstandingMs());
+  const pruner = new IndexPruner({
+    index,
+    logger,
+    retentionDays: config.indexRetentionDays,
+    onPruned: (what, count) => metrics.indexPruned.inc({ what }, count),
+  });
+  const indexHealth = new IndexHealth({ index });
+  return { connection, index, indexHealth, signing, keys, source, controller, pruner };
+}
+
+/** The attest pipeline: storage backends and the checks before signing, on one set of registry clients. */
+function buildAttestor(
+  deps: ObserverDeps,
+  config: ObserverConfig,
+  connection: KubeConnection,
+  signing: ReturnType<typeof createSigningSource>,
+): Attestor {
+  const { logger, metrics } = deps;
+  const verifies = publishedKeyVerifier(() => signing.publicKeys());
+  const namespaceLabels = new NamespaceLabels({ connection, logger });
+  const backendDeps: BackendDeps = {
+    config,
+    connection,
+    metrics,
+    logger,
+    dockerConfig: readDockerConfig(deps.dockerConfigDir),
+    // a layer already holding our payload, signed by a published key, counts as stored
+    verifies,
+    subjectPolicy: config.subjectPolicy,
+    namespaceLabels: (ns) => namespaceLabels.get(ns),
+  };
+  // one set of registry clients for storing and for existence checks: one pool and breaker per host
+  const clients = ociClients(backendDeps);
+  return new Attestor({
+    config,
+    backends: backendsFromConfig({ ...backendDeps, ociClients: clients }),
+    metrics,
+    transparencyLog: () => signing.transparencyLog(),
+    // a run's own envelope, signed by a published key, is adopted after an index loss
+    verifies,
+    checks: attestationChecks(backendDeps, clients, namespaceLabels),
+  });
+}
+
+export function controllerPart(core: Core, logger: Logger): Part {
+  return {
+    name: 'controller',
+    start: async () => {
+      await core.controller.start();
+      logger.info('watching TaskRuns and PipelineRuns');
+    },
+    stop: () => core.controller.stop(),
+    health: () => {
+      const synced = core.source.synced();
+      return { watch: { ok: synced, message: synced ? undefined : 'list/watch of runs not synced yet' } };
+    },
+  };
+}

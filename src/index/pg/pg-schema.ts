@@ -1,0 +1,154 @@
+import { ObserverError } from '../../errors.ts';
+import { CONTRACT_MIGRATIONS, newerSchemaRefusal, oldestCompatibleFor } from '../schema-compat.ts';
+import type { PgDb } from './pg-connection.ts';
+
+/**
+ * The PostgreSQL schema as an append-only list of migrations, like sqlite-schema.ts: version n is
+ * `PG_MIGRATIONS[n - 1]`; a released migration is never edited, only followed by a new one.
+ * Times are BIGINT milliseconds since the epoch (the cursor format); ids, names and digests
+ * compare bytewise (COLLATE "C") so orderings match SQLite's whatever the database's locale.
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE attestations (
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    run_uid        TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace      TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    predicate_type TEXT NOT NULL,
+    key_id         TEXT NOT NULL,
+    envelope       TEXT NOT NULL,
+    storage        TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    payload_bytes  BIGINT NOT NULL
+  );
+  CREATE INDEX attestations_by_run ON attestations (namespace, kind, name, created_at DESC, id DESC);
+  CREATE INDEX attestations_by_uid ON attestations (run_uid);
+
+  CREATE TABLE subjects (
+    attestation_id TEXT COLLATE "C" NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    name           TEXT COLLATE "C" NOT NULL,
+    digest         TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (attestation_id, name, digest)
+  );
+
+  CREATE TABLE subject_digests (
+    digest         TEXT COLLATE "C" NOT NULL,
+    created_at     BIGINT NOT NULL,
+    attestation_id TEXT COLLATE "C" NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    PRIMARY KEY (digest, created_at, attestation_id)
+  );
+  CREATE INDEX subject_digests_by_attestation ON subject_digests (attestation_id);
+
+  CREATE TABLE run_states (
+    uid        TEXT COLLATE "C" PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('attested', 'failed', 'pending')),
+    attempts   INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX run_states_by_run ON run_states (namespace, kind, name, updated_at DESC);
+
+  CREATE TABLE run_work (
+    uid             TEXT PRIMARY KEY,
+    owner           TEXT,
+    lease_expires   BIGINT,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at BIGINT,
+    next_attempt_at BIGINT,
+    deleted_at      BIGINT
+  );
+  CREATE INDEX run_work_by_deleted ON run_work (deleted_at) WHERE deleted_at IS NOT NULL;
+
+  CREATE TABLE namespace_usage (
+    namespace     TEXT PRIMARY KEY,
+    payload_bytes BIGINT NOT NULL
+  );
+  `,
+  // 2: copies of finished runs taken at first sight (run-captures.ts)
+  `
+  CREATE TABLE run_captures (
+    uid         TEXT COLLATE "C" PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    object      TEXT NOT NULL,
+    captured_at BIGINT NOT NULL
+  );
+  CREATE INDEX run_captures_by_run ON run_captures (namespace, kind, name, captured_at DESC);
+  CREATE INDEX run_captures_by_time ON run_captures (captured_at);
+  `,
+  // 3: one run record: the retry spacing and the deferral clock move to run_states (run_work's
+  // attempts, last_attempt_at and next_attempt_at are no longer read or written); claims carry a
+  // fencing token that grows each time the claim changes hands.
+  `
+  ALTER TABLE run_states ADD COLUMN next_attempt_at BIGINT;
+  ALTER TABLE run_states ADD COLUMN deferred_since BIGINT;
+  ALTER TABLE run_states ADD COLUMN last_attempt_at BIGINT;
+  UPDATE run_states s SET last_attempt_at = w.last_attempt_at,
+    next_attempt_at = CASE WHEN s.status = 'pending' THEN w.next_attempt_at END
+    FROM run_work w WHERE w.uid = s.uid;
+  ALTER TABLE run_work ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
+  `,
+];
+
+/** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */
+const MIGRATION_LOCK = 0x70726f76; // "prov"
+
+/**
+ * Brings the database to the latest version this build knows, as migrate() does for SQLite
+ * (schema-compat.ts: each version records `oldest_compatible`; a newer schema is run on as it is
+ * when it says this build may, refused otherwise). Safe when several replicas start at once: each
+ * takes a session advisory lock, so one migrates while the others wait, then find nothing to do.
+ * Each migration commits with its version row. `known` is for tests that play an older build.
+ */
+export async function migratePg(
+  db: PgDb,
+  now: () => number = Date.now,
+  known: { migrations: readonly string[]; contracts: ReadonlySet<number> } = {
+    migrations: PG_MIGRATIONS,
+    contracts: CONTRACT_MIGRATIONS,
+  },
+): Promise<number> {
+  return db.session('migrating the schema', async (query) => {
+    await query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await query(`CREATE TABLE IF NOT EXISTS schema_migrations
+        (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+      await query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS oldest_compatible INTEGER');
+      const [row] = await query<{ v: number | null; o: number | null }>(
+        `SELECT version AS v, oldest_compatible AS o FROM schema_migrations ORDER BY version DESC LIMIT 1`,
+      );
+      const current = row?.v ?? 0;
+      const refusal = newerSchemaRefusal(current, row?.o ?? null, known.migrations.length);
+      if (refusal)
+        throw new ObserverError(`migrating the schema (index ${db.where}): ${refusal}`, {
+          code: 'index',
+          retryable: false,
+        });
+      let previous = row?.o ?? null;
+      for (let v = current + 1; v <= known.migrations.length; v++) {
+        previous = oldestCompatibleFor(v, previous, known.contracts);
+        await query('BEGIN');
+        try {
+          await query(known.migrations[v - 1] as string);
+          await query(
+            'INSERT INTO schema_migrations (version, applied_at, oldest_compatible) VALUES ($1, $2, $3)',
+            [v, now(), previous],
+          );
+          await query('COMMIT');
+        } catch (err) {
+          await query('ROLLBACK');
+          throw err;
+        }
+      }
+      return Math.max(current, known.migrations.length);
+    } finally {
+      await query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  });
+}

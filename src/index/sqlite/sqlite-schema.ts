@@ -1,0 +1,172 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { CONTRACT_MIGRATIONS, newerSchemaRefusal, oldestCompatibleFor } from '../schema-compat.ts';
+
+/**
+ * The SQLite schema as an append-only list of migrations. Version n is `MIGRATIONS[n - 1]`;
+ * a released migration is never edited, only followed by a new one. `migrate` is safe to run
+ * from several processes opening the same file at once: it takes the write lock first
+ * (BEGIN IMMEDIATE) and re-reads the version under it.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE attestations (
+    id             TEXT PRIMARY KEY,
+    run_uid        TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace      TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    predicate_type TEXT NOT NULL,
+    key_id         TEXT NOT NULL,
+    envelope       TEXT NOT NULL,
+    storage        TEXT NOT NULL,
+    created_at     INTEGER NOT NULL
+  );
+  CREATE INDEX attestations_by_run ON attestations (namespace, kind, name, created_at DESC, id DESC);
+  CREATE INDEX attestations_by_uid ON attestations (run_uid);
+  CREATE INDEX attestations_by_time ON attestations (created_at DESC, id DESC);
+
+  CREATE TABLE subjects (
+    attestation_id TEXT NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    digest         TEXT NOT NULL,
+    PRIMARY KEY (attestation_id, name, digest)
+  );
+  CREATE INDEX subjects_by_digest ON subjects (digest, attestation_id);
+
+  CREATE TABLE run_states (
+    uid        TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace  TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('attested', 'failed', 'pending')),
+    attempts   INTEGER NOT NULL,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX run_states_by_run ON run_states (namespace, kind, name, updated_at DESC);
+  `,
+  // 2: digest lookups in keyset order straight from one index. Filtering `attestations` through an
+  // IN (subjects) list sorted every match per page: 140 ms a page at 20 000 matches.
+  `
+  CREATE TABLE subject_digests (
+    digest         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    attestation_id TEXT NOT NULL REFERENCES attestations (id) ON DELETE CASCADE,
+    PRIMARY KEY (digest, created_at, attestation_id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO subject_digests (digest, created_at, attestation_id)
+    SELECT DISTINCT s.digest, a.created_at, a.id FROM subjects s JOIN attestations a ON a.id = s.attestation_id;
+  DROP INDEX subjects_by_digest;
+  `,
+  // 3: claims and durable attempts per run (HA), deletion marks for retention, payload bytes per
+  // namespace (kept as a running total: a SUM per attestation would scan the namespace).
+  `
+  ALTER TABLE attestations ADD COLUMN payload_bytes INTEGER NOT NULL DEFAULT 0;
+  UPDATE attestations SET payload_bytes = length(CAST(envelope AS BLOB));
+  CREATE TABLE namespace_usage (
+    namespace     TEXT PRIMARY KEY,
+    payload_bytes INTEGER NOT NULL
+  );
+  INSERT INTO namespace_usage (namespace, payload_bytes)
+    SELECT namespace, SUM(payload_bytes) FROM attestations GROUP BY namespace;
+  CREATE TABLE run_work (
+    uid             TEXT PRIMARY KEY,
+    owner           TEXT,
+    lease_expires   INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    next_attempt_at INTEGER,
+    deleted_at      INTEGER
+  );
+  CREATE INDEX run_work_by_deleted ON run_work (deleted_at) WHERE deleted_at IS NOT NULL;
+  `,
+  // 4: copies of finished runs taken at first sight (run-captures.ts), so a run deleted before it
+  // is reconciled is attested from its copy.
+  `
+  CREATE TABLE run_captures (
+    uid         TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('TaskRun', 'PipelineRun')),
+    namespace   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    object      TEXT NOT NULL,
+    captured_at INTEGER NOT NULL
+  );
+  CREATE INDEX run_captures_by_run ON run_captures (namespace, kind, name, captured_at DESC);
+  CREATE INDEX run_captures_by_time ON run_captures (captured_at);
+  `,
+  // 5: one run record: the retry spacing and the deferral clock move to run_states (run_work's
+  // attempts, last_attempt_at and next_attempt_at are no longer read or written); claims carry a
+  // fencing token that grows each time the claim changes hands.
+  `
+  ALTER TABLE run_states ADD COLUMN next_attempt_at INTEGER;
+  ALTER TABLE run_states ADD COLUMN deferred_since INTEGER;
+  ALTER TABLE run_states ADD COLUMN last_attempt_at INTEGER;
+  UPDATE run_states SET
+    next_attempt_at = (SELECT w.next_attempt_at FROM run_work w WHERE w.uid = run_states.uid AND status = 'pending'),
+    last_attempt_at = (SELECT w.last_attempt_at FROM run_work w WHERE w.uid = run_states.uid);
+  ALTER TABLE run_work ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+  `,
+];
+
+/** Current schema version of an open database (0 when empty). */
+export function schemaVersion(db: DatabaseSync): number {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/**
+ * Brings the database to the latest version this build knows, recording each migration's
+ * `oldest_compatible` (schema-compat.ts). A database already at a newer version is left as it is
+ * when its latest row says this build's code may run on it (expand-only migrations since), and
+ * refused (without changing anything) otherwise. `known` is for tests that play an older build.
+ */
+export function migrate(
+  db: DatabaseSync,
+  now: () => number = Date.now,
+  known: { migrations: readonly string[]; contracts: ReadonlySet<number> } = {
+    migrations: MIGRATIONS,
+    contracts: CONTRACT_MIGRATIONS,
+  },
+): number {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const current = schemaVersion(db);
+    ensureCompatColumn(db);
+    const oldest =
+      (
+        db.prepare('SELECT oldest_compatible AS o FROM schema_migrations WHERE version = ?').get(current) as
+          | { o: number | null }
+          | undefined
+      )?.o ?? null;
+    const refusal = newerSchemaRefusal(
+      current,
+      current > known.migrations.length ? oldest : 1,
+      known.migrations.length,
+    );
+    if (refusal) throw new Error(refusal);
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, applied_at, oldest_compatible) VALUES (?, ?, ?)',
+    );
+    let previous = oldest;
+    for (let v = current + 1; v <= known.migrations.length; v++) {
+      db.exec(known.migrations[v - 1] as string);
+      previous = oldestCompatibleFor(v, previous, known.contracts);
+      record.run(v, now(), previous);
+    }
+    db.exec('COMMIT');
+    return Math.max(current, known.migrations.length);
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** Adds `oldest_compatible` to schema_migrations when a file from before it is opened. */
+function ensureCompatColumn(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'oldest_compatible'))
+    db.exec('ALTER TABLE schema_migrations ADD COLUMN oldest_compatible INTEGER');
+}
