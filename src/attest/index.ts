@@ -5,4 +5,11 @@ export {
   type SubjectGate,
 } from './attestation-checks.ts';
 export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
+export {
+  type ChainsAdopted,
+  type ChainsAdoption,
+  type ChainsRefusal,
+  type ChainsTrust,
+  verifyChainsAnnotations,
+} from './chains-adoption.ts';
 export type { Stored } from './store-signed.ts';
