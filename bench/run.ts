@@ -4,6 +4,7 @@ import { runFairnessBench } from './fairness.ts';
 import { runRegistryCostsBench } from './registry-costs.ts';
 import { runReplicasBench } from './replicas.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
+import { runUiBench } from './ui.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 
 /**
@@ -55,6 +56,12 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
     title: 'replicas: drain rate of one backlog with 1 and 3 observers on PostgreSQL and 1 on SQLite',
     quick: false,
     run: runReplicasBench,
+  },
+  {
+    name: 'ui',
+    title: 'provenance page: load → verified in Chromium, median and p95 (a run with 20 subjects)',
+    quick: false,
+    run: runUiBench,
   },
 ];
 

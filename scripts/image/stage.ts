@@ -37,7 +37,8 @@ export function readSource(repo: string): Source {
 
 /**
  * The app folder of the image, from the commit (never the work tree): `git archive` of HEAD, compiled
- * with the repository's own TypeScript (`tsc -p tsconfig.build.json`), then production dependencies
+ * with the repository's own TypeScript (`tsc -p tsconfig.build.json`), the provenance page built
+ * into dist/ui (scripts/build-ui.ts, esbuild from the dev dependencies), then production dependencies
  * only (`npm ci --omit=dev --ignore-scripts`, exactly package-lock.json). Returns the folder.
  */
 export function stageApp(repo: string, commit: string, dir: string): string {
@@ -54,6 +55,7 @@ export function stageApp(repo: string, commit: string, dir: string): string {
       stdio: 'inherit',
     },
   );
+  execFileSync(process.execPath, [join(dir, 'scripts/build-ui.ts')], { cwd: dir, stdio: 'inherit' });
   rmSync(join(dir, 'node_modules'));
   execFileSync(
     'npm',

@@ -13,6 +13,7 @@
 import { ObserverError } from '../errors.ts';
 import type { SkippedInput } from '../formats/index.ts';
 import type { PodReader } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { ImageRef } from '../oci/index.ts';
 import {
   checkExecution,
@@ -31,7 +32,10 @@ export interface AttestationChecksOptions {
   existence?: Pick<SubjectExistenceCheck, 'check'>;
   pods?: Pick<PodReader, 'get'>;
   /** a namespace's labels (asked only when the policy selects namespaces by label) */
-  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  namespaceLabels?: (
+    namespace: string,
+    context?: AttemptContext,
+  ) => Promise<Readonly<Record<string, string>>>;
 }
 
 export interface SubjectGate {
@@ -47,11 +51,18 @@ export class AttestationChecks {
     this.#o = options;
   }
 
-  /** The execution-check outcome of a TaskRun (undefined when off, or for a PipelineRun). */
-  async execution(run: RunRef, object: TektonRun): Promise<ExecutionCheckOutcome | undefined> {
+  /**
+   * The execution-check outcome of a TaskRun (undefined when off, or for a PipelineRun). Both
+   * checks take the attempt's context last and hand it to the apiserver and registry clients.
+   */
+  async execution(
+    run: RunRef,
+    object: TektonRun,
+    context?: AttemptContext,
+  ): Promise<ExecutionCheckOutcome | undefined> {
     if (this.#o.executionCheck === 'off' || object.kind !== 'TaskRun') return undefined;
     const podName = (object as TaskRun).status?.podName;
-    const pod = podName && this.#o.pods ? await this.#o.pods.get(run.namespace, podName) : undefined;
+    const pod = podName && this.#o.pods ? await this.#o.pods.get(run.namespace, podName, context) : undefined;
     const outcome = checkExecution(object as TaskRun, pod as PodView | undefined);
     if (
       this.#o.executionCheck === 'enforce' &&
@@ -65,11 +76,11 @@ export class AttestationChecks {
   }
 
   /** Splits image subjects into kept and rejected (policy first, then existence), one request per image. */
-  async subjects(run: RunRef, images: readonly ImageRef[]): Promise<SubjectGate> {
+  async subjects(run: RunRef, images: readonly ImageRef[], context?: AttemptContext): Promise<SubjectGate> {
     const gate: SubjectGate = { kept: [], rejected: [], skipped: [] };
     const labels =
       this.#o.policy.needsLabels && this.#o.namespaceLabels
-        ? await this.#o.namespaceLabels(run.namespace)
+        ? await this.#o.namespaceLabels(run.namespace, context)
         : {};
     for (const image of unique(images)) {
       const source = `${run.kind}/${run.name} subject ${image.repository}@${image.digest}`;
@@ -84,7 +95,7 @@ export class AttestationChecks {
         continue;
       }
       const found = this.#o.existence
-        ? await this.#o.existence.check(run, image)
+        ? await this.#o.existence.check(run, image, context)
         : { result: 'exists' as const };
       if (found.result === 'exists') gate.kept.push(image);
       else {

@@ -1,11 +1,11 @@
 import { BoundedCache } from '../cache/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
+import { type AttemptContext, NO_ATTEMPT } from '../model/index.ts';
 import type { Metrics } from '../observability/index.ts';
-import { withAttemptSignal } from '../oci/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { Signer, TransparencyLog } from '../signing/index.ts';
-import type { BackendName, SignatureVerifier, SignedArtifact, StorageBackend } from '../storage/index.ts';
+import type { BackendName, Destination, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
 import type { AttestationChecks } from './attestation-checks.ts';
 import { planAttestation } from './attestation-plan.ts';
@@ -33,7 +33,8 @@ export interface AttestOutcome {
 
 export interface AttestorOptions {
   config: ObserverConfig;
-  backends: ReadonlyMap<BackendName, StorageBackend>;
+  /** where each configured storage name sends an artifact (backendsFromConfig) */
+  backends: ReadonlyMap<BackendName, Destination>;
   metrics: Metrics;
   /** where the pipeline's steps are told; default MetricsTelemetry on `metrics` (the one owner of their metrics) */
   telemetry?: PipelineTelemetry;
@@ -69,34 +70,27 @@ export class Attestor {
   }
 
   /**
-   * `signal`: the attempt's deadline. Every registry request of the attempt (existence checks,
-   * tokens, stores) is aborted with it (oci/attempt-signal.ts), and it is checked between signing
-   * and storing, so an attempt past its deadline holds no connection and stores nothing more.
+   * `context`: the attempt (its lane, and its deadline's signal). The checks and every backend get
+   * it, so every registry and apiserver request of the attempt (existence checks, tokens, stores)
+   * goes in its lane and is aborted with its signal; the signal is checked between signing and
+   * storing too, so an attempt past its deadline holds no connection and stores nothing more.
    */
-  attest(
+  async attest(
     run: RunRef,
     object: TektonRun,
     children: ChildRun[],
     signer: Signer,
-    signal?: AbortSignal,
-  ): Promise<AttestOutcome> {
-    return withAttemptSignal(signal, () => this.#attest({ ref: run, object, children }, signer, signal));
-  }
-
-  async #attest(
-    { ref: run, object, children }: { ref: RunRef; object: TektonRun; children: ChildRun[] },
-    signer: Signer,
-    signal?: AbortSignal,
+    context: AttemptContext = NO_ATTEMPT,
   ): Promise<AttestOutcome> {
     const plan = planAttestation(this.#o.config, run.kind);
     const pending = this.#pending.get(run.uid) ?? {
-      signed: await signRun(this.#o, plan, { ref: run, object, children }, signer),
+      signed: await signRun(this.#o, plan, { ref: run, object, children }, signer, context),
       stored: new Map(),
     };
     this.#pending.set(run.uid, pending);
-    signal?.throwIfAborted();
+    context.signal?.throwIfAborted();
     const { signed, stored } = pending;
-    const failures = await storeWhereMissing(this.#o, plan, run, signed.artifacts, stored);
+    const failures = await storeWhereMissing(this.#o, plan, run, signed.artifacts, stored, context);
     const ok = failures.length === 0;
     if (ok) this.#pending.delete(run.uid);
     const provenance = signed.artifacts.find((a) => a.type === 'provenance');

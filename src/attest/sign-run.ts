@@ -6,6 +6,7 @@ import {
   type SkippedInput,
   withoutSubjects,
 } from '../formats/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
 import type { ImageRef, SignatureVerifier, SignedArtifact } from '../storage/index.ts';
@@ -62,11 +63,12 @@ export async function signRun(
   plan: AttestationPlan,
   run: { ref: RunRef; object: TektonRun; children: readonly ChildRun[] },
   signer: Signer,
+  context?: AttemptContext,
 ): Promise<SignedRun> {
   const { telemetry, checks } = deps;
   const signed: SignedRun = { artifacts: [], skipped: [] };
   signed.executionCheck = await step(telemetry, run.ref, 'check', () =>
-    checks?.execution(run.ref, run.object),
+    checks?.execution(run.ref, run.object, context),
   );
   const provenance = plan.provenance;
   const built = provenance
@@ -87,7 +89,7 @@ export async function signRun(
     : undefined;
   const toSign = plan.imageSignatures && run.object.kind === 'TaskRun' ? imagesToSign(run.object) : undefined;
   const gate = await step(telemetry, run.ref, 'check', () =>
-    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])]),
+    checks?.subjects(run.ref, [...(built?.images ?? []), ...(toSign?.images ?? [])], context),
   );
   const rejected = gate?.rejected ?? [];
   signed.skipped.push(...(gate?.skipped ?? []));

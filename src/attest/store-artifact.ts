@@ -1,4 +1,5 @@
 import { asObserverError } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import type { PipelineTelemetry } from './telemetry.ts';
@@ -13,9 +14,10 @@ export async function storeArtifact(
   run: RunRef,
   artifact: SignedArtifact,
   telemetry: PipelineTelemetry,
+  context?: AttemptContext,
 ): Promise<StoreResult> {
   const started = performance.now();
-  const result = await backend.store({ run, artifact }).catch(
+  const result = await backend.store({ run, artifact, ...(context ? { context } : {}) }).catch(
     (err: unknown): StoreResult => ({
       backend: backend.name,
       ok: false,

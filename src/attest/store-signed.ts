@@ -1,5 +1,6 @@
 import { ObserverError } from '../errors.ts';
-import type { BackendName, SignedArtifact, StorageBackend, StoreResult } from '../storage/index.ts';
+import type { AttemptContext } from '../model/index.ts';
+import type { BackendName, Destination, RunMarker, SignedArtifact, StoreResult } from '../storage/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import { type AttestationPlan, storageFor } from './attestation-plan.ts';
 import { storeArtifact } from './store-artifact.ts';
@@ -11,19 +12,21 @@ export interface Stored {
 }
 
 /**
- * Stores each signed artifact in each backend the plan names, all at once, skipping those `stored`
+ * Stores each signed artifact in each destination the plan names, all at once (a RunMarker only
+ * says what the run's mark will carry), skipping those `stored`
  * already holds (successes of earlier attempts, `type/key/backend`), and adds new successes to it
- * (in plan order).
+ * (in plan order). `context`: the attempt, handed to every backend.
  * Returns the failures of this attempt; never throws for a backend failure.
  */
 export async function storeWhereMissing(
-  o: { backends: ReadonlyMap<BackendName, StorageBackend>; telemetry: PipelineTelemetry },
+  o: { backends: ReadonlyMap<BackendName, Destination>; telemetry: PipelineTelemetry },
   plan: AttestationPlan,
   run: RunRef,
   artifacts: readonly SignedArtifact[],
   stored: Map<string, Stored>,
+  context?: AttemptContext,
 ): Promise<Stored[]> {
-  const writes: { id: string; artifact: SignedArtifact; backend: StorageBackend }[] = [];
+  const writes: { id: string; artifact: SignedArtifact; backend: Destination }[] = [];
   for (const artifact of artifacts)
     for (const name of storageFor(plan, artifact.type)) {
       const id = `${artifact.type}/${artifact.key}/${name}`;
@@ -32,7 +35,11 @@ export async function storeWhereMissing(
   // the writes are independent (other tags, other backends): at once, so a run waits for the
   // slowest one (a tag's settle time), not for their sum
   const results = await Promise.all(
-    writes.map((w) => storeArtifact(w.backend, run, w.artifact, o.telemetry)),
+    writes.map((w) =>
+      w.backend.role === 'marker'
+        ? marked(w.backend, run, w.artifact)
+        : storeArtifact(w.backend, run, w.artifact, o.telemetry, context),
+    ),
   );
   const failures: Stored[] = [];
   writes.forEach(({ id, artifact }, i) => {
@@ -43,7 +50,19 @@ export async function storeWhereMissing(
   return failures;
 }
 
-function backendNamed(backends: ReadonlyMap<BackendName, StorageBackend>, name: BackendName): StorageBackend {
+/** A RunMarker's contribution as a store result: where the mark will put the artifact. */
+function marked(marker: RunMarker, run: RunRef, artifact: SignedArtifact): StoreResult {
+  const { annotations, location, note } = marker.marksFor(run, artifact);
+  return {
+    backend: marker.name,
+    ok: true,
+    locations: [location],
+    ...(note ? { notes: [note] } : {}),
+    runAnnotations: annotations,
+  };
+}
+
+function backendNamed(backends: ReadonlyMap<BackendName, Destination>, name: BackendName): Destination {
   const backend = backends.get(name);
   if (!backend)
     throw new ObserverError(`storage backend "${name}" is configured but not available`, {

@@ -5,6 +5,7 @@ import {
   buildApiServer,
   CachedAuthorizer,
   KubeAuthorizer,
+  loadUiAssets,
   type SecureContextTarget,
   TlsFileReloader,
 } from '../http/index.ts';
@@ -38,8 +39,11 @@ export async function startApi(
     logger: deps.logger,
   });
   const secret = options.cursorKeyFile ? readCursorSecret(options.cursorKeyFile) : undefined;
+  const ui = loadUiAssets();
+  if (!ui) deps.logger.warn('the provenance page is not built (npm run build): /ui/ answers 404');
   const server = buildApiServer({
     index: deps.index,
+    captures: deps.index,
     publicKeys: deps.publicKeys,
     logger: deps.logger,
     cursors: new CursorSealer({ secret }),
@@ -47,10 +51,14 @@ export async function startApi(
       inner: new KubeAuthorizer({ connection: deps.connection, audiences: options.audiences }),
     }),
     tls: reloader.load(),
+    ui,
   });
   const address = await server.listen({ host: options.host, port: options.port });
   reloader.start(server.server as unknown as SecureContextTarget);
-  deps.logger.info({ address, cursorKeyFile: options.cursorKeyFile ?? null }, 'serving the lookup API');
+  deps.logger.info(
+    { address, cursorKeyFile: options.cursorKeyFile ?? null },
+    'serving the lookup API and the provenance page at /ui/',
+  );
   return { server, address, reloader };
 }
 

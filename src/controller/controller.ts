@@ -4,8 +4,7 @@ import type { IndexRetention, RunCaptures, RunRecords } from '../index/index.ts'
 import type { RunHold } from '../kube/index.ts';
 import { isSettled } from '../model/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
-import { type Priority, withPriority } from '../priority.ts';
-import { AdaptiveLimit, LatencyCap, WorkQueue } from '../queue/index.ts';
+import { AdaptiveLimit, type Lane, LatencyCap, WorkQueue } from '../queue/index.ts';
 import type { Reconciler } from '../reconcile/index.ts';
 import { Backoff, RETRY_MAX_MS } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
@@ -246,20 +245,19 @@ export class Controller {
       this.#depth();
       try {
         // the key's lane rides along every request of the reconcile: shared limits serve live first
-        const lane = this.#queue.laneOf(key) ?? 'live';
-        await withPriority(lane, () => this.#reconcileOne(key, lane));
+        await this.#reconcileOne(key, this.#queue.laneOf(key) ?? 'live');
       } finally {
         this.#queue.done(key);
       }
     }
   }
 
-  async #reconcileOne(key: RunKey, lane: Priority): Promise<void> {
+  async #reconcileOne(key: RunKey, lane: Lane): Promise<void> {
     const id = runKeyString(key);
     const reconcileId = randomUUID().slice(0, 8);
     const started = performance.now();
     try {
-      const result = await this.#o.reconciler.reconcile(key, reconcileId);
+      const result = await this.#o.reconciler.reconcile(key, reconcileId, { lane });
       this.#counted(key, started, true);
       if (result.attempted) this.#sample(performance.now() - started, lane, result.attested === true);
       this.#backoff.reset(id);
@@ -301,7 +299,7 @@ export class Controller {
    * tenant whose registry fails (or answers slowly, then times out) must not slow every tenant's
    * backlog. A raised limit hands waiting backlog keys to idle workers at once.
    */
-  #sample(durationMs: number, lane: Priority, attested: boolean): void {
+  #sample(durationMs: number, lane: Lane, attested: boolean): void {
     const before = this.backlogLimit;
     this.#backlogLimit.sample(durationMs);
     if (lane === 'backlog') this.#liveCap.backlogDone();

@@ -5,7 +5,8 @@ import { accessFor, callerOf } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { HttpError } from './error-handler.ts';
 import { attestationSchema, authErrorResponses, digestSchema, envelopeSchema, idSchema } from './schemas.ts';
-import { attestationView } from './views.ts';
+import { type ProducerSource, subjectProducers } from './views/subject-producers.ts';
+import { attestationView } from './views/views.ts';
 
 type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
 
@@ -16,7 +17,12 @@ type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
  */
 export function attestationRoutes(
   app: FastifyInstance,
-  deps: { index: AttestationReader; authorizer: Authorizer; cursors: CursorSealer },
+  deps: {
+    index: AttestationReader;
+    authorizer: Authorizer;
+    cursors: CursorSealer;
+    captures?: ProducerSource;
+  },
 ): void {
   app.get<{ Querystring: { digest: string; limit: number; cursor?: string } }>(
     '/attestations',
@@ -48,7 +54,7 @@ export function attestationRoutes(
       const scopes = await visibleScopes(deps.index, digest, mayGet);
       const page = await deps.index.findByDigest(digest, { limit, cursor: after, scopes });
       const next = page.next === undefined ? {} : { next: deps.cursors.seal(page.next, digest) };
-      return { items: page.items.map(attestationView), ...next };
+      return { items: page.items.map((a) => attestationView(a)), ...next };
     },
   );
 
@@ -57,8 +63,10 @@ export function attestationRoutes(
   app.get<{ Params: { id: string } }>(
     '/attestations/:id',
     { schema: { params: byId, response: { 200: attestationSchema, ...authErrorResponses } } },
-    async (request) =>
-      attestationView(await visibleAttestation(deps, request.params.id, callerOfMayGet(request, deps))),
+    async (request) => {
+      const a = await visibleAttestation(deps, request.params.id, callerOfMayGet(request, deps));
+      return attestationView(a, await subjectProducers(deps.captures, a));
+    },
   );
 
   app.get<{ Params: { id: string } }>(

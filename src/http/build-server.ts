@@ -9,6 +9,9 @@ import { installErrorHandling } from './error-handler.ts';
 import { type HealthChecks, healthRoutes } from './health-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { runRoutes } from './run-routes.ts';
+import type { UiAssets } from './ui/ui-assets.ts';
+import { uiRoutes } from './ui/ui-routes.ts';
+import type { ProducerSource } from './views/subject-producers.ts';
 
 export interface ApiServerDeps {
   index: AttestationReader;
@@ -26,6 +29,10 @@ export interface ApiServerDeps {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** request logs go here; default none */
   logger?: Logger;
+  /** captured runs (the index): which PipelineRun task produced each subject; default none */
+  captures?: ProducerSource;
+  /** the built provenance page, served under /ui/ (loadUiAssets); undefined: /ui/ says it is not built */
+  ui?: UiAssets;
 }
 
 export interface ProbeServerDeps {
@@ -50,7 +57,7 @@ function baseOptions(logger: Logger | undefined): FastifyServerOptions {
 
 /**
  * The lookup API, built without listening (the composition root calls `listen`, tests `inject`).
- * Anonymous: /api/v1/keys. Everything else under /api/v1 needs a bearer token the apiserver
+ * Anonymous: /api/v1/keys and the provenance page under /ui/ (code only, no data). Everything else under /api/v1 needs a bearer token the apiserver
  * accepts for our audience, and shows only runs the caller may `get`: schema validation comes
  * before any access review, and reviews are bounded by the Authorizer (CachedAuthorizer).
  * It has no probes or metrics: those are on the probe server's own plain-HTTP port.
@@ -61,6 +68,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   const app = Fastify({ ...options, ...tls } as FastifyServerOptions) as unknown as FastifyInstance;
   installErrorHandling(app);
   keyRoutes(app, deps);
+  uiRoutes(app, deps.ui);
   app.register(
     async (api) => {
       requireBearerToken(api, deps.authorizer);

@@ -14,3 +14,5 @@ export {
   TlsFileReloader,
   type TlsFileReloaderOptions,
 } from './tls-file-reloader.ts';
+export { DEFAULT_UI_DIR, loadUiAssets, type UiAssets } from './ui/ui-assets.ts';
+export { UI_CSP } from './ui/ui-routes.ts';

@@ -11,7 +11,8 @@ import {
   namespaceSchema,
   runStateSchema,
 } from './schemas.ts';
-import { attestationView, runStateView } from './views.ts';
+import { type ProducerSource, subjectProducers } from './views/subject-producers.ts';
+import { attestationView, runStateView } from './views/views.ts';
 
 const KIND_OF: Record<'taskruns' | 'pipelineruns', RunKind> = {
   taskruns: 'TaskRun',
@@ -28,7 +29,7 @@ const KIND_OF: Record<'taskruns' | 'pipelineruns', RunKind> = {
  */
 export function runRoutes(
   app: FastifyInstance,
-  deps: { index: AttestationReader; authorizer: Authorizer },
+  deps: { index: AttestationReader; authorizer: Authorizer; captures?: ProducerSource },
 ): void {
   app.get<{ Params: { namespace: string; plural: 'taskruns' | 'pipelineruns'; name: string } }>(
     '/runs/:namespace/:plural/:name',
@@ -78,7 +79,12 @@ export function runRoutes(
       if (states.length === 0 && attestations.length === 0) {
         throw new HttpError(404, `no record of ${run.kind} ${namespace}/${name}`);
       }
-      return { run, states: states.map(runStateView), attestations: attestations.map(attestationView) };
+      const producers = await subjectProducers(deps.captures, { run });
+      return {
+        run,
+        states: states.map(runStateView),
+        attestations: attestations.map((a) => attestationView(a, producers)),
+      };
     },
   );
 }

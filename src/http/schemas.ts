@@ -37,7 +37,10 @@ export const attestationSchema = {
     predicateType: { type: 'string' },
     subjects: {
       type: 'array',
-      items: { type: 'object', properties: { name: { type: 'string' }, digest: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, digest: { type: 'string' }, producedBy: { type: 'string' } },
+      },
     },
     keyId: { type: 'string' },
     storage: {
@@ -50,6 +53,13 @@ export const attestationSchema = {
           locations: { type: 'array', items: { type: 'string' } },
           error: { type: 'string' },
         },
+      },
+    },
+    skipped: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { source: { type: 'string' }, code: { type: 'string' }, reason: { type: 'string' } },
       },
     },
     createdAt: { type: 'string', format: 'date-time' },

@@ -1,5 +1,5 @@
+import type { BackendName } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
-import type { BackendName } from '../storage/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
 import type { AttestationRecorder, RunRecords } from './attestation-recorder.ts';
@@ -34,6 +34,12 @@ export interface NewAttestation {
   keyId: string;
   storage: StorageOutcome[];
   createdAt: Date;
+  /**
+   * Inputs left out of the provenance, each with its reason code (SkippedInput of artifacts/:
+   * `digest_invalid`, `repository_not_allowed`, …); kept as the first record of them. Read back
+   * only when there were any.
+   */
+  skipped?: { source: string; code: string; reason: string }[];
 }
 
 export interface AttestationSummary extends Omit<NewAttestation, 'envelope'> {

@@ -24,6 +24,8 @@ export interface AttestationRecord {
   createdAt: number;
   envelopeJson: string;
   storageJson: string;
+  /** the skipped inputs, JSON (`[]` for none) */
+  skippedJson: string;
   /** UTF-8 bytes of `envelopeJson`, counted against the namespace */
   payloadBytes: number;
 }
@@ -41,6 +43,9 @@ export function attestationRecord(a: NewAttestation): AttestationRecord {
     createdAt,
     envelopeJson,
     storageJson: JSON.stringify(a.storage),
+    skippedJson: JSON.stringify(
+      (a.skipped ?? []).map(({ source, code, reason }) => ({ source, code, reason })),
+    ),
     payloadBytes: Buffer.byteLength(envelopeJson, 'utf8'),
   };
 }

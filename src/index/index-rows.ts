@@ -17,6 +17,8 @@ export interface AttestationRow {
   predicate_type: string;
   key_id: string;
   storage: string;
+  /** JSON array of skipped inputs; `[]` for rows written before the column existed */
+  skipped: string;
   created_at: number;
   subjects: string;
 }
@@ -48,6 +50,7 @@ export function toSummary(row: AttestationRow): AttestationSummary {
     keyId: row.key_id,
     storage: JSON.parse(row.storage) as StorageOutcome[],
     createdAt: new Date(row.created_at),
+    ...skippedOf(row),
   };
 }
 
@@ -96,4 +99,9 @@ export function toPage(rows: AttestationRow[], limit: number): Page<AttestationS
   return rows.length > limit && last
     ? { items, next: encodeCursor({ createdAt: last.createdAt.getTime(), id: last.id }) }
     : { items };
+}
+
+function skippedOf(row: AttestationRow): Pick<AttestationSummary, 'skipped'> {
+  const skipped = JSON.parse(row.skipped || '[]') as NonNullable<AttestationSummary['skipped']>;
+  return skipped.length > 0 ? { skipped } : {};
 }

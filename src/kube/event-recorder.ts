@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 
 /** Kubernetes Events about a run, for people and for monitoring. */
@@ -10,6 +11,6 @@ export interface RunEvent {
 }
 
 export interface EventRecorder {
-  /** Best effort: a failure to record is logged, never thrown. */
-  record(event: RunEvent): Promise<void>;
+  /** Best effort: a failure to record is logged, never thrown. `context`: the attempt it reports on. */
+  record(event: RunEvent, context?: AttemptContext): Promise<void>;
 }

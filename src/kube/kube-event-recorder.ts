@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BoundedCache } from '../cache/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { CoreApi } from './client/core-api.ts';
 import { KubeApiError } from './client/kube-api-error.ts';
@@ -36,7 +37,7 @@ export class KubeEventRecorder implements EventRecorder {
     this.#clock = options.clock ?? (() => new Date());
   }
 
-  async record(event: RunEvent): Promise<void> {
+  async record(event: RunEvent, context?: AttemptContext): Promise<void> {
     const { run } = event;
     const namespace = run.namespace;
     const hash = createHash('sha256')
@@ -49,6 +50,7 @@ export class KubeEventRecorder implements EventRecorder {
       try {
         await this.#api.createNamespacedEvent({
           namespace,
+          context,
           body: {
             metadata: { name, namespace },
             involvedObject: {
@@ -76,6 +78,7 @@ export class KubeEventRecorder implements EventRecorder {
         await this.#api.patchNamespacedEvent({
           name,
           namespace,
+          context,
           body: { count, lastTimestamp: now.toISOString() },
         });
         this.#counts.set(name, count);

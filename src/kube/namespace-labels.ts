@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { CoreApi } from './client/core-api.ts';
 import type { KubeConnection } from './client/kube-connection.ts';
@@ -34,12 +35,12 @@ export class NamespaceLabels {
     this.#now = options.now ?? Date.now;
   }
 
-  async get(namespace: string): Promise<Readonly<Record<string, string>>> {
+  async get(namespace: string, context?: AttemptContext): Promise<Readonly<Record<string, string>>> {
     const hit = this.#cache.get(namespace);
     if (hit && this.#now() - hit.at < this.#ttlMs) return hit.labels;
     let labels: Readonly<Record<string, string>>;
     try {
-      labels = { ...(await this.#api.readNamespace({ name: namespace })).metadata?.labels };
+      labels = { ...(await this.#api.readNamespace({ name: namespace, context })).metadata?.labels };
     } catch (err) {
       const error = kubeError(`reading Namespace ${namespace} for its labels`, err);
       if (error.retryable) throw error;

@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import { CoreApi } from './client/core-api.ts';
 import type { PodObject } from './client/core-objects.ts';
 import { KubeApiError } from './client/kube-api-error.ts';
@@ -16,9 +17,9 @@ export class PodReader {
     this.#api = 'api' in options ? options.api : new CoreApi(options.connection);
   }
 
-  async get(namespace: string, name: string): Promise<PodObject | undefined> {
+  async get(namespace: string, name: string, context?: AttemptContext): Promise<PodObject | undefined> {
     try {
-      return await this.#api.readNamespacedPod({ namespace, name });
+      return await this.#api.readNamespacedPod({ namespace, name, context });
     } catch (err) {
       if (err instanceof KubeApiError && err.code === 404) return undefined;
       throw kubeError(`reading Pod ${namespace}/${name}`, err);

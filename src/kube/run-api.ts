@@ -1,5 +1,6 @@
 import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import { describeRun, type RunKey, runPlural } from '../tekton/index.ts';
 import { KubeApiError } from './client/kube-api-error.ts';
 import type { KubeConnection } from './client/kube-connection.ts';
@@ -48,10 +49,10 @@ export class RunApi {
     this.#api = new KubeJson(options.connection);
   }
 
-  /** The latest object, or undefined when it no longer exists. */
-  async get(key: RunKey): Promise<RunObject | undefined> {
+  /** The latest object, or undefined when it no longer exists. `context`: the attempt it is read for. */
+  async get(key: RunKey, context?: AttemptContext): Promise<RunObject | undefined> {
     try {
-      return await this.#api.send<RunObject>('GET', runPath(key.kind, key.namespace, key.name));
+      return await this.#api.send<RunObject>('GET', runPath(key.kind, key.namespace, key.name), { context });
     } catch (err) {
       if (err instanceof KubeApiError && err.code === 404) return undefined;
       throw kubeError(`reading ${describeRun(key)}`, err);
@@ -66,13 +67,14 @@ export class RunApi {
     key: RunKey,
     annotations: Record<string, string | null>,
     uid?: string,
+    context?: AttemptContext,
   ): Promise<void> {
     const metadata: Record<string, unknown> = { annotations };
     if (uid) metadata.uid = uid;
     const write = this.#api.send<Partial<RunObject> | undefined>(
       'PATCH',
       runPath(key.kind, key.namespace, key.name),
-      { query: { fieldManager: FIELD_MANAGER }, body: { metadata }, contentType: MERGE_PATCH },
+      { query: { fieldManager: FIELD_MANAGER }, body: { metadata }, contentType: MERGE_PATCH, context },
     );
     if (uid) this.#writing.set(uid, write);
     try {

@@ -1,4 +1,3 @@
-export { allAborted, attemptSignal, withAttemptSignal } from './attempt-signal.ts';
 export {
   attestationLayer,
   cosignConfigBlob,
@@ -21,6 +20,12 @@ export {
   SMALL_BODY_LIMIT,
 } from './http/bounded-body.ts';
 export {
+  type AddressResolver,
+  BoundedResolver,
+  type BoundedResolverOptions,
+  DnsTimeout,
+} from './http/bounded-resolver.ts';
+export {
   CircuitBreakers,
   type CircuitBreakersOptions,
   type CircuitState,
@@ -42,7 +47,7 @@ export {
   type RegistryTransportOptions,
   registryTransport,
 } from './http/registry-transport.ts';
-export { KeyedBatcher } from './keyed-batcher.ts';
+export { KeyedBatcher, type SubmitOptions } from './keyed-batcher.ts';
 export {
   type Descriptor,
   type ImageIndex,

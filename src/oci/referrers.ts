@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import { digestTag, sha256Digest } from './digest.ts';
 import {
   type Descriptor,
@@ -73,13 +74,16 @@ export async function attachReferrer(o: {
   subject: Descriptor;
   artifact: ReferrerArtifact;
   appendIndex?: (entry: Descriptor) => Promise<AppendResult>;
+  /** the attempt the store is part of; default none */
+  context?: AttemptContext;
 }): Promise<AttachResult> {
+  const { context } = o;
   const manifest = referrerManifest(o.subject, o.artifact);
-  await o.client.uploadBlob(o.repository, EMPTY_CONFIG);
-  await o.client.uploadBlob(o.repository, o.artifact.layer);
+  await o.client.uploadBlob(o.repository, EMPTY_CONFIG, { context });
+  await o.client.uploadBlob(o.repository, o.artifact.layer, { context });
   const bytes = serializeManifest(manifest);
   const digest = sha256Digest(bytes);
-  const put = await o.client.putManifest(o.repository, digest, bytes, OCI_MANIFEST);
+  const put = await o.client.putManifest(o.repository, digest, bytes, OCI_MANIFEST, { context });
   if (put.ociSubject) return { digest };
   const entry: Descriptor = {
     mediaType: OCI_MANIFEST,
@@ -98,6 +102,7 @@ export async function attachReferrer(o: {
         tag,
         document: referrersIndexDocument,
         additions: [{ descriptor: e }],
+        ...(context ? { context } : {}),
       }));
   return { digest, fallback: await append(entry) };
 }

@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { RegistryCredentials } from './credentials.ts';
 import { isSha256Digest, sha256Digest } from './digest.ts';
@@ -53,6 +54,8 @@ interface Call {
   operation: string;
   repository: string;
   actions: Actions;
+  /** the attempt the call is part of (its deadline aborts every request of the call, tokens included) */
+  context?: AttemptContext;
 }
 
 /**
@@ -85,9 +88,12 @@ export class RegistryClient {
     this.#tokens = new TokenCache({ now: options.now });
   }
 
-  /** True when the blob exists in the repository. */
-  async blobExists(repository: string, digest: string): Promise<boolean> {
-    const call: Call = { operation: 'HEAD blob', repository, actions: 'pull' };
+  /**
+   * True when the blob exists in the repository. Every method takes the AttemptContext of the
+   * attempt it serves last (default: none, outside any attempt).
+   */
+  async blobExists(repository: string, digest: string, context?: AttemptContext): Promise<boolean> {
+    const call: Call = { operation: 'HEAD blob', repository, actions: 'pull', context };
     const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'HEAD' });
     if (res.status === 200) return true;
     if (res.status === 404) return false;
@@ -95,8 +101,13 @@ export class RegistryClient {
   }
 
   /** The blob's bytes (at most `maxBytes`, default 64 MiB), unverified: callers compare sha256Digest(bytes) with the digest. */
-  async getBlob(repository: string, digest: string, maxBytes = BLOB_LIMIT): Promise<Uint8Array> {
-    const call: Call = { operation: `GET blob ${digest}`, repository, actions: 'pull' };
+  async getBlob(
+    repository: string,
+    digest: string,
+    maxBytes = BLOB_LIMIT,
+    context?: AttemptContext,
+  ): Promise<Uint8Array> {
+    const call: Call = { operation: `GET blob ${digest}`, repository, actions: 'pull', context };
     const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'GET' });
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
     return this.#http.read(this.#where(call), res, maxBytes);
@@ -111,11 +122,12 @@ export class RegistryClient {
   async uploadBlob(
     repository: string,
     bytes: Uint8Array,
-    options: { fresh?: boolean } = {},
+    options: { fresh?: boolean; context?: AttemptContext } = {},
   ): Promise<string> {
+    const { context } = options;
     const digest = sha256Digest(bytes);
-    if (!options.fresh && (await this.blobExists(repository, digest))) return digest;
-    const call: Call = { operation: 'upload blob', repository, actions: 'pull,push' };
+    if (!options.fresh && (await this.blobExists(repository, digest, context))) return digest;
+    const call: Call = { operation: 'upload blob', repository, actions: 'pull,push', context };
     const started = await this.#send(call, `/v2/${repository}/blobs/uploads/`, { method: 'POST' });
     const location = started.headers.get('location');
     if (started.status !== 202 || !location)
@@ -139,8 +151,12 @@ export class RegistryClient {
   }
 
   /** The manifest at a tag or digest, or undefined when there is none (404). */
-  async getManifest(repository: string, reference: string): Promise<ManifestResponse | undefined> {
-    const call: Call = { operation: `GET manifest ${reference}`, repository, actions: 'pull' };
+  async getManifest(
+    repository: string,
+    reference: string,
+    context?: AttemptContext,
+  ): Promise<ManifestResponse | undefined> {
+    const call: Call = { operation: `GET manifest ${reference}`, repository, actions: 'pull', context };
     const headers = { accept: MANIFEST_ACCEPT };
     const res = await this.#send(call, `/v2/${repository}/manifests/${reference}`, {
       method: 'GET',
@@ -169,8 +185,12 @@ export class RegistryClient {
    * HEAD of a manifest (by digest or tag): the status when it is a definite answer (200 found, 404
    * not found, 401/403 refused after the auth challenge); other statuses throw (5xx retryable).
    */
-  async headManifest(repository: string, reference: string): Promise<200 | 401 | 403 | 404> {
-    const call: Call = { operation: `HEAD manifest ${reference}`, repository, actions: 'pull' };
+  async headManifest(
+    repository: string,
+    reference: string,
+    context?: AttemptContext,
+  ): Promise<200 | 401 | 403 | 404> {
+    const call: Call = { operation: `HEAD manifest ${reference}`, repository, actions: 'pull', context };
     const headers = { accept: MANIFEST_ACCEPT };
     const res = await this.#send(call, `/v2/${repository}/manifests/${reference}`, {
       method: 'HEAD',
@@ -192,9 +212,14 @@ export class RegistryClient {
     reference: string,
     bytes: Uint8Array,
     mediaType: string,
-    options: { ifMatch?: string } = {},
+    options: { ifMatch?: string; context?: AttemptContext } = {},
   ): Promise<{ digest: string; ociSubject?: string }> {
-    const call: Call = { operation: `PUT manifest ${reference}`, repository, actions: 'pull,push' };
+    const call: Call = {
+      operation: `PUT manifest ${reference}`,
+      repository,
+      actions: 'pull,push',
+      context: options.context,
+    };
     const headers: Record<string, string> = { 'content-type': mediaType };
     if (options.ifMatch) headers['if-match'] = options.ifMatch;
     const res = await this.#send(call, `/v2/${repository}/manifests/${reference}`, {
@@ -210,8 +235,8 @@ export class RegistryClient {
   }
 
   /** All tags of the repository (following `Link` pagination); [] when the repository is unknown. */
-  async listTags(repository: string): Promise<string[]> {
-    const call: Call = { operation: 'list tags', repository, actions: 'pull' };
+  async listTags(repository: string, context?: AttemptContext): Promise<string[]> {
+    const call: Call = { operation: 'list tags', repository, actions: 'pull', context };
     const tags: string[] = [];
     let path: string | undefined = `/v2/${repository}/tags/list`;
     for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
@@ -239,8 +264,9 @@ export class RegistryClient {
     repository: string,
     digest: string,
     artifactType?: string,
+    context?: AttemptContext,
   ): Promise<ImageIndex | undefined> {
-    const call: Call = { operation: `GET referrers ${digest}`, repository, actions: 'pull' };
+    const call: Call = { operation: `GET referrers ${digest}`, repository, actions: 'pull', context };
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
     const res = await this.#send(call, `/v2/${repository}/referrers/${digest}${query}`, {
       method: 'GET',
@@ -273,14 +299,21 @@ export class RegistryClient {
     const url = new URL(pathOrUrl, this.#base);
     const scope = `repository:${call.repository}:${call.actions}`;
     let authorization = this.#cachedAuthorization(scope, call.repository);
-    const first = await this.#http.send(this.#where(call), url, init, authorization);
+    const first = await this.#http.send(
+      this.#where(call),
+      url,
+      init,
+      authorization,
+      'registry',
+      call.context,
+    );
     if (first.status !== 401) return first;
     const challenge = parseChallenge(first.headers.get('www-authenticate'));
     if (!challenge) return first;
     authorization = await this.#authorize(challenge, scope, call);
     if (!authorization) return first;
     await discardBody(first);
-    return this.#http.send(this.#where(call), url, init, authorization);
+    return this.#http.send(this.#where(call), url, init, authorization, 'registry', call.context);
   }
 
   #cachedAuthorization(scope: string, repository: string): string | undefined {
@@ -319,7 +352,7 @@ export class RegistryClient {
       plainHttpAllowed: (realm) =>
         (base.protocol === 'http:' && realm.hostname === base.hostname) || this.#isInsecureHost(realm.host),
       send: (realm, init, authorization) =>
-        this.#http.send(this.#where(op), realm, init, authorization, 'realm'),
+        this.#http.send(this.#where(op), realm, init, authorization, 'realm', call.context),
       refuse: (detail) =>
         registryError('registry_realm_forbidden', this.#where(op), { detail, retryable: false }),
     });

@@ -1,7 +1,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { ObserverError } from '../errors.ts';
+import { type AttemptContext, NO_ATTEMPT } from '../model/index.ts';
 import { delayFor } from '../retry/index.ts';
-import { attemptSignal } from './attempt-signal.ts';
 import { sha256Digest } from './digest.ts';
 import type { Descriptor } from './manifest.ts';
 import { ANNOTATION_SIGNATURE } from './media-types.ts';
@@ -29,7 +29,7 @@ export interface Addition {
    * the same entry (sameEntry); may read the registry. A retryable ObserverError retries the
    * attempt; any other error fails the append. Default: only the same entry counts.
    */
-  storedAs?: (existing: Descriptor) => Promise<boolean>;
+  storedAs?: (existing: Descriptor, context: AttemptContext) => Promise<boolean>;
 }
 
 export interface AppendOptions {
@@ -49,7 +49,12 @@ export interface AppendOptions {
    * the same entry or payload accept each other's entry (storedAs), whatever the timing.
    */
   settleMs?: number;
-  /** default setTimeout-based */
+  /**
+   * the attempt (or, for a batch, the attempts) the append serves: every registry call carries it,
+   * and past its signal nothing more is written and the loop stops. Default NO_ATTEMPT.
+   */
+  context?: AttemptContext;
+  /** default setTimeout-based, cut short (rejecting) when the context's signal aborts */
   sleep?: (ms: number) => Promise<void>;
   /** default Date.now (measures our read-to-PUT time) */
   now?: () => number;
@@ -64,7 +69,8 @@ export interface AppendResult {
 }
 
 /** Sleeps, cut short (rejecting) when the attempt's deadline passes. */
-const defaultSleep = (ms: number) => wait(ms, undefined, { signal: attemptSignal() });
+const sleepUntil = (signal: AbortSignal | undefined) => (ms: number) =>
+  wait(ms, undefined, signal ? { signal } : {});
 
 /** The longest settle wait, however slow our own write was. */
 export const SETTLE_CAP_MS = 5000;
@@ -98,12 +104,12 @@ export function dedupeEntries(entries: Descriptor[]): Descriptor[] {
  * be serialised per tag by the caller (KeyedBatcher).
  */
 export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
-  const sleep = o.sleep ?? defaultSleep;
+  const context = o.context ?? NO_ATTEMPT;
+  const sleep = o.sleep ?? sleepUntil(context.signal);
   const maxAttempts = o.maxAttempts ?? 8;
   const settleMs = o.settleMs ?? 250;
   const clock = o.now ?? Date.now;
-  const target = `${o.client.registry}/${o.repository}:${o.tag}`;
-  const stored = storedCheck();
+  const stored = storedCheck(context);
   const missingFrom = async (m: ManifestResponse | undefined) => {
     const entries = o.document.entries(m);
     const missing: Addition[] = [];
@@ -117,7 +123,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(backoffMs(attempt));
     // past the attempt's deadline nothing more is written (its requests are aborted too)
-    attemptSignal()?.throwIfAborted();
+    context.signal?.throwIfAborted();
     try {
       // Blobs are content-addressed: uploading the additions' blobs first (at once) is safe
       // whatever the tag holds, and keeps them out of the read-to-PUT window, which sets the
@@ -132,7 +138,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
         for (const blob of predicted) uploaded.add(sha256Digest(blob));
       }
       const readAt = clock();
-      const base = await o.client.getManifest(o.repository, o.tag);
+      const base = await o.client.getManifest(o.repository, o.tag, context);
       const missing = await missingFrom(base);
       if (missing.length === 0) return { digest: base?.digest ?? '', added, attempts: attempt };
       const existing = o.document.entries(base);
@@ -152,23 +158,24 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       );
       const put = await o.client.putManifest(o.repository, o.tag, doc.bytes, doc.mediaType, {
         ifMatch: base?.etag,
+        context,
       });
       added = Math.max(added, merged.length - existing.length);
       // one read, after the settle time, tells whether our entries stayed (a read at once as well
       // would only learn the same sooner, for a registry request on every append)
       await sleep(Math.min(SETTLE_CAP_MS, Math.max(settleMs, 2 * (clock() - readAt))));
-      const settled = await o.client.getManifest(o.repository, o.tag);
+      const settled = await o.client.getManifest(o.repository, o.tag, context);
       if ((await missingFrom(settled)).length === 0)
         return { digest: settled?.digest ?? put.digest, added, attempts: attempt };
     } catch (err) {
       // a host known to be down (its circuit is open) will not answer the next loop either
       const hopeless = !(err instanceof ObserverError && err.retryable) || err.notBefore !== undefined;
-      if (hopeless || attemptSignal()?.aborted) throw err;
+      if (hopeless || context.signal?.aborted) throw err;
       lastError = err;
     }
   }
   throw new ObserverError(
-    `appending to ${target}: entries still missing after ${maxAttempts} attempts (concurrent writers)`,
+    `appending to ${o.client.registry}/${o.repository}:${o.tag}: entries still missing after ${maxAttempts} attempts (concurrent writers)`,
     {
       code: 'registry',
       retryable: true,
@@ -182,14 +189,16 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
  * the merged entries): no existence check first; a retry checks (they may be there by now).
  */
 async function uploadAll(o: AppendOptions, blobs: Uint8Array[], fresh: boolean): Promise<void> {
-  await Promise.all(blobs.map((blob) => o.client.uploadBlob(o.repository, blob, { fresh })));
+  await Promise.all(
+    blobs.map((blob) => o.client.uploadBlob(o.repository, blob, { fresh, context: o.context })),
+  );
 }
 
 /**
  * Whether an addition is stored among these entries. `storedAs` answers are remembered per entry
  * for this append (entries are content-addressed, so the answer cannot change).
  */
-function storedCheck() {
+function storedCheck(context: AttemptContext) {
   const answers = new Map<Addition, Map<string, boolean>>();
   return async (a: Addition, entries: Descriptor[]): Promise<boolean> => {
     if (entries.some((e) => sameEntry(e, a.descriptor))) return true;
@@ -198,7 +207,7 @@ function storedCheck() {
     answers.set(a, known);
     for (const e of entries) {
       const key = entryKey(e);
-      const yes = known.get(key) ?? (await a.storedAs(e));
+      const yes = known.get(key) ?? (await a.storedAs(e, context));
       known.set(key, yes);
       if (yes) return true;
     }

@@ -13,6 +13,7 @@
  *   its registry blinked.
  */
 import { ObserverError, tenantMessage } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import { describeRun, type RunRef } from '../tekton/index.ts';
 
 /** An image subject: `host/path` and `sha256:<hex>` (structurally storage's ImageRef). */
@@ -23,14 +24,22 @@ export interface SubjectImage {
 
 /** What the check needs of a registry client (oci/RegistryClient has it). */
 export interface ManifestHead {
-  headManifest(repository: string, reference: string): Promise<200 | 401 | 403 | 404>;
+  headManifest(
+    repository: string,
+    reference: string,
+    context?: AttemptContext,
+  ): Promise<200 | 401 | 403 | 404>;
 }
 
 export type SubjectExistence = { result: 'exists' } | { result: 'not_found' | 'unreadable'; detail: string };
 
 export interface SubjectExistenceCheckOptions {
   /** the client for the image's registry with the credentials allowed for the run (point 2) */
-  clientFor(run: RunRef, image: SubjectImage): Promise<{ client: ManifestHead; repository: string }>;
+  clientFor(
+    run: RunRef,
+    image: SubjectImage,
+    context?: AttemptContext,
+  ): Promise<{ client: ManifestHead; repository: string }>;
   /** positive answers kept; default 10,000 */
   cacheSize?: number;
 }
@@ -45,13 +54,14 @@ export class SubjectExistenceCheck {
     this.#cacheSize = options.cacheSize ?? 10_000;
   }
 
-  async check(run: RunRef, image: SubjectImage): Promise<SubjectExistence> {
+  /** `context`: the attempt asking (its deadline aborts the HEAD); default none. */
+  async check(run: RunRef, image: SubjectImage, context?: AttemptContext): Promise<SubjectExistence> {
     const key = `${run.namespace}\n${image.repository}@${image.digest}`;
     if (this.#known.has(key)) return { result: 'exists' };
-    const { client, repository } = await this.#o.clientFor(run, image);
+    const { client, repository } = await this.#o.clientFor(run, image, context);
     let status: 200 | 401 | 403 | 404;
     try {
-      status = await client.headManifest(repository, image.digest);
+      status = await client.headManifest(repository, image.digest, context);
     } catch (err) {
       // the detail reaches tenants (InputSkipped): the registry's tenant-safe text, never its answer
       if (err instanceof ObserverError && !err.retryable)

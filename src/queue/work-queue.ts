@@ -1,3 +1,5 @@
+import type { Lane } from '../model/index.ts';
+
 /**
  * A key queue in the controller-runtime mould, with two lanes so that fresh runs are never
  * starved by a backlog (Chains #979):
@@ -25,7 +27,7 @@
  * not on the CPU, so a few more in flight for a while cost little; a tenant arriving while another
  * one's runs hang on a 29-second registry gets its share at once, not after those attempts end.
  */
-export type Lane = 'live' | 'backlog';
+export type { Lane };
 
 export interface WorkQueueOptions<K> {
   /** the fairness group of a key (a run's namespace); default: one group for all */

@@ -2,7 +2,7 @@ import type { AttestOutcome, Attestor } from '../attest/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import type { AttestationReader, AttestationRecorder, RunRecords } from '../index/index.ts';
 import { isRunGone, type RunApi } from '../kube/index.ts';
-import { type Fence, type RunRecord, TRANSPARENCY } from '../model/index.ts';
+import { type AttemptContext, type Fence, type RunRecord, TRANSPARENCY } from '../model/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
@@ -29,6 +29,8 @@ export interface OutcomeTarget {
   record: RunRecord | undefined;
   fence: Fence;
   log: Logger;
+  /** the reconcile's context (its lane): the mark and the Events go in it */
+  context?: AttemptContext;
   /** for `attested`: what the attempt produced, with which key, and when the run completed */
   attestation?: { outcome: AttestOutcome; signer: Signer; completedAt?: number };
 }
@@ -106,7 +108,7 @@ export class AttemptOutcomes {
         return true;
       case 'mark':
         if (!(await this.#holds(at, state))) return false;
-        await this.#mark(at.run, marksOf(effect, at.attestation?.outcome), at.log);
+        await this.#mark(at.run, marksOf(effect, at.attestation?.outcome), at.log, at.context);
         return true;
       case 'forget':
         this.#o.attestor.forget(at.run.uid);
@@ -115,6 +117,7 @@ export class AttemptOutcomes {
         await this.#o.report.outcome(at.run, effect.report, at.log, {
           attestationId: state.attestationId,
           attestation: at.attestation,
+          context: at.context,
         });
         return true;
       default:
@@ -130,9 +133,14 @@ export class AttemptOutcomes {
   }
 
   /** Patches the run's annotations; a run deleted meanwhile (404, or 409: re-created) needs no mark. */
-  async #mark(run: RunRef, marks: Record<string, string | null>, log: Logger): Promise<void> {
+  async #mark(
+    run: RunRef,
+    marks: Record<string, string | null>,
+    log: Logger,
+    context: AttemptContext | undefined,
+  ): Promise<void> {
     try {
-      await this.#o.runApi.patchAnnotations(run, marks, run.uid);
+      await this.#o.runApi.patchAnnotations(run, marks, run.uid, context);
     } catch (err) {
       if (!isRunGone(err)) throw err;
       log.info('the run is gone; not marking it');

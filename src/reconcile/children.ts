@@ -1,6 +1,7 @@
 import type { ChildRun } from '../formats/index.ts';
 import type { RunCaptures } from '../index/index.ts';
 import type { RunApi } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import { childOwnership, type OwnedObject } from '../policy/index.ts';
 import { parseRun, type RunView } from '../tekton/index.ts';
 
@@ -17,6 +18,7 @@ export async function readChildren(
   runApi: Pick<RunApi, 'get'>,
   captures: Pick<RunCaptures, 'findCapturedRun'>,
   pipelineRun: Extract<RunView, { kind: 'PipelineRun' }>,
+  context?: AttemptContext,
 ): Promise<ChildRun[]> {
   const { namespace } = pipelineRun.ref;
   const children: ChildRun[] = [];
@@ -29,7 +31,7 @@ export async function readChildren(
       continue;
     }
     const key = { kind: 'TaskRun' as const, namespace, name };
-    const object = (await runApi.get(key)) ?? (await captures.findCapturedRun(key))?.object;
+    const object = (await runApi.get(key, context)) ?? (await captures.findCapturedRun(key))?.object;
     const child = object && parseRun(object, 'TaskRun');
     if (child?.kind !== 'TaskRun') {
       children.push({ ...base, state: 'missing' });

@@ -14,6 +14,7 @@ import type {
 } from '../index/index.ts';
 import type { EventRecorder, RunApi } from '../kube/index.ts';
 import type { RunRecord } from '../model/index.ts';
+import { type AttemptContext, NO_ATTEMPT } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import { describeRun, parseRun, type RunKey, type RunRef, type RunView } from '../tekton/index.ts';
@@ -41,6 +42,8 @@ interface Situation {
   signer: Signer | undefined;
   log: Logger;
   holding: { claim?: HeldClaim };
+  /** the reconcile's context (its lane); an attempt adds its deadline */
+  context: AttemptContext;
 }
 
 export interface ReconcilerOptions {
@@ -107,7 +110,12 @@ export class Reconciler {
     return this.#claimer.owner;
   }
 
-  async reconcile(key: RunKey, reconcileId: string): Promise<ReconcileResult> {
+  /** `context`: the reconcile's lane (the controller's), handed to every apiserver and registry call. */
+  async reconcile(
+    key: RunKey,
+    reconcileId: string,
+    context: AttemptContext = NO_ATTEMPT,
+  ): Promise<ReconcileResult> {
     const log = this.#o.logger.child({
       kind: key.kind,
       namespace: key.namespace,
@@ -115,10 +123,10 @@ export class Reconciler {
       reconcileId,
     });
     const signer = this.#o.signer();
-    const facts = await this.#readFacts(key, signer);
+    const facts = await this.#readFacts(key, signer, context);
     const holding: Situation['holding'] = {};
     try {
-      const result = await this.#act(decide(facts), { key, facts, signer, log, holding });
+      const result = await this.#act(decide(facts), { key, facts, signer, log, holding, context });
       // an earlier incarnation of the name went first: come back for the live one
       return facts.more ? { requeueAfterMs: result.requeueAfterMs ?? 0 } : result;
     } finally {
@@ -130,8 +138,12 @@ export class Reconciler {
    * The run as it is now (or its captured copy) and what the index says about it (read again
    * once the claim is held). `more`: the run read is an earlier incarnation's copy (see #read).
    */
-  async #readFacts(key: RunKey, signer: Signer | undefined): Promise<ReconcileFacts & { more?: boolean }> {
-    const { run, fromCapture, more } = await this.#read(key);
+  async #readFacts(
+    key: RunKey,
+    signer: Signer | undefined,
+    context: AttemptContext,
+  ): Promise<ReconcileFacts & { more?: boolean }> {
+    const { run, fromCapture, more } = await this.#read(key, context);
     const state = run?.done ? await this.#o.index.getRunRecord(run.ref.uid) : undefined;
     return {
       run,
@@ -165,7 +177,7 @@ export class Reconciler {
     const fresh =
       !forMark && sameState(state, at.facts.state)
         ? { ...at.facts, now: this.#o.clock() }
-        : await this.#readFacts(at.key, at.signer);
+        : await this.#readFacts(at.key, at.signer, at.context);
     // deleted and created again under the same name meanwhile: the next reconcile claims the new one
     if (fresh.run && fresh.run.ref.uid !== run.ref.uid) return { requeueAfterMs: MIN_CLAIM_WAIT_MS };
     const facts: ReconcileFacts = { ...fresh, children: at.facts.children, claim: answer.fact };
@@ -177,8 +189,11 @@ export class Reconciler {
    * finished). An earlier incarnation of the name (deleted and re-created before it was attested)
    * whose copy is not settled goes first; `more` then asks to come back for the live one.
    */
-  async #read(key: RunKey): Promise<{ run: RunView | undefined; fromCapture: boolean; more?: boolean }> {
-    const object = await this.#o.runApi.get(key);
+  async #read(
+    key: RunKey,
+    context: AttemptContext,
+  ): Promise<{ run: RunView | undefined; fromCapture: boolean; more?: boolean }> {
+    const object = await this.#o.runApi.get(key, context);
     const copy = await this.#o.index.findCapturedRun(key);
     if (!object)
       return copy
@@ -213,7 +228,7 @@ export class Reconciler {
         at.log.warn('no signing key loaded; not attesting until one is');
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'read-children': {
-        const children = await readChildren(this.#o.runApi, this.#o.index, decision.run);
+        const children = await readChildren(this.#o.runApi, this.#o.index, decision.run, at.context);
         const facts = { ...at.facts, children };
         return this.#act(decide(facts), { ...at, facts });
       }
@@ -248,7 +263,7 @@ export class Reconciler {
     signedWithoutRecord: boolean,
     at: Situation,
   ): Promise<ReconcileResult> {
-    const { log, signer } = at;
+    const { log, signer, context } = at;
     const run = view.ref;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
@@ -266,16 +281,16 @@ export class Reconciler {
     if (!start.saved) return {};
     const started = performance.now();
     const attempt = { ...target(run, at), record: start.record };
-    const outcome = await this.#attempt(view, children, signer);
+    const outcome = await this.#attempt(view, children, signer, context);
     if (outcome instanceof Error) {
       const applied = await this.#outcomes.apply({ kind: 'failed', errors: [outcome] }, attempt);
       return { ...requeue(applied), attempted: true, attested: false };
     }
     if (signedWithoutRecord && !outcome.adopted)
-      await this.#report.mismatch(run, 'signed_without_record', 'true', log);
+      await this.#report.mismatch(run, 'signed_without_record', 'true', log, context);
     if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
-    await this.#report.skipped(run, outcome.skipped, log);
-    await this.#report.execution(run, outcome.executionCheck, log);
+    await this.#report.skipped(run, outcome.skipped, log, context);
+    await this.#report.execution(run, outcome.executionCheck, log, context);
     if (outcome.ok) this.#o.afterStored(run);
     const applied = outcome.ok
       ? await this.#outcomes.apply(
@@ -292,11 +307,13 @@ export class Reconciler {
     view: RunView,
     children: readonly ChildRun[],
     signer: Signer,
+    context: AttemptContext,
   ): Promise<AttestOutcome | ObserverError> {
     const run = view.ref;
     try {
       return await withDeadline(
-        (signal) => this.#o.attestor.attest(run, view.object, [...children], signer, signal),
+        context,
+        (attempt) => this.#o.attestor.attest(run, view.object, [...children], signer, attempt),
         this.#o.config.attemptTimeoutSeconds * 1000,
         `attesting ${describeRun(run)}`,
       );
@@ -319,7 +336,7 @@ function target(run: RunRef, at: Situation): OutcomeTarget {
       code: 'internal',
       retryable: true,
     });
-  return { run, record: at.facts.state, fence, log: at.log };
+  return { run, record: at.facts.state, fence, log: at.log, context: at.context };
 }
 
 function requeue({ requeueAfterMs }: { requeueAfterMs?: number }): ReconcileResult {

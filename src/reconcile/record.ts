@@ -42,6 +42,7 @@ export async function recordAttestation(
     envelope: artifact.envelope,
     keyId: artifact.envelope.signatures[0]?.keyid ?? signer.keyId,
     storage,
+    skipped: outcome.skipped,
     createdAt: new Date(now),
   });
 }

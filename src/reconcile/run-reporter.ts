@@ -1,7 +1,7 @@
 import { type AttestOutcome, describeOutcome } from '../attest/index.ts';
 import type { SkippedInput } from '../formats/index.ts';
 import type { EventRecorder } from '../kube/index.ts';
-import { SIGNED } from '../model/index.ts';
+import { type AttemptContext, SIGNED } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { RunRef } from '../tekton/index.ts';
@@ -12,6 +12,8 @@ export interface ReportDetails {
   /** the index id of the attestation just recorded */
   attestationId?: string | undefined;
   attestation?: { outcome: AttestOutcome; completedAt?: number } | undefined;
+  /** the attempt's context: its Events are written in its lane */
+  context?: AttemptContext | undefined;
 }
 
 /**
@@ -39,6 +41,7 @@ export class RunReporter {
     reason: 'signed_without_record' | 'signed_annotation_changed',
     found: string | undefined,
     log: Logger,
+    context?: AttemptContext,
   ): Promise<void> {
     const message =
       reason === 'signed_without_record'
@@ -46,11 +49,16 @@ export class RunReporter {
         : `annotation ${SIGNED} was "${found ?? ''}" but the run is attested; restoring "true"`;
     this.#metrics.tamperMismatches.inc({ kind: run.kind, reason });
     log.warn({ reason }, message);
-    await this.event(run, 'Warning', 'AnnotationMismatch', message);
+    await this.event(run, 'Warning', 'AnnotationMismatch', message, context);
   }
 
   /** Inputs left out of the provenance, each with its reason. */
-  async skipped(run: RunRef, skipped: readonly SkippedInput[], log: Logger): Promise<void> {
+  async skipped(
+    run: RunRef,
+    skipped: readonly SkippedInput[],
+    log: Logger,
+    context?: AttemptContext,
+  ): Promise<void> {
     if (!skipped.length) return;
     for (const s of skipped) {
       this.#metrics.inputsSkipped.inc({ kind: run.kind, reason: s.code });
@@ -62,19 +70,26 @@ export class RunReporter {
       'Warning',
       'InputSkipped',
       `${skipped.length} input(s) left out of provenance: ${summary}`,
+      context,
     );
   }
 
   /** A Pod that ran other images than reported, or is not the run's (record mode; enforce refuses). */
-  async execution(run: RunRef, check: ExecutionCheckOutcome | undefined, log: Logger): Promise<void> {
+  async execution(
+    run: RunRef,
+    check: ExecutionCheckOutcome | undefined,
+    log: Logger,
+    context?: AttemptContext,
+  ): Promise<void> {
     if (check?.result !== 'mismatch' && check?.result !== 'not_owned') return;
     const message = `execution check: ${check.result}: ${describeOutcome(check)} (recorded in the provenance as executionCheck)`;
     log.warn({ executionCheck: check }, message);
-    await this.event(run, 'Warning', 'ExecutionMismatch', message);
+    await this.event(run, 'Warning', 'ExecutionMismatch', message, context);
   }
 
   /** What a transition of the run's record asks to be said (src/reconcile/transition.ts). */
   async outcome(run: RunRef, report: Report, log: Logger, details: ReportDetails = {}): Promise<void> {
+    const { context } = details;
     switch (report.kind) {
       case 'attested':
         return this.#attested(run, log, details);
@@ -86,6 +101,7 @@ export class RunReporter {
           'Warning',
           'AttestationRetrying',
           `attempt ${report.attempts} failed: ${report.publicText}`,
+          context,
         );
       case 'deferred':
         log.warn(
@@ -97,6 +113,7 @@ export class RunReporter {
           'Warning',
           'AttestationDeferred',
           `registry unavailable, not counted as an attempt; next try in ${Math.ceil(report.retryInMs / 1000)} s: ${report.publicText}`,
+          context,
         );
       case 'gave-up':
         this.#metrics.runsFailed.inc({ kind: run.kind });
@@ -108,9 +125,10 @@ export class RunReporter {
           'Warning',
           'AttestationFailed',
           `giving up after ${report.attempts} attempt(s): ${report.publicText}`,
+          context,
         );
       case 'mismatch':
-        return this.mismatch(run, 'signed_annotation_changed', report.found, log);
+        return this.mismatch(run, 'signed_annotation_changed', report.found, log, context);
       case 'ignored':
         log.warn(
           { outcome: report.outcome, status: report.status },
@@ -131,7 +149,7 @@ export class RunReporter {
   async #attested(
     run: RunRef,
     log: Logger,
-    { attestationId: id, attestation }: ReportDetails,
+    { attestationId: id, attestation, context }: ReportDetails,
   ): Promise<void> {
     this.#metrics.chains[run.kind].markedSigned.inc();
     this.#metrics.runsAttested.inc({ kind: run.kind });
@@ -144,17 +162,25 @@ export class RunReporter {
     const results = attestation?.outcome.results ?? [];
     const where = results.flatMap((r) => (r.result.ok ? r.result.locations : []));
     const notes = results.flatMap((r) => (r.result.ok ? (r.result.notes ?? []) : []));
-    for (const note of notes) await this.event(run, 'Warning', 'StoredElsewhere', note);
+    for (const note of notes) await this.event(run, 'Warning', 'StoredElsewhere', note, context);
     log.info({ attestationId: id, locations: where }, 'attested');
     await this.event(
       run,
       'Normal',
       'Attested',
       `attested${id ? ` (index id ${id})` : ''}; stored in ${where.length} location(s)`,
+      context,
     );
   }
 
-  event(run: RunRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    return this.#events.record({ run, type, reason, message });
+  /** `context` (every method's last): the attempt's, whose lane the Event is written in. */
+  event(
+    run: RunRef,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    context?: AttemptContext,
+  ): Promise<void> {
+    return this.#events.record({ run, type, reason, message }, context);
   }
 }

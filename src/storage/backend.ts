@@ -1,13 +1,15 @@
 import type { ObserverError } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { ImageRef } from '../oci/index.ts';
 
 export type { ImageRef };
 
+import type { BackendName } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
+import type { RunMarker } from './run-marker.ts';
 
-/** Where signed artifacts can go. `oci` is the registry (cosign layout), `tekton` the run's annotations. */
-export type BackendName = 'tekton' | 'oci';
+export type { BackendName };
 
 /** A signed thing to store. Discriminated by `type`. */
 export type SignedArtifact =
@@ -44,6 +46,8 @@ export type SignedArtifact =
 export interface StoreRequest {
   run: RunRef;
   artifact: SignedArtifact;
+  /** the attempt the store is part of: its deadline aborts the backend's requests; default none */
+  context?: AttemptContext;
 }
 
 /** One result per backend and artifact: partial failure is explicit. */
@@ -56,10 +60,10 @@ export type StoreResult =
       /** things a person should know (e.g. "payload too large for annotations, stored elsewhere") */
       notes?: string[];
       /**
-       * Annotations the run must carry (the `tekton` backend). The attempt writes them with the
-       * run's `signed` mark in one patch once every backend has succeeded, so the run is written
-       * once per attestation and never claims an attestation that is not stored everywhere
-       * (null removes an annotation).
+       * Annotations the run must carry (a RunMarker's contribution, run-marker.ts). The attempt
+       * writes them with the run's `signed` mark in one patch once every backend has succeeded, so
+       * the run is written once per attestation and never claims an attestation that is not
+       * stored everywhere (null removes an annotation).
        */
       runAnnotations?: Record<string, string | null>;
     }
@@ -67,6 +71,10 @@ export type StoreResult =
 
 export interface StorageBackend {
   readonly name: BackendName;
+  readonly role?: 'store';
   /** Safe to repeat: storing the same artifact twice leaves one copy. Never throws; failures are results. */
   store(request: StoreRequest): Promise<StoreResult>;
 }
+
+/** Where a configured storage name sends an artifact: a backend that stores it, or a RunMarker. */
+export type Destination = StorageBackend | RunMarker;

@@ -1,8 +1,9 @@
 import type { ObserverConfig } from '../config/index.ts';
 import { CoreApi, type KubeConnection } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { type SubjectPolicy, UNSET_SUBJECT_POLICY } from '../policy/index.ts';
-import type { BackendName, StorageBackend } from './backend.ts';
+import type { BackendName, Destination } from './backend.ts';
 import type { CredentialSource } from './credentials.ts';
 import { DockerConfigCredentials } from './credentials-docker-config.ts';
 import { PolicyGatedCredentials } from './credentials-policy-gated.ts';
@@ -10,7 +11,7 @@ import { ServiceAccountCredentials } from './credentials-service-account.ts';
 import { OciBackend } from './oci-backend.ts';
 import { OciClients, type RegistryNetworkOptions } from './oci-clients.ts';
 import type { SignatureVerifier } from './oci-stored-payload.ts';
-import { TektonBackend } from './tekton-backend.ts';
+import { TektonRunMarker } from './tekton-run-marker.ts';
 
 export interface BackendDeps {
   config: ObserverConfig;
@@ -22,7 +23,10 @@ export interface BackendDeps {
   /** `attestation.subject-policy`; default unset */
   subjectPolicy?: SubjectPolicy;
   /** a namespace's labels, for policies that select namespaces by label */
-  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  namespaceLabels?: (
+    namespace: string,
+    context?: AttemptContext,
+  ) => Promise<Readonly<Record<string, string>>>;
   /** OciBackend's `verifies`: accepts signatures by the published keys (verify/publishedKeyVerifier) */
   verifies?: SignatureVerifier;
   /** the registry clients (ociClients): pass the ones the subject-existence check uses too */
@@ -35,22 +39,22 @@ export interface BackendDeps {
  * (as Chains; needs the optional per-namespace RBAC in deploy/), then the observer's own docker
  * config, but only where policy/credential-choice.ts allows it.
  */
-export function backendsFromConfig(deps: BackendDeps): Map<BackendName, StorageBackend> {
+export function backendsFromConfig(deps: BackendDeps): Map<BackendName, Destination> {
   const { config } = deps;
   const wanted = new Set<BackendName>([
     ...config.taskrun.storage,
     ...config.pipelinerun.storage,
     ...config.oci.storage,
   ]);
-  const backends = new Map<BackendName, StorageBackend>();
+  const backends = new Map<BackendName, Destination>();
   for (const name of [...wanted].sort()) backends.set(name, create(name, deps));
   return backends;
 }
 
-function create(name: BackendName, deps: BackendDeps): StorageBackend {
+function create(name: BackendName, deps: BackendDeps): Destination {
   switch (name) {
     case 'tekton':
-      return new TektonBackend();
+      return new TektonRunMarker();
     case 'oci': {
       const { storageOci } = deps.config;
       return new OciBackend({

@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
 
@@ -13,9 +14,10 @@ export class ChainedCredentials implements CredentialSource {
     run: RunRef,
     registryHost: string,
     repository?: string,
+    context?: AttemptContext,
   ): Promise<RegistryCredentials | undefined> {
     for (const source of this.#sources) {
-      const creds = await source.credentialsFor(run, registryHost, repository);
+      const creds = await source.credentialsFor(run, registryHost, repository, context);
       if (creds) return creds;
     }
     return undefined;

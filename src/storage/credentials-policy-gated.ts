@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import { type CredentialOwner, credentialChoice, type SubjectPolicy } from '../policy/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
@@ -11,7 +12,10 @@ export interface PolicyGatedCredentialsOptions {
   /** `storage.oci.repository` (`host/path`), when set */
   platformRepository?: string;
   /** a namespace's labels; asked only when the policy selects namespaces by label */
-  namespaceLabels?: (namespace: string) => Promise<Readonly<Record<string, string>>>;
+  namespaceLabels?: (
+    namespace: string,
+    context?: AttemptContext,
+  ) => Promise<Readonly<Record<string, string>>>;
 }
 
 /**
@@ -31,19 +35,24 @@ export class PolicyGatedCredentials implements CredentialSource {
     run: RunRef,
     registryHost: string,
     repository?: string,
+    context?: AttemptContext,
   ): Promise<RegistryCredentials | undefined> {
-    for (const owner of await this.owners(run, repository)) {
+    for (const owner of await this.owners(run, repository, context)) {
       const source = owner === 'namespace' ? this.#o.namespace : this.#o.observer;
-      const creds = await source.credentialsFor(run, registryHost, repository);
+      const creds = await source.credentialsFor(run, registryHost, repository, context);
       if (creds) return creds;
     }
     return undefined;
   }
 
   /** Whose credentials may serve `repository` for this run, in order. */
-  async owners(run: RunRef, repository: string | undefined): Promise<CredentialOwner[]> {
+  async owners(
+    run: RunRef,
+    repository: string | undefined,
+    context?: AttemptContext,
+  ): Promise<CredentialOwner[]> {
     const { policy, platformRepository, namespaceLabels } = this.#o;
-    const labels = policy.needsLabels && namespaceLabels ? await namespaceLabels(run.namespace) : {};
+    const labels = policy.needsLabels && namespaceLabels ? await namespaceLabels(run.namespace, context) : {};
     return credentialChoice({ policy, namespace: run.namespace, labels, repository, platformRepository })
       .owners;
   }

@@ -1,6 +1,7 @@
 import { BoundedCache } from '../cache/index.ts';
 import { ObserverError } from '../errors.ts';
 import type { CoreApi, SecretObject } from '../kube/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { describeRun, type RunRef } from '../tekton/index.ts';
 import type { CredentialSource, RegistryCredentials } from './credentials.ts';
@@ -43,21 +44,31 @@ export class ServiceAccountCredentials implements CredentialSource {
     this.#answers = new BoundedCache({ maxEntries: 1000, ttlMs: options.cacheMs ?? 10_000 });
   }
 
-  credentialsFor(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined> {
+  /** `context`: the asking attempt's lane is the lookup's (a shared lookup keeps its first asker's). */
+  credentialsFor(
+    run: RunRef,
+    registryHost: string,
+    _repository?: string,
+    context?: AttemptContext,
+  ): Promise<RegistryCredentials | undefined> {
     const key = `${run.namespace}\n${run.serviceAccountName || 'default'}\n${registryHost}`;
     const known = this.#answers.get(key);
     if (known) return known;
-    const answer = this.#lookUp(run, registryHost);
+    const answer = this.#lookUp(run, registryHost, context);
     this.#answers.set(key, answer);
     answer.catch(() => this.#answers.delete(key));
     return answer;
   }
 
-  async #lookUp(run: RunRef, registryHost: string): Promise<RegistryCredentials | undefined> {
+  async #lookUp(
+    run: RunRef,
+    registryHost: string,
+    context: AttemptContext | undefined,
+  ): Promise<RegistryCredentials | undefined> {
     const namespace = run.namespace;
     const name = run.serviceAccountName || 'default';
     const sa = await this.#read(run, `ServiceAccount ${namespace}/${name}`, () =>
-      this.#core.readNamespacedServiceAccount({ name, namespace }),
+      this.#core.readNamespacedServiceAccount({ name, namespace, context }),
     );
     if (!sa) return undefined;
     const names = [
@@ -66,7 +77,7 @@ export class ServiceAccountCredentials implements CredentialSource {
     ].filter((n): n is string => !!n);
     for (const secretName of new Set(names)) {
       const secret = await this.#read(run, `Secret ${namespace}/${secretName}`, () =>
-        this.#core.readNamespacedSecret({ name: secretName, namespace }),
+        this.#core.readNamespacedSecret({ name: secretName, namespace, context }),
       );
       const config = secret ? dockerConfigOf(secret) : undefined;
       const creds = config === undefined ? undefined : dockerConfigCredentials(config, registryHost);

@@ -1,3 +1,4 @@
+import type { AttemptContext } from '../model/index.ts';
 import type { RegistryCredentials } from '../oci/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 
@@ -9,6 +10,7 @@ export type { RegistryCredentials };
  * registry is then tried anonymously, or the next source in a ChainedCredentials answers.
  * `repository` (`host/path`) is the repository the request goes to; sources that decide per
  * repository (PolicyGatedCredentials) treat an absent one as "not allowed".
+ * `context`: the attempt asking (sources that read the apiserver do it in its lane).
  * Implementations never log or put credentials into errors.
  */
 export interface CredentialSource {
@@ -16,5 +18,6 @@ export interface CredentialSource {
     run: RunRef,
     registryHost: string,
     repository?: string,
+    context?: AttemptContext,
   ): Promise<RegistryCredentials | undefined>;
 }

@@ -1,6 +1,7 @@
 export * from '../model/index.ts';
 export type {
   BackendName,
+  Destination,
   ImageRef,
   SignedArtifact,
   StorageBackend,
@@ -30,4 +31,5 @@ export {
 export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
 export { OciClients } from './oci-clients.ts';
 export type { SignatureVerifier } from './oci-stored-payload.ts';
-export { ANNOTATION_BUDGET_BYTES, TektonBackend } from './tekton-backend.ts';
+export type { RunMarker, RunMarks } from './run-marker.ts';
+export { ANNOTATION_BUDGET_BYTES, TektonRunMarker } from './tekton-run-marker.ts';

@@ -1,4 +1,5 @@
 import { allDownUntil, asObserverError, ObserverError, tenantMessage } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import {
   type Addition,
@@ -134,12 +135,12 @@ export class OciBackend implements StorageBackend {
     return { backend: 'oci', ok: false, error };
   }
 
-  async #storeOne({ run, artifact }: StoreRequest, image: ImageRef): Promise<string> {
+  async #storeOne({ run, artifact, context }: StoreRequest, image: ImageRef): Promise<string> {
     if (artifact.type === 'provenance' && this.#o.encoding === 'sigstore-bundle')
-      return this.#storeBundle(run, artifact, image);
+      return this.#storeBundle(run, artifact, image, context);
     const override = this.#o.repositoryOverride;
     const { registry, repository } = splitRepository(override ?? image.repository);
-    const client = await this.#clients.client(run, registry, repository);
+    const client = await this.#clients.client(run, registry, repository, context);
     const suffix = artifact.type === 'provenance' ? '.att' : '.sig';
     const tag = digestTag(image.digest, suffix);
     const payloadDigest = sha256Digest(artifact.payload);
@@ -149,15 +150,19 @@ export class OciBackend implements StorageBackend {
         : signatureLayer(artifact.payload, artifact.signature, { ...artifact, payloadDigest });
     const verifies = this.#o.verifies;
     const storedAs = verifies && layerStoredAs({ client, repository, verifies }, artifact);
-    await this.#append(client, repository, tag, cosignTagDocument, {
-      descriptor: layer.descriptor,
-      blob: layer.bytes,
-      ...(storedAs ? { storedAs } : {}),
-    });
+    await this.#append(
+      { client, repository, tag, document: cosignTagDocument, context },
+      { descriptor: layer.descriptor, blob: layer.bytes, ...(storedAs ? { storedAs } : {}) },
+    );
     return `${registry}/${repository}:${tag}`;
   }
 
-  async #storeBundle(run: StoreRequest['run'], artifact: Provenance, image: ImageRef): Promise<string> {
+  async #storeBundle(
+    run: StoreRequest['run'],
+    artifact: Provenance,
+    image: ImageRef,
+    context: AttemptContext | undefined,
+  ): Promise<string> {
     if (this.#o.repositoryOverride) {
       this.#o.logger.warn(
         { kind: run.kind, namespace: run.namespace, name: run.name },
@@ -165,7 +170,7 @@ export class OciBackend implements StorageBackend {
       );
     }
     const { registry, repository } = splitRepository(image.repository);
-    const client = await this.#clients.client(run, registry, repository);
+    const client = await this.#clients.client(run, registry, repository, context);
     const digest = await storeBundle({
       client,
       repository,
@@ -174,38 +179,56 @@ export class OciBackend implements StorageBackend {
       toBundle: this.#o.toBundle,
       verifies: this.#o.verifies,
       appendIndex: (addition) =>
-        this.#append(client, repository, digestTag(image.digest), referrersIndexDocument, addition),
+        this.#append(
+          { client, repository, tag: digestTag(image.digest), document: referrersIndexDocument, context },
+          addition,
+        ),
+      ...(context ? { context } : {}),
     });
     return `${registry}/${repository}@${digest}`;
   }
 
   /**
-   * One writer per tag in this process; concurrent additions to a tag go out as one batch, one
-   * addition per payload (two signatures of one payload in a batch are one entry).
+   * One writer per tag in this process; concurrent additions to a tag with the same credentials go
+   * out as one batch, one addition per payload (two signatures of one payload in a batch are one
+   * entry). The batch's group is the client, one per registry and credentials (OciClients): with
+   * `storage.oci.repository` every namespace appends to the same tags, and a batch must never push
+   * one namespace's addition with another's credentials (nor fail it with their denial).
    */
   #append(
-    client: RegistryClient,
-    repository: string,
-    tag: string,
-    document: TagDocument,
+    at: {
+      client: RegistryClient;
+      repository: string;
+      tag: string;
+      document: TagDocument;
+      context: AttemptContext | undefined;
+    },
     addition: Addition,
   ): Promise<AppendResult> {
+    const { client, repository, tag, document } = at;
     const key = `${client.registry}/${repository}:${tag}`;
-    return this.#batcher.submit(key, addition, (items) => {
-      const seen = new Set<string>();
-      const unique = items.filter((i) => {
-        const holds = i.descriptor.annotations?.[ANNOTATION_PAYLOAD_DIGEST] ?? entryKey(i.descriptor);
-        return !seen.has(holds) && seen.add(holds);
-      });
-      return appendToTag({
-        client,
-        repository,
-        tag,
-        document,
-        additions: unique,
-        settleMs: this.#o.settleMs,
-        maxAttempts: this.#o.maxAttempts,
-      });
-    });
+    const submitted = { group: client, ...(at.context ? { context: at.context } : {}) };
+    return this.#batcher.submit(
+      key,
+      addition,
+      (items, context) => {
+        const seen = new Set<string>();
+        const unique = items.filter((i) => {
+          const holds = i.descriptor.annotations?.[ANNOTATION_PAYLOAD_DIGEST] ?? entryKey(i.descriptor);
+          return !seen.has(holds) && seen.add(holds);
+        });
+        return appendToTag({
+          client,
+          repository,
+          tag,
+          document,
+          additions: unique,
+          settleMs: this.#o.settleMs,
+          maxAttempts: this.#o.maxAttempts,
+          context,
+        });
+      },
+      submitted,
+    );
   }
 }

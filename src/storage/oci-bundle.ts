@@ -1,4 +1,5 @@
 import { ObserverError } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import {
   type Addition,
   ANNOTATION_BUNDLE_CONTENT,
@@ -6,7 +7,6 @@ import {
   ANNOTATION_PAYLOAD_DIGEST,
   type AppendResult,
   attachReferrer,
-  type Descriptor,
   digestTag,
   type RegistryClient,
   referrersIndexDocument,
@@ -15,7 +15,7 @@ import {
 } from '../oci/index.ts';
 import { toSigstoreBundle } from '../signing/index.ts';
 import type { ImageRef, SignedArtifact } from './backend.ts';
-import { bundleStoredAs, type SignatureVerifier } from './oci-stored-payload.ts';
+import { bundleStoredAs, type SignatureVerifier, type StoredAs } from './oci-stored-payload.ts';
 
 type Provenance = Extract<SignedArtifact, { type: 'provenance' }>;
 
@@ -30,6 +30,8 @@ export interface StoreBundleOptions {
   verifies?: SignatureVerifier;
   /** adds an entry to the referrers tag, serialised per tag by the caller */
   appendIndex: (addition: Addition) => Promise<AppendResult>;
+  /** the attempt the store is part of; default none */
+  context?: AttemptContext;
 }
 
 /**
@@ -40,8 +42,8 @@ export interface StoreBundleOptions {
  * index append settles the race (appendToTag with `storedAs`).
  */
 export async function storeBundle(o: StoreBundleOptions): Promise<string> {
-  const { client, repository, image, artifact } = o;
-  const subject = await client.getManifest(repository, image.digest);
+  const { client, repository, image, artifact, context } = o;
+  const subject = await client.getManifest(repository, image.digest, context);
   if (!subject) {
     throw new ObserverError(`attaching bundle to ${image.repository}@${image.digest}: image not found`, {
       code: 'registry',
@@ -55,7 +57,7 @@ export async function storeBundle(o: StoreBundleOptions): Promise<string> {
       { client, repository, verifies: o.verifies },
       { payloadDigest, payloadType: artifact.envelope.payloadType },
     );
-  const found = storedAs && (await findReferrer(client, repository, subject.digest, storedAs));
+  const found = storedAs && (await findReferrer({ client, repository, context }, subject.digest, storedAs));
   if (found) return found;
   const { digest } = await attachReferrer({
     client,
@@ -71,6 +73,7 @@ export async function storeBundle(o: StoreBundleOptions): Promise<string> {
       },
     },
     appendIndex: (entry) => o.appendIndex({ descriptor: entry, ...(storedAs ? { storedAs } : {}) }),
+    ...(context ? { context } : {}),
   });
   return digest;
 }
@@ -80,15 +83,14 @@ export async function storeBundle(o: StoreBundleOptions): Promise<string> {
  * referrers API, or the `sha256-<hex>` referrers tag where there is none.
  */
 async function findReferrer(
-  client: RegistryClient,
-  repository: string,
+  { client, repository, context }: Pick<StoreBundleOptions, 'client' | 'repository' | 'context'>,
   subject: string,
-  storedAs: (entry: Descriptor) => Promise<boolean>,
+  storedAs: StoredAs,
 ): Promise<string | undefined> {
   const index =
-    (await client.getReferrers(repository, subject, SIGSTORE_BUNDLE_V03))?.manifests ??
-    referrersIndexDocument.entries(await client.getManifest(repository, digestTag(subject)));
-  for (const entry of index) if (await storedAs(entry)) return entry.digest;
+    (await client.getReferrers(repository, subject, SIGSTORE_BUNDLE_V03, context))?.manifests ??
+    referrersIndexDocument.entries(await client.getManifest(repository, digestTag(subject), context));
+  for (const entry of index) if (await storedAs(entry, context)) return entry.digest;
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BoundedCache } from '../cache/index.ts';
+import type { AttemptContext } from '../model/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import {
   CircuitBreakers,
@@ -73,10 +74,19 @@ export class OciClients {
     return this.#insecure === true || (Array.isArray(this.#insecure) && this.#insecure.includes(registry));
   }
 
-  /** A client for `registry` with the credentials the source allows for `repository` (its path). */
-  async client(run: RunRef, registry: string, repository?: string): Promise<RegistryClient> {
+  /**
+   * A client for `registry` with the credentials the source allows for `repository` (its path):
+   * one object per registry and credentials (while cached), which batching relies on.
+   * `context`: the attempt asking (reading a ServiceAccount's Secrets goes in its lane).
+   */
+  async client(
+    run: RunRef,
+    registry: string,
+    repository?: string,
+    context?: AttemptContext,
+  ): Promise<RegistryClient> {
     const target = repository === undefined ? undefined : `${registry}/${repository}`;
-    const credentials = await this.#credentials?.credentialsFor(run, registry, target);
+    const credentials = await this.#credentials?.credentialsFor(run, registry, target, context);
     const key = `${registry}\n${fingerprint(credentials)}`;
     const cached = this.#clients.get(key);
     if (cached) return cached;

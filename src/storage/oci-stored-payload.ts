@@ -1,4 +1,5 @@
 import { ObserverError } from '../errors.ts';
+import type { AttemptContext } from '../model/index.ts';
 import {
   ANNOTATION_PAYLOAD_DIGEST,
   ANNOTATION_SIGNATURE,
@@ -26,6 +27,12 @@ export interface StoredPayloadDeps {
   verifies: SignatureVerifier;
 }
 
+/**
+ * Whether an entry at a tag holds what we are about to store; `context` is the attempt (or batch)
+ * asking, whose deadline aborts the reads.
+ */
+export type StoredAs = (entry: Descriptor, context?: AttemptContext) => Promise<boolean>;
+
 /** What we are about to store, by content: the payload, not the envelope, is the identity. */
 export interface PayloadIdentity {
   /** `sha256:<hex>` of the payload bytes */
@@ -49,10 +56,7 @@ export const MAX_CHECKED_BLOB_BYTES = 16 * 1024 * 1024;
  */
 
 /** The check for the cosign-layout layer of this artifact (`.att` or `.sig`). */
-export function layerStoredAs(
-  deps: StoredPayloadDeps,
-  artifact: SignedArtifact,
-): (entry: Descriptor) => Promise<boolean> {
+export function layerStoredAs(deps: StoredPayloadDeps, artifact: SignedArtifact): StoredAs {
   switch (artifact.type) {
     case 'provenance':
       return attestationStoredAs(deps, {
@@ -65,13 +69,10 @@ export function layerStoredAs(
 }
 
 /** `.att` layer: a DSSE envelope of the same payloadType and payload, validly signed. */
-export function attestationStoredAs(
-  deps: StoredPayloadDeps,
-  want: PayloadIdentity,
-): (entry: Descriptor) => Promise<boolean> {
-  return async (entry) => {
+export function attestationStoredAs(deps: StoredPayloadDeps, want: PayloadIdentity): StoredAs {
+  return async (entry, context) => {
     if (entry.mediaType !== DSSE_LAYER || !mayHold(entry, want)) return false;
-    const bytes = await fetchBlob(deps, entry);
+    const bytes = await fetchBlob(deps, entry, context);
     return bytes !== undefined && envelopeHolds(parseJson(bytes), want, deps.verifies);
   };
 }
@@ -80,10 +81,7 @@ export function attestationStoredAs(
  * `.sig` layer: the layer digest is over the simplesigning payload itself, so the same digest is
  * the same payload; its signature annotation must verify over it. No registry read.
  */
-export function signatureStoredAs(
-  deps: Pick<StoredPayloadDeps, 'verifies'>,
-  payload: Uint8Array,
-): (entry: Descriptor) => Promise<boolean> {
+export function signatureStoredAs(deps: Pick<StoredPayloadDeps, 'verifies'>, payload: Uint8Array): StoredAs {
   const digest = sha256Digest(payload);
   return async (entry) => {
     const b64 = entry.annotations?.[ANNOTATION_SIGNATURE];
@@ -93,13 +91,12 @@ export function signatureStoredAs(
 }
 
 /** Sigstore-bundle referrer (an entry of the referrers index): its bundle's DSSE envelope holds the payload. */
-export function bundleStoredAs(
-  deps: StoredPayloadDeps,
-  want: PayloadIdentity,
-): (entry: Descriptor) => Promise<boolean> {
-  return async (entry) => {
+export function bundleStoredAs(deps: StoredPayloadDeps, want: PayloadIdentity): StoredAs {
+  return async (entry, context) => {
     if (entry.artifactType !== SIGSTORE_BUNDLE_V03 || !mayHold(entry, want)) return false;
-    const manifest = await deps.client.getManifest(deps.repository, entry.digest).catch(notFoundAsUndefined);
+    const manifest = await deps.client
+      .getManifest(deps.repository, entry.digest, context)
+      .catch(notFoundAsUndefined);
     if (!manifest) return false;
     let layer: Descriptor | undefined;
     try {
@@ -108,7 +105,7 @@ export function bundleStoredAs(
       return false;
     }
     if (layer?.mediaType !== SIGSTORE_BUNDLE_V03) return false;
-    const bytes = await fetchBlob(deps, layer);
+    const bytes = await fetchBlob(deps, layer, context);
     const bundle = bytes && (parseJson(bytes) as { dsseEnvelope?: unknown } | undefined);
     return bundle !== undefined && envelopeHolds(bundle.dsseEnvelope, want, deps.verifies);
   };
@@ -145,9 +142,15 @@ async function safely(verifies: SignatureVerifier, message: Uint8Array, signatur
 }
 
 /** The blob, checked against its digest; undefined when it is too large, absent or not what it claims. */
-async function fetchBlob(deps: StoredPayloadDeps, d: Descriptor): Promise<Uint8Array | undefined> {
+async function fetchBlob(
+  deps: StoredPayloadDeps,
+  d: Descriptor,
+  context: AttemptContext | undefined,
+): Promise<Uint8Array | undefined> {
   if (!(d.size > 0 && d.size <= MAX_CHECKED_BLOB_BYTES)) return undefined;
-  const bytes = await deps.client.getBlob(deps.repository, d.digest).catch(notFoundAsUndefined);
+  const bytes = await deps.client
+    .getBlob(deps.repository, d.digest, undefined, context)
+    .catch(notFoundAsUndefined);
   return bytes && bytes.length <= MAX_CHECKED_BLOB_BYTES && sha256Digest(bytes) === d.digest
     ? bytes
     : undefined;

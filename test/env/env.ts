@@ -118,6 +118,7 @@ async function startAll(binary: string, state: State, progress: (line: string) =
       address: tokenReg.registry.address,
       username: tokenReg.username,
       password: tokenReg.password,
+      tenantA: tokenReg.tenantA,
     },
     postgresUrl: postgres.url,
     postgresCaFile: postgres.caFile,

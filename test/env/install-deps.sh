@@ -10,6 +10,7 @@ PACKAGES=(
   python3-cryptography python3-nacl python3-securesystemslib
   ca-certificates curl
   prometheus umoci
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -25,7 +25,13 @@ export interface LocalEnv {
   /** anonymous plain-HTTP registry, host:port */
   registry: string;
   /** plain-HTTP registry with Bearer token auth (token server beside it) */
-  tokenRegistry: { address: string; username: string; password: string };
+  /** `tenantA`: tenant-a's own account, granted repositories under `tenant-a/` only */
+  tokenRegistry: {
+    address: string;
+    username: string;
+    password: string;
+    tenantA: { username: string; password: string; prefix: string };
+  };
   /** PostgreSQL 15 superuser URL, postgres://postgres:<password>@127.0.0.1:<port>/postgres (TLS optional) */
   postgresUrl: string;
   /** CA file that verifies the PostgreSQL server certificate (127.0.0.1, localhost) */

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { type Daemon, freePort, httpStatus, startDaemon, stopDaemon, waitReady } from './processes.ts';
-import type { TokenServerConfig } from './token-server.ts';
+import type { RestrictedUser, TokenServerConfig } from './token-server.ts';
 
 export interface TokenAuth {
   realm: string;
@@ -69,6 +69,8 @@ export interface TokenRegistry {
   registry: RegistryProcess;
   username: string;
   password: string;
+  /** tenant-a's own registry account: repositories under `tenant-a/` only (token-server.ts `restricted`) */
+  tenantA: RestrictedUser;
 }
 
 /**
@@ -90,6 +92,7 @@ export async function startTokenRegistry(stateDir: string, logsDir: string): Pro
     issuer: 'test-issuer',
     username: 'alice',
     password: 'wonderland',
+    restricted: [{ username: 'tenant-a-pusher', password: 'tenant-a-secret', prefix: 'tenant-a/' }],
   };
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
@@ -112,5 +115,6 @@ export async function startTokenRegistry(stateDir: string, logsDir: string): Pro
     await stopDaemon(tokenServer);
     throw err;
   });
-  return { tokenServer, registry, username: config.username, password: config.password };
+  const tenantA = config.restricted?.[0] as RestrictedUser;
+  return { tokenServer, registry, username: config.username, password: config.password, tenantA };
 }

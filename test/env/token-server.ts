@@ -6,7 +6,10 @@ import { createServer, type Server } from 'node:http';
  * A minimal Docker registry token server (https://distribution.github.io/distribution/spec/auth/token/):
  * GET /token?service=S&scope=repository:NAME:ACTIONS with Basic user:pass issues an ES256 JWT whose
  * header carries the certificate (x5c) the registry trusts via `auth.token.rootcertbundle`.
- * Wrong or missing credentials get 401. Every requested repository action is granted to the one user.
+ * Wrong or missing credentials get 401. Every requested repository action is granted to the main user;
+ * a `restricted` user (a tenant's own registry account) is granted actions only on repositories
+ * under its prefix, and a request that names only other repositories is refused with 403 DENIED
+ * (as GHCR or GitLab answer a token request outside the account's grants).
  * Run standalone: `node test/env/token-server.ts <config.json>` (TokenServerConfig as JSON).
  */
 export interface TokenServerConfig {
@@ -18,6 +21,14 @@ export interface TokenServerConfig {
   password: string;
   /** token lifetime in seconds (default 300) */
   ttlSeconds?: number;
+  /** further users, each granted repositories under its `prefix` only (e.g. `tenant-a/`) */
+  restricted?: RestrictedUser[];
+}
+
+export interface RestrictedUser {
+  username: string;
+  password: string;
+  prefix: string;
 }
 
 interface Access {
@@ -30,15 +41,31 @@ export function buildTokenServer(config: TokenServerConfig): Server {
   const key = createPrivateKey(readFileSync(config.keyFile));
   const certDer = new X509Certificate(readFileSync(config.certFile)).raw.toString('base64');
   const expected = Buffer.from(`${config.username}:${config.password}`);
+  const restricted = (config.restricted ?? []).map((u) => ({
+    ...u,
+    expected: Buffer.from(`${u.username}:${u.password}`),
+  }));
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' || url.pathname !== '/token') {
       res.writeHead(404).end();
       return;
     }
-    if (!credentialsMatch(req.headers.authorization, expected)) {
+    const limited = restricted.find((u) => credentialsMatch(req.headers.authorization, u.expected));
+    if (!limited && !credentialsMatch(req.headers.authorization, expected)) {
       res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="token"' });
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'invalid username/password' }] }));
+      return;
+    }
+    const asked = url.searchParams.getAll('scope').flatMap(parseScope);
+    const access = limited ? asked.filter((a) => a.name.startsWith(limited.prefix)) : asked;
+    if (asked.length > 0 && access.length === 0) {
+      res.writeHead(403, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }],
+        }),
+      );
       return;
     }
     const ttl = config.ttlSeconds ?? 300;
@@ -46,12 +73,12 @@ export function buildTokenServer(config: TokenServerConfig): Server {
     const claims = {
       iss: config.issuer,
       aud: url.searchParams.get('service') ?? '',
-      sub: config.username,
+      sub: limited?.username ?? config.username,
       exp: now + ttl,
       nbf: now - 10,
       iat: now,
       jti: randomUUID(),
-      access: url.searchParams.getAll('scope').flatMap(parseScope),
+      access,
     };
     const token = signJwt({ alg: 'ES256', typ: 'JWT', x5c: [certDer] }, claims, key);
     res.writeHead(200, { 'Content-Type': 'application/json' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
@@ -351,3 +351,139 @@ async function deleteTaskRun(name: string): Promise<void> {
     ),
   );
 }
+
+describe('tenant attacks, with storage.oci.repository (credentials never cross tenants)', () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+  const core = () => admin().makeApiClient(CoreV1Api);
+  const rbac = () => admin().makeApiClient(RbacAuthorizationV1Api);
+  const SECRET = unique('a-registry');
+  const SA = unique('a-pusher');
+  const BINDING = unique('a-registry-credentials');
+  let platform: string;
+
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    const { address, username, password, tenantA } = env.tokenRegistry;
+    platform = `platform/${unique('attestations')}`;
+    // tenant A's own registry account (it may push under tenant-a/ only), given to its runs through
+    // a ServiceAccount, and the optional RoleBinding that lets the observer read it (deploy/examples)
+    const auth = Buffer.from(`${tenantA.username}:${tenantA.password}`).toString('base64');
+    const dockerconfig = JSON.stringify({ auths: { [address]: { auth } } });
+    await core().createNamespacedSecret({
+      namespace: 'tenant-a',
+      body: {
+        metadata: { name: SECRET },
+        type: 'kubernetes.io/dockerconfigjson',
+        stringData: { '.dockerconfigjson': dockerconfig },
+      },
+    });
+    await core().createNamespacedServiceAccount({
+      namespace: 'tenant-a',
+      body: { metadata: { name: SA }, secrets: [{ name: SECRET }] },
+    });
+    await rbac().createNamespacedRoleBinding({
+      namespace: 'tenant-a',
+      body: {
+        metadata: { name: BINDING },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'provenance-observer-registry-credentials',
+        },
+        subjects: [{ kind: 'ServiceAccount', name: 'provenance-observer', namespace: env.observerNamespace }],
+      },
+    });
+    obs = await startTestObserver(
+      env,
+      { 'storage.oci.repository': `${address}/${platform}`, 'controller.workers': '8' },
+      undefined,
+      // the observer's own account: it may push to the platform repository
+      { dockerConfig: { auths: { [address]: { username, password } } } },
+    );
+  });
+  afterAll(async () => {
+    await obs?.stop();
+    await rbac()
+      .deleteNamespacedRoleBinding({ namespace: 'tenant-a', name: BINDING })
+      .catch(() => {});
+    await core()
+      .deleteNamespacedServiceAccount({ namespace: 'tenant-a', name: SA })
+      .catch(() => {});
+    await core()
+      .deleteNamespacedSecret({ namespace: 'tenant-a', name: SECRET })
+      .catch(() => {});
+  });
+
+  /** A TaskRun of tenant A, run as its pushing ServiceAccount, that names `image` as its build output. */
+  async function tenantARun(image: { ref: string; digest: string }): Promise<string> {
+    const name = unique('flood');
+    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, {
+      taskRef: { name: 'buildah' },
+      serviceAccountName: SA,
+    });
+    await setRunStatus(
+      admin(),
+      'TaskRun',
+      'tenant-a',
+      name,
+      succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: image.ref },
+        { name: 'IMAGE_DIGEST', value: image.digest },
+      ]),
+    );
+    return name;
+  }
+
+  it("A floods runs naming B's digest with credentials the platform repository refuses: B's runs still attest", async () => {
+    const { address, username, password } = env.tokenRegistry;
+    const b = await pushTestImage(env.registry, `tenant-b/${unique('app')}`, 'v1');
+    const image = { ref: b.ref, digest: b.digest };
+    // A's runs go on arriving while B's are attested, so B's appends queue behind A's on the one tag
+    // the platform repository has for that digest (before the fix they joined A's batch, pushed
+    // with A's credentials, and failed with A's denial)
+    const flood: Promise<string>[] = [];
+    let flooding = true;
+    const floodLoop = (async () => {
+      while (flooding && flood.length < 60) {
+        flood.push(tenantARun(image));
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 500));
+    const bRuns: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      bRuns.push(await completeBuildTaskRun(image, { name: unique('victim'), namespace: 'tenant-b' }));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    try {
+      for (const name of bRuns)
+        await waitFor(`TaskRun tenant-b/${name} settled`, async () => {
+          const run = await getRun(admin(), 'TaskRun', 'tenant-b', name);
+          const signed = run.metadata.annotations?.['chains.tekton.dev/signed'];
+          return signed === 'true' || signed === 'failed' ? signed : undefined;
+        }).then((signed) => expect(signed, `tenant-b/${name}`).toBe('true'));
+    } finally {
+      flooding = false;
+      await floodLoop;
+    }
+    // A's runs end failed with the denial of A's own credentials, as they should
+    const aNames = await Promise.all(flood);
+    const last = aNames[aNames.length - 1] as string;
+    await waitFor(`signed=failed on ${last}`, async () => {
+      const run = await getRun(admin(), 'TaskRun', 'tenant-a', last);
+      return run.metadata.annotations?.['chains.tekton.dev/signed'] === 'failed' ? run : undefined;
+    });
+    const [event] = await eventsWith(last, 'AttestationFailed');
+    expect(event!.message).toContain('registry_denied');
+    // the platform tag holds B's attestations, pushed with the observer's account; none of A's
+    const reader = new RegistryClient({
+      registry: address,
+      insecure: true,
+      credentials: { kind: 'basic', username, password },
+    });
+    const att = await reader.getManifest(platform, `${b.digest.replace(':', '-')}.att`);
+    const layers = (JSON.parse(new TextDecoder().decode(att?.bytes)) as { layers: unknown[] }).layers;
+    expect(layers).toHaveLength(bRuns.length);
+  });
+});

@@ -11,6 +11,7 @@ import {
   type RunEvent,
   type RunObject,
 } from '../../src/kube/index.ts';
+import type { AttemptContext } from '../../src/model/index.ts';
 import { createLogger, createMetrics } from '../../src/observability/index.ts';
 import { Reconciler, type ReconcilerOptions } from '../../src/reconcile/index.ts';
 import type { Signer } from '../../src/signing/index.ts';
@@ -77,7 +78,7 @@ export class FakeAttestor {
     _object: unknown,
     children: unknown[],
     _signer?: unknown,
-    _signal?: AbortSignal,
+    _context?: AttemptContext,
   ): Promise<AttestOutcome> {
     this.calls.push({ uid: run.uid, children });
     const next = this.outcomes.shift();

@@ -113,7 +113,7 @@ function buildAttestor(
     // a layer already holding our payload, signed by a published key, counts as stored
     verifies,
     subjectPolicy: config.subjectPolicy,
-    namespaceLabels: (ns) => namespaceLabels.get(ns),
+    namespaceLabels: (ns, context) => namespaceLabels.get(ns, context),
   };
   // one set of registry clients for storing and for existence checks: one pool and breaker per host
   const clients = ociClients(backendDeps);

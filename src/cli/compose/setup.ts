@@ -30,10 +30,11 @@ export function attestationChecks(
 ): AttestationChecks {
   const { config, connection } = deps;
   const existence = new SubjectExistenceCheck({
-    clientFor: async (run, image) => {
+    clientFor: async (run, image, context) => {
       const at = image.repository.indexOf('/');
       const repository = image.repository.slice(at + 1);
-      return { client: await clients.client(run, image.repository.slice(0, at), repository), repository };
+      const client = await clients.client(run, image.repository.slice(0, at), repository, context);
+      return { client, repository };
     },
   });
   return new AttestationChecks({
@@ -41,7 +42,7 @@ export function attestationChecks(
     executionCheck: config.executionCheck,
     existence: config.requireSubjectExists ? existence : undefined,
     pods: config.executionCheck === 'off' ? undefined : new PodReader({ connection }),
-    namespaceLabels: (ns) => namespaceLabels.get(ns),
+    namespaceLabels: (ns, context) => namespaceLabels.get(ns, context),
   });
 }
 

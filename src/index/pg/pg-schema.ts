@@ -94,6 +94,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     FROM run_work w WHERE w.uid = s.uid;
   ALTER TABLE run_work ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
   `,
+  // 4: the inputs left out of each attestation's provenance, with their reason codes (lookup API)
+  `
+  ALTER TABLE attestations ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

@@ -106,6 +106,10 @@ export const MIGRATIONS: readonly string[] = [
     last_attempt_at = (SELECT w.last_attempt_at FROM run_work w WHERE w.uid = run_states.uid);
   ALTER TABLE run_work ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
   `,
+  // 6: the inputs left out of each attestation's provenance, with their reason codes (lookup API)
+  `
+  ALTER TABLE attestations ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

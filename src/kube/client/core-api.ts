@@ -5,10 +5,12 @@ import type {
   SecretObject,
   ServiceAccountObject,
 } from './core-objects.ts';
-import type { KubeConnection } from './kube-connection.ts';
+import type { KubeConnection, KubeRequest } from './kube-connection.ts';
 import { KubeJson, MERGE_PATCH } from './kube-json.ts';
 
-type Named = { name: string; namespace: string };
+/** `context`: the attempt a call is part of (its lane orders the rate limit's waiters) */
+type Ctx = { context?: KubeRequest['context'] };
+type Named = { name: string; namespace: string } & Ctx;
 
 /**
  * The core/v1 calls the observer makes, as plain JSON requests; method names and arguments follow
@@ -22,16 +24,16 @@ export class CoreApi {
     this.#json = new KubeJson(connection);
   }
 
-  readNamespace({ name }: { name: string }): Promise<NamespaceObject> {
-    return this.#json.send('GET', `/api/v1/namespaces/${enc(name)}`);
+  readNamespace({ name, context }: { name: string } & Ctx): Promise<NamespaceObject> {
+    return this.#json.send('GET', `/api/v1/namespaces/${enc(name)}`, { context });
   }
 
   readNamespacedPod(at: Named): Promise<PodObject> {
-    return this.#json.send('GET', namespaced(at, 'pods'));
+    return this.#json.send('GET', namespaced(at, 'pods'), { context: at.context });
   }
 
   readNamespacedSecret(at: Named): Promise<SecretObject> {
-    return this.#json.send('GET', namespaced(at, 'secrets'));
+    return this.#json.send('GET', namespaced(at, 'secrets'), { context: at.context });
   }
 
   /** A JSON merge patch of one Secret (RBAC: patch by resourceName). */
@@ -40,16 +42,24 @@ export class CoreApi {
   }
 
   readNamespacedServiceAccount(at: Named): Promise<ServiceAccountObject> {
-    return this.#json.send('GET', namespaced(at, 'serviceaccounts'));
+    return this.#json.send('GET', namespaced(at, 'serviceaccounts'), { context: at.context });
   }
 
-  createNamespacedEvent({ namespace, body }: { namespace: string; body: EventObject }): Promise<EventObject> {
-    return this.#json.send('POST', `/api/v1/namespaces/${enc(namespace)}/events`, { body });
+  createNamespacedEvent({
+    namespace,
+    body,
+    context,
+  }: { namespace: string; body: EventObject } & Ctx): Promise<EventObject> {
+    return this.#json.send('POST', `/api/v1/namespaces/${enc(namespace)}/events`, { body, context });
   }
 
   /** A JSON merge patch of one Event. */
   patchNamespacedEvent(at: Named & { body: Partial<EventObject> }): Promise<EventObject> {
-    return this.#json.send('PATCH', namespaced(at, 'events'), { body: at.body, contentType: MERGE_PATCH });
+    return this.#json.send('PATCH', namespaced(at, 'events'), {
+      body: at.body,
+      contentType: MERGE_PATCH,
+      context: at.context,
+    });
   }
 }
 

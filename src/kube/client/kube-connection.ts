@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import type { KubeAccess } from '../../config/index.ts';
+import { type AttemptContext, NO_ATTEMPT } from '../../model/index.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 export type KubeMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -10,6 +11,8 @@ export interface KubeRequest {
   body?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** the attempt the request is part of: its lane orders the rate limit's waiters; default NO_ATTEMPT */
+  context?: AttemptContext;
   /** undici's body timeout; default undici's (300 s); 0 for a watch, which times itself */
   bodyTimeoutMs?: number;
 }
@@ -64,7 +67,7 @@ export class KubeConnection {
     path: string,
     options: KubeRequest = {},
   ): Promise<Dispatcher.ResponseData> {
-    await this.#limit?.take();
+    await this.#limit?.take((options.context ?? NO_ATTEMPT).lane);
     const headers: Record<string, string> = { ...options.headers };
     const token = this.#access.token?.();
     if (token) headers.authorization = `Bearer ${token}`;

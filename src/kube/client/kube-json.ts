@@ -19,12 +19,18 @@ export class KubeJson {
   async send<T>(
     method: KubeMethod,
     path: string,
-    options: { query?: KubeRequest['query']; body?: unknown; contentType?: string } = {},
+    options: {
+      query?: KubeRequest['query'];
+      body?: unknown;
+      contentType?: string;
+      context?: KubeRequest['context'];
+    } = {},
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     const res = await this.#connection.request(method, path, {
       headers,
+      ...(options.context ? { context: options.context } : {}),
       ...(options.query ? { query: options.query } : {}),
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });

@@ -1,10 +1,11 @@
-import { PriorityQueue } from '../../priority.ts';
+import type { Lane } from '../../model/index.ts';
+import { LaneQueue } from '../../queue/index.ts';
 
 /**
  * Client-side rate limit of apiserver requests, as client-go's token bucket (`rest.Config` QPS and
  * Burst; Chains' `--kube-api-qps` / `--kube-api-burst`): `burst` requests may go at once, then
- * `qps` per second on average. Callers wait their turn in arrival order, live work (priority.ts)
- * before backlog work; a waiting caller costs one timer for the whole queue, not one each.
+ * `qps` per second on average. Callers wait their turn in arrival order, live work (the lane
+ * of the request's AttemptContext) before backlog work; a waiting caller costs one timer for the whole queue, not one each.
  */
 export interface TokenBucketOptions {
   qps: number;
@@ -19,7 +20,7 @@ export class TokenBucket {
   readonly #now: () => number;
   #tokens: number;
   #at: number;
-  readonly #waiting = new PriorityQueue<() => void>();
+  readonly #waiting = new LaneQueue<() => void>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: TokenBucketOptions) {
@@ -30,15 +31,15 @@ export class TokenBucket {
     this.#at = this.#now();
   }
 
-  /** Resolves when a request may go (at once while tokens are left). */
-  take(): Promise<void> {
+  /** Resolves when a request may go (at once while tokens are left); `lane` orders the waiters. */
+  take(lane: Lane = 'live'): Promise<void> {
     this.#refill();
     if (this.#waiting.length === 0 && this.#tokens >= 1) {
       this.#tokens -= 1;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      this.#waiting.push(resolve);
+      this.#waiting.push(resolve, lane);
       this.#schedule();
     });
   }

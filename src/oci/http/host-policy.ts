@@ -1,5 +1,6 @@
-import { promises as dns, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { BoundedResolver } from './bounded-resolver.ts';
 
 /**
  * Addresses the observer never connects to unless listed: "this network", RFC 1918 private,
@@ -90,7 +91,10 @@ export interface HostPolicyOptions {
   allowed?: string[];
   /** extra CIDR ranges to refuse, e.g. a cluster service range outside the private ones */
   denied?: string[];
-  /** default: the system resolver (`dns.lookup`, all addresses) */
+  /**
+   * default: a BoundedResolver (c-ares off libuv's thread pool, 5 s timeout, 2 lookups per host at
+   * once; /etc/hosts and localhost still answer: see bounded-resolver.ts)
+   */
   resolve?: (host: string) => Promise<LookupAddress[]>;
 }
 
@@ -129,7 +133,7 @@ export class HostPolicy {
       else this.#allowedNames.add(host);
     }
     for (const cidr of [...DENIED_V4, ...DENIED_V6, ...(options.denied ?? [])]) addRange(this.#denied, cidr);
-    this.#resolve = options.resolve ?? ((host) => dns.lookup(host, { all: true, verbatim: true }));
+    this.#resolve = options.resolve ?? new BoundedResolver().resolve;
   }
 
   /** Whether an IP address may be connected to (one that carries an IPv4 address: as that one). */

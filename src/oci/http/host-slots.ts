@@ -1,15 +1,16 @@
-import { PriorityQueue } from '../../priority.ts';
+import type { Lane } from '../../model/index.ts';
+import { LaneQueue } from '../../queue/index.ts';
 import type { RegistryFetch } from './registry-transport.ts';
 
 /**
  * At most `perHost` requests in flight to one registry host; the rest wait, live work before
- * backlog work (priority.ts). Without it a draining backlog fills the connection pool's queue and a
+ * backlog work (the lane the request's AttemptContext gives it, `init.lane`). Without it a draining backlog fills the connection pool's queue and a
  * fresh run's requests wait behind all of it, and a burst of attempts is sent to a registry at
  * once instead of at the rate it answers. The slot is held until the answer's headers arrive.
  */
 export class HostSlots {
   readonly #perHost: number;
-  readonly #hosts = new Map<string, { busy: number; waiting: PriorityQueue<() => void> }>();
+  readonly #hosts = new Map<string, { busy: number; waiting: LaneQueue<() => void> }>();
 
   constructor(options: { perHost: number }) {
     this.#perHost = Math.max(1, options.perHost);
@@ -18,7 +19,7 @@ export class HostSlots {
   /** `fetch` with a slot of the URL's host around each request. */
   wrap(fetch: RegistryFetch): RegistryFetch {
     return async (url, init) => {
-      const release = await this.acquire(url.host);
+      const release = await this.acquire(url.host, init.lane);
       try {
         return await fetch(url, init);
       } finally {
@@ -27,12 +28,12 @@ export class HostSlots {
     };
   }
 
-  /** Resolves with the slot's release once one is free for `host`. */
-  async acquire(host: string): Promise<() => void> {
-    const state = this.#hosts.get(host) ?? { busy: 0, waiting: new PriorityQueue<() => void>() };
+  /** Resolves with the slot's release once one is free for `host`; `lane` orders the waiters. */
+  async acquire(host: string, lane: Lane = 'live'): Promise<() => void> {
+    const state = this.#hosts.get(host) ?? { busy: 0, waiting: new LaneQueue<() => void>() };
     this.#hosts.set(host, state);
     if (state.busy < this.#perHost && state.waiting.length === 0) state.busy++;
-    else await new Promise<void>((resolve) => state.waiting.push(resolve));
+    else await new Promise<void>((resolve) => state.waiting.push(resolve, lane));
     let released = false;
     return () => {
       if (released) return;

@@ -8,6 +8,7 @@ import type { RegistryResponse } from './registry-transport.ts';
  */
 export const REGISTRY_REASONS = {
   registry_unreachable: 'no answer from the registry',
+  registry_dns_timeout: "the registry host's name did not resolve in time",
   registry_timeout: 'the registry did not answer in time',
   registry_circuit_open: 'the registry failed repeatedly; not contacted during a cool-down',
   registry_denied: 'authentication or authorization failed',

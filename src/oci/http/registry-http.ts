@@ -1,6 +1,7 @@
+import { type AttemptContext, NO_ATTEMPT } from '../../model/index.ts';
 import type { Metrics } from '../../observability/index.ts';
-import { attemptSignal } from '../attempt-signal.ts';
 import { BodyTooLarge, EncodedBody, readCapped } from './bounded-body.ts';
+import { DnsTimeout } from './bounded-resolver.ts';
 import type { CircuitBreakers } from './circuit-breaker.ts';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
 import { followRedirects } from './redirects.ts';
@@ -75,6 +76,9 @@ export class RegistryHttp {
   /**
    * One request, following redirects by hand (GET/HEAD). Credentials go only to the origin the
    * request started at (the registry, or for tokens its realm), never to a redirect target.
+   * `context`: the attempt the request is part of. Its signal (the deadline) aborts the request
+   * too: the socket is closed, so a slow registry holds no worker past the deadline; its lane
+   * orders the wait for a host slot.
    */
   send(
     where: Where,
@@ -82,6 +86,7 @@ export class RegistryHttp {
     init: RequestInit,
     authorization?: string,
     hop: Hop = 'registry',
+    context: AttemptContext = NO_ATTEMPT,
   ): Promise<RegistryResponse> {
     return followRedirects(
       url,
@@ -93,6 +98,7 @@ export class RegistryHttp {
           init,
           target.origin === url.origin ? authorization : undefined,
           n ? 'redirect' : hop,
+          context,
         ),
       (detail) => registryError('registry_redirect_forbidden', where, { detail, retryable: false }),
     );
@@ -130,6 +136,7 @@ export class RegistryHttp {
     init: RequestInit,
     authorization: string | undefined,
     hop: Hop,
+    context: AttemptContext,
   ): Promise<RegistryResponse> {
     const method = init.method ?? 'GET';
     const refused = (err: HostRefused) =>
@@ -153,17 +160,33 @@ export class RegistryHttp {
     headers['accept-encoding'] = 'identity';
     if (authorization) headers.authorization = authorization;
     // the attempt's deadline aborts the request too: the socket is closed, no worker waits on it
-    const attempt = attemptSignal();
+    const attempt = context.signal;
     const timeout = requestDeadline(this.#timeoutMs, attempt);
     let res: RegistryResponse;
     try {
-      res = await this.#fetch(url, { ...init, headers, redirect: 'manual', signal: timeout.signal });
+      res = await this.#fetch(url, {
+        ...init,
+        headers,
+        redirect: 'manual',
+        signal: timeout.signal,
+        lane: context.lane,
+      });
     } catch (err) {
       this.#metrics?.registryRequests.inc({ method, status: '0' });
       const host = causeOf(err, HostRefused);
       if (host) {
         ticket.failure();
         throw refused(host);
+      }
+      const dns = causeOf(err, DnsTimeout);
+      if (dns) {
+        ticket.failure();
+        throw registryError('registry_dns_timeout', where, {
+          detail: dns.message,
+          retryable: true,
+          cause: dns,
+          notBefore: breakers?.nextProbeAt(url.host),
+        });
       }
       // cancelled by our own deadline: no verdict on the host; the deadline's error is the answer
       if (attempt?.aborted && !timeout.timedOut) {

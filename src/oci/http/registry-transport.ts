@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
+import type { Lane } from '../../model/index.ts';
 import { type HostPolicy, HostRefused } from './host-policy.ts';
 
 /**
@@ -13,8 +14,12 @@ export interface RegistryResponse {
   readonly body: ReadableStream<Uint8Array> | null;
 }
 
-/** The fetch shape RegistryClient speaks; `typeof fetch` fits it (tests inject fakes). */
-export type RegistryFetch = (url: URL, init: RequestInit) => Promise<RegistryResponse>;
+/**
+ * The fetch shape RegistryClient speaks; `typeof fetch` fits it (tests inject fakes). `lane`: the
+ * lane of the attempt the request is part of (HostSlots serves live first); fetch ignores it.
+ */
+export type RegistryFetch = (url: URL, init: RegistryInit) => Promise<RegistryResponse>;
+export type RegistryInit = RequestInit & { lane?: Lane };
 
 export interface RegistryTransportOptions {
   /** where connections may go; default: anywhere (the CLI's `verify`, tests) */

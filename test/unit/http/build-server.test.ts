@@ -203,6 +203,7 @@ describe('GET /api/v1/attestations?digest=', () => {
           ],
           keyId: 'SHA256:test',
           storage: [{ backend: 'oci', ok: true, locations: ['registry.local/app:sha256-abc.att'] }],
+          skipped: [],
           createdAt: '1970-01-01T00:00:02.000Z',
         },
       ],

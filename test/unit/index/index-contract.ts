@@ -40,6 +40,18 @@ export function indexContract(name: string, factory: IndexFactory): void {
       await index.close();
     });
 
+    it('keeps the skipped inputs with their reason codes, and reads none back as absent', async () => {
+      const { index } = await open();
+      const skipped = [
+        { source: 'TaskRun/b results.BAD_IMAGE_DIGEST', code: 'digest_invalid', reason: 'not hex' },
+      ];
+      const id = await index.addAttestation({ ...newAttestation({ name: 'skips' }), skipped });
+      expect((await index.getAttestation(id))?.skipped).toEqual(skipped);
+      const none = await index.addAttestation(newAttestation({ name: 'no-skips' }));
+      expect(await index.getAttestation(none)).not.toHaveProperty('skipped');
+      await index.close();
+    });
+
     it('is idempotent: the same envelope for the same run keeps one row and the latest storage outcomes', async () => {
       const { index } = await open();
       const first = newAttestation({});

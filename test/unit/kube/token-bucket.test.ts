@@ -33,4 +33,21 @@ describe('TokenBucket (kube-api-qps / kube-api-burst)', () => {
     void bucket.take();
     expect(bucket.waiting).toBe(1);
   });
+
+  it('gives a freed token to a waiting live request before backlog requests that waited longer', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const bucket = new TokenBucket({ qps: 10, burst: 1, now: () => now });
+    const order: string[] = [];
+    await bucket.take('backlog');
+    const backlog = bucket.take('backlog').then(() => order.push('backlog'));
+    const live = bucket.take('live').then(() => order.push('live'));
+    now += 100;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual(['live']);
+    now += 100;
+    await vi.advanceTimersByTimeAsync(100);
+    await Promise.all([backlog, live]);
+    expect(order).toEqual(['live', 'backlog']);
+  });
 });

@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
+import { type AttemptContext, NO_ATTEMPT } from '../../../src/model/index.ts';
 import {
   appendToTag,
   CircuitBreakers,
   HostPolicy,
   KeyedBatcher,
   RegistryClient,
-  withAttemptSignal,
 } from '../../../src/oci/index.ts';
 import { withDeadline } from '../../../src/reconcile/deadline.ts';
 
@@ -36,9 +36,9 @@ async function slowRegistry(handle?: (req: IncomingMessage, res: ServerResponse)
 }
 
 const DEADLINE_MS = 300;
-/** Runs `work` as an attempt with a deadline of DEADLINE_MS (as Attestor.attest under withDeadline). */
-const within = (work: () => Promise<unknown>) =>
-  withDeadline((signal) => withAttemptSignal(signal, work), DEADLINE_MS, 'attesting TaskRun t/r');
+/** Runs `work` as an attempt with a deadline of DEADLINE_MS (as the reconciler runs Attestor.attest). */
+const within = (work: (attempt: AttemptContext) => Promise<unknown>) =>
+  withDeadline(NO_ATTEMPT, work, DEADLINE_MS, 'attesting TaskRun t/r');
 
 describe('the attempt deadline cancels registry work in flight', () => {
   let cleanup: (() => void)[] = [];
@@ -61,7 +61,9 @@ describe('the attempt deadline cancels registry work in flight', () => {
     const breakers = new CircuitBreakers({ failureThreshold: 1 });
     const client = clientFor(registry.host, breakers);
     const started = Date.now();
-    await expect(within(() => client.headManifest('app', 'v1'))).rejects.toThrow(/deadline of 0.3 s/);
+    await expect(within((attempt) => client.headManifest('app', 'v1', attempt))).rejects.toThrow(
+      /deadline of 0.3 s/,
+    );
     await expect.poll(() => registry.closed.length, { timeout: 2_000 }).toBe(1);
     expect((registry.closed[0]?.at ?? 0) - started).toBeLessThan(DEADLINE_MS + 1_000);
     // our own deadline is no verdict on the host: its circuit stays closed
@@ -78,7 +80,9 @@ describe('the attempt deadline cancels registry work in flight', () => {
     cleanup.push(registry.close);
     realm = `http://${registry.host}/token`;
     const started = Date.now();
-    await expect(within(() => clientFor(registry.host).getManifest('app', 'v1'))).rejects.toThrow(/deadline/);
+    await expect(
+      within((attempt) => clientFor(registry.host).getManifest('app', 'v1', attempt)),
+    ).rejects.toThrow(/deadline/);
     await expect
       .poll(() => registry.closed.some((c) => c.url.startsWith('/token')), { timeout: 2_000 })
       .toBe(true);
@@ -95,8 +99,9 @@ describe('the attempt deadline cancels registry work in flight', () => {
         throw new ObserverError('GET manifest: 503', { code: 'registry', retryable: true });
       },
     } as unknown as RegistryClient;
-    const append = () =>
+    const append = (context: AttemptContext) =>
       appendToTag({
+        context,
         client: failing,
         repository: 'app',
         tag: 'sha256-x.att',
@@ -128,15 +133,19 @@ describe('the attempt deadline cancels registry work in flight', () => {
     };
     const first = new AbortController();
     const second = new AbortController();
+    const attempt = (signal: AbortSignal): AttemptContext => ({ lane: 'backlog', signal });
     // the first batch runs alone; the next collects two submitters with their own deadlines
-    const a = withAttemptSignal(first.signal, () => batcher.submit('tag', 'a', run));
-    const b = withAttemptSignal(first.signal, () =>
-      batcher.submit('tag', 'b', async (items) => {
-        seen.push((await import('../../../src/oci/index.ts')).attemptSignal());
+    const a = batcher.submit('tag', 'a', run, { context: attempt(first.signal) });
+    const b = batcher.submit(
+      'tag',
+      'b',
+      async (items, context) => {
+        seen.push(context.signal);
         return items;
-      }),
+      },
+      { context: attempt(first.signal) },
     );
-    const c = withAttemptSignal(second.signal, () => batcher.submit('tag', 'c', run));
+    const c = batcher.submit('tag', 'c', run, { context: attempt(second.signal) });
     first.abort(new Error('first attempt past its deadline'));
     release();
     expect(await a).toEqual(['a']);

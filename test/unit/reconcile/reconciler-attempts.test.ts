@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../src/config/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { SqliteIndex } from '../../../src/index/index.ts';
-import type { RunRecord } from '../../../src/model/index.ts';
+import type { AttemptContext, RunRecord } from '../../../src/model/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import { Reconciler } from '../../../src/reconcile/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
@@ -159,15 +159,19 @@ describe('Reconciler attempts', () => {
   it('abandons an attempt past its deadline as a retryable failure, aborting its signal', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     let signal: AbortSignal | undefined;
-    attestor.attest = (_run, _object, _children, _signer, s?: AbortSignal) => {
-      signal = s;
+    let lane: string | undefined;
+    attestor.attest = (_run, _object, _children, _signer, context?: AttemptContext) => {
+      signal = context?.signal;
+      lane = context?.lane;
       return new Promise(() => {});
     };
-    const result = reconciler().reconcile(key, 'r1');
+    // the controller's context (its lane) reaches the attestor with the deadline's signal added
+    const result = reconciler().reconcile(key, 'r1', { lane: 'backlog' });
     const settled = expect(result).resolves.toMatchObject({ attempted: true, attested: false });
     // the index writes before the attempt are real I/O turns, not timers (setImmediate is not faked)
     for (let i = 0; i < 1000 && !signal; i++) await new Promise((r) => setImmediate(r));
     expect(signal).toBeDefined();
+    expect(lane).toBe('backlog');
     await vi.advanceTimersByTimeAsync(9_999);
     expect(signal?.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);

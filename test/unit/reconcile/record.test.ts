@@ -20,4 +20,31 @@ describe('recordAttestation', () => {
     const [summary] = await index.findByRun({ namespace: 'tenant-a', kind: 'TaskRun', name: 'build-1' });
     expect(summary?.keyId).toBe('SHA256:fake');
   });
+
+  it('records the inputs left out of the provenance with their reason codes (the lookup API shows them)', async () => {
+    const index = new SqliteIndex({ path: ':memory:' });
+    const run = {
+      kind: 'TaskRun' as const,
+      namespace: 'tenant-a',
+      name: 'build-2',
+      uid: 'u2',
+      serviceAccountName: 'default',
+    };
+    const skipped = [
+      {
+        source: 'TaskRun/build-2 results.BAD_IMAGE_DIGEST',
+        code: 'digest_invalid' as const,
+        reason: 'not hex',
+      },
+    ];
+    await recordAttestation(
+      index,
+      run,
+      { ...okOutcome('u2'), skipped },
+      fakeSigner,
+      Date.parse('2026-11-26T10:00:00Z'),
+    );
+    const [summary] = await index.findByRun({ namespace: 'tenant-a', kind: 'TaskRun', name: 'build-2' });
+    expect(summary?.skipped).toEqual(skipped);
+  });
 });
