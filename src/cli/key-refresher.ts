@@ -14,6 +14,8 @@ export interface KeyRefresherOptions {
   intervalSeconds: number;
   logger: Logger;
   metrics: Metrics;
+  /** after every poll, whether the keys changed or not (the public-key Secret); default none */
+  afterPoll?: () => Promise<void>;
 }
 
 /**
@@ -42,6 +44,11 @@ export class KeyRefresher {
   }
 
   async refresh(): Promise<void> {
+    await this.#reload();
+    await this.#o.afterPoll?.();
+  }
+
+  async #reload(): Promise<void> {
     const { reader, target, logger, metrics } = this.#o;
     try {
       const snapshot = await reader.read();

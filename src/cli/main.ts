@@ -6,6 +6,8 @@ commands:
   run       watch Tekton runs in a cluster and attest them (the service)
   generate  print the provenance of a TaskRun/PipelineRun file (offline); signed with --key
   verify    verify a DSSE envelope file, or an image's attestations and signatures in a registry
+  index     export or import the index of record (backup, moving between SQLite and PostgreSQL)
+  get       read the lookup API: runs, attestations by digest, envelopes, keys (kubectl-style tables)
 
 "provenance-observer <command> --help" shows a command's options.`;
 
@@ -20,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./generate.ts')).generateCommand(rest);
     case 'verify':
       return (await import('./verify.ts')).verifyCommand(rest);
+    case 'index':
+      return (await import('./index-command.ts')).indexCommand(rest);
+    case 'get':
+      return (await import('./get/index.ts')).getCommand(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -32,11 +38,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+let settled = false;
+// a command whose promise never settles (nothing left to wait for) must not exit 0 silently
+process.once('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('provenance-observer: the command stopped before finishing (internal error)\n');
+  process.exitCode = 1;
+});
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     const usage = err instanceof ObserverError && err.code === 'config_invalid';
     process.stderr.write(`provenance-observer: ${(err as Error).message}\n`);
     process.exitCode = usage ? 2 : 1;

@@ -12,6 +12,8 @@ export interface ObserverDeps {
   kubeAccess: KubeAccess;
   logger: Logger;
   metrics: Metrics;
+  /** this replica's name, Events' `reportingInstance` (config/replicaName); default `provenance-observer` */
+  instance?: string;
   /** tests only: a fault to inject (src/config/fault-hook.ts); default none */
   fault?: FaultHook;
   /** docker config dir for the observer's own registry credentials (default $DOCKER_CONFIG or ~/.docker) */
@@ -61,10 +63,12 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     access: deps.kubeAccess,
     limit: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }),
   });
-  const index = await openIndex(config, logger).catch(async (err: unknown) => {
-    await connection.close();
-    throw err;
-  });
+  const index = await openIndexWhenReachable({ config, logger, metrics: deps.metrics }).catch(
+    async (err: unknown) => {
+      await connection.close();
+      throw err;
+    },
+  );
   const core = buildCore(deps, config, connection, index);
   const serving = servingParts(deps, config, core);
   const parts: Part[] = [
@@ -108,5 +112,6 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
 }
 
 import { buildCore, controllerPart } from './compose/core.ts';
+import { openIndexWhenReachable } from './compose/index-opener.ts';
 import { configReloaderParts, servingParts } from './compose/serving.ts';
-import { openIndex, warnAtStart } from './compose/setup.ts';
+import { warnAtStart } from './compose/setup.ts';

@@ -1,4 +1,10 @@
-import { faultHookFromEnv, loadConfig, loadKubeConfig, readConfigSource } from '../config/index.ts';
+import {
+  faultHookFromEnv,
+  loadConfig,
+  loadKubeConfig,
+  readConfigSource,
+  replicaName,
+} from '../config/index.ts';
 import { createLogger, createMetrics } from '../observability/index.ts';
 import { parseFlags } from './args.ts';
 import { startObserver } from './observer.ts';
@@ -37,6 +43,7 @@ export async function runCommand(args: string[]): Promise<number> {
     logger,
     metrics: createMetrics(),
     fault: faultHookFromEnv(),
+    instance: replicaName(),
     reloadFrom: path
       ? { path, overrides, initial: source, namespace: process.env.POD_NAMESPACE || undefined }
       : undefined,

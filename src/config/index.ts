@@ -6,7 +6,7 @@ export type { KubeAccess } from './kube-access.ts';
 export { type LoadKubeConfigOptions, loadKubeConfig, SERVICE_ACCOUNT_DIR } from './kubeconfig.ts';
 export { readKubeconfigFile } from './kubeconfig-file.ts';
 export { LiveConfig } from './live.ts';
-export { loadConfig, readConfigSource } from './load.ts';
+export { loadConfig, readConfigSource, replicaName } from './load.ts';
 export { parseConfig } from './parse.ts';
 export {
   type ArtifactConfig,

@@ -5,7 +5,9 @@
  * docs:config`) all come from this table; adding a key is adding a row.
  *
  * Key names are Tekton Chains' `chains-config` names where Chains has the setting, with Chains'
- * meaning (tektoncd/chains pkg/config/config.go); "ours:" marks keys Chains does not have.
+ * meaning and Chains' default (tektoncd/chains pkg/config/config.go), so an unchanged
+ * `chains-config` behaves as it did under Chains; our recommended settings are in deploy/'s
+ * ConfigMap (deploy/base/30-config.yaml), not here. "ours:" marks keys Chains does not have.
  */
 import {
   backends,
@@ -54,7 +56,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.taskrun.format',
     at: 'taskrun.format',
-    default: 'slsa/v1.0',
+    default: 'in-toto',
     parse: formatName(FORMATS),
     live: true,
     doc: 'TaskRun provenance format',
@@ -62,7 +64,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.taskrun.storage',
     at: 'taskrun.storage',
-    default: 'tekton,oci',
+    default: 'tekton',
     parse: backends,
     live: false,
     doc: 'where TaskRun provenance goes',
@@ -78,7 +80,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.pipelinerun.format',
     at: 'pipelinerun.format',
-    default: 'slsa/v1.0',
+    default: 'in-toto',
     parse: formatName('as TaskRun'),
     live: true,
     doc: 'PipelineRun provenance format (Konflux: `in-toto`)',
@@ -86,7 +88,7 @@ export const CONFIG_ROWS = [
   row({
     key: 'artifacts.pipelinerun.storage',
     at: 'pipelinerun.storage',
-    default: 'tekton,oci',
+    default: 'tekton',
     parse: backends,
     live: false,
     doc: 'where PipelineRun provenance goes',
@@ -309,7 +311,7 @@ export const CONFIG_ROWS = [
     default: 'false',
     parse: bool,
     live: false,
-    doc: 'ours: hold each unfinished run with the finalizer `chains.tekton.dev/provenance-observer`, removed as soon as the finished run is captured into the index, so a run deleted while no observer runs is still attested (deletion waits for an observer; see docs/deletions.md)',
+    doc: 'ours: hold each unfinished run with the finalizer `provenance-observer.dev/capture`, removed as soon as the finished run is captured into the index, so a run deleted while no observer runs is still attested (deletion waits for an observer; see docs/deletions.md)',
   }),
   row({
     key: 'signing.secret.name',
@@ -326,6 +328,24 @@ export const CONFIG_ROWS = [
     parse: int(1, 3600),
     live: false,
     doc: 'ours: how often the Secret is re-read; a changed Secret takes effect without a restart',
+  }),
+  row({
+    key: 'signing.public-key-secret.name',
+    at: 'publicKeySecret.name',
+    default: 'public-key',
+    shownDefault: '`public-key` (`""` = not published)',
+    parse: optional(),
+    live: false,
+    doc: 'ours: the Secret the public keys are published in as `cosign.pub` (every published key, PEM, active first), kept in step with the signing Secret: what Konflux/Conforma read as `k8s://<namespace>/public-key`; the Secret must exist (deploy/ ships it) and the observer may `get`/`patch` it',
+  }),
+  row({
+    key: 'signing.public-key-secret.namespace',
+    at: 'publicKeySecret.namespace',
+    default: '',
+    shownDefault: "the observer's namespace",
+    parse: optional(),
+    live: false,
+    doc: 'ours: the namespace of `signing.public-key-secret.name` (Konflux: `openshift-pipelines`)',
   }),
   row({
     key: 'index.path',
@@ -553,7 +573,7 @@ export const CONFIG_ROWS = [
     default: 'info',
     parse: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], '`trace`…`fatal`'),
     live: true,
-    doc: 'log verbosity',
+    doc: 'ours: log verbosity',
   }),
   row({
     key: 'config.reload-seconds',

@@ -17,6 +17,8 @@ export interface KubeAccess {
   key?: string;
   /** the bearer token of each request; a file-backed one is re-read as it rotates */
   token?: () => string;
+  /** the current context's namespace, when the kubeconfig names one (CLI defaults, like kubectl) */
+  namespace?: string;
   /** where this came from, for messages (a file path or `in-cluster`) */
   source: string;
 }

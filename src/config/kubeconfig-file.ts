@@ -52,6 +52,7 @@ export function readKubeconfigFile(path: string, tokenOptions: { maxAgeMs?: numb
   if (!server) throw invalid(path, `cluster "${str(context.cluster)}" has no server`);
   const file = (p: unknown) => readRelative(path, str(p));
   const access: KubeAccess = { server, source: path };
+  if (context.namespace) access.namespace = str(context.namespace);
   const ca = pem(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']);
   if (ca) access.ca = ca;
   if (cluster['insecure-skip-tls-verify'] === true) access.insecureSkipTlsVerify = true;

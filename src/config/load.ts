@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ObserverError } from '../errors.ts';
@@ -25,6 +26,15 @@ export function loadConfig(
   const env = options.env ?? process.env;
   const fromFile = options.source ?? (options.path ? readConfigSource(options.path) : {});
   return parseConfig({ ...fromFile, ...options.overrides }, { namespace: env.POD_NAMESPACE || undefined });
+}
+
+/**
+ * This replica's name, for Events' `reportingInstance`: `POD_NAME` (the Deployment sets it from
+ * the downward API, `metadata.name`), else the host name (a pod's host name is its name unless
+ * the spec sets another), so two replicas never report as the same instance.
+ */
+export function replicaName(env: NodeJS.ProcessEnv = process.env): string {
+  return env.POD_NAME || hostname();
 }
 
 export function readConfigSource(path: string): Record<string, string> {

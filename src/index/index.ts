@@ -19,3 +19,10 @@ export type { PgIndex, PgIndexOptions } from './pg/pg-index.ts';
 export type { RunCapture, RunCaptures } from './run-captures.ts';
 export type { ClaimResult, RunClaims, RunWork } from './run-claims.ts';
 export { SqliteIndex, type SqliteIndexOptions } from './sqlite/sqlite-index.ts';
+export {
+  exportIndex,
+  importIndex,
+  openTableAccess,
+  type TableAccess,
+  type TransferSummary,
+} from './transfer/index.ts';

@@ -1,13 +1,15 @@
 import type { Logger } from '../observability/index.ts';
 import { describeRun, type RunKey } from '../tekton/index.ts';
 import type { RunApi } from './run-api.ts';
-import { type HeldObject, OBSERVER_FINALIZER, type RunHold } from './run-hold.ts';
+import { type HeldObject, LEGACY_OBSERVER_FINALIZERS, OBSERVER_FINALIZER, type RunHold } from './run-hold.ts';
 
 export interface FinalizerRunHoldOptions {
   runApi: Pick<RunApi, 'get' | 'setFinalizers'>;
   logger: Logger;
   /** the finalizer name; default OBSERVER_FINALIZER */
   finalizer?: string;
+  /** older names of it, removed wherever found; default LEGACY_OBSERVER_FINALIZERS */
+  legacy?: readonly string[];
   /** tries when the run keeps changing under us (409); default 5 */
   maxTries?: number;
 }
@@ -22,21 +24,28 @@ export class FinalizerRunHold implements RunHold {
   readonly #o: Required<FinalizerRunHoldOptions>;
 
   constructor(options: FinalizerRunHoldOptions) {
-    this.#o = { finalizer: OBSERVER_FINALIZER, maxTries: 5, ...options };
+    this.#o = { finalizer: OBSERVER_FINALIZER, legacy: LEGACY_OBSERVER_FINALIZERS, maxTries: 5, ...options };
   }
 
   async hold(key: RunKey, object: HeldObject): Promise<void> {
     // a run already being deleted cannot gain a finalizer, and an unfinished one is never attested
     if (object.metadata?.deletionTimestamp) return this.release(key, object);
-    await this.#change(key, object, 'adding', (list) =>
-      list.includes(this.#o.finalizer) ? undefined : [...list, this.#o.finalizer],
-    );
+    await this.#change(key, object, 'adding', (list) => {
+      const kept = this.#withoutLegacy(list);
+      if (kept.length === list.length && list.includes(this.#o.finalizer)) return undefined;
+      return kept.includes(this.#o.finalizer) ? kept : [...kept, this.#o.finalizer];
+    });
   }
 
   async release(key: RunKey, object: HeldObject): Promise<void> {
-    await this.#change(key, object, 'removing', (list) =>
-      list.includes(this.#o.finalizer) ? list.filter((f) => f !== this.#o.finalizer) : undefined,
-    );
+    await this.#change(key, object, 'removing', (list) => {
+      const kept = this.#withoutLegacy(list).filter((f) => f !== this.#o.finalizer);
+      return kept.length === list.length ? undefined : kept;
+    });
+  }
+
+  #withoutLegacy(list: readonly string[]): string[] {
+    return list.filter((f) => !this.#o.legacy.includes(f));
   }
 
   /** Applies `next` (undefined: nothing to change) to the run's list, re-reading on conflict. */

@@ -21,10 +21,18 @@ export class KubeEventRecorder implements EventRecorder {
   readonly #api: CoreApi;
   readonly #logger: Logger;
   readonly #clock: () => Date;
+  readonly #instance: string;
   readonly #counts = new BoundedCache<number>({ maxEntries: MAX_REMEMBERED });
 
-  constructor(options: { connection: KubeConnection; logger: Logger; clock?: () => Date }) {
+  /** instance: the replica, Events' `reportingInstance` (its pod name); default `provenance-observer` */
+  constructor(options: {
+    connection: KubeConnection;
+    logger: Logger;
+    clock?: () => Date;
+    instance?: string;
+  }) {
     this.#api = new CoreApi(options.connection);
+    this.#instance = options.instance || 'provenance-observer';
     this.#logger = options.logger;
     this.#clock = options.clock ?? (() => new Date());
   }
@@ -57,7 +65,7 @@ export class KubeEventRecorder implements EventRecorder {
             message: event.message.slice(0, MAX_MESSAGE),
             source: { component: 'provenance-observer' },
             reportingComponent: 'provenance-observer',
-            reportingInstance: 'provenance-observer',
+            reportingInstance: this.#instance,
             firstTimestamp: now.toISOString(),
             lastTimestamp: now.toISOString(),
             count: 1,

@@ -1,12 +1,19 @@
 import type { RunKey } from '../tekton/index.ts';
 
 /**
- * The finalizer that holds a run for the observer (`observer.finalizers`). Domain-qualified under
- * chains.tekton.dev like our annotations, and distinct from any finalizer Tekton Chains sets, so
- * running both during a migration never has one remove the other's; `kubectl get -o yaml` shows
+ * The finalizer that holds a run for the observer (`observer.finalizers`), in our own domain:
+ * finalizer names under chains.tekton.dev belong to Tekton Chains (whose finalizers are
+ * `chains.tekton.dev/taskrun` and `chains.tekton.dev/pipelinerun`); `kubectl get -o yaml` shows
  * who holds the run.
  */
-export const OBSERVER_FINALIZER = 'chains.tekton.dev/provenance-observer';
+export const OBSERVER_FINALIZER = 'provenance-observer.dev/capture';
+
+/**
+ * The name earlier releases used. Still removed wherever it is found (and replaced by
+ * OBSERVER_FINALIZER when the run is held), so runs held by an older observer are let go after an
+ * upgrade and nothing is left behind (docs/deletions.md).
+ */
+export const LEGACY_OBSERVER_FINALIZERS: readonly string[] = ['chains.tekton.dev/provenance-observer'];
 
 /** What a hold needs of the run as observed. */
 export interface HeldObject {

@@ -15,6 +15,8 @@ const APPLIED_KINDS = new Set([
   'Role',
   'RoleBinding',
   'ConfigMap',
+  // the empty public-key Secret the observer publishes into (deploy/base/25-public-key.yaml)
+  'Secret',
 ]);
 
 /**

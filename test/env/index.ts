@@ -1,6 +1,6 @@
 // The local test environment: what integration tests, the demo and the bench may import.
 export { apiserverBinaryPath, apiserverCacheDir, ensureApiserverBinary } from './apiserver-build.ts';
-export { OBSERVER_NAMESPACE, TENANT_NAMESPACES } from './cluster-setup.ts';
+export { OBSERVER_NAMESPACE, setupCluster, TENANT_NAMESPACES } from './cluster-setup.ts';
 export {
   daemonPids,
   down,

@@ -15,39 +15,148 @@ export interface ManifestObject extends KubernetesObject {
 }
 
 /**
- * Reads a kustomization the way `kustomize build` orders it here: the `resources` in the listed order
- * (a file: every YAML document in order; a directory: that kustomization, recursively), then the
- * `patches` (strategic-merge patches naming kind and name: maps merge, `null` deletes a key, lists of
- * objects merge by `name` as Kubernetes' containers, volumes, env and mounts do, `$patch: delete`
- * removes a list item or, at the top, the object), then the `namespace:` field
- * (set on objects that already name a namespace). Anything else kustomize offers is rejected so a
- * test never applies something other than what `kubectl apply -k` would.
+ * Reads a kustomization the way `kustomize build` (`kubectl kustomize`) builds it here: the
+ * `resources` in the listed order (a file: every YAML document in order; a directory: that
+ * kustomization, recursively), then each of `components` (a `kind: Component` kustomization: its
+ * resources are added, then its own transformations run over everything accumulated so far), then
+ * the `patches` (strategic-merge patches naming kind and name: maps merge, `null` deletes a key,
+ * lists of objects merge by `name` as Kubernetes' containers, volumes, env and mounts do,
+ * `$patch: delete` removes a list item or, at the top, the object), then the `namespace:` field
+ * (set on objects that already name a namespace), `labels:` (`pairs` on every object's
+ * metadata, and on pod templates with `includeTemplates: true`; never on selectors) and `images:`
+ * (`name` → `newName`, `newTag` or `digest` in every container and init container). Anything else
+ * kustomize offers is rejected so a test never applies something other than what `kubectl apply
+ * -k` would.
  */
 export function loadKustomizeBase(dir = DEPLOY_DIR, from = ''): ManifestObject[] {
-  const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  const supported = new Set(['apiVersion', 'kind', 'namespace', 'resources', 'patches']);
-  const unsupported = Object.keys(kustomization).filter((k) => !supported.has(k));
+  return build(dir, from, []);
+}
+
+const SUPPORTED = new Set([
+  'apiVersion',
+  'kind',
+  'namespace',
+  'resources',
+  'components',
+  'patches',
+  'labels',
+  'images',
+]);
+
+function build(dir: string, from: string, accumulated: ManifestObject[]): ManifestObject[] {
+  const kustomization = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
+  const unsupported = Object.keys(kustomization).filter((k) => !SUPPORTED.has(k));
   if (unsupported.length > 0)
     throw new Error(`${dir}/kustomization.yaml: unsupported fields ${unsupported.join(', ')}`);
-  const namespace = kustomization.namespace as string | undefined;
-  const resources = (kustomization.resources as string[] | undefined) ?? [];
-  const objects = resources.flatMap((entry) =>
-    statSync(join(dir, entry)).isDirectory()
-      ? loadKustomizeBase(join(dir, entry), join(from, entry))
-      : loadFile(dir, entry).map((o) => ({ ...o, source: join(from, o.source) })),
-  );
-  const patches = (kustomization.patches as { path?: string }[] | undefined) ?? [];
-  for (const patch of patches) {
+  let objects = [
+    ...accumulated,
+    ...(kustomization.resources ?? []).flatMap((entry) =>
+      statSync(join(dir, entry)).isDirectory()
+        ? loadKustomizeBase(join(dir, entry), join(from, entry))
+        : loadFile(dir, entry).map((o) => ({ ...o, source: join(from, o.source) })),
+    ),
+  ];
+  for (const component of kustomization.components ?? []) {
+    const at = join(dir, component);
+    const kind = (parse(readFileSync(join(at, 'kustomization.yaml'), 'utf8')) as Kustomization).kind;
+    if (kind !== 'Component') throw new Error(`${at}: components must be of kind Component`);
+    objects = build(at, join(from, component), objects);
+  }
+  for (const patch of kustomization.patches ?? []) {
     if (!patch.path || Object.keys(patch).length !== 1)
       throw new Error(`${dir}/kustomization.yaml: only \`patches: [{path}]\` is supported`);
     for (const p of loadFile(dir, patch.path)) applyPatch(objects, p, join(dir, patch.path));
   }
-  return objects.map((o) =>
-    namespace && o.metadata.namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o,
-  );
+  const { namespace } = kustomization;
+  if (namespace)
+    objects = objects.map((o) =>
+      o.metadata.namespace ? { ...o, metadata: { ...o.metadata, namespace } } : o,
+    );
+  for (const label of kustomization.labels ?? []) objects = objects.map((o) => withLabels(o, label));
+  for (const image of kustomization.images ?? []) objects = objects.map((o) => withImage(o, image));
+  return objects;
+}
+
+interface Kustomization {
+  kind?: string;
+  namespace?: string;
+  resources?: string[];
+  components?: string[];
+  patches?: { path?: string }[];
+  labels?: LabelEntry[];
+  images?: ImageEntry[];
+}
+
+interface LabelEntry {
+  pairs: Record<string, string>;
+  includeSelectors?: boolean;
+  includeTemplates?: boolean;
+}
+
+interface ImageEntry {
+  name: string;
+  newName?: string;
+  newTag?: string;
+  digest?: string;
+}
+
+type PodTemplated = { spec?: { template?: { metadata?: { labels?: Record<string, string> } } } };
+
+/** kustomize's `labels` transformer without selectors: metadata, and pod templates when asked. */
+function withLabels(obj: ManifestObject, entry: LabelEntry): ManifestObject {
+  if (entry.includeSelectors) throw new Error('labels: includeSelectors is not supported here');
+  const labels = { ...(obj.metadata.labels as Record<string, string> | undefined), ...entry.pairs };
+  const out = { ...obj, metadata: { ...obj.metadata, labels } } as ManifestObject & PodTemplated;
+  const template = out.spec?.template;
+  if (entry.includeTemplates && template)
+    out.spec = {
+      ...out.spec,
+      template: {
+        ...template,
+        metadata: { ...template.metadata, labels: { ...template.metadata?.labels, ...entry.pairs } },
+      },
+    };
+  return out;
+}
+
+type Container = { image?: string };
+type PodSpecHolder = {
+  spec?: { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } };
+};
+
+/** kustomize's `images` transformer: a container image whose name is `entry.name` is rewritten. */
+function withImage(obj: ManifestObject, entry: ImageEntry): ManifestObject {
+  const pod = (obj as PodSpecHolder).spec?.template?.spec;
+  if (!pod) return obj;
+  const rewrite = (list?: Container[]) =>
+    list?.map((c) =>
+      c.image && imageName(c.image) === entry.name ? { ...c, image: newImage(c.image, entry) } : c,
+    );
+  const spec = {
+    ...pod,
+    containers: rewrite(pod.containers),
+    ...(pod.initContainers ? { initContainers: rewrite(pod.initContainers) } : {}),
+  };
+  const holder = obj as ManifestObject & PodSpecHolder;
+  return {
+    ...holder,
+    spec: { ...holder.spec, template: { ...holder.spec?.template, spec } },
+  } as ManifestObject;
+}
+
+/** The repository part of an image reference (no tag, no digest). */
+function imageName(image: string): string {
+  const at = image.indexOf('@');
+  const bare = at < 0 ? image : image.slice(0, at);
+  const colon = bare.lastIndexOf(':');
+  return colon > bare.lastIndexOf('/') ? bare.slice(0, colon) : bare;
+}
+
+function newImage(image: string, entry: ImageEntry): string {
+  const name = entry.newName ?? imageName(image);
+  if (entry.digest) return `${name}@${entry.digest}`;
+  if (entry.newTag) return `${name}:${entry.newTag}`;
+  return image.replace(imageName(image), name);
 }
 
 /** Strategic-merge `patch` into the object of the same kind and name (maps merge, null deletes). */
@@ -92,7 +201,8 @@ function mergeNamedList(target: unknown, patch: unknown[], file: string): unknow
 }
 
 function loadFile(dir: string, file: string): ManifestObject[] {
-  const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'));
+  // YAML 1.1 as kubectl reads it (`defaultMode: 0440` is octal there, 288)
+  const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'), { version: '1.1' });
   return docs
     .map((doc) => {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]?.message}`);

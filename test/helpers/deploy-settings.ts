@@ -3,6 +3,18 @@ import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 const DEPLOYMENT = resolve(import.meta.dirname, '../../deploy/base/40-deployment.yaml');
+const CONFIG = resolve(import.meta.dirname, '../../deploy/base/30-config.yaml');
+
+/**
+ * The `artifacts.*` settings deploy/'s ConfigMap recommends (SLSA v1.0 to `tekton` and `oci`).
+ * The observer's defaults are Chains' (`in-toto` to `tekton` only), so tests and the demo that
+ * expect attestations in the registry set these explicitly, as an install from deploy/ does.
+ */
+export function recommendedArtifactSettings(): Record<string, string> {
+  const docs = parseAllDocuments(readFileSync(CONFIG, 'utf8')).map((d) => d.toJS());
+  const data: Record<string, string> = docs.find((d) => d?.kind === 'ConfigMap')?.data ?? {};
+  return Object.fromEntries(Object.entries(data).filter(([k]) => k.startsWith('artifacts.')));
+}
 
 interface Container {
   env?: { name: string; value?: string }[];

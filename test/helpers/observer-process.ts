@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { recommendedArtifactSettings } from './deploy-settings.ts';
 import { cpuMsOf } from './proc-cpu.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/provenance-observer.js');
@@ -61,6 +62,8 @@ export class ObserverProcess {
     const dir = options.dir ?? madeDir(mkdtempSync(join(tmpdir(), 'observer-process-')));
     const port = await freePort();
     const config = {
+      // deploy/'s recommended formats and storage (the defaults are Chains': in-toto, tekton only)
+      ...recommendedArtifactSettings(),
       'index.path': join(dir, 'index.db'),
       'http.host': '127.0.0.1',
       'http.port': String(port),

@@ -8,6 +8,7 @@ import { type KubeAccess, parseConfig, readConfigSource } from '../../src/config
 import { createLogger, createMetrics, type Metrics } from '../../src/observability/index.ts';
 import { kubeAccessFor, kubeConfigFor, type LocalEnv } from '../env/index.ts';
 import { type ApiAnswer, apiGet } from './api-client.ts';
+import { recommendedArtifactSettings } from './deploy-settings.ts';
 import { type TestCert, writeTestCert } from './tls-cert.ts';
 
 export interface TestObserver {
@@ -56,6 +57,8 @@ export async function startTestObserver(
   if (options.dockerConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(options.dockerConfig));
   const apiCert = writeTestCert(dir);
   const overrides = {
+    // deploy/'s recommended formats and storage (the defaults are Chains': in-toto, tekton only)
+    ...recommendedArtifactSettings(),
     'index.path': join(dir, 'index.db'),
     'http.host': '127.0.0.1',
     'http.port': '0',

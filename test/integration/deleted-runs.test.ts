@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OBSERVER_FINALIZER } from '../../src/kube/index.ts';
+import { LEGACY_OBSERVER_FINALIZERS, OBSERVER_FINALIZER } from '../../src/kube/index.ts';
 import { digestTag, RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
@@ -155,6 +155,34 @@ describe('runs deleted right after they completed (real cluster and registry)', 
     );
     expect((await attestedInIndex(obs, 'TaskRun', name)).status).toBe('attested');
     expect(await attLayers(env, `deleted/held-${id}`, image.digest)).toBe(1);
+  }, 120_000);
+
+  it('upgrade: a run held under the old finalizer name (chains.tekton.dev/provenance-observer) is let go and attested, nothing left behind', async () => {
+    const id = Date.now().toString(36);
+    const image = await pushTestImage(env.registry, `deleted/legacy-${id}`, 'v1');
+    const name = `legacy-${id}`;
+    const [legacy] = LEGACY_OBSERVER_FINALIZERS as [string];
+    // as an older observer left it: held under the old name, finished and deleted while none ran
+    await createRun(admin(), 'TaskRun', ns, name, { taskRef: { name: 'buildah' } }, { finalizers: [legacy] });
+    await setRunStatus(
+      admin(),
+      'TaskRun',
+      ns,
+      name,
+      succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: image.ref },
+        { name: 'IMAGE_DIGEST', value: image.digest },
+      ]),
+    );
+    await deleteRun(admin(), 'TaskRun', ns, name);
+    expect((await findRun(admin(), 'TaskRun', ns, name))?.metadata.finalizers).toEqual([legacy]);
+
+    obs = await startTestObserver(env, { 'observer.finalizers': 'true' });
+    await waitFor(`${name} gone`, async () =>
+      (await findRun(admin(), 'TaskRun', ns, name)) ? undefined : true,
+    );
+    expect((await attestedInIndex(obs, 'TaskRun', name)).status).toBe('attested');
+    expect(await attLayers(env, `deleted/legacy-${id}`, image.digest)).toBe(1);
   }, 120_000);
 });
 

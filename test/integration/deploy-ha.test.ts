@@ -56,7 +56,7 @@ describe('deploy/overlays/ha', () => {
     expect(pdb.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
     expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
     const db = one<Policy>(ha, 'NetworkPolicy', 'provenance-observer-database');
-    expect(db.spec.podSelector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(db.spec.podSelector.matchLabels);
     expect(db.spec.egress.flatMap((r) => r.ports.map((p) => `${p.protocol}/${p.port}`))).toEqual([
       'TCP/5432',
     ]);

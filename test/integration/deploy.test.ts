@@ -30,6 +30,21 @@ import {
 // base promises (checked by SubjectAccessReview and by real requests made with the observer's own token).
 const DRY_RUN_KINDS = new Set(['Deployment', 'Service', 'PersistentVolumeClaim']);
 const OVERLAYS = ['overlays/konflux'];
+/** Objects (`Kind/namespace/name`) an overlay adds to the base's or deletes from them. */
+const OVERLAY_ADDS: Record<string, { adds?: string[]; deletes?: string[] }> = {
+  'overlays/konflux': {
+    deletes: ['Secret/provenance-observer/public-key'],
+    adds: [
+      'Secret/openshift-pipelines/public-key',
+      'Role/openshift-pipelines/provenance-observer-public-key',
+      'RoleBinding/openshift-pipelines/provenance-observer-public-key',
+      'Role/openshift-pipelines/provenance-observer-public-key-viewer',
+      'RoleBinding/openshift-pipelines/provenance-observer-public-key-viewer',
+      'ServiceMonitor/provenance-observer/provenance-observer',
+      'PrometheusRule/provenance-observer/provenance-observer',
+    ],
+  },
+};
 const CRDS = join(import.meta.dirname, '../fixtures/monitoring/crds.yaml');
 const observer = IDENTITIES.observer;
 
@@ -37,18 +52,61 @@ describe('deploy/ kustomize base', () => {
   let env: LocalEnv;
   let base: ManifestObject[];
 
+  let monitored: ManifestObject[];
+
   beforeAll(async () => {
     env = loadLocalEnv();
     base = loadKustomizeBase();
-    await installCrds(kubeConfigFor('admin', env));
+    monitored = loadKustomizeBase(join(DEPLOY_DIR, 'overlays/monitoring'));
   });
 
   it('lists the numbered files in apply order', () => {
     const files = [...new Set(base.map((o) => o.source))];
     expect(files).toEqual([...files].sort());
     expect(files[0]).toBe('base/00-namespace.yaml');
-    expect(base.map((o) => o.kind)).toEqual(
-      expect.arrayContaining(['Deployment', 'NetworkPolicy', 'ServiceMonitor', 'PrometheusRule']),
+    expect(base.map((o) => o.kind)).toEqual(expect.arrayContaining(['Deployment', 'NetworkPolicy']));
+  });
+
+  it("applies without the Prometheus Operator's CRDs; the monitoring Component adds ServiceMonitor and PrometheusRule", async () => {
+    const admin = kubeConfigFor('admin', env);
+    await removeCrds(admin); // a cluster without the operator
+    expect(base.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'))).toEqual([]);
+    await applyAll(admin, base, (o) => DRY_RUN_KINDS.has(o.kind));
+    const added = monitored.filter(
+      (o) => !base.some((b) => b.kind === o.kind && b.metadata.name === o.metadata.name),
+    );
+    expect(added.map((o) => `${o.kind}/${o.source.replace(/^(\.\.\/)+/, '')}`)).toEqual([
+      'ServiceMonitor/components/monitoring/servicemonitor.yaml',
+      'PrometheusRule/components/monitoring/prometheusrule.yaml',
+    ]);
+    // without the CRDs the apiserver refuses them: the reason they are not in the base
+    await expect(applyObject(admin, toApplyBody(added[0]!), { dryRun: true })).rejects.toThrow();
+    await installCrds(admin);
+    await applyAll(admin, monitored, (o) => DRY_RUN_KINDS.has(o.kind));
+  });
+
+  it('puts the recommended labels on every object of the base, each overlay and the Component', () => {
+    const version = JSON.parse(readFileSync(join(DEPLOY_DIR, '../package.json'), 'utf8')).version;
+    const recommended = {
+      'app.kubernetes.io/name': 'provenance-observer',
+      'app.kubernetes.io/instance': 'provenance-observer',
+      'app.kubernetes.io/part-of': 'provenance-observer',
+      'app.kubernetes.io/version': version,
+      'app.kubernetes.io/managed-by': 'kustomize',
+    };
+    for (const dir of ['.', 'overlays/monitoring', ...OVERLAYS, 'overlays/ha'])
+      for (const o of loadKustomizeBase(join(DEPLOY_DIR, dir)))
+        expect(o.metadata.labels, `${dir}: ${o.kind} ${o.metadata.name}`).toMatchObject(recommended);
+    const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
+    expect(deployment.spec.template.metadata.labels).toMatchObject(recommended);
+    // selectors are immutable: they keep the one label they always had
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'provenance-observer' });
+  });
+
+  it('pins the image by digest through kustomization images:', () => {
+    const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
+    expect(deployment.spec.template.spec.containers[0]?.image).toMatch(
+      /^ghcr\.io\/provenance-observer\/provenance-observer@sha256:[0-9a-f]{64}$/,
     );
   });
 
@@ -102,10 +160,17 @@ describe('deploy/ kustomize base', () => {
     'overlay %s is accepted by the apiserver (dry run: the base stays in force)',
     async (dir) => {
       const objects = loadKustomizeBase(join(DEPLOY_DIR, dir));
-      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
-        base.map((o) => `${o.kind}/${o.metadata.name}`),
-      );
-      await applyAll(kubeConfigFor('admin', env), objects, () => true);
+      const id = (o: ManifestObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      const added = OVERLAY_ADDS[dir] ?? {};
+      expect(objects.map(id)).toEqual([
+        ...base.map(id).filter((o) => !(added.deletes ?? []).includes(o)),
+        ...(added.adds ?? []),
+      ]);
+      const admin = kubeConfigFor('admin', env);
+      for (const ns of new Set(objects.map((o) => o.metadata.namespace).filter((n) => n !== undefined)))
+        if (ns !== 'provenance-observer')
+          await applyObject(admin, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      await applyAll(admin, objects, () => true);
     },
   );
 
@@ -127,11 +192,40 @@ describe('deploy/ kustomize base', () => {
     );
   });
 
+  it('publishes the public key where Konflux reads it: k8s://openshift-pipelines/public-key, readable by everyone', async () => {
+    const objects = loadKustomizeBase(join(DEPLOY_DIR, 'overlays/konflux'));
+    const config = parseConfig(configData(objects), { namespace: 'provenance-observer' });
+    expect(config.publicKeySecret).toEqual({ name: 'public-key', namespace: 'openshift-pipelines' });
+    const admin = kubeConfigFor('admin', env);
+    await applyObject(admin, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'openshift-pipelines' },
+    });
+    for (const obj of objects.filter((o) => o.metadata.namespace === 'openshift-pipelines'))
+      await applyObject(admin, toApplyBody(obj));
+    const secret = { group: '', resource: 'secrets', namespace: 'openshift-pipelines' };
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' })).toBe(true);
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'other' })).toBe(false);
+    const anyone = { user: 'someone', groups: ['system:authenticated'] };
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'public-key' }, anyone)).toBe(true);
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' }, anyone)).toBe(false);
+  });
+
+  it('lets every authenticated user read the base public-key Secret, and nothing else', async () => {
+    const anyone = { user: 'someone', groups: ['system:authenticated'] };
+    const secret = { group: '', resource: 'secrets', namespace: 'provenance-observer' };
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'public-key' }, anyone)).toBe(true);
+    expect(await subjectCan(env, { ...secret, verb: 'get', name: 'signing-secrets' }, anyone)).toBe(false);
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' }, anyone)).toBe(false);
+    expect(await subjectCan(env, { ...secret, verb: 'patch', name: 'public-key' })).toBe(true);
+  });
+
   it('admits traffic to the Service ports only, and lets the observer reach DNS, the apiserver and registries', () => {
     const policy = find(base, 'NetworkPolicy') as unknown as NetworkPolicyShape;
     const service = find(base, 'Service') as unknown as ServiceShape;
     const deployment = find(base, 'Deployment') as unknown as DeploymentShape;
-    expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     const ingressPorts = policy.spec.ingress.flatMap((r) => r.ports.map((p) => p.port));
     expect(ingressPorts.sort()).toEqual(service.spec.ports.map((p) => p.targetPort).sort());
@@ -140,7 +234,7 @@ describe('deploy/ kustomize base', () => {
   });
 
   it('scrapes a port the Service has, on a Service the ServiceMonitor selects', () => {
-    const monitor = find(base, 'ServiceMonitor') as unknown as ServiceMonitorShape;
+    const monitor = find(monitored, 'ServiceMonitor') as unknown as ServiceMonitorShape;
     const service = find(base, 'Service') as unknown as ServiceShape;
     expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(monitor.spec.namespaceSelector.matchNames).toEqual([service.metadata.namespace]);
@@ -180,6 +274,13 @@ describe('deploy/ kustomize base', () => {
     expect(container.args).toEqual(['run', '--config', '/etc/provenance-observer/config']);
     expect(container.livenessProbe.httpGet).toMatchObject({ path: '/livez', port: 'http' });
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+    // a missing key or database at start leaves the pod NotReady, not restarted by the startup probe
+    expect(container.startupProbe.httpGet).toMatchObject({ path: '/livez', port: 'http' });
+    // Events' reportingInstance: the pod's own name
+    expect(container.env).toContainEqual({
+      name: 'POD_NAME',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
   });
 
   it('serves the API over TLS on its own port with the mounted certificate; probes stay on http', () => {
@@ -270,6 +371,26 @@ describe('deploy/ kustomize base', () => {
   });
 });
 
+/** Deletes the monitoring CRDs (if there) and waits until the apiserver no longer serves them. */
+async function removeCrds(admin: KubeConfig): Promise<void> {
+  const crds = parseAllDocuments(readFileSync(CRDS, 'utf8')).map((d) => d.toJS());
+  const api = admin.makeApiClient(ApiextensionsV1Api);
+  for (const crd of crds)
+    await api.deleteCustomResourceDefinition({ name: crd.metadata.name }).catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  for (const crd of crds) {
+    while (
+      await api.readCustomResourceDefinition({ name: crd.metadata.name }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} not gone after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** Installs the monitoring CRDs and waits until the apiserver serves them. */
 async function installCrds(admin: KubeConfig): Promise<void> {
   const crds = parseAllDocuments(readFileSync(CRDS, 'utf8')).map((d) => d.toJS());
@@ -314,15 +435,19 @@ function matches(selector: Record<string, string>, labels: Record<string, string
 }
 
 /** Asks the apiserver (as admin) whether the observer's identity may do `attrs`. */
-async function subjectCan(env: LocalEnv, attrs: V1ResourceAttributes): Promise<boolean> {
+async function subjectCan(
+  env: LocalEnv,
+  attrs: V1ResourceAttributes,
+  who: { user: string; groups: string[] } = observer,
+): Promise<boolean> {
   const api = kubeConfigFor('admin', env).makeApiClient(AuthorizationV1Api);
   const review = await api.createSubjectAccessReview({
     body: {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
       spec: {
-        user: observer.user,
-        groups: [...observer.groups, 'system:authenticated'],
+        user: who.user,
+        groups: [...who.groups, 'system:authenticated'],
         resourceAttributes: attrs,
       },
     },
@@ -335,6 +460,7 @@ interface DeploymentShape {
   spec: {
     replicas: number;
     strategy: { type: string };
+    selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
       spec: {
@@ -346,6 +472,8 @@ interface DeploymentShape {
           securityContext: Record<string, unknown>;
           livenessProbe: { httpGet: Record<string, unknown> };
           readinessProbe: { httpGet: Record<string, unknown> };
+          startupProbe: { httpGet: Record<string, unknown> };
+          env: { name: string; valueFrom?: unknown }[];
         }[];
       };
     };

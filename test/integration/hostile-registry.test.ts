@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { apiGet } from '../helpers/api-client.ts';
 import { apiToken, ensureApiReaders } from '../helpers/api-tokens.ts';
-import { asInContainer, deploySettings } from '../helpers/deploy-settings.ts';
+import { asInContainer, deploySettings, recommendedArtifactSettings } from '../helpers/deploy-settings.ts';
 import {
   type HostileRegistry,
   MARKER,
@@ -77,6 +77,7 @@ describe('a hostile registry cannot hurt the observer or another tenant', () => 
     await ensureApiReaders();
     api = { base: `https://127.0.0.1:${apiPort}`, cert, token: await apiToken('tenantA') };
     const config = {
+      ...recommendedArtifactSettings(),
       'index.path': join(dir, 'index.db'),
       'http.host': '127.0.0.1',
       'http.port': String(port),

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIME } from '../../scripts/image/layout.ts';
 import { RegistryClient } from '../../src/oci/index.ts';
 import { freePort, type LocalEnv, loadLocalEnv, STATE_DIR } from '../env/index.ts';
+import { recommendedArtifactSettings } from '../helpers/deploy-settings.ts';
 import { putSigningSecret } from '../helpers/observer.ts';
 import { completeBuildTaskRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
@@ -196,6 +197,7 @@ interface RuntimeSpec {
 function mountLikeThePod(rootfs: string, env: LocalEnv, port: number): void {
   const config = join(rootfs, 'etc/provenance-observer/config');
   const settings: Record<string, string> = {
+    ...recommendedArtifactSettings(),
     'index.path': '/var/lib/provenance-observer/index.db',
     'http.host': '127.0.0.1',
     'http.port': String(port),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgIndex } from '../../src/index/pg/pg-index.ts';
-import { type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { freePort, type LocalEnv, loadLocalEnv } from '../env/index.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { ScratchDatabases } from '../helpers/postgres.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
@@ -77,5 +77,48 @@ describe('the observer on a PostgreSQL index', () => {
     expect(down.body.checks.watch?.ok).toBe(true); // only the index is down
     await proxy.start();
     await waitFor('readyz 200 again', async () => ((await readyz()).status === 200 ? true : undefined));
+  });
+
+  it('starts while the database is down: live (the startup probe passes), not ready, counted as index errors; ready once it is back', async () => {
+    const url = new URL(await databases.create());
+    const late = new TcpProxy({ host: '127.0.0.1', port: Number(url.port) });
+    await late.start();
+    await late.cut();
+    url.port = String(late.port);
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const starting = startTestObserver(env, {
+      'index.url': url.toString(),
+      'index.tls-mode': 'verify-full',
+      'index.tls-ca-file': env.postgresCaFile,
+      'http.port': String(port),
+    });
+    let started: TestObserver | undefined;
+    try {
+      const waiting = await waitFor('/readyz 503 naming the index', async () => {
+        const r = await fetch(`${base}/readyz`).catch(() => undefined);
+        if (r?.status !== 503) return undefined;
+        const body = (await r.json()) as { checks: Record<string, { ok: boolean; message?: string }> };
+        return body.checks.startup?.message?.includes('index of record not reachable') ? body : undefined;
+      });
+      expect(waiting.checks.startup?.ok).toBe(false);
+      expect((await fetch(`${base}/livez`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const errors = metrics.match(/store_results_total\{backend="index",outcome="error"\} (\d+)/);
+      expect(Number(errors?.[1])).toBeGreaterThan(0);
+      await late.start();
+      started = await starting;
+      await waitFor('readyz 200 once the database answers', async () =>
+        (await fetch(`${base}/readyz`)).status === 200 ? true : undefined,
+      );
+      expect(started.observer.index).toBeInstanceOf(PgIndex);
+    } finally {
+      if (!started) {
+        await late.start().catch(() => undefined);
+        started = await starting.catch(() => undefined);
+      }
+      await started?.stop();
+      await late.cut();
+    }
   });
 });

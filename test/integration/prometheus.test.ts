@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import {
+  DEPLOY_DIR,
   type LocalEnv,
   loadKustomizeBase,
   loadLocalEnv,
@@ -35,7 +36,8 @@ describe('Prometheus scrapes the observer and evaluates our alert rules', () => 
   let obs: TestObserver;
   let prom: PrometheusProcess;
   const dir = join(STATE_DIR, '..', 'prometheus', String(Date.now()));
-  const base = loadKustomizeBase();
+  // the monitoring Component's objects, as deploy/overlays/monitoring installs them
+  const base = loadKustomizeBase(join(DEPLOY_DIR, 'overlays/monitoring'));
   const endpoint = serviceMonitorEndpoint(base);
   const groups = (one(base, 'PrometheusRule') as unknown as { spec: { groups: RuleGroup[] } }).spec.groups;
 

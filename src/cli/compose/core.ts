@@ -20,6 +20,7 @@ import { publishedKeyVerifier } from '../../verify/index.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import type { ObserverDeps } from '../observer.ts';
 import type { Part } from './parts.ts';
+import { publicKeyPublisher } from './public-keys.ts';
 import { attestationChecks, faultAfterStored, podEvidenceReader } from './setup.ts';
 /** What the parts are made of: keys, the run source, the attest pipeline, the controller. */
 export interface Core {
@@ -48,6 +49,7 @@ export function buildCore(
     intervalSeconds: config.signingSecret.pollSeconds,
     logger,
     metrics,
+    afterPoll: publicKeyPublisher(config, connection, () => signing.publicKeys(), logger),
   });
   const source = new RunWatcher({
     connection,
@@ -62,7 +64,7 @@ export function buildCore(
     runApi,
     index,
     attestor: buildAttestor(deps, config, connection, signing, index),
-    events: new KubeEventRecorder({ connection, logger }),
+    events: new KubeEventRecorder({ connection, logger, instance: deps.instance }),
     metrics,
     logger,
     signer: () => signing.active(),

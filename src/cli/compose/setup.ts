@@ -81,7 +81,8 @@ export function openIndex(config: ObserverConfig, logger: Logger): Promise<Attes
   return indexFromOptions({ url: config.indexUrl, path: config.indexPath, tls: { mode, ca }, logger });
 }
 
-function readCa(file: string): string {
+/** The PEM named by `index.tls-ca-file`; a config error naming the key when unreadable. */
+export function readCa(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {

@@ -1,4 +1,5 @@
 import { ObserverError } from '../../errors.ts';
+import { CONTRACT_MIGRATIONS, newerSchemaRefusal, oldestCompatibleFor } from '../schema-compat.ts';
 import type { PgDb } from './pg-connection.ts';
 
 /**
@@ -121,35 +122,53 @@ export const PG_MIGRATIONS: readonly string[] = [
 const MIGRATION_LOCK = 0x70726f76; // "prov"
 
 /**
- * Brings the database to the latest version. Safe when several replicas start at once: each takes
- * a session advisory lock, so one migrates while the others wait, then find nothing to do. Each
- * migration commits with its version row. Fails (changing nothing) on a schema newer than this build.
+ * Brings the database to the latest version this build knows, as migrate() does for SQLite
+ * (schema-compat.ts: each version records `oldest_compatible`; a newer schema is run on as it is
+ * when it says this build may, refused otherwise). Safe when several replicas start at once: each
+ * takes a session advisory lock, so one migrates while the others wait, then find nothing to do.
+ * Each migration commits with its version row. `known` is for tests that play an older build.
  */
-export async function migratePg(db: PgDb, now: () => number = Date.now): Promise<number> {
+export async function migratePg(
+  db: PgDb,
+  now: () => number = Date.now,
+  known: { migrations: readonly string[]; contracts: ReadonlySet<number> } = {
+    migrations: PG_MIGRATIONS,
+    contracts: CONTRACT_MIGRATIONS,
+  },
+): Promise<number> {
   return db.session('migrating the schema', async (query) => {
     await query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       await query(`CREATE TABLE IF NOT EXISTS schema_migrations
         (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
-      const [row] = await query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+      await query('ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS oldest_compatible INTEGER');
+      const [row] = await query<{ v: number | null; o: number | null }>(
+        `SELECT version AS v, oldest_compatible AS o FROM schema_migrations ORDER BY version DESC LIMIT 1`,
+      );
       const current = row?.v ?? 0;
-      if (current > PG_MIGRATIONS.length)
-        throw new ObserverError(
-          `migrating the schema (index ${db.where}): version ${current} is newer than this build knows (${PG_MIGRATIONS.length})`,
-          { code: 'index', retryable: false },
-        );
-      for (let v = current + 1; v <= PG_MIGRATIONS.length; v++) {
+      const refusal = newerSchemaRefusal(current, row?.o ?? null, known.migrations.length);
+      if (refusal)
+        throw new ObserverError(`migrating the schema (index ${db.where}): ${refusal}`, {
+          code: 'index',
+          retryable: false,
+        });
+      let previous = row?.o ?? null;
+      for (let v = current + 1; v <= known.migrations.length; v++) {
+        previous = oldestCompatibleFor(v, previous, known.contracts);
         await query('BEGIN');
         try {
-          await query(PG_MIGRATIONS[v - 1]);
-          await query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [v, now()]);
+          await query(known.migrations[v - 1] as string);
+          await query(
+            'INSERT INTO schema_migrations (version, applied_at, oldest_compatible) VALUES ($1, $2, $3)',
+            [v, now(), previous],
+          );
           await query('COMMIT');
         } catch (err) {
           await query('ROLLBACK');
           throw err;
         }
       }
-      return PG_MIGRATIONS.length;
+      return Math.max(current, known.migrations.length);
     } finally {
       await query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }

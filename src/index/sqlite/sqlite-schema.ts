@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { CONTRACT_MIGRATIONS, newerSchemaRefusal, oldestCompatibleFor } from '../schema-compat.ts';
 
 /**
  * The SQLite schema as an append-only list of migrations. Version n is `MIGRATIONS[n - 1]`;
@@ -139,25 +140,55 @@ export function schemaVersion(db: DatabaseSync): number {
 }
 
 /**
- * Brings the database to the latest version. Fails (without changing anything) when the file was
- * written by a newer version of the service, rather than guessing at a schema it does not know.
+ * Brings the database to the latest version this build knows, recording each migration's
+ * `oldest_compatible` (schema-compat.ts). A database already at a newer version is left as it is
+ * when its latest row says this build's code may run on it (expand-only migrations since), and
+ * refused (without changing anything) otherwise. `known` is for tests that play an older build.
  */
-export function migrate(db: DatabaseSync, now: () => number = Date.now): number {
+export function migrate(
+  db: DatabaseSync,
+  now: () => number = Date.now,
+  known: { migrations: readonly string[]; contracts: ReadonlySet<number> } = {
+    migrations: MIGRATIONS,
+    contracts: CONTRACT_MIGRATIONS,
+  },
+): number {
   db.exec('BEGIN IMMEDIATE');
   try {
     const current = schemaVersion(db);
-    if (current > MIGRATIONS.length) {
-      throw new Error(`schema version ${current} is newer than this build knows (${MIGRATIONS.length})`);
-    }
-    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
-    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
-      db.exec(MIGRATIONS[v - 1]);
-      record.run(v, now());
+    ensureCompatColumn(db);
+    const oldest =
+      (
+        db.prepare('SELECT oldest_compatible AS o FROM schema_migrations WHERE version = ?').get(current) as
+          | { o: number | null }
+          | undefined
+      )?.o ?? null;
+    const refusal = newerSchemaRefusal(
+      current,
+      current > known.migrations.length ? oldest : 1,
+      known.migrations.length,
+    );
+    if (refusal) throw new Error(refusal);
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, applied_at, oldest_compatible) VALUES (?, ?, ?)',
+    );
+    let previous = oldest;
+    for (let v = current + 1; v <= known.migrations.length; v++) {
+      db.exec(known.migrations[v - 1] as string);
+      previous = oldestCompatibleFor(v, previous, known.contracts);
+      record.run(v, now(), previous);
     }
     db.exec('COMMIT');
-    return MIGRATIONS.length;
+    return Math.max(current, known.migrations.length);
   } catch (err) {
     db.exec('ROLLBACK');
     throw err;
   }
+}
+
+/** Adds `oldest_compatible` to schema_migrations when a file from before it is opened. */
+function ensureCompatColumn(db: DatabaseSync): void {
+  const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'oldest_compatible'))
+    db.exec('ALTER TABLE schema_migrations ADD COLUMN oldest_compatible INTEGER');
 }

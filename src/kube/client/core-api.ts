@@ -36,6 +36,11 @@ export class CoreApi {
     return this.#json.send('GET', namespaced(at, 'secrets'), { context: at.context });
   }
 
+  /** A JSON merge patch of one Secret (RBAC: patch by resourceName). */
+  patchNamespacedSecret(at: Named & { body: Partial<SecretObject> }): Promise<SecretObject> {
+    return this.#json.send('PATCH', namespaced(at, 'secrets'), { body: at.body, contentType: MERGE_PATCH });
+  }
+
   readNamespacedServiceAccount(at: Named): Promise<ServiceAccountObject> {
     return this.#json.send('GET', namespaced(at, 'serviceaccounts'), { context: at.context });
   }

@@ -24,9 +24,14 @@ describe('Attestor', () => {
   );
   let tekton: FakeBackend;
   let oci: FakeBackend;
+  // deploy/'s recommendation (SLSA v1.0 to tekton and oci), not Chains' defaults
+  const recommended = {
+    'artifacts.taskrun.format': 'slsa/v1.0',
+    'artifacts.taskrun.storage': 'tekton,oci',
+  };
   const attestor = (config: Record<string, string> = {}, transparencyLog?: TransparencyLog) =>
     new Attestor({
-      config: parseConfig(config),
+      config: parseConfig({ ...recommended, ...config }),
       backends: new Map<BackendName, StorageBackend>([
         ['tekton', tekton],
         ['oci', oci],

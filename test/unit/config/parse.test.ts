@@ -1,10 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { artifactEnabled, parseConfig } from '../../../src/config/index.ts';
+import { CONFIG_ROWS } from '../../../src/config/keys.ts';
+
+const DEPLOY = join(import.meta.dirname, '../../../deploy');
 
 describe('parseConfig', () => {
   it('applies documented defaults', () => {
     const c = parseConfig({});
-    expect(c.taskrun).toEqual({ format: 'slsa/v1.0', storage: ['oci', 'tekton'], signer: 'x509' });
+    expect(c.taskrun).toEqual({ format: 'slsa/v0.2', storage: ['tekton'], signer: 'x509' });
+    expect(c.pipelinerun).toMatchObject({ format: 'slsa/v0.2', storage: ['tekton'], signer: 'x509' });
     expect(c.pipelinerun.deepInspection).toBe(false);
     expect(c.builderId).toBe('https://tekton.dev/chains/v2');
     expect(c.buildType).toBe('https://tekton.dev/chains/v2/slsa');
@@ -134,6 +141,56 @@ describe('parseConfig', () => {
       expect(err.message).toContain(why);
       expect(err.message).not.toContain('hunter2');
     }
+  });
+});
+
+/**
+ * Tekton Chains' default of every `chains-config` key we support (tektoncd/chains pkg/config/config.go,
+ * ../shared/reference/tekton-chains-behaviour.md §1.1): a key left unset means what it meant under Chains.
+ */
+const CHAINS_DEFAULTS: Record<string, string> = {
+  'artifacts.taskrun.format': 'in-toto',
+  'artifacts.taskrun.storage': 'tekton',
+  'artifacts.taskrun.signer': 'x509',
+  'artifacts.pipelinerun.format': 'in-toto',
+  'artifacts.pipelinerun.storage': 'tekton',
+  'artifacts.pipelinerun.signer': 'x509',
+  'artifacts.pipelinerun.enable-deep-inspection': 'false',
+  'artifacts.oci.format': 'simplesigning',
+  'artifacts.oci.storage': 'oci',
+  'artifacts.oci.signer': 'x509',
+  'storage.oci.repository': '',
+  'storage.oci.repository.insecure': 'false',
+  'storage.oci.encoding-format': 'dsse',
+  'transparency.enabled': 'false',
+  'transparency.url': 'https://rekor.sigstore.dev',
+  'signers.x509.fulcio.enabled': 'false',
+  'signers.x509.fulcio.address': 'https://fulcio.sigstore.dev',
+  'signers.x509.fulcio.issuer': 'https://oauth2.sigstore.dev/auth',
+  'signers.x509.fulcio.provider': '',
+  'signers.x509.identity.token.file': '',
+  'builder.id': 'https://tekton.dev/chains/v2',
+  'builddefinition.buildtype': 'https://tekton.dev/chains/v2/slsa',
+  'filter.managed-by': '',
+};
+
+describe("Chains' defaults for Chains' keys", () => {
+  it("every Chains key we support defaults to Chains' default; every other key is marked ours", () => {
+    const chainsKeys = CONFIG_ROWS.filter((r) => !r.doc.startsWith('ours:'));
+    expect(Object.fromEntries(chainsKeys.map((r) => [r.key, r.default]))).toEqual(CHAINS_DEFAULTS);
+  });
+
+  it("an unset key parses as the same key set to Chains' default", () => {
+    expect(parseConfig({})).toEqual(parseConfig(CHAINS_DEFAULTS));
+  });
+
+  it("deploy/'s ConfigMap carries our recommendation explicitly (SLSA v1.0 to tekton and oci)", () => {
+    const data = parseAllDocuments(readFileSync(join(DEPLOY, 'base/30-config.yaml'), 'utf8'))
+      .map((d) => d.toJS())
+      .find((d) => d?.kind === 'ConfigMap').data;
+    const config = parseConfig(data);
+    for (const artifact of [config.taskrun, config.pipelinerun])
+      expect(artifact).toMatchObject({ format: 'slsa/v1.0', storage: ['oci', 'tekton'] });
   });
 });
 

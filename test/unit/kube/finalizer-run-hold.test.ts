@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   FinalizerRunHold,
+  LEGACY_OBSERVER_FINALIZERS,
   OBSERVER_FINALIZER,
   type RunApi,
   type RunObject,
@@ -72,6 +73,26 @@ describe('FinalizerRunHold', () => {
     runs.finalizers = [OBSERVER_FINALIZER];
     const deleting = { metadata: { ...runs.object().metadata, deletionTimestamp: '2026-11-27T10:00:00Z' } };
     await holdOn(runs).hold(key, deleting);
+    expect(runs.finalizers).toEqual([]);
+  });
+
+  it("is in our own domain, not in Tekton Chains' chains.tekton.dev", () => {
+    expect(OBSERVER_FINALIZER).toBe('provenance-observer.dev/capture');
+    expect(LEGACY_OBSERVER_FINALIZERS).toEqual(['chains.tekton.dev/provenance-observer']);
+  });
+
+  it('after an upgrade replaces the old name when holding, and removes it when releasing', async () => {
+    const [legacy] = LEGACY_OBSERVER_FINALIZERS as [string];
+    const runs = new FakeRuns();
+    runs.finalizers = ['tenant/keep', legacy];
+    await holdOn(runs).hold(key, runs.object());
+    expect(runs.finalizers).toEqual(['tenant/keep', OBSERVER_FINALIZER]);
+    runs.finalizers = [legacy, 'tenant/keep'];
+    await holdOn(runs).release(key, runs.object());
+    expect(runs.finalizers).toEqual(['tenant/keep']);
+    // an old run that carries both (held by the old build, then seen by the new one) is let go of both
+    runs.finalizers = [legacy, OBSERVER_FINALIZER];
+    await holdOn(runs).release(key, runs.object());
     expect(runs.finalizers).toEqual([]);
   });
 
