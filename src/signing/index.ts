@@ -6,13 +6,13 @@ export { type KeyEntryRef, loadCosignKey, loadPublicKey, loadX509Pem } from './k
 export { type KeyRing, type KeySource, loadKeyRing } from './key-ring.ts';
 export { KeySigner, type KeySignerOptions } from './key-signer.ts';
 // KeylessSigner and RekorTransparencyLog load @sigstore/sign: reached through lazy-sigstore.ts only
-export type { KeylessSignerOptions } from './keyless-signer.ts';
-export { LazyKeylessSigner, LazyTransparencyLog } from './lazy-sigstore.ts';
-export type { RekorTransparencyLogOptions } from './rekor-transparency-log.ts';
+export type { KeylessSignerOptions } from './sigstore/keyless-signer.ts';
+export { LazyKeylessSigner, LazyTransparencyLog } from './sigstore/lazy-sigstore.ts';
+export type { RekorTransparencyLogOptions } from './sigstore/rekor-transparency-log.ts';
 export type { DsseEnvelope, KeyAlgorithm, PublicKeyInfo, SignatureResult, Signer } from './signer.ts';
 export { DEFAULT_OIDC_TOKEN_PATH, identityTokenPath, type SigningConfig } from './signing-config.ts';
 export { createSigningSource, type SigningSource, type SigningSourceOptions } from './signing-source.ts';
-export { type SigstoreBundleOptions, toSigstoreBundle } from './sigstore-bundle.ts';
+export { type SigstoreBundleOptions, toSigstoreBundle } from './sigstore/sigstore-bundle.ts';
 export {
   type CosignRekorBundle,
   type FoundEnvelope,
@@ -20,4 +20,4 @@ export {
   type TransparencyEntry,
   type TransparencyLog,
   type TransparencyMode,
-} from './transparency-log.ts';
+} from './sigstore/transparency-log.ts';

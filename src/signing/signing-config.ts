@@ -1,4 +1,4 @@
-import type { TransparencyMode } from './transparency-log.ts';
+import type { TransparencyMode } from './sigstore/transparency-log.ts';
 
 /**
  * What signing needs from the service config; config/ maps Chains' `chains-config` keys onto it

@@ -11,8 +11,8 @@ import {
   signRaw,
   toSigstoreBundle,
 } from '../../../src/signing/index.ts';
-import { KeylessSigner } from '../../../src/signing/keyless-signer.ts';
-import { RekorTransparencyLog } from '../../../src/signing/rekor-transparency-log.ts';
+import { KeylessSigner } from '../../../src/signing/sigstore/keyless-signer.ts';
+import { RekorTransparencyLog } from '../../../src/signing/sigstore/rekor-transparency-log.ts';
 import { verifyEnvelope } from '../../../src/verify/envelope.ts';
 
 const FULCIO = 'https://fulcio.test';

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { FulcioSigner, InternalError } from '@sigstore/sign';
-import { ObserverError } from '../errors.ts';
-import { keyIdOf } from './key-id.ts';
-import type { KeyAlgorithm, SignatureResult, Signer } from './signer.ts';
+import { ObserverError } from '../../errors.ts';
+import { keyIdOf } from '../key-id.ts';
+import type { KeyAlgorithm, SignatureResult, Signer } from '../signer.ts';
 
 export interface KeylessSignerOptions {
   /** Fulcio base URL (Chains `signers.x509.fulcio.address`, default https://fulcio.sigstore.dev) */

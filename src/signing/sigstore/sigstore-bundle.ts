@@ -4,7 +4,7 @@ import {
   type TransparencyLogEntry,
   toDSSEBundle,
 } from '@sigstore/bundle';
-import type { DsseEnvelope, SignatureResult } from './signer.ts';
+import type { DsseEnvelope, SignatureResult } from '../signer.ts';
 
 export interface SigstoreBundleOptions {
   /** the signature's result: a certificate makes an x509 bundle, otherwise a public-key hint */

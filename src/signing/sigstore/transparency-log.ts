@@ -1,5 +1,5 @@
 import type { TransparencyLogEntry } from '@sigstore/bundle';
-import type { DsseEnvelope, SignatureResult, Signer } from './signer.ts';
+import type { DsseEnvelope, SignatureResult, Signer } from '../signer.ts';
 
 /**
  * The transparency-log role: record a signature publicly and return the proof.
