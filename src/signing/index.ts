@@ -5,13 +5,13 @@ export { keyIdOf, sshWireEncoding } from './key-id.ts';
 export { type KeyEntryRef, loadCosignKey, loadPublicKey, loadX509Pem } from './key-loader.ts';
 export { type KeyRing, type KeySource, loadKeyRing } from './key-ring.ts';
 export { KeySigner, type KeySignerOptions } from './key-signer.ts';
+export type { DsseEnvelope, KeyAlgorithm, PublicKeyInfo, SignatureResult, Signer } from './signer.ts';
+export { DEFAULT_OIDC_TOKEN_PATH, identityTokenPath, type SigningConfig } from './signing-config.ts';
+export { createSigningSource, type SigningSource, type SigningSourceOptions } from './signing-source.ts';
 // KeylessSigner and RekorTransparencyLog load @sigstore/sign: reached through lazy-sigstore.ts only
 export type { KeylessSignerOptions } from './sigstore/keyless-signer.ts';
 export { LazyKeylessSigner, LazyTransparencyLog } from './sigstore/lazy-sigstore.ts';
 export type { RekorTransparencyLogOptions } from './sigstore/rekor-transparency-log.ts';
-export type { DsseEnvelope, KeyAlgorithm, PublicKeyInfo, SignatureResult, Signer } from './signer.ts';
-export { DEFAULT_OIDC_TOKEN_PATH, identityTokenPath, type SigningConfig } from './signing-config.ts';
-export { createSigningSource, type SigningSource, type SigningSourceOptions } from './signing-source.ts';
 export { type SigstoreBundleOptions, toSigstoreBundle } from './sigstore/sigstore-bundle.ts';
 export {
   type CosignRekorBundle,

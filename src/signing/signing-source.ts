@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../observability/index.ts';
 import { type KeyRing, loadKeyRing } from './key-ring.ts';
-import { LazyKeylessSigner, LazyTransparencyLog } from './sigstore/lazy-sigstore.ts';
 import type { PublicKeyInfo, Signer } from './signer.ts';
 import { identityTokenPath, type SigningConfig } from './signing-config.ts';
+import { LazyKeylessSigner, LazyTransparencyLog } from './sigstore/lazy-sigstore.ts';
 import type { TransparencyLog } from './sigstore/transparency-log.ts';
 
 /** The signer in force now, what to publish, and whether signing can work. */

@@ -1,7 +1,7 @@
+import type { SignatureResult, Signer } from '../signer.ts';
 import type { KeylessSignerOptions } from './keyless-signer.ts';
 import { findRekorEnvelope } from './rekor-lookup.ts';
 import type { RekorTransparencyLogOptions } from './rekor-transparency-log.ts';
-import type { SignatureResult, Signer } from '../signer.ts';
 import type { FoundEnvelope, TransparencyEntry, TransparencyLog } from './transparency-log.ts';
 
 /**

@@ -3,8 +3,8 @@ import { ObserverError } from '../../errors.ts';
 import { readCapped } from '../../oci/index.ts';
 import { schemeParams } from '../algorithm.ts';
 import { pae } from '../dsse.ts';
-import { judgeEntry, transparencyEntry, type WantedEntry } from './rekor-entry.ts';
 import type { Signer } from '../signer.ts';
+import { judgeEntry, transparencyEntry, type WantedEntry } from './rekor-entry.ts';
 import type { FoundEnvelope } from './transparency-log.ts';
 
 export interface RekorLookupOptions {

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
 import { InternalError, RekorWitness, type SignatureBundle } from '@sigstore/sign';
 import { ObserverError } from '../../errors.ts';
+import type { DsseEnvelope, SignatureResult, Signer } from '../signer.ts';
 import { logEntryOf } from './rekor-entry.ts';
 import { findRekorEnvelope } from './rekor-lookup.ts';
-import type { DsseEnvelope, SignatureResult, Signer } from '../signer.ts';
 import type { FoundEnvelope, TransparencyEntry, TransparencyLog } from './transparency-log.ts';
 
 export interface RekorTransparencyLogOptions {

@@ -11,7 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pae } from '../../../src/signing/index.ts';
-import { judgeEntry, transparencyEntry, type WantedEntry } from '../../../src/signing/sigstore/rekor-entry.ts';
+import {
+  judgeEntry,
+  transparencyEntry,
+  type WantedEntry,
+} from '../../../src/signing/sigstore/rekor-entry.ts';
 import { writeTestCert } from '../../helpers/tls-cert.ts';
 
 const TYPE = 'application/vnd.in-toto+json';
