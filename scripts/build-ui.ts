@@ -36,5 +36,5 @@ export async function buildUi(outDir: string = UI_OUT_DIR): Promise<string[]> {
 if (import.meta.main) {
   const out = process.argv[2] ? resolve(process.argv[2]) : UI_OUT_DIR;
   const files = await buildUi(out);
-  console.log(`build-ui: ${files.join(', ')} in ${out}`);
+  console.error(`build-ui: ${files.join(', ')} in ${out}`);
 }

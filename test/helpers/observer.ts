@@ -58,7 +58,12 @@ export async function startTestObserver(
   const apiCert = writeTestCert(dir);
   const overrides = {
     // deploy/'s recommended formats and storage (the defaults are Chains': in-toto, tekton only)
-    ...recommendedArtifactSettings(),
+    // (not over keys a mounted config directory sets: the test changes those there)
+    ...Object.fromEntries(
+      Object.entries(recommendedArtifactSettings()).filter(
+        ([key]) => !(options.configDir && key in readConfigSource(options.configDir)),
+      ),
+    ),
     'index.path': join(dir, 'index.db'),
     'http.host': '127.0.0.1',
     'http.port': '0',

@@ -68,7 +68,9 @@ async function completePipelineRun(env: LocalEnv, prefix: string) {
       { name: 'IMAGE_DIGEST', value: image.digest },
     ]),
   );
-  const completionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  // a second after the children were created: a child created in the completion second is not
+  // trusted unless seen finished before it (created_after_completion)
+  const completionTime = new Date(Date.now() + 1000).toISOString().replace(/\.\d+Z$/, 'Z');
   await setRunStatus(admin, 'PipelineRun', 'tenant-a', pr, {
     conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
     startTime: '2026-11-26T10:00:00Z',
