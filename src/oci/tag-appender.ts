@@ -98,9 +98,10 @@ export function dedupeEntries(entries: Descriptor[]): Descriptor[] {
  * not yet stored, merge (dedupe), PUT
  * (with If-Match on the ETag for registries that honour it: 412 restarts), then re-read after the
  * settle time (`settleMs`); if an addition is no longer stored another writer replaced our
- * manifest, so back off and write again. An addition counts as stored when its entry, or an entry
- * its `storedAs` accepts, is at the tag: two writers racing on one payload end with one entry,
- * and both succeed. Every registry call is inside the retried attempt. In-process writers must
+ * manifest, so back off and write again. Additions found stored already (an earlier attempt's or a
+ * dead replica's PUT) settle the same way before they count. An addition counts as stored when its
+ * entry, or an entry its `storedAs` accepts, is at the tag: two writers racing on one payload end
+ * with one entry, and both succeed. Every registry call is inside the retried attempt. In-process writers must
  * be serialised per tag by the caller (KeyedBatcher).
  */
 export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
@@ -115,6 +116,11 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
     const missing: Addition[] = [];
     for (const a of o.additions) if (!(await stored(a, entries))) missing.push(a);
     return missing;
+  };
+  /** The tag after the settle time: twice our read-to-PUT window, at least settleMs, at most the cap. */
+  const settleRead = async (readAt: number) => {
+    await sleep(Math.min(SETTLE_CAP_MS, Math.max(settleMs, 2 * (clock() - readAt))));
+    return o.client.getManifest(o.repository, o.tag, context);
   };
   let added = 0;
   let lastError: unknown;
@@ -132,15 +138,19 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       // holds only the read and the PUT. A tag that holds entries gets the merged document's blob
       // after the read, as before, and this one stays unreferenced (the registry's garbage
       // collection removes it). Only on the first attempt (a retry's blobs are there already).
-      if (attempt === 1) {
-        const predicted = o.document.render(dedupeEntries(o.additions.map((a) => a.descriptor))).blobs;
-        await uploadAll(o, [...o.additions.flatMap((a) => (a.blob ? [a.blob] : [])), ...predicted], true);
-        for (const blob of predicted) uploaded.add(sha256Digest(blob));
-      }
+      if (attempt === 1) for (const digest of await uploadBeforeRead(o)) uploaded.add(digest);
       const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag, context);
       const missing = await missingFrom(base);
-      if (missing.length === 0) return { digest: base?.digest ?? '', added, attempts: attempt };
+      if (missing.length === 0) {
+        // already stored: by an earlier attempt whose settle read failed, or by a replica that died
+        // before its own. A writer that read the tag before that PUT may still replace it, so this
+        // read settles as our own PUT would; entries gone by then are written again.
+        const settled = await settleRead(readAt);
+        if ((await missingFrom(settled)).length === 0)
+          return { digest: settled?.digest ?? '', added, attempts: attempt };
+        continue;
+      }
       const existing = o.document.entries(base);
       const merged = dedupeEntries([...existing, ...missing.map((a) => a.descriptor)]);
       const doc = o.document.render(merged);
@@ -163,8 +173,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       added = Math.max(added, merged.length - existing.length);
       // one read, after the settle time, tells whether our entries stayed (a read at once as well
       // would only learn the same sooner, for a registry request on every append)
-      await sleep(Math.min(SETTLE_CAP_MS, Math.max(settleMs, 2 * (clock() - readAt))));
-      const settled = await o.client.getManifest(o.repository, o.tag, context);
+      const settled = await settleRead(readAt);
       if ((await missingFrom(settled)).length === 0)
         return { digest: settled?.digest ?? put.digest, added, attempts: attempt };
     } catch (err) {
@@ -182,6 +191,13 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
       cause: lastError,
     },
   );
+}
+
+/** Uploads the additions' blobs and the predicted document's blobs; returns the latter's digests. */
+async function uploadBeforeRead(o: AppendOptions): Promise<string[]> {
+  const predicted = o.document.render(dedupeEntries(o.additions.map((a) => a.descriptor))).blobs;
+  await uploadAll(o, [...o.additions.flatMap((a) => (a.blob ? [a.blob] : [])), ...predicted], true);
+  return predicted.map((blob) => sha256Digest(blob));
 }
 
 /**

@@ -228,7 +228,14 @@ describe('chaos: 3 replicas on PostgreSQL, killed, registry restarted, apiserver
         const att = await layerCount(registryAddress, repository, digest, '.att');
         const sig = await layerCount(registryAddress, repository, digest, '.sig');
         if (att === want.att && sig === want.sig) exact++;
-        else log(`image ${digest}: .att ${att} (want ${want.att}), .sig ${sig} (want ${want.sig})`);
+        else {
+          const naming = all.filter((r) => r.image.digest === digest);
+          log(
+            `image ${digest}: .att ${att} (want ${want.att}), .sig ${sig} (want ${want.sig}); named by ${naming
+              .map((r) => `${r.kind} ${r.name} ${r.uid}${r.deleted ? ' (deleted)' : ''}`)
+              .join(', ')}`,
+          );
+        }
       });
       const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: ns });
       for (const e of events.items.filter((x) => x.reason === 'AnnotationMismatch'))

@@ -130,6 +130,27 @@ describe('appendToTag', () => {
     ).toEqual([layer('base'), layer('foreign'), layer('ours')].map((l) => l.descriptor.digest).sort());
   });
 
+  it('settles an entry it finds stored already: a writer that read before that PUT may still replace it', async () => {
+    const r = fakeRegistry();
+    const o = options(r);
+    // a replica PUT our layer and died before its settle read; a foreign writer read the tag before
+    // that PUT and replaces it right after our first read
+    await appendToTag({ ...o, additions: [add('ours')] });
+    const foreign = cosignTagDocument.render([layer('foreign').descriptor]).bytes;
+    const read = r.client.getManifest;
+    let reads = 0;
+    r.client.getManifest = async (repo, tag) => {
+      const answer = await read(repo, tag);
+      if (++reads === 1) r.tags.set('t.att', foreign);
+      return answer;
+    };
+    const result = await appendToTag({ ...o, additions: [add('ours')] });
+    expect(result).toMatchObject({ added: 1, attempts: 2 });
+    expect(r.layers('t.att').map((l) => l.digest)).toEqual(
+      [layer('foreign'), layer('ours')].map((l) => l.descriptor.digest),
+    );
+  });
+
   it('merges duplicate layers found in an existing manifest', async () => {
     const r = fakeRegistry();
     r.tags.set('t.att', cosignTagDocument.render([layer('x').descriptor, layer('x').descriptor]).bytes);
