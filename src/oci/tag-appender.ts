@@ -131,21 +131,13 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
     // past the attempt's deadline nothing more is written (its requests are aborted too)
     context.signal?.throwIfAborted();
     try {
-      // Blobs are content-addressed: uploading the additions' blobs first (at once) is safe
-      // whatever the tag holds, and keeps them out of the read-to-PUT window, which sets the
-      // settle time. So does the document's own blob (a config over its entries) as it will be
-      // when the tag holds nothing yet, the usual case (a freshly built image): the window then
-      // holds only the read and the PUT. A tag that holds entries gets the merged document's blob
-      // after the read, as before, and this one stays unreferenced (the registry's garbage
-      // collection removes it). Only on the first attempt (a retry's blobs are there already).
+      // blobs first, out of the read-to-PUT window (uploadBeforeRead); a retry's are there already
       if (attempt === 1) for (const digest of await uploadBeforeRead(o)) uploaded.add(digest);
       const readAt = clock();
       const base = await o.client.getManifest(o.repository, o.tag, context);
       const missing = await missingFrom(base);
       if (missing.length === 0) {
-        // already stored: by an earlier attempt whose settle read failed, or by a replica that died
-        // before its own. A writer that read the tag before that PUT may still replace it, so this
-        // read settles as our own PUT would; entries gone by then are written again.
+        // stored already (see above): it settles as our own PUT would
         const settled = await settleRead(readAt);
         if ((await missingFrom(settled)).length === 0)
           return { digest: settled?.digest ?? '', added, attempts: attempt };
@@ -171,8 +163,7 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
         context,
       });
       added = Math.max(added, merged.length - existing.length);
-      // one read, after the settle time, tells whether our entries stayed (a read at once as well
-      // would only learn the same sooner, for a registry request on every append)
+      // one read, after the settle time, tells whether our entries stayed
       const settled = await settleRead(readAt);
       if ((await missingFrom(settled)).length === 0)
         return { digest: settled?.digest ?? put.digest, added, attempts: attempt };
@@ -193,7 +184,15 @@ export async function appendToTag(o: AppendOptions): Promise<AppendResult> {
   );
 }
 
-/** Uploads the additions' blobs and the predicted document's blobs; returns the latter's digests. */
+/**
+ * Uploads the additions' blobs and the predicted document's blobs; returns the latter's digests.
+ * Blobs are content-addressed: uploading the additions' blobs first (at once) is safe whatever the
+ * tag holds, and keeps them out of the read-to-PUT window, which sets the settle time. So does the
+ * document's own blob (a config over its entries) as it will be when the tag holds nothing yet,
+ * the usual case (a freshly built image): the window then holds only the read and the PUT. A tag
+ * that holds entries gets the merged document's blob after the read, and this one stays
+ * unreferenced (the registry's garbage collection removes it).
+ */
 async function uploadBeforeRead(o: AppendOptions): Promise<string[]> {
   const predicted = o.document.render(dedupeEntries(o.additions.map((a) => a.descriptor))).blobs;
   await uploadAll(o, [...o.additions.flatMap((a) => (a.blob ? [a.blob] : [])), ...predicted], true);
