@@ -576,6 +576,80 @@ describe('tenant attacks, with a subject policy (execution check: record)', () =
     expect(events.map((e) => e.message).join('\n')).toContain('[replaced]');
   });
 
+  it('A adds a child created in the completion second, never seen before: created_after_completion, left out', async () => {
+    const honest = await pushTestImage(env.registry, `tenant-a/${unique('honest')}`);
+    const impostor = await pushTestImage(env.registry, `tenant-a/${unique('impostor')}`);
+    const pr = unique('pr-late');
+    const created = await createRun(kubeConfigFor('tenantA'), 'PipelineRun', 'tenant-a', pr, {
+      pipelineRef: { name: 'build' },
+    });
+    const owner = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: pr, uid: created.metadata.uid };
+    const make = async (
+      kc: ReturnType<typeof admin>,
+      child: string,
+      image: { ref: string; digest: string },
+    ) => {
+      const run = await createRun(
+        kc,
+        'TaskRun',
+        'tenant-a',
+        child,
+        { taskRef: { name: 'buildah' } },
+        { ownerReferences: [owner], labels: { 'tekton.dev/pipelineTask': child.split('-').pop() as string } },
+      );
+      await setRunStatus(admin(), 'TaskRun', 'tenant-a', child, {
+        ...succeededTaskRunStatus([
+          { name: 'IMAGE_URL', value: image.ref },
+          { name: 'IMAGE_DIGEST', value: image.digest },
+        ]),
+        podName: `${child}-pod`,
+      });
+      return run as unknown as { metadata: { creationTimestamp: string } };
+    };
+    // Tekton's child, created seconds before the completion
+    const first = await make(admin(), `${pr}-build`, honest);
+    await waitFor("the clock to pass the first child's second", async () =>
+      Date.now() >= Date.parse(first.metadata.creationTimestamp) + 1100 ? true : undefined,
+    );
+    // the tenant's own "child" (forged ownerReference), created in the second the PipelineRun completes
+    const late = await make(kubeConfigFor('tenantA'), `${pr}-extra`, impostor);
+    const second = late.metadata.creationTimestamp;
+    await setRunStatus(admin(), 'PipelineRun', 'tenant-a', pr, {
+      conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
+      startTime: first.metadata.creationTimestamp,
+      completionTime: second,
+      childReferences: [
+        { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: `${pr}-build`, pipelineTaskName: 'build' },
+        { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: `${pr}-extra`, pipelineTaskName: 'extra' },
+      ],
+      pipelineSpec: {
+        tasks: [
+          { name: 'build', taskRef: { name: 'buildah' } },
+          { name: 'extra', taskRef: { name: 'buildah' } },
+        ],
+      },
+    });
+    await waitForSigned('PipelineRun', 'tenant-a', pr);
+    const statement = await signedStatement('PipelineRun', pr);
+    expect(JSON.stringify(statement)).not.toContain(impostor.digest.slice(7));
+    expect(statement.subject).toContainEqual({
+      name: repoOf(honest.ref),
+      digest: { sha256: honest.digest.slice('sha256:'.length) },
+    });
+    expect((statement.predicate.buildConfig as { unresolvedChildRuns: unknown }).unresolvedChildRuns).toEqual(
+      [
+        {
+          name: `${pr}-extra`,
+          pipelineTaskName: 'extra',
+          state: 'created-after-completion',
+          kind: 'TaskRun',
+        },
+      ],
+    );
+    const events = await eventsWith(pr, 'InputSkipped');
+    expect(events.map((e) => e.message).join('\n')).toContain('[created_after_completion]');
+  });
+
   it('A reports a step image its Pod did not run (record): the outcome is in the provenance, with an Event', async () => {
     const name = await taskRunWithPod(OTHER);
     await waitForSigned('TaskRun', 'tenant-a', name);
