@@ -8,6 +8,7 @@ import {
   simpleSigningPayload,
 } from '../../src/formats/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
+import { type CheckedImage, SubjectGate, UNSET_SUBJECT_POLICY } from '../../src/policy/index.ts';
 import { signEnvelope, signRaw } from '../../src/signing/index.ts';
 import { type ImageRef, OciBackend } from '../../src/storage/index.ts';
 import type { RunRef } from '../../src/tekton/run-ref.ts';
@@ -100,6 +101,7 @@ export async function attestImage(opts: {
     serviceAccountName: 'default',
   };
   const key = run.name;
+  const image = await checkedImage(run, opts.image);
   const locations: string[] = [];
   for (const artifact of [
     {
@@ -109,12 +111,12 @@ export async function attestImage(opts: {
       payload,
       envelope,
       envelopeBytes,
-      images: [opts.image],
+      images: [image],
     },
     {
       type: 'image-signature' as const,
       key,
-      image: opts.image,
+      image,
       payload: simple,
       signature: signature.signature,
     },
@@ -124,6 +126,22 @@ export async function attestImage(opts: {
     locations.push(...result.locations);
   }
   return locations;
+}
+
+/**
+ * The image through the subject gate (the one grammar; no policy, no existence check: the image is
+ * the operator's own build), as the storage code takes only a CheckedImage. Throws when it is not a
+ * canonical reference (the statement names it as given).
+ */
+async function checkedImage(run: RunRef, image: ImageRef): Promise<CheckedImage> {
+  const claim = { source: 'image build', name: image.repository, digest: image.digest, image: true };
+  const { verdicts, skipped } = await new SubjectGate({ policy: UNSET_SUBJECT_POLICY }).check(run, [claim]);
+  const [checked] = verdicts;
+  if (checked?.kind !== 'oci' || checked.repository !== image.repository)
+    throw new Error(
+      `${image.repository}@${image.digest} is not a canonical image reference: ${skipped[0]?.reason ?? 'not its canonical name'}`,
+    );
+  return checked;
 }
 
 export function sha256File(path: string): string {

@@ -43,7 +43,7 @@ export async function adoptProvenance(
     payload: provenance.payload,
     envelope,
     envelopeBytes,
-    images: provenance.images.map((i) => ({ repository: i.repository, digest: i.digest })),
+    images: provenance.images,
     keyId,
   };
 }

@@ -76,7 +76,7 @@ function provenanceArtifact(
     payload: provenance.payload,
     envelope,
     envelopeBytes,
-    images: provenance.images.map((i) => ({ repository: i.repository, digest: i.digest })),
+    images: provenance.images,
     certificatePem: certified.certificatePem,
     chainPem: certified.chainPem,
   };
@@ -93,7 +93,7 @@ export async function signImage(run: RunRef, image: CheckedImage, signer: Signer
     return {
       type: 'image-signature',
       key: image.digest.replace(/^sha256:/, '').slice(0, 12),
-      image: { repository: image.repository, digest: image.digest },
+      image,
       payload,
       signature: signature.signature,
       certificatePem: signature.certificatePem,

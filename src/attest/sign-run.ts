@@ -128,12 +128,25 @@ export async function signRun(
 const UNCHECKED_GATE = new SubjectGate({ policy: UNSET_SUBJECT_POLICY });
 
 /**
+ * The built statement sealed offline (the `generate` CLI): its subjects through the subject gate
+ * without a policy or an existence check, as the service does without configured checks, so what
+ * `generate --key` signs went through the same door as what the service signs.
+ */
+export async function sealOffline(
+  run: RunRef,
+  built: Provenance,
+): Promise<{ sealed: SealedProvenance; skipped: SkippedInput[] }> {
+  const gated = await gateSubjects({}, run, built, undefined);
+  return { sealed: SealedProvenance.of(built, gated.statement), skipped: gated.skipped };
+}
+
+/**
  * Every subject of the built statement and every image to sign, through the one subject gate:
  * what comes back checked is all the signer will see (`statement` for the provenance, `images` for
  * `.sig`); the rest is skipped with its reason code.
  */
 async function gateSubjects(
-  deps: SignRunDeps,
+  deps: Pick<SignRunDeps, 'checks'>,
   run: RunRef,
   built: Provenance | undefined,
   images: readonly ImageRef[] | undefined,

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { sealOffline, signProvenance } from '../attest/index.ts';
 import { DEFAULTS } from '../config/index.ts';
 import { ObserverError } from '../errors.ts';
 import { buildProvenance, type ChildRun, type ProvenanceInput, parseFormatName } from '../formats/index.ts';
-import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
-import { signEnvelope } from '../signing/index.ts';
-import { parseRunDocument, type TaskRun, type TektonRun } from '../tekton/index.ts';
+import { parseRunDocument, type RunRef, type TaskRun, type TektonRun } from '../tekton/index.ts';
 import { parseFlags, required } from './args.ts';
 import { loadSignerFromFiles } from './key-file.ts';
 
@@ -40,18 +39,28 @@ export async function generateCommand(args: string[]): Promise<number> {
     buildType: values['build-type'] as string,
     deepInspection: values['deep-inspection'] as boolean,
   });
-  for (const s of provenance.skipped) process.stderr.write(`skipped ${s.source}: ${s.reason}\n`);
+  // what the service would sign: the subjects through the subject gate (no policy, no existence)
+  const ref = refOf(run);
+  const { sealed, skipped } = await sealOffline(ref, provenance);
+  for (const s of [...provenance.skipped, ...skipped])
+    process.stderr.write(`skipped ${s.source}: ${s.reason}\n`);
   if (!values.key) {
-    process.stdout.write(`${Buffer.from(provenance.payload).toString('utf8')}\n`);
+    process.stdout.write(`${Buffer.from(sealed.payload).toString('utf8')}\n`);
     return 0;
   }
   const signer = await loadSignerFromFiles({
     keyFile: values.key as string,
     passwordFile: values['password-file'] as string | undefined,
   });
-  const { envelopeBytes } = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
+  const { envelopeBytes } = await signProvenance(ref, sealed, signer);
   process.stdout.write(`${Buffer.from(envelopeBytes).toString('utf8')}\n`);
   return 0;
+}
+
+/** The run as the service names it (a file without a uid or namespace still generates). */
+function refOf(run: TektonRun): RunRef {
+  const { name = 'run', namespace = 'default', uid = '' } = run.metadata ?? {};
+  return { kind: run.kind, namespace, name, uid, serviceAccountName: 'default' };
 }
 
 function help(): number {

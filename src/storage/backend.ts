@@ -5,13 +5,19 @@ import type { ImageRef } from '../oci/index.ts';
 export type { ImageRef };
 
 import type { BackendName } from '../model/index.ts';
+import type { CheckedImage } from '../policy/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
 import type { RunMarker } from './run-marker.ts';
 
 export type { BackendName };
 
-/** A signed thing to store. Discriminated by `type`. */
+/**
+ * A signed thing to store. Discriminated by `type`. The images it is attached to are CheckedImages:
+ * subjects that passed the subject gate (policy/subject-gate.ts, the only maker of one), so no code
+ * path can hand a backend an image that skipped the grammar, the policy or the existence check
+ * (test/unit/attest/checked-subject.test.ts shows it to tsc).
+ */
 export type SignedArtifact =
   | {
       type: 'provenance';
@@ -24,7 +30,7 @@ export type SignedArtifact =
       /** the envelope JSON bytes exactly as stored (a layer's digest is over these) */
       envelopeBytes: Uint8Array;
       /** image subjects to attach the attestation to (subjects that are not images are not here) */
-      images: ImageRef[];
+      images: readonly CheckedImage[];
       certificatePem?: string;
       chainPem?: string;
       /** cosign RekorBundle JSON when the envelope was logged in Rekor (OCI layer annotation) */
@@ -39,7 +45,7 @@ export type SignedArtifact =
       type: 'image-signature';
       /** Chains short key: first 12 hex of the image digest */
       key: string;
-      image: ImageRef;
+      image: CheckedImage;
       /** cosign simplesigning payload bytes */
       payload: Uint8Array;
       signature: Uint8Array;

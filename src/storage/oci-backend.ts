@@ -99,7 +99,7 @@ export class OciBackend implements StorageBackend {
   async store(request: StoreRequest): Promise<StoreResult> {
     const { run, artifact } = request;
     const what = `storing ${artifact.type} of ${describeRun(run)} in OCI`;
-    const targets: ImageRef[] = artifact.type === 'provenance' ? artifact.images : [artifact.image];
+    const targets: readonly ImageRef[] = artifact.type === 'provenance' ? artifact.images : [artifact.image];
     const outcomes = await Promise.all(
       targets.map((image) =>
         this.#storeOne(request, image).then(

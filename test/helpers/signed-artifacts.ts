@@ -1,5 +1,6 @@
 import { type KeyObject, randomUUID, sign } from 'node:crypto';
 import { INTOTO_PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_V1 } from '../../src/intoto/index.ts';
+import type { CheckedImage } from '../../src/policy/index.ts';
 import { pae } from '../../src/signing/index.ts';
 import type { ImageRef, SignedArtifact } from '../../src/storage/index.ts';
 
@@ -8,7 +9,7 @@ type ImageSignature = Extract<SignedArtifact, { type: 'image-signature' }>;
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** An in-toto statement naming these images, unique per call (a nonce in the predicate). */
-export function provenanceStatement(images: ImageRef[]): Uint8Array {
+export function provenanceStatement(images: readonly ImageRef[]): Uint8Array {
   return enc(
     JSON.stringify({
       _type: STATEMENT_V1,
@@ -20,7 +21,11 @@ export function provenanceStatement(images: ImageRef[]): Uint8Array {
 }
 
 /** `payload` signed now over the DSSE PAE with `key` (ECDSA: another envelope every call). */
-export function signedProvenance(images: ImageRef[], payload: Uint8Array, key: KeyObject): Provenance {
+export function signedProvenance(
+  images: readonly CheckedImage[],
+  payload: Uint8Array,
+  key: KeyObject,
+): Provenance {
   const sig = sign('sha256', pae(INTOTO_PAYLOAD_TYPE, payload), key).toString('base64');
   const envelope = {
     payloadType: INTOTO_PAYLOAD_TYPE,
@@ -39,7 +44,7 @@ export function signedProvenance(images: ImageRef[], payload: Uint8Array, key: K
 }
 
 /** cosign's simplesigning payload for the image, signed with `key`. */
-export function signedImageSignature(image: ImageRef, key: KeyObject): ImageSignature {
+export function signedImageSignature(image: CheckedImage, key: KeyObject): ImageSignature {
   const payload = enc(
     JSON.stringify({
       critical: {

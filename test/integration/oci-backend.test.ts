@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SLSA_PROVENANCE_V1 } from '../../src/intoto/index.ts';
 import { createLogger, createMetrics } from '../../src/observability/index.ts';
 import { digestTag, RegistryClient, type RegistryCredentials, sha256Digest } from '../../src/oci/index.ts';
+import type { CheckedImage } from '../../src/policy/index.ts';
 import {
   type ImageRef,
   OciBackend,
@@ -18,6 +19,7 @@ import {
 import type { RunRef } from '../../src/tekton/run-ref.ts';
 import { verifyImage } from '../../src/verify/image.ts';
 import { loadLocalEnv } from '../env/local-env.ts';
+import { checkedImage } from '../helpers/checked-images.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
 import { provenanceStatement, signedImageSignature, signedProvenance } from '../helpers/signed-artifacts.ts';
 
@@ -41,7 +43,7 @@ const tokenCreds: RegistryCredentials = {
 };
 
 /** A unique one-layer image pushed with our client (through whatever auth the client has). */
-async function pushImage(client: RegistryClient, repository: string): Promise<ImageRef> {
+async function pushImage(client: RegistryClient, repository: string): Promise<CheckedImage> {
   const layer = await client.uploadBlob(repository, enc(randomUUID()));
   const config = enc(
     JSON.stringify({
@@ -69,12 +71,12 @@ async function pushImage(client: RegistryClient, repository: string): Promise<Im
     manifest,
     'application/vnd.oci.image.manifest.v1+json',
   );
-  return { repository: `${client.registry}/${repository}`, digest };
+  return checkedImage({ repository: `${client.registry}/${repository}`, digest });
 }
 
 /** A provenance artifact for these images, signed over the DSSE PAE with `key`. */
 function provenance(
-  images: ImageRef[],
+  images: readonly CheckedImage[],
   key: KeyObject = keys.privateKey,
 ): Extract<SignedArtifact, { type: 'provenance' }> {
   return signedProvenance(images, provenanceStatement(images), key);
@@ -148,10 +150,10 @@ describe('OciBackend on the plain registry (cosign layout)', () => {
 
   it('reports which image failed while still storing the others', async () => {
     const good = await pushImage(client, 'oci-test/partial');
-    const missing: ImageRef = {
+    const missing = await checkedImage({
       repository: `127.0.0.1:${await closedPort()}/oci-test/gone`,
       digest: good.digest,
-    };
+    });
     const result = await backend().store({ run, artifact: provenance([good, missing]) });
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -221,10 +223,10 @@ describe('OciBackend on the plain registry (cosign layout)', () => {
 
   it('fails retryably, naming the repository, when the registry is down', async () => {
     const port = await closedPort();
-    const image: ImageRef = {
+    const image = await checkedImage({
       repository: `127.0.0.1:${port}/oci-test/down`,
       digest: `sha256:${'1'.repeat(64)}`,
-    };
+    });
     const result = await backend().store({ run, artifact: provenance([image]) });
     expect(result).toMatchObject({ ok: false, error: { code: 'storage', retryable: true } });
     expect(!result.ok && result.error.message).toContain(`127.0.0.1:${port}/oci-test/down`);

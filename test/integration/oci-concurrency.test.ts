@@ -5,9 +5,11 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/index.ts';
 import { type Descriptor, digestTag, RegistryClient, sha256Digest } from '../../src/oci/index.ts';
+import type { CheckedImage } from '../../src/policy/index.ts';
 import { type ImageRef, OciBackend, type SignedArtifact } from '../../src/storage/index.ts';
 import type { RunRef } from '../../src/tekton/run-ref.ts';
 import { loadLocalEnv } from '../env/local-env.ts';
+import { checkedImage } from '../helpers/checked-images.ts';
 
 // PO_ENV_FILE lets these tests run against hand-started peers; normally .local/env/env.json.
 const env = loadLocalEnv(process.env.PO_ENV_FILE || undefined);
@@ -24,7 +26,7 @@ const REPO = 'oci-test/concurrency';
 const client = new RegistryClient({ registry: env.registry, insecure: true });
 
 /** Envelope-shaped bytes, distinct per call; only their digests matter here (signing is tested elsewhere). */
-function artifact(image: ImageRef, marker = randomUUID()): SignedArtifact {
+function artifact(image: CheckedImage, marker = randomUUID()): SignedArtifact {
   const envelope = {
     payloadType: 'application/vnd.in-toto+json',
     payload: Buffer.from(marker).toString('base64'),
@@ -42,7 +44,7 @@ function artifact(image: ImageRef, marker = randomUUID()): SignedArtifact {
   };
 }
 
-async function pushImage(): Promise<ImageRef> {
+async function pushImage(): Promise<CheckedImage> {
   const config = await client.uploadBlob(
     REPO,
     enc(JSON.stringify({ os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, nonce: randomUUID() })),
@@ -61,7 +63,7 @@ async function pushImage(): Promise<ImageRef> {
     manifest,
     'application/vnd.oci.image.manifest.v1+json',
   );
-  return { repository: `${env.registry}/${REPO}`, digest };
+  return checkedImage({ repository: `${env.registry}/${REPO}`, digest });
 }
 
 /** Another process storing `count` envelopes through its own OciBackend; prints their layer digests. */

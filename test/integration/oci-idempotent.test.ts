@@ -14,11 +14,13 @@ import {
   RegistryClient,
   sha256Digest,
 } from '../../src/oci/index.ts';
+import type { CheckedImage } from '../../src/policy/index.ts';
 import type { PublicKeyInfo } from '../../src/signing/index.ts';
 import { type ImageRef, OciBackend, type SignedArtifact } from '../../src/storage/index.ts';
 import type { RunRef } from '../../src/tekton/run-ref.ts';
 import { publishedKeyVerifier } from '../../src/verify/index.ts';
 import { loadLocalEnv } from '../env/local-env.ts';
+import { checkedImage } from '../helpers/checked-images.ts';
 import { provenanceStatement, signedImageSignature, signedProvenance } from '../helpers/signed-artifacts.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
@@ -50,16 +52,16 @@ const network = { allowedPrivate: ['127.0.0.1'] };
 const backend = (o: { settleMs?: number } = {}) =>
   new OciBackend({ logger, insecure: true, network, verifies: publishedKeyVerifier(() => published), ...o });
 
-async function pushImage(): Promise<ImageRef> {
+async function pushImage(): Promise<CheckedImage> {
   const { digest } = await pushTestImage(env.registry, REPO, randomUUID());
-  return { repository: `${env.registry}/${REPO}`, digest };
+  return checkedImage({ repository: `${env.registry}/${REPO}`, digest });
 }
 
 const statement = (image: ImageRef) => provenanceStatement([image]);
 /** The payload signed now (ECDSA: a different envelope every call). */
-const attestation = (image: ImageRef, payload: Uint8Array, key = current.privateKey) =>
+const attestation = (image: CheckedImage, payload: Uint8Array, key = current.privateKey) =>
   signedProvenance([image], payload, key);
-const imageSignature = (image: ImageRef, key = current.privateKey) => signedImageSignature(image, key);
+const imageSignature = (image: CheckedImage, key = current.privateKey) => signedImageSignature(image, key);
 
 async function layers(image: ImageRef, suffix: '.att' | '.sig'): Promise<Descriptor[]> {
   const m = await client.getManifest(REPO, digestTag(image.digest, suffix));

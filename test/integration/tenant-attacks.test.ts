@@ -1,9 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordedExecutionCheck } from '../../src/attest/adopt-provenance.ts';
 import { RegistryClient } from '../../src/oci/index.ts';
 import { kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
-import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
+import { putSigningSecret, startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import {
   completeBuildTaskRun,
   createRun,
@@ -573,6 +576,80 @@ describe('tenant attacks, with a subject policy (execution check: record)', () =
     expect(events.map((e) => e.message).join('\n')).toContain('[replaced]');
   });
 
+  it('A adds a child created in the completion second, never seen before: created_after_completion, left out', async () => {
+    const honest = await pushTestImage(env.registry, `tenant-a/${unique('honest')}`);
+    const impostor = await pushTestImage(env.registry, `tenant-a/${unique('impostor')}`);
+    const pr = unique('pr-late');
+    const created = await createRun(kubeConfigFor('tenantA'), 'PipelineRun', 'tenant-a', pr, {
+      pipelineRef: { name: 'build' },
+    });
+    const owner = { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', name: pr, uid: created.metadata.uid };
+    const make = async (
+      kc: ReturnType<typeof admin>,
+      child: string,
+      image: { ref: string; digest: string },
+    ) => {
+      const run = await createRun(
+        kc,
+        'TaskRun',
+        'tenant-a',
+        child,
+        { taskRef: { name: 'buildah' } },
+        { ownerReferences: [owner], labels: { 'tekton.dev/pipelineTask': child.split('-').pop() as string } },
+      );
+      await setRunStatus(admin(), 'TaskRun', 'tenant-a', child, {
+        ...succeededTaskRunStatus([
+          { name: 'IMAGE_URL', value: image.ref },
+          { name: 'IMAGE_DIGEST', value: image.digest },
+        ]),
+        podName: `${child}-pod`,
+      });
+      return run as unknown as { metadata: { creationTimestamp: string } };
+    };
+    // Tekton's child, created seconds before the completion
+    const first = await make(admin(), `${pr}-build`, honest);
+    await waitFor("the clock to pass the first child's second", async () =>
+      Date.now() >= Date.parse(first.metadata.creationTimestamp) + 1100 ? true : undefined,
+    );
+    // the tenant's own "child" (forged ownerReference), created in the second the PipelineRun completes
+    const late = await make(kubeConfigFor('tenantA'), `${pr}-extra`, impostor);
+    const second = late.metadata.creationTimestamp;
+    await setRunStatus(admin(), 'PipelineRun', 'tenant-a', pr, {
+      conditions: [{ type: 'Succeeded', status: 'True', reason: 'Succeeded' }],
+      startTime: first.metadata.creationTimestamp,
+      completionTime: second,
+      childReferences: [
+        { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: `${pr}-build`, pipelineTaskName: 'build' },
+        { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', name: `${pr}-extra`, pipelineTaskName: 'extra' },
+      ],
+      pipelineSpec: {
+        tasks: [
+          { name: 'build', taskRef: { name: 'buildah' } },
+          { name: 'extra', taskRef: { name: 'buildah' } },
+        ],
+      },
+    });
+    await waitForSigned('PipelineRun', 'tenant-a', pr);
+    const statement = await signedStatement('PipelineRun', pr);
+    expect(JSON.stringify(statement)).not.toContain(impostor.digest.slice(7));
+    expect(statement.subject).toContainEqual({
+      name: repoOf(honest.ref),
+      digest: { sha256: honest.digest.slice('sha256:'.length) },
+    });
+    expect((statement.predicate.buildConfig as { unresolvedChildRuns: unknown }).unresolvedChildRuns).toEqual(
+      [
+        {
+          name: `${pr}-extra`,
+          pipelineTaskName: 'extra',
+          state: 'created-after-completion',
+          kind: 'TaskRun',
+        },
+      ],
+    );
+    const events = await eventsWith(pr, 'InputSkipped');
+    expect(events.map((e) => e.message).join('\n')).toContain('[created_after_completion]');
+  });
+
   it('A reports a step image its Pod did not run (record): the outcome is in the provenance, with an Event', async () => {
     const name = await taskRunWithPod(OTHER);
     await waitForSigned('TaskRun', 'tenant-a', name);
@@ -907,4 +984,247 @@ describe('tenant attacks, with storage.oci.repository (credentials never cross t
     const layers = (JSON.parse(new TextDecoder().decode(att?.bytes)) as { layers: unknown[] }).layers;
     expect(layers).toHaveLength(bRuns.length);
   });
+});
+
+/** A request as a server saw it: what the observer sent there. */
+interface Received {
+  method: string;
+  url: string;
+  authorization?: string;
+}
+
+/** Listens on 127.0.0.1 (a free port) and resolves to `host:port`. */
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('tenant attacks on credentials through a redirect (a real token registry behind a front)', () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+  let front: string;
+  let elsewhere: string;
+  const received: Received[] = [];
+  const servers: Server[] = [];
+  const core = () => admin().makeApiClient(CoreV1Api);
+  const rbac = () => admin().makeApiClient(RbacAuthorizationV1Api);
+  const SECRET = unique('a-front');
+  const SA = unique('a-front-pusher');
+  const BINDING = unique('a-front-credentials');
+
+  /** Another host, whose challenge names its own token realm; it records everything sent to it. */
+  async function startElsewhere(): Promise<string> {
+    const other = createServer((req, res) => {
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      });
+      req.resume();
+      res.writeHead(401, {
+        'www-authenticate': `Bearer realm="http://${elsewhere}/token",service="elsewhere",scope="repository:stolen/app:pull"`,
+        'content-type': 'application/json',
+      });
+      res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+    });
+    servers.push(other);
+    return listen(other);
+  }
+
+  /**
+   * The registry tenant A pushes to: the real token registry, except that the repository `stolen/*`
+   * answers with a redirect to the other host.
+   */
+  async function startFront(registry: string): Promise<string> {
+    const [host, port] = registry.split(':');
+    const proxy = createServer((req, res) => {
+      if (req.url?.startsWith('/v2/stolen/')) {
+        req.resume();
+        res.writeHead(307, { location: `http://${elsewhere}${req.url}` });
+        res.end();
+        return;
+      }
+      const upstream = request(
+        { host, port: Number(port), method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    servers.push(proxy);
+    return listen(proxy);
+  }
+
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    const { address, username, password, tenantA } = env.tokenRegistry;
+    elsewhere = await startElsewhere();
+    front = await startFront(address);
+    // tenant A's own account for the front (it may push under tenant-a/ only), given to its runs
+    // through a ServiceAccount the observer may read (as in the storage.oci.repository tests)
+    const auth = Buffer.from(`${tenantA.username}:${tenantA.password}`).toString('base64');
+    await core().createNamespacedSecret({
+      namespace: 'tenant-a',
+      body: {
+        metadata: { name: SECRET },
+        type: 'kubernetes.io/dockerconfigjson',
+        stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [front]: { auth } } }) },
+      },
+    });
+    await core().createNamespacedServiceAccount({
+      namespace: 'tenant-a',
+      body: { metadata: { name: SA }, secrets: [{ name: SECRET }] },
+    });
+    await rbac().createNamespacedRoleBinding({
+      namespace: 'tenant-a',
+      body: {
+        metadata: { name: BINDING },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'provenance-observer-registry-credentials',
+        },
+        subjects: [{ kind: 'ServiceAccount', name: 'provenance-observer', namespace: env.observerNamespace }],
+      },
+    });
+    obs = await startTestObserver(
+      env,
+      { 'storage.oci.insecure-registries': `${env.registry},${address},${front},${elsewhere}` },
+      undefined,
+      // the observer's own account for the front too: neither may reach the other host
+      { dockerConfig: { auths: { [front]: { username, password } } } },
+    );
+  });
+  afterAll(async () => {
+    await obs?.stop();
+    for (const s of servers) s.close();
+    await rbac()
+      .deleteNamespacedRoleBinding({ namespace: 'tenant-a', name: BINDING })
+      .catch(() => {});
+    await core()
+      .deleteNamespacedServiceAccount({ namespace: 'tenant-a', name: SA })
+      .catch(() => {});
+    await core()
+      .deleteNamespacedSecret({ namespace: 'tenant-a', name: SECRET })
+      .catch(() => {});
+  });
+
+  it('a redirect that asks for credentials on another host: none sent there, the legitimate subject attested', async () => {
+    const { address, username, password, tenantA } = env.tokenRegistry;
+    const direct = new RegistryClient({
+      registry: address,
+      insecure: true,
+      credentials: { kind: 'basic', username, password },
+    });
+    const repository = `tenant-a/${unique('app')}`;
+    const ours = await pushTestImageWith(direct, repository);
+    const name = unique('redirect');
+    await createRun(kubeConfigFor('tenantA'), 'TaskRun', 'tenant-a', name, {
+      taskRef: { name: 'buildah' },
+      serviceAccountName: SA,
+    });
+    await setRunStatus(
+      admin(),
+      'TaskRun',
+      'tenant-a',
+      name,
+      succeededTaskRunStatus([
+        { name: 'IMAGE_URL', value: `${front}/${repository}:v1` },
+        { name: 'IMAGE_DIGEST', value: ours },
+        { name: 'OTHER_IMAGE_URL', value: `${front}/stolen/app:v1` },
+        { name: 'OTHER_IMAGE_DIGEST', value: randomDigest() },
+      ]),
+    );
+    await waitForSigned('TaskRun', 'tenant-a', name);
+    const statement = await signedStatement('TaskRun', name);
+    expect(statement.subject).toEqual([
+      { name: `${front}/${repository}`, digest: { sha256: ours.slice('sha256:'.length) } },
+    ]);
+    const [event] = await eventsWith(name, 'InputSkipped');
+    expect(event!.message).toContain(`${front}/stolen/app`);
+    expect(event!.message).toContain('subject_unreadable');
+    // the redirect was followed (the other host was asked), and it got no credentials of any kind
+    expect(received.filter((r) => r.url.startsWith('/v2/stolen/app/'))).not.toEqual([]);
+    expect(received.filter((r) => r.authorization !== undefined)).toEqual([]);
+    expect(received.filter((r) => r.url.startsWith('/token'))).toEqual([]);
+    // the legitimate subject's attestation and signature were pushed through the front
+    expect(await cosignTags(direct, repository, ours)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\.att$/), expect.stringMatching(/\.sig$/)]),
+    );
+    for (const secret of [`${username}:${password}`, `${tenantA.username}:${tenantA.password}`])
+      expect(obs.logs()).not.toContain(Buffer.from(secret).toString('base64'));
+  });
+});
+
+describe('the execution check after the Pod is pruned (enforce): judged against the evidence captured', () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const secret = {
+    'x509.pem': key.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    'cosign.pub': createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString(),
+  };
+  const core = () => admin().makeApiClient(CoreV1Api);
+
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    obs = await startTestObserver(env, { 'attestation.execution-check': 'enforce' }, undefined, { key });
+  });
+  afterAll(async () => {
+    await putSigningSecret(env, secret).catch(() => {});
+    await obs?.stop();
+  });
+
+  it('a Pod pruned after its evidence was captured: a match is signed, a mismatch refused (not pod_not_found)', async () => {
+    // the observer has no key for a while (its Secret is gone): it captures the runs and their
+    // Pods' evidence when it first sees them finished, and attests nothing until the key is back
+    await core().deleteNamespacedSecret({ name: 'signing-secrets', namespace: env.observerNamespace });
+    await waitFor('the observer without a key', async () =>
+      (await fetch(`${obs.observer.address}/readyz`)).status === 200 ? undefined : true,
+    );
+    const ours = await pushTestImage(env.registry, `tenant-a/${unique('app')}`);
+    const results = [
+      { name: 'IMAGE_URL', value: ours.ref },
+      { name: 'IMAGE_DIGEST', value: ours.digest },
+    ];
+    const honest = await taskRunWithPod(`docker-pullable://${REPORTED}`, { results });
+    const lying = await taskRunWithPod(OTHER, { results });
+    for (const name of [honest, lying]) {
+      const { uid } = (await getRun(admin(), 'TaskRun', 'tenant-a', name)).metadata;
+      const evidence = await waitFor(`evidence of ${name} captured`, () =>
+        obs.observer.index.findRunEvidence(uid ?? ''),
+      );
+      expect(evidence).toMatchObject({ found: true, podName: `${name}-pod` });
+      const now = await getRun(admin(), 'TaskRun', 'tenant-a', name);
+      expect(now.metadata.annotations?.['chains.tekton.dev/signed']).toBeUndefined();
+      // pruned: the Pod is gone before the run is attested
+      await core().deleteNamespacedPod({ name: `${name}-pod`, namespace: 'tenant-a', gracePeriodSeconds: 0 });
+      await waitFor(`Pod ${name}-pod gone`, () =>
+        core()
+          .readNamespacedPod({ name: `${name}-pod`, namespace: 'tenant-a' })
+          .then(
+            () => undefined,
+            () => true,
+          ),
+      );
+    }
+    await putSigningSecret(env, secret);
+    const signed = await waitForSigned('TaskRun', 'tenant-a', honest);
+    const run = {
+      kind: 'TaskRun' as const,
+      namespace: 'tenant-a',
+      name: honest,
+      uid: signed.metadata.uid ?? '',
+    };
+    expect(
+      recordedExecutionCheck({ ...run, serviceAccountName: 'default' }, signed.metadata.annotations ?? {}),
+    ).toMatchObject({ result: 'match', podName: `${honest}-pod`, evidence: 'captured' });
+    const message = await refusedWith(lying);
+    expect(message).toContain('mismatch');
+    expect(message).toContain(OTHER);
+    expect(message).not.toContain('pod_not_found');
+  }, 180_000);
 });

@@ -61,7 +61,7 @@ describe('Attestor', () => {
     expect(tekton.requests.map((r) => r.artifact.type)).toEqual(['provenance']);
     expect(oci.requests.map((r) => r.artifact.type).sort()).toEqual(['image-signature', 'provenance']);
     const provenance = oci.requests.find((r) => r.artifact.type === 'provenance')?.artifact;
-    expect(provenance?.type === 'provenance' && provenance.images).toEqual([
+    expect(provenance?.type === 'provenance' && provenance.images).toMatchObject([
       { repository: 'registry.test/app', digest },
     ]);
     expect(out.results).toHaveLength(3);

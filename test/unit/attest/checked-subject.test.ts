@@ -1,8 +1,12 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { signImage, signProvenance } from '../../../src/attest/sign-artifacts.ts';
+import { storeArtifact } from '../../../src/attest/store-artifact.ts';
 import { buildProvenance, SealedProvenance } from '../../../src/formats/index.ts';
 import { type OciSubjectRef, parseImageSubject } from '../../../src/model/index.ts';
 import { type CheckedSubject, SubjectGate, UNSET_SUBJECT_POLICY } from '../../../src/policy/index.ts';
+import type { SignedArtifact, StorageBackend } from '../../../src/storage/index.ts';
 import type { TaskRun } from '../../../src/tekton/index.ts';
 import { taskRunRef as run, fakeSigner as signer, taskRun } from '../fakes.ts';
 
@@ -38,6 +42,50 @@ describe('an unchecked subject cannot reach the key', () => {
       return forged;
     };
     expect(typeof typeOnly).toBe('function');
+  });
+
+  it('type level: the storing code takes only artifacts whose images are CheckedImages', () => {
+    const typeOnly = (backend: StorageBackend, telemetry: Parameters<typeof storeArtifact>[3]) => {
+      const image = { repository: 'reg.io/tenant-b/app', digest: dA };
+      const bytes = new Uint8Array();
+      const envelope = { payloadType: 'x', payload: '', signatures: [] };
+      const sig: SignedArtifact = {
+        type: 'image-signature',
+        key: 'k',
+        // @ts-expect-error an image signature for a plain image reference is not a SignedArtifact
+        image,
+        payload: bytes,
+        signature: bytes,
+      };
+      void backend.store({
+        run,
+        artifact: {
+          type: 'provenance',
+          key: 'k',
+          predicateType: 'p',
+          payload: bytes,
+          envelope,
+          envelopeBytes: bytes,
+          // @ts-expect-error an attestation cannot be attached to images that skipped the gate
+          images: [image],
+        },
+      });
+      const parsed = parseImageSubject('reg.io/tenant-b/app', dA) as OciSubjectRef & { ok: true };
+      // @ts-expect-error nor to parsed but unchecked ones, through any store entry point
+      void storeArtifact(backend, run, { ...sig, image: parsed }, telemetry);
+      return sig;
+    };
+    expect(typeof typeOnly).toBe('function');
+  });
+
+  it('in src/, only attest/sign-artifacts.ts calls the signing primitives (whose callers take checked types)', () => {
+    const src = join(import.meta.dirname, '../../../src');
+    const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const callers = files.filter((f) => {
+      if (f.startsWith('signing/')) return false;
+      return /\b(signEnvelope|signRaw)\(/.test(readFileSync(join(src, f), 'utf8'));
+    });
+    expect(callers.map((f) => relative('.', f))).toEqual(['attest/sign-artifacts.ts']);
   });
 
   it('sealing replaces whatever subjects the built statement carried with the checked ones', async () => {

@@ -10,9 +10,10 @@ import type {
   StoreRequest,
 } from '../../../src/storage/index.ts';
 import type { RunRef } from '../../../src/tekton/index.ts';
+import { checkedImage } from '../../helpers/checked-images.ts';
 
 const run: RunRef = { kind: 'TaskRun', namespace: 'n', name: 'r', uid: 'u', serviceAccountName: 'default' };
-const image = { repository: 'registry.test/app', digest: `sha256:${'a'.repeat(64)}` };
+const image = await checkedImage({ repository: 'registry.test/app', digest: `sha256:${'a'.repeat(64)}` });
 const signature: SignedArtifact = {
   type: 'image-signature',
   key: 'aaaaaaaaaaaa',

@@ -77,11 +77,15 @@ const digest = fc.constantFrom(
   `sha512:${hex('a')}`,
   `sha1:${hex('a', 40)}`,
 );
-const claim = fc.record({
-  kind: fc.constantFrom(...HINT_KINDS),
-  name: fc.oneof(ociName, uriName),
-  digest,
-});
+const kind = fc.constantFrom(...HINT_KINDS);
+/** a subject that exists (tenant B's among them): half the claims, so every run tries a real target */
+const existing = fc.constantFrom(
+  ...[...EXISTING].map((e) => ({ name: e.split('@')[0] as string, digest: e.split('@')[1] as string })),
+);
+const claim = fc.oneof(
+  fc.record({ kind, name: fc.oneof(ociName, uriName), digest }),
+  fc.record({ kind, target: existing }).map(({ kind, target }) => ({ kind, ...target })),
+);
 
 /** Results that claim each subject through its hint kind (each claim its own marker). */
 function results(claims: { kind: HintKind; name: string; digest: string }[]) {

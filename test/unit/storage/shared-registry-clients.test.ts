@@ -4,6 +4,7 @@ import { KubeConnection } from '../../../src/kube/index.ts';
 import { createLogger, createMetrics } from '../../../src/observability/index.ts';
 import { backendsFromConfig, OciClients } from '../../../src/storage/index.ts';
 import type { RunRef } from '../../../src/tekton/index.ts';
+import { checkedImage } from '../../helpers/checked-images.ts';
 
 const run: RunRef = {
   kind: 'TaskRun',
@@ -44,7 +45,7 @@ describe('one set of registry clients for storing and for existence checks', () 
       artifact: {
         type: 'image-signature',
         key: 'aaaaaaaaaaaa',
-        image: { repository: 'reg.example:5000/app', digest },
+        image: await checkedImage({ repository: 'reg.example:5000/app', digest }),
         payload: new Uint8Array([1]),
         signature: new Uint8Array([2]),
       },
