@@ -18,6 +18,8 @@ export interface ChainsAdopted {
   adopted: true;
   /** the key (SSH SHA-256 fingerprint, Chains' keyid) whose signature verified */
   keyId: string;
+  /** that key, PEM */
+  keyPem: string;
   envelope: DsseEnvelope;
   envelopeBytes: Uint8Array;
   payload: Uint8Array;
@@ -27,7 +29,11 @@ export interface ChainsAdopted {
 
 export type ChainsAdoption = ChainsAdopted | { adopted: false; reason: ChainsRefusal };
 
-/** Why a run's Chains annotations are not adopted; `signature_invalid` is the tamper case. */
+/**
+ * Why a run's Chains annotations are not adopted. `after_cut_over`: Chains' signature verifies but
+ * the run completed after the cut-over (ours to attest, not a tamper case); `no_chains_key`: none
+ * configured; the others mean the annotations are not what Chains' key signed (tamper).
+ */
 export type ChainsRefusal =
   | 'no_chains_key'
   | 'after_cut_over'
@@ -53,8 +59,6 @@ export function verifyChainsAnnotations(
 ): ChainsAdoption {
   const keys = parseKeys(trust.publicKeysPem);
   if (keys.length === 0) return refuse('no_chains_key');
-  if (trust.cutOver && run.completedAt !== undefined && run.completedAt > trust.cutOver.getTime())
-    return refuse('after_cut_over');
   const key = runShortKey(run.kind, run.uid);
   const payload = decode(annotations[payloadAnnotation(key)]);
   const envelopeBytes = decode(annotations[signatureAnnotation(key)]);
@@ -69,15 +73,22 @@ export function verifyChainsAnnotations(
   for (const s of envelope.signatures)
     for (const k of keys)
       if (typeof s.sig === 'string' && verifySignature(message, Buffer.from(s.sig, 'base64'), k.key))
-        return { adopted: true, keyId: k.keyId, envelope, envelopeBytes, payload, ...statement };
+        return lateForCutOver(run, trust)
+          ? refuse('after_cut_over')
+          : { adopted: true, keyId: k.keyId, keyPem: k.pem, envelope, envelopeBytes, payload, ...statement };
   return refuse('signature_invalid');
 }
 
-function parseKeys(pems: readonly string[]): { key: KeyObject; keyId: string }[] {
+/** Completed after the cut-over: ours to attest, though Chains' signature verifies. */
+function lateForCutOver(run: { completedAt?: number }, trust: ChainsTrust): boolean {
+  return !!trust.cutOver && run.completedAt !== undefined && run.completedAt > trust.cutOver.getTime();
+}
+
+function parseKeys(pems: readonly string[]): { key: KeyObject; keyId: string; pem: string }[] {
   return pems.flatMap((pem) => {
     try {
       const key = createPublicKey(pem);
-      return [{ key, keyId: keyIdOf(key) }];
+      return [{ key, keyId: keyIdOf(key), pem }];
     } catch {
       return [];
     }

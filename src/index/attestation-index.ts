@@ -1,4 +1,4 @@
-import type { BackendName } from '../model/index.ts';
+import type { AttestationOrigin, BackendName } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
@@ -40,6 +40,8 @@ export interface NewAttestation {
    * only when there were any.
    */
   skipped?: { source: string; code: string; reason: string }[];
+  /** who signed it: `observer` (default) or `chains` (adopted from Tekton Chains; keyId is Chains' key) */
+  origin?: AttestationOrigin;
 }
 
 export interface AttestationSummary extends Omit<NewAttestation, 'envelope'> {

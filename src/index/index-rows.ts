@@ -19,6 +19,8 @@ export interface AttestationRow {
   storage: string;
   /** JSON array of skipped inputs; `[]` for rows written before the column existed */
   skipped: string;
+  /** `observer` or `chains` (adopted); `observer` for rows written before the column existed */
+  origin?: string;
   created_at: number;
   subjects: string;
 }
@@ -50,6 +52,7 @@ export function toSummary(row: AttestationRow): AttestationSummary {
     keyId: row.key_id,
     storage: JSON.parse(row.storage) as StorageOutcome[],
     createdAt: new Date(row.created_at),
+    origin: row.origin === 'chains' ? 'chains' : 'observer',
     ...skippedOf(row),
   };
 }

@@ -43,6 +43,7 @@ export async function recordAttestation(
     keyId: artifact.keyId ?? signer.keyId,
     storage,
     skipped: outcome.skipped,
+    origin: outcome.origin ?? 'observer',
     createdAt: new Date(now),
   });
 }

@@ -1,4 +1,4 @@
-import { Attestor } from '../../attest/index.ts';
+import { Attestor, ChainsAdopter } from '../../attest/index.ts';
 import { type ObserverConfig, readDockerConfig } from '../../config/index.ts';
 import { Controller } from '../../controller/index.ts';
 import { type AttestationIndex, IndexHealth, IndexPruner } from '../../index/index.ts';
@@ -15,10 +15,11 @@ import type { Logger } from '../../observability/index.ts';
 import { Reconciler } from '../../reconcile/index.ts';
 import { RETRY_MAX_MS } from '../../retry/index.ts';
 import { createSigningSource } from '../../signing/index.ts';
-import { type BackendDeps, backendsFromConfig, ociClients } from '../../storage/index.ts';
+import { type BackendDeps, backendsFromConfig, findAttestation, ociClients } from '../../storage/index.ts';
 import { publishedKeyVerifier } from '../../verify/index.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import type { ObserverDeps } from '../observer.ts';
+import { chainsTrustSource } from './chains-trust.ts';
 import type { Part } from './parts.ts';
 import { publicKeyPublisher } from './public-keys.ts';
 import { attestationChecks, faultAfterStored, podEvidenceReader } from './setup.ts';
@@ -120,6 +121,7 @@ function buildAttestor(
   };
   // one set of registry clients for storing and for existence checks: one pool and breaker per host
   const clients = ociClients(backendDeps);
+  const trust = chainsTrustSource(config, connection, logger);
   return new Attestor({
     config,
     backends: backendsFromConfig({ ...backendDeps, ociClients: clients }),
@@ -128,6 +130,23 @@ function buildAttestor(
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
     checks: attestationChecks(backendDeps, clients, namespaceLabels, index),
+    // runs Tekton Chains signed, adopted when Chains' key verifies them (adoption.* keys)
+    ...(trust
+      ? {
+          chains: new ChainsAdopter({
+            trust,
+            attestations: (run, image, want, verifies, context) =>
+              findAttestation(
+                { clients, repositoryOverride: config.storageOci.repository },
+                run,
+                image,
+                want,
+                verifies,
+                context,
+              ),
+          }),
+        }
+      : {}),
   });
 }
 

@@ -17,7 +17,7 @@ export interface PgIndexOptions extends PgConnectionOptions {
   now?: () => number;
 }
 
-const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped,
+const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.origin,
   a.created_at::float8 AS created_at,
   (SELECT COALESCE(json_agg(json_build_object('name', s.name, 'digest', s.digest) ORDER BY s.name, s.digest), '[]')::text
      FROM subjects s WHERE s.attestation_id = a.id) AS subjects`;
@@ -54,7 +54,7 @@ const PUT_RECORD_FENCED = `WITH held AS (
  */
 const ADD_ATTESTATION = `WITH a AS (
     INSERT INTO attestations (id, run_uid, kind, namespace, name, predicate_type, key_id, envelope, storage,
-      created_at, payload_bytes, skipped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15)
+      created_at, payload_bytes, skipped, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15, $16)
     ON CONFLICT (id) DO UPDATE SET storage = excluded.storage
     RETURNING (xmax = 0) AS inserted
   ), s AS (
@@ -106,6 +106,7 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
       r.subjects.map((s) => s.digest),
       r.digests,
       r.skippedJson,
+      a.origin ?? 'observer',
     ]);
     return r.id;
   }

@@ -16,7 +16,7 @@ export interface SqliteIndexOptions extends SqliteDbOptions {
   now?: () => number;
 }
 
-const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.created_at,
+const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.origin, a.created_at,
   (SELECT json_group_array(json_object('name', s.name, 'digest', s.digest))
      FROM (SELECT name, digest FROM subjects WHERE attestation_id = a.id ORDER BY name, digest) s) AS subjects`;
 // the second and third parameters: a JSON array of `kind/namespace` scope keys, or NULL for all
@@ -62,8 +62,8 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
       }
       this.#db
         .stmt(`INSERT INTO attestations (id, run_uid, kind, namespace, name, predicate_type, key_id,
-          envelope, storage, created_at, payload_bytes, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(...attestationColumns(a, r), r.skippedJson);
+          envelope, storage, created_at, payload_bytes, skipped, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(...attestationColumns(a, r), r.skippedJson, a.origin ?? 'observer');
       const subject = this.#db.stmt(
         'INSERT OR IGNORE INTO subjects (attestation_id, name, digest) VALUES (?, ?, ?)',
       );

@@ -31,12 +31,23 @@ export function indexContract(name: string, factory: IndexFactory): void {
         predicateType: a.predicateType,
         subjects: [...a.subjects].sort((x, y) => x.name.localeCompare(y.name)),
         keyId: a.keyId,
+        origin: 'observer',
         storage: a.storage,
         createdAt: a.createdAt,
       });
       expect(await index.getEnvelope(id)).toEqual(a.envelope);
       expect(await index.getAttestation('0'.repeat(64))).toBeUndefined();
       expect(await index.getEnvelope('0'.repeat(64))).toBeUndefined();
+      await index.close();
+    });
+
+    it("records who signed: an attestation adopted from Tekton Chains reads back with origin 'chains'", async () => {
+      const { index } = await open();
+      const a = { ...newAttestation({ name: 'adopted', sig: 'chains' }), origin: 'chains' as const };
+      const id = await index.addAttestation(a);
+      expect(await index.getAttestation(id)).toMatchObject({ origin: 'chains', keyId: a.keyId });
+      const [summary] = await index.findByRun(a.run);
+      expect(summary?.origin).toBe('chains');
       await index.close();
     });
 
