@@ -2,7 +2,7 @@ import type { AttestationOrigin, BackendName } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
-import type { AttestationRecorder, RunRecords } from './attestation-recorder.ts';
+import type { AttestationRecorder, ResignJobs, RunRecords } from './attestation-recorder.ts';
 import type { IndexRetention } from './index-retention.ts';
 import type { RunCaptures } from './run-captures.ts';
 import type { RunClaims } from './run-claims.ts';
@@ -66,7 +66,8 @@ export interface AttestationIndex
     AttestationReader,
     RunClaims,
     RunCaptures,
-    IndexRetention {
+    IndexRetention,
+    ResignJobs {
   /** Whether the database answers now (readiness); never throws. */
   healthy(): Promise<boolean>;
   close(): Promise<void>;
