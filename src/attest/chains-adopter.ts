@@ -65,7 +65,12 @@ export class ChainsAdopter {
     if (!trust || trust.publicKeysPem.length === 0) return { kind: 'off' };
     const annotations = object.metadata?.annotations ?? {};
     const verdict = verifyChainsAnnotations(
-      { kind: run.kind, uid: run.uid, ...(completedAt !== undefined ? { completedAt } : {}) },
+      {
+        kind: run.kind,
+        uid: run.uid,
+        namespace: run.namespace,
+        ...(completedAt !== undefined ? { completedAt } : {}),
+      },
       annotations,
       trust,
     );

@@ -170,3 +170,39 @@ async function appendLayer(
     'application/vnd.oci.image.manifest.v1+json',
   );
 }
+
+/**
+ * Chains' statement `template` (one of its test data's) as Chains would write it for `run`: the
+ * run's namespace and start/completion times where Chains copies them (v0.2 `invocation.environment`
+ * and `metadata`, v1.0 `runDetails.metadata` with the uid as invocationID) and `subject`.
+ */
+export function chainsStatementFor(
+  template: { _type: string; subject: unknown[]; predicateType: string; predicate: unknown },
+  run: { uid: string; namespace: string; startTime: string; completionTime: string },
+  subject: unknown[],
+) {
+  const predicate = structuredClone(template.predicate) as {
+    metadata?: Record<string, unknown>;
+    invocation?: { environment?: Record<string, unknown> };
+    runDetails?: { metadata?: Record<string, unknown> };
+  };
+  if (predicate.runDetails)
+    predicate.runDetails.metadata = {
+      ...predicate.runDetails.metadata,
+      invocationID: run.uid,
+      startedOn: run.startTime,
+      finishedOn: run.completionTime,
+    };
+  else {
+    predicate.metadata = {
+      ...predicate.metadata,
+      buildStartedOn: run.startTime,
+      buildFinishedOn: run.completionTime,
+    };
+    predicate.invocation = {
+      ...predicate.invocation,
+      environment: { ...predicate.invocation?.environment, namespace: run.namespace },
+    };
+  }
+  return { ...template, subject, predicate };
+}

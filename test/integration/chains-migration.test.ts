@@ -16,7 +16,7 @@ import {
   STATE_DIR,
   startPrometheus,
 } from '../env/index.ts';
-import { chainsAnnotations, chainsPushToRegistry } from '../helpers/chains-stand-in.ts';
+import { chainsAnnotations, chainsPushToRegistry, chainsStatementFor } from '../helpers/chains-stand-in.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { layerCount } from '../helpers/registry-layers.ts';
 import {
@@ -109,10 +109,14 @@ describe('switching a cluster over from Tekton Chains', () => {
       { name: 'IMAGE_DIGEST', value: image.digest },
     ];
     const uid = created.metadata.uid;
-    const statement = {
-      ...statementOf(kind),
-      subject: [{ name: repository, digest: { sha256: image.digest.slice(7) } }],
-    };
+    // the times succeededTaskRunStatus / pipelineRunStatus write, as Chains copies them
+    const times =
+      kind === 'TaskRun'
+        ? { startTime: '2026-11-26T10:00:00Z', completionTime: '2026-11-26T10:00:10Z' }
+        : { startTime: '2026-11-26T10:00:00Z', completionTime: '2026-11-26T10:00:20Z' };
+    const statement = chainsStatementFor(statementOf(kind), { uid, namespace, ...times }, [
+      { name: repository, digest: { sha256: image.digest.slice(7) } },
+    ]);
     const annotations = chainsAnnotations({ kind, uid }, statement, key);
     const target = { repository, digest: image.digest };
     await chainsPushToRegistry(
@@ -212,12 +216,16 @@ describe('switching a cluster over from Tekton Chains', () => {
     expect(await layersOf([ours])).toBe(2);
 
     // a run whose Chains annotations a tenant edited (its subject swapped) is still caught
-    const forged = {
-      ...statementOf('TaskRun'),
-      subject: [{ name: `${env.registry}/${namespace}/other`, digest: { sha256: 'e'.repeat(64) } }],
-    };
+    const forged = (uid: string) =>
+      chainsStatementFor(
+        statementOf('TaskRun'),
+        { uid, namespace, startTime: '2026-11-26T10:00:00Z', completionTime: '2026-11-26T10:00:10Z' },
+        [{ name: `${env.registry}/${namespace}/other`, digest: { sha256: 'e'.repeat(64) } }],
+      );
     const edited = await chainsSignedRun(namespace, 'edited', 'TaskRun', chainsKey.privateKey, (uid) => ({
-      [`chains.tekton.dev/payload-taskrun-${uid}`]: Buffer.from(JSON.stringify(forged)).toString('base64'),
+      [`chains.tekton.dev/payload-taskrun-${uid}`]: Buffer.from(JSON.stringify(forged(uid))).toString(
+        'base64',
+      ),
     }));
     await settled(o, [edited], 'the edited run attested');
     expect((await mismatchEvents(namespace)).map((e) => e.involvedObject.name)).toEqual(['edited']);

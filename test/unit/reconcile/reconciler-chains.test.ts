@@ -9,7 +9,7 @@ import { createMetrics, type Metrics } from '../../../src/observability/index.ts
 import { Reconciler } from '../../../src/reconcile/index.ts';
 import { keyIdOf } from '../../../src/signing/index.ts';
 import type { RunKey } from '../../../src/tekton/run-ref.ts';
-import { chainsAnnotations } from '../../helpers/chains-stand-in.ts';
+import { chainsAnnotations, chainsStatementFor } from '../../helpers/chains-stand-in.ts';
 import {
   doneTaskRun,
   FakeAttestor,
@@ -70,8 +70,20 @@ describe("Reconciler: runs Tekton Chains signed, with Chains' key configured", (
 
   const counter = async (name: string) =>
     (await metrics.registry.getSingleMetric(name)?.get())?.values.reduce((a, v) => a + v.value, 0) ?? 0;
+  // Chains' statement for the run doneTaskRun makes (tenant-a, completed 2026-11-26T10:00:00Z)
+  const boundTo = (uid: string) =>
+    chainsStatementFor(
+      statement,
+      {
+        uid,
+        namespace: 'tenant-a',
+        startTime: '2026-11-26T09:59:00Z',
+        completionTime: '2026-11-26T10:00:00Z',
+      },
+      statement.subject,
+    );
   const signedByChains = (uid: string) =>
-    chainsAnnotations({ kind: 'TaskRun', uid }, statement, chains.privateKey);
+    chainsAnnotations({ kind: 'TaskRun', uid }, boundTo(uid), chains.privateKey);
 
   it("adopts: recorded with origin chains and Chains' key, nothing signed, no mismatch", async () => {
     runs.put('TaskRun', doneTaskRun('build-1', 'u1', signedByChains('u1')));
@@ -93,7 +105,7 @@ describe("Reconciler: runs Tekton Chains signed, with Chains' key configured", (
   it('an edited Chains annotation is still tamper: attested by us and reported', async () => {
     const annotations = signedByChains('u1');
     const payloadKey = 'chains.tekton.dev/payload-taskrun-u1';
-    const edited = { ...statement, subject: [{ name: 'evil/app', digest: { sha256: 'f'.repeat(64) } }] };
+    const edited = { ...boundTo('u1'), subject: [{ name: 'evil/app', digest: { sha256: 'f'.repeat(64) } }] };
     annotations[payloadKey] = Buffer.from(JSON.stringify(edited)).toString('base64');
     runs.put('TaskRun', doneTaskRun('build-1', 'u1', annotations));
     attestor.outcomes.push(okOutcome('u1'));
@@ -101,6 +113,23 @@ describe("Reconciler: runs Tekton Chains signed, with Chains' key configured", (
     expect(attestor.calls).toHaveLength(1);
     expect(events.reasons()).toEqual(['AnnotationMismatch', 'Attested']);
     expect((await index.findByRun(key))[0]?.origin).toBe('observer');
+  });
+
+  it('a valid Chains envelope copied from another run is tamper, not adopted', async () => {
+    const other = chainsAnnotations(
+      { kind: 'TaskRun', uid: 'u0' },
+      {
+        ...boundTo('u0'),
+        predicate: { ...boundTo('u0').predicate, metadata: { buildFinishedOn: '2026-11-25T08:00:00Z' } },
+      },
+      chains.privateKey,
+    );
+    const copied = Object.fromEntries(Object.entries(other).map(([k, v]) => [k.replace('-u0', '-u1'), v]));
+    runs.put('TaskRun', doneTaskRun('build-1', 'u1', copied));
+    attestor.outcomes.push(okOutcome('u1'));
+    await reconciler.reconcile(key, 'r1');
+    expect(attestor.calls).toHaveLength(1);
+    expect(events.reasons()).toEqual(['AnnotationMismatch', 'Attested']);
   });
 
   it('without Chains keys: as before adoption (attested by us, mismatch reported)', async () => {
