@@ -373,7 +373,15 @@ export const CONFIG_ROWS = [
     shownDefault: 'unset (no cut-over)',
     parse: timestamp,
     live: false,
-    doc: "ours: runs that completed after this time are not adopted but attested by the observer (without a mismatch report when Chains' signature verifies); set it to when Chains was stopped",
+    doc: "ours: when the observer takes over from Chains (needs a Chains key): a run that completed before it is Chains' to sign (an unsigned one is waited for, `adoption.chains-wait-seconds`, and adopted when Chains signs it), one that completed after it is the observer's to attest (without a mismatch report when Chains signed it anyway); both controllers may run side by side until then",
+  }),
+  row({
+    key: 'adoption.chains-wait-seconds',
+    at: 'chainsAdoption.waitSeconds',
+    default: '600',
+    parse: int(0, 86400),
+    live: false,
+    doc: "ours: how long after it completed a run from before `adoption.cut-over` waits for Chains' signature before the observer attests it itself",
   }),
   row({
     key: 'index.path',

@@ -155,6 +155,7 @@ export class Reconciler {
       children: undefined,
       now: this.#o.clock(),
       childWaitSeconds: this.#o.config.pipelinerun.childWaitSeconds,
+      ...chainsTurn(this.#o.config),
     };
   }
 
@@ -226,6 +227,12 @@ export class Reconciler {
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'wait-for-key':
         at.log.warn('no signing key loaded; not attesting until one is');
+        return { requeueAfterMs: decision.requeueAfterMs };
+      case 'wait-for-chains':
+        at.log.debug(
+          { inMs: decision.requeueAfterMs },
+          'completed before the Chains cut-over: Chains signs it',
+        );
         return { requeueAfterMs: decision.requeueAfterMs };
       case 'read-children': {
         const children = await readChildren(this.#o.runApi, this.#o.index, decision.run, at.context);
@@ -370,6 +377,13 @@ function target(run: RunRef, at: Situation): OutcomeTarget {
 }
 
 const OFF: ChainsVerdict = { kind: 'off' };
+
+/** Chains' turn before the cut-over, when adoption is configured with one (decision.ts). */
+function chainsTurn(config: ObserverConfig): Pick<ReconcileFacts, 'chainsTurn'> {
+  const { cutOver, publicKeyFiles, publicKeySecret, waitSeconds } = config.chainsAdoption;
+  if (!cutOver || (publicKeyFiles.length === 0 && !publicKeySecret)) return {};
+  return { chainsTurn: { cutOver: cutOver.getTime(), waitMs: waitSeconds * 1000 } };
+}
 
 /** Chains' signature verified, but the run completed after the cut-over: attested by us, no alarm. */
 function signedByChainsLate(chains: ChainsVerdict): boolean {

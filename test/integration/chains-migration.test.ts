@@ -266,6 +266,53 @@ describe('switching a cluster over from Tekton Chains', () => {
     });
   }, 180_000);
 
+  it('side by side until the cut-over: a run Chains signs late is left to Chains, then adopted', async () => {
+    const namespace = await newNamespace('chains-side');
+    obs = await startTestObserver(env, {
+      'observer.namespaces': namespace,
+      'adoption.chains-public-key-files': chainsPub,
+      'adoption.cut-over': new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    const o = obs;
+    // Chains is slow: the run completes (now, before the cut-over) and stays unsigned for a while
+    const image = await pushTestImage(env.registry, `${namespace}/late`, 'v1');
+    const created = await createRun(admin, 'TaskRun', namespace, 'late', { taskRef: { name: 'buildah' } });
+    const uid = created.metadata.uid;
+    const completionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const status = succeededTaskRunStatus([
+      { name: 'IMAGE_URL', value: image.ref },
+      { name: 'IMAGE_DIGEST', value: image.digest },
+    ]);
+    await setRunStatus(admin, 'TaskRun', namespace, 'late', { ...status, completionTime });
+    const late: ChainsRun = {
+      kind: 'TaskRun',
+      name: 'late',
+      uid,
+      image: { repository: `${env.registry}/${namespace}/late`, digest: image.digest },
+    };
+    await new Promise((r) => setTimeout(r, 3_000)); // the observer has seen it finished meanwhile
+    expect(await o.observer.index.getRunRecord(uid)).toBeUndefined();
+    expect(await layersOf([late])).toBe(0);
+    // now Chains signs and stores it
+    const statement = chainsStatementFor(
+      statementOf('TaskRun'),
+      { uid, namespace, startTime: status.startTime, completionTime },
+      [{ name: late.image.repository, digest: { sha256: image.digest.slice(7) } }],
+    );
+    const annotations = chainsAnnotations({ kind: 'TaskRun', uid }, statement, chainsKey.privateKey);
+    await chainsPushToRegistry(
+      env.registry,
+      annotations,
+      { att: [late.image], sig: [late.image] },
+      chainsKey.privateKey,
+    );
+    await patchRunAnnotations(admin, 'TaskRun', namespace, 'late', annotations);
+    await settled(o, [late], 'the late run adopted');
+    expect(await originsOf(o, namespace, [late])).toEqual({ 'chains/chains-key': 1 });
+    expect(await layersOf([late])).toBe(2); // Chains' .att and .sig only
+    expect((await mismatchEvents(namespace)).length).toBe(0);
+  }, 120_000);
+
   async function unsignedTaskRun(namespace: string, name: string): Promise<ChainsRun> {
     const image = await pushTestImage(env.registry, `${namespace}/${name}`, 'v1');
     const created = await createRun(admin, 'TaskRun', namespace, name, { taskRef: { name: 'buildah' } });

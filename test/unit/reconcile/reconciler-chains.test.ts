@@ -132,6 +132,32 @@ describe("Reconciler: runs Tekton Chains signed, with Chains' key configured", (
     expect(events.reasons()).toEqual(['AnnotationMismatch', 'Attested']);
   });
 
+  it('side by side until the cut-over: an unsigned run is left to Chains, then its signature adopted', async () => {
+    const sideBySide = new Reconciler({
+      config: parseConfig({
+        'adoption.chains-public-key-files': '/etc/chains/cosign.pub',
+        'adoption.cut-over': '2026-11-26T12:00:00Z',
+      }),
+      runApi: runs,
+      index,
+      attestor,
+      events,
+      metrics,
+      logger: silentLogger(),
+      signer: () => fakeSigner,
+      clock: () => Date.parse('2026-11-26T10:00:05Z'),
+    });
+    runs.put('TaskRun', doneTaskRun('build-1', 'u1'));
+    expect(await sideBySide.reconcile(key, 'r1')).toEqual({ requeueAfterMs: 10_000 });
+    expect(attestor.calls).toHaveLength(0);
+    expect(await index.getRunRecord('u1')).toBeUndefined();
+    runs.put('TaskRun', doneTaskRun('build-1', 'u1', signedByChains('u1'))); // Chains signed it
+    await sideBySide.reconcile(key, 'r2');
+    expect(attestor.calls).toHaveLength(0);
+    expect((await index.findByRun(key))[0]?.origin).toBe('chains');
+    expect(events.reasons()).toEqual(['Adopted']);
+  });
+
   it('without Chains keys: as before adoption (attested by us, mismatch reported)', async () => {
     attestor.trust = undefined;
     runs.put('TaskRun', doneTaskRun('build-1', 'u1', signedByChains('u1')));
