@@ -268,9 +268,13 @@ describe('switching a cluster over from Tekton Chains', () => {
 
   it('side by side until the cut-over: a run Chains signs late is left to Chains, then adopted', async () => {
     const namespace = await newNamespace('chains-side');
+    // Chains' key from a Secret this time (deploy/'s Role lets the observer get chains-public-key)
+    await putSecret(env.observerNamespace, 'chains-public-key', {
+      'cosign.pub': readFileSync(chainsPub, 'utf8'),
+    });
     obs = await startTestObserver(env, {
       'observer.namespaces': namespace,
-      'adoption.chains-public-key-files': chainsPub,
+      'adoption.chains-public-key-secret': 'chains-public-key',
       'adoption.cut-over': new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
     });
     const o = obs;
@@ -334,6 +338,13 @@ describe('switching a cluster over from Tekton Chains', () => {
     };
   }
 });
+
+/** Creates or replaces a Secret, as the cluster admin. */
+async function putSecret(namespace: string, name: string, stringData: Record<string, string>): Promise<void> {
+  const api = admin.makeApiClient(CoreV1Api);
+  await api.deleteNamespacedSecret({ name, namespace }).catch(() => undefined);
+  await api.createNamespacedSecret({ namespace, body: { metadata: { name, namespace }, stringData } });
+}
 
 async function newNamespace(prefix: string): Promise<string> {
   const name = `${prefix}-${Date.now().toString(36)}`;
