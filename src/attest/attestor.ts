@@ -1,7 +1,7 @@
 import { BoundedCache } from '../cache/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
-import { type AttemptContext, NO_ATTEMPT } from '../model/index.ts';
+import { type AttemptContext, type AttestationOrigin, NO_ATTEMPT } from '../model/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
 import type { Signer, TransparencyLog } from '../signing/index.ts';
@@ -10,6 +10,7 @@ import type { RunRef, TektonRun } from '../tekton/index.ts';
 import type { AdoptionVerifier } from './adopt-provenance.ts';
 import type { AttestationChecks } from './attestation-checks.ts';
 import { planAttestation } from './attestation-plan.ts';
+import type { ChainsAdopter, ChainsVerdict } from './chains-adopter.ts';
 import { type SignedRun, signRun } from './sign-run.ts';
 import { type Stored, storeWhereMissing } from './store-signed.ts';
 import { MetricsTelemetry, type PipelineTelemetry } from './telemetry.ts';
@@ -30,6 +31,8 @@ export interface AttestOutcome {
   ok: boolean;
   /** the provenance is the envelope the run already carried (signed by a published key): no alarm */
   adopted: boolean;
+  /** who signed the provenance: we did (default), or Tekton Chains and it was adopted (chains-adopter.ts) */
+  origin?: AttestationOrigin;
 }
 
 export interface AttestorOptions {
@@ -45,6 +48,8 @@ export interface AttestorOptions {
   verifies?: AdoptionVerifier;
   /** subject policy, subject existence and execution checks; default none (everything as claimed) */
   checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
+  /** adopts runs Tekton Chains signed (chains-adopter.ts); default none (adoption off) */
+  chains?: ChainsAdopter;
 }
 
 /** A run whose attestation is not stored everywhere yet: what was signed, and where it is. */
@@ -105,6 +110,19 @@ export class Attestor {
       ok,
       adopted: signed.adopted ?? false,
     };
+  }
+
+  /**
+   * For a run that says Chains signed it and the index does not know: whether Chains' envelope on
+   * it verifies with Chains' configured key(s) (ChainsAdopter). `off` without an adopter or keys.
+   */
+  adoptChains(
+    run: RunRef,
+    object: TektonRun,
+    completedAt: number | undefined,
+    context: AttemptContext = NO_ATTEMPT,
+  ): Promise<ChainsVerdict> {
+    return this.#o.chains?.adopt(run, object, completedAt, context) ?? Promise.resolve({ kind: 'off' });
   }
 
   /** Forgets a run's signed artifacts (it was deleted, or gave up). */

@@ -18,6 +18,8 @@ export interface ChainsAdopted {
   adopted: true;
   /** the key (SSH SHA-256 fingerprint, Chains' keyid) whose signature verified */
   keyId: string;
+  /** that key, PEM */
+  keyPem: string;
   envelope: DsseEnvelope;
   envelopeBytes: Uint8Array;
   payload: Uint8Array;
@@ -27,14 +29,19 @@ export interface ChainsAdopted {
 
 export type ChainsAdoption = ChainsAdopted | { adopted: false; reason: ChainsRefusal };
 
-/** Why a run's Chains annotations are not adopted; `signature_invalid` is the tamper case. */
+/**
+ * Why a run's Chains annotations are not adopted. `after_cut_over`: Chains' signature verifies but
+ * the run completed after the cut-over (ours to attest, not a tamper case); `no_chains_key`: none
+ * configured; the others mean the annotations are not what Chains' key signed (tamper).
+ */
 export type ChainsRefusal =
   | 'no_chains_key'
   | 'after_cut_over'
   | 'no_envelope'
   | 'envelope_malformed'
   | 'payload_mismatch'
-  | 'signature_invalid';
+  | 'signature_invalid'
+  | 'run_mismatch';
 
 /**
  * Verifies the provenance Tekton Chains left on a run (its `tekton` storage: annotations
@@ -45,16 +52,16 @@ export type ChainsRefusal =
  * must equal the payload annotation and one signature must verify over DSSE's PAE with a
  * configured Chains key. Anything else (edited annotations, a foreign key, a garbled envelope) is
  * refused with the reason; the caller treats that run as today (signed afresh, mismatch reported).
+ * A valid Chains envelope copied from another run (`run_mismatch`) is refused too: the statement
+ * must describe this run (describesRun).
  */
 export function verifyChainsAnnotations(
-  run: Pick<RunRef, 'kind' | 'uid'> & { completedAt?: number },
+  run: Pick<RunRef, 'kind' | 'uid' | 'namespace'> & { completedAt?: number },
   annotations: Readonly<Record<string, string>>,
   trust: ChainsTrust,
 ): ChainsAdoption {
   const keys = parseKeys(trust.publicKeysPem);
   if (keys.length === 0) return refuse('no_chains_key');
-  if (trust.cutOver && run.completedAt !== undefined && run.completedAt > trust.cutOver.getTime())
-    return refuse('after_cut_over');
   const key = runShortKey(run.kind, run.uid);
   const payload = decode(annotations[payloadAnnotation(key)]);
   const envelopeBytes = decode(annotations[signatureAnnotation(key)]);
@@ -69,15 +76,59 @@ export function verifyChainsAnnotations(
   for (const s of envelope.signatures)
     for (const k of keys)
       if (typeof s.sig === 'string' && verifySignature(message, Buffer.from(s.sig, 'base64'), k.key))
-        return { adopted: true, keyId: k.keyId, envelope, envelopeBytes, payload, ...statement };
+        if (!describesRun(run, payload)) return refuse('run_mismatch');
+        else if (lateForCutOver(run, trust)) return refuse('after_cut_over');
+        else
+          return {
+            adopted: true,
+            keyId: k.keyId,
+            keyPem: k.pem,
+            envelope,
+            envelopeBytes,
+            payload,
+            ...statement,
+          };
   return refuse('signature_invalid');
 }
 
-function parseKeys(pems: readonly string[]): { key: KeyObject; keyId: string }[] {
+/**
+ * Whether Chains' statement is about this run, by what Chains copies from it and a tenant cannot
+ * write (the status is Tekton's): the completion time (v0.2 `metadata.buildFinishedOn`, v1.0
+ * `runDetails.metadata.finishedOn`) equal to the run's to the second, and where the statement
+ * names them, the namespace (v0.2 `invocation.environment.namespace`) and the run's uid (v1.0
+ * `runDetails.metadata.invocationID`). A statement naming no completion time is not bound to the run.
+ */
+function describesRun(
+  run: { uid: string; namespace: string; completedAt?: number },
+  payload: Uint8Array,
+): boolean {
+  const p = (JSON.parse(Buffer.from(payload).toString('utf8')) as { predicate?: ChainsPredicate }).predicate;
+  const finished = p?.metadata?.buildFinishedOn ?? p?.runDetails?.metadata?.finishedOn;
+  if (typeof finished !== 'string' || run.completedAt === undefined) return false;
+  if (Math.floor(Date.parse(finished) / 1000) !== Math.floor(run.completedAt / 1000)) return false;
+  const namespace = p?.invocation?.environment?.namespace;
+  if (namespace !== undefined && namespace !== run.namespace) return false;
+  const invocation = p?.runDetails?.metadata?.invocationID;
+  return invocation === undefined || invocation === run.uid;
+}
+
+/** The fields of Chains' SLSA v0.2 / v1.0 predicates that tie a statement to its run. */
+interface ChainsPredicate {
+  metadata?: { buildFinishedOn?: unknown };
+  invocation?: { environment?: { namespace?: unknown } };
+  runDetails?: { metadata?: { finishedOn?: unknown; invocationID?: unknown } };
+}
+
+/** Completed after the cut-over: ours to attest, though Chains' signature verifies. */
+function lateForCutOver(run: { completedAt?: number }, trust: ChainsTrust): boolean {
+  return !!trust.cutOver && run.completedAt !== undefined && run.completedAt > trust.cutOver.getTime();
+}
+
+function parseKeys(pems: readonly string[]): { key: KeyObject; keyId: string; pem: string }[] {
   return pems.flatMap((pem) => {
     try {
       const key = createPublicKey(pem);
-      return [{ key, keyId: keyIdOf(key) }];
+      return [{ key, keyId: keyIdOf(key), pem }];
     } catch {
       return [];
     }

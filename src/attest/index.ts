@@ -5,6 +5,12 @@ export {
 } from './attestation-checks.ts';
 export { type AttestOutcome, Attestor, type AttestorOptions } from './attestor.ts';
 export {
+  type AttestationLookup,
+  ChainsAdopter,
+  type ChainsAdopterOptions,
+  type ChainsVerdict,
+} from './chains-adopter.ts';
+export {
   type ChainsAdopted,
   type ChainsAdoption,
   type ChainsRefusal,

@@ -8,6 +8,7 @@ commands:
   verify    verify a DSSE envelope file, or an image's attestations and signatures in a registry
   index     export or import the index of record (backup, moving between SQLite and PostgreSQL)
   get       read the lookup API: runs, attestations by digest, envelopes, keys (kubectl-style tables)
+  resign    re-attest runs after a key rotation or a format change (bounded, resumable, idempotent)
 
 "provenance-observer <command> --help" shows a command's options.`;
 
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./index-command.ts')).indexCommand(rest);
     case 'get':
       return (await import('./get/index.ts')).getCommand(rest);
+    case 'resign':
+      return (await import('./resign/index.ts')).resignCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -178,3 +178,15 @@ export const subjectPolicy: Parser<SubjectPolicy> = {
   parse: (value, key) => parseSubjectPolicy(value, key),
   allowed: 'YAML `rules:` (docs/security.md)',
 };
+
+/** An RFC 3339 time with its offset (`2026-12-01T00:00:00Z`); "" means unset. */
+export const timestamp: Parser<Date | undefined> = {
+  parse(value, key) {
+    if (value === '') return undefined;
+    const at = new Date(value);
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(value) || Number.isNaN(+at))
+      invalid(key, value, 'an RFC 3339 time with offset, e.g. `2026-12-01T00:00:00Z`');
+    return at;
+  },
+  allowed: 'RFC 3339 time',
+};

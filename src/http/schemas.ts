@@ -43,6 +43,7 @@ export const attestationSchema = {
       },
     },
     keyId: { type: 'string' },
+    origin: { type: 'string', enum: ['observer', 'chains'] },
     storage: {
       type: 'array',
       items: {

@@ -1,8 +1,8 @@
-import type { BackendName } from '../model/index.ts';
+import type { AttestationOrigin, BackendName } from '../model/index.ts';
 import type { DsseEnvelope } from '../signing/index.ts';
 import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
-import type { AttestationRecorder, RunRecords } from './attestation-recorder.ts';
+import type { AttestationRecorder, ResignJobs, RunRecords } from './attestation-recorder.ts';
 import type { IndexRetention } from './index-retention.ts';
 import type { RunCaptures } from './run-captures.ts';
 import type { RunClaims } from './run-claims.ts';
@@ -40,6 +40,8 @@ export interface NewAttestation {
    * only when there were any.
    */
   skipped?: { source: string; code: string; reason: string }[];
+  /** who signed it: `observer` (default) or `chains` (adopted from Tekton Chains; keyId is Chains' key) */
+  origin?: AttestationOrigin;
 }
 
 export interface AttestationSummary extends Omit<NewAttestation, 'envelope'> {
@@ -64,7 +66,8 @@ export interface AttestationIndex
     AttestationReader,
     RunClaims,
     RunCaptures,
-    IndexRetention {
+    IndexRetention,
+    ResignJobs {
   /** Whether the database answers now (readiness); never throws. */
   healthy(): Promise<boolean>;
   close(): Promise<void>;

@@ -22,3 +22,28 @@ export interface RunRecords {
   /** Whether `fence` still holds the run's claim (checked before writes outside the index). */
   holdsClaim(uid: string, fence: Fence): Promise<boolean>;
 }
+
+/**
+ * A `resign` job's progress (cli/resign/), kept in the index so a killed resign continues where it
+ * stopped: the job is named by what it selects and what it signs with, `cursor` is the last run
+ * it finished (in list order), the counts are totals over every invocation of the job.
+ */
+export interface ResignJobState {
+  /** SHA-256 of the selection, the key id and the formats */
+  id: string;
+  /** the selection as JSON, for people reading the table */
+  selection: string;
+  /** `<kind>/<namespace>/<name>` of the last run finished; absent before the first */
+  cursor?: string;
+  resigned: number;
+  current: number;
+  failed: number;
+  updatedAt: Date;
+}
+
+/** The resign command's role: read, write (upsert by id) and forget a job's progress. */
+export interface ResignJobs {
+  getResignJob(id: string): Promise<ResignJobState | undefined>;
+  putResignJob(job: ResignJobState): Promise<void>;
+  deleteResignJob(id: string): Promise<void>;
+}

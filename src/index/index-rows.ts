@@ -1,6 +1,7 @@
 import type { RunClaim, RunRecord } from '../model/index.ts';
 import type { RunKind } from '../tekton/index.ts';
 import type { AttestationSummary, Page, StorageOutcome } from './attestation-index.ts';
+import type { ResignJobState } from './attestation-recorder.ts';
 import { encodeCursor } from './cursor.ts';
 import type { RunWork } from './run-claims.ts';
 
@@ -19,6 +20,8 @@ export interface AttestationRow {
   storage: string;
   /** JSON array of skipped inputs; `[]` for rows written before the column existed */
   skipped: string;
+  /** `observer` or `chains` (adopted); `observer` for rows written before the column existed */
+  origin?: string;
   created_at: number;
   subjects: string;
 }
@@ -50,6 +53,7 @@ export function toSummary(row: AttestationRow): AttestationSummary {
     keyId: row.key_id,
     storage: JSON.parse(row.storage) as StorageOutcome[],
     createdAt: new Date(row.created_at),
+    origin: row.origin === 'chains' ? 'chains' : 'observer',
     ...skippedOf(row),
   };
 }
@@ -105,3 +109,34 @@ function skippedOf(row: AttestationRow): Pick<AttestationSummary, 'skipped'> {
   const skipped = JSON.parse(row.skipped || '[]') as NonNullable<AttestationSummary['skipped']>;
   return skipped.length > 0 ? { skipped } : {};
 }
+
+/** The row as both schemas store it (resign_jobs). */
+export interface ResignJobRow {
+  id: string;
+  selection: string;
+  cursor: string | null;
+  resigned: number;
+  current: number;
+  failed: number;
+  updated_at: number;
+}
+
+export const toResignJob = (r: ResignJobRow): ResignJobState => ({
+  id: r.id,
+  selection: r.selection,
+  ...(r.cursor !== null ? { cursor: r.cursor } : {}),
+  resigned: Number(r.resigned),
+  current: Number(r.current),
+  failed: Number(r.failed),
+  updatedAt: new Date(Number(r.updated_at)),
+});
+
+export const resignJobColumns = (j: ResignJobState): (string | number | null)[] => [
+  j.id,
+  j.selection,
+  j.cursor ?? null,
+  j.resigned,
+  j.current,
+  j.failed,
+  j.updatedAt.getTime(),
+];

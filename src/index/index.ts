@@ -6,7 +6,12 @@ export type {
   StorageOutcome,
 } from './attestation-index.ts';
 export type { AttestationReader, RunScope } from './attestation-reader.ts';
-export type { AttestationRecorder, RunRecords } from './attestation-recorder.ts';
+export type {
+  AttestationRecorder,
+  ResignJobState,
+  ResignJobs,
+  RunRecords,
+} from './attestation-recorder.ts';
 export { CursorSealer, type CursorSealerOptions, MIN_CURSOR_SECRET_BYTES } from './cursor.ts';
 export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
 export { IndexHealth, type IndexHealthOptions } from './index-health.ts';

@@ -126,17 +126,21 @@ export class RunApi {
     }
   }
 
-  /** One page of runs of a kind (all namespaces, or one). */
+  /** One page of runs of a kind (all namespaces, or one; only those matching `labelSelector` when given). */
   async list(
     kind: RunKey['kind'],
-    options: { namespace?: string; limit: number; continueToken?: string },
+    options: { namespace?: string; limit: number; continueToken?: string; labelSelector?: string },
   ): Promise<RunList> {
     try {
       const res = await this.#api.send<{
         items: RunObject[];
         metadata: { resourceVersion: string; continue?: string };
       }>('GET', runPath(kind, options.namespace), {
-        query: { limit: options.limit, continue: options.continueToken },
+        query: {
+          limit: options.limit,
+          continue: options.continueToken,
+          labelSelector: options.labelSelector,
+        },
       });
       return {
         items: res.items,

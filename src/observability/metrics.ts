@@ -64,6 +64,7 @@ function atZero(
     m.attemptFailures.inc({ kind }, 0);
     m.fencedWrites.inc({ kind }, 0);
     m.registryWaitExpired.inc({ kind }, 0);
+    m.chainsAdopted.inc({ kind }, 0);
     // at zero so that increase() in the TamperMismatch alert sees the first mismatch
     for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
   }
@@ -135,6 +136,12 @@ function runMetrics(registry: Registry) {
       name: `${P}tamper_mismatches_total`,
       help: 'runs whose chains.tekton.dev annotations disagree with the index',
       labelNames: ['kind', 'reason'] as const,
+      registers: [registry],
+    }),
+    chainsAdopted: new Counter({
+      name: `${P}chains_adopted_total`,
+      help: "runs Tekton Chains signed, adopted into the index (Chains' signature verified with a configured Chains key)",
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
   };

@@ -19,6 +19,12 @@ export interface ReconcileFacts {
   maxAttempts: number;
   /** this replica's claim on the run (undefined: not asked for yet) */
   claim?: ClaimFact;
+  /**
+   * Migrating from Tekton Chains with a cut-over (`adoption.*`): a run completed before `cutOver`
+   * is Chains' to sign; an unsigned one is waited for up to `waitMs` after it completed (then
+   * Chains' signature is adopted when it comes, or the observer attests the run itself)
+   */
+  chainsTurn?: { cutOver: number; waitMs: number };
 }
 
 /** Whether this replica holds the run's claim, or how long until another's lease runs out. */
@@ -28,6 +34,8 @@ export type ClaimFact = { held: true } | { held: false; retryInMs: number };
 export const KEY_WAIT_MS = 30_000;
 /** The longest wait before re-reading unfinished children. */
 export const CHILD_POLL_MS = 10_000;
+/** The longest wait before looking again whether Chains signed a run from before the cut-over. */
+export const CHAINS_POLL_MS = 10_000;
 
 /**
  * What to do with a run. `signedWithoutRecord`: the run says signed=true but the index has no
@@ -39,6 +47,8 @@ export type Decision =
   | { action: 'give-up-unfinished'; run: RunView; attempts: number }
   | { action: 'wait-for-retry'; run: RunView; requeueAfterMs: number }
   | { action: 'wait-for-key'; run: RunView; requeueAfterMs: number; signedWithoutRecord: boolean }
+  /** a run from before the Chains cut-over that Chains has not signed yet: Chains' turn */
+  | { action: 'wait-for-chains'; run: RunView; requeueAfterMs: number }
   | { action: 'read-children'; run: PipelineRunView }
   | {
       action: 'wait-for-children';
@@ -103,6 +113,8 @@ function decideWork(f: ReconcileFacts): Decision {
     if (due > f.now) return { action: 'wait-for-retry', run, requeueAfterMs: due - f.now };
   }
   const signedWithoutRecord = signed === 'true';
+  const chains = chainsTurnLeft(f, run, state, signed);
+  if (chains > 0) return { action: 'wait-for-chains', run, requeueAfterMs: Math.min(CHAINS_POLL_MS, chains) };
   if (!f.signerLoaded)
     return { action: 'wait-for-key', run, requeueAfterMs: KEY_WAIT_MS, signedWithoutRecord };
   if (run.kind === 'TaskRun') return { action: 'attest', run, children: [], signedWithoutRecord };
@@ -118,4 +130,22 @@ function decideWork(f: ReconcileFacts): Decision {
       signedWithoutRecord,
     };
   return { action: 'attest', run, children: f.children, signedWithoutRecord };
+}
+
+/**
+ * How long Chains still has to sign the run (ms; 0: not Chains' turn): a run completed before
+ * the cut-over, that no observer attempted and Chains has not marked (`signed` absent), while less
+ * than `waitMs` passed since it completed. Both controllers run side by side until the cut-over
+ * without both signing a run.
+ */
+function chainsTurnLeft(
+  f: ReconcileFacts,
+  run: RunView,
+  state: RunRecord | undefined,
+  signed: string | undefined,
+): number {
+  const turn = f.chainsTurn;
+  const completed = run.completedAt;
+  if (!turn || state || signed !== undefined || completed === undefined || completed > turn.cutOver) return 0;
+  return Math.max(0, completed + turn.waitMs - f.now);
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AttestOutcome, Attestor } from '../attest/index.ts';
+import type { AttestOutcome, Attestor, ChainsVerdict } from '../attest/index.ts';
 import type { ObserverConfig } from '../config/index.ts';
 import { asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { ChildRun } from '../formats/index.ts';
@@ -55,7 +55,7 @@ export interface ReconcilerOptions {
     Pick<RunCaptures, 'findCapturedRun' | 'firstChildSighting'> &
     Pick<IndexRetention, 'payloadBytes'> &
     Pick<AttestationReader, 'findByRun' | 'getEnvelope'>;
-  attestor: Pick<Attestor, 'attest' | 'forget'>;
+  attestor: Pick<Attestor, 'attest' | 'forget'> & Partial<Pick<Attestor, 'adoptChains'>>;
   events: EventRecorder;
   metrics: Metrics;
   logger: Logger;
@@ -155,6 +155,7 @@ export class Reconciler {
       children: undefined,
       now: this.#o.clock(),
       childWaitSeconds: this.#o.config.pipelinerun.childWaitSeconds,
+      ...chainsTurn(this.#o.config),
     };
   }
 
@@ -227,6 +228,12 @@ export class Reconciler {
       case 'wait-for-key':
         at.log.warn('no signing key loaded; not attesting until one is');
         return { requeueAfterMs: decision.requeueAfterMs };
+      case 'wait-for-chains':
+        at.log.debug(
+          { inMs: decision.requeueAfterMs },
+          'completed before the Chains cut-over: Chains signs it',
+        );
+        return { requeueAfterMs: decision.requeueAfterMs };
       case 'read-children': {
         const children = await readChildren(this.#o.runApi, this.#o.index, decision.run, at.context);
         const facts = { ...at.facts, children };
@@ -281,14 +288,25 @@ export class Reconciler {
     if (!start.saved) return {};
     const started = performance.now();
     const attempt = { ...target(run, at), record: start.record };
-    const outcome = await this.#attempt(view, children, signer, context);
-    if (outcome instanceof Error) {
-      const applied = await this.#outcomes.apply({ kind: 'failed', errors: [outcome] }, attempt);
+    const chains = signedWithoutRecord ? await this.#adoptChains(view, context) : OFF;
+    const outcome =
+      chains instanceof ObserverError
+        ? chains
+        : chains.kind === 'adopted'
+          ? chains.outcome
+          : await this.#attempt(view, children, signer, context);
+    if (outcome instanceof ObserverError || chains instanceof ObserverError) {
+      // a failed read of Chains' attestation is the attempt's outcome too
+      const error = chains instanceof ObserverError ? chains : (outcome as ObserverError);
+      const applied = await this.#outcomes.apply({ kind: 'failed', errors: [error] }, attempt);
       return { ...requeue(applied), attempted: true, attested: false };
     }
-    if (signedWithoutRecord && !outcome.adopted)
+    if (signedWithoutRecord && !outcome.adopted && !signedByChainsLate(chains))
       await this.#report.mismatch(run, 'signed_without_record', 'true', log, context);
-    if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
+    if (chains.kind === 'adopted')
+      log.info({ keyId: chains.keyId }, "adopted Tekton Chains' attestation (verified with Chains' key)");
+    else if (outcome.adopted) log.info('adopted the envelope the run carries (signed by a published key)');
+    if (chains.kind === 'refused') log.info({ reason: chains.reason }, "Chains' attestation not adopted");
     await this.#report.skipped(run, outcome.skipped, log, context);
     await this.#report.execution(run, outcome.executionCheck, log, context);
     if (outcome.ok) this.#o.afterStored(run);
@@ -300,6 +318,25 @@ export class Reconciler {
       : await this.#outcomes.apply({ kind: 'failed', errors: failures(outcome) }, attempt);
     this.#o.metrics.attestDuration.observe({ kind: run.kind }, (performance.now() - started) / 1000);
     return { ...requeue(applied), attempted: true, attested: outcome.ok && applied.saved };
+  }
+
+  /**
+   * Whether Tekton Chains signed the run (its annotations verify with Chains' configured key): a
+   * run Chains signed is adopted, not re-signed. A registry failure while reading its `.att` comes
+   * back as the attempt's error (retried like any attempt).
+   */
+  async #adoptChains(view: RunView, context: AttemptContext): Promise<ChainsVerdict | ObserverError> {
+    const adopt = this.#o.attestor.adoptChains;
+    if (!adopt) return OFF;
+    try {
+      return await adopt.call(this.#o.attestor, view.ref, view.object, view.completedAt, context);
+    } catch (err) {
+      return asObserverError(err, {
+        code: 'storage',
+        retryable: true,
+        context: `reading Chains' attestation of ${describeRun(view.ref)}`,
+      });
+    }
   }
 
   /** One attempt under its deadline; a thrown failure comes back as a coded error. */
@@ -337,6 +374,20 @@ function target(run: RunRef, at: Situation): OutcomeTarget {
       retryable: true,
     });
   return { run, record: at.facts.state, fence, log: at.log, context: at.context };
+}
+
+const OFF: ChainsVerdict = { kind: 'off' };
+
+/** Chains' turn before the cut-over, when adoption is configured with one (decision.ts). */
+function chainsTurn(config: ObserverConfig): Pick<ReconcileFacts, 'chainsTurn'> {
+  const { cutOver, publicKeyFiles, publicKeySecret, waitSeconds } = config.chainsAdoption;
+  if (!cutOver || (publicKeyFiles.length === 0 && !publicKeySecret)) return {};
+  return { chainsTurn: { cutOver: cutOver.getTime(), waitMs: waitSeconds * 1000 } };
+}
+
+/** Chains' signature verified, but the run completed after the cut-over: attested by us, no alarm. */
+function signedByChainsLate(chains: ChainsVerdict): boolean {
+  return chains.kind === 'refused' && chains.reason === 'after_cut_over';
 }
 
 function requeue({ requeueAfterMs }: { requeueAfterMs?: number }): ReconcileResult {

@@ -18,10 +18,14 @@ export async function recordAttestation(
   outcome: AttestOutcome,
   signer: Signer,
   now: number,
+  /** false: a record of the same payload under another envelope (another key) does not count (resign) */
+  samePayloadCounts = true,
 ): Promise<string | undefined> {
   if (!outcome.provenance) return undefined;
   const { artifact, statement } = outcome.provenance;
-  const earlier = await recordedBefore(index, run, artifact.predicateType, artifact.envelope.payload);
+  const earlier =
+    samePayloadCounts &&
+    (await recordedBefore(index, run, artifact.predicateType, artifact.envelope.payload));
   if (earlier) return earlier;
   const subjects = statement.subject.flatMap((s) =>
     Object.entries(s.digest ?? {}).map(([alg, hex]) => ({
@@ -43,6 +47,7 @@ export async function recordAttestation(
     keyId: artifact.keyId ?? signer.keyId,
     storage,
     skipped: outcome.skipped,
+    origin: outcome.origin ?? 'observer',
     createdAt: new Date(now),
   });
 }

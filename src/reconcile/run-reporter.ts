@@ -146,11 +146,9 @@ export class RunReporter {
     log.warn({ outcome }, 'the claim on the run moved to another replica; not writing this outcome');
   }
 
-  async #attested(
-    run: RunRef,
-    log: Logger,
-    { attestationId: id, attestation, context }: ReportDetails,
-  ): Promise<void> {
+  async #attested(run: RunRef, log: Logger, details: ReportDetails): Promise<void> {
+    const { attestationId: id, attestation, context } = details;
+    if (attestation?.outcome.origin === 'chains') return this.#adopted(run, log, details);
     this.#metrics.chains[run.kind].markedSigned.inc();
     this.#metrics.runsAttested.inc({ kind: run.kind });
     const completedAt = attestation?.completedAt;
@@ -169,6 +167,20 @@ export class RunReporter {
       'Normal',
       'Attested',
       `attested${id ? ` (index id ${id})` : ''}; stored in ${where.length} location(s)`,
+      context,
+    );
+  }
+
+  /** A run Tekton Chains signed, recorded as adopted: nothing was signed, stored or marked. */
+  async #adopted(run: RunRef, log: Logger, { attestationId: id, attestation, context }: ReportDetails) {
+    this.#metrics.chainsAdopted.inc({ kind: run.kind });
+    const keyId = attestation?.outcome.provenance?.artifact.keyId;
+    log.info({ attestationId: id, keyId }, 'adopted');
+    await this.event(
+      run,
+      'Normal',
+      'Adopted',
+      `adopted the attestation Tekton Chains signed (key ${keyId}${id ? `, index id ${id}` : ''})`,
       context,
     );
   }

@@ -28,8 +28,9 @@ export {
   ServiceAccountCredentials,
   type ServiceAccountCredentialsOptions,
 } from './credentials-service-account.ts';
+export { type AttestationFound, findAttestation } from './oci-attestation-lookup.ts';
 export { OciBackend, type OciBackendOptions } from './oci-backend.ts';
 export { OciClients } from './oci-clients.ts';
-export type { SignatureVerifier } from './oci-stored-payload.ts';
+export type { PayloadIdentity, SignatureVerifier } from './oci-stored-payload.ts';
 export type { RunMarker, RunMarks } from './run-marker.ts';
 export { ANNOTATION_BUDGET_BYTES, TektonRunMarker } from './tekton-run-marker.ts';

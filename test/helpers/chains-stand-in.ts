@@ -1,5 +1,14 @@
 import { createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { INTOTO_PAYLOAD_TYPE } from '../../src/intoto/index.ts';
+import {
+  ANNOTATION_CERTIFICATE,
+  ANNOTATION_CHAIN,
+  ANNOTATION_SIGNATURE,
+  DSSE_LAYER,
+  digestTag,
+  RegistryClient,
+  SIMPLESIGNING_LAYER,
+} from '../../src/oci/index.ts';
 import { keyIdOf, pae } from '../../src/signing/index.ts';
 
 /**
@@ -65,4 +74,135 @@ function sorted(value: unknown): unknown {
 /** Chains' hash per key type (cosign LoadDefaultSignerVerifier: P-256 → SHA-256; Ed25519 → none). */
 function hashOf(key: KeyObject): string | null {
   return key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+}
+
+/** An image Chains attaches `.att`/`.sig` to: `registry/repo` (no tag) and its manifest digest. */
+export interface ChainsImage {
+  repository: string;
+  digest: string;
+}
+
+/**
+ * Chains' `oci` storage (tektoncd/chains pkg/chains/storage/oci, cosign's ociremote; reference
+ * §5.2): the DSSE envelope, byte for byte what the `signature-<key>` annotation holds, appended as
+ * a layer of `<repo>:sha256-<hex>.att` on every image subject (media type
+ * `application/vnd.dsse.envelope.v1+json`, annotations signature "" and empty certificate/chain,
+ * no predicateType annotation); for a TaskRun's built images also the simplesigning payload on
+ * `.sig`, signed with Chains' key. A layer of identical digest is not appended twice.
+ */
+export async function chainsPushToRegistry(
+  registry: string,
+  annotations: Record<string, string>,
+  images: { att: ChainsImage[]; sig: ChainsImage[] },
+  key: KeyObject,
+): Promise<void> {
+  const short = Object.keys(annotations)
+    .find((k) => k.startsWith('chains.tekton.dev/signature-'))
+    ?.slice('chains.tekton.dev/signature-'.length);
+  const envelope = Buffer.from(annotations[`chains.tekton.dev/signature-${short}`] ?? '', 'base64');
+  for (const image of images.att)
+    await appendLayer(registry, image, '.att', envelope, DSSE_LAYER, { [ANNOTATION_SIGNATURE]: '' });
+  for (const image of images.sig) {
+    const payload = Buffer.from(
+      JSON.stringify({
+        critical: {
+          identity: { 'docker-reference': image.repository },
+          image: { 'docker-manifest-digest': image.digest },
+          type: 'cosign container image signature',
+        },
+        optional: null,
+      }),
+    );
+    const signature = sign(hashOf(key), payload, key).toString('base64');
+    await appendLayer(registry, image, '.sig', payload, SIMPLESIGNING_LAYER, {
+      [ANNOTATION_SIGNATURE]: signature,
+    });
+  }
+}
+
+async function appendLayer(
+  registry: string,
+  image: ChainsImage,
+  suffix: '.att' | '.sig',
+  blob: Uint8Array,
+  mediaType: string,
+  annotations: Record<string, string>,
+): Promise<void> {
+  const repository = image.repository.slice(registry.length + 1);
+  const client = new RegistryClient({ registry, insecure: true });
+  const tag = digestTag(image.digest, suffix);
+  const existing = await client.getManifest(repository, tag);
+  const layers: { mediaType: string; size: number; digest: string; annotations?: Record<string, string> }[] =
+    existing ? JSON.parse(Buffer.from(existing.bytes).toString('utf8')).layers : [];
+  const digest = await client.uploadBlob(repository, blob);
+  if (layers.some((l) => l.digest === digest)) return;
+  layers.push({
+    mediaType,
+    size: blob.length,
+    digest,
+    annotations: { ...annotations, [ANNOTATION_CERTIFICATE]: '', [ANNOTATION_CHAIN]: '' },
+  });
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: [{ created: '0001-01-01T00:00:00Z' }],
+      os: '',
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+      config: {},
+    }),
+  );
+  const configDigest = await client.uploadBlob(repository, config);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      size: config.length,
+      digest: configDigest,
+    },
+    layers,
+  };
+  await client.putManifest(
+    repository,
+    tag,
+    Buffer.from(JSON.stringify(manifest)),
+    'application/vnd.oci.image.manifest.v1+json',
+  );
+}
+
+/**
+ * Chains' statement `template` (one of its test data's) as Chains would write it for `run`: the
+ * run's namespace and start/completion times where Chains copies them (v0.2 `invocation.environment`
+ * and `metadata`, v1.0 `runDetails.metadata` with the uid as invocationID) and `subject`.
+ */
+export function chainsStatementFor(
+  template: { _type: string; subject: unknown[]; predicateType: string; predicate: unknown },
+  run: { uid: string; namespace: string; startTime: string; completionTime: string },
+  subject: unknown[],
+) {
+  const predicate = structuredClone(template.predicate) as {
+    metadata?: Record<string, unknown>;
+    invocation?: { environment?: Record<string, unknown> };
+    runDetails?: { metadata?: Record<string, unknown> };
+  };
+  if (predicate.runDetails)
+    predicate.runDetails.metadata = {
+      ...predicate.runDetails.metadata,
+      invocationID: run.uid,
+      startedOn: run.startTime,
+      finishedOn: run.completionTime,
+    };
+  else {
+    predicate.metadata = {
+      ...predicate.metadata,
+      buildStartedOn: run.startTime,
+      buildFinishedOn: run.completionTime,
+    };
+    predicate.invocation = {
+      ...predicate.invocation,
+      environment: { ...predicate.invocation?.environment, namespace: run.namespace },
+    };
+  }
+  return { ...template, subject, predicate };
 }

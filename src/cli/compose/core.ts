@@ -1,4 +1,4 @@
-import { Attestor } from '../../attest/index.ts';
+import { Attestor, ChainsAdopter } from '../../attest/index.ts';
 import { type ObserverConfig, readDockerConfig } from '../../config/index.ts';
 import { Controller } from '../../controller/index.ts';
 import { type AttestationIndex, IndexHealth, IndexPruner } from '../../index/index.ts';
@@ -14,11 +14,12 @@ import {
 import type { Logger } from '../../observability/index.ts';
 import { Reconciler } from '../../reconcile/index.ts';
 import { RETRY_MAX_MS } from '../../retry/index.ts';
-import { createSigningSource } from '../../signing/index.ts';
-import { type BackendDeps, backendsFromConfig, ociClients } from '../../storage/index.ts';
+import { createSigningSource, type PublicKeyInfo } from '../../signing/index.ts';
+import { type BackendDeps, backendsFromConfig, findAttestation, ociClients } from '../../storage/index.ts';
 import { publishedKeyVerifier } from '../../verify/index.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import type { ObserverDeps } from '../observer.ts';
+import { chainsTrustSource } from './chains-trust.ts';
 import type { Part } from './parts.ts';
 import { publicKeyPublisher } from './public-keys.ts';
 import { attestationChecks, faultAfterStored, podEvidenceReader } from './setup.ts';
@@ -96,16 +97,24 @@ export function buildCore(
   return { connection, index, indexHealth, signing, keys, source, controller, pruner };
 }
 
-/** The attest pipeline: storage backends and the checks before signing, on one set of registry clients. */
-function buildAttestor(
-  deps: ObserverDeps,
+/**
+ * The attest pipeline: storage backends and the checks before signing, on one set of registry
+ * clients. `resign` (cli/resign/): only the active key counts for "already stored" and for
+ * adopting a run's own envelope (a layer or annotation signed by a retired key is what resign
+ * replaces), and runs Chains signed are not adopted (resign handles attested runs only).
+ */
+export function buildAttestor(
+  deps: Pick<ObserverDeps, 'logger' | 'metrics' | 'dockerConfigDir'>,
   config: ObserverConfig,
   connection: KubeConnection,
   signing: ReturnType<typeof createSigningSource>,
   index: AttestationIndex,
+  purpose: 'observe' | 'resign' = 'observe',
 ): Attestor {
   const { logger, metrics } = deps;
-  const verifies = publishedKeyVerifier(() => signing.publicKeys());
+  const verifies = publishedKeyVerifier(
+    purpose === 'resign' ? activeKeys(() => signing.publicKeys()) : () => signing.publicKeys(),
+  );
   const namespaceLabels = new NamespaceLabels({ connection, logger });
   const backendDeps: BackendDeps = {
     config,
@@ -120,6 +129,7 @@ function buildAttestor(
   };
   // one set of registry clients for storing and for existence checks: one pool and breaker per host
   const clients = ociClients(backendDeps);
+  const trust = purpose === 'observe' ? chainsTrustSource(config, connection, logger) : undefined;
   return new Attestor({
     config,
     backends: backendsFromConfig({ ...backendDeps, ociClients: clients }),
@@ -128,7 +138,38 @@ function buildAttestor(
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
     checks: attestationChecks(backendDeps, clients, namespaceLabels, index),
+    // runs Tekton Chains signed, adopted when Chains' key verifies them (adoption.* keys)
+    ...(trust
+      ? {
+          chains: new ChainsAdopter({
+            trust,
+            attestations: (run, image, want, verifies, context) =>
+              findAttestation(
+                { clients, repositoryOverride: config.storageOci.repository },
+                run,
+                image,
+                want,
+                verifies,
+                context,
+              ),
+          }),
+        }
+      : {}),
   });
+}
+
+/** The active key alone, as the same array while the keys stay the same (the verifier caches on it). */
+function activeKeys(keys: () => readonly PublicKeyInfo[]): () => readonly PublicKeyInfo[] {
+  let from: readonly PublicKeyInfo[] | undefined;
+  let active: readonly PublicKeyInfo[] = [];
+  return () => {
+    const now = keys();
+    if (now !== from) {
+      from = now;
+      active = now.filter((k) => k.active);
+    }
+    return active;
+  };
 }
 
 export function controllerPart(core: Core, logger: Logger): Part {

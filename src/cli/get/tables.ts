@@ -5,6 +5,8 @@ export interface AttestationSummary {
   predicateType: string;
   subjects: { name: string; digest: string }[];
   keyId: string;
+  /** `observer`, or `chains` for an attestation adopted from Tekton Chains */
+  origin?: string;
   storage: { backend: string; ok: boolean; locations: string[]; error?: string }[];
   createdAt: string;
 }
@@ -36,7 +38,7 @@ export function table(headers: string[], rows: string[][]): string {
 
 export function attestationsTable(items: AttestationSummary[]): string {
   return table(
-    ['ID', 'RUN', 'PREDICATE', 'SUBJECTS', 'STORED', 'KEY', 'CREATED'],
+    ['ID', 'RUN', 'PREDICATE', 'SUBJECTS', 'STORED', 'KEY', 'ORIGIN', 'CREATED'],
     items.map((a) => [
       a.id.slice(0, 12),
       `${a.run.kind}/${a.run.namespace}/${a.run.name}`,
@@ -44,6 +46,7 @@ export function attestationsTable(items: AttestationSummary[]): string {
       String(a.subjects.length),
       a.storage.map((s) => `${s.backend}${s.ok ? '' : '(failed)'}`).join(','),
       a.keyId,
+      a.origin ?? 'observer',
       a.createdAt,
     ]),
   );

@@ -14,6 +14,7 @@ export const attestationView = (a: AttestationSummary, producers?: ReadonlyMap<s
     return producedBy === undefined ? s : { ...s, producedBy };
   }),
   keyId: a.keyId,
+  origin: a.origin ?? 'observer',
   storage: a.storage,
   skipped: a.skipped ?? [],
   createdAt: a.createdAt.toISOString(),

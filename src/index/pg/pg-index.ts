@@ -4,8 +4,18 @@ import type { DsseEnvelope } from '../../signing/index.ts';
 import { describeRun as describe, type RunKey, type RunKind } from '../../tekton/index.ts';
 import type { AttestationIndex, AttestationSummary, NewAttestation, Page } from '../attestation-index.ts';
 import type { RunScope } from '../attestation-reader.ts';
+import type { ResignJobState } from '../attestation-recorder.ts';
 import { attestationColumns, attestationRecord, digestPage, runRecordColumns } from '../index-input.ts';
-import { type AttestationRow, type RunRecordRow, toPage, toRunRecord, toSummary } from '../index-rows.ts';
+import {
+  type AttestationRow,
+  type ResignJobRow,
+  type RunRecordRow,
+  resignJobColumns,
+  toPage,
+  toResignJob,
+  toRunRecord,
+  toSummary,
+} from '../index-rows.ts';
 import type { RunCapture } from '../run-captures.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
 import { PgRunCaptures } from './pg-run-captures.ts';
@@ -17,7 +27,7 @@ export interface PgIndexOptions extends PgConnectionOptions {
   now?: () => number;
 }
 
-const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped,
+const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.origin,
   a.created_at::float8 AS created_at,
   (SELECT COALESCE(json_agg(json_build_object('name', s.name, 'digest', s.digest) ORDER BY s.name, s.digest), '[]')::text
      FROM subjects s WHERE s.attestation_id = a.id) AS subjects`;
@@ -54,7 +64,7 @@ const PUT_RECORD_FENCED = `WITH held AS (
  */
 const ADD_ATTESTATION = `WITH a AS (
     INSERT INTO attestations (id, run_uid, kind, namespace, name, predicate_type, key_id, envelope, storage,
-      created_at, payload_bytes, skipped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15)
+      created_at, payload_bytes, skipped, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $15, $16)
     ON CONFLICT (id) DO UPDATE SET storage = excluded.storage
     RETURNING (xmax = 0) AS inserted
   ), s AS (
@@ -106,6 +116,7 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
       r.subjects.map((s) => s.digest),
       r.digests,
       r.skippedJson,
+      a.origin ?? 'observer',
     ]);
     return r.id;
   }
@@ -219,6 +230,30 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
 
   pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit?: number): Promise<number> {
     return this.#captures.pruneCaptures(cut, limit);
+  }
+
+  async getResignJob(id: string): Promise<ResignJobState | undefined> {
+    const [row] = await this.#db.query<ResignJobRow>(
+      `reading resign job ${id}`,
+      'SELECT id, selection, cursor, resigned, current, failed, updated_at::float8 AS updated_at FROM resign_jobs WHERE id = $1',
+      [id],
+    );
+    return row ? toResignJob(row) : undefined;
+  }
+
+  async putResignJob(job: ResignJobState): Promise<void> {
+    await this.#db.query(
+      `saving resign job ${job.id}`,
+      `INSERT INTO resign_jobs (id, selection, cursor, resigned, current, failed, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+          ON CONFLICT (id) DO UPDATE SET selection = excluded.selection, cursor = excluded.cursor,
+            resigned = excluded.resigned, current = excluded.current, failed = excluded.failed,
+            updated_at = excluded.updated_at`,
+      resignJobColumns(job),
+    );
+  }
+
+  async deleteResignJob(id: string): Promise<void> {
+    await this.#db.query(`forgetting resign job ${id}`, 'DELETE FROM resign_jobs WHERE id = $1', [id]);
   }
 
   healthy(): Promise<boolean> {

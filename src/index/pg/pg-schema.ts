@@ -116,6 +116,20 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, name, parent_uid, uid)
   );
   `,
+  // 6: who signed each attestation (`observer`, or `chains` for one adopted from Tekton Chains), and
+  // the progress of each `resign` job (cli/resign/), so a killed resign continues where it stopped.
+  `
+  ALTER TABLE attestations ADD COLUMN origin TEXT NOT NULL DEFAULT 'observer';
+  CREATE TABLE resign_jobs (
+    id         TEXT PRIMARY KEY,
+    selection  TEXT NOT NULL,
+    cursor     TEXT,
+    resigned   INTEGER NOT NULL DEFAULT 0,
+    current    INTEGER NOT NULL DEFAULT 0,
+    failed     INTEGER NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

@@ -4,8 +4,18 @@ import type { DsseEnvelope } from '../../signing/index.ts';
 import { describeRun as describe, type RunKey, type RunKind } from '../../tekton/index.ts';
 import type { AttestationIndex, AttestationSummary, NewAttestation, Page } from '../attestation-index.ts';
 import type { RunScope } from '../attestation-reader.ts';
+import type { ResignJobState } from '../attestation-recorder.ts';
 import { attestationColumns, attestationRecord, digestPage, runRecordColumns } from '../index-input.ts';
-import { type AttestationRow, type RunRecordRow, toPage, toRunRecord, toSummary } from '../index-rows.ts';
+import {
+  type AttestationRow,
+  type ResignJobRow,
+  type RunRecordRow,
+  resignJobColumns,
+  toPage,
+  toResignJob,
+  toRunRecord,
+  toSummary,
+} from '../index-rows.ts';
 import type { RunCapture } from '../run-captures.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
 import { SqliteRunCaptures } from './sqlite-run-captures.ts';
@@ -16,7 +26,7 @@ export interface SqliteIndexOptions extends SqliteDbOptions {
   now?: () => number;
 }
 
-const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.created_at,
+const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.origin, a.created_at,
   (SELECT json_group_array(json_object('name', s.name, 'digest', s.digest))
      FROM (SELECT name, digest FROM subjects WHERE attestation_id = a.id ORDER BY name, digest) s) AS subjects`;
 // the second and third parameters: a JSON array of `kind/namespace` scope keys, or NULL for all
@@ -62,8 +72,8 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
       }
       this.#db
         .stmt(`INSERT INTO attestations (id, run_uid, kind, namespace, name, predicate_type, key_id,
-          envelope, storage, created_at, payload_bytes, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(...attestationColumns(a, r), r.skippedJson);
+          envelope, storage, created_at, payload_bytes, skipped, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(...attestationColumns(a, r), r.skippedJson, a.origin ?? 'observer');
       const subject = this.#db.stmt(
         'INSERT OR IGNORE INTO subjects (attestation_id, name, digest) VALUES (?, ?, ?)',
       );
@@ -199,6 +209,30 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
 
   pruneCaptures(cut: { deletedBefore: Date; capturedBefore: Date }, limit?: number): Promise<number> {
     return this.#captures.pruneCaptures(cut, limit);
+  }
+
+  async getResignJob(id: string): Promise<ResignJobState | undefined> {
+    const row = this.#db.read(`reading resign job ${id}`, () =>
+      this.#db.stmt('SELECT * FROM resign_jobs WHERE id = ?').get(id),
+    );
+    return row ? toResignJob(row as unknown as ResignJobRow) : undefined;
+  }
+
+  async putResignJob(job: ResignJobState): Promise<void> {
+    this.#db.write(`saving resign job ${job.id}`, () =>
+      this.#db
+        .stmt(`INSERT INTO resign_jobs (id, selection, cursor, resigned, current, failed, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (id) DO UPDATE SET selection = excluded.selection, cursor = excluded.cursor,
+            resigned = excluded.resigned, current = excluded.current, failed = excluded.failed,
+            updated_at = excluded.updated_at`)
+        .run(...resignJobColumns(job)),
+    );
+  }
+
+  async deleteResignJob(id: string): Promise<void> {
+    this.#db.write(`forgetting resign job ${id}`, () =>
+      this.#db.stmt('DELETE FROM resign_jobs WHERE id = ?').run(id),
+    );
   }
 
   async healthy(): Promise<boolean> {

@@ -128,6 +128,20 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, name, parent_uid, uid)
   );
   `,
+  // 8: who signed each attestation (`observer`, or `chains` for one adopted from Tekton Chains), and
+  // the progress of each `resign` job (cli/resign/), so a killed resign continues where it stopped.
+  `
+  ALTER TABLE attestations ADD COLUMN origin TEXT NOT NULL DEFAULT 'observer';
+  CREATE TABLE resign_jobs (
+    id         TEXT PRIMARY KEY,
+    selection  TEXT NOT NULL,
+    cursor     TEXT,
+    resigned   INTEGER NOT NULL DEFAULT 0,
+    current    INTEGER NOT NULL DEFAULT 0,
+    failed     INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyChainsAnnotations } from '../../../src/attest/index.ts';
 import { keyIdOf } from '../../../src/signing/index.ts';
-import { chainsAnnotations, protojsonLike } from '../../helpers/chains-stand-in.ts';
+import { chainsAnnotations, chainsStatementFor, protojsonLike } from '../../helpers/chains-stand-in.ts';
 
 const FIXTURES = join(
   import.meta.dirname,
@@ -12,11 +12,13 @@ const FIXTURES = join(
 );
 // Chains' own test TaskRun and the SLSA v0.2 statement for it (what Chains' in-toto format emits)
 const statement = JSON.parse(readFileSync(join(FIXTURES, 'taskrun1.slsa-v0.2.json'), 'utf8'));
+// as Chains' test data has it: namespace `default`, completed 2021-03-29T09:50:15Z
 const run = {
   kind: 'TaskRun' as const,
-  namespace: 'tenant-a',
+  namespace: 'default',
   name: 'taskrun1',
   uid: 'abhhf-12354-asjsdbjs23-3435353n',
+  completedAt: Date.parse('2021-03-29T09:50:15Z'),
 };
 const chains = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const chainsPem = chains.publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -36,6 +38,53 @@ describe('adopting what Tekton Chains signed', () => {
     // the payload is Chains' bytes, not our canonical JSON: adoption does not need them equal
     expect(Buffer.from(verdict.adopted ? verdict.payload : []).toString()).toBe(protojsonLike(statement));
     expect(protojsonLike(statement)).not.toBe(JSON.stringify(statement));
+  });
+
+  it("refuses a valid Chains envelope that is another run's (copied onto this one)", () => {
+    const good = chainsAnnotations(run, statement, chains.privateKey);
+    const later = { ...run, completedAt: run.completedAt + 60_000 };
+    expect(verifyChainsAnnotations(later, good, trust)).toEqual({ adopted: false, reason: 'run_mismatch' });
+    const elsewhere = { ...run, namespace: 'tenant-b' };
+    expect(verifyChainsAnnotations(elsewhere, good, trust)).toEqual({
+      adopted: false,
+      reason: 'run_mismatch',
+    });
+    const { completedAt: _, ...unfinished } = run;
+    expect(verifyChainsAnnotations(unfinished, good, trust)).toEqual({
+      adopted: false,
+      reason: 'run_mismatch',
+    });
+    // SLSA v1.0 (Chains' slsa/v2alpha*): the uid is the invocation id
+    const v1 = JSON.parse(readFileSync(join(FIXTURES, 'taskrun1.slsa-v1.0.json'), 'utf8'));
+    const bound = chainsStatementFor(
+      v1,
+      { ...run, startTime: '2021-03-29T09:50:00Z', completionTime: '2021-03-29T09:50:15Z' },
+      v1.subject,
+    );
+    expect(
+      verifyChainsAnnotations(run, chainsAnnotations(run, bound, chains.privateKey), trust).adopted,
+    ).toBe(true);
+    const other = chainsAnnotations({ ...run, uid: 'another-uid' }, { ...bound }, chains.privateKey);
+    const moved = Object.fromEntries(
+      Object.entries(other).map(([k, v]) => [k.replace('another-uid', run.uid), v]),
+    );
+    const v1Other = chainsStatementFor(
+      v1,
+      {
+        ...run,
+        uid: 'another-uid',
+        startTime: '2021-03-29T09:50:00Z',
+        completionTime: '2021-03-29T09:50:15Z',
+      },
+      v1.subject,
+    );
+    const copied = Object.fromEntries(
+      Object.entries(chainsAnnotations({ ...run, uid: 'another-uid' }, v1Other, chains.privateKey)).map(
+        ([k, v]) => [k.replace('another-uid', run.uid), v],
+      ),
+    );
+    expect(verifyChainsAnnotations(run, moved, trust).adopted).toBe(true); // same statement: this run's
+    expect(verifyChainsAnnotations(run, copied, trust)).toEqual({ adopted: false, reason: 'run_mismatch' });
   });
 
   it('accepts any of several configured keys (Chains rotated its key)', () => {
@@ -67,16 +116,10 @@ describe('adopting what Tekton Chains signed', () => {
       adopted: false,
       reason: 'no_chains_key',
     });
-    const cutOver = { ...trust, cutOver: new Date('2026-01-01T00:00:00Z') };
+    const cutOver = { ...trust, cutOver: new Date('2021-03-29T09:00:00Z') };
+    expect(verifyChainsAnnotations(run, good, cutOver)).toEqual({ adopted: false, reason: 'after_cut_over' });
     expect(
-      verifyChainsAnnotations({ ...run, completedAt: Date.parse('2026-02-01T00:00:00Z') }, good, cutOver),
-    ).toEqual({
-      adopted: false,
-      reason: 'after_cut_over',
-    });
-    expect(
-      verifyChainsAnnotations({ ...run, completedAt: Date.parse('2025-12-01T00:00:00Z') }, good, cutOver)
-        .adopted,
+      verifyChainsAnnotations(run, good, { ...trust, cutOver: new Date('2021-03-30T00:00:00Z') }).adopted,
     ).toBe(true);
     expect(verifyChainsAnnotations(run, { 'chains.tekton.dev/signed': 'true' }, trust)).toEqual({
       adopted: false,

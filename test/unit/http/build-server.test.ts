@@ -202,6 +202,7 @@ describe('GET /api/v1/attestations?digest=', () => {
             { name: 'registry.local/app-1', digest: digestOf('a-only') },
           ],
           keyId: 'SHA256:test',
+          origin: 'observer',
           storage: [{ backend: 'oci', ok: true, locations: ['registry.local/app:sha256-abc.att'] }],
           skipped: [],
           createdAt: '1970-01-01T00:00:02.000Z',

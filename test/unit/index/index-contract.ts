@@ -31,12 +31,51 @@ export function indexContract(name: string, factory: IndexFactory): void {
         predicateType: a.predicateType,
         subjects: [...a.subjects].sort((x, y) => x.name.localeCompare(y.name)),
         keyId: a.keyId,
+        origin: 'observer',
         storage: a.storage,
         createdAt: a.createdAt,
       });
       expect(await index.getEnvelope(id)).toEqual(a.envelope);
       expect(await index.getAttestation('0'.repeat(64))).toBeUndefined();
       expect(await index.getEnvelope('0'.repeat(64))).toBeUndefined();
+      await index.close();
+    });
+
+    it("keeps a resign job's progress: upserted by id, read back, forgotten", async () => {
+      const { index } = await open();
+      const job = {
+        id: 'j1',
+        selection: '{}',
+        resigned: 0,
+        current: 0,
+        failed: 0,
+        updatedAt: new Date(1000),
+      };
+      expect(await index.getResignJob('j1')).toBeUndefined();
+      await index.putResignJob(job);
+      expect(await index.getResignJob('j1')).toEqual(job);
+      const later = {
+        ...job,
+        cursor: 'TaskRun/ns/b',
+        resigned: 3,
+        current: 2,
+        failed: 1,
+        updatedAt: new Date(2000),
+      };
+      await index.putResignJob(later);
+      expect(await index.getResignJob('j1')).toEqual(later);
+      await index.deleteResignJob('j1');
+      expect(await index.getResignJob('j1')).toBeUndefined();
+      await index.close();
+    });
+
+    it("records who signed: an attestation adopted from Tekton Chains reads back with origin 'chains'", async () => {
+      const { index } = await open();
+      const a = { ...newAttestation({ name: 'adopted', sig: 'chains' }), origin: 'chains' as const };
+      const id = await index.addAttestation(a);
+      expect(await index.getAttestation(id)).toMatchObject({ origin: 'chains', keyId: a.keyId });
+      const [summary] = await index.findByRun(a.run);
+      expect(summary?.origin).toBe('chains');
       await index.close();
     });
 

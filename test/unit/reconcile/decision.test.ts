@@ -206,6 +206,45 @@ const rows: Row[] = [
     { action: 'wait-for-key' },
   ],
   [
+    "before the Chains cut-over, unsigned: Chains' turn (10 s polls)",
+    { run: run('TaskRun'), chainsTurn: { cutOver: COMPLETED + 1, waitMs: 600_000 }, claim: undefined },
+    { action: 'wait-for-chains', requeueAfterMs: 10_000 },
+  ],
+  [
+    'before the Chains cut-over, unsigned, the wait nearly over: until it ends',
+    { run: run('TaskRun'), chainsTurn: { cutOver: COMPLETED, waitMs: 600_000 }, now: COMPLETED + 597_000 },
+    { action: 'wait-for-chains', requeueAfterMs: 3_000 },
+  ],
+  [
+    'before the Chains cut-over, Chains never signed it: attested by us once the wait is over',
+    { run: run('TaskRun'), chainsTurn: { cutOver: COMPLETED, waitMs: 600_000 }, now: COMPLETED + 600_000 },
+    { action: 'attest', signedWithoutRecord: false },
+  ],
+  [
+    'before the Chains cut-over, signed by Chains: attested (adoption is tried)',
+    { run: run('TaskRun', 'true'), chainsTurn: { cutOver: COMPLETED, waitMs: 600_000 } },
+    { action: 'attest', signedWithoutRecord: true },
+  ],
+  [
+    'before the Chains cut-over, Chains gave up (signed: failed): attested by us',
+    { run: run('TaskRun', 'failed'), chainsTurn: { cutOver: COMPLETED, waitMs: 600_000 } },
+    { action: 'attest', signedWithoutRecord: false },
+  ],
+  [
+    'after the Chains cut-over: ours at once',
+    { run: run('TaskRun'), chainsTurn: { cutOver: COMPLETED - 1, waitMs: 600_000 } },
+    { action: 'attest', signedWithoutRecord: false },
+  ],
+  [
+    'before the Chains cut-over, but an attempt of ours already started: not waited for',
+    {
+      run: run('TaskRun'),
+      state: { ...state('pending'), attempts: 1 },
+      chainsTurn: { cutOver: COMPLETED, waitMs: 600_000 },
+    },
+    { action: 'attest' },
+  ],
+  [
     'PipelineRun, children not read: read before claiming',
     { run: run('PipelineRun'), claim: undefined },
     { action: 'read-children' },
