@@ -1,1 +1,9 @@
 export { BoundedCache, type BoundedCacheOptions } from './bounded-cache.ts';
+export {
+  type BudgetReader,
+  heapMemoryBudgetBytes,
+  MemoryBudget,
+  type MemoryBudgetOptions,
+  processMemoryBudget,
+  type Reservation,
+} from './memory-budget.ts';

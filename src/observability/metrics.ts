@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { processMemoryBudget } from '../cache/index.ts';
 import type { RunKind } from '../tekton/index.ts';
 
 /**
@@ -58,6 +59,7 @@ function atZero(
   for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
   for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
   for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
+  for (const reader of ['registry', 'kube', 'kube-list']) m.memoryBudgetWaits.inc({ reader }, 0);
   for (const kind of KINDS) {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);
@@ -231,6 +233,26 @@ function serviceMetrics(registry: Registry) {
       help: 'OCI registry requests by method and HTTP status (0 = no response, circuit_open = not sent)',
       labelNames: ['method', 'status'] as const,
       registers: [registry],
+    }),
+    foreignLayers: new Counter({
+      name: `${P}foreign_layers_total`,
+      help: 'entries of our media type at a tag that were left unread, once per layer: unannotated (not written by us), oversized (larger than an envelope of the payload), not_an_envelope',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    memoryBudgetWaits: new Counter({
+      name: `${P}memory_budget_waits_total`,
+      help: 'reads of tenant-influenced bytes (registry answers, apiserver objects, list items) that waited for the memory budget',
+      labelNames: ['reader'] as const,
+      registers: [registry],
+    }),
+    memoryBudgetHeld: new Gauge({
+      name: `${P}memory_budget_held_bytes`,
+      help: 'bytes of the memory budget held by reads in flight (the budget is a share of the V8 heap limit)',
+      registers: [registry],
+      collect() {
+        this.set(processMemoryBudget.heldBytes);
+      },
     }),
     registryCircuits: new Gauge({
       name: `${P}registry_circuits`,

@@ -111,7 +111,7 @@ export class RegistryClient {
     const call: Call = { operation: `GET blob ${digest}`, repository, actions: 'pull', context };
     const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'GET' });
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    return this.#http.read(this.#where(call), res, maxBytes);
+    return this.#http.read(this.#where(call), res, maxBytes, context);
   }
 
   /**
@@ -169,7 +169,7 @@ export class RegistryClient {
       return undefined;
     }
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT, call.context);
     const digest = sha256Digest(bytes);
     if (isSha256Digest(reference) && digest !== reference) {
       throw registryError('registry_digest_mismatch', this.#where(call), {
@@ -263,7 +263,7 @@ export class RegistryClient {
       if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
       const body = this.#http.json<{ tags?: string[] | null }>(
         this.#where(call),
-        await this.#http.read(this.#where(call), res, MANIFEST_LIMIT),
+        await this.#http.read(this.#where(call), res, MANIFEST_LIMIT, call.context),
       );
       tags.push(...(Array.isArray(body.tags) ? body.tags.filter((t) => typeof t === 'string') : []));
       path = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
@@ -293,7 +293,7 @@ export class RegistryClient {
       return undefined;
     }
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT, call.context);
     try {
       return parseImageIndex(bytes, `referrers of ${this.#target(repository)}@${digest}`);
     } catch (err) {
@@ -377,7 +377,7 @@ export class RegistryClient {
     if (res.status !== 200) throw await statusError(op.operation, this.#target(call.repository), res);
     return this.#http.json<TokenResponse>(
       this.#where(op),
-      await this.#http.read(this.#where(op), res, SMALL_BODY_LIMIT),
+      await this.#http.read(this.#where(op), res, SMALL_BODY_LIMIT, call.context),
     );
   }
 }
