@@ -66,6 +66,7 @@ function atZero(
     m.attemptFailures.inc({ kind }, 0);
     m.fencedWrites.inc({ kind }, 0);
     m.registryWaitExpired.inc({ kind }, 0);
+    m.oversizedRuns.inc({ kind }, 0);
     // at zero so that increase() in the TamperMismatch alert sees the first mismatch
     for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
   }
@@ -238,6 +239,12 @@ function serviceMetrics(registry: Registry) {
       name: `${P}foreign_layers_total`,
       help: 'entries of our media type at a tag that were left unread, once per layer: unannotated (not written by us), oversized (larger than an envelope of the payload), not_an_envelope',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    oversizedRuns: new Counter({
+      name: `${P}oversized_runs_total`,
+      help: 'runs seen in a list or watch over the size read whole (2 MiB of JSON): handled from their metadata, reported with a RunTooLarge Event, not attested',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     memoryBudgetWaits: new Counter({
