@@ -183,7 +183,7 @@ async function safely(verifies: SignatureVerifier, message: Uint8Array, signatur
   }
 }
 
-/** The blob, checked against its digest; undefined when it is too large, absent or not what it claims. */
+/** The blob (at most its descriptor's size), checked against its digest; undefined when it is too large, absent or not what it claims. */
 async function fetchBlob(
   deps: StoredPayloadDeps,
   d: Descriptor,
@@ -191,7 +191,8 @@ async function fetchBlob(
 ): Promise<Uint8Array | undefined> {
   if (!(d.size > 0 && d.size <= MAX_CHECKED_BLOB_BYTES)) return undefined;
   const bytes = await deps.client
-    .getBlob(deps.repository, d.digest, undefined, context)
+    // read no more than the descriptor says: that is also what the read reserves of the memory budget
+    .getBlob(deps.repository, d.digest, d.size, context)
     .catch(notFoundAsUndefined);
   return bytes && bytes.length <= MAX_CHECKED_BLOB_BYTES && sha256Digest(bytes) === d.digest
     ? bytes
