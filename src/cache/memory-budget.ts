@@ -87,6 +87,18 @@ export class MemoryBudget {
     });
   }
 
+  /**
+   * Reserves `bytes` only if they fit now and nobody waits; undefined otherwise (never queues). For a
+   * reader that holds reservations of its own and can free them by waiting on its own work (the
+   * list): queueing behind a reader that waits on that work would deadlock.
+   */
+  tryReserve(bytes: number): Reservation | undefined {
+    const want = Math.min(this.totalBytes, Math.max(1, Math.ceil(bytes)));
+    if (this.#waiters.length > 0 || this.#held + want > this.totalBytes) return undefined;
+    this.#held += want;
+    return this.#reservation(want);
+  }
+
   /** Runs `use` holding `bytes`, released when it settles. */
   async within<T>(bytes: number, reader: BudgetReader, use: () => Promise<T>, signal?: AbortSignal) {
     const held = await this.reserve(bytes, reader, signal);

@@ -165,7 +165,7 @@ export class RunWatcher implements RunSource {
         path,
         { limit, continue: continueToken },
         async (item) => {
-          const held = await this.#o.budget.reserve(item.bytes, 'kube-list');
+          const held = await this.#reserveListed(item.bytes, settling);
           settling.push(this.#deliverItem(kind, item, 'backlog').finally(() => held.release()));
         },
       ).finally(() => Promise.all(settling));
@@ -177,6 +177,21 @@ export class RunWatcher implements RunSource {
       this.#touch(kind);
     } while (continueToken && !this.#stopped);
     return resourceVersion;
+  }
+
+  /**
+   * The memory budget for a listed run. While this list's own runs hold budget, it waits for them to
+   * settle rather than queue: a queued list would hold its runs' bytes while the observer, settling
+   * them, may need a read of its own behind it in the queue. Only holding nothing does it queue.
+   */
+  async #reserveListed(bytes: number, settling: Promise<void>[]) {
+    const budget = this.#o.budget;
+    for (let i = 0; i < settling.length; i++) {
+      const held = budget.tryReserve(bytes);
+      if (held) return held;
+      await settling[i];
+    }
+    return budget.tryReserve(bytes) ?? budget.reserve(bytes, 'kube-list');
   }
 
   /** A streamed run: observed, or reported when it was over MAX_ITEM_BYTES (only its metadata is left). */

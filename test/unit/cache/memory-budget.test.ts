@@ -48,6 +48,18 @@ describe('MemoryBudget: the reads in flight never hold more than the budget', ()
     expect(budget.waiting).toBe(0);
   });
 
+  it('tryReserve() grants only what fits now with nobody waiting, and never queues', async () => {
+    const budget = new MemoryBudget({ totalBytes: 4 * MiB });
+    const a = budget.tryReserve(3 * MiB);
+    expect(a?.bytes).toBe(3 * MiB);
+    expect(budget.tryReserve(2 * MiB)).toBeUndefined();
+    const queued = budget.reserve(2 * MiB, 'registry');
+    expect(budget.tryReserve(1)).toBeUndefined(); // fits, but someone waits: no overtaking
+    a?.release();
+    (await queued).release();
+    expect(budget.waiting).toBe(0);
+  });
+
   it('within() holds the bytes while the work runs, also when it throws', async () => {
     const budget = new MemoryBudget({ totalBytes: MiB });
     await expect(
