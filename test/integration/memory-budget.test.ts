@@ -15,7 +15,7 @@ import { asInContainer, deploySettings } from '../helpers/deploy-settings.ts';
 import { forEachLimited, ImageFactory } from '../helpers/image-factory.ts';
 import { putSigningSecret } from '../helpers/observer.ts';
 import { ObserverProcess } from '../helpers/observer-process.ts';
-import { completeBuildTaskRun, getRun, waitFor } from '../helpers/tekton.ts';
+import { completeBuildTaskRun, deleteAllRuns, getRun, waitFor } from '../helpers/tekton.ts';
 
 /**
  * What a tenant puts in place beforehand cannot push the observer past deploy/'s memory limit
@@ -42,8 +42,12 @@ function start(env: LocalEnv, namespaces: string[], dir?: string): Promise<Obser
   });
 }
 
+/** Namespaces this file made: their runs are deleted afterwards (the local environment has no namespace controller to empty a deleted namespace), so later observers do not list them. */
+const made: string[] = [];
+
 async function namespace(prefix: string): Promise<string> {
   const name = `${prefix}-${Date.now().toString(36)}`;
+  made.push(name);
   await kubeConfigFor('admin')
     .makeApiClient(CoreV1Api)
     .createNamespace({ body: { metadata: { name } } });
@@ -72,6 +76,7 @@ describe('a planted .att layer cannot crash the observer (issue 26, item 1)', ()
   afterEach(async () => {
     await observer?.stop();
     observer = undefined;
+    for (const ns of made.splice(0)) await deleteAllRuns(kubeConfigFor('admin'), ns);
   });
 
   it('16 MiB DSSE-typed `[[],[],…]` under eight images of one run: stays up and under the limit, the others attest, reported once', async () => {
@@ -186,10 +191,13 @@ describe('big runs cannot crash the list (issue 26, item 2)', () => {
 
   afterAll(async () => {
     await observer?.stop();
-    await kubeConfigFor('admin')
-      .makeApiClient(CoreV1Api)
-      .deleteNamespace({ name: ns })
-      .catch(() => undefined);
+    for (const name of made.splice(0)) {
+      await deleteAllRuns(kubeConfigFor('admin'), name);
+      await kubeConfigFor('admin')
+        .makeApiClient(CoreV1Api)
+        .deleteNamespace({ name })
+        .catch(() => undefined);
+    }
   });
 
   it('500 runs of ~250 KiB listed at start-up and again after a restart: ready both times, under the limit', async () => {
