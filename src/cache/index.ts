@@ -6,4 +6,5 @@ export {
   type MemoryBudgetOptions,
   processMemoryBudget,
   type Reservation,
+  UNDECLARED_FIRST_BYTES,
 } from './memory-budget.ts';

@@ -1,5 +1,8 @@
 import { getHeapStatistics } from 'node:v8';
 
+/** What a body without a declared length reserves first; it grows (MemoryBudget.grow) as it is read. */
+export const UNDECLARED_FIRST_BYTES = 64 * 1024;
+
 /** The share of the V8 heap limit that reads a tenant can influence may hold at once. */
 export const MEMORY_BUDGET_SHARE = 0.25;
 /** The budget never falls below this, whatever the heap limit (one manifest and one blob check fit). */
@@ -97,6 +100,30 @@ export class MemoryBudget {
     if (this.#waiters.length > 0 || this.#held + want > this.totalBytes) return undefined;
     this.#held += want;
     return this.#reservation(want);
+  }
+
+  /**
+   * `held` grown to `bytes` (a body without a declared length, read further than reserved): at once
+   * when the difference fits with nobody waiting; otherwise `held` is released and `bytes` reserved
+   * anew, in order, so a growing reader never waits while holding (no hold-and-wait deadlock).
+   */
+  async grow(held: Reservation, bytes: number, reader: BudgetReader, signal?: AbortSignal) {
+    if (bytes <= held.bytes) return held;
+    const extra = this.tryReserve(bytes - held.bytes);
+    if (extra) {
+      let released = false;
+      return {
+        bytes: held.bytes + extra.bytes,
+        release: () => {
+          if (released) return;
+          released = true;
+          held.release();
+          extra.release();
+        },
+      } satisfies Reservation;
+    }
+    held.release();
+    return this.reserve(bytes, reader, signal);
   }
 
   /** Runs `use` holding `bytes`, released when it settles. */

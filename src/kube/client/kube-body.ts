@@ -1,5 +1,11 @@
 import type { Dispatcher } from 'undici';
-import { type BudgetReader, type MemoryBudget, processMemoryBudget } from '../../cache/index.ts';
+import {
+  type BudgetReader,
+  type MemoryBudget,
+  processMemoryBudget,
+  type Reservation,
+  UNDECLARED_FIRST_BYTES,
+} from '../../cache/index.ts';
 
 /**
  * Byte caps on apiserver answers read whole. A run or Pod is written by tenants, so its size is
@@ -19,8 +25,9 @@ export class KubeAnswerTooLarge extends Error {
 }
 
 /**
- * The whole body as text, at most `limit` bytes, after reserving its budget (the declared length,
- * else the cap) from the memory budget, held while it is read and parsed by `use`. A declared
+ * The whole body as text, at most `limit` bytes, within the memory budget: the declared length is
+ * reserved before reading, else a first 64 KiB grown as the body is read (an apiserver sends most
+ * objects chunked); held while it is read and parsed by `use`. A declared
  * length over the cap fails unread; a body that grows past it is destroyed at the chunk that does.
  */
 export async function readWithinBudget<T>(
@@ -35,14 +42,20 @@ export async function readWithinBudget<T>(
     throw new KubeAnswerTooLarge(limit);
   }
   const budget = options.budget ?? processMemoryBudget;
-  const held = await budget
-    .reserve(declared >= 0 ? declared : limit, options.reader ?? 'kube', options.signal)
+  const reader = options.reader ?? 'kube';
+  // a declared length is reserved whole; otherwise a first slice, grown as the body is read
+  let held: Reservation = await budget
+    .reserve(declared >= 0 ? declared : Math.min(limit, UNDECLARED_FIRST_BYTES), reader, options.signal)
     .catch((err: unknown) => {
       res.body.destroy();
       throw err;
     });
   try {
-    return use(await readCappedText(res.body, limit));
+    const text = await readCappedText(res.body, limit, async (total) => {
+      if (total > held.bytes)
+        held = await budget.grow(held, Math.min(limit, 2 * total), reader, options.signal);
+    });
+    return use(text);
   } finally {
     held.release();
   }
@@ -58,7 +71,11 @@ export async function readSmall(body: Dispatcher.ResponseData['body']): Promise<
   }
 }
 
-async function readCappedText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+async function readCappedText(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  read?: (total: number) => Promise<void>,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -68,6 +85,7 @@ async function readCappedText(body: Dispatcher.ResponseData['body'], limit: numb
       throw new KubeAnswerTooLarge(limit);
     }
     chunks.push(chunk as Buffer);
+    await read?.(total);
   }
   return Buffer.concat(chunks, total).toString('utf8');
 }

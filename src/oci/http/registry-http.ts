@@ -1,4 +1,9 @@
-import { type MemoryBudget, processMemoryBudget } from '../../cache/index.ts';
+import {
+  type MemoryBudget,
+  processMemoryBudget,
+  type Reservation,
+  UNDECLARED_FIRST_BYTES,
+} from '../../cache/index.ts';
 import { type AttemptContext, NO_ATTEMPT } from '../../model/index.ts';
 import type { Metrics } from '../../observability/index.ts';
 import { BodyTooLarge, EncodedBody, readCapped } from './bounded-body.ts';
@@ -111,9 +116,10 @@ export class RegistryHttp {
 
   /**
    * The body through a cap; a cap hit, an encoded body or a cut-off stream become coded errors.
-   * Before reading, the read reserves its byte budget (the declared length, or the cap when none
-   * is declared) from the process's memory budget and holds it until the bytes are read: while the
-   * reads in flight hold the whole budget, this one waits (the attempt's deadline ends the wait).
+   * Before reading, the read reserves its bytes from the process's memory budget (the declared
+   * length; without one, 64 KiB grown as the body is read, never past the cap) and holds them until
+   * the bytes are read: while the reads in flight hold the whole budget, this one waits (the
+   * attempt's deadline ends the wait).
    */
   async read(
     where: Where,
@@ -122,17 +128,23 @@ export class RegistryHttp {
     context?: AttemptContext,
   ): Promise<Uint8Array> {
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-    // a declared length over the cap is refused before reading: nothing to reserve for it
-    const budget = declared >= 0 ? Math.min(declared, limit) : limit;
-    let held: { release(): void };
+    // a declared length over the cap is refused before reading: nothing to reserve for it; without
+    // one, a first slice is reserved and grown as the body is read
+    const first = declared >= 0 ? Math.min(declared, limit) : Math.min(limit, UNDECLARED_FIRST_BYTES);
+    const budget = this.#budget;
+    const signal = context?.signal;
+    let held: Reservation;
     try {
-      held = await this.#budget.reserve(budget, 'registry', context?.signal);
+      held = await budget.reserve(first, 'registry', signal);
     } catch (err) {
       await res.body?.cancel().catch(() => undefined);
       throw err;
     }
     try {
-      return await readCapped(res, limit);
+      return await readCapped(res, limit, async (total) => {
+        if (total > held.bytes)
+          held = await budget.grow(held, Math.min(limit, 2 * total), 'registry', signal);
+      });
     } catch (err) {
       const detail = (err as Error).message;
       if (err instanceof BodyTooLarge)

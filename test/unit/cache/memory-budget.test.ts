@@ -60,6 +60,22 @@ describe('MemoryBudget: the reads in flight never hold more than the budget', ()
     expect(budget.waiting).toBe(0);
   });
 
+  it('grow() extends a reservation when it fits, else releases it and queues for the whole (never holds while waiting)', async () => {
+    const budget = new MemoryBudget({ totalBytes: 4 * MiB });
+    let held = await budget.reserve(1 * MiB, 'kube');
+    held = await budget.grow(held, 2 * MiB, 'kube');
+    expect([held.bytes, budget.heldBytes]).toEqual([2 * MiB, 2 * MiB]);
+    const other = await budget.reserve(2 * MiB, 'registry');
+    const growing = budget.grow(held, 3 * MiB, 'kube');
+    await new Promise((r) => setImmediate(r));
+    expect(budget.heldBytes).toBe(2 * MiB); // its own 2 MiB released while it waits
+    other.release();
+    held = await growing;
+    expect([held.bytes, budget.heldBytes]).toEqual([3 * MiB, 3 * MiB]);
+    held.release();
+    expect(budget.heldBytes).toBe(0);
+  });
+
   it('within() holds the bytes while the work runs, also when it throws', async () => {
     const budget = new MemoryBudget({ totalBytes: MiB });
     await expect(
