@@ -249,11 +249,16 @@ export class RegistryClient {
     return { digest: sha256Digest(bytes), ...(ociSubject ? { ociSubject } : {}) };
   }
 
-  /** All tags of the repository (following `Link` pagination); [] when the repository is unknown. */
+  /**
+   * All tags of the repository (following `Link` pagination, at most MANIFEST_LIMIT bytes over all
+   * pages: registry_body_too_large past it); [] when the repository is unknown.
+   */
   async listTags(repository: string, context?: AttemptContext): Promise<string[]> {
     const call: Call = { operation: 'list tags', repository, actions: 'pull', context };
     const tags: string[] = [];
     let path: string | undefined = `/v2/${repository}/tags/list`;
+    // the pages together are read within one manifest's cap, not 100 of them
+    let remaining = MANIFEST_LIMIT;
     for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
       const res = await this.#send(call, path, { method: 'GET' });
       if (res.status === 404) {
@@ -263,7 +268,10 @@ export class RegistryClient {
       if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
       const body = this.#http.json<{ tags?: string[] | null }>(
         this.#where(call),
-        await this.#http.read(this.#where(call), res, MANIFEST_LIMIT, call.context),
+        await this.#http.read(this.#where(call), res, remaining, call.context).then((bytes) => {
+          remaining -= bytes.length;
+          return bytes;
+        }),
       );
       tags.push(...(Array.isArray(body.tags) ? body.tags.filter((t) => typeof t === 'string') : []));
       path = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];

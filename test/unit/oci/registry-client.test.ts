@@ -115,6 +115,21 @@ describe('RegistryClient errors and uploads', () => {
     ]);
   });
 
+  it('reads all tag-list pages together within one manifest cap (a registry paging forever cannot grow the list past it)', async () => {
+    const page = JSON.stringify({
+      tags: Array.from({ length: 20_000 }, (_, i) => `tag-${i}-${'x'.repeat(40)}`),
+    });
+    let pages = 0;
+    const { fn } = fakeFetch(() => {
+      pages++;
+      return new Response(page, { status: 200, headers: { link: '</v2/app/tags/list?n=2>; rel="next"' } });
+    });
+    const client = new RegistryClient({ registry: 'reg.test', fetch: fn });
+    await expect(client.listTags('app')).rejects.toMatchObject({ reason: 'registry_body_too_large' });
+    // ~1 MiB a page: the fifth crosses 4 MiB, far from the 100 pages followed at most
+    expect(pages).toBeLessThanOrEqual(5);
+  });
+
   it('uploads with POST then PUT to a relative Location keeping its query, digest added', async () => {
     const { fn, calls } = fakeFetch((_url, init) => {
       if (init.method === 'HEAD') return new Response(null, { status: 404 });
