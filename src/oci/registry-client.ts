@@ -76,6 +76,8 @@ export class RegistryClient {
   readonly #http: RegistryHttp;
   readonly #isInsecureHost: (host: string) => boolean;
   readonly #tokens: TokenCache;
+  /** `repository@digest` → its upload in flight (uploadBlob) */
+  readonly #uploading = new Map<string, Promise<string>>();
   /** set once the registry answered with a Basic challenge */
   #basic = false;
 
@@ -124,6 +126,22 @@ export class RegistryClient {
     repository: string,
     bytes: Uint8Array,
     options: { fresh?: boolean; context?: AttemptContext } = {},
+  ): Promise<string> {
+    // One upload of a blob per repository at a time in this process: one run's envelope goes to
+    // the .att of each of its images, and concurrent uploads of one digest to one repository race
+    // in distribution (its manifest PUT then fails "manifest blob unknown"). Callers share it.
+    const key = `${repository}@${sha256Digest(bytes)}`;
+    const inFlight = this.#uploading.get(key);
+    if (inFlight) return inFlight;
+    const upload = this.#uploadOnce(repository, bytes, options).finally(() => this.#uploading.delete(key));
+    this.#uploading.set(key, upload);
+    return upload;
+  }
+
+  async #uploadOnce(
+    repository: string,
+    bytes: Uint8Array,
+    options: { fresh?: boolean; context?: AttemptContext },
   ): Promise<string> {
     const { context } = options;
     const digest = sha256Digest(bytes);

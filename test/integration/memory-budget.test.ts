@@ -135,18 +135,17 @@ describe('a planted .att layer cannot crash the observer (issue 26, item 1)', ()
       });
       expect(Date.now() - o.completed).toBeLessThan(60_000);
     }
-    // tenant A's own run ends (it is the attacker's: attested beside the planted layer, or failed
-    // with a registry reason; flaky here, see report-membudget.md), and never for memory
-    const outcome = await waitFor(`${a}/many-images signed or failed`, async () => {
+    // tenant A's run attests too: our layer is appended beside the planted one, which is left alone
+    await waitFor(`${a}/many-images signed or failed`, async () => {
       alive(observer as ObserverProcess);
       const state = await signed(a, 'many-images');
       return state === 'true' || state === 'failed' ? state : undefined;
     });
-    if (outcome === 'failed') {
+    if ((await signed(a, 'many-images')) !== 'true') {
       const events = await runEvents(kubeConfigFor('admin'), a, 'many-images');
-      const failed = events.find((e) => e.reason === 'AttestationFailed')?.message ?? '';
-      console.log(`${a}/many-images failed: ${failed}`);
-      expect(failed).toMatch(/registry_/);
+      throw new Error(
+        `${a}/many-images not signed: ${events.map((e) => `${e.reason}: ${e.message}`).join(' | ')}`,
+      );
     }
     expect(observer.child.exitCode).toBeNull();
     const metrics = await observer.metrics();
