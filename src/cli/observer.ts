@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { processMemoryBudget } from '../cache/index.ts';
 import { type FaultHook, type KubeAccess, LiveConfig, type ObserverConfig } from '../config/index.ts';
 import type { Controller } from '../controller/index.ts';
 import type { AttestationIndex } from '../index/index.ts';
@@ -58,6 +59,12 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const live = new LiveConfig(deps.config);
   const config = live.view;
   warnAtStart(config, logger);
+  // every tenant-influenced read reserves from the process's memory budget; its waits are counted
+  processMemoryBudget.onWait = (reader) => deps.metrics.memoryBudgetWaits.inc({ reader });
+  logger.info(
+    { memoryBudgetBytes: processMemoryBudget.totalBytes },
+    'memory budget for tenant-influenced reads',
+  );
   // one connection pool and one client-side rate limit for every apiserver request
   const connection = new KubeConnection({
     access: deps.kubeAccess,

@@ -7,10 +7,11 @@ export type {
   SecretObject,
   ServiceAccountObject,
 } from './client/core-objects.ts';
-export { JsonLines } from './client/json-lines.ts';
+export { JsonItemStream, MAX_ITEM_BYTES, type StreamedItem } from './client/json-items.ts';
 export { KubeApiError, kubeStatusOf } from './client/kube-api-error.ts';
 export { KubeConnection, type KubeMethod, type KubeRequest } from './client/kube-connection.ts';
 export { KubeJson, MERGE_PATCH } from './client/kube-json.ts';
+export { type ListedPage, listPage, nextPageSize } from './client/kube-list.ts';
 export { type WatchEnd, type WatchEvent, type WatchOptions, watch } from './client/kube-watch.ts';
 export { PUBLIC_KEY_ENTRY, PublicKeySecretWriter } from './client/public-key-secret.ts';
 export { SecretReader, type SecretSnapshot } from './client/secret-reader.ts';
@@ -23,4 +24,4 @@ export { NamespaceLabels } from './namespace-labels.ts';
 export { PodReader } from './pod-reader.ts';
 export { FIELD_MANAGER, isRunGone, kubeError, RunApi, type RunList, type RunObject } from './run-api.ts';
 export { type HeldObject, LEGACY_OBSERVER_FINALIZERS, OBSERVER_FINALIZER, type RunHold } from './run-hold.ts';
-export { RunWatcher, type RunWatcherOptions } from './run-watcher.ts';
+export { type OversizedRun, RunWatcher, type RunWatcherOptions } from './run-watcher.ts';

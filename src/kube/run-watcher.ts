@@ -1,9 +1,13 @@
+import { type MemoryBudget, processMemoryBudget } from '../cache/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { Backoff } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { isDone, type RunKind, runPlural } from '../tekton/index.ts';
+import type { StreamedItem } from './client/json-items.ts';
+import { MAX_ITEM_BYTES } from './client/json-items.ts';
 import { kubeStatusOf } from './client/kube-api-error.ts';
 import type { KubeConnection } from './client/kube-connection.ts';
+import { listPage, nextPageSize } from './client/kube-list.ts';
 import { type WatchEvent, watch } from './client/kube-watch.ts';
 import { managedByAccepted } from './managed-by.ts';
 import type { RunApi, RunObject } from './run-api.ts';
@@ -16,13 +20,30 @@ export interface RunWatcherOptions {
   namespaces: readonly string[];
   /** extra spec.managedBy values accepted (filter.managed-by) */
   managedBy: readonly string[];
-  /** page size of the (re-)list; default 500 */
+  /** largest page size of the (re-)list (it shrinks for large runs: nextPageSize); default 500 */
   pageSize?: number;
+  /**
+   * told about a run over MAX_ITEM_BYTES, seen in a list or watch: it was handled from its metadata
+   * (not observed); default: the warning in the log only
+   */
+  reportOversized?: (run: OversizedRun) => void;
+  /** what list items in flight reserve their bytes from; default the process's memory budget */
+  budget?: MemoryBudget;
   /** server-side watch timeout; default 300 s */
   watchTimeoutSeconds?: number;
   clock?: () => number;
   /** waits between retries (backoff); default a timer that does not keep the process alive */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** A run too large to handle whole: what its metadata said. */
+export interface OversizedRun {
+  kind: RunKind;
+  namespace: string;
+  name: string;
+  uid: string;
+  /** its JSON bytes (at least MAX_ITEM_BYTES) */
+  bytes: number;
 }
 
 interface StreamState {
@@ -53,7 +74,15 @@ export class RunWatcher implements RunSource {
   #stopped = false;
 
   constructor(options: RunWatcherOptions) {
-    this.#o = { pageSize: 500, watchTimeoutSeconds: 300, clock: Date.now, sleep, ...options };
+    this.#o = {
+      pageSize: 500,
+      watchTimeoutSeconds: 300,
+      clock: Date.now,
+      sleep,
+      reportOversized: () => {},
+      budget: processMemoryBudget,
+      ...options,
+    };
   }
 
   async start(observe: (observation: RunObservation) => void | Promise<void>): Promise<void> {
@@ -116,18 +145,67 @@ export class RunWatcher implements RunSource {
     });
   }
 
-  /** Pages through the current runs, observing each finished one as backlog. Returns the list RV. */
+  /**
+   * Pages through the current runs, observing each finished one as backlog. Each page is parsed as
+   * it streams (listPage): a run is handed on once complete, after reserving its bytes from the
+   * memory budget (held until the observer settled it), so neither a page nor the runs in flight
+   * hold more than the budget. The page size follows the size of the runs (nextPageSize). The next
+   * page is fetched once every run of this one was settled. Returns the list's resourceVersion.
+   */
   async #list(kind: RunKind, namespace: string | undefined): Promise<string> {
     let continueToken: string | undefined;
     let resourceVersion = '';
+    const listed = { items: 0, bytes: 0 };
+    const path = runsPath(kind, namespace);
     do {
-      const page = await this.#o.runApi.list(kind, { namespace, limit: this.#o.pageSize, continueToken });
-      await Promise.all(page.items.map((item) => this.#deliver(kind, item, 'backlog')));
+      const settling: Promise<void>[] = [];
+      const limit = nextPageSize(this.#o.pageSize, listed);
+      const page = await listPage(
+        this.#o.connection,
+        path,
+        { limit, continue: continueToken },
+        async (item) => {
+          const held = await this.#reserveListed(item.bytes, settling);
+          settling.push(this.#deliverItem(kind, item, 'backlog').finally(() => held.release()));
+        },
+      ).finally(() => Promise.all(settling));
+      await Promise.all(settling);
+      listed.items += page.items;
+      listed.bytes += page.bytes;
       continueToken = page.continueToken;
       resourceVersion = page.resourceVersion;
       this.#touch(kind);
     } while (continueToken && !this.#stopped);
     return resourceVersion;
+  }
+
+  /**
+   * The memory budget for a listed run. While this list's own runs hold budget, it waits for them to
+   * settle rather than queue: a queued list would hold its runs' bytes while the observer, settling
+   * them, may need a read of its own behind it in the queue. Only holding nothing does it queue.
+   */
+  async #reserveListed(bytes: number, settling: Promise<void>[]) {
+    const budget = this.#o.budget;
+    for (let i = 0; i < settling.length; i++) {
+      const held = budget.tryReserve(bytes);
+      if (held) return held;
+      await settling[i];
+    }
+    return budget.tryReserve(bytes) ?? budget.reserve(bytes, 'kube-list');
+  }
+
+  /** A streamed run: observed, or reported when it was over MAX_ITEM_BYTES (only its metadata is left). */
+  #deliverItem(kind: RunKind, item: StreamedItem, origin: RunObservation['origin'], deleted = false) {
+    const obj = item.value as RunObject;
+    if (!item.oversized) return this.#deliver(kind, obj, origin, deleted);
+    const md = obj.metadata ?? {};
+    const run = { kind, namespace: md.namespace, name: md.name, uid: md.uid, bytes: item.bytes };
+    this.#o.logger.warn(
+      { ...run, limit: MAX_ITEM_BYTES },
+      'run object too large to handle: only its metadata was read; not attested',
+    );
+    if (run.namespace && run.name && run.uid) this.#o.reportOversized(run as OversizedRun);
+    return Promise.resolve();
   }
 
   /** Watches until the stream ends; 'closed' to resume, 'gone' to re-list; throws on failure. */
@@ -138,11 +216,9 @@ export class RunWatcher implements RunSource {
     state: StreamState,
     advanced: (rv: string) => void,
   ): Promise<'closed' | 'gone'> {
-    const path = namespace
-      ? `/apis/tekton.dev/v1/namespaces/${encodeURIComponent(namespace)}/${runPlural(kind)}`
-      : `/apis/tekton.dev/v1/${runPlural(kind)}`;
+    const path = runsPath(kind, namespace);
     let gone = false;
-    const onEvent = ({ type, object }: WatchEvent<RunObject & { code?: number }>) => {
+    const onEvent = ({ type, object, oversized, bytes }: WatchEvent<RunObject & { code?: number }>) => {
       this.#touch(kind);
       if (type === 'ERROR') {
         if (object?.code === 410) gone = true;
@@ -150,8 +226,9 @@ export class RunWatcher implements RunSource {
       }
       const rv = object?.metadata?.resourceVersion;
       if (rv) advanced(rv);
-      if (type === 'ADDED' || type === 'MODIFIED') void this.#deliver(kind, object, 'live');
-      else if (type === 'DELETED') void this.#deliver(kind, object, 'live', true);
+      const item = { value: object, bytes: bytes ?? 0, oversized: oversized === true };
+      if (type === 'ADDED' || type === 'MODIFIED') void this.#deliverItem(kind, item, 'live');
+      else if (type === 'DELETED') void this.#deliverItem(kind, item, 'live', true);
     };
     const abort = new AbortController();
     state.abort = abort;
@@ -212,6 +289,13 @@ export class RunWatcher implements RunSource {
     const at = this.#lastEventAt[kind];
     return at === undefined ? 0 : this.#o.clock() - at;
   }
+}
+
+/** `/apis/tekton.dev/v1[/namespaces/<ns>]/<plural>` */
+function runsPath(kind: RunKind, namespace: string | undefined): string {
+  return namespace
+    ? `/apis/tekton.dev/v1/namespaces/${encodeURIComponent(namespace)}/${runPlural(kind)}`
+    : `/apis/tekton.dev/v1/${runPlural(kind)}`;
 }
 
 /** The object minus metadata.managedFields (server bookkeeping, often the largest part, never provenance). */

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { processMemoryBudget } from '../cache/index.ts';
 import type { RunKind } from '../tekton/index.ts';
 
 /**
@@ -58,6 +59,7 @@ function atZero(
   for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
   for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
   for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
+  for (const reader of ['registry', 'kube', 'kube-list']) m.memoryBudgetWaits.inc({ reader }, 0);
   for (const kind of KINDS) {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);
@@ -65,6 +67,7 @@ function atZero(
     m.fencedWrites.inc({ kind }, 0);
     m.registryWaitExpired.inc({ kind }, 0);
     m.chainsAdopted.inc({ kind }, 0);
+    m.oversizedRuns.inc({ kind }, 0);
     // at zero so that increase() in the TamperMismatch alert sees the first mismatch
     for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
   }
@@ -238,6 +241,32 @@ function serviceMetrics(registry: Registry) {
       help: 'OCI registry requests by method and HTTP status (0 = no response, circuit_open = not sent)',
       labelNames: ['method', 'status'] as const,
       registers: [registry],
+    }),
+    foreignLayers: new Counter({
+      name: `${P}foreign_layers_total`,
+      help: 'entries of our media type at a tag that were left unread, once per layer: unannotated (not written by us), oversized (larger than an envelope of the payload), not_an_envelope',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    oversizedRuns: new Counter({
+      name: `${P}oversized_runs_total`,
+      help: 'runs seen in a list or watch over the size read whole (2 MiB of JSON): handled from their metadata, reported with a RunTooLarge Event, not attested',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    memoryBudgetWaits: new Counter({
+      name: `${P}memory_budget_waits_total`,
+      help: 'reads of tenant-influenced bytes (registry answers, apiserver objects, list items) that waited for the memory budget',
+      labelNames: ['reader'] as const,
+      registers: [registry],
+    }),
+    memoryBudgetHeld: new Gauge({
+      name: `${P}memory_budget_held_bytes`,
+      help: 'bytes of the memory budget held by reads in flight (the budget is a share of the V8 heap limit)',
+      registers: [registry],
+      collect() {
+        this.set(processMemoryBudget.heldBytes);
+      },
     }),
     registryCircuits: new Gauge({
       name: `${P}registry_circuits`,

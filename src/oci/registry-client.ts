@@ -76,6 +76,8 @@ export class RegistryClient {
   readonly #http: RegistryHttp;
   readonly #isInsecureHost: (host: string) => boolean;
   readonly #tokens: TokenCache;
+  /** `repository@digest` → its upload in flight (uploadBlob) */
+  readonly #uploading = new Map<string, Promise<string>>();
   /** set once the registry answered with a Basic challenge */
   #basic = false;
 
@@ -111,7 +113,7 @@ export class RegistryClient {
     const call: Call = { operation: `GET blob ${digest}`, repository, actions: 'pull', context };
     const res = await this.#send(call, `/v2/${repository}/blobs/${digest}`, { method: 'GET' });
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    return this.#http.read(this.#where(call), res, maxBytes);
+    return this.#http.read(this.#where(call), res, maxBytes, context);
   }
 
   /**
@@ -124,6 +126,22 @@ export class RegistryClient {
     repository: string,
     bytes: Uint8Array,
     options: { fresh?: boolean; context?: AttemptContext } = {},
+  ): Promise<string> {
+    // One upload of a blob per repository at a time in this process: one run's envelope goes to
+    // the .att of each of its images, and concurrent uploads of one digest to one repository race
+    // in distribution (its manifest PUT then fails "manifest blob unknown"). Callers share it.
+    const key = `${repository}@${sha256Digest(bytes)}`;
+    const inFlight = this.#uploading.get(key);
+    if (inFlight) return inFlight;
+    const upload = this.#uploadOnce(repository, bytes, options).finally(() => this.#uploading.delete(key));
+    this.#uploading.set(key, upload);
+    return upload;
+  }
+
+  async #uploadOnce(
+    repository: string,
+    bytes: Uint8Array,
+    options: { fresh?: boolean; context?: AttemptContext },
   ): Promise<string> {
     const { context } = options;
     const digest = sha256Digest(bytes);
@@ -169,7 +187,7 @@ export class RegistryClient {
       return undefined;
     }
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT, call.context);
     const digest = sha256Digest(bytes);
     if (isSha256Digest(reference) && digest !== reference) {
       throw registryError('registry_digest_mismatch', this.#where(call), {
@@ -249,11 +267,16 @@ export class RegistryClient {
     return { digest: sha256Digest(bytes), ...(ociSubject ? { ociSubject } : {}) };
   }
 
-  /** All tags of the repository (following `Link` pagination); [] when the repository is unknown. */
+  /**
+   * All tags of the repository (following `Link` pagination, at most MANIFEST_LIMIT bytes over all
+   * pages: registry_body_too_large past it); [] when the repository is unknown.
+   */
   async listTags(repository: string, context?: AttemptContext): Promise<string[]> {
     const call: Call = { operation: 'list tags', repository, actions: 'pull', context };
     const tags: string[] = [];
     let path: string | undefined = `/v2/${repository}/tags/list`;
+    // the pages together are read within one manifest's cap, not 100 of them
+    let remaining = MANIFEST_LIMIT;
     for (let page = 0; path && page < MAX_TAG_PAGES; page++) {
       const res = await this.#send(call, path, { method: 'GET' });
       if (res.status === 404) {
@@ -263,7 +286,10 @@ export class RegistryClient {
       if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
       const body = this.#http.json<{ tags?: string[] | null }>(
         this.#where(call),
-        await this.#http.read(this.#where(call), res, MANIFEST_LIMIT),
+        await this.#http.read(this.#where(call), res, remaining, call.context).then((bytes) => {
+          remaining -= bytes.length;
+          return bytes;
+        }),
       );
       tags.push(...(Array.isArray(body.tags) ? body.tags.filter((t) => typeof t === 'string') : []));
       path = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
@@ -293,7 +319,7 @@ export class RegistryClient {
       return undefined;
     }
     if (res.status !== 200) throw await statusError(call.operation, this.#target(repository), res);
-    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT);
+    const bytes = await this.#http.read(this.#where(call), res, MANIFEST_LIMIT, call.context);
     try {
       return parseImageIndex(bytes, `referrers of ${this.#target(repository)}@${digest}`);
     } catch (err) {
@@ -377,7 +403,7 @@ export class RegistryClient {
     if (res.status !== 200) throw await statusError(op.operation, this.#target(call.repository), res);
     return this.#http.json<TokenResponse>(
       this.#where(op),
-      await this.#http.read(this.#where(op), res, SMALL_BODY_LIMIT),
+      await this.#http.read(this.#where(op), res, SMALL_BODY_LIMIT, call.context),
     );
   }
 }

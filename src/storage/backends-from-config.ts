@@ -62,6 +62,7 @@ function create(name: BackendName, deps: BackendDeps): Destination {
         clients: deps.ociClients ?? ociClients(deps),
         repositoryOverride: storageOci.repository,
         encoding: storageOci.encoding,
+        metrics: deps.metrics,
         ...(deps.verifies ? { verifies: deps.verifies } : {}),
       });
     }

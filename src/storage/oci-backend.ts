@@ -1,3 +1,4 @@
+import { BoundedCache } from '../cache/index.ts';
 import { allDownUntil, asObserverError, ObserverError, tenantMessage } from '../errors.ts';
 import type { AttemptContext } from '../model/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
@@ -8,6 +9,7 @@ import {
   appendToTag,
   attestationLayer,
   cosignTagDocument,
+  type Descriptor,
   digestTag,
   entryKey,
   KeyedBatcher,
@@ -24,7 +26,7 @@ import type { ImageRef, SignedArtifact, StorageBackend, StoreRequest, StoreResul
 import type { CredentialSource } from './credentials.ts';
 import { storeBundle } from './oci-bundle.ts';
 import { OciClients, type RegistryNetworkOptions } from './oci-clients.ts';
-import { layerStoredAs, type SignatureVerifier } from './oci-stored-payload.ts';
+import { type ForeignLayerReason, layerStoredAs, type SignatureVerifier } from './oci-stored-payload.ts';
 
 type Provenance = Extract<SignedArtifact, { type: 'provenance' }>;
 
@@ -32,7 +34,7 @@ export interface OciBackendOptions {
   logger: Logger;
   /** per run and registry host; default: anonymous */
   credentials?: CredentialSource;
-  metrics?: Pick<Metrics, 'registryRequests'>;
+  metrics?: Pick<Metrics, 'registryRequests'> & Partial<Pick<Metrics, 'foreignLayers'>>;
   /**
    * `storage.oci.repository`: `host/repo` that receives `.att`/`.sig` instead of each image's own
    * repository (the tag is still `sha256-<image hex>`). Ignored in sigstore-bundle mode (a referrer
@@ -79,6 +81,8 @@ export interface OciBackendOptions {
 export class OciBackend implements StorageBackend {
   readonly name = 'oci' as const;
   readonly #o: OciBackendOptions;
+  /** layers already reported as foreign (reportForeignLayer): each is reported once, not at every run */
+  readonly #reported = new BoundedCache<true>({ maxEntries: 10_000 });
   readonly #clients: OciClients;
   readonly #batcher = new KeyedBatcher<Addition, AppendResult>();
 
@@ -149,7 +153,8 @@ export class OciBackend implements StorageBackend {
         ? attestationLayer(artifact.envelopeBytes, { ...artifact, payloadDigest })
         : signatureLayer(artifact.payload, artifact.signature, { ...artifact, payloadDigest });
     const verifies = this.#o.verifies;
-    const storedAs = verifies && layerStoredAs({ client, repository, verifies }, artifact);
+    const report = this.#reporter(`${registry}/${repository}:${tag}`);
+    const storedAs = verifies && layerStoredAs({ client, repository, verifies, report }, artifact);
     await this.#append(
       { client, repository, tag, document: cosignTagDocument, context },
       { descriptor: layer.descriptor, blob: layer.bytes, ...(storedAs ? { storedAs } : {}) },
@@ -178,6 +183,7 @@ export class OciBackend implements StorageBackend {
       artifact,
       toBundle: this.#o.toBundle,
       verifies: this.#o.verifies,
+      report: this.#reporter(`${registry}/${repository}`),
       appendIndex: (addition) =>
         this.#append(
           { client, repository, tag: digestTag(image.digest), document: referrersIndexDocument, context },
@@ -230,5 +236,22 @@ export class OciBackend implements StorageBackend {
       },
       submitted,
     );
+  }
+
+  /**
+   * Reports an entry of our media type left unread (see oci-stored-payload.ts): a warning naming the
+   * tag and the layer, and provenance_observer_foreign_layers_total, once per layer digest, so a
+   * planted layer is reported once, not at every run that appends beside it.
+   */
+  #reporter(where: string) {
+    return (entry: Descriptor, reason: ForeignLayerReason) => {
+      if (this.#reported.get(entry.digest)) return;
+      this.#reported.set(entry.digest, true);
+      this.#o.metrics?.foreignLayers?.inc({ reason });
+      this.#o.logger.warn(
+        { at: where, layer: entry.digest, size: entry.size, reason },
+        'an entry at the tag is not ours to read; left alone (not fetched, not parsed)',
+      );
+    };
   }
 }

@@ -15,7 +15,12 @@ import {
 } from '../oci/index.ts';
 import { toSigstoreBundle } from '../signing/index.ts';
 import type { ImageRef, SignedArtifact } from './backend.ts';
-import { bundleStoredAs, type SignatureVerifier, type StoredAs } from './oci-stored-payload.ts';
+import {
+  bundleStoredAs,
+  type SignatureVerifier,
+  type StoredAs,
+  type StoredPayloadDeps,
+} from './oci-stored-payload.ts';
 
 type Provenance = Extract<SignedArtifact, { type: 'provenance' }>;
 
@@ -28,6 +33,8 @@ export interface StoreBundleOptions {
   toBundle?: (artifact: Provenance) => Uint8Array;
   /** with it, a referrer holding the same payload with a verifying signature counts as stored */
   verifies?: SignatureVerifier;
+  /** told about a referrer or bundle of ours that is not ours to read (StoredPayloadDeps.report) */
+  report?: StoredPayloadDeps['report'];
   /** adds an entry to the referrers tag, serialised per tag by the caller */
   appendIndex: (addition: Addition) => Promise<AppendResult>;
   /** the attempt the store is part of; default none */
@@ -54,8 +61,8 @@ export async function storeBundle(o: StoreBundleOptions): Promise<string> {
   const storedAs =
     o.verifies &&
     bundleStoredAs(
-      { client, repository, verifies: o.verifies },
-      { payloadDigest, payloadType: artifact.envelope.payloadType },
+      { client, repository, verifies: o.verifies, ...(o.report ? { report: o.report } : {}) },
+      { payloadDigest, payloadBytes: artifact.payload.length, payloadType: artifact.envelope.payloadType },
     );
   const found = storedAs && (await findReferrer({ client, repository, context }, subject.digest, storedAs));
   if (found) return found;

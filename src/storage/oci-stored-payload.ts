@@ -21,10 +21,15 @@ import type { SignedArtifact } from './backend.ts';
  */
 export type SignatureVerifier = (message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 
+/** Why an entry at a tag was left alone: reported once per layer (log and metric). */
+export type ForeignLayerReason = 'unannotated' | 'oversized' | 'not_an_envelope';
+
 export interface StoredPayloadDeps {
   client: Pick<RegistryClient, 'getBlob' | 'getManifest'>;
   repository: string;
   verifies: SignatureVerifier;
+  /** told about an entry of our media type that is not ours to read (once per layer digest: reportOnce) */
+  report?: (entry: Descriptor, reason: ForeignLayerReason) => void;
 }
 
 /**
@@ -37,22 +42,40 @@ export type StoredAs = (entry: Descriptor, context?: AttemptContext) => Promise<
 export interface PayloadIdentity {
   /** `sha256:<hex>` of the payload bytes */
   payloadDigest: string;
+  /** the payload's length: an envelope of it is never larger than ownEnvelopeBound(payloadBytes) */
+  payloadBytes: number;
   /** DSSE payloadType (attestations only) */
   payloadType?: string;
 }
 
-/** Blobs larger than this are not fetched to check them (they cannot count as stored). */
+/** Blobs larger than this are never fetched to check them, whatever the payload (they cannot count as stored). */
 export const MAX_CHECKED_BLOB_BYTES = 16 * 1024 * 1024;
+/** What an envelope (or bundle) adds to its base64 payload: payloadType, signatures, certificates, tlog entries. */
+export const ENVELOPE_OVERHEAD_BYTES = 64 * 1024;
+/**
+ * Objects and arrays an envelope or bundle of ours holds at most (a DSSE envelope has 2 plus one per
+ * signature; a bundle a few dozen). A blob with more is not ours: it is never handed to JSON.parse,
+ * whose object graph for `[[],[],…]` is ~10 times its bytes (a 16 MiB layer is over 150 MiB of heap).
+ */
+export const MAX_ENVELOPE_CONTAINERS = 256;
+
+/** The largest entry that can hold an envelope of a payload of `payloadBytes`: base64 plus the overhead. */
+export function ownEnvelopeBound(payloadBytes: number): number {
+  return Math.min(MAX_CHECKED_BLOB_BYTES, Math.ceil(payloadBytes / 3) * 4 + ENVELOPE_OVERHEAD_BYTES);
+}
 
 /**
  * The "already stored" decisions of OciBackend, after cosign's own duplicate detection
  * (sigstore/cosign pkg/cosign/remote/remote.go, NewDupeDetector: a layer counts as the new one
- * when its signature verifies over the new payload). An entry counts as our payload stored only
- * when it holds the same payload AND a signature over it verifies with a published key: the
- * ANNOTATION_PAYLOAD_DIGEST annotation only selects which entries to check (an entry naming
- * another payload is skipped without a fetch; one without the annotation, written before it
- * existed or by another tool, is checked by content). A planted entry with our payload digest and
- * a bogus signature is therefore not "stored", and we store ours beside it.
+ * when its signature verifies over the new payload). Only entries identified as ours are read:
+ * our media type, the ANNOTATION_PAYLOAD_DIGEST annotation naming the payload we are about to
+ * store (an entry naming another payload is skipped without a fetch), and a size no larger than an
+ * envelope of that payload can be (ownEnvelopeBound). An entry without the annotation (another
+ * tool's, or planted) or over the bound is left alone, unread, and reported once; a fetched blob
+ * must match its digest and have the few containers an envelope has (MAX_ENVELOPE_CONTAINERS)
+ * before it is parsed. An entry then counts as our payload stored only when its payload's digest is
+ * the one we are about to store AND a signature over it verifies with a published key, so a
+ * planted entry with our payload digest and a bogus signature is not "stored": we store ours beside it.
  */
 
 /** The check for the cosign-layout layer of this artifact (`.att` or `.sig`). */
@@ -61,6 +84,7 @@ export function layerStoredAs(deps: StoredPayloadDeps, artifact: SignedArtifact)
     case 'provenance':
       return attestationStoredAs(deps, {
         payloadDigest: sha256Digest(artifact.payload),
+        payloadBytes: artifact.payload.length,
         payloadType: artifact.envelope.payloadType,
       });
     case 'image-signature':
@@ -71,9 +95,9 @@ export function layerStoredAs(deps: StoredPayloadDeps, artifact: SignedArtifact)
 /** `.att` layer: a DSSE envelope of the same payloadType and payload, validly signed. */
 export function attestationStoredAs(deps: StoredPayloadDeps, want: PayloadIdentity): StoredAs {
   return async (entry, context) => {
-    if (entry.mediaType !== DSSE_LAYER || !mayHold(entry, want)) return false;
+    if (entry.mediaType !== DSSE_LAYER || !isOurs(deps, entry, want, entry)) return false;
     const bytes = await fetchBlob(deps, entry, context);
-    return bytes !== undefined && envelopeHolds(parseJson(bytes), want, deps.verifies);
+    return bytes !== undefined && envelopeHolds(parseSmallJson(deps, entry, bytes), want, deps.verifies);
   };
 }
 
@@ -93,7 +117,12 @@ export function signatureStoredAs(deps: Pick<StoredPayloadDeps, 'verifies'>, pay
 /** Sigstore-bundle referrer (an entry of the referrers index): its bundle's DSSE envelope holds the payload. */
 export function bundleStoredAs(deps: StoredPayloadDeps, want: PayloadIdentity): StoredAs {
   return async (entry, context) => {
-    if (entry.artifactType !== SIGSTORE_BUNDLE_V03 || !mayHold(entry, want)) return false;
+    if (entry.artifactType !== SIGSTORE_BUNDLE_V03 || !isOurs(deps, entry, want)) return false;
+    // a referrer manifest of ours is a few hundred bytes: a larger one is not read
+    if (!(entry.size > 0 && entry.size <= ENVELOPE_OVERHEAD_BYTES)) {
+      deps.report?.(entry, 'oversized');
+      return false;
+    }
     const manifest = await deps.client
       .getManifest(deps.repository, entry.digest, context)
       .catch(notFoundAsUndefined);
@@ -104,17 +133,30 @@ export function bundleStoredAs(deps: StoredPayloadDeps, want: PayloadIdentity): 
     } catch {
       return false;
     }
-    if (layer?.mediaType !== SIGSTORE_BUNDLE_V03) return false;
+    if (layer?.mediaType !== SIGSTORE_BUNDLE_V03 || !isOurs(deps, entry, want, layer)) return false;
     const bytes = await fetchBlob(deps, layer, context);
-    const bundle = bytes && (parseJson(bytes) as { dsseEnvelope?: unknown } | undefined);
+    const bundle = bytes && (parseSmallJson(deps, layer, bytes) as { dsseEnvelope?: unknown } | undefined);
     return bundle !== undefined && envelopeHolds(bundle.dsseEnvelope, want, deps.verifies);
   };
 }
 
-/** False only when the entry's annotation names another payload. */
-function mayHold(entry: Descriptor, want: PayloadIdentity): boolean {
+/**
+ * Whether `entry` (whose annotations name the payload) may hold ours and `blob` (the entry itself, or
+ * a bundle's layer) is small enough to be an envelope of it. An entry naming another payload is
+ * simply another of our statements; one without the annotation, or too large, is reported.
+ */
+function isOurs(deps: StoredPayloadDeps, entry: Descriptor, want: PayloadIdentity, blob?: Descriptor) {
   const named = entry.annotations?.[ANNOTATION_PAYLOAD_DIGEST];
-  return named === undefined || named === want.payloadDigest;
+  if (named === undefined) {
+    deps.report?.(entry, 'unannotated');
+    return false;
+  }
+  if (named !== want.payloadDigest) return false;
+  if (blob && !(blob.size > 0 && blob.size <= ownEnvelopeBound(want.payloadBytes))) {
+    deps.report?.(blob, 'oversized');
+    return false;
+  }
+  return true;
 }
 
 /** A DSSE envelope (parsed JSON) with our payloadType and payload and a signature that verifies. */
@@ -141,7 +183,7 @@ async function safely(verifies: SignatureVerifier, message: Uint8Array, signatur
   }
 }
 
-/** The blob, checked against its digest; undefined when it is too large, absent or not what it claims. */
+/** The blob (at most its descriptor's size), checked against its digest; undefined when it is too large, absent or not what it claims. */
 async function fetchBlob(
   deps: StoredPayloadDeps,
   d: Descriptor,
@@ -149,7 +191,8 @@ async function fetchBlob(
 ): Promise<Uint8Array | undefined> {
   if (!(d.size > 0 && d.size <= MAX_CHECKED_BLOB_BYTES)) return undefined;
   const bytes = await deps.client
-    .getBlob(deps.repository, d.digest, undefined, context)
+    // read no more than the descriptor says: that is also what the read reserves of the memory budget
+    .getBlob(deps.repository, d.digest, d.size, context)
     .catch(notFoundAsUndefined);
   return bytes && bytes.length <= MAX_CHECKED_BLOB_BYTES && sha256Digest(bytes) === d.digest
     ? bytes
@@ -162,10 +205,36 @@ function notFoundAsUndefined(err: unknown): undefined {
   return undefined;
 }
 
-function parseJson(bytes: Uint8Array): unknown {
+/** The blob as JSON when it has no more containers than an envelope of ours; undefined (reported) otherwise. */
+function parseSmallJson(deps: StoredPayloadDeps, d: Descriptor, bytes: Uint8Array): unknown {
+  if (containersOver(bytes, MAX_ENVELOPE_CONTAINERS)) {
+    deps.report?.(d, 'not_an_envelope');
+    return undefined;
+  }
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
+    deps.report?.(d, 'not_an_envelope');
     return undefined;
   }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+
+/** Whether the JSON text opens more than `max` objects or arrays (outside strings); one pass, no allocation. */
+export function containersOver(bytes: Uint8Array, max: number): boolean {
+  let inString = false;
+  let opened = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) inString = true;
+    else if ((b === OPEN_BRACE || b === OPEN_BRACKET) && ++opened > max) return true;
+  }
+  return false;
 }

@@ -6,6 +6,7 @@ import {
   FinalizerRunHold,
   type KubeConnection,
   KubeEventRecorder,
+  MAX_ITEM_BYTES,
   NamespaceLabels,
   RunApi,
   RunWatcher,
@@ -52,12 +53,22 @@ export function buildCore(
     metrics,
     afterPoll: publicKeyPublisher(config, connection, () => signing.publicKeys(), logger),
   });
+  const events = new KubeEventRecorder({ connection, logger, instance: deps.instance });
   const source = new RunWatcher({
     connection,
     runApi,
     logger,
     namespaces: config.namespaces,
     managedBy: config.managedBy,
+    reportOversized: (run) => {
+      metrics.oversizedRuns.inc({ kind: run.kind });
+      void events.record({
+        run,
+        type: 'Warning',
+        reason: 'RunTooLarge',
+        message: `the ${run.kind} is ${run.bytes} bytes of JSON, over the ${MAX_ITEM_BYTES} the observer reads whole; it was not attested`,
+      });
+    },
   });
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   const reconciler = new Reconciler({
@@ -65,7 +76,7 @@ export function buildCore(
     runApi,
     index,
     attestor: buildAttestor(deps, config, connection, signing, index),
-    events: new KubeEventRecorder({ connection, logger, instance: deps.instance }),
+    events,
     metrics,
     logger,
     signer: () => signing.active(),

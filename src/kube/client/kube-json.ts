@@ -1,4 +1,5 @@
 import { KubeApiError, parsedBody } from './kube-api-error.ts';
+import { OBJECT_ANSWER_LIMIT, readSmall, readWithinBudget } from './kube-body.ts';
 import type { KubeConnection, KubeMethod, KubeRequest } from './kube-connection.ts';
 
 /** The content type of a JSON merge patch (RFC 7386), which the apiserver takes for any object. */
@@ -6,7 +7,7 @@ export const MERGE_PATCH = 'application/merge-patch+json';
 
 /**
  * JSON requests to the apiserver over the observer's one KubeConnection. Answers are parsed JSON
- * (undefined for an empty body); a status outside 2xx is a KubeApiError with the status and the
+ * (undefined for an empty body), read through OBJECT_ANSWER_LIMIT within the memory budget; a status outside 2xx is a KubeApiError with the status and the
  * parsed answer; network failures are undici's errors, as thrown.
  */
 export class KubeJson {
@@ -34,9 +35,11 @@ export class KubeJson {
       ...(options.query ? { query: options.query } : {}),
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
-    const text = await res.body.text();
     if (res.statusCode < 200 || res.statusCode >= 300)
-      throw new KubeApiError(res.statusCode, parsedBody(text));
-    return (text ? JSON.parse(text) : undefined) as T;
+      throw new KubeApiError(res.statusCode, parsedBody(await readSmall(res.body)));
+    // a run or Pod is the tenant's: read through a cap, within the process's memory budget
+    return readWithinBudget(res, OBJECT_ANSWER_LIMIT, (text) => (text ? JSON.parse(text) : undefined) as T, {
+      ...(options.context?.signal ? { signal: options.context.signal } : {}),
+    });
   }
 }

@@ -1,11 +1,16 @@
-import { JsonLines } from './json-lines.ts';
+import { JsonItemStream, type StreamedItem } from './json-items.ts';
 import { KubeApiError, parsedBody } from './kube-api-error.ts';
+import { readSmall } from './kube-body.ts';
 import type { KubeConnection, KubeRequest } from './kube-connection.ts';
 
 /** One watch event (metav1.WatchEvent): ADDED, MODIFIED, DELETED, BOOKMARK or ERROR (a Status). */
 export interface WatchEvent<T = unknown> {
   type: string;
   object: T;
+  /** the object's JSON bytes in the stream */
+  bytes?: number;
+  /** the object was over MAX_ITEM_BYTES: `object` holds only its metadata's names (json-items.ts) */
+  oversized?: boolean;
 }
 
 /** How a watch ended without failing: the server closed it, it fell silent, or the caller aborted. */
@@ -27,8 +32,10 @@ export interface WatchOptions {
 }
 
 /**
- * Watches `path` (a collection) with `watch=true`: each line of the streamed answer is parsed and
- * handed to `onEvent` in order (a line that is not JSON is skipped). Resolves when the stream ends
+ * Watches `path` (a collection) with `watch=true`: the streamed answer is parsed as it arrives,
+ * event by event (JsonItemStream: an object over MAX_ITEM_BYTES is cut to its metadata while it
+ * streams), and each event is handed to `onEvent` in order. A body that is not JSON ends the
+ * watch with an error (the caller resumes it). Resolves when the stream ends
  * (see WatchEnd). A status outside 2xx is a KubeApiError (410 Gone included: the caller re-lists);
  * a reset connection rejects with undici's error. An ERROR event is an event: the caller decides.
  */
@@ -60,14 +67,17 @@ export async function watch<T>(
       signal: controller.signal,
       bodyTimeoutMs: 0,
     });
-    if (res.statusCode !== 200) throw new KubeApiError(res.statusCode, parsedBody(await res.body.text()));
+    if (res.statusCode !== 200) throw new KubeApiError(res.statusCode, parsedBody(await readSmall(res.body)));
     options.onOpen?.();
-    const lines = new JsonLines();
+    const events = new JsonItemStream({
+      place: 'watch',
+      onDocument: (event, item) => deliver(event, item, onEvent),
+    });
     for await (const chunk of res.body) {
       touch();
-      for (const line of lines.push(chunk as Buffer)) deliver(line, onEvent);
+      events.write(chunk as Buffer);
     }
-    for (const line of lines.end()) deliver(line, onEvent);
+    events.end();
     return 'closed';
   } catch (err) {
     if (idle) return 'idle';
@@ -79,12 +89,15 @@ export async function watch<T>(
   }
 }
 
-function deliver<T>(line: string, onEvent: (event: WatchEvent<T>) => void): void {
-  let event: WatchEvent<T>;
-  try {
-    event = JSON.parse(line) as WatchEvent<T>;
-  } catch {
-    return;
-  }
-  onEvent(event);
+function deliver<T>(
+  event: Record<string, unknown>,
+  item: StreamedItem | undefined,
+  onEvent: (event: WatchEvent<T>) => void,
+): void {
+  if (typeof event.type !== 'string') return;
+  onEvent({
+    type: event.type,
+    object: (item?.value ?? event.object) as T,
+    ...(item ? { bytes: item.bytes, ...(item.oversized ? { oversized: true } : {}) } : {}),
+  });
 }

@@ -51,7 +51,12 @@ export async function discardBody(res: RegistryResponse, limit = SMALL_BODY_LIMI
  * a Content-Encoding other than identity is refused unread: we ask for identity, and decoding a
  * compressed answer is how a small answer becomes gigabytes.
  */
-export async function readCapped(res: RegistryResponse, limit: number): Promise<Uint8Array> {
+export async function readCapped(
+  res: RegistryResponse,
+  limit: number,
+  /** told the bytes read so far after each chunk (the memory budget grows with them) */
+  onRead?: (total: number) => Promise<void>,
+): Promise<Uint8Array> {
   const encoding = (res.headers.get('content-encoding') ?? '').trim().toLowerCase();
   if (encoding && encoding !== 'identity') {
     await res.body?.cancel().catch(() => undefined);
@@ -75,6 +80,7 @@ export async function readCapped(res: RegistryResponse, limit: number): Promise<
       throw new BodyTooLarge(limit);
     }
     chunks.push(value);
+    await onRead?.(total);
   }
   const out = new Uint8Array(total);
   let at = 0;

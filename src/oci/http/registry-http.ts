@@ -1,3 +1,9 @@
+import {
+  type MemoryBudget,
+  processMemoryBudget,
+  type Reservation,
+  UNDECLARED_FIRST_BYTES,
+} from '../../cache/index.ts';
 import { type AttemptContext, NO_ATTEMPT } from '../../model/index.ts';
 import type { Metrics } from '../../observability/index.ts';
 import { BodyTooLarge, EncodedBody, readCapped } from './bounded-body.ts';
@@ -35,6 +41,8 @@ export interface RegistryHttpOptions {
   metrics?: Pick<Metrics, 'registryRequests'>;
   /** per request, headers and body; default 30 s */
   timeoutMs?: number;
+  /** what every body read reserves its cap from; default the process's (cache/memory-budget.ts) */
+  budget?: MemoryBudget;
 }
 
 let sharedTransport: RegistryFetch | undefined;
@@ -62,8 +70,10 @@ export class RegistryHttp {
   readonly #breakers?: CircuitBreakers;
   readonly #metrics?: Pick<Metrics, 'registryRequests'>;
   readonly #timeoutMs: number;
+  readonly #budget: MemoryBudget;
 
   constructor(options: RegistryHttpOptions) {
+    this.#budget = options.budget ?? processMemoryBudget;
     this.#policy = options.policy;
     this.#breakers = options.breakers;
     this.#metrics = options.metrics;
@@ -104,10 +114,37 @@ export class RegistryHttp {
     );
   }
 
-  /** The body through a cap; a cap hit, an encoded body or a cut-off stream become coded errors. */
-  async read(where: Where, res: RegistryResponse, limit: number): Promise<Uint8Array> {
+  /**
+   * The body through a cap; a cap hit, an encoded body or a cut-off stream become coded errors.
+   * Before reading, the read reserves its bytes from the process's memory budget (the declared
+   * length; without one, 64 KiB grown as the body is read, never past the cap) and holds them until
+   * the bytes are read: while the reads in flight hold the whole budget, this one waits (the
+   * attempt's deadline ends the wait).
+   */
+  async read(
+    where: Where,
+    res: RegistryResponse,
+    limit: number,
+    context?: AttemptContext,
+  ): Promise<Uint8Array> {
+    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+    // a declared length over the cap is refused before reading: nothing to reserve for it; without
+    // one, a first slice is reserved and grown as the body is read
+    const first = declared >= 0 ? Math.min(declared, limit) : Math.min(limit, UNDECLARED_FIRST_BYTES);
+    const budget = this.#budget;
+    const signal = context?.signal;
+    let held: Reservation;
     try {
-      return await readCapped(res, limit);
+      held = await budget.reserve(first, 'registry', signal);
+    } catch (err) {
+      await res.body?.cancel().catch(() => undefined);
+      throw err;
+    }
+    try {
+      return await readCapped(res, limit, async (total) => {
+        if (total > held.bytes)
+          held = await budget.grow(held, Math.min(limit, 2 * total), 'registry', signal);
+      });
     } catch (err) {
       const detail = (err as Error).message;
       if (err instanceof BodyTooLarge)
@@ -115,6 +152,8 @@ export class RegistryHttp {
       if (err instanceof EncodedBody)
         throw registryError('registry_content_encoding', where, { detail, retryable: false });
       throw networkError(where.operation, where.target, err);
+    } finally {
+      held.release();
     }
   }
 

@@ -38,7 +38,7 @@ describe('watch', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"type":"ADDED","object":{"n":1}}\n{"type":"MOD');
       setImmediate(() => {
-        res.write('IFIED","object":{"n":2}}\nnot json\n');
+        res.write('IFIED","object":{"n":2}}\n');
         res.end('{"type":"ERROR","object":{"kind":"Status","code":410}}\n');
       });
     });
@@ -51,9 +51,9 @@ describe('watch', () => {
     expect(end).toBe('closed');
     expect(opened).toBe(1);
     expect(events).toEqual([
-      { type: 'ADDED', object: { n: 1 } },
-      { type: 'MODIFIED', object: { n: 2 } },
-      { type: 'ERROR', object: { kind: 'Status', code: 410 } },
+      { type: 'ADDED', object: { n: 1 }, bytes: 7 },
+      { type: 'MODIFIED', object: { n: 2 }, bytes: 7 },
+      { type: 'ERROR', object: { kind: 'Status', code: 410 }, bytes: 28 },
     ]);
     expect(Object.fromEntries(urls[0]?.searchParams ?? [])).toEqual({
       resourceVersion: '7',
@@ -62,6 +62,16 @@ describe('watch', () => {
       watch: 'true',
     });
     expect(headers[0]?.authorization).toBe('Bearer tok');
+  });
+
+  it('a body that is not JSON ends the watch with an error (the watcher resumes it)', async () => {
+    const { connection } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"type":"ADDED","object":{"n":1}}\nnot json\n');
+    });
+    const events: WatchEvent[] = [];
+    await expect(watch(connection, '/apis/tekton.dev/v1/taskruns', (e) => events.push(e))).rejects.toThrow();
+    expect(events).toHaveLength(1);
   });
 
   it('rejects with the status and Status message when the server refuses the watch (410 Gone)', async () => {

@@ -115,6 +115,36 @@ describe('RegistryClient errors and uploads', () => {
     ]);
   });
 
+  it('reads all tag-list pages together within one manifest cap (a registry paging forever cannot grow the list past it)', async () => {
+    const page = JSON.stringify({
+      tags: Array.from({ length: 20_000 }, (_, i) => `tag-${i}-${'x'.repeat(40)}`),
+    });
+    let pages = 0;
+    const { fn } = fakeFetch(() => {
+      pages++;
+      return new Response(page, { status: 200, headers: { link: '</v2/app/tags/list?n=2>; rel="next"' } });
+    });
+    const client = new RegistryClient({ registry: 'reg.test', fetch: fn });
+    await expect(client.listTags('app')).rejects.toMatchObject({ reason: 'registry_body_too_large' });
+    // ~1 MiB a page: the fifth crosses 4 MiB, far from the 100 pages followed at most
+    expect(pages).toBeLessThanOrEqual(5);
+  });
+
+  it('uploads a blob once when it is asked for twice at once in one repository (the callers share it)', async () => {
+    const { fn, calls } = fakeFetch((_url, init) =>
+      init.method === 'POST'
+        ? new Response(null, { status: 202, headers: { location: '/v2/a/blobs/uploads/u1' } })
+        : new Response(null, { status: 201 }),
+    );
+    const client = new RegistryClient({ registry: 'r.test:5000', insecure: true, fetch: fn });
+    const bytes = new TextEncoder().encode('one envelope, eight images');
+    const digests = await Promise.all([1, 2, 3].map(() => client.uploadBlob('a', bytes, { fresh: true })));
+    expect(new Set(digests).size).toBe(1);
+    expect(calls.map((c) => c.method)).toEqual(['POST', 'PUT']);
+    await client.uploadBlob('a', bytes, { fresh: true }); // done: a later call uploads again
+    expect(calls).toHaveLength(4);
+  });
+
   it('uploads with POST then PUT to a relative Location keeping its query, digest added', async () => {
     const { fn, calls } = fakeFetch((_url, init) => {
       if (init.method === 'HEAD') return new Response(null, { status: 404 });

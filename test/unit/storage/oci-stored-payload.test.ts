@@ -16,6 +16,10 @@ import { pae } from '../../../src/signing/index.ts';
 import {
   attestationStoredAs,
   bundleStoredAs,
+  containersOver,
+  ENVELOPE_OVERHEAD_BYTES,
+  MAX_ENVELOPE_CONTAINERS,
+  ownEnvelopeBound,
   type StoredPayloadDeps,
   signatureStoredAs,
 } from '../../../src/storage/oci-stored-payload.ts';
@@ -27,7 +31,7 @@ const verifies = (message: Uint8Array, signature: Uint8Array) =>
   verify('sha256', message, published.publicKey, signature);
 const enc = (s: string) => new TextEncoder().encode(s);
 const payload = enc('{"_type":"https://in-toto.io/Statement/v1","n":1}');
-const want = { payloadDigest: sha256Digest(payload), payloadType: TYPE };
+const want = { payloadDigest: sha256Digest(payload), payloadBytes: payload.length, payloadType: TYPE };
 
 /** A DSSE envelope over `body`, signed (ECDSA: a new signature every call) by `key`. */
 function envelope(body: Uint8Array, key = published.privateKey, type = TYPE): Uint8Array {
@@ -106,10 +110,37 @@ describe('attestationStoredAs: is an existing .att layer our payload, validly si
     expect(r.state.reads).toBe(0);
   });
 
-  it('a layer without the annotation (older writer) is checked by content', async () => {
+  it('a layer without the annotation (not written by us) is left alone unread, and reported', async () => {
     const r = fakeRegistry();
-    expect(await attestationStoredAs(r.deps, want)(attLayer(r, envelope(payload)))).toBe(true);
-    expect(await attestationStoredAs(r.deps, want)(attLayer(r, envelope(enc('{}'))))).toBe(false);
+    const reported: string[] = [];
+    const deps = { ...r.deps, report: (_: Descriptor, reason: string) => reported.push(reason) };
+    expect(await attestationStoredAs(deps, want)(attLayer(r, envelope(payload)))).toBe(false);
+    expect(r.state.reads).toBe(0);
+    expect(reported).toEqual(['unannotated']);
+  });
+
+  it('a layer under our annotation larger than an envelope of the payload can be is not fetched, and reported', async () => {
+    const r = fakeRegistry();
+    const reported: string[] = [];
+    const deps = { ...r.deps, report: (_: Descriptor, reason: string) => reported.push(reason) };
+    // the planted `[[],[],…]` of the issue, a size just under the old 16 MiB cap
+    const planted = attLayer(r, enc(`[${'[],'.repeat(1000)}[]]`), want.payloadDigest);
+    expect(await attestationStoredAs(deps, want)({ ...planted, size: 16 * 1024 * 1024 - 1 })).toBe(false);
+    expect(r.state.reads).toBe(0);
+    expect(reported).toEqual(['oversized']);
+    expect(ownEnvelopeBound(payload.length)).toBeLessThan(ENVELOPE_OVERHEAD_BYTES + payload.length * 2);
+  });
+
+  it('a blob within the bound with more containers than an envelope has is never parsed, and reported', async () => {
+    const r = fakeRegistry();
+    const reported: string[] = [];
+    const deps = { ...r.deps, report: (_: Descriptor, reason: string) => reported.push(reason) };
+    const nested = attLayer(r, enc(`[${'[],'.repeat(MAX_ENVELOPE_CONTAINERS)}[]]`), want.payloadDigest);
+    expect(await attestationStoredAs(deps, want)(nested)).toBe(false);
+    expect(reported).toEqual(['not_an_envelope']);
+    // brackets inside strings (an envelope's base64 never has them, a payloadType might) do not count
+    expect(containersOver(enc(JSON.stringify({ a: `${'['.repeat(1000)}"\\` })), 2)).toBe(false);
+    expect(containersOver(enc(`${JSON.stringify({ a: '\\' })}[[[`), 2)).toBe(true);
   });
 
   it('another payloadType over the same bytes is another statement', async () => {
