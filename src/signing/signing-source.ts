@@ -20,6 +20,8 @@ export interface SigningSource {
   reload(data: Record<string, Uint8Array>): Promise<void>;
   /** the Rekor log when `transparency.enabled` is true or manual; the caller decides per run (shouldUpload) */
   transparencyLog(): TransparencyLog | undefined;
+  /** releases what the source holds (the PKCS#11 sessions and module); absent when nothing */
+  close?(): void;
 }
 
 export interface SigningSourceOptions {

@@ -71,3 +71,56 @@ export function newPkcs11Api(): Pkcs11Api {
   }
   return new binding.PKCS11();
 }
+
+const modules = new Map<string, { api: Pkcs11Api; users: number }>();
+
+/**
+ * The module at `path`, loaded and initialised once per process and shared: a PKCS#11 library
+ * has one global state per process (a second C_Initialize is CKR_CRYPTOKI_ALREADY_INITIALIZED,
+ * and C_Finalize ends every caller's sessions). Initialised with CKF_OS_LOCKING_OK: signatures
+ * run on several libuv threads at once, each in its own session.
+ */
+export function acquireModule(path: string, newApi: () => Pkcs11Api = newPkcs11Api): Pkcs11Api {
+  const shared = modules.get(path);
+  if (shared) {
+    shared.users++;
+    return shared.api;
+  }
+  const api = newApi();
+  api.load(path);
+  try {
+    api.C_Initialize({ flags: CK.CKF_OS_LOCKING_OK });
+  } catch (err) {
+    if (!/CKR_CRYPTOKI_ALREADY_INITIALIZED/.test((err as Error).message)) {
+      closeModule(api);
+      throw err;
+    }
+  }
+  modules.set(path, { api, users: 1 });
+  return api;
+}
+
+/**
+ * Gives the module back; the last user finalises and unloads it, so the next acquire starts the
+ * library afresh (how a token that was unplugged and plugged back in is found again). Never throws.
+ */
+export function releaseModule(path: string, api: Pkcs11Api): void {
+  const shared = modules.get(path);
+  if (!shared || shared.api !== api) return;
+  if (--shared.users > 0) return;
+  modules.delete(path);
+  closeModule(api);
+}
+
+function closeModule(api: Pkcs11Api): void {
+  try {
+    api.C_Finalize();
+  } catch {
+    // already finalised, or the token is gone: nothing left to release
+  }
+  try {
+    api.close();
+  } catch {
+    // the module was never loaded
+  }
+}

@@ -3,8 +3,8 @@ import { ObserverError } from '../../errors.ts';
 import { schemeParams } from '../algorithm.ts';
 import { keyIdOf } from '../key-id.ts';
 import type { KeyAlgorithm, SignatureResult, Signer } from '../signer.ts';
-import { newPkcs11Api, type Pkcs11Api } from './pkcs11-binding.ts';
-import { closeQuietly, OpenToken } from './pkcs11-token.ts';
+import { acquireModule, type Pkcs11Api, releaseModule } from './pkcs11-binding.ts';
+import { OpenToken } from './pkcs11-token.ts';
 import { describeKey, type Pkcs11Uri } from './pkcs11-uri.ts';
 
 export interface Pkcs11KeyOptions {
@@ -13,7 +13,7 @@ export interface Pkcs11KeyOptions {
   poolSize: number;
   /** reads the PIN file (a mounted Secret, re-read at every open so a changed PIN is picked up) */
   readFile: (path: string) => Promise<Uint8Array>;
-  /** a fresh binding instance per open; default pkcs11js */
+  /** a fresh binding instance when the module is first loaded; default pkcs11js */
   newApi?: () => Pkcs11Api;
   /** told of every failure (the metric): which step, and the CKR_ code or reason */
   onError?: (step: Pkcs11Step, reason: string) => void;
@@ -42,6 +42,7 @@ export interface Pkcs11KeyInfo {
 export class Pkcs11Key {
   readonly #o: Pkcs11KeyOptions;
   #token: OpenToken | undefined;
+  #api: Pkcs11Api | undefined;
   #info: Pkcs11KeyInfo | undefined;
   #opening: Promise<OpenToken> | undefined;
   #lastError: string | undefined;
@@ -81,10 +82,16 @@ export class Pkcs11Key {
     }
   }
 
-  /** Closes the token (shutdown). */
+  /** Closes the token's sessions and releases the module (shutdown). */
   close(): void {
-    this.#token?.close(new Error('closed'));
+    this.#drop(new Error('closed'));
+  }
+
+  #drop(reason: Error): void {
+    this.#token?.close(reason);
     this.#token = undefined;
+    if (this.#api) releaseModule(this.#o.uri.modulePath, this.#api);
+    this.#api = undefined;
   }
 
   #openOnce(): Promise<OpenToken> {
@@ -104,10 +111,10 @@ export class Pkcs11Key {
     } catch (err) {
       throw this.#failed(err, 'pin');
     }
-    let api: Pkcs11Api | undefined;
+    let token: OpenToken | undefined;
     try {
-      api = (this.#o.newApi ?? newPkcs11Api)();
-      const token = OpenToken.open({ api, uri, pin, poolSize });
+      this.#api ??= acquireModule(uri.modulePath, this.#o.newApi);
+      token = OpenToken.open({ api: this.#api, uri, pin, poolSize });
       const info = infoOf(token);
       await selfTest(token, info);
       this.#token = token;
@@ -116,7 +123,9 @@ export class Pkcs11Key {
       this.#o.onOpened?.();
       return token;
     } catch (err) {
-      if (api) closeQuietly(api);
+      token?.close(err as Error);
+      // the last user of the module finalises it: the next open starts the library afresh
+      this.#drop(err as Error);
       throw this.#failed(err, 'open');
     }
   }
@@ -130,10 +139,7 @@ export class Pkcs11Key {
       retryable: true,
       cause: err,
     });
-    if (token && token === this.#token) {
-      this.#token = undefined;
-      token.close(error);
-    }
+    if (token && token === this.#token) this.#drop(error);
     this.#o.onError?.(step, reason);
     return error;
   }

@@ -56,6 +56,7 @@ export function pkcs11Source(options: Pkcs11SourceOptions): SigningSource & { ke
       if (!key.info || key.lastError) await tryOpen();
     },
     transparencyLog: () => options.tlog,
+    close: () => key.close(),
   };
 }
 

@@ -31,10 +31,13 @@ export class OpenToken {
   readonly #key: Handle;
   readonly #modulusBytes: number;
 
+  readonly #sessions: Handle[];
+
   private constructor(
     api: Pkcs11Api,
-    parts: Omit<OpenToken, 'sign' | 'close'> & { key: Handle; modulusBytes: number },
+    parts: Omit<OpenToken, 'sign' | 'close'> & { key: Handle; modulusBytes: number; sessions: Handle[] },
   ) {
+    this.#sessions = parts.sessions;
     this.#api = api;
     this.publicKey = parts.publicKey;
     this.algorithm = parts.algorithm;
@@ -44,13 +47,21 @@ export class OpenToken {
     this.#modulusBytes = parts.modulusBytes;
   }
 
+  /** Opens sessions on an acquired module (acquireModule); on failure closes what it opened. */
   static open(options: OpenTokenOptions): OpenToken {
-    const { api, uri, pin } = options;
-    api.load(uri.modulePath);
-    // OS locking: signatures run on several libuv threads at once, each in its own session
-    api.C_Initialize({ flags: CK.CKF_OS_LOCKING_OK });
+    const { api, uri } = options;
     const slot = findSlot(api, uri);
     const sessions = openSessions(api, slot, options.poolSize);
+    try {
+      return OpenToken.#withSessions(options, sessions);
+    } catch (err) {
+      closeSessions(api, sessions);
+      throw err;
+    }
+  }
+
+  static #withSessions(options: OpenTokenOptions, sessions: Handle[]): OpenToken {
+    const { api, uri, pin } = options;
     const first = sessions[0] as Handle;
     try {
       api.C_Login(first, CK.CKU_USER, pin);
@@ -69,6 +80,7 @@ export class OpenToken {
       algorithm,
       nonExtractable: extractable !== undefined && extractable[0] === 0,
       pool: new SessionPool(sessions),
+      sessions,
       key,
       modulusBytes: (publicKey.asymmetricKeyDetails?.modulusLength ?? 4096) / 8,
     });
@@ -84,23 +96,20 @@ export class OpenToken {
     });
   }
 
-  /** Closes every session and unloads the module; never throws (the token may be gone). */
+  /** Closes this token's sessions (the caller releases the module); never throws. */
   close(reason: Error): void {
     this.pool.close(reason);
-    closeQuietly(this.#api);
+    closeSessions(this.#api, this.#sessions);
   }
 }
 
-export function closeQuietly(api: Pkcs11Api): void {
-  try {
-    api.C_Finalize();
-  } catch {
-    // already finalised, or the token is gone: nothing left to release
-  }
-  try {
-    api.close();
-  } catch {
-    // the module was never loaded
+function closeSessions(api: Pkcs11Api, sessions: Handle[]): void {
+  for (const session of sessions) {
+    try {
+      api.C_CloseSession(session);
+    } catch {
+      // the token is gone or the session already closed
+    }
   }
 }
 
