@@ -23,8 +23,8 @@ export interface Pkcs11SourceOptions {
  * The signing source of `signers.kms.kmsref: pkcs11:…`: the token key signs; the Secret's `.pub`
  * entries (a key used before the HSM, say) stay published as retired. Ready while the token
  * answers: a failed signature or open makes /readyz say why until the next success; a failing
- * token is re-opened by the next signature (each attempt retries with the run's backoff) and by
- * reload() (every Secret poll while it is down).
+ * token is re-opened by the next signature (each attempt retries with the run's backoff), by a
+ * status() call (the /readyz probe) and by reload() (a changed signing Secret).
  */
 export function pkcs11Source(options: Pkcs11SourceOptions): SigningSource & { key: Pkcs11Key } {
   const key = new Pkcs11Key(options);
@@ -44,6 +44,8 @@ export function pkcs11Source(options: Pkcs11SourceOptions): SigningSource & { ke
     publicKeys: () => publishedKeys(key.info, ring.published),
     status: () => {
       const error = key.lastError;
+      // a readiness probe of a failed token tries it again, so /readyz recovers without a signature
+      if (error) void tryOpen();
       if (!key.info) return { ready: false, message: `${key.describe()}: ${error ?? 'not opened yet'}` };
       if (error) return { ready: false, message: `${key.describe()} (${key.info.keyId}): ${error}` };
       return {
