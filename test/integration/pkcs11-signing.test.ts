@@ -247,6 +247,40 @@ describe('signing with keys inside a SoftHSM2 token', () => {
   });
 });
 
+describe('a PKCS#11 PIN the token refuses', () => {
+  let obs: TestObserver | undefined;
+  afterAll(async () => obs?.stop());
+
+  it('keeps the observer up but not ready, naming CKR_PIN_INCORRECT, and signs once the PIN file is right', async () => {
+    const env = loadLocalEnv();
+    const token = createSoftHsmToken('bad-pin');
+    process.env.SOFTHSM2_CONF = token.conf;
+    token.generate('EC:prime256v1', 'p256', '01');
+    const pin = readPin(token);
+    const pinFile = join(dir, 'pin');
+    writeFileSync(pinFile, 'not-the-pin\n');
+    const uri = token.uri('p256').replace(token.pinFile, pinFile);
+    obs = await startTestObserver(env, kmsSettings(uri));
+    const readyz = async () =>
+      (
+        (await (await fetch(`${obs!.observer.address}/readyz`)).json()) as {
+          checks: Record<string, { ok: boolean; message?: string }>;
+        }
+      ).checks['signing-key']!;
+    expect(await readyz()).toMatchObject({ ok: false, message: expect.stringMatching(/CKR_PIN_INCORRECT/) });
+    const image = await pushTestImage(env.registry, `pkcs11/bad-pin-${Date.now()}`);
+    const name = await completeBuildTaskRun(image, { name: `bad-pin-${Date.now()}` });
+    await waitFor('a refused open counted', async () => {
+      const errors = await obs!.metrics.signingTokenErrors.get();
+      return errors.values.some((v) => v.labels.step === 'open' && v.value > 0) ? true : undefined;
+    });
+    writeFileSync(pinFile, `${pin}\n`);
+    await waitForSigned('TaskRun', 'tenant-a', name);
+    await waitFor('ready with the right PIN', async () => ((await readyz()).ok ? true : undefined));
+    expect(obs.logs()).not.toContain(pin);
+  });
+});
+
 function readPin(token: SoftHsmToken): string {
   return spawnSync('cat', [token.pinFile], { encoding: 'utf8' }).stdout.trim();
 }
