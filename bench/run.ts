@@ -4,6 +4,7 @@ import { runFairnessBench } from './fairness.ts';
 import { runRegistryCostsBench } from './registry-costs.ts';
 import { runReplicasBench } from './replicas.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
+import { formatPkcs11Table, runPkcs11Bench } from './signing-pkcs11.ts';
 import { runUiBench } from './ui.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 
@@ -16,9 +17,11 @@ import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
 const benches: { name: string; title: string; quick: boolean; run: (args: string[]) => Promise<string> }[] = [
   {
     name: 'signing',
-    title: 'signing (envelopes/s vs bare crypto.sign, same payload size)',
+    title:
+      'signing (envelopes/s vs bare crypto.sign, same payload size; then a SoftHSM2 PKCS#11 key vs an in-memory key)',
     quick: true,
-    run: async () => formatSigningTable(await runSigningBench()),
+    run: async () =>
+      `${formatSigningTable(await runSigningBench())}\n\nPKCS#11 (SoftHSM2) vs in-memory key, 4 KiB payload:\n\n${formatPkcs11Table(await runPkcs11Bench())}`,
   },
   {
     name: 'attestation-checks',

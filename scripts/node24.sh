@@ -33,10 +33,22 @@ node24_ensure() {
   hash -r
 }
 
+# Native addons (the optional PKCS#11 binding pkcs11js) are compiled by node-gyp against the headers
+# of the node that runs npm; node-gyp would download them, which this network refuses. The node
+# package ships them (include/node), so point node-gyp there unless the caller chose a nodedir.
+node24_nodedir() {
+  local prefix
+  prefix="$(dirname "$(dirname "$(command -v node)")")"
+  if [ -z "${npm_config_nodedir:-}" ] && [ -f "$prefix/include/node/node.h" ]; then
+    export npm_config_nodedir="$prefix"
+  fi
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   node24_ensure || exit 1
+  node24_nodedir
   if [ "$#" -gt 0 ]; then exec "$@"; fi
   echo "export PATH=\"$(dirname "$(command -v node)"):\$PATH\"   # node $(node -v)"
 else
-  node24_ensure
+  node24_ensure && node24_nodedir
 fi

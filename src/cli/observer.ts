@@ -90,7 +90,10 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     {
       name: 'signing-keys',
       start: () => core.keys.start(),
-      stop: () => core.keys.stop(),
+      stop: () => {
+        core.keys.stop();
+        core.signing.close?.();
+      },
       health: () => {
         const { ready, message } = core.signing.status();
         return { 'signing-key': { ok: ready, message } };

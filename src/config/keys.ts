@@ -14,6 +14,7 @@ import {
   bool,
   formatName,
   int,
+  kmsRef,
   list,
   nonEmptyList,
   oneOf,
@@ -269,6 +270,23 @@ export const CONFIG_ROWS = [
     parse: optional('path'),
     live: false,
     doc: 'OIDC token file (a projected service-account token)',
+  }),
+  row({
+    key: 'signers.kms.kmsref',
+    at: 'kms.ref',
+    default: '',
+    parse: kmsRef,
+    live: false,
+    doc: 'the key of the `kms` signer: a PKCS#11 URI (`pkcs11:token=…;object=…?module-path=…&pin-source=file:…`); the private key stays in the token (docs/keys.md). Cloud KMS URIs are refused, naming their PKCS#11 route',
+  }),
+  row({
+    key: 'signers.kms.sessions',
+    at: 'kms.sessions',
+    default: '0',
+    shownDefault: '`0` (`controller.workers` + `controller.backlog-workers`, at most 64)',
+    parse: int(0, 1024),
+    live: false,
+    doc: 'ours: PKCS#11 sessions kept open, one per concurrent signature; a token that allows fewer gets as many as it allows',
   }),
   row({
     key: 'builder.id',
@@ -627,7 +645,6 @@ export const UNSUPPORTED_KEYS: readonly string[] = [
   'storage.docdb.url',
   'storage.grafeas.projectid',
   'storage.archivista.url',
-  'signers.kms.kmsref',
 ];
 
 /** Keys Chains has that we accept and that have no effect here. */

@@ -18,7 +18,32 @@ export function parseConfig(data: Record<string, string>, env: { namespace?: str
     setAt(config, row.at, row.parse.parse(value, row.key));
   }
   setAt(config, 'signingSecret.namespace', env.namespace ?? 'provenance-observer');
+  checkSigners(config as unknown as ObserverConfig);
   return deepFreeze(config) as ObserverConfig;
+}
+
+/**
+ * One key signs everything: the `kms` signer needs `signers.kms.kmsref`, and with a kmsref set
+ * an artifact type may not name the `x509` signer (the Secret's key) beside it.
+ */
+function checkSigners(config: ObserverConfig): void {
+  const artifacts = [
+    ['artifacts.taskrun.signer', config.taskrun.signer],
+    ['artifacts.pipelinerun.signer', config.pipelinerun.signer],
+    ['artifacts.oci.signer', config.oci.signer],
+  ] as const;
+  for (const [key, signer] of artifacts) {
+    if (signer === 'kms' && !config.kms.ref)
+      throw new ObserverError(`config key "${key}" is kms but signers.kms.kmsref is not set`, {
+        code: 'config_invalid',
+        retryable: false,
+      });
+    if (signer === 'x509' && config.kms.ref)
+      throw new ObserverError(
+        `config key "${key}" is x509 while signers.kms.kmsref is set: one key signs everything here, set it to kms (or none)`,
+        { code: 'config_invalid', retryable: false },
+      );
+  }
 }
 
 function rejectUnknownKeys(data: Record<string, string>): void {

@@ -1,6 +1,7 @@
 import { ObserverError } from '../errors.ts';
 import { type FormatName, parseFormatName } from '../formats/index.ts';
 import { parseSubjectPolicy, type SubjectPolicy } from '../policy/index.ts';
+import { type Pkcs11Uri, Pkcs11UriError, parsePkcs11Uri } from '../signing/index.ts';
 
 /**
  * How one configuration value is read. `parse` gets the trimmed string (the default when the key
@@ -12,7 +13,8 @@ export interface Parser<T> {
   allowed: string;
 }
 
-export type SignerKind = 'x509' | 'none';
+/** `kms`: the key `signers.kms.kmsref` names (a PKCS#11 URI here). */
+export type SignerKind = 'x509' | 'kms' | 'none';
 export type BackendChoice = 'tekton' | 'oci';
 export type TransparencyMode = 'off' | 'on' | 'manual';
 export type OciEncoding = 'dsse' | 'sigstore-bundle';
@@ -139,15 +141,44 @@ export const backends: Parser<BackendChoice[]> = {
 };
 
 export const signer: Parser<SignerKind> = {
+  parse: (value, key) => oneOf(['x509', 'kms', 'none'] as const).parse(value, key),
+  allowed: '`x509`, `kms` (with `signers.kms.kmsref`), `none`',
+};
+
+/**
+ * The cloud KMS schemes Chains accepts in `signers.kms.kmsref`, refused until they are tested
+ * against the real services, each with the PKCS#11 route its vendor provides.
+ */
+const CLOUD_KMS: Record<string, string> = {
+  'awskms://': 'AWS CloudHSM ships a PKCS#11 library (/opt/cloudhsm/lib/libcloudhsm_pkcs11.so)',
+  'gcpkms://':
+    'Google Cloud KMS has a PKCS#11 library, libkmsp11 (github.com/GoogleCloudPlatform/kms-integrations)',
+  'azurekms://': 'Azure Managed HSM / Dedicated HSM are reached through their vendor PKCS#11 library',
+  'hashivault://':
+    'Vault Enterprise offers a PKCS#11 provider (libvault-pkcs11.so) for its Transit/KMIP keys',
+};
+
+/** `signers.kms.kmsref`: a `pkcs11:` URI (RFC 7512, see docs/keys.md), or "" (no KMS key). */
+export const kmsRef: Parser<Pkcs11Uri | undefined> = {
   parse(value, key) {
-    if (value === 'kms')
-      throw new ObserverError(`config key "${key}": signer "kms" is not supported yet`, {
+    if (value === '') return undefined;
+    const cloud = Object.keys(CLOUD_KMS).find((scheme) => value.startsWith(scheme));
+    if (cloud)
+      throw new ObserverError(
+        `config key "${key}": ${cloud} keys are not supported yet (not tested against the real service); use the vendor's PKCS#11 module with a pkcs11: URI instead: ${CLOUD_KMS[cloud]} (docs/keys.md)`,
+        { code: 'config_invalid', retryable: false },
+      );
+    try {
+      return parsePkcs11Uri(value);
+    } catch (err) {
+      if (!(err instanceof Pkcs11UriError)) throw err;
+      throw new ObserverError(`config key "${key}": ${err.message} (want a pkcs11: URI, docs/keys.md)`, {
         code: 'config_invalid',
         retryable: false,
       });
-    return oneOf(['x509', 'none'] as const).parse(value, key);
+    }
   },
-  allowed: '`x509`, `none`',
+  allowed: '`pkcs11:` URI (RFC 7512) with `module-path` and `pin-source`, or `""`',
 };
 
 const FORMAT_NAMES = ['slsa/v1.0', 'slsa/v0.2', 'in-toto', 'slsa/v1', 'slsa/v2alpha3', 'slsa/v2alpha4'];

@@ -60,6 +60,7 @@ function atZero(
   for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
   for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
   for (const reader of ['registry', 'kube', 'kube-list']) m.memoryBudgetWaits.inc({ reader }, 0);
+  for (const step of ['open', 'sign', 'pin']) m.signingTokenErrors.inc({ step }, 0);
   for (const kind of KINDS) {
     m.runsAttested.inc({ kind }, 0);
     m.runsFailed.inc({ kind }, 0);
@@ -277,6 +278,12 @@ function serviceMetrics(registry: Registry) {
     keyReady: new Gauge({
       name: `${P}signing_key_ready`,
       help: '1 when a signing key is loaded',
+      registers: [registry],
+    }),
+    signingTokenErrors: new Counter({
+      name: `${P}signing_token_errors_total`,
+      help: 'PKCS#11 token failures by step: open (module, token, login, key), sign (C_Sign), pin (the PIN file); each fails its attempt as retryable',
+      labelNames: ['step'] as const,
       registers: [registry],
     }),
     configReloads: new Counter({

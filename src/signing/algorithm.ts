@@ -20,6 +20,7 @@ export function schemeParams(algorithm: KeyAlgorithm): SchemeParams {
     case 'ecdsa-p384-sha256':
     case 'ecdsa-p521-sha256':
     case 'rsa-pkcs1v15-sha256':
+    case 'rsa-pss-sha256':
       return { digest: 'sha256' };
     case 'ecdsa-p384-sha384':
       return { digest: 'sha384' };

@@ -5,8 +5,22 @@ export { keyIdOf, sshWireEncoding } from './key-id.ts';
 export { type KeyEntryRef, loadCosignKey, loadPublicKey, loadX509Pem } from './key-loader.ts';
 export { type KeyRing, type KeySource, loadKeyRing } from './key-ring.ts';
 export { KeySigner, type KeySignerOptions } from './key-signer.ts';
+export { newPkcs11Api, type Pkcs11Api } from './pkcs11/pkcs11-binding.ts';
+export { ecdsaRawToDer } from './pkcs11/pkcs11-mechanism.ts';
+export {
+  Pkcs11Key,
+  type Pkcs11KeyInfo,
+  type Pkcs11KeyOptions,
+  Pkcs11Signer,
+} from './pkcs11/pkcs11-signer.ts';
+export { describeKey, type Pkcs11Uri, Pkcs11UriError, parsePkcs11Uri } from './pkcs11/pkcs11-uri.ts';
 export type { DsseEnvelope, KeyAlgorithm, PublicKeyInfo, SignatureResult, Signer } from './signer.ts';
-export { DEFAULT_OIDC_TOKEN_PATH, identityTokenPath, type SigningConfig } from './signing-config.ts';
+export {
+  DEFAULT_OIDC_TOKEN_PATH,
+  identityTokenPath,
+  pkcs11PoolSize,
+  type SigningConfig,
+} from './signing-config.ts';
 export { createSigningSource, type SigningSource, type SigningSourceOptions } from './signing-source.ts';
 // KeylessSigner and RekorTransparencyLog load @sigstore/sign: reached through lazy-sigstore.ts only
 export type { KeylessSignerOptions } from './sigstore/keyless-signer.ts';

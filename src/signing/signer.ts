@@ -16,11 +16,13 @@ export type KeyAlgorithm =
   | 'ecdsa-p384-sha256'
   | 'ecdsa-p521-sha256'
   | 'ed25519'
-  | 'rsa-pkcs1v15-sha256';
+  | 'rsa-pkcs1v15-sha256'
+  /** RSA-PSS, SHA-256, MGF1-SHA-256, salt 32: only from a PKCS#11 key with x-rsa-scheme=pss */
+  | 'rsa-pss-sha256';
 
 /** What one signature produced: the signature, plus the certificate when the key is certified. */
 export interface SignatureResult {
-  /** DER for ECDSA, raw 64 bytes for Ed25519, PKCS#1 v1.5 for RSA. */
+  /** DER for ECDSA, raw 64 bytes for Ed25519, PKCS#1 v1.5 (or PSS) for RSA. */
   signature: Uint8Array;
   /** PEM leaf certificate (x509.pem with a certificate, or keyless Fulcio). */
   certificatePem?: string;

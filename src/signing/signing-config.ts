@@ -1,3 +1,4 @@
+import type { Pkcs11Uri } from './pkcs11/pkcs11-uri.ts';
 import type { TransparencyMode } from './sigstore/transparency-log.ts';
 
 /**
@@ -26,6 +27,15 @@ export interface SigningConfig {
     /** `signers.x509.identity.token.file`, default '': when set, the token is read from this file */
     tokenFile?: string;
   };
+  kms: {
+    /** `signers.kms.kmsref`: the PKCS#11 key that signs instead of the Secret's (unset: none) */
+    ref?: Pkcs11Uri;
+    /** `signers.kms.sessions`, default 0: PKCS#11 sessions; 0 = workers + backlogWorkers (at most 64) */
+    sessions: number;
+  };
+  /** `controller.workers` and `controller.backlog-workers`: how many may sign at once */
+  workers: number;
+  backlogWorkers: number;
   transparency: {
     /** `transparency.enabled`: "true" → on, "manual" → manual, otherwise off (default) */
     mode: TransparencyMode;
@@ -45,4 +55,9 @@ export function identityTokenPath(config: SigningConfig): { path: string } | { u
   return {
     unsupported: `signers.x509.fulcio.provider ${provider} is not supported (use filesystem, or set signers.x509.identity.token.file)`,
   };
+}
+
+/** The PKCS#11 session pool size: `signers.kms.sessions`, or one per worker that may sign at once. */
+export function pkcs11PoolSize(config: SigningConfig): number {
+  return config.kms.sessions || Math.min(64, config.workers + config.backlogWorkers);
 }

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../observability/index.ts';
 import { type KeyRing, loadKeyRing } from './key-ring.ts';
+import type { Pkcs11Step } from './pkcs11/pkcs11-signer.ts';
+import { pkcs11Source } from './pkcs11/pkcs11-source.ts';
 import type { PublicKeyInfo, Signer } from './signer.ts';
-import { identityTokenPath, type SigningConfig } from './signing-config.ts';
+import { identityTokenPath, pkcs11PoolSize, type SigningConfig } from './signing-config.ts';
 import { LazyKeylessSigner, LazyTransparencyLog } from './sigstore/lazy-sigstore.ts';
 import type { TransparencyLog } from './sigstore/transparency-log.ts';
 
@@ -18,6 +20,8 @@ export interface SigningSource {
   reload(data: Record<string, Uint8Array>): Promise<void>;
   /** the Rekor log when `transparency.enabled` is true or manual; the caller decides per run (shouldUpload) */
   transparencyLog(): TransparencyLog | undefined;
+  /** releases what the source holds (the PKCS#11 sessions and module); absent when nothing */
+  close?(): void;
 }
 
 export interface SigningSourceOptions {
@@ -29,11 +33,15 @@ export interface SigningSourceOptions {
    * so it cannot be read once by config/). Default node:fs/promises readFile.
    */
   readFile?: (path: string) => Promise<Uint8Array>;
+  /** PKCS#11 only: told of every token failure and every successful open (the metrics) */
+  onTokenError?: (step: Pkcs11Step, reason: string) => void;
+  onTokenOpened?: () => void;
 }
 
 /**
- * The signing factory: keyless (Fulcio) when `fulcio.enabled`, otherwise the key ring from the
- * signing Secret, which starts empty (not ready) until the first reload().
+ * The signing factory: the PKCS#11 key when `kms.ref` is set, keyless (Fulcio) when
+ * `fulcio.enabled`, otherwise the key ring from the signing Secret, which starts empty (not
+ * ready) until the first reload().
  */
 export function createSigningSource(options: SigningSourceOptions): SigningSource {
   const { config, logger } = options;
@@ -41,10 +49,25 @@ export function createSigningSource(options: SigningSourceOptions): SigningSourc
     config.transparency.mode === 'off'
       ? undefined
       : new LazyTransparencyLog({ url: config.transparency.url });
-  const source = config.fulcio.enabled ? keylessSource(config, options, tlog) : keyRingSource(config, tlog);
-  const mode = config.fulcio.enabled
-    ? `keyless (Fulcio ${config.fulcio.address})`
-    : `keys from Secret ${describe(config)}`;
+  const { ref } = config.kms;
+  const source = ref
+    ? pkcs11Source({
+        uri: ref,
+        poolSize: pkcs11PoolSize(config),
+        signingSecret: config.signingSecret,
+        readFile: options.readFile ?? readFile,
+        ...(tlog ? { tlog } : {}),
+        ...(options.onTokenError ? { onError: options.onTokenError } : {}),
+        ...(options.onTokenOpened ? { onOpened: options.onTokenOpened } : {}),
+      })
+    : config.fulcio.enabled
+      ? keylessSource(config, options, tlog)
+      : keyRingSource(config, tlog);
+  const mode = ref
+    ? `PKCS#11 key ${ref.text.split('?')[0]} (module ${ref.modulePath})`
+    : config.fulcio.enabled
+      ? `keyless (Fulcio ${config.fulcio.address})`
+      : `keys from Secret ${describe(config)}`;
   const witness = tlog ? `, transparency log ${config.transparency.url} (${config.transparency.mode})` : '';
   logger?.info(`signing: ${mode}${witness}`);
   return source;

@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { type DsseEnvelope, keyIdOf, pae } from '../signing/index.ts';
 
 export type EnvelopeVerdict = { ok: true; keyId: string } | { ok: false; reason: string };
@@ -9,7 +9,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * Verifies a DSSE envelope (object, or its JSON bytes/text) against one public key: true when at
  * least one signature is valid over PAE(payloadType, payload). Pure: no I/O, no clock.
  *
- * Schemes tried per key type: Ed25519 pure; RSA PKCS#1 v1.5 SHA-256; ECDSA (DER) with the
+ * Schemes tried per key type: Ed25519 pure; RSA PKCS#1 v1.5 SHA-256, then RSA-PSS SHA-256; ECDSA (DER) with the
  * curve's cosign-default hash and with SHA-256 (Chains' x509.pem signer uses SHA-256 for every
  * curve; both are collision-resistant, so accepting either does not weaken the check).
  * `keyid` in the envelope is an unauthenticated hint (DSSE spec) and is not required to match.
@@ -42,7 +42,13 @@ export function verifyEnvelope(
  * type (see verifyEnvelope). Never throws.
  */
 export function verifySignature(message: Uint8Array, signature: Uint8Array, key: KeyObject): boolean {
-  return digestsFor(key).some((digest) => safeVerify(digest, message, key, signature));
+  if (digestsFor(key).some((digest) => safeVerify(digest, message, key, signature))) return true;
+  // RSA-PSS (a PKCS#11 key with x-rsa-scheme=pss): SHA-256, MGF1-SHA-256, salt length from the signature
+  return key.asymmetricKeyType === 'rsa' && safeVerify('sha256', message, pss(key), signature);
+}
+
+function pss(key: KeyObject) {
+  return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO };
 }
 
 function digestsFor(key: KeyObject): (string | null)[] {
@@ -63,7 +69,12 @@ function digestsFor(key: KeyObject): (string | null)[] {
   }
 }
 
-function safeVerify(digest: string | null, data: Uint8Array, key: KeyObject, sig: Uint8Array): boolean {
+function safeVerify(
+  digest: string | null,
+  data: Uint8Array,
+  key: KeyObject | ReturnType<typeof pss>,
+  sig: Uint8Array,
+): boolean {
   try {
     return verify(digest, data, key, sig);
   } catch {

@@ -11,6 +11,7 @@ PACKAGES=(
   ca-certificates curl
   prometheus umoci
   chromium fonts-dejavu-core
+  softhsm2 opensc g++ make python3
 )
 
 missing=()

@@ -44,7 +44,15 @@ export function buildCore(
 ): Core {
   const { logger, metrics } = deps;
   const runApi = new RunApi({ connection });
-  const signing = createSigningSource({ config, logger });
+  const signing = createSigningSource({
+    config,
+    logger,
+    onTokenError: (step) => {
+      metrics.signingTokenErrors.inc({ step });
+      metrics.keyReady.set(0);
+    },
+    onTokenOpened: () => metrics.keyReady.set(1),
+  });
   const keys = new KeyRefresher({
     reader: new SecretReader({ connection, ...config.signingSecret }),
     target: signing,

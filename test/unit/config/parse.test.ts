@@ -172,6 +172,7 @@ const CHAINS_DEFAULTS: Record<string, string> = {
   'builder.id': 'https://tekton.dev/chains/v2',
   'builddefinition.buildtype': 'https://tekton.dev/chains/v2/slsa',
   'filter.managed-by': '',
+  'signers.kms.kmsref': '',
 };
 
 describe("Chains' defaults for Chains' keys", () => {

@@ -105,6 +105,9 @@ describe('createSigningSource', () => {
     signingSecret: source,
     fulcio: { enabled: false, address: 'https://fulcio.example', issuer: 'https://issuer.example' },
     transparency: { mode: 'off', url: 'https://rekor.example' },
+    kms: { sessions: 0 },
+    workers: 4,
+    backlogWorkers: 0,
   };
 
   it('is not ready until the Secret is loaded, then follows each reload', async () => {
