@@ -35,7 +35,9 @@ describe('a capture row written straight into PostgreSQL', () => {
     const url = await databases.create();
     database = new URL(url).pathname.slice(1);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    await putSigningSecret(env, { 'x509.pem': privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
+    await putSigningSecret(env, {
+      'x509.pem': privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    });
     config = {
       'observer.namespaces': namespace,
       'index.url': url,
@@ -70,7 +72,11 @@ describe('a capture row written straight into PostgreSQL', () => {
     const target = await pushTestImage(env.registry, `seal/target-${stamp}`);
     const forged = (suffix: string) => {
       const object = JSON.parse(copy?.object ?? '{}');
-      object.metadata = { ...object.metadata, name: `seal-forged-${suffix}-${stamp}`, uid: `forged-${suffix}-${stamp}` };
+      object.metadata = {
+        ...object.metadata,
+        name: `seal-forged-${suffix}-${stamp}`,
+        uid: `forged-${suffix}-${stamp}`,
+      };
       object.status.results = [
         { name: 'IMAGE_URL', value: target.ref },
         { name: 'IMAGE_DIGEST', value: target.digest },
@@ -106,7 +112,11 @@ describe('a capture row written straight into PostgreSQL', () => {
       Number(
         metrics
           .split('\n')
-          .find((l) => l.startsWith(`provenance_observer_index_seal_failures_total{table="run_captures",reason="${reason}"}`))
+          .find((l) =>
+            l.startsWith(
+              `provenance_observer_index_seal_failures_total{table="run_captures",reason="${reason}"}`,
+            ),
+          )
           ?.split(' ')
           .pop() ?? 0,
       );
