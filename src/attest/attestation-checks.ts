@@ -38,7 +38,7 @@ export interface AttestationChecksOptions {
   existence?: Pick<SubjectExistenceCheck, 'check'>;
   pods?: Pick<PodReader, 'get'>;
   /** the Pod evidence captured when the run was first seen finished (index), by run uid */
-  evidence?: (uid: string) => Promise<PodEvidence | undefined>;
+  evidence?: (uid: string, run: RunRef) => Promise<PodEvidence | undefined>;
   /** a namespace's labels (asked only when the policy selects namespaces by label) */
   namespaceLabels?: (
     namespace: string,
@@ -82,7 +82,7 @@ export class AttestationChecks {
    * named by the run, read now.
    */
   async #executionOf(run: RunRef, object: TaskRun, context?: AttemptContext): Promise<ExecutionCheckOutcome> {
-    const captured = await this.#o.evidence?.(run.uid);
+    const captured = await this.#o.evidence?.(run.uid, run);
     if (captured) return checkEvidence(object, captured, 'captured');
     const podName = object.status?.podName ?? '';
     const pod = podName && this.#o.pods ? await this.#o.pods.get(run.namespace, podName, context) : undefined;

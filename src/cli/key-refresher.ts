@@ -16,6 +16,8 @@ export interface KeyRefresherOptions {
   metrics: Metrics;
   /** after every poll, whether the keys changed or not (the public-key Secret); default none */
   afterPoll?: () => Promise<void>;
+  /** also handed the Secret's data at every change (the index seal's keys); default none */
+  onData?: (data: Record<string, Uint8Array>) => void;
 }
 
 /**
@@ -55,6 +57,7 @@ export class KeyRefresher {
       const version = snapshot ? snapshot.resourceVersion : 'absent';
       if (version === this.#version) return;
       await target.reload(snapshot?.data ?? {});
+      this.#o.onData?.(snapshot?.data ?? {});
       this.#version = version;
       const status = target.status();
       metrics.keyReady.set(status.ready ? 1 : 0);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { processMemoryBudget } from '../cache/index.ts';
 import { type FaultHook, type KubeAccess, LiveConfig, type ObserverConfig } from '../config/index.ts';
 import type { Controller } from '../controller/index.ts';
-import type { AttestationIndex } from '../index/index.ts';
+import { type AttestationIndex, IndexSeal } from '../index/index.ts';
 import { KubeConnection, TokenBucket } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { type Part, startParts } from './compose/parts.ts';
@@ -70,13 +70,15 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     access: deps.kubeAccess,
     limit: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }),
   });
-  const index = await openIndexWhenReachable({ config, logger, metrics: deps.metrics }).catch(
+  // seals the index rows a signature may rest on; keyed from the signing Secret once it loads
+  const seal = new IndexSeal();
+  const index = await openIndexWhenReachable({ config, logger, metrics: deps.metrics, seal }).catch(
     async (err: unknown) => {
       await connection.close();
       throw err;
     },
   );
-  const core = buildCore(deps, config, connection, index);
+  const core = buildCore(deps, config, connection, index, seal);
   const serving = servingParts(deps, config, core);
   const parts: Part[] = [
     { name: 'kube-connection', stop: () => connection.close() },

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RunKind } from '../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
-import { unauthorized } from './error-handler.ts';
+import { HttpError, unauthorized } from './error-handler.ts';
+import { FailedReviewLimit } from './failed-review-limit.ts';
 
 /** Longest bearer token we will send for review (service account JWTs are ~1 KiB). */
 const MAX_TOKEN_LENGTH = 8192;
@@ -15,15 +16,25 @@ const callers = new WeakMap<FastifyRequest, Caller>();
  * on arrival (onRequest); the token is reviewed only after the params and query passed their
  * schemas (preHandler), so a malformed request never costs an apiserver call.
  */
-export function requireBearerToken(scope: FastifyInstance, authorizer: Authorizer): void {
+export function requireBearerToken(
+  scope: FastifyInstance,
+  authorizer: Authorizer,
+  limit: FailedReviewLimit = new FailedReviewLimit(),
+): void {
   scope.addHook('onRequest', async (request) => {
     if (!bearerToken(request)) throw unauthorized('a bearer token is required');
   });
   scope.addHook('preHandler', async (request) => {
     const token = bearerToken(request);
-    const caller = token ? await authorizer.authenticate(token) : undefined;
-    if (!caller) throw unauthorized('the bearer token is not valid');
-    callers.set(request, caller);
+    if (!token) throw unauthorized('the bearer token is not valid');
+    // per source address: random tokens from one client cannot fill the review queue for everyone
+    const answer = await limit.run(request.ip, () => authorizer.authenticate(token));
+    if ('refused' in answer)
+      throw new HttpError(429, 'too many requests with tokens that are not valid; retry later', {
+        'retry-after': String(answer.refused),
+      });
+    if (!answer.value) throw unauthorized('the bearer token is not valid');
+    callers.set(request, answer.value);
   });
 }
 

@@ -6,6 +6,7 @@ import { attestationRoutes } from './attestation-routes.ts';
 import { requireBearerToken } from './auth.ts';
 import type { Authorizer } from './authorizer.ts';
 import { installErrorHandling } from './error-handler.ts';
+import type { FailedReviewLimit } from './failed-review-limit.ts';
 import { type HealthChecks, healthRoutes } from './health-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { runRoutes } from './run-routes.ts';
@@ -21,6 +22,8 @@ export interface ApiServerDeps {
   authorizer: Authorizer;
   /** seals the page cursors clients get; replicas serving the same clients share its secret */
   cursors: CursorSealer;
+  /** per-client limit on token reviews (failed ones, and in flight); default FailedReviewLimit's */
+  reviewLimit?: FailedReviewLimit;
   /**
    * Serving certificate and key (PEM). When set the app is an HTTPS server, and plain HTTP to its
    * port fails the TLS handshake; rotate with `app.server.setSecureContext` (TlsFileReloader).
@@ -71,7 +74,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
   uiRoutes(app, deps.ui);
   app.register(
     async (api) => {
-      requireBearerToken(api, deps.authorizer);
+      requireBearerToken(api, deps.authorizer, deps.reviewLimit);
       attestationRoutes(api, deps);
       runRoutes(api, deps);
     },

@@ -7,6 +7,7 @@ export {
   type ProbeServerDeps,
 } from './build-server.ts';
 export { CachedAuthorizer, type CachedAuthorizerOptions } from './cached-authorizer.ts';
+export { FailedReviewLimit, type FailedReviewLimitOptions } from './failed-review-limit.ts';
 export type { HealthChecks } from './health-routes.ts';
 export { DEFAULT_AUDIENCES, KubeAuthorizer, type KubeAuthorizerOptions } from './kube-authorizer.ts';
 export {

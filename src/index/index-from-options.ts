@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/index.ts';
 import type { AttestationIndex } from './attestation-index.ts';
 import type { PgTlsMode } from './pg/pg-connection.ts';
+import type { IndexSeal } from './seal/index-seal.ts';
 import { SqliteIndex } from './sqlite/sqlite-index.ts';
 
 /** What chooses and opens the index (config keys `index.*`). */
@@ -14,6 +15,8 @@ export interface IndexSelection {
   logger?: Pick<Logger, 'warn'>;
   /** clock for claim leases; default Date.now */
   now?: () => number;
+  /** seals the rows that lead to a signature (the observer's, keyed from its Secret); default a per-process key */
+  seal?: IndexSeal;
 }
 
 /**
@@ -25,7 +28,8 @@ export async function indexFromOptions(selection: IndexSelection): Promise<Attes
   if (selection.url) {
     // pg (and its pool) load only for a postgres URL; the SQLite default never carries them
     const { PgIndex } = await import('./pg/pg-index.ts');
-    return PgIndex.open({ url: selection.url, tls: selection.tls, logger: selection.logger, now });
+    const { url, tls, logger, seal } = selection;
+    return PgIndex.open({ url, tls, logger, now, ...(seal ? { seal } : {}) });
   }
-  return new SqliteIndex({ path: selection.path, now });
+  return new SqliteIndex({ path: selection.path, now, ...(selection.seal ? { seal: selection.seal } : {}) });
 }

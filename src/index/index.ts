@@ -23,6 +23,14 @@ export type { PgTlsMode } from './pg/pg-connection.ts';
 export type { PgIndex, PgIndexOptions } from './pg/pg-index.ts';
 export type { RunCapture, RunCaptures } from './run-captures.ts';
 export type { ClaimResult, RunClaims, RunWork } from './run-claims.ts';
+export {
+  type BrokenSeal,
+  IndexSeal,
+  type SealBreak,
+  type SealedTable,
+  type SealSecrets,
+} from './seal/index-seal.ts';
+export { PREVIOUS_SEAL_KEY_ENTRY, SEAL_KEY_ENTRY, sealSecretsFrom } from './seal/seal-secrets.ts';
 export { SqliteIndex, type SqliteIndexOptions } from './sqlite/sqlite-index.ts';
 export {
   exportIndex,

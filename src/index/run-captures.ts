@@ -24,6 +24,10 @@ export interface RunCapture {
 /**
  * The index's durable capture table: captured objects live in the database, not in the heap.
  * A capture is idempotent by uid: the same uid again replaces the copy with the newer one.
+ *
+ * The index is not a root of trust: every capture, evidence and sighting row is sealed by the
+ * observer when written (seal/index-seal.ts), and a row read back that fails its seal (inserted or
+ * edited by anyone else) is reported and never returned, so nothing is signed from it.
  */
 export interface RunCaptures {
   /**
@@ -38,8 +42,11 @@ export interface RunCaptures {
    * first capture per parent once; later captures never move it.
    */
   firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined>;
-  /** The Pod evidence first stored for the run `uid` (captureRuns), or undefined. */
-  findRunEvidence(uid: string): Promise<PodEvidence | undefined>;
+  /**
+   * The Pod evidence first stored for the run `uid` (captureRuns), or undefined; also undefined
+   * when the row fails its seal (reported, naming `run` when given).
+   */
+  findRunEvidence(uid: string, run?: RunKey): Promise<PodEvidence | undefined>;
   /**
    * The copy to attest `run` from when it is gone from the cluster: of the uids that had this
    * kind, namespace and name, one not yet settled (attested or failed) first, then the newest.

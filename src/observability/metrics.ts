@@ -72,6 +72,10 @@ function atZero(
     // at zero so that increase() in the TamperMismatch alert sees the first mismatch
     for (const reason of TAMPER_REASONS) m.tamperMismatches.inc({ kind, reason }, 0);
   }
+  // at zero so that increase() in the IndexSealBroken alert sees the first broken row
+  for (const table of ['run_captures', 'run_evidence', 'run_sightings'])
+    for (const reason of ['unsealed', 'unknown_key', 'mismatch'])
+      m.indexSealFailures.inc({ table, reason }, 0);
   for (const backend of ['tekton', 'oci', 'index'])
     for (const outcome of ['ok', 'error']) m.storeResults.inc({ backend, outcome }, 0);
 }
@@ -134,6 +138,12 @@ function runMetrics(registry: Registry) {
       name: `${P}inputs_skipped_total`,
       help: 'type-hinted results and step images left out of provenance, by reason',
       labelNames: ['kind', 'reason'] as const,
+      registers: [registry],
+    }),
+    indexSealFailures: new Counter({
+      name: `${P}index_seal_failures_total`,
+      help: 'index rows (captured runs, Pod evidence, child sightings) that failed their seal and were not used: inserted or edited by someone other than the observer, or sealed under a key no longer held',
+      labelNames: ['table', 'reason'] as const,
       registers: [registry],
     }),
     tamperMismatches: new Counter({

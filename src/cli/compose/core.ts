@@ -1,7 +1,7 @@
 import { Attestor, ChainsAdopter } from '../../attest/index.ts';
 import { type ObserverConfig, readDockerConfig } from '../../config/index.ts';
 import { Controller } from '../../controller/index.ts';
-import { type AttestationIndex, IndexHealth, IndexPruner } from '../../index/index.ts';
+import { type AttestationIndex, IndexHealth, IndexPruner, type IndexSeal } from '../../index/index.ts';
 import {
   FinalizerRunHold,
   type KubeConnection,
@@ -21,6 +21,7 @@ import { publishedKeyVerifier } from '../../verify/index.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import type { ObserverDeps } from '../observer.ts';
 import { chainsTrustSource } from './chains-trust.ts';
+import { reportBrokenSeals, sealKeysFromSecret } from './index-seal-keys.ts';
 import type { Part } from './parts.ts';
 import { publicKeyPublisher } from './public-keys.ts';
 import { attestationChecks, faultAfterStored, podEvidenceReader } from './setup.ts';
@@ -41,6 +42,7 @@ export function buildCore(
   config: ObserverConfig,
   connection: KubeConnection,
   index: AttestationIndex,
+  seal: IndexSeal,
 ): Core {
   const { logger, metrics } = deps;
   const runApi = new RunApi({ connection });
@@ -53,15 +55,18 @@ export function buildCore(
     },
     onTokenOpened: () => metrics.keyReady.set(1),
   });
+  const events = new KubeEventRecorder({ connection, logger, instance: deps.instance });
+  const secret = new SecretReader({ connection, ...config.signingSecret });
+  seal.onBroken = reportBrokenSeals(metrics, logger, events);
   const keys = new KeyRefresher({
-    reader: new SecretReader({ connection, ...config.signingSecret }),
+    reader: secret,
     target: signing,
     intervalSeconds: config.signingSecret.pollSeconds,
     logger,
     metrics,
     afterPoll: publicKeyPublisher(config, connection, () => signing.publicKeys(), logger),
+    onData: sealKeysFromSecret(seal, secret.describe(), logger),
   });
-  const events = new KubeEventRecorder({ connection, logger, instance: deps.instance });
   const source = new RunWatcher({
     connection,
     runApi,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObserverConfig } from '../../config/index.ts';
 import { ObserverError } from '../../errors.ts';
 import { buildProbeServer } from '../../http/index.ts';
-import type { AttestationIndex } from '../../index/index.ts';
+import type { AttestationIndex, IndexSeal } from '../../index/index.ts';
 import type { Logger, Metrics } from '../../observability/index.ts';
 import { openIndex } from './setup.ts';
 
@@ -12,6 +12,8 @@ export interface IndexOpenerOptions {
   metrics: Metrics;
   /** pause between attempts; default 5 s */
   retryMs?: number;
+  /** seals the index rows that lead to a signature (keyed from the signing Secret once it loads) */
+  seal?: IndexSeal;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function openIndexWhenReachable(options: IndexOpenerOptions): Promi
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const index = await openIndex(config, logger);
+        const index = await openIndex(config, logger, options.seal);
         if (attempt > 1) logger.info({ attempt }, 'index of record open');
         return index;
       } catch (err) {

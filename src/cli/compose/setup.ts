@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { AttestationChecks } from '../../attest/index.ts';
 import type { FaultHook, ObserverConfig } from '../../config/index.ts';
 import { ObserverError } from '../../errors.ts';
-import { type AttestationIndex, indexFromOptions } from '../../index/index.ts';
+import { type AttestationIndex, type IndexSeal, indexFromOptions } from '../../index/index.ts';
 import { type KubeConnection, type NamespaceLabels, PodReader } from '../../kube/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import { type PodEvidence, podEvidence, SubjectExistenceCheck } from '../../policy/index.ts';
@@ -40,7 +40,7 @@ export function attestationChecks(
     executionCheck: config.executionCheck,
     existence: config.requireSubjectExists ? existence : undefined,
     pods: config.executionCheck === 'off' ? undefined : new PodReader({ connection }),
-    evidence: (uid) => index.findRunEvidence(uid),
+    evidence: (uid, run) => index.findRunEvidence(uid, run),
     namespaceLabels: (ns, context) => namespaceLabels.get(ns, context),
   });
 }
@@ -73,12 +73,22 @@ export function warnAboutDisabledArtifacts(config: ObserverConfig, logger: Logge
 }
 
 /** PostgreSQL when `index.url` is set, else the SQLite file at `index.path` (its directory made). */
-export function openIndex(config: ObserverConfig, logger: Logger): Promise<AttestationIndex> {
+export function openIndex(
+  config: ObserverConfig,
+  logger: Logger,
+  seal?: IndexSeal,
+): Promise<AttestationIndex> {
   if (!config.indexUrl && config.indexPath !== ':memory:')
     mkdirSync(dirname(config.indexPath), { recursive: true });
   const { caFile, mode } = config.indexTls;
   const ca = caFile === undefined ? undefined : readCa(caFile);
-  return indexFromOptions({ url: config.indexUrl, path: config.indexPath, tls: { mode, ca }, logger });
+  return indexFromOptions({
+    url: config.indexUrl,
+    path: config.indexPath,
+    tls: { mode, ca },
+    logger,
+    ...(seal ? { seal } : {}),
+  });
 }
 
 /** The PEM named by `index.tls-ca-file`; a config error naming the key when unreadable. */

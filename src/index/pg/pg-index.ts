@@ -17,6 +17,7 @@ import {
   toSummary,
 } from '../index-rows.ts';
 import type { RunCapture } from '../run-captures.ts';
+import { IndexSeal } from '../seal/index-seal.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
 import { PgRunCaptures } from './pg-run-captures.ts';
 import { PgRunWork } from './pg-run-work.ts';
@@ -25,6 +26,8 @@ import { migratePg } from './pg-schema.ts';
 export interface PgIndexOptions extends PgConnectionOptions {
   /** clock for claim leases, in ms since the epoch; default Date.now */
   now?: () => number;
+  /** seals the rows that lead to a signature; default a per-process key (seal/index-seal.ts) */
+  seal?: IndexSeal;
 }
 
 const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.origin,
@@ -90,10 +93,10 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
   readonly #db: PgDb;
   readonly #captures: PgRunCaptures;
 
-  private constructor(db: PgDb, now: () => number) {
+  private constructor(db: PgDb, now: () => number, seal: IndexSeal) {
     super({ db, now });
     this.#db = db;
-    this.#captures = new PgRunCaptures({ db });
+    this.#captures = new PgRunCaptures({ db, seal });
   }
 
   /** Connects and migrates; fails with a retryable `index` error when the database does not answer. */
@@ -105,7 +108,7 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
       await db.end();
       throw err;
     }
-    return new PgIndex(db, options.now ?? Date.now);
+    return new PgIndex(db, options.now ?? Date.now, options.seal ?? new IndexSeal());
   }
 
   async addAttestation(a: NewAttestation): Promise<string> {
@@ -212,8 +215,8 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
     return this.#captures.captureRuns(captures);
   }
 
-  findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
-    return this.#captures.findRunEvidence(uid);
+  findRunEvidence(uid: string, run?: RunKey): Promise<PodEvidence | undefined> {
+    return this.#captures.findRunEvidence(uid, run);
   }
 
   firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined> {

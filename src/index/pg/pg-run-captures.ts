@@ -1,76 +1,96 @@
-import { type PodEvidence, parsePodEvidence } from '../../policy/index.ts';
+import type { PodEvidence } from '../../policy/index.ts';
 import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
-import { type CaptureRow, captureRows, evidenceRows, sightingRows, toCapture } from '../capture-input.ts';
+import {
+  type CaptureRow,
+  captureRows,
+  type EvidenceRow,
+  evidenceRows,
+  firstSealedCapture,
+  firstSealedSighting,
+  type SightingRow,
+  sealedEvidence,
+  sightingRows,
+} from '../capture-input.ts';
 import type { RunCapture, RunCaptures } from '../run-captures.ts';
+import type { IndexSeal } from '../seal/index-seal.ts';
 import type { PgDb } from './pg-connection.ts';
 
 const SETTLED = `EXISTS (SELECT 1 FROM run_states s WHERE s.uid = c.uid AND s.status IN ('attested', 'failed'))`;
-const COLUMNS = 'c.uid, c.kind, c.namespace, c.name, c.object, c.captured_at::float8 AS captured_at';
+const COLUMNS = 'c.uid, c.kind, c.namespace, c.name, c.object, c.captured_at::float8 AS captured_at, c.seal';
+/** Rows read per look-up, so a row that fails its seal does not hide a sound one behind it. */
+const CANDIDATES = 4;
 
-/** The capture table on PostgreSQL: a batch is one statement (unnest of column arrays), so one commit. */
+/**
+ * The capture table on PostgreSQL: a batch is one statement (unnest of column arrays), so one
+ * commit. Every row is sealed when written and checked when read (seal/index-seal.ts): a row that
+ * fails its seal is reported and never returned.
+ */
 export class PgRunCaptures implements RunCaptures {
   readonly #db: PgDb;
+  readonly #seal: IndexSeal;
 
-  constructor(options: { db: PgDb }) {
+  constructor(options: { db: PgDb; seal: IndexSeal }) {
     this.#db = options.db;
+    this.#seal = options.seal;
   }
 
   async captureRuns(captures: readonly RunCapture[]): Promise<void> {
-    const rows = captureRows(captures);
+    const rows = captureRows(captures, this.#seal);
     if (rows.length === 0) return;
     const columns = rows[0].map((_, i) => rows.map((r) => r[i]));
-    const evidence = evidenceRows(captures);
-    const evidenceColumns = [0, 1, 2].map((i) => evidence.map((r) => r[i]));
-    const sightings = sightingRows(captures);
-    const sightingColumns = [0, 1, 2, 3, 4].map((i) => sightings.map((r) => r[i]));
+    const evidence = evidenceRows(captures, this.#seal);
+    const evidenceColumns = [0, 1, 2, 3].map((i) => evidence.map((r) => r[i]));
+    const sightings = sightingRows(captures, this.#seal);
+    const sightingColumns = [0, 1, 2, 3, 4, 5].map((i) => sightings.map((r) => r[i]));
     // one statement, so one commit: the captures, and each run's first evidence (never replaced)
     await this.#db.query(
       `capturing ${rows.length} run(s)`,
       `WITH captured AS (
-         INSERT INTO run_captures (uid, kind, namespace, name, object, captured_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+         INSERT INTO run_captures (uid, kind, namespace, name, object, captured_at, seal)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
          ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
-           name = excluded.name, object = excluded.object, captured_at = excluded.captured_at
+           name = excluded.name, object = excluded.object, captured_at = excluded.captured_at,
+           seal = excluded.seal
          RETURNING 1),
        sighted AS (
-         INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at)
-         SELECT * FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[])
+         INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at, seal)
+         SELECT * FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::text[])
          ON CONFLICT DO NOTHING
          RETURNING 1)
-       INSERT INTO run_evidence (uid, evidence, taken_at)
-       SELECT * FROM unnest($7::text[], $8::text[], $9::bigint[])
+       INSERT INTO run_evidence (uid, evidence, taken_at, seal)
+       SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::text[])
        ON CONFLICT (uid) DO NOTHING`,
       [...columns, ...evidenceColumns, ...sightingColumns],
     );
   }
 
   async firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined> {
-    const [row] = await this.#db.query<{ uid: string; first_seen_at: string }>(
+    const rows = await this.#db.query<SightingRow>(
       `reading the first sighting of ${describe(run)}`,
-      `SELECT uid, first_seen_at::float8 AS first_seen_at FROM run_sightings
-       WHERE namespace = $1 AND name = $2 AND parent_uid = $3 ORDER BY first_seen_at, uid LIMIT 1`,
-      [run.namespace, run.name, parentUid],
+      `SELECT namespace, name, parent_uid, uid, first_seen_at::float8 AS first_seen_at, seal FROM run_sightings
+       WHERE namespace = $1 AND name = $2 AND parent_uid = $3 ORDER BY first_seen_at, uid LIMIT $4`,
+      [run.namespace, run.name, parentUid, CANDIDATES],
     );
-    return row ? { uid: row.uid, at: new Date(Number(row.first_seen_at)) } : undefined;
+    return firstSealedSighting(rows, this.#seal);
   }
 
-  async findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
-    const [row] = await this.#db.query<{ evidence: string }>(
+  async findRunEvidence(uid: string, run?: RunKey): Promise<PodEvidence | undefined> {
+    const [row] = await this.#db.query<EvidenceRow>(
       `reading the Pod evidence of run ${uid}`,
-      'SELECT evidence FROM run_evidence WHERE uid = $1',
+      'SELECT uid, evidence, taken_at::float8 AS taken_at, seal FROM run_evidence WHERE uid = $1',
       [uid],
     );
-    return row ? parsePodEvidence(JSON.parse(row.evidence)) : undefined;
+    return row ? sealedEvidence(row, this.#seal, run) : undefined;
   }
 
   async findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {
-    const [row] = await this.#db.query<CaptureRow>(
+    const rows = await this.#db.query<CaptureRow>(
       `reading the captured copy of ${describe(run)}`,
       `SELECT ${COLUMNS} FROM run_captures c WHERE c.namespace = $1 AND c.kind = $2 AND c.name = $3
-       ORDER BY ${SETTLED} ASC, c.captured_at DESC, c.uid DESC LIMIT 1`,
-      [run.namespace, run.kind, run.name],
+       ORDER BY ${SETTLED} ASC, c.captured_at DESC, c.uid DESC LIMIT $4`,
+      [run.namespace, run.kind, run.name, CANDIDATES],
     );
-    return row ? toCapture(row) : undefined;
+    return firstSealedCapture(rows, this.#seal);
   }
 
   async unsettledCaptures(limit = 10_000): Promise<(RunKey & { uid: string })[]> {

@@ -130,6 +130,13 @@ export const PG_MIGRATIONS: readonly string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // 7: a seal on every row that leads to a signature (seal/index-seal.ts): rows without one, or
+  // with one that does not verify, are never used (the index is not a root of trust)
+  `
+  ALTER TABLE run_captures ADD COLUMN seal TEXT;
+  ALTER TABLE run_evidence ADD COLUMN seal TEXT;
+  ALTER TABLE run_sightings ADD COLUMN seal TEXT;
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

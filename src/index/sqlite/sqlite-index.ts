@@ -17,6 +17,7 @@ import {
   toSummary,
 } from '../index-rows.ts';
 import type { RunCapture } from '../run-captures.ts';
+import { IndexSeal } from '../seal/index-seal.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
 import { SqliteRunCaptures } from './sqlite-run-captures.ts';
 import { SqliteRunWork } from './sqlite-run-work.ts';
@@ -24,6 +25,8 @@ import { SqliteRunWork } from './sqlite-run-work.ts';
 export interface SqliteIndexOptions extends SqliteDbOptions {
   /** clock for claim leases, in ms since the epoch; default Date.now */
   now?: () => number;
+  /** seals the rows that lead to a signature; default a per-process key (seal/index-seal.ts) */
+  seal?: IndexSeal;
 }
 
 const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type, a.key_id, a.storage, a.skipped, a.origin, a.created_at,
@@ -57,7 +60,7 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
     const db = new SqliteDb(options);
     super({ db, now: options.now ?? Date.now });
     this.#db = db;
-    this.#captures = new SqliteRunCaptures({ db });
+    this.#captures = new SqliteRunCaptures({ db, seal: options.seal ?? new IndexSeal() });
   }
 
   async addAttestation(a: NewAttestation): Promise<string> {
@@ -191,8 +194,8 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
     return this.#captures.captureRuns(captures);
   }
 
-  findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
-    return this.#captures.findRunEvidence(uid);
+  findRunEvidence(uid: string, run?: RunKey): Promise<PodEvidence | undefined> {
+    return this.#captures.findRunEvidence(uid, run);
   }
 
   firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined> {

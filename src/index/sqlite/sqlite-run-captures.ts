@@ -1,64 +1,89 @@
-import { type PodEvidence, parsePodEvidence } from '../../policy/index.ts';
+import type { PodEvidence } from '../../policy/index.ts';
 import { describeRun as describe, type RunKey } from '../../tekton/index.ts';
-import { type CaptureRow, captureRows, evidenceRows, sightingRows, toCapture } from '../capture-input.ts';
+import {
+  type CaptureRow,
+  captureRows,
+  type EvidenceRow,
+  evidenceRows,
+  firstSealedCapture,
+  firstSealedSighting,
+  type SightingRow,
+  sealedEvidence,
+  sightingRows,
+} from '../capture-input.ts';
 import type { RunCapture, RunCaptures } from '../run-captures.ts';
+import type { IndexSeal } from '../seal/index-seal.ts';
 import type { SqliteDb } from './sqlite-db.ts';
 
 const SETTLED = `EXISTS (SELECT 1 FROM run_states s WHERE s.uid = c.uid AND s.status IN ('attested', 'failed'))`;
 
-/** The capture table on SQLite: a batch is one BEGIN IMMEDIATE … COMMIT. */
+/** Rows read per look-up, so a row that fails its seal does not hide a sound one behind it. */
+const CANDIDATES = 4;
+
+/**
+ * The capture table on SQLite: a batch is one BEGIN IMMEDIATE … COMMIT. Every row is sealed when
+ * written and checked when read (seal/index-seal.ts): a row that fails its seal is reported and
+ * never returned.
+ */
 export class SqliteRunCaptures implements RunCaptures {
   readonly #db: SqliteDb;
+  readonly #seal: IndexSeal;
 
-  constructor(options: { db: SqliteDb }) {
+  constructor(options: { db: SqliteDb; seal: IndexSeal }) {
     this.#db = options.db;
+    this.#seal = options.seal;
   }
 
   async captureRuns(captures: readonly RunCapture[]): Promise<void> {
-    const rows = captureRows(captures);
+    const rows = captureRows(captures, this.#seal);
     if (rows.length === 0) return;
+    const evidenceBatch = evidenceRows(captures, this.#seal);
+    const sightingBatch = sightingRows(captures, this.#seal);
     this.#db.write(`capturing ${rows.length} run(s)`, () => {
       const upsert =
-        this.#db.stmt(`INSERT INTO run_captures (uid, kind, namespace, name, object, captured_at) VALUES (?, ?, ?, ?, ?, ?)
+        this.#db.stmt(`INSERT INTO run_captures (uid, kind, namespace, name, object, captured_at, seal)
+          VALUES (?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
-            name = excluded.name, object = excluded.object, captured_at = excluded.captured_at`);
+            name = excluded.name, object = excluded.object, captured_at = excluded.captured_at,
+            seal = excluded.seal`);
       for (const row of rows) upsert.run(...row);
       const evidence = this.#db.stmt(
-        'INSERT INTO run_evidence (uid, evidence, taken_at) VALUES (?, ?, ?) ON CONFLICT (uid) DO NOTHING',
+        'INSERT INTO run_evidence (uid, evidence, taken_at, seal) VALUES (?, ?, ?, ?) ON CONFLICT (uid) DO NOTHING',
       );
-      for (const row of evidenceRows(captures)) evidence.run(...row);
+      for (const row of evidenceBatch) evidence.run(...row);
       const sighting =
-        this.#db.stmt(`INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at)
-        VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
-      for (const row of sightingRows(captures)) sighting.run(...row);
+        this.#db.stmt(`INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at, seal)
+        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+      for (const row of sightingBatch) sighting.run(...row);
     });
   }
 
   async firstChildSighting(run: RunKey, parentUid: string): Promise<{ uid: string; at: Date } | undefined> {
-    const row = this.#db.read(`reading the first sighting of ${describe(run)}`, () =>
+    const rows = this.#db.read(`reading the first sighting of ${describe(run)}`, () =>
       this.#db
-        .stmt(`SELECT uid, first_seen_at FROM run_sightings WHERE namespace = ? AND name = ? AND parent_uid = ?
-          ORDER BY first_seen_at, uid LIMIT 1`)
-        .get(run.namespace, run.name, parentUid),
-    ) as { uid: string; first_seen_at: number } | undefined;
-    return row ? { uid: row.uid, at: new Date(Number(row.first_seen_at)) } : undefined;
+        .stmt(`SELECT namespace, name, parent_uid, uid, first_seen_at, seal FROM run_sightings
+          WHERE namespace = ? AND name = ? AND parent_uid = ? ORDER BY first_seen_at, uid LIMIT ?`)
+        .all(run.namespace, run.name, parentUid, CANDIDATES),
+    ) as unknown as SightingRow[];
+    return firstSealedSighting(rows, this.#seal);
   }
 
-  async findRunEvidence(uid: string): Promise<PodEvidence | undefined> {
+  async findRunEvidence(uid: string, run?: RunKey): Promise<PodEvidence | undefined> {
     const row = this.#db.read(`reading the Pod evidence of run ${uid}`, () =>
-      this.#db.stmt('SELECT evidence FROM run_evidence WHERE uid = ?').get(uid),
-    ) as { evidence: string } | undefined;
-    return row ? parsePodEvidence(JSON.parse(row.evidence)) : undefined;
+      this.#db.stmt('SELECT uid, evidence, taken_at, seal FROM run_evidence WHERE uid = ?').get(uid),
+    ) as EvidenceRow | undefined;
+    return row ? sealedEvidence(row, this.#seal, run) : undefined;
   }
 
   async findCapturedRun(run: RunKey): Promise<RunCapture | undefined> {
-    const row = this.#db.read(`reading the captured copy of ${describe(run)}`, () =>
+    const rows = this.#db.read(`reading the captured copy of ${describe(run)}`, () =>
       this.#db
-        .stmt(`SELECT c.* FROM run_captures c WHERE c.namespace = ? AND c.kind = ? AND c.name = ?
-          ORDER BY ${SETTLED} ASC, c.captured_at DESC, c.uid DESC LIMIT 1`)
-        .get(run.namespace, run.kind, run.name),
-    );
-    return row ? toCapture(row as unknown as CaptureRow) : undefined;
+        .stmt(`SELECT c.uid, c.kind, c.namespace, c.name, c.object, c.captured_at, c.seal FROM run_captures c
+          WHERE c.namespace = ? AND c.kind = ? AND c.name = ?
+          ORDER BY ${SETTLED} ASC, c.captured_at DESC, c.uid DESC LIMIT ?`)
+        .all(run.namespace, run.kind, run.name, CANDIDATES),
+    ) as unknown as CaptureRow[];
+    return firstSealedCapture(rows, this.#seal);
   }
 
   async unsettledCaptures(limit = 10_000): Promise<(RunKey & { uid: string })[]> {

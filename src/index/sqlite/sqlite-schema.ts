@@ -142,6 +142,13 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 9: a seal on every row that leads to a signature (seal/index-seal.ts): rows without one, or
+  // with one that does not verify, are never used (the index is not a root of trust)
+  `
+  ALTER TABLE run_captures ADD COLUMN seal TEXT;
+  ALTER TABLE run_evidence ADD COLUMN seal TEXT;
+  ALTER TABLE run_sightings ADD COLUMN seal TEXT;
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Authorizer } from '../../../src/http/index.ts';
-import { buildApiServer, buildProbeServer, CachedAuthorizer } from '../../../src/http/index.ts';
+import {
+  buildApiServer,
+  buildProbeServer,
+  CachedAuthorizer,
+  FailedReviewLimit,
+} from '../../../src/http/index.ts';
 import { type AttestationIndex, CursorSealer, SqliteIndex } from '../../../src/index/index.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import type { PublicKeyInfo } from '../../../src/signing/signer.ts';
@@ -45,12 +50,15 @@ let probes: FastifyInstance;
 let cursors: CursorSealer;
 let ids: { a: string; b: string };
 
-function build(overrides: { index?: AttestationIndex; authorizer?: Authorizer } = {}) {
+function build(
+  overrides: { index?: AttestationIndex; authorizer?: Authorizer; reviewLimit?: FailedReviewLimit } = {},
+) {
   return buildApiServer({
     index: overrides.index ?? index,
     publicKeys: () => keys,
     authorizer: overrides.authorizer ?? fake.authorizer,
     cursors,
+    ...(overrides.reviewLimit ? { reviewLimit: overrides.reviewLimit } : {}),
   });
 }
 
@@ -505,10 +513,42 @@ describe('failure and overload', () => {
     expect(good.json().items).toHaveLength(1);
   });
 
-  it('2,000 distinct bad tokens at once: reviews stay bounded, the rest fail fast, a good request still answers', async () => {
+  it('2,000 distinct bad tokens from one client: at most its burst of failed reviews, then 429; other clients are served', async () => {
     const slow = fakeAuthorizer({ tokens, grants, delayMs: 5 });
     const server = build({
       authorizer: new CachedAuthorizer({ inner: slow.authorizer, maxInFlight: 4, maxQueued: 100 }),
+    });
+    const flood = async () => {
+      for (let i = 0; i < 2000; i += 100) {
+        const wave = Array.from({ length: 100 }, (_, j) =>
+          server.inject({
+            url: `/api/v1/attestations?digest=${digestOf('shared')}`,
+            headers: bearer(`flood-${i + j}`),
+            remoteAddress: '10.0.0.66',
+          }),
+        );
+        for (const r of await Promise.all(wave)) statuses.add(r.statusCode);
+      }
+    };
+    const statuses = new Set<number>();
+    await flood();
+    expect(statuses).toEqual(new Set([401, 429]));
+    // the default burst (10 failures) and in-flight cap (4) bound what the flood cost
+    expect(slow.state.authenticateCalls).toBeLessThanOrEqual(14);
+    const good = await server.inject({
+      url: `/api/v1/attestations?digest=${digestOf('shared')}`,
+      headers: bearer('token-a'),
+      remoteAddress: '10.0.0.2',
+    });
+    expect(good.statusCode).toBe(200);
+    await server.close();
+  });
+
+  it('2,000 distinct bad tokens at once (no per-client limit): reviews stay bounded, the rest fail fast, a good request still answers', async () => {
+    const slow = fakeAuthorizer({ tokens, grants, delayMs: 5 });
+    const server = build({
+      authorizer: new CachedAuthorizer({ inner: slow.authorizer, maxInFlight: 4, maxQueued: 100 }),
+      reviewLimit: new FailedReviewLimit({ burst: 1e9, maxInFlight: 1e9 }),
     });
     const burst = Array.from({ length: 2000 }, (_, i) =>
       server.inject({
