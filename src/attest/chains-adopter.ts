@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Provenance } from '../formats/index.ts';
 import type { AttemptContext } from '../model/index.ts';
 import { sha256Digest } from '../oci/index.ts';
+import { adoptedImages, type CheckedImage } from '../policy/index.ts';
 import type { AttestationFound, ImageRef, PayloadIdentity, SignatureVerifier } from '../storage/index.ts';
 import { type RunRef, runShortKey, type TektonRun } from '../tekton/index.ts';
 import { verifySignature } from '../verify/index.ts';
@@ -89,33 +90,40 @@ export class ChainsAdopter {
   async #lookUp(
     run: RunRef,
     verdict: ChainsAdopted,
-    images: ImageRef[],
+    images: CheckedImage[],
     context: AttemptContext | undefined,
   ): Promise<AttestationFound[]> {
     const lookup = this.#o.attestations;
     if (!lookup) return [];
     const key = createPublicKey(verdict.keyPem);
     const verifies: SignatureVerifier = (message, signature) => verifySignature(message, signature, key);
-    const want = { payloadDigest: sha256Digest(verdict.payload), payloadType: verdict.envelope.payloadType };
+    const want = {
+      payloadDigest: sha256Digest(verdict.payload),
+      payloadBytes: verdict.payload.length,
+      payloadType: verdict.envelope.payloadType,
+      foreignWriter: true as const,
+    };
     return Promise.all(images.map((image) => lookup(run, image, want, verifies, context)));
   }
 }
 
 /** The statement's subjects that name an image by sha256 digest (what Chains' `oci` storage attaches to). */
-function imageSubjects(verdict: ChainsAdopted): ImageRef[] {
-  return verdict.subjects.flatMap((s) => {
-    const hex = s?.digest?.sha256;
-    return typeof s?.name === 'string' && typeof hex === 'string' && /^[0-9a-f]{64}$/.test(hex)
-      ? [{ repository: s.name, digest: `sha256:${hex}` }]
-      : [];
-  });
+function imageSubjects(verdict: ChainsAdopted): CheckedImage[] {
+  return adoptedImages(
+    verdict.subjects.flatMap((s) => {
+      const hex = s?.digest?.sha256;
+      return typeof s?.name === 'string' && typeof hex === 'string' && /^[0-9a-f]{64}$/.test(hex)
+        ? [{ name: s.name, digest: `sha256:${hex}` }]
+        : [];
+    }),
+  );
 }
 
 /** The attempt's outcome for the index: Chains' envelope, on the run (tekton) and in the `.att` found. */
 function adoptedOutcome(
   run: RunRef,
   verdict: ChainsAdopted,
-  images: ImageRef[],
+  images: CheckedImage[],
   locations: string[],
 ): AttestOutcome {
   const artifact = {

@@ -45,6 +45,7 @@ export {
   type SubjectImage,
 } from './subject-existence.ts';
 export {
+  adoptedImages,
   type ClaimedSubject,
   type GateResult,
   type GateSkip,

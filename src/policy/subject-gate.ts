@@ -17,7 +17,7 @@ import {
   type SubjectRefCode,
 } from '../model/index.ts';
 import type { RunRef } from '../tekton/index.ts';
-import { type CheckedSubject, checkedSubject } from './checked-subject.ts';
+import { type CheckedImage, type CheckedSubject, checkedSubject } from './checked-subject.ts';
 import type { SubjectExistenceCheck } from './subject-existence.ts';
 import type { SubjectPolicy } from './subject-policy.ts';
 
@@ -142,4 +142,18 @@ function nameOf(s: SubjectRef): string {
 function quote(c: ClaimedSubject): string {
   const text = JSON.stringify(`${c.name}@${c.digest}`);
   return text.length <= 160 ? text : `${text.slice(0, 160)}…"`;
+}
+
+/**
+ * The images of a statement Tekton Chains signed, for the index record of an adopted run: nothing
+ * is signed or pushed for them (the signature is Chains'), so they pass the one grammar only and
+ * carry the rule `adopted:chains`. Names that are not OCI references are left out.
+ */
+export function adoptedImages(subjects: readonly { name: string; digest: string }[]): CheckedImage[] {
+  return subjects.flatMap((s) => {
+    const parsed = parseImageSubject(s.name, s.digest);
+    return parsed.ok && parsed.kind === 'oci'
+      ? [checkedSubject(parsed, 'adopted:chains') as CheckedImage]
+      : [];
+  });
 }

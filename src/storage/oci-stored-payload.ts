@@ -46,6 +46,12 @@ export interface PayloadIdentity {
   payloadBytes: number;
   /** DSSE payloadType (attestations only) */
   payloadType?: string;
+  /**
+   * Another writer's layers count too (Tekton Chains' carry no payload-digest annotation): read
+   * when their size fits an envelope of this payload. For adoption only; our own stores keep to
+   * annotated layers.
+   */
+  foreignWriter?: true;
 }
 
 /** Blobs larger than this are never fetched to check them, whatever the payload (they cannot count as stored). */
@@ -147,11 +153,11 @@ export function bundleStoredAs(deps: StoredPayloadDeps, want: PayloadIdentity): 
  */
 function isOurs(deps: StoredPayloadDeps, entry: Descriptor, want: PayloadIdentity, blob?: Descriptor) {
   const named = entry.annotations?.[ANNOTATION_PAYLOAD_DIGEST];
-  if (named === undefined) {
+  if (named === undefined && !want.foreignWriter) {
     deps.report?.(entry, 'unannotated');
     return false;
   }
-  if (named !== want.payloadDigest) return false;
+  if (named !== undefined && named !== want.payloadDigest) return false;
   if (blob && !(blob.size > 0 && blob.size <= ownEnvelopeBound(want.payloadBytes))) {
     deps.report?.(blob, 'oversized');
     return false;

@@ -10,12 +10,7 @@ import { SLSA_PROVENANCE_V1 } from '../../src/intoto/index.ts';
 import { createLogger, createMetrics } from '../../src/observability/index.ts';
 import { digestTag, RegistryClient, type RegistryCredentials, sha256Digest } from '../../src/oci/index.ts';
 import type { CheckedImage } from '../../src/policy/index.ts';
-import {
-  type ImageRef,
-  OciBackend,
-  type OciBackendOptions,
-  type SignedArtifact,
-} from '../../src/storage/index.ts';
+import { OciBackend, type OciBackendOptions, type SignedArtifact } from '../../src/storage/index.ts';
 import type { RunRef } from '../../src/tekton/run-ref.ts';
 import { verifyImage } from '../../src/verify/image.ts';
 import { loadLocalEnv } from '../env/local-env.ts';

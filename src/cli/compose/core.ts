@@ -46,15 +46,7 @@ export function buildCore(
 ): Core {
   const { logger, metrics } = deps;
   const runApi = new RunApi({ connection });
-  const signing = createSigningSource({
-    config,
-    logger,
-    onTokenError: (step) => {
-      metrics.signingTokenErrors.inc({ step });
-      metrics.keyReady.set(0);
-    },
-    onTokenOpened: () => metrics.keyReady.set(1),
-  });
+  const signing = signingSource(config, deps);
   const events = new KubeEventRecorder({ connection, logger, instance: deps.instance });
   const secret = new SecretReader({ connection, ...config.signingSecret });
   seal.onBroken = reportBrokenSeals(metrics, logger, events);
@@ -209,4 +201,17 @@ export function controllerPart(core: Core, logger: Logger): Part {
       return { watch: { ok: synced, message: synced ? undefined : 'list/watch of runs not synced yet' } };
     },
   };
+}
+
+/** The signing keys (Secret or PKCS#11 token); token errors show on the key metrics. */
+function signingSource(config: ObserverConfig, { logger, metrics }: ObserverDeps) {
+  return createSigningSource({
+    config,
+    logger,
+    onTokenError: (step) => {
+      metrics.signingTokenErrors.inc({ step });
+      metrics.keyReady.set(0);
+    },
+    onTokenOpened: () => metrics.keyReady.set(1),
+  });
 }

@@ -88,7 +88,7 @@ export function readPublicKey(api: Pkcs11Api, session: Handle, publicObject: Han
 
 /** CKA_EC_POINT is a DER OCTET STRING around the point (most tokens) or the bare point (some). */
 function unwrapOctetString(value: Buffer | undefined): Buffer | undefined {
-  if (!value || value[0] !== 0x04) return value;
+  if (value?.[0] !== 0x04) return value;
   let offset = 2;
   let length = value[1] ?? 0;
   if (length & 0x80) {
