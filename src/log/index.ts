@@ -17,7 +17,7 @@ export {
   openNote,
   signatureLine,
 } from './signed-note.ts';
-export { MemoryTree, nodesForAppend, type StoredNode } from './tree-append.ts';
+export { appendNeeds, appendNodes, MemoryTree, type StoredNode } from './tree-append.ts';
 export { type NodeId, nodeKey } from './tree-nodes.ts';
 export {
   consistencyProof,

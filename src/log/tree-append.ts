@@ -7,26 +7,32 @@ export interface StoredNode extends NodeId {
 }
 
 /**
- * The nodes to store when `leaves` are appended to a tree of `size` leaves: each leaf and every
- * subtree it completes. Reads only the left siblings not made in this batch (at most one per
- * level: O(log n) for a batch), in one call.
+ * The stored nodes an append of `count` leaves to a tree of `size` leaves needs: the left
+ * siblings of the subtrees it completes that the batch does not make itself (at most one per
+ * level: O(log n)).
  */
-export async function nodesForAppend(
-  read: NodeReader,
+export function appendNeeds(size: number, count: number): NodeId[] {
+  const plans = Array.from({ length: count }, (_, i) => nodesCompletedBy(size + i));
+  const made = new Set(plans.flatMap((p) => p.map((s) => nodeKey(s.node))));
+  return plans.flatMap((p) => p.flatMap((s) => (s.left && !made.has(nodeKey(s.left)) ? [s.left] : [])));
+}
+
+/**
+ * The nodes to store when `leaves` (leaf hashes) are appended to a tree of `size` leaves: each
+ * leaf and every subtree it completes, given the nodes `appendNeeds` named (synchronous, so a
+ * store can run it inside its write transaction).
+ */
+export function appendNodes(
   size: number,
   leaves: readonly Uint8Array[],
-): Promise<StoredNode[]> {
-  const plans = leaves.map((_, i) => nodesCompletedBy(size + i));
-  const made = new Set(plans.flatMap((p) => p.map((s) => nodeKey(s.node))));
-  const wanted = plans.flatMap((p) =>
-    p.flatMap((s) => (s.left && !made.has(nodeKey(s.left)) ? [s.left] : [])),
-  );
-  const known = new Map<string, Uint8Array>(wanted.length ? await read(wanted) : []);
+  needed: ReadonlyMap<string, Uint8Array>,
+): StoredNode[] {
+  const known = new Map(needed);
   const out: StoredNode[] = [];
-  plans.forEach((plan, i) => {
-    for (const { node, left } of plan) {
+  leaves.forEach((leaf, i) => {
+    for (const { node, left } of nodesCompletedBy(size + i)) {
       let hash: Buffer;
-      if (!left) hash = Buffer.from(leaves[i] as Uint8Array);
+      if (!left) hash = Buffer.from(leaf);
       else {
         const l = known.get(nodeKey(left));
         const r = known.get(nodeKey({ level: node.level - 1, index: node.index * 2 + 1 }));
@@ -45,17 +51,24 @@ export class MemoryTree {
   readonly nodes = new Map<string, Uint8Array>();
   size = 0;
 
-  readonly read: NodeReader = async (ids) => {
+  readonly read: NodeReader = async (ids) => this.readSync(ids);
+
+  readSync(ids: readonly NodeId[]): Map<string, Uint8Array> {
     const out = new Map<string, Uint8Array>();
     for (const id of ids) {
       const h = this.nodes.get(nodeKey(id));
       if (h) out.set(nodeKey(id), h);
     }
     return out;
-  };
+  }
 
   async append(leaves: readonly Uint8Array[]): Promise<void> {
-    for (const n of await nodesForAppend(this.read, this.size, leaves)) this.nodes.set(nodeKey(n), n.hash);
+    this.appendSync(leaves);
+  }
+
+  appendSync(leaves: readonly Uint8Array[]): void {
+    const needed = this.readSync(appendNeeds(this.size, leaves.length));
+    for (const n of appendNodes(this.size, leaves, needed)) this.nodes.set(nodeKey(n), n.hash);
     this.size += leaves.length;
   }
 }

@@ -116,6 +116,36 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, name, parent_uid, uid)
   );
   `,
+  // 6 (decision log, docs/log.md): as SQLite's 8. log_head's one row is locked FOR UPDATE by
+  // every append, in the transaction that writes the fenced run record: one writer at a time
+  // across replicas, and the sequence has no gaps.
+  `
+  CREATE TABLE log_entries (
+    seq        BIGINT PRIMARY KEY,
+    entry_key  TEXT COLLATE "C" NOT NULL UNIQUE,
+    run_uid    TEXT NOT NULL,
+    namespace  TEXT COLLATE "C" NOT NULL,
+    type       TEXT NOT NULL,
+    entry      TEXT,
+    leaf_hash  BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX log_entries_by_run ON log_entries (run_uid);
+  CREATE INDEX log_entries_by_time ON log_entries (created_at);
+  CREATE TABLE log_nodes (
+    level INT NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+  );
+  CREATE TABLE log_head (id INT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL);
+  INSERT INTO log_head (id, size) VALUES (1, 0);
+  CREATE TABLE log_checkpoints (
+    size       BIGINT PRIMARY KEY,
+    note       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

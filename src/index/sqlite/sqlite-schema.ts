@@ -128,6 +128,37 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, name, parent_uid, uid)
   );
   `,
+  // 8 (decision log, docs/log.md): every decision as an RFC 6962 leaf. log_entries holds each
+  // entry's canonical JSON (NULL once its run is pruned: the leaf hash stays), log_nodes every
+  // complete subtree's hash (proofs read O(log n) of them), log_head the tree size (the one row
+  // every appender locks: one writer at a time), log_checkpoints the signed checkpoints.
+  `
+  CREATE TABLE log_entries (
+    seq        INTEGER PRIMARY KEY,
+    entry_key  TEXT NOT NULL UNIQUE,
+    run_uid    TEXT NOT NULL,
+    namespace  TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    entry      TEXT,
+    leaf_hash  BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX log_entries_by_run ON log_entries (run_uid);
+  CREATE INDEX log_entries_by_time ON log_entries (created_at);
+  CREATE TABLE log_nodes (
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+  ) WITHOUT ROWID;
+  CREATE TABLE log_head (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL);
+  INSERT INTO log_head (id, size) VALUES (1, 0);
+  CREATE TABLE log_checkpoints (
+    size       INTEGER PRIMARY KEY,
+    note       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */
