@@ -70,7 +70,8 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     },
   );
   const core = buildCore(deps, config, connection, index);
-  const serving = servingParts(deps, config, core);
+  const checkpoints = checkpointParts(deps, core);
+  const serving = servingParts(deps, config, core, checkpoints.checkpointer);
   const parts: Part[] = [
     { name: 'kube-connection', stop: () => connection.close() },
     { name: 'index', stop: () => index.close() },
@@ -91,6 +92,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     },
     ...serving.parts,
     controllerPart(core, logger),
+    ...checkpoints.parts,
     { name: 'index-pruner', start: () => core.pruner.start(), stop: () => core.pruner.stop() },
     // last: a change made since the config was read is applied once every part runs
     ...configReloaderParts(deps, live),
@@ -111,6 +113,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   };
 }
 
+import { checkpointParts } from './compose/checkpoints.ts';
 import { buildCore, controllerPart } from './compose/core.ts';
 import { openIndexWhenReachable } from './compose/index-opener.ts';
 import { configReloaderParts, servingParts } from './compose/serving.ts';

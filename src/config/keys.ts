@@ -576,6 +576,22 @@ export const CONFIG_ROWS = [
     doc: 'ours: log verbosity',
   }),
   row({
+    key: 'decision-log.origin',
+    at: 'decisionLogOrigin',
+    default: 'provenance-observer.local/decision-log',
+    parse: text('schema-less URL, no spaces or `+`'),
+    live: false,
+    doc: "ours: the origin line of the decision log's checkpoints and the key name of their signature (docs/log.md); give each installation its own",
+  }),
+  row({
+    key: 'decision-log.checkpoint-seconds',
+    at: 'checkpointSeconds',
+    default: '300',
+    parse: int(0, 86_400),
+    live: false,
+    doc: "ours: how often the decision log's tree head is signed as a checkpoint (when it grew); `0` signs only on demand (`POST /api/v1/log/checkpoint`)",
+  }),
+  row({
     key: 'config.reload-seconds',
     at: 'reloadSeconds',
     default: '10',

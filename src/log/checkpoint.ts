@@ -1,4 +1,5 @@
 import { HASH_BYTES } from './merkle-hash.ts';
+import { type NoteKey, openNote } from './signed-note.ts';
 
 /**
  * A transparency log checkpoint (https://c2sp.org/tlog-checkpoint): the note text
@@ -31,4 +32,11 @@ export function parseCheckpoint(text: string): Checkpoint | { error: string } {
     return { error: 'the root hash is not 32 bytes of base64' };
   const extensions = rest.slice(0, -1);
   return { origin, size: Number(sizeText), rootHash, ...(extensions.length ? { extensions } : {}) };
+}
+
+/** A signed checkpoint note opened with `keys` (signed-note.ts) and parsed; a reason when it does not verify. */
+export function openCheckpoint(note: string, keys: readonly NoteKey[]): Checkpoint | { error: string } {
+  const opened = openNote(note, keys);
+  if ('error' in opened) return opened;
+  return parseCheckpoint(opened.text);
 }

@@ -1,4 +1,4 @@
-export { type Checkpoint, checkpointText, parseCheckpoint } from './checkpoint.ts';
+export { type Checkpoint, checkpointText, openCheckpoint, parseCheckpoint } from './checkpoint.ts';
 export {
   type DecisionEntry,
   type DecisionType,
