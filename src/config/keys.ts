@@ -592,6 +592,15 @@ export const CONFIG_ROWS = [
     doc: "ours: how often the decision log's tree head is signed as a checkpoint (when it grew); `0` signs only on demand (`POST /api/v1/log/checkpoint`)",
   }),
   row({
+    key: 'decision-log.configmap',
+    at: 'checkpointConfigMap',
+    default: 'decision-log-checkpoint',
+    shownDefault: '`decision-log-checkpoint` (`""` = not published)',
+    parse: optional(),
+    live: false,
+    doc: "ours: the ConfigMap (in `signing.public-key-secret.namespace`, default the observer's) whose `checkpoint` entry holds the newest signed checkpoint, for auditors to copy; it must exist (deploy/ ships it) and the observer may `get`/`patch` it",
+  }),
+  row({
     key: 'config.reload-seconds',
     at: 'reloadSeconds',
     default: '10',

@@ -143,6 +143,14 @@ describe('the decision log on a real cluster, registry and PostgreSQL', () => {
       const [c] = await q<{ size: string }>('SELECT max(size) AS size FROM log_checkpoints');
       return Number(c?.size) === seq?.n ? true : undefined;
     });
+    // the newest checkpoint is copied into the decision-log-checkpoint ConfigMap for auditors
+    await waitFor('the checkpoint ConfigMap', async () => {
+      const cm = await admin
+        .makeApiClient(CoreV1Api)
+        .readNamespacedConfigMap({ namespace: 'provenance-observer', name: 'decision-log-checkpoint' });
+      const c = openCheckpoint(cm.data?.checkpoint ?? '', [noteKeyOf(ORIGIN, publicKeyPem)]);
+      return !('error' in c) && c.size === seq?.n ? true : undefined;
+    });
     const notes = await q<{ note: string }>('SELECT note FROM log_checkpoints WHERE size > 0 ORDER BY size');
     expect(notes.length).toBeGreaterThan(1);
     const sets = [

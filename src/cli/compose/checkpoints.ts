@@ -1,4 +1,5 @@
 import { LogCheckpointer } from '../../index/index.ts';
+import { CheckpointConfigMapWriter } from '../../kube/index.ts';
 import type { ObserverDeps } from '../observer.ts';
 import type { Core } from './core.ts';
 import type { Part } from './parts.ts';
@@ -7,6 +8,7 @@ import type { Part } from './parts.ts';
  * The decision log's checkpoints (docs/log.md): signed every `decision-log.checkpoint-seconds`
  * when the log grew (0: only on demand through the API), with the platform key. A failure (no key
  * loaded, a key that cannot sign notes) is logged once per change and retried at the next tick.
+ * Each tick also copies the newest checkpoint into the `decision-log.configmap` ConfigMap.
  */
 export function checkpointParts(
   deps: ObserverDeps,
@@ -19,11 +21,21 @@ export function checkpointParts(
     signer: () => core.signing.active(),
     clock: Date.now,
   });
+  const name = config.checkpointConfigMap;
+  const configMap = name
+    ? new CheckpointConfigMapWriter({
+        connection: core.connection,
+        name,
+        namespace: config.publicKeySecret.namespace ?? config.signingSecret.namespace,
+      })
+    : undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastError = '';
   const tick = async () => {
     try {
       const c = await checkpointer.checkpoint();
+      if (await configMap?.publish(c.note))
+        logger.debug({ size: c.size }, `checkpoint published in ConfigMap ${configMap?.describe()}`);
       if (lastError) logger.info({ size: c.size }, 'decision log checkpoint signed again');
       lastError = '';
     } catch (err) {
