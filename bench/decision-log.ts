@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteIndex } from '../src/index/index.ts';
-import { consistencyProof, type DecisionEntry, inclusionProof, type NodeId, treeRoot } from '../src/log/index.ts';
+import {
+  consistencyProof,
+  type DecisionEntry,
+  inclusionProof,
+  type NodeId,
+  treeRoot,
+} from '../src/log/index.ts';
 import type { RunRecord } from '../src/model/index.ts';
 
 /**
@@ -53,7 +59,10 @@ export async function runDecisionLogBench(args: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-log-'));
   const index = new SqliteIndex({ path: join(dir, 'index.db'), maxBytes: 8 * 1024 ** 3 });
   const read = (ids: readonly NodeId[]) => index.logNodes(ids);
-  const rows = ['| entries | grow (s) | record alone (ms, median) | record + decision (ms, median / p95) | inclusion proof (ms, median / p95) | consistency proof (ms, median / p95) | file (MB) |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| entries | grow (s) | record alone (ms, median) | record + decision (ms, median / p95) | inclusion proof (ms, median / p95) | consistency proof (ms, median / p95) | file (MB) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   let size = 0;
   let extra = 0;
   try {
@@ -77,13 +86,17 @@ export async function runDecisionLogBench(args: string[]): Promise<string> {
       const logged = await timed(200, async (i) => {
         const uid = `logged-${target}-${i}`;
         const fence = await claim(uid);
-        await index.putRunRecord(record(uid), fence, [{ ...entry(10_000_000 + extra++), run: { uid, kind: 'TaskRun', namespace: 'tenant-a', name: uid } }]);
+        await index.putRunRecord(record(uid), fence, [
+          { ...entry(10_000_000 + extra++), run: { uid, kind: 'TaskRun', namespace: 'tenant-a', name: uid } },
+        ]);
       });
       size += 200;
       const now = await index.logSize();
       await treeRoot(read, now);
       const inclusion = await timed(200, () => inclusionProof(read, Math.floor(Math.random() * now), now));
-      const consistency = await timed(200, () => consistencyProof(read, 1 + Math.floor(Math.random() * (now - 1)), now));
+      const consistency = await timed(200, () =>
+        consistencyProof(read, 1 + Math.floor(Math.random() * (now - 1)), now),
+      );
       const [a, l, inc, con] = [stats(alone), stats(logged), stats(inclusion), stats(consistency)];
       const mb = statSync(join(dir, 'index.db')).size / 1024 ** 2;
       rows.push(

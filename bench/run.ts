@@ -60,7 +60,8 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
   },
   {
     name: 'log',
-    title: 'decision log (SQLite file): a run record with its decision vs alone, proof times at 10^4, 10^5, 10^6 entries',
+    title:
+      'decision log (SQLite file): a run record with its decision vs alone, proof times at 10^4, 10^5, 10^6 entries',
     quick: false,
     run: runDecisionLogBench,
   },
