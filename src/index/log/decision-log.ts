@@ -83,7 +83,8 @@ export interface LoggedEntryRow {
   namespace: string;
   type: string;
   entry: string | null;
-  leaf_hash: Uint8Array;
+  /** lowercase hex */
+  leaf_hash: string;
   created_at: number | string;
 }
 
@@ -95,7 +96,7 @@ export function toLoggedEntry(r: LoggedEntryRow): LoggedEntry {
     namespace: r.namespace,
     type: r.type,
     ...(r.entry !== null ? { entry: r.entry } : {}),
-    leafHash: Buffer.from(r.leaf_hash),
+    leafHash: Buffer.from(r.leaf_hash, 'hex'),
     createdAt: new Date(Number(r.created_at)),
   };
 }

@@ -51,6 +51,8 @@ export class PgDecisionLog implements DecisionLog {
   async appendInTransaction(query: Query, entries: readonly DecisionEntry[]): Promise<number[]> {
     const rows = entryRows(entries);
     if (rows.length === 0) return [];
+    // the row exists after the first append; concurrent first appenders wait on each other's insert
+    await query('INSERT INTO log_head (id, size) VALUES (1, 0) ON CONFLICT (id) DO NOTHING');
     const [head] = await query<{ size: string }>('SELECT size FROM log_head WHERE id = 1 FOR UPDATE');
     const size = Number(head?.size);
     const found = await query<{ entry_key: string; seq: string }>(
@@ -69,7 +71,7 @@ export class PgDecisionLog implements DecisionLog {
     await query(
       `INSERT INTO log_entries (seq, entry_key, run_uid, namespace, type, entry, leaf_hash, created_at)
        SELECT s, k, u, n, t, e, h, $8::bigint
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[]) AS x(s, k, u, n, t, e, h)`,
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x(s, k, u, n, t, e, h)`,
       [
         fresh.map((_, i) => size + i),
         fresh.map((r) => r.key),
@@ -77,13 +79,13 @@ export class PgDecisionLog implements DecisionLog {
         fresh.map((r) => r.namespace),
         fresh.map((r) => r.type),
         fresh.map((r) => r.json),
-        fresh.map((r) => r.leafHash),
+        fresh.map((r) => r.leafHash.toString('hex')),
         this.#now(),
       ],
     );
     await query(
-      'INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])',
-      [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
+      'INSERT INTO log_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[])',
+      [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash.toString('hex'))],
     );
     await query('UPDATE log_head SET size = $1 WHERE id = 1', [size + fresh.length]);
     return [...seqs, ...fresh.map((_, i) => size + i)];
@@ -153,11 +155,12 @@ export class PgDecisionLog implements DecisionLog {
 async function readNodes(query: Query, ids: readonly NodeId[]): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   if (ids.length === 0) return out;
-  const rows = await query<{ level: number; idx: string; hash: Buffer }>(
+  const rows = await query<{ level: number; idx: string; hash: string }>(
     `SELECT n.level, n.idx, n.hash FROM log_nodes n
      JOIN unnest($1::int[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx`,
     [ids.map((i) => i.level), ids.map((i) => i.index)],
   );
-  for (const r of rows) out.set(nodeKey({ level: r.level, index: Number(r.idx) }), r.hash);
+  for (const r of rows)
+    out.set(nodeKey({ level: r.level, index: Number(r.idx) }), Buffer.from(r.hash, 'hex'));
   return out;
 }

@@ -127,7 +127,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     namespace  TEXT COLLATE "C" NOT NULL,
     type       TEXT NOT NULL,
     entry      TEXT,
-    leaf_hash  BYTEA NOT NULL,
+    leaf_hash  TEXT NOT NULL,
     created_at BIGINT NOT NULL
   );
   CREATE INDEX log_entries_by_run ON log_entries (run_uid);
@@ -135,11 +135,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE log_nodes (
     level INT NOT NULL,
     idx   BIGINT NOT NULL,
-    hash  BYTEA NOT NULL,
+    hash  TEXT NOT NULL,
     PRIMARY KEY (level, idx)
   );
   CREATE TABLE log_head (id INT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL);
-  INSERT INTO log_head (id, size) VALUES (1, 0);
   CREATE TABLE log_checkpoints (
     size       BIGINT PRIMARY KEY,
     note       TEXT NOT NULL,

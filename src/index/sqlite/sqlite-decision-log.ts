@@ -42,7 +42,7 @@ export class SqliteDecisionLog implements DecisionLog {
       return !found;
     });
     if (fresh.length === 0) return seqs;
-    const size = (this.#db.stmt('SELECT size FROM log_head WHERE id = 1').get() as { size: number }).size;
+    const size = this.#size();
     const nodes = appendNodes(
       size,
       fresh.map((r) => r.leafHash),
@@ -52,19 +52,29 @@ export class SqliteDecisionLog implements DecisionLog {
       leaf_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     const now = this.#now();
     fresh.forEach((r, i) => {
-      insert.run(size + i, r.key, r.runUid, r.namespace, r.type, r.json, r.leafHash, now);
+      insert.run(size + i, r.key, r.runUid, r.namespace, r.type, r.json, r.leafHash.toString('hex'), now);
       seqs.push(size + i);
     });
     const node = this.#db.stmt('INSERT INTO log_nodes (level, idx, hash) VALUES (?, ?, ?)');
-    for (const n of nodes) node.run(n.level, n.index, n.hash);
-    this.#db.stmt('UPDATE log_head SET size = ? WHERE id = 1').run(size + fresh.length);
+    for (const n of nodes) node.run(n.level, n.index, n.hash.toString('hex'));
+    this.#db
+      .stmt(
+        'INSERT INTO log_head (id, size) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET size = excluded.size',
+      )
+      .run(size + fresh.length);
     return seqs;
   }
 
   async logSize(): Promise<number> {
-    return this.#db.read('reading the decision log size', () => {
-      return (this.#db.stmt('SELECT size FROM log_head WHERE id = 1').get() as { size: number }).size;
-    });
+    return this.#db.read('reading the decision log size', () => this.#size());
+  }
+
+  /** The tree size: log_head's row, made by the first append (none: 0). */
+  #size(): number {
+    return (
+      (this.#db.stmt('SELECT size FROM log_head WHERE id = 1').get() as { size: number } | undefined)?.size ??
+      0
+    );
   }
 
   async logNodes(ids: readonly NodeId[]): Promise<Map<string, Uint8Array>> {
@@ -75,8 +85,8 @@ export class SqliteDecisionLog implements DecisionLog {
     const out = new Map<string, Uint8Array>();
     const one = this.#db.stmt('SELECT hash FROM log_nodes WHERE level = ? AND idx = ?');
     for (const id of ids) {
-      const row = one.get(id.level, id.index) as { hash: Uint8Array } | undefined;
-      if (row) out.set(nodeKey(id), row.hash);
+      const row = one.get(id.level, id.index) as { hash: string } | undefined;
+      if (row) out.set(nodeKey(id), Buffer.from(row.hash, 'hex'));
     }
     return out;
   }

@@ -130,8 +130,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 8 (decision log, docs/log.md): every decision as an RFC 6962 leaf. log_entries holds each
   // entry's canonical JSON (NULL once its run is pruned: the leaf hash stays), log_nodes every
-  // complete subtree's hash (proofs read O(log n) of them), log_head the tree size (the one row
-  // every appender locks: one writer at a time), log_checkpoints the signed checkpoints.
+  // complete subtree's hash (proofs read O(log n) of them), log_head the tree size (one row, made by
+  // the first append; none = 0), log_checkpoints the signed checkpoints. Hashes are lowercase hex
+  // (TEXT: `index export` writes rows as JSON).
   `
   CREATE TABLE log_entries (
     seq        INTEGER PRIMARY KEY,
@@ -140,7 +141,7 @@ export const MIGRATIONS: readonly string[] = [
     namespace  TEXT NOT NULL,
     type       TEXT NOT NULL,
     entry      TEXT,
-    leaf_hash  BLOB NOT NULL,
+    leaf_hash  TEXT NOT NULL,
     created_at INTEGER NOT NULL
   );
   CREATE INDEX log_entries_by_run ON log_entries (run_uid);
@@ -148,11 +149,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE log_nodes (
     level INTEGER NOT NULL,
     idx   INTEGER NOT NULL,
-    hash  BLOB NOT NULL,
+    hash  TEXT NOT NULL,
     PRIMARY KEY (level, idx)
   ) WITHOUT ROWID;
   CREATE TABLE log_head (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL);
-  INSERT INTO log_head (id, size) VALUES (1, 0);
   CREATE TABLE log_checkpoints (
     size       INTEGER PRIMARY KEY,
     note       TEXT NOT NULL,
