@@ -87,3 +87,85 @@ describe('decision log routes', () => {
     await index.close();
   });
 });
+
+describe('an attestation answer', () => {
+  it('carries its decision log entry and inclusion proof, which verify offline with the checkpoint', async () => {
+    const { createHash } = await import('node:crypto');
+    const { newAttestation } = await import('../index/attestation-fixtures.ts');
+    const { checkLogInclusion } = await import('../../../src/verify/index.ts');
+    const index = new SqliteIndex({ path: ':memory:' });
+    const a = newAttestation({});
+    const id = await index.addAttestation(a);
+    const payloadDigest = `sha256:${createHash('sha256').update(Buffer.from(a.envelope.payload, 'base64')).digest('hex')}`;
+    await index.appendDecisions([entry('x1', 'tenant-a')]);
+    await index.appendDecisions([
+      {
+        v: 1,
+        type: 'attested',
+        run: { ...a.run },
+        predicateType: a.predicateType,
+        payloadDigest,
+        subjects: a.subjects,
+        keyIds: [a.keyId],
+        stored: [],
+        at: '2026-12-05T00:00:00.000Z',
+      },
+    ]);
+    const signer = ed25519Signer();
+    const checkpointer = new LogCheckpointer({
+      log: index,
+      origin: 'test.example/log',
+      signer: () => signer,
+      clock: () => 0,
+    });
+    const fake = fakeAuthorizer({
+      tokens: { t: { user: 'alice', groups: [] } },
+      grants: ['alice tenant-a TaskRun'],
+    });
+    const app = buildApiServer({
+      index,
+      checkpointer,
+      publicKeys: () => [],
+      authorizer: fake.authorizer,
+      cursors: new CursorSealer({}),
+    });
+    const headers = { authorization: 'Bearer t' };
+    expect((await app.inject({ url: `/api/v1/attestations/${id}`, headers })).json().log).toMatchObject({
+      index: 1,
+      treeSize: 2,
+    });
+    const { note } = (await app.inject({ method: 'POST', url: '/api/v1/log/checkpoint', headers })).json();
+    const { log } = (await app.inject({ url: `/api/v1/attestations/${id}`, headers })).json();
+    expect(log.checkpoint).toBe(note);
+    const envelope = Buffer.from(
+      (await app.inject({ url: `/api/v1/attestations/${id}/envelope`, headers })).body,
+    );
+    const checks = checkLogInclusion({
+      envelope,
+      proof: log,
+      checkpointNote: note,
+      publicKeyPem: signer.publicKeyPem,
+    });
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      ['log checkpoint signature', true],
+      ['log entry', true],
+      ['log inclusion', true],
+    ]);
+    const other = checkLogInclusion({
+      envelope: Buffer.from(JSON.stringify({ ...a.envelope, payload: Buffer.from('{}').toString('base64') })),
+      proof: log,
+      checkpointNote: note,
+      publicKeyPem: signer.publicKeyPem,
+    });
+    expect(other.find((c) => c.name === 'log entry')?.ok).toBe(false);
+    const tampered = checkLogInclusion({
+      envelope,
+      proof: { ...log, index: 0 },
+      checkpointNote: note,
+      publicKeyPem: signer.publicKeyPem,
+    });
+    expect(tampered.at(-1)).toMatchObject({ name: 'log inclusion', ok: false });
+    await app.close();
+    await index.close();
+  });
+});
