@@ -53,6 +53,8 @@ describe('the decision log on a real cluster, registry and PostgreSQL', () => {
   it('3 replicas killed while runs stream in: one entry per run, no gaps, consistent checkpoints; audit finds a rogue .att and a deleted entry', {
     timeout: 600_000,
   }, async () => {
+    // the test's runs carry a fixed completion time (test/helpers/tekton.ts); the namespace is the test's own
+    const since = '2026-01-01T00:00:00Z';
     namespace = `declog-${Date.now().toString(36)}`;
     await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
     const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -214,14 +216,40 @@ describe('the decision log on a real cluster, registry and PostgreSQL', () => {
       /MISSING .*sha256-[0-9a-f]{64}\.att layer sha256:[0-9a-f]{64} is signed with our key but its payload sha256:[0-9a-f]{64} is not in the log/,
     );
 
-    // an entry deleted from the database: the log no longer matches its checkpoints, and audit says where
+    // every run that completed in the namespace since the test began has its decision
+    const cluster = () => [
+      '--since',
+      since,
+      '--until',
+      new Date(Date.now() + 60_000).toISOString(),
+      '--namespaces',
+      namespace as string,
+      '--kubeconfig',
+      env.kubeconfigs.observer,
+    ];
+    const covered = await audit([...sets, '--key', publicKeyFile, ...cluster()]);
+    expect(covered.out).toContain(`runs: ${RUNS} completed`);
+    expect(covered.code).toBe(0);
+
+    // with the observers gone: a run completes undecided, and an entry is deleted from the database;
+    // audit reports the run, and where the log no longer matches its checkpoints
     await fleet.stop();
     fleet = undefined;
+    const undecided = await completeBuildTaskRun(await pushTestImage(env.registry, `${repository}-late`), {
+      name: 'late-1',
+      namespace,
+    });
+    const [lost] = await q<{ run_uid: string }>('SELECT run_uid FROM log_entries WHERE seq = 7');
     await q('DELETE FROM log_entries WHERE seq = 7');
-    const broken = await audit([...sets, '--key', publicKeyFile]);
+    const broken = await audit([...sets, '--key', publicKeyFile, ...cluster()]);
     console.log(broken.out);
     expect(broken.code).toBe(1);
+    expect(broken.out).toMatch(
+      new RegExp(`MISSING TaskRun ${namespace}/${undecided} \\(uid [^)]+\\) has no decision in the log`),
+    );
     expect(broken.out).toContain('MISSING log entries 7…7 are missing (deleted from the index?)');
+    // and the run whose entry it was now has no decision
+    expect(broken.out).toContain(`(uid ${lost?.run_uid}, completed`);
     expect(broken.out).toMatch(
       /MISSING stored checkpoint \d+ .*does not match the log's entries|has size \d+, the log only/,
     );

@@ -12,7 +12,7 @@ import { scanRegistry } from './registry-scan.ts';
 import { checkRunCoverage } from './run-coverage.ts';
 
 const USAGE = `usage: provenance-observer audit --key <pub.pem>... [--config <dir|file>] [--set key=value]...
-         [--checkpoint <note>]... [--since <time> [--until <time>] [--kubeconfig <file>] [--kinds TaskRun,PipelineRun]]
+         [--checkpoint <note>]... [--since <time> [--until <time>] [--kubeconfig <file>] [--kinds TaskRun,PipelineRun] [--namespaces a,b]]
          [--repository <host/repo>]... [--insecure-registry]
 
 Walks the decision log (docs/log.md) of the index the configuration names (as \`run\` does):
@@ -20,7 +20,8 @@ Walks the decision log (docs/log.md) of the index the configuration names (as \`
     and the root of every signed checkpoint (stored ones and each --checkpoint file, verified with
     the --key under the origin \`decision-log.origin\`), consecutive checkpoints are consistent;
   - with --since: every TaskRun/PipelineRun in the cluster completed in [since, until) (RFC 3339;
-    until defaults to 5 minutes ago) has a decision (attested, adopted or refused);
+    until defaults to 5 minutes ago; every namespace, or --namespaces: the observer's
+    observer.namespaces) has a decision (attested, adopted or refused);
   - with --repository: every .att layer there whose envelope verifies with a --key is in the log.
 Prints each finding and exits 1 when there is any, 0 when there is none.`;
 
@@ -36,6 +37,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       until: { type: 'string' },
       kubeconfig: { type: 'string' },
       kinds: { type: 'string', default: 'TaskRun,PipelineRun' },
+      namespaces: { type: 'string' },
       repository: { type: 'string', multiple: true },
       'insecure-registry': { type: 'boolean', default: false },
     },
@@ -113,7 +115,10 @@ async function auditRuns(
   });
   try {
     const kinds = (values.kinds as string).split(',').map((k) => k.trim()) as RunKind[];
-    const seen = await checkRunCoverage(new RunApi({ connection }), kinds, range, walk, findings);
+    const namespaces = values.namespaces
+      ? (values.namespaces as string).split(',').map((n) => n.trim())
+      : [undefined];
+    const seen = await checkRunCoverage(new RunApi({ connection }), kinds, range, walk, findings, namespaces);
     say(`runs: ${seen} completed between ${range.since.toISOString()} and ${range.until.toISOString()}`);
   } finally {
     await connection.close();
