@@ -92,7 +92,9 @@ describe('verify --envelope --log-checkpoint --log-proof', () => {
 
     writeFileSync(files.proof, JSON.stringify({ ...proof, index: 2 }));
     const wrongIndex = verify();
-    expect(wrongIndex.stdout).toMatch(/FAIL log inclusion: the proof (leads to another root|is longer than the tree is deep)/);
+    expect(wrongIndex.stdout).toMatch(
+      /FAIL log inclusion: the proof (leads to another root|is longer than the tree is deep)/,
+    );
     expect(wrongIndex.status).toBe(1);
 
     writeFileSync(files.proof, JSON.stringify(proof));
