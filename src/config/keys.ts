@@ -598,7 +598,7 @@ export const CONFIG_ROWS = [
     shownDefault: '`decision-log-checkpoint` (`""` = not published)',
     parse: optional(),
     live: false,
-    doc: "ours: the ConfigMap (in `signing.public-key-secret.namespace`, default the observer's) whose `checkpoint` entry holds the newest signed checkpoint, for auditors to copy; it must exist (deploy/ ships it) and the observer may `get`/`patch` it",
+    doc: "ours: the ConfigMap (in the observer's namespace) whose `checkpoint` entry holds the newest signed checkpoint, for auditors to copy; it must exist (deploy/ ships it) and the observer may `get`/`patch` it",
   }),
   row({
     key: 'config.reload-seconds',

@@ -26,7 +26,7 @@ export function checkpointParts(
     ? new CheckpointConfigMapWriter({
         connection: core.connection,
         name,
-        namespace: config.publicKeySecret.namespace ?? config.signingSecret.namespace,
+        namespace: config.signingSecret.namespace,
       })
     : undefined;
   let timer: NodeJS.Timeout | undefined;
