@@ -202,15 +202,18 @@ describe('the decision log on a real cluster, registry and PostgreSQL', () => {
       artifact,
     });
     expect(stored.ok).toBe(true);
+    // the repositories the log stored attestations in, found by the audit itself
     const rogueAudit = await audit([
       ...sets,
       '--key',
       publicKeyFile,
-      '--repository',
-      `${env.registry}/${repository}`,
+      '--repositories-from-log',
       '--insecure-registry',
     ]);
     console.log(rogueAudit.out);
+    expect(rogueAudit.out).toContain(
+      `registry: ${RUNS + 1} .att layer(s) signed with our keys in 1 repositor(ies)`,
+    );
     expect(rogueAudit.code).toBe(1);
     expect(rogueAudit.out).toMatch(
       /MISSING .*sha256-[0-9a-f]{64}\.att layer sha256:[0-9a-f]{64} is signed with our key but its payload sha256:[0-9a-f]{64} is not in the log/,

@@ -13,7 +13,7 @@ import { checkRunCoverage } from './run-coverage.ts';
 
 const USAGE = `usage: provenance-observer audit --key <pub.pem>... [--config <dir|file>] [--set key=value]...
          [--checkpoint <note>]... [--since <time> [--until <time>] [--kubeconfig <file>] [--kinds TaskRun,PipelineRun] [--namespaces a,b]]
-         [--repository <host/repo>]... [--insecure-registry]
+         [--repository <host/repo>]... [--repositories-from-log] [--insecure-registry]
 
 Walks the decision log (docs/log.md) of the index the configuration names (as \`run\` does):
   - the log: no entry missing, each entry hashes to its leaf, the rebuilt tree has the stored root
@@ -22,7 +22,8 @@ Walks the decision log (docs/log.md) of the index the configuration names (as \`
   - with --since: every TaskRun/PipelineRun in the cluster completed in [since, until) (RFC 3339;
     until defaults to 5 minutes ago; every namespace, or --namespaces: the observer's
     observer.namespaces) has a decision (attested, adopted or refused);
-  - with --repository: every .att layer there whose envelope verifies with a --key is in the log.
+  - with --repository (and --repositories-from-log: every repository the log stored a .att in):
+    every .att layer there whose envelope verifies with a --key is in the log.
 Prints each finding and exits 1 when there is any, 0 when there is none.`;
 
 export async function auditCommand(args: string[]): Promise<number> {
@@ -39,6 +40,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       kinds: { type: 'string', default: 'TaskRun,PipelineRun' },
       namespaces: { type: 'string' },
       repository: { type: 'string', multiple: true },
+      'repositories-from-log': { type: 'boolean', default: false },
       'insecure-registry': { type: 'boolean', default: false },
     },
     USAGE,
@@ -81,7 +83,12 @@ export async function auditCommand(args: string[]): Promise<number> {
     );
     say(`log: ${walk.size} entries walked`);
     if (values.since) await auditRuns(values, walk, findings, say);
-    const repositories = (values.repository as string[] | undefined) ?? [];
+    const repositories = [
+      ...new Set([
+        ...((values.repository as string[] | undefined) ?? []),
+        ...(values['repositories-from-log'] ? walk.repositories : []),
+      ]),
+    ];
     if (repositories.length) {
       const ours = await scanRegistry(
         repositories,

@@ -22,6 +22,8 @@ export interface LogWalk {
   runs: Map<string, Set<string>>;
   /** payload digests of `attested` and `adopted` entries */
   payloads: Set<string>;
+  /** `host/repo` of every `.att` location an `attested` entry names */
+  repositories: Set<string>;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function walkLog(
   findings: Findings,
 ): Promise<LogWalk> {
   const size = await log.logSize();
-  const walk: LogWalk = { size, runs: new Map(), payloads: new Set() };
+  const walk: LogWalk = { size, runs: new Map(), payloads: new Set(), repositories: new Set() };
   const rebuilt = new MemoryTree();
   let expected = 0;
   for (let from = 0; from < size; from += PAGE) {
@@ -71,8 +73,14 @@ function note(walk: LogWalk, uid: string, type: string, entry: string | undefine
   const types = walk.runs.get(uid) ?? new Set<string>();
   types.add(type);
   walk.runs.set(uid, types);
-  if (entry && (type === 'attested' || type === 'adopted'))
-    walk.payloads.add((JSON.parse(entry) as { payloadDigest: string }).payloadDigest);
+  if (!entry || (type !== 'attested' && type !== 'adopted')) return;
+  const parsed = JSON.parse(entry) as { payloadDigest: string; stored?: { locations: string[] }[] };
+  walk.payloads.add(parsed.payloadDigest);
+  for (const s of parsed.stored ?? [])
+    for (const l of s.locations) {
+      const m = /^(.+):sha256-[0-9a-f]{64}\.att$/.exec(l);
+      if (m?.[1]) walk.repositories.add(m[1]);
+    }
 }
 
 async function checkCheckpoints(
