@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteIndex } from '../src/index/index.ts';
+import { type AttestationIndex, SqliteIndex } from '../src/index/index.ts';
+import { PgIndex } from '../src/index/pg/pg-index.ts';
 import {
   consistencyProof,
   type DecisionEntry,
@@ -10,9 +11,12 @@ import {
   treeRoot,
 } from '../src/log/index.ts';
 import type { RunRecord } from '../src/model/index.ts';
+import { loadLocalEnv } from '../test/env/index.ts';
+import { ScratchDatabases } from '../test/helpers/postgres.ts';
 
 /**
- * `npm run bench -- log [SIZES]`: the decision log on a SQLite index file. The tree is grown to each
+ * `npm run bench -- log [--pg] [SIZES]`: the decision log on a SQLite index file (with `--pg`: on
+ * a scratch database of the local environment's PostgreSQL, default sizes 10^4 and 10^5). The tree is grown to each
  * size (default 10^4, 10^5, 10^6) by batched appends (50,000 entries a transaction); at each size:
  * the cost of one run's record written with its decision under its claim (the observer's path:
  * one transaction) against the same write without a decision, and the time of an inclusion proof
@@ -55,9 +59,14 @@ async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<nu
 }
 
 export async function runDecisionLogBench(args: string[]): Promise<string> {
-  const sizes = args.length ? args.map(Number) : [10_000, 100_000, 1_000_000];
+  const pg = args.includes('--pg');
+  const numbers = args.filter((a) => a !== '--pg').map(Number);
+  const sizes = numbers.length ? numbers : pg ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
   const dir = mkdtempSync(join(tmpdir(), 'bench-log-'));
-  const index = new SqliteIndex({ path: join(dir, 'index.db'), maxBytes: 8 * 1024 ** 3 });
+  const databases = pg ? new ScratchDatabases(loadLocalEnv().postgresUrl) : undefined;
+  const index: AttestationIndex = databases
+    ? await PgIndex.open({ url: await databases.create(), tls: { mode: 'disable' } })
+    : new SqliteIndex({ path: join(dir, 'index.db'), maxBytes: 8 * 1024 ** 3 });
   const read = (ids: readonly NodeId[]) => index.logNodes(ids);
   const rows = [
     '| entries | grow (s) | record alone (ms, median) | record + decision (ms, median / p95) | inclusion proof (ms, median / p95) | consistency proof (ms, median / p95) | file (MB) |',
@@ -98,14 +107,15 @@ export async function runDecisionLogBench(args: string[]): Promise<string> {
         consistencyProof(read, 1 + Math.floor(Math.random() * (now - 1)), now),
       );
       const [a, l, inc, con] = [stats(alone), stats(logged), stats(inclusion), stats(consistency)];
-      const mb = statSync(join(dir, 'index.db')).size / 1024 ** 2;
+      const mb = pg ? '–' : (statSync(join(dir, 'index.db')).size / 1024 ** 2).toFixed(0);
       rows.push(
-        `| ${now.toLocaleString('en')} | ${grewS.toFixed(1)} | ${a.median.toFixed(3)} | ${l.median.toFixed(3)} / ${l.p95.toFixed(3)} | ${inc.median.toFixed(3)} / ${inc.p95.toFixed(3)} | ${con.median.toFixed(3)} / ${con.p95.toFixed(3)} | ${mb.toFixed(0)} |`,
+        `| ${now.toLocaleString('en')} | ${grewS.toFixed(1)} | ${a.median.toFixed(3)} | ${l.median.toFixed(3)} / ${l.p95.toFixed(3)} | ${inc.median.toFixed(3)} / ${inc.p95.toFixed(3)} | ${con.median.toFixed(3)} / ${con.p95.toFixed(3)} | ${mb} |`,
       );
       console.error(rows.at(-1));
     }
   } finally {
     await index.close();
+    await databases?.dropAll();
     rmSync(dir, { recursive: true, force: true });
   }
   return rows.join('\n');
