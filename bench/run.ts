@@ -1,5 +1,6 @@
 import { formatChecksTable, runChecksBench } from './attestation-checks.ts';
 import { runBacklogBench } from './backlog.ts';
+import { runDecisionLogBench } from './decision-log.ts';
 import { runFairnessBench } from './fairness.ts';
 import { runRegistryCostsBench } from './registry-costs.ts';
 import { runReplicasBench } from './replicas.ts';
@@ -59,6 +60,13 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
     title: 'replicas: drain rate of one backlog with 1 and 3 observers on PostgreSQL and 1 on SQLite',
     quick: false,
     run: runReplicasBench,
+  },
+  {
+    name: 'log',
+    title:
+      'decision log (SQLite file): a run record with its decision vs alone, proof times at 10^4, 10^5, 10^6 entries',
+    quick: false,
+    run: runDecisionLogBench,
   },
   {
     name: 'ui',

@@ -33,6 +33,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['queue', 'observability', 'policy', 'artifacts'],
   ['oci'],
   ['formats', 'signing'],
+  ['log'],
   ['config', 'verify'],
   ['kube'],
   ['storage'],

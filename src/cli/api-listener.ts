@@ -9,7 +9,12 @@ import {
   type SecureContextTarget,
   TlsFileReloader,
 } from '../http/index.ts';
-import { type AttestationIndex, CursorSealer, MIN_CURSOR_SECRET_BYTES } from '../index/index.ts';
+import {
+  type AttestationIndex,
+  CursorSealer,
+  type LogCheckpointer,
+  MIN_CURSOR_SECRET_BYTES,
+} from '../index/index.ts';
 import type { KubeConnection } from '../kube/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { PublicKeyInfo } from '../signing/index.ts';
@@ -25,6 +30,7 @@ export async function startApi(
     connection: KubeConnection;
     logger: Logger;
     publicKeys: () => PublicKeyInfo[];
+    checkpointer?: LogCheckpointer;
   },
 ) {
   if (!options.tlsKeyFile)
@@ -44,6 +50,7 @@ export async function startApi(
   const server = buildApiServer({
     index: deps.index,
     captures: deps.index,
+    ...(deps.checkpointer ? { checkpointer: deps.checkpointer } : {}),
     publicKeys: deps.publicKeys,
     logger: deps.logger,
     cursors: new CursorSealer({ secret }),

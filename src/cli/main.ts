@@ -7,6 +7,7 @@ commands:
   generate  print the provenance of a TaskRun/PipelineRun file (offline); signed with --key
   verify    verify a DSSE envelope file, or an image's attestations and signatures in a registry
   index     export or import the index of record (backup, moving between SQLite and PostgreSQL)
+  audit     walk the decision log against its checkpoints, the cluster and the registry
   get       read the lookup API: runs, attestations by digest, envelopes, keys (kubectl-style tables)
   resign    re-attest runs after a key rotation or a format change (bounded, resumable, idempotent)
 
@@ -29,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./get/index.ts')).getCommand(rest);
     case 'resign':
       return (await import('./resign/index.ts')).resignCommand(rest);
+    case 'audit':
+      return (await import('./audit/index.ts')).auditCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -79,7 +79,8 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     },
   );
   const core = buildCore(deps, config, connection, index, seal);
-  const serving = servingParts(deps, config, core);
+  const checkpoints = checkpointParts(deps, core);
+  const serving = servingParts(deps, config, core, checkpoints.checkpointer);
   const parts: Part[] = [
     { name: 'kube-connection', stop: () => connection.close() },
     { name: 'index', stop: () => index.close() },
@@ -103,6 +104,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     },
     ...serving.parts,
     controllerPart(core, logger),
+    ...checkpoints.parts,
     { name: 'index-pruner', start: () => core.pruner.start(), stop: () => core.pruner.stop() },
     // last: a change made since the config was read is applied once every part runs
     ...configReloaderParts(deps, live),
@@ -123,6 +125,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   };
 }
 
+import { checkpointParts } from './compose/checkpoints.ts';
 import { buildCore, controllerPart } from './compose/core.ts';
 import { openIndexWhenReachable } from './compose/index-opener.ts';
 import { configReloaderParts, servingParts } from './compose/serving.ts';

@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { ObserverError } from '../errors.ts';
-import { verifyEnvelope, verifyImage } from '../verify/index.ts';
+import { checkLogInclusion, type LogProofFile, verifyEnvelope, verifyImage } from '../verify/index.ts';
 import { parseFlags, required } from './args.ts';
 
-const USAGE = `usage: provenance-observer verify --key <pub.pem> (--envelope <file> | --image <ref> [--insecure-registry])
+const USAGE = `usage: provenance-observer verify --key <pub.pem> (--envelope <file> [--log-checkpoint <note> --log-proof <json>] | --image <ref> [--insecure-registry])
 
 --envelope  checks a DSSE envelope file's signature with the public key.
+--log-checkpoint, --log-proof
+            also check, offline, that the envelope is in the decision log: the checkpoint (a
+            C2SP signed note, GET /api/v1/log/checkpoint) verifies with the key, and the proof
+            (the \`log\` field of GET /api/v1/attestations/<id>) leads the envelope's entry to
+            the checkpoint's root (docs/log.md).
 --image     reads the image's sha256-<hex>.att and .sig from the registry and checks every layer's
             digest, every DSSE signature, that a subject matches the image digest, the predicate
             type, and every simplesigning signature. Registry credentials come from the docker
@@ -20,6 +25,8 @@ export async function verifyCommand(args: string[]): Promise<number> {
       envelope: { type: 'string' },
       image: { type: 'string' },
       'insecure-registry': { type: 'boolean', default: false },
+      'log-checkpoint': { type: 'string' },
+      'log-proof': { type: 'string' },
     },
     USAGE,
   );
@@ -35,7 +42,10 @@ export async function verifyCommand(args: string[]): Promise<number> {
         ? `ok   dsse signature (key ${verdict.keyId})\n`
         : `FAIL dsse signature: ${verdict.reason}\n`,
     );
-    return verdict.ok ? 0 : 1;
+    const log = logChecks(values, read(values.envelope as string), publicKeyPem);
+    for (const c of log)
+      process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
+    return verdict.ok && log.every((c) => c.ok) ? 0 : 1;
   }
   const image = required(values.image as string | undefined, 'image or --envelope', USAGE);
   const report = await verifyImage({ image, publicKeyPem, insecure: values['insecure-registry'] as boolean });
@@ -43,6 +53,26 @@ export async function verifyCommand(args: string[]): Promise<number> {
     process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
   process.stdout.write(report.ok ? 'verified\n' : 'verification FAILED\n');
   return report.ok ? 0 : 1;
+}
+
+/** With --log-checkpoint (and --log-proof), the decision log checks of the envelope; none without. */
+function logChecks(values: Record<string, unknown>, envelope: Buffer, publicKeyPem: string) {
+  const checkpoint = values['log-checkpoint'] as string | undefined;
+  if (!checkpoint) return [];
+  const proofFile = required(values['log-proof'] as string | undefined, 'log-proof', USAGE);
+  let proof: LogProofFile;
+  try {
+    const parsed = JSON.parse(read(proofFile).toString('utf8')) as LogProofFile & { log?: LogProofFile };
+    proof = parsed.log ?? parsed;
+  } catch {
+    return [{ name: 'log proof', ok: false, detail: `${proofFile} is not JSON` }];
+  }
+  return checkLogInclusion({
+    envelope,
+    proof,
+    checkpointNote: read(checkpoint).toString('utf8'),
+    publicKeyPem,
+  });
 }
 
 function read(path: string): Buffer {

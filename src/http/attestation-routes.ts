@@ -1,8 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import type { AttestationReader, CursorSealer, RunScope } from '../index/index.ts';
+import {
+  type AttestationReader,
+  attestationEntryKeys,
+  type CursorSealer,
+  type DecisionLog,
+  logProofOf,
+  type RunScope,
+} from '../index/index.ts';
 import type { RunKind } from '../tekton/index.ts';
 import { accessFor, callerOf } from './auth.ts';
-import type { Authorizer } from './authorizer.ts';
+import type { Authorizer } from './authz/authorizer.ts';
 import { HttpError } from './error-handler.ts';
 import { attestationSchema, authErrorResponses, digestSchema, envelopeSchema, idSchema } from './schemas.ts';
 import { type ProducerSource, subjectProducers } from './views/subject-producers.ts';
@@ -18,7 +25,8 @@ type MayGet = (namespace: string, kind: RunKind) => Promise<boolean>;
 export function attestationRoutes(
   app: FastifyInstance,
   deps: {
-    index: AttestationReader;
+    index: AttestationReader &
+      Partial<Pick<DecisionLog, 'logSize' | 'logNodes' | 'checkpoints' | 'findLogEntry'>>;
     authorizer: Authorizer;
     cursors: CursorSealer;
     captures?: ProducerSource;
@@ -65,7 +73,8 @@ export function attestationRoutes(
     { schema: { params: byId, response: { 200: attestationSchema, ...authErrorResponses } } },
     async (request) => {
       const a = await visibleAttestation(deps, request.params.id, callerOfMayGet(request, deps));
-      return attestationView(a, await subjectProducers(deps.captures, a));
+      const log = await attestationLogProof(deps.index, a.id, a.run.uid);
+      return { ...attestationView(a, await subjectProducers(deps.captures, a)), ...(log ? { log } : {}) };
     },
   );
 
@@ -81,6 +90,23 @@ export function attestationRoutes(
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(envelope));
     },
   );
+}
+
+/** The decision log entry of an attestation the caller may see, with its inclusion proof. */
+async function attestationLogProof(
+  index: AttestationReader &
+    Partial<Pick<DecisionLog, 'logSize' | 'logNodes' | 'checkpoints' | 'findLogEntry'>>,
+  id: string,
+  runUid: string,
+) {
+  if (!index.logSize || !index.logNodes || !index.checkpoints || !index.findLogEntry) return undefined;
+  const envelope = await index.getEnvelope(id);
+  if (!envelope) return undefined;
+  for (const key of attestationEntryKeys(runUid, envelope)) {
+    const e = await index.findLogEntry?.(key);
+    if (e) return logProofOf(index as Parameters<typeof logProofOf>[0], e, true);
+  }
+  return undefined;
 }
 
 const callerOfMayGet = (request: Parameters<typeof callerOf>[0], deps: { authorizer: Authorizer }): MayGet =>

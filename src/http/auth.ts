@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RunKind } from '../tekton/index.ts';
-import type { Authorizer, Caller } from './authorizer.ts';
+import type { Authorizer, Caller } from './authz/authorizer.ts';
+import { FailedReviewLimit } from './authz/failed-review-limit.ts';
 import { HttpError, unauthorized } from './error-handler.ts';
-import { FailedReviewLimit } from './failed-review-limit.ts';
 
 /** Longest bearer token we will send for review (service account JWTs are ~1 KiB). */
 const MAX_TOKEN_LENGTH = 8192;

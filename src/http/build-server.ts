@@ -1,21 +1,25 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { AttestationReader, CursorSealer } from '../index/index.ts';
+import type { AttestationReader, CursorSealer, DecisionLog, LogCheckpointer } from '../index/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { PublicKeyInfo } from '../signing/index.ts';
 import { attestationRoutes } from './attestation-routes.ts';
 import { requireBearerToken } from './auth.ts';
-import type { Authorizer } from './authorizer.ts';
+import type { Authorizer } from './authz/authorizer.ts';
+import type { FailedReviewLimit } from './authz/failed-review-limit.ts';
 import { installErrorHandling } from './error-handler.ts';
-import type { FailedReviewLimit } from './failed-review-limit.ts';
 import { type HealthChecks, healthRoutes } from './health-routes.ts';
 import { keyRoutes } from './key-routes.ts';
+import { logRoutes } from './log-routes.ts';
 import { runRoutes } from './run-routes.ts';
 import type { UiAssets } from './ui/ui-assets.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
 import type { ProducerSource } from './views/subject-producers.ts';
 
 export interface ApiServerDeps {
-  index: AttestationReader;
+  index: AttestationReader &
+    Pick<DecisionLog, 'logSize' | 'logNodes' | 'checkpoints' | 'logEntries' | 'findLogEntry'>;
+  /** signs decision log checkpoints on demand (POST /api/v1/log/checkpoint); default none */
+  checkpointer?: Pick<LogCheckpointer, 'checkpoint'>;
   /** the published keys, read per request so a rotation shows at once */
   publicKeys: () => PublicKeyInfo[];
   /** wrap KubeAuthorizer in CachedAuthorizer (authorizerFromKubeConfig does) */
@@ -77,6 +81,11 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
       requireBearerToken(api, deps.authorizer, deps.reviewLimit);
       attestationRoutes(api, deps);
       runRoutes(api, deps);
+      logRoutes(api, {
+        log: deps.index,
+        authorizer: deps.authorizer,
+        ...(deps.checkpointer ? { checkpointer: deps.checkpointer } : {}),
+      });
     },
     { prefix: '/api/v1' },
   );

@@ -1,15 +1,15 @@
-export type { Authorizer, Caller } from './authorizer.ts';
-export { authorizerFromKubeConfig } from './authorizer-from-kube-config.ts';
+export type { Authorizer, Caller } from './authz/authorizer.ts';
+export { authorizerFromKubeConfig } from './authz/authorizer-from-kube-config.ts';
+export { CachedAuthorizer, type CachedAuthorizerOptions } from './authz/cached-authorizer.ts';
+export { FailedReviewLimit, type FailedReviewLimitOptions } from './authz/failed-review-limit.ts';
+export { DEFAULT_AUDIENCES, KubeAuthorizer, type KubeAuthorizerOptions } from './authz/kube-authorizer.ts';
 export {
   type ApiServerDeps,
   buildApiServer,
   buildProbeServer,
   type ProbeServerDeps,
 } from './build-server.ts';
-export { CachedAuthorizer, type CachedAuthorizerOptions } from './cached-authorizer.ts';
-export { FailedReviewLimit, type FailedReviewLimitOptions } from './failed-review-limit.ts';
 export type { HealthChecks } from './health-routes.ts';
-export { DEFAULT_AUDIENCES, KubeAuthorizer, type KubeAuthorizerOptions } from './kube-authorizer.ts';
 export {
   type SecureContextTarget,
   TlsFileReloader,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AttestationReader } from '../index/index.ts';
 import type { RunKind } from '../tekton/index.ts';
 import { callerOf } from './auth.ts';
-import type { Authorizer } from './authorizer.ts';
+import type { Authorizer } from './authz/authorizer.ts';
 import { HttpError } from './error-handler.ts';
 import {
   attestationSchema,

@@ -28,6 +28,20 @@ const runKeySchema = {
   properties: { kind: { type: 'string' }, namespace: { type: 'string' }, name: { type: 'string' } },
 } as const;
 
+/** An entry's place in the decision log and its inclusion proof (index/log/log-proofs.ts LogProof). */
+export const logProofSchema = {
+  type: 'object',
+  required: ['index', 'treeSize', 'leafHash', 'inclusionProof'],
+  properties: {
+    index: { type: 'integer' },
+    treeSize: { type: 'integer' },
+    leafHash: { type: 'string' },
+    entry: { type: 'string' },
+    inclusionProof: { type: 'array', items: { type: 'string' } },
+    checkpoint: { type: 'string' },
+  },
+} as const;
+
 export const attestationSchema = {
   type: 'object',
   required: ['id', 'run', 'predicateType', 'subjects', 'keyId', 'storage', 'createdAt'],
@@ -44,6 +58,7 @@ export const attestationSchema = {
     },
     keyId: { type: 'string' },
     origin: { type: 'string', enum: ['observer', 'chains'] },
+    log: logProofSchema,
     storage: {
       type: 'array',
       items: {

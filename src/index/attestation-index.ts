@@ -4,6 +4,7 @@ import type { RunKey } from '../tekton/index.ts';
 import type { AttestationReader } from './attestation-reader.ts';
 import type { AttestationRecorder, ResignJobs, RunRecords } from './attestation-recorder.ts';
 import type { IndexRetention } from './index-retention.ts';
+import type { DecisionLog } from './log/decision-log.ts';
 import type { RunCaptures } from './run-captures.ts';
 import type { RunClaims } from './run-claims.ts';
 
@@ -67,7 +68,8 @@ export interface AttestationIndex
     RunClaims,
     RunCaptures,
     IndexRetention,
-    ResignJobs {
+    ResignJobs,
+    DecisionLog {
   /** Whether the database answers now (readiness); never throws. */
   healthy(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import type { DecisionEntry } from '../log/index.ts';
 import type { Fence, RunRecord } from '../model/index.ts';
 import type { NewAttestation } from './attestation-index.ts';
 
@@ -16,8 +17,10 @@ export interface RunRecords {
    * Writes the record (upsert by uid; `claim` is not written). With `fence`, only while that claim
    * still holds the run (same owner, same token), atomically with the check: false when it has
    * moved on (nothing written). Without, unconditionally (tests, single-writer tools).
+   * `decisions` are appended to the decision log (decision-log.ts) in the same transaction, so a
+   * decision is logged exactly when the record that carries it out is written.
    */
-  putRunRecord(record: RunRecord, fence?: Fence): Promise<boolean>;
+  putRunRecord(record: RunRecord, fence?: Fence, decisions?: readonly DecisionEntry[]): Promise<boolean>;
   getRunRecord(uid: string): Promise<RunRecord | undefined>;
   /** Whether `fence` still holds the run's claim (checked before writes outside the index). */
   holdsClaim(uid: string, fence: Fence): Promise<boolean>;

@@ -18,6 +18,9 @@ export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
 export { attestationId } from './index-input.ts';
 export { IndexPruner, type IndexPrunerOptions } from './index-pruner.ts';
 export type { IndexRetention, PruneResult } from './index-retention.ts';
+export { LogCheckpointer, type LogCheckpointerOptions } from './log/checkpointer.ts';
+export type { DecisionLog, LoggedEntry, StoredCheckpoint } from './log/decision-log.ts';
+export { attestationEntryKeys, consistencyOf, type LogProof, logProofOf } from './log/log-proofs.ts';
 export type { PgTlsMode } from './pg/pg-connection.ts';
 // PgIndex loads pg: indexFromOptions imports it for a postgres URL only
 export type { PgIndex, PgIndexOptions } from './pg/pg-index.ts';

@@ -1,3 +1,4 @@
+export { CHECKPOINT_ENTRY, CheckpointConfigMapWriter } from './client/checkpoint-config-map.ts';
 export { CoreApi } from './client/core-api.ts';
 export type {
   EventObject,

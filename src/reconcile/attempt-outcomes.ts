@@ -6,6 +6,7 @@ import { type AttemptContext, type Fence, type RunRecord, TRANSPARENCY } from '.
 import type { Logger } from '../observability/index.ts';
 import type { Signer } from '../signing/index.ts';
 import type { RunRef } from '../tekton/index.ts';
+import { decisionsOf } from './decision-entries.ts';
 import { recordAttestation } from './record.ts';
 import type { RunReporter } from './run-reporter.ts';
 import { type Effect, type RunOutcome, type Transition, transition } from './transition.ts';
@@ -51,7 +52,8 @@ export interface Applied {
  * mark, then its state). Every write is fenced by the claim: the record's write is conditional on
  * it, the writes outside the index (the attestation record, the run's mark) are made only after
  * the claim was seen held in this same application. A stale replica's writes stop at the first
- * refusal, are counted and logged, and never reach the run.
+ * refusal, are counted and logged, and never reach the run. A final decision (attested, adopted,
+ * refused) is appended to the decision log with the record that carries it out (decision-entries.ts).
  */
 export class AttemptOutcomes {
   readonly #o: AttemptOutcomesOptions;
@@ -92,7 +94,8 @@ export class AttemptOutcomes {
     const { index } = this.#o;
     switch (effect.kind) {
       case 'save':
-        state.saved = await index.putRunRecord(t.record, at.fence);
+        // the decision log's entries go in the record's own (fenced) transaction
+        state.saved = await index.putRunRecord(t.record, at.fence, decisionsOf(t, at, this.#o.clock()));
         state.checked ||= state.saved;
         return state.saved;
       case 'record-attestation':

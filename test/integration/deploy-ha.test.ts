@@ -72,7 +72,9 @@ describe('deploy/overlays/ha', () => {
       name: 'PGPASSWORD',
       valueFrom: { secretKeyRef: { name: 'provenance-observer-db', key: 'password' } },
     });
-    const data = one<{ data: Record<string, string> }>(ha, 'ConfigMap').data;
+    // the observer's configuration (the decision log's checkpoint ConfigMap is beside it)
+    const configs = ha.filter((o) => o.kind !== 'ConfigMap' || o.metadata.name !== 'decision-log-checkpoint');
+    const data = one<{ data: Record<string, string> }>(configs, 'ConfigMap').data;
     const config = parseConfig(data, { namespace: 'provenance-observer' });
     expect(new URL(config.indexUrl ?? '').protocol).toBe('postgres:');
     expect(new URL(config.indexUrl ?? '').password).toBe('');

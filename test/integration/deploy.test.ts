@@ -293,7 +293,7 @@ describe('deploy/ kustomize base', () => {
     ]);
     const mount = container.volumeMounts.find((m) => m.name === 'api-tls');
     expect(pod.volumes.find((v) => v.name === 'api-tls')?.secret?.secretName).toBe('provenance-observer-tls');
-    const configMap = base.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    const configMap = { data: configData(base) };
     const config = parseConfig(configMap.data);
     expect(config.api.port).toBe(8443);
     expect(config.api.tlsCertFile).toBe(`${mount?.mountPath}/tls.crt`);
@@ -427,7 +427,11 @@ function find(objects: ManifestObject[], kind: string): ManifestObject {
 }
 
 function configData(objects: ManifestObject[]): Record<string, string> {
-  return (find(objects, 'ConfigMap') as unknown as { data: Record<string, string> }).data;
+  // the observer's configuration, not the decision log's checkpoint ConfigMap beside it
+  const configs = objects.filter(
+    (o) => o.kind !== 'ConfigMap' || o.metadata.name !== 'decision-log-checkpoint',
+  );
+  return (find(configs, 'ConfigMap') as unknown as { data: Record<string, string> }).data;
 }
 
 function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {

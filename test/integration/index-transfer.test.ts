@@ -88,6 +88,13 @@ describe('index export and import', () => {
         expect((await pgIndex.getRunRecord(uid))?.status).toBe('attested');
         expect((await sqlite.getRunRecord(uid))?.status).toBe('attested');
       }
+      // the decision log moves with its nodes: same size, same root, in both copies
+      const { treeRoot } = await import('../../src/log/index.ts');
+      const size = await sqlite.logSize();
+      expect(size).toBeGreaterThanOrEqual(uids.length);
+      expect(await pgIndex.logSize()).toBe(size);
+      const pgRoot = await treeRoot((ids) => pgIndex.logNodes(ids), size);
+      expect(pgRoot.equals(await treeRoot((ids) => sqlite.logNodes(ids), size))).toBe(true);
     } finally {
       await pgIndex.close();
       await sqlite.close();

@@ -10,6 +10,7 @@ import { ScratchDatabases } from '../helpers/postgres.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { digestOf, newAttestation } from '../unit/index/attestation-fixtures.ts';
 import { captureContract } from '../unit/index/capture-contract.ts';
+import { decisionLogContract } from '../unit/index/decision-log-contract.ts';
 import { indexContract } from '../unit/index/index-contract.ts';
 
 const env = loadLocalEnv();
@@ -21,6 +22,7 @@ const open = async (options: Partial<PgIndexOptions> = {}) =>
 
 indexContract('PgIndex', async (clock) => open({ now: () => clock.now }));
 captureContract('PgIndex', async (clock) => open({ now: () => clock.now }));
+decisionLogContract('PgIndex', async (clock) => open({ now: () => clock.now }));
 
 /** Polls `check` every 100 ms until it holds, failing after `ms`. */
 async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -216,5 +218,35 @@ describe('PgIndex connection loss', () => {
     expect(err).toMatchObject({ code: 'index', retryable: true });
     expect((err as Error).message).toContain(`127.0.0.1:${port}/db`);
     expect((err as Error).message).not.toContain('secret-pw');
+  });
+});
+
+describe('PgIndex decision log across replicas', () => {
+  it('three pools appending at once give one gapless sequence whose tree matches its leaves', async () => {
+    const { entryLeafHash, MemoryTree, treeRoot } = await import('../../src/log/index.ts');
+    const url = await databases.create();
+    const replicas = await Promise.all([0, 1, 2].map(() => PgIndex.open({ url, tls: { mode: 'disable' } })));
+    const entry = (r: number, i: number) => ({
+      v: 1 as const,
+      type: 'refused' as const,
+      run: { uid: `r${r}-${i}`, kind: 'TaskRun', namespace: 'tenant-a', name: `b${r}-${i}` },
+      reason: 'x',
+      at: '2026-12-05T00:00:00.000Z',
+    });
+    await Promise.all(
+      replicas.map(async (index, r) => {
+        for (let i = 0; i < 20; i++) await index.appendDecisions([entry(r, i), entry((r + 1) % 3, i)]);
+      }),
+    );
+    const [first] = replicas;
+    if (!first) throw new Error('no replica');
+    expect(await first.logSize()).toBe(60);
+    const all = await first.logEntries(0, 100);
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    const mirror = new MemoryTree();
+    await mirror.append(all.map((e) => entryLeafHash(JSON.parse(e.entry ?? ''))));
+    const root = await treeRoot((ids) => first.logNodes(ids), 60);
+    expect(root.equals(await treeRoot(mirror.read, 60))).toBe(true);
+    await Promise.all(replicas.map((r) => r.close()));
   });
 });

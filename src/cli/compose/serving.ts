@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { LiveConfig, ObserverConfig } from '../../config/index.ts';
 import { buildProbeServer } from '../../http/index.ts';
+import type { LogCheckpointer } from '../../index/index.ts';
 import { startApi } from '../api-listener.ts';
 import { ConfigReloader } from '../config-reloader.ts';
 import type { ObserverDeps } from '../observer.ts';
@@ -12,7 +13,12 @@ import { warnAboutDisabledArtifacts } from './setup.ts';
  * API (TLS, when a certificate is configured), as parts; `health(parts)` hands the probe server
  * the parts whose checks /readyz reports, `shutDown()` makes /readyz fail while stopping.
  */
-export function servingParts(deps: ObserverDeps, config: ObserverConfig, core: Core) {
+export function servingParts(
+  deps: ObserverDeps,
+  config: ObserverConfig,
+  core: Core,
+  checkpointer?: LogCheckpointer,
+) {
   const { logger, metrics } = deps;
   let checked: readonly Part[] = [];
   let stopping = false;
@@ -50,6 +56,7 @@ export function servingParts(deps: ObserverDeps, config: ObserverConfig, core: C
             connection: core.connection,
             logger,
             publicKeys: () => core.signing.publicKeys(),
+            ...(checkpointer ? { checkpointer } : {}),
           },
         );
         Object.assign(api, started, {

@@ -1,3 +1,4 @@
+import type { DecisionEntry, NodeId } from '../../log/index.ts';
 import type { Fence, RunRecord } from '../../model/index.ts';
 import type { PodEvidence } from '../../policy/index.ts';
 import type { DsseEnvelope } from '../../signing/index.ts';
@@ -16,9 +17,11 @@ import {
   toRunRecord,
   toSummary,
 } from '../index-rows.ts';
+import type { LoggedEntry, StoredCheckpoint } from '../log/decision-log.ts';
 import type { RunCapture } from '../run-captures.ts';
 import { IndexSeal } from '../seal/index-seal.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
+import { PgDecisionLog } from './pg-decision-log.ts';
 import { PgRunCaptures } from './pg-run-captures.ts';
 import { PgRunWork } from './pg-run-work.ts';
 import { migratePg } from './pg-schema.ts';
@@ -92,11 +95,13 @@ const ADD_ATTESTATION = `WITH a AS (
 export class PgIndex extends PgRunWork implements AttestationIndex {
   readonly #db: PgDb;
   readonly #captures: PgRunCaptures;
+  readonly #log: PgDecisionLog;
 
   private constructor(db: PgDb, now: () => number, seal: IndexSeal) {
     super({ db, now });
     this.#db = db;
     this.#captures = new PgRunCaptures({ db, seal });
+    this.#log = new PgDecisionLog({ db, now });
   }
 
   /** Connects and migrates; fails with a retryable `index` error when the database does not answer. */
@@ -124,7 +129,12 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
     return r.id;
   }
 
-  async putRunRecord(state: RunRecord, fence?: Fence): Promise<boolean> {
+  async putRunRecord(
+    state: RunRecord,
+    fence?: Fence,
+    decisions?: readonly DecisionEntry[],
+  ): Promise<boolean> {
+    if (decisions?.length) return this.#putRecordLogged(state, fence, decisions);
     const rows = await this.#db.query(
       `setting state of ${describe(state.run)}`,
       fence
@@ -133,6 +143,57 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
       fence ? [...runRecordColumns(state), fence.owner, fence.fence] : runRecordColumns(state),
     );
     return rows.length > 0;
+  }
+
+  /** The record and its decisions in one transaction: both or neither. */
+  #putRecordLogged(
+    state: RunRecord,
+    fence: Fence | undefined,
+    decisions: readonly DecisionEntry[],
+  ): Promise<boolean> {
+    return this.#log.transaction(`setting state of ${describe(state.run)}`, async (query) => {
+      const rows = await query(
+        fence
+          ? PUT_RECORD_FENCED
+          : `${PUT_RECORD} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ${ON_RECORD_CONFLICT}`,
+        fence ? [...runRecordColumns(state), fence.owner, fence.fence] : runRecordColumns(state),
+      );
+      if (rows.length === 0) return false;
+      await this.#log.appendInTransaction(query, decisions);
+      return true;
+    });
+  }
+
+  appendDecisions(entries: readonly DecisionEntry[]): Promise<number[]> {
+    return this.#log.appendDecisions(entries);
+  }
+
+  logSize(): Promise<number> {
+    return this.#log.logSize();
+  }
+
+  logNodes(ids: readonly NodeId[]): Promise<Map<string, Uint8Array>> {
+    return this.#log.logNodes(ids);
+  }
+
+  logEntries(from: number, to: number): Promise<LoggedEntry[]> {
+    return this.#log.logEntries(from, to);
+  }
+
+  findLogEntry(key: string): Promise<LoggedEntry | undefined> {
+    return this.#log.findLogEntry(key);
+  }
+
+  logEntriesOfRun(uid: string): Promise<LoggedEntry[]> {
+    return this.#log.logEntriesOfRun(uid);
+  }
+
+  putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    return this.#log.putCheckpoint(checkpoint);
+  }
+
+  checkpoints(limit: number): Promise<StoredCheckpoint[]> {
+    return this.#log.checkpoints(limit);
   }
 
   async getRunRecord(uid: string): Promise<RunRecord | undefined> {

@@ -112,6 +112,8 @@ export class PgRunWork implements RunClaims, IndexRetention {
          DELETE FROM run_states r USING gone WHERE r.uid = gone.uid
        ), captures AS (
          DELETE FROM run_captures c USING gone WHERE c.uid = gone.uid
+       ), logged AS (
+         UPDATE log_entries l SET entry = NULL FROM gone WHERE l.run_uid = gone.uid
        ), work AS (
          DELETE FROM run_work w USING gone WHERE w.uid = gone.uid RETURNING 1
        )

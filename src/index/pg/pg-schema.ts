@@ -137,6 +137,35 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE run_evidence ADD COLUMN seal TEXT;
   ALTER TABLE run_sightings ADD COLUMN seal TEXT;
   `,
+  // 8 (decision log, docs/log.md): as SQLite's 10. log_head's one row is locked FOR UPDATE by
+  // every append, in the transaction that writes the fenced run record: one writer at a time
+  // across replicas, and the sequence has no gaps.
+  `
+  CREATE TABLE log_entries (
+    seq        BIGINT PRIMARY KEY,
+    entry_key  TEXT COLLATE "C" NOT NULL UNIQUE,
+    run_uid    TEXT NOT NULL,
+    namespace  TEXT COLLATE "C" NOT NULL,
+    type       TEXT NOT NULL,
+    entry      TEXT,
+    leaf_hash  TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX log_entries_by_run ON log_entries (run_uid);
+  CREATE INDEX log_entries_by_time ON log_entries (created_at);
+  CREATE TABLE log_nodes (
+    level INT NOT NULL,
+    idx   BIGINT NOT NULL,
+    hash  TEXT NOT NULL,
+    PRIMARY KEY (level, idx)
+  );
+  CREATE TABLE log_head (id INT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL);
+  CREATE TABLE log_checkpoints (
+    size       BIGINT PRIMARY KEY,
+    note       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

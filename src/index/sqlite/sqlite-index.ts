@@ -1,3 +1,4 @@
+import type { DecisionEntry, NodeId } from '../../log/index.ts';
 import type { Fence, RunRecord } from '../../model/index.ts';
 import type { PodEvidence } from '../../policy/index.ts';
 import type { DsseEnvelope } from '../../signing/index.ts';
@@ -16,9 +17,11 @@ import {
   toRunRecord,
   toSummary,
 } from '../index-rows.ts';
+import type { LoggedEntry, StoredCheckpoint } from '../log/decision-log.ts';
 import type { RunCapture } from '../run-captures.ts';
 import { IndexSeal } from '../seal/index-seal.ts';
 import { SqliteDb, type SqliteDbOptions } from './sqlite-db.ts';
+import { SqliteDecisionLog } from './sqlite-decision-log.ts';
 import { SqliteRunCaptures } from './sqlite-run-captures.ts';
 import { SqliteRunWork } from './sqlite-run-work.ts';
 
@@ -55,12 +58,14 @@ const RECORD_SELECT = `SELECT s.*, w.owner, w.lease_expires, w.fence FROM run_st
 export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
   readonly #db: SqliteDb;
   readonly #captures: SqliteRunCaptures;
+  readonly #log: SqliteDecisionLog;
 
   constructor(options: SqliteIndexOptions) {
     const db = new SqliteDb(options);
     super({ db, now: options.now ?? Date.now });
     this.#db = db;
     this.#captures = new SqliteRunCaptures({ db, seal: options.seal ?? new IndexSeal() });
+    this.#log = new SqliteDecisionLog({ db, now: options.now ?? Date.now });
   }
 
   async addAttestation(a: NewAttestation): Promise<string> {
@@ -93,7 +98,11 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
     return r.id;
   }
 
-  async putRunRecord(state: RunRecord, fence?: Fence): Promise<boolean> {
+  async putRunRecord(
+    state: RunRecord,
+    fence?: Fence,
+    decisions?: readonly DecisionEntry[],
+  ): Promise<boolean> {
     return this.#db.write(`setting state of ${describe(state.run)}`, () => {
       if (fence && !this.#holds(state.uid, fence)) return false;
       this.#db
@@ -106,6 +115,7 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
             next_attempt_at = excluded.next_attempt_at, deferred_since = excluded.deferred_since,
             last_attempt_at = excluded.last_attempt_at`)
         .run(...runRecordColumns(state));
+      if (decisions?.length) this.#log.appendInTransaction(decisions);
       return true;
     });
   }
@@ -236,6 +246,38 @@ export class SqliteIndex extends SqliteRunWork implements AttestationIndex {
     this.#db.write(`forgetting resign job ${id}`, () =>
       this.#db.stmt('DELETE FROM resign_jobs WHERE id = ?').run(id),
     );
+  }
+
+  appendDecisions(entries: readonly DecisionEntry[]): Promise<number[]> {
+    return this.#log.appendDecisions(entries);
+  }
+
+  logSize(): Promise<number> {
+    return this.#log.logSize();
+  }
+
+  logNodes(ids: readonly NodeId[]): Promise<Map<string, Uint8Array>> {
+    return this.#log.logNodes(ids);
+  }
+
+  logEntries(from: number, to: number): Promise<LoggedEntry[]> {
+    return this.#log.logEntries(from, to);
+  }
+
+  findLogEntry(key: string): Promise<LoggedEntry | undefined> {
+    return this.#log.findLogEntry(key);
+  }
+
+  logEntriesOfRun(uid: string): Promise<LoggedEntry[]> {
+    return this.#log.logEntriesOfRun(uid);
+  }
+
+  putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    return this.#log.putCheckpoint(checkpoint);
+  }
+
+  checkpoints(limit: number): Promise<StoredCheckpoint[]> {
+    return this.#log.checkpoints(limit);
   }
 
   async healthy(): Promise<boolean> {

@@ -109,6 +109,8 @@ export class SqliteRunWork implements RunClaims, IndexRetention {
     this.#db.stmt('DELETE FROM run_states WHERE uid = ?').run(uid);
     this.#db.stmt('DELETE FROM run_work WHERE uid = ?').run(uid);
     this.#db.stmt('DELETE FROM run_captures WHERE uid = ?').run(uid);
+    // the decision log keeps the run's leaves (proofs stay valid), not their contents
+    this.#db.stmt('UPDATE log_entries SET entry = NULL WHERE run_uid = ?').run(uid);
     return Number(removed.changes);
   }
 }

@@ -149,6 +149,37 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE run_evidence ADD COLUMN seal TEXT;
   ALTER TABLE run_sightings ADD COLUMN seal TEXT;
   `,
+  // 10 (decision log, docs/log.md): every decision as an RFC 6962 leaf. log_entries holds each
+  // entry's canonical JSON (NULL once its run is pruned: the leaf hash stays), log_nodes every
+  // complete subtree's hash (proofs read O(log n) of them), log_head the tree size (one row, made by
+  // the first append; none = 0), log_checkpoints the signed checkpoints. Hashes are lowercase hex
+  // (TEXT: `index export` writes rows as JSON).
+  `
+  CREATE TABLE log_entries (
+    seq        INTEGER PRIMARY KEY,
+    entry_key  TEXT NOT NULL UNIQUE,
+    run_uid    TEXT NOT NULL,
+    namespace  TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    entry      TEXT,
+    leaf_hash  TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX log_entries_by_run ON log_entries (run_uid);
+  CREATE INDEX log_entries_by_time ON log_entries (created_at);
+  CREATE TABLE log_nodes (
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  TEXT NOT NULL,
+    PRIMARY KEY (level, idx)
+  ) WITHOUT ROWID;
+  CREATE TABLE log_head (id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL);
+  CREATE TABLE log_checkpoints (
+    size       INTEGER PRIMARY KEY,
+    note       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

@@ -1,4 +1,5 @@
 import type {
+  ConfigMapObject,
   EventObject,
   NamespaceObject,
   PodObject,
@@ -39,6 +40,18 @@ export class CoreApi {
   /** A JSON merge patch of one Secret (RBAC: patch by resourceName). */
   patchNamespacedSecret(at: Named & { body: Partial<SecretObject> }): Promise<SecretObject> {
     return this.#json.send('PATCH', namespaced(at, 'secrets'), { body: at.body, contentType: MERGE_PATCH });
+  }
+
+  readNamespacedConfigMap(at: Named): Promise<ConfigMapObject> {
+    return this.#json.send('GET', namespaced(at, 'configmaps'), { context: at.context });
+  }
+
+  /** A JSON merge patch of one ConfigMap (RBAC: patch by resourceName). */
+  patchNamespacedConfigMap(at: Named & { body: Partial<ConfigMapObject> }): Promise<ConfigMapObject> {
+    return this.#json.send('PATCH', namespaced(at, 'configmaps'), {
+      body: at.body,
+      contentType: MERGE_PATCH,
+    });
   }
 
   readNamespacedServiceAccount(at: Named): Promise<ServiceAccountObject> {

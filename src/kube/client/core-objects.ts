@@ -33,6 +33,11 @@ export interface SecretObject {
   stringData?: Record<string, string>;
 }
 
+export interface ConfigMapObject {
+  metadata?: ObjectMeta;
+  data?: Record<string, string>;
+}
+
 export interface ServiceAccountObject {
   metadata?: ObjectMeta;
   secrets?: { name?: string }[];

@@ -125,7 +125,7 @@ describe('provenance-observer generate and verify', { timeout: 120_000 }, () => 
   });
 
   it('--help works for each command', () => {
-    for (const c of ['run', 'generate', 'verify'])
+    for (const c of ['run', 'generate', 'verify', 'audit'])
       expect(execFileSync(process.execPath, [bin, c, '--help'], { encoding: 'utf8' })).toContain(
         `provenance-observer ${c}`,
       );

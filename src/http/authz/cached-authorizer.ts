@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { BoundedCache } from '../cache/index.ts';
-import { ObserverError } from '../errors.ts';
-import type { RunKind } from '../tekton/index.ts';
+import { BoundedCache } from '../../cache/index.ts';
+import { ObserverError } from '../../errors.ts';
+import type { RunKind } from '../../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
 
 export interface CachedAuthorizerOptions {

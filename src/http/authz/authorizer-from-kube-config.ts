@@ -1,4 +1,4 @@
-import type { KubeConnection } from '../kube/index.ts';
+import type { KubeConnection } from '../../kube/index.ts';
 import type { Authorizer } from './authorizer.ts';
 import { CachedAuthorizer, type CachedAuthorizerOptions } from './cached-authorizer.ts';
 import { KubeAuthorizer } from './kube-authorizer.ts';

@@ -1,4 +1,4 @@
-import type { RunKind } from '../tekton/index.ts';
+import type { RunKind } from '../../tekton/index.ts';
 
 /**
  * The lookup API's access role: who is calling (authentication) and may they read a namespace's

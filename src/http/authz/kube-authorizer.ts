@@ -1,6 +1,6 @@
-import { ObserverError } from '../errors.ts';
-import { type KubeConnection, KubeJson } from '../kube/index.ts';
-import { type RunKind, runPlural } from '../tekton/index.ts';
+import { ObserverError } from '../../errors.ts';
+import { type KubeConnection, KubeJson } from '../../kube/index.ts';
+import { type RunKind, runPlural } from '../../tekton/index.ts';
 import type { Authorizer, Caller } from './authorizer.ts';
 
 export interface KubeAuthorizerOptions {
