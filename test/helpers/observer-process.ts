@@ -30,6 +30,7 @@ export class ObserverProcess {
   readonly #samples: number[] = [];
   readonly #timer: NodeJS.Timeout;
   readonly #stderr: string[] = [];
+  readonly #log: string[] = [];
 
   private constructor(child: ChildProcess, port: number, dir: string) {
     this.child = child;
@@ -42,6 +43,10 @@ export class ObserverProcess {
     child.stderr?.on('data', (b: Buffer) => {
       this.#stderr.push(b.toString());
       if (this.#stderr.length > 50) this.#stderr.shift();
+    });
+    child.stdout?.on('data', (b: Buffer) => {
+      this.#log.push(b.toString());
+      if (this.#log.length > 2000) this.#log.shift();
     });
   }
 
@@ -82,7 +87,7 @@ export class ObserverProcess {
         '--kubeconfig',
         options.kubeconfig,
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DOCKER_CONFIG: dir, ...options.env } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG: dir, ...options.env } },
     );
     return new ObserverProcess(child, port, dir);
   }
@@ -128,9 +133,14 @@ export class ObserverProcess {
     return Math.max(0, ...this.#samples);
   }
 
-  /** The last lines the process wrote to stderr (its log at warn and above). */
+  /** The last lines the process wrote to stderr (a crash's message). */
   stderr(): string {
     return this.#stderr.join('');
+  }
+
+  /** The last lines of the process's log (stdout: JSON lines at `log.level`, warn unless configured). */
+  log(): string {
+    return this.#log.join('');
   }
 
   /** Resolves with the signal (or exit code) once the process has exited. */

@@ -21,6 +21,7 @@ import { publishedKeyVerifier } from '../../verify/index.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import type { ObserverDeps } from '../observer.ts';
 import { chainsTrustSource } from './chains-trust.ts';
+import { faultSigner } from './fault-signer.ts';
 import { reportBrokenSeals, sealKeysFromSecret } from './index-seal-keys.ts';
 import type { Part } from './parts.ts';
 import { publicKeyPublisher } from './public-keys.ts';
@@ -84,7 +85,7 @@ export function buildCore(
     events,
     metrics,
     logger,
-    signer: () => signing.active(),
+    signer: faultSigner(deps.fault, logger, () => signing.active()),
     afterStored: faultAfterStored(deps.fault, logger),
   });
   const controller = new Controller({

@@ -111,6 +111,7 @@ export function readCa(file: string): string {
 export function faultAfterStored(fault: FaultHook | undefined, logger: Logger): (() => void) | undefined {
   switch (fault) {
     case undefined:
+    case 'stall-signing':
       return undefined;
     case 'kill-after-push':
       logger.warn('test fault hook armed: SIGKILL after the first push, before the index write');
