@@ -57,6 +57,8 @@ describe('deploy/overlays/ha', () => {
     expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
     const db = one<Policy>(ha, 'NetworkPolicy', 'provenance-observer-database');
     expect(deployment.spec.template.metadata.labels).toMatchObject(db.spec.podSelector.matchLabels);
+    // egress only: who may reach the replicas is the base's policy (api and http by source)
+    expect(db.spec.policyTypes).toEqual(['Egress']);
     expect(db.spec.egress.flatMap((r) => r.ports.map((p) => `${p.protocol}/${p.port}`))).toEqual([
       'TCP/5432',
     ]);
@@ -146,6 +148,7 @@ interface Pdb {
 interface Policy {
   spec: {
     podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
     egress: { ports: { port: number; protocol: string }[] }[];
   };
 }

@@ -40,6 +40,7 @@ const OVERLAY_ADDS: Record<string, { adds?: string[]; deletes?: string[] }> = {
       'RoleBinding/openshift-pipelines/provenance-observer-public-key',
       'Role/openshift-pipelines/provenance-observer-public-key-viewer',
       'RoleBinding/openshift-pipelines/provenance-observer-public-key-viewer',
+      'NetworkPolicy/provenance-observer/provenance-observer-konflux',
       'ServiceMonitor/provenance-observer/provenance-observer',
       'PrometheusRule/provenance-observer/provenance-observer',
     ],
@@ -231,6 +232,54 @@ describe('deploy/ kustomize base', () => {
     expect(ingressPorts.sort()).toEqual(service.spec.ports.map((p) => p.targetPort).sort());
     const egress = policy.spec.egress.flatMap((r) => r.ports.map((p) => `${p.protocol}/${p.port}`));
     expect(egress).toEqual(expect.arrayContaining(['UDP/53', 'TCP/53', 'TCP/443', 'TCP/6443']));
+  });
+
+  it('admits the api port only from namespaces the platform labels, and http only from Prometheus in monitoring', () => {
+    const policy = find(base, 'NetworkPolicy') as unknown as NetworkPolicyShape;
+    // one rule per port, each with sources: a rule without `from` would admit every source
+    expect(policy.spec.ingress.map((r) => ({ ports: r.ports.map((p) => p.port), from: r.from }))).toEqual([
+      {
+        ports: ['api'],
+        from: [{ namespaceSelector: { matchLabels: { 'provenance-observer.dev/api-client': 'true' } } }],
+      },
+      {
+        ports: ['http'],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+        ],
+      },
+    ]);
+    // the kustomize overlays keep the base's policy as it is (Konflux adds one of its own)
+    for (const dir of ['overlays/monitoring', ...OVERLAYS, 'overlays/ha']) {
+      const objects = loadKustomizeBase(join(DEPLOY_DIR, dir));
+      const same = objects.find(
+        (o) => o.kind === 'NetworkPolicy' && o.metadata.name === policy.metadata.name,
+      );
+      expect((same as unknown as NetworkPolicyShape | undefined)?.spec, dir).toEqual(policy.spec);
+    }
+  });
+
+  it("admits Konflux tenants to the api port and OpenShift's monitoring to http, and changes no egress", () => {
+    const objects = loadKustomizeBase(join(DEPLOY_DIR, 'overlays/konflux'));
+    const policy = objects.find(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'provenance-observer-konflux',
+    ) as unknown as NetworkPolicyShape;
+    const deployment = find(objects, 'Deployment') as unknown as DeploymentShape;
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.egress).toBeUndefined();
+    expect(policy.spec.ingress.map((r) => ({ ports: r.ports.map((p) => p.port), from: r.from }))).toEqual([
+      { ports: ['api'], from: [{ namespaceSelector: { matchLabels: { 'konflux-ci.dev/type': 'tenant' } } }] },
+      {
+        ports: ['http'],
+        from: [{ namespaceSelector: { matchLabels: { 'network.openshift.io/policy-group': 'monitoring' } } }],
+      },
+    ]);
+    // the same label selects the namespaces whose subjects the overlay's policy allows
+    expect(configData(objects)['attestation.subject-policy']).toContain('konflux-ci.dev/type: tenant');
   });
 
   it('scrapes a port the Service has, on a Service the ServiceMonitor selects', () => {
@@ -508,10 +557,11 @@ interface ServiceShape {
 }
 
 interface NetworkPolicyShape {
+  metadata: { name: string };
   spec: {
     podSelector: { matchLabels: Record<string, string> };
     policyTypes: string[];
-    ingress: { ports: { port: string | number }[] }[];
+    ingress: { ports: { port: string | number }[]; from?: unknown[] }[];
     egress: { ports: { port: string | number; protocol: string }[] }[];
   };
 }
