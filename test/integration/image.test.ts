@@ -146,6 +146,7 @@ describe('the image npm run image builds', () => {
 
   it('carries the compiled PKCS#11 binding: pkcs11js loads as uid 65532 in the chroot and reaches dlopen', async () => {
     const rootfs = join(bundle, 'rootfs');
+    if (!existsSync(rootfs)) await exec('umoci', ['unpack', '--image', image.layout, bundle]);
     const probe = `const { PKCS11 } = require('/app/node_modules/pkcs11js');
       try { new PKCS11().load('/nonexistent/libvendor-pkcs11.so'); console.log('loaded?'); }
       catch (err) { console.log('load error:', err.message); }`;
