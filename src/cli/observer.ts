@@ -80,7 +80,10 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   );
   const core = buildCore(deps, config, connection, index, seal);
   const checkpoints = checkpointParts(deps, core);
-  const serving = servingParts(deps, config, core, checkpoints.checkpointer);
+  const policy = policyStatementParts(deps, config, core);
+  const serving = servingParts(deps, config, core, checkpoints.checkpointer, () =>
+    policy.publisher.current(),
+  );
   const parts: Part[] = [
     { name: 'kube-connection', stop: () => connection.close() },
     { name: 'index', stop: () => index.close() },
@@ -105,9 +108,10 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
     ...serving.parts,
     controllerPart(core, logger),
     ...checkpoints.parts,
+    ...policy.parts,
     { name: 'index-pruner', start: () => core.pruner.start(), stop: () => core.pruner.stop() },
     // last: a change made since the config was read is applied once every part runs
-    ...configReloaderParts(deps, live),
+    ...configReloaderParts(deps, live, policy.onConfigApplied),
   ];
   serving.health(parts);
   const running = await startParts(parts, logger);
@@ -128,5 +132,6 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
 import { checkpointParts } from './compose/checkpoints.ts';
 import { buildCore, controllerPart } from './compose/core.ts';
 import { openIndexWhenReachable } from './compose/index-opener.ts';
+import { policyStatementParts } from './compose/policy-statement.ts';
 import { configReloaderParts, servingParts } from './compose/serving.ts';
 import { warnAtStart } from './compose/setup.ts';

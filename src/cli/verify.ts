@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { ObserverError } from '../errors.ts';
-import { checkLogInclusion, type LogProofFile, verifyEnvelope, verifyImage } from '../verify/index.ts';
+import {
+  checkLogInclusion,
+  checkPolicyStatement,
+  type LogProofFile,
+  verifyEnvelope,
+  verifyImage,
+} from '../verify/index.ts';
 import { parseFlags, required } from './args.ts';
 
-const USAGE = `usage: provenance-observer verify --key <pub.pem> (--envelope <file> [--log-checkpoint <note> --log-proof <json>] | --image <ref> [--insecure-registry])
+const USAGE = `usage: provenance-observer verify --key <pub.pem> (--envelope <file> [--log-checkpoint <note> --log-proof <json>] [--policy-statement <file>] | --image <ref> [--insecure-registry])
 
 --envelope  checks a DSSE envelope file's signature with the public key.
 --log-checkpoint, --log-proof
@@ -11,6 +17,11 @@ const USAGE = `usage: provenance-observer verify --key <pub.pem> (--envelope <fi
             C2SP signed note, GET /api/v1/log/checkpoint) verifies with the key, and the proof
             (the \`log\` field of GET /api/v1/attestations/<id>) leads the envelope's entry to
             the checkpoint's root (docs/log.md).
+--policy-statement
+            also check the envelope's provenance against the signed subject policy statement
+            (GET /api/v1/policy-statement, or the subject-policy-statement ConfigMap): signed by
+            the key, valid now, and every subject allowed for the provenance's namespace
+            (docs/keys.md).
 --image     reads the image's sha256-<hex>.att and .sig from the registry and checks every layer's
             digest, every DSSE signature, that a subject matches the image digest, the predicate
             type, and every simplesigning signature. Registry credentials come from the docker
@@ -27,6 +38,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
       'insecure-registry': { type: 'boolean', default: false },
       'log-checkpoint': { type: 'string' },
       'log-proof': { type: 'string' },
+      'policy-statement': { type: 'string' },
     },
     USAGE,
   );
@@ -42,11 +54,19 @@ export async function verifyCommand(args: string[]): Promise<number> {
         ? `ok   dsse signature (key ${verdict.keyId})\n`
         : `FAIL dsse signature: ${verdict.reason}\n`,
     );
-    const log = logChecks(values, read(values.envelope as string), publicKeyPem);
+    const log = [
+      ...logChecks(values, read(values.envelope as string), publicKeyPem),
+      ...policyChecks(values, read(values.envelope as string), publicKeyPem),
+    ];
     for (const c of log)
       process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
     return verdict.ok && log.every((c) => c.ok) ? 0 : 1;
   }
+  if (values['policy-statement'])
+    throw new ObserverError('--policy-statement needs --envelope (the provenance to check)', {
+      code: 'config_invalid',
+      retryable: false,
+    });
   const image = required(values.image as string | undefined, 'image or --envelope', USAGE);
   const report = await verifyImage({ image, publicKeyPem, insecure: values['insecure-registry'] as boolean });
   for (const c of report.checks)
@@ -72,6 +92,18 @@ function logChecks(values: Record<string, unknown>, envelope: Buffer, publicKeyP
     proof,
     checkpointNote: read(checkpoint).toString('utf8'),
     publicKeyPem,
+  });
+}
+
+/** With --policy-statement, the subject policy checks of the envelope's provenance; none without. */
+function policyChecks(values: Record<string, unknown>, envelope: Buffer, publicKeyPem: string) {
+  const file = values['policy-statement'] as string | undefined;
+  if (!file) return [];
+  return checkPolicyStatement({
+    statementEnvelope: read(file),
+    provenanceEnvelope: envelope,
+    publicKeyPem,
+    now: new Date(),
   });
 }
 

@@ -655,6 +655,23 @@ export const CONFIG_ROWS = [
     doc: "ours: the ConfigMap (in the observer's namespace) whose `checkpoint` entry holds the newest signed checkpoint, for auditors to copy; it must exist (deploy/ ships it) and the observer may `get`/`patch` it",
   }),
   row({
+    key: 'policy-statement.validity-seconds',
+    at: 'policyStatementValiditySeconds',
+    default: '86400',
+    parse: int(300, 31_536_000),
+    live: true,
+    doc: 'ours: how long a signed subject policy statement (`GET /api/v1/policy-statement`, docs/keys.md) is valid; the observer signs a new one when half of it has passed, when the key changes and when this value changes',
+  }),
+  row({
+    key: 'policy-statement.configmap',
+    at: 'policyStatementConfigMap',
+    default: 'subject-policy-statement',
+    shownDefault: '`subject-policy-statement` (`""` = not published)',
+    parse: optional(),
+    live: false,
+    doc: "ours: the ConfigMap (in the observer's namespace) whose `statement` entry holds the signed subject policy statement (a DSSE envelope), for verifiers to copy; it must exist (deploy/ ships it) and the observer may `get`/`patch` it",
+  }),
+  row({
     key: 'config.reload-seconds',
     at: 'reloadSeconds',
     default: '10',

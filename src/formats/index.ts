@@ -9,6 +9,14 @@ export {
 } from '../intoto/index.ts';
 export { canonicalJson, canonicalJsonBytes, goJson } from './canonical-json.ts';
 export { type FormatName, parseFormatName } from './format-name.ts';
+export {
+  buildPolicyStatement,
+  POLICY_STATEMENT_PREDICATE_TYPE,
+  POLICY_STATEMENT_SUBJECT,
+  type PolicyStatement,
+  type PolicyStatementPredicate,
+  policyVersion,
+} from './policy-statement.ts';
 export { buildProvenance, imagesToSign, subjectImages } from './provenance.ts';
 export {
   BUILD_TYPE_SLSA,

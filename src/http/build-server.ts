@@ -10,6 +10,7 @@ import { installErrorHandling } from './error-handler.ts';
 import { type HealthChecks, healthRoutes } from './health-routes.ts';
 import { keyRoutes } from './key-routes.ts';
 import { logRoutes } from './log-routes.ts';
+import { policyStatementRoute } from './policy-statement-route.ts';
 import { runRoutes } from './run-routes.ts';
 import type { UiAssets } from './ui/ui-assets.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
@@ -20,6 +21,8 @@ export interface ApiServerDeps {
     Pick<DecisionLog, 'logSize' | 'logNodes' | 'checkpoints' | 'logEntries' | 'findLogEntry'>;
   /** signs decision log checkpoints on demand (POST /api/v1/log/checkpoint); default none */
   checkpointer?: Pick<LogCheckpointer, 'checkpoint'>;
+  /** the signed subject policy statement (DSSE envelope JSON), read per request; default none (503) */
+  policyStatement?: () => string | undefined;
   /** the published keys, read per request so a rotation shows at once */
   publicKeys: () => PublicKeyInfo[];
   /** wrap KubeAuthorizer in CachedAuthorizer (authorizerFromKubeConfig does) */
@@ -86,6 +89,7 @@ export function buildApiServer(deps: ApiServerDeps): FastifyInstance {
         authorizer: deps.authorizer,
         ...(deps.checkpointer ? { checkpointer: deps.checkpointer } : {}),
       });
+      policyStatementRoute(api, deps);
     },
     { prefix: '/api/v1' },
   );

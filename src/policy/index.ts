@@ -57,5 +57,6 @@ export {
   parseSubjectPolicy,
   type SubjectDecision,
   type SubjectPolicy,
+  type SubjectPolicyRule,
   UNSET_SUBJECT_POLICY,
 } from './subject-policy.ts';

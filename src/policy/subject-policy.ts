@@ -41,9 +41,21 @@ export interface SubjectPolicy {
   allowed(namespace: string, labels: Readonly<Record<string, string>>, repository: string): SubjectDecision;
   /** the same for a subject that is not an OCI image (a `pkg:`/`https:` URI, a bare name) */
   allowedUri(namespace: string, labels: Readonly<Record<string, string>>, uri: string): SubjectDecision;
+  /** the rules as written (validated), in order: what the signed policy statement publishes */
+  readonly rules: readonly SubjectPolicyRule[];
+}
+
+/** One rule as the policy YAML writes it; absent lists are left out. */
+export interface SubjectPolicyRule {
+  name: string;
+  namespaces?: string[];
+  namespaceSelector?: unknown;
+  repositories?: string[];
+  uris?: string[];
 }
 
 interface Rule {
+  written: SubjectPolicyRule;
   name: string;
   namespaces: string[];
   selector?: LabelSelector;
@@ -56,6 +68,7 @@ export const UNSET_SUBJECT_POLICY: SubjectPolicy = {
   needsLabels: false,
   allowed: () => ({ allowed: true, rule: 'unset' }),
   allowedUri: () => ({ allowed: true, rule: 'unset' }),
+  rules: [],
 };
 
 /** Parses the policy text; empty text is the unset policy. Errors are config_invalid and name the rule. */
@@ -96,6 +109,7 @@ function policyOf(rules: Rule[]): SubjectPolicy {
     needsLabels: rules.some((r) => r.selector),
     allowed: decide('patterns'),
     allowedUri: decide('uris'),
+    rules: rules.map((r) => r.written),
   };
 }
 
@@ -118,7 +132,15 @@ function parseRule(value: unknown, where: string): Rule {
       throw invalid(`${at}: ${field} must be a list of patterns`);
   if (!(repositories as string[]).length && !(uris as string[]).length)
     throw invalid(`${at}: needs repositories or uris (a non-empty list of patterns)`);
+  const written: SubjectPolicyRule = structuredClone({
+    name,
+    ...(value.namespaces === undefined ? {} : { namespaces: namespaces as string[] }),
+    ...(namespaceSelector === undefined ? {} : { namespaceSelector }),
+    ...(value.repositories === undefined ? {} : { repositories: repositories as string[] }),
+    ...(value.uris === undefined ? {} : { uris: uris as string[] }),
+  });
   return {
+    written,
     name,
     namespaces: namespaces as string[],
     ...(namespaceSelector === undefined ? {} : { selector: parseLabelSelector(namespaceSelector, at) }),

@@ -75,7 +75,8 @@ describe('deploy/overlays/ha', () => {
       valueFrom: { secretKeyRef: { name: 'provenance-observer-db', key: 'password' } },
     });
     // the observer's configuration (the decision log's checkpoint ConfigMap is beside it)
-    const configs = ha.filter((o) => o.kind !== 'ConfigMap' || o.metadata.name !== 'decision-log-checkpoint');
+    const published = ['decision-log-checkpoint', 'subject-policy-statement'];
+    const configs = ha.filter((o) => o.kind !== 'ConfigMap' || !published.includes(o.metadata.name));
     const data = one<{ data: Record<string, string> }>(configs, 'ConfigMap').data;
     const config = parseConfig(data, { namespace: 'provenance-observer' });
     expect(new URL(config.indexUrl ?? '').protocol).toBe('postgres:');

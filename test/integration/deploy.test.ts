@@ -475,11 +475,11 @@ function find(objects: ManifestObject[], kind: string): ManifestObject {
   return found[0]!;
 }
 
+const PUBLISHED = ['decision-log-checkpoint', 'subject-policy-statement'];
+
 function configData(objects: ManifestObject[]): Record<string, string> {
-  // the observer's configuration, not the decision log's checkpoint ConfigMap beside it
-  const configs = objects.filter(
-    (o) => o.kind !== 'ConfigMap' || o.metadata.name !== 'decision-log-checkpoint',
-  );
+  // the observer's configuration, not the ConfigMaps it publishes into (checkpoint, policy statement)
+  const configs = objects.filter((o) => o.kind !== 'ConfigMap' || !PUBLISHED.includes(o.metadata.name));
   return (find(configs, 'ConfigMap') as unknown as { data: Record<string, string> }).data;
 }
 

@@ -1,5 +1,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +143,24 @@ describe('the image npm run image builds', () => {
     observer.kill('SIGTERM');
     await exited;
   }, 300_000);
+
+  it('carries the compiled PKCS#11 binding: pkcs11js loads as uid 65532 in the chroot and reaches dlopen', async () => {
+    const rootfs = join(bundle, 'rootfs');
+    if (!existsSync(rootfs)) await exec('umoci', ['unpack', '--image', image.layout, bundle]);
+    const probe = `const { PKCS11 } = require('/app/node_modules/pkcs11js');
+      try { new PKCS11().load('/nonexistent/libvendor-pkcs11.so'); console.log('loaded?'); }
+      catch (err) { console.log('load error:', err.message); }`;
+    const { stdout } = await exec(CHROOT, [
+      `--userspec=${NONROOT}:${NONROOT}`,
+      rootfs,
+      '/usr/local/bin/node',
+      '-e',
+      probe,
+    ]);
+    // the compiled part is there and runs: the error is the module's dlopen, not a missing binding
+    expect(stdout).toMatch(/^load error: .*libvendor-pkcs11\.so/);
+    expect(readdirSync(join(rootfs, 'app/node_modules/pkcs11js/build'))).toEqual(['Release']);
+  });
 
   it('keeps its root filesystem read-only for uid 65532 (writable: the index volume and /tmp)', async () => {
     const rootfs = join(bundle, 'rootfs');

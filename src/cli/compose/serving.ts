@@ -18,6 +18,7 @@ export function servingParts(
   config: ObserverConfig,
   core: Core,
   checkpointer?: LogCheckpointer,
+  policyStatement?: () => string | undefined,
 ) {
   const { logger, metrics } = deps;
   let checked: readonly Part[] = [];
@@ -57,6 +58,7 @@ export function servingParts(
             logger,
             publicKeys: () => core.signing.publicKeys(),
             ...(checkpointer ? { checkpointer } : {}),
+            ...(policyStatement ? { policyStatement } : {}),
           },
         );
         Object.assign(api, started, {
@@ -83,7 +85,7 @@ export function servingParts(
 }
 
 /** With `--config`, the reloader that re-reads it (its check is `config` on /readyz). */
-export function configReloaderParts(deps: ObserverDeps, live: LiveConfig): Part[] {
+export function configReloaderParts(deps: ObserverDeps, live: LiveConfig, afterApplied?: () => void): Part[] {
   if (!deps.reloadFrom) return [];
   const { logger, metrics } = deps;
   const reloader = new ConfigReloader({
@@ -95,6 +97,7 @@ export function configReloaderParts(deps: ObserverDeps, live: LiveConfig): Part[
     onApplied: (next) => {
       logger.level = next.logLevel;
       warnAboutDisabledArtifacts(next, logger);
+      afterApplied?.();
     },
   });
   return [
