@@ -472,7 +472,7 @@ export const CONFIG_ROWS = [
     default: '0',
     parse: int(0, Number.MAX_SAFE_INTEGER),
     live: false,
-    doc: "ours: the size of the index's volume. 0 (default): SQLite reads it from the file system (statfs of the index directory); PostgreSQL cannot see its server's disk, so the floor and fair shares are off until this is set to the database volume's size (its free space is then this less `pg_database_size`). With SQLite a number caps the usable size below the file system's",
+    doc: "ours: the size of the index's volume. 0 (default): SQLite reads it from the file system (statfs of the index directory); PostgreSQL cannot see its server's disk, so the floor and fair shares are off until this is set to the database volume's size (its free space is then this less `pg_database_size`). With SQLite a number also caps the database file at that size (SQLite's `max_page_count`: a write past it fails as a full disk), below the file system's",
   }),
   row({
     key: 'http.host',
