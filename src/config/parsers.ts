@@ -88,6 +88,18 @@ export const int = (min: number, max: number): Parser<number> => ({
   allowed: `${min}–${max}`,
 });
 
+/** `auto` (computed where it is used) or an integer as `int` takes it. */
+export const intOrAuto = (min: number, max: number): Parser<number | 'auto'> => ({
+  parse(value, key) {
+    if (value === 'auto') return 'auto';
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      invalid(key, value, `\`auto\` or an integer from ${min} to ${max}`);
+    return n;
+  },
+  allowed: `\`auto\`, ${min}–${max}`,
+});
+
 export const url = (allowed = 'URL'): Parser<string> => ({
   parse(value, key) {
     try {

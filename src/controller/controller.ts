@@ -10,6 +10,7 @@ import type { Reconciler } from '../reconcile/index.ts';
 import { Backoff, RETRY_MAX_MS } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
+import type { CaptureGate } from './capture-gate.ts';
 import { CaptureWriter } from './capture-writer.ts';
 
 export interface ControllerOptions {
@@ -28,6 +29,8 @@ export interface ControllerOptions {
    * again; the first evidence stored is kept). Default: none taken.
    */
   podEvidence?: (key: RunKey, object: Record<string, unknown>) => Promise<PodEvidence | undefined>;
+  /** whether a run's copy may be captured now (capture-gate.ts: the disk share); default always */
+  captureGate?: Pick<CaptureGate, 'admits'>;
   metrics: Metrics;
   logger: Logger;
   /** concurrent reconciles kept for live keys; default 4 (Chains: --threads-per-controller, default 2) */
@@ -76,10 +79,13 @@ const BORROW_FACTOR = 1;
  * carrying the final object, captures it like any other sighting.
  */
 export class Controller {
-  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence'>>;
+  readonly #o: Required<
+    Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence' | 'captureGate'>
+  >;
   readonly #podEvidence: ControllerOptions['podEvidence'];
   readonly #hold: RunHold | undefined;
   readonly #captures: CaptureWriter;
+  readonly #gate: Pick<CaptureGate, 'admits'> | undefined;
   readonly #queue: WorkQueue<RunKey>;
   readonly #backlogLimit: AdaptiveLimit;
   readonly #liveCap: LatencyCap;
@@ -111,6 +117,7 @@ export class Controller {
     const all = this.#o.workers + backlogMax;
     this.#hold = options.hold;
     this.#podEvidence = options.podEvidence;
+    this.#gate = options.captureGate;
     this.#captures = new CaptureWriter({ index: options.index, ...options.captureBatch });
     // fair between namespaces: one tenant's slow runs hold at most its share of the workers
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
@@ -221,6 +228,7 @@ export class Controller {
    */
   async #capture(o: RunObservation): Promise<boolean> {
     try {
+      if (this.#gate && !(await this.#gate.admits(o))) return false;
       const evidence = await this.#evidence(o);
       await this.#captures.capture({
         uid: o.uid,

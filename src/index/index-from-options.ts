@@ -17,6 +17,8 @@ export interface IndexSelection {
   now?: () => number;
   /** seals the rows that lead to a signature (the observer's, keyed from its Secret); default a per-process key */
   seal?: IndexSeal;
+  /** SQLite only: the most bytes the database file may grow to (`index.volume-bytes`); default none */
+  maxBytes?: number;
 }
 
 /**
@@ -31,5 +33,10 @@ export async function indexFromOptions(selection: IndexSelection): Promise<Attes
     const { url, tls, logger, seal } = selection;
     return PgIndex.open({ url, tls, logger, now, ...(seal ? { seal } : {}) });
   }
-  return new SqliteIndex({ path: selection.path, now, ...(selection.seal ? { seal: selection.seal } : {}) });
+  return new SqliteIndex({
+    path: selection.path,
+    now,
+    ...(selection.seal ? { seal: selection.seal } : {}),
+    ...(selection.maxBytes ? { maxBytes: selection.maxBytes } : {}),
+  });
 }

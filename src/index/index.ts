@@ -17,7 +17,7 @@ export { type IndexSelection, indexFromOptions } from './index-from-options.ts';
 export { IndexHealth, type IndexHealthOptions } from './index-health.ts';
 export { attestationId } from './index-input.ts';
 export { IndexPruner, type IndexPrunerOptions } from './index-pruner.ts';
-export type { IndexRetention, PruneResult } from './index-retention.ts';
+export type { IndexRetention, IndexStorage, PruneResult } from './index-retention.ts';
 export { LogCheckpointer, type LogCheckpointerOptions } from './log/checkpointer.ts';
 export type { DecisionLog, LoggedEntry, StoredCheckpoint } from './log/decision-log.ts';
 export { attestationEntryKeys, consistencyOf, type LogProof, logProofOf } from './log/log-proofs.ts';

@@ -45,19 +45,29 @@ function chainsCounters(registry: Registry, kind: 'taskrun' | 'pipelinerun') {
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: P });
-  const m = { registry, ...runMetrics(registry), ...workMetrics(registry), ...serviceMetrics(registry) };
+  const m = {
+    registry,
+    ...runMetrics(registry),
+    ...workMetrics(registry),
+    ...serviceMetrics(registry),
+    ...diskMetrics(registry),
+  };
   atZero(m);
   return m;
 }
 
 /** Every labelled series a dashboard or alert reads, present at zero from start. */
 function atZero(
-  m: ReturnType<typeof runMetrics> & ReturnType<typeof workMetrics> & ReturnType<typeof serviceMetrics>,
+  m: ReturnType<typeof runMetrics> &
+    ReturnType<typeof workMetrics> &
+    ReturnType<typeof serviceMetrics> &
+    ReturnType<typeof diskMetrics>,
 ): void {
   for (const lane of ['live', 'backlog']) m.laneDepth.set({ lane }, 0);
   m.workQueueDepth.set({ reconciler: RECONCILER }, 0);
   for (const state of ['closed', 'open', 'half_open']) m.registryCircuits.set({ state }, 0);
   for (const what of ['runs', 'captures']) m.indexPruned.inc({ what }, 0);
+  for (const what of ['capture', 'attempt']) m.diskShareDeferred.inc({ what }, 0);
   for (const result of ['applied', 'invalid']) m.configReloads.inc({ result }, 0);
   for (const reader of ['registry', 'kube', 'kube-list']) m.memoryBudgetWaits.inc({ reader }, 0);
   for (const step of ['open', 'sign', 'pin']) m.signingTokenErrors.inc({ step }, 0);
@@ -230,6 +240,28 @@ function workMetrics(registry: Registry) {
     setWatchAgeSource(source: (kind: RunKind) => number): void {
       watchAge = source;
     },
+  };
+}
+
+/** The index volume's free space and its fair shares (reconcile/disk-share.ts). */
+function diskMetrics(registry: Registry) {
+  return {
+    diskShareDeferred: new Counter({
+      name: `${P}disk_share_deferred_total`,
+      help: "runs not captured or not attested (deferred, retried when space frees) because the index volume's free space is under index.free-space-floor-percent and their namespace is over its fair share",
+      labelNames: ['what'] as const,
+      registers: [registry],
+    }),
+    indexVolumeFree: new Gauge({
+      name: `${P}index_volume_free_bytes`,
+      help: "free bytes of the index's volume at the last space check, less the bytes reserved by attempts in flight; 0 until known",
+      registers: [registry],
+    }),
+    indexVolumeFloor: new Gauge({
+      name: `${P}index_volume_floor_bytes`,
+      help: 'the free-space floor of the index volume in bytes (index.free-space-floor-percent of its size); 0 when off or unknown',
+      registers: [registry],
+    }),
   };
 }
 

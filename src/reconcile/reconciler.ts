@@ -22,9 +22,17 @@ import { AttemptOutcomes, type OutcomeTarget } from './attempt-outcomes.ts';
 import { readChildren } from './children.ts';
 import { withDeadline } from './deadline.ts';
 import { type Decision, decide, KEY_WAIT_MS, type ReconcileFacts } from './decision.ts';
-import { namespaceCapError } from './namespace-cap.ts';
+import { type DiskShare, diskShareFromConfig } from './disk-share.ts';
+import {
+  CAP_WAIT_MS,
+  envelopeBoundBytes,
+  namespaceCapError,
+  SHARE_RETRY_MS,
+  shareDeferral,
+} from './namespace-cap.ts';
 import { type HeldClaim, MIN_CLAIM_WAIT_MS, RunClaimer } from './run-claim.ts';
 import { RunReporter } from './run-reporter.ts';
+import { NAMESPACE_SHARE_REASON, type SpaceVerdict } from './space-verdict.ts';
 
 export interface ReconcileResult {
   /** process this key again after so many ms (waiting for children, or for a signing key) */
@@ -53,7 +61,7 @@ export interface ReconcilerOptions {
     RunRecords &
     RunClaims &
     Pick<RunCaptures, 'findCapturedRun' | 'firstChildSighting'> &
-    Pick<IndexRetention, 'payloadBytes'> &
+    Pick<IndexRetention, 'payloadBytes' | 'capturedBytes' | 'storageBytes'> &
     Pick<AttestationReader, 'findByRun' | 'getEnvelope'>;
   attestor: Pick<Attestor, 'attest' | 'forget'> & Partial<Pick<Attestor, 'adoptChains'>>;
   events: EventRecorder;
@@ -72,6 +80,11 @@ export interface ReconcilerOptions {
    * nothing recorded. Default: nothing.
    */
   afterStored?: (run: RunRef) => void;
+  /**
+   * the index volume's shares (disk-share.ts), shared with the controller's captures; default one
+   * of its own from the `index.*` space keys
+   */
+  space?: DiskShare;
 }
 
 /**
@@ -83,7 +96,8 @@ export interface ReconcilerOptions {
  * Deciding and carrying out happen here; what an attempt did is written down by AttemptOutcomes.
  */
 export class Reconciler {
-  readonly #o: Required<Omit<ReconcilerOptions, 'owner'>>;
+  readonly #o: Required<Omit<ReconcilerOptions, 'owner' | 'space'>>;
+  readonly #space: DiskShare;
   readonly #report: RunReporter;
   readonly #claimer: RunClaimer;
   readonly #outcomes: AttemptOutcomes;
@@ -95,6 +109,7 @@ export class Reconciler {
       ...options,
       afterStored: options.afterStored ?? (() => undefined),
     };
+    this.#space = options.space ?? diskShareFromConfig(options.config, options.index, options.metrics);
     this.#report = new RunReporter({ ...options, clock: this.#o.clock });
     this.#outcomes = new AttemptOutcomes({ ...this.#o, report: this.#report });
     this.#claimer = new RunClaimer({
@@ -270,20 +285,60 @@ export class Reconciler {
     signedWithoutRecord: boolean,
     at: Situation,
   ): Promise<ReconcileResult> {
-    const { log, signer, context } = at;
-    const run = view.ref;
+    const { signer } = at;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
-    const full = await namespaceCapError(
-      this.#o.index,
-      run.namespace,
-      this.#o.config.indexNamespacePayloadCapBytes,
-    );
-    if (full) {
-      const refused = { kind: 'refused', detail: full.message, publicText: tenantMessage(full) } as const;
-      await this.#outcomes.apply(refused, target(run, at));
-      return {};
+    const grant = await this.#space.reserve(view.ref.namespace, envelopeBoundBytes(view, children));
+    if (grant.verdict.kind !== 'fits') return this.#noSpace(view.ref, grant.verdict, at);
+    try {
+      return await this.#attestSigned(view, children, signedWithoutRecord, signer, at);
+    } finally {
+      await grant.release();
     }
+  }
+
+  /**
+   * A run whose namespace has no room: over the fixed cap it fails for good (the cap's semantics);
+   * waiting for attempts in flight it comes back in a second; over its share of a low disk it is
+   * deferred (an Event, the metric; no attempt counted, nothing marked) and tried again in a minute.
+   */
+  async #noSpace(
+    run: RunRef,
+    verdict: Exclude<SpaceVerdict, { kind: 'fits' }>,
+    at: Situation,
+  ): Promise<ReconcileResult> {
+    switch (verdict.kind) {
+      case 'over-cap': {
+        const full = namespaceCapError(run.namespace, verdict);
+        const refused = { kind: 'refused', detail: full.message, publicText: tenantMessage(full) } as const;
+        await this.#outcomes.apply(refused, target(run, at));
+        return {};
+      }
+      case 'wait':
+        at.log.debug({ inMs: CAP_WAIT_MS }, "waiting for the namespace's attempts in flight (its cap)");
+        return { requeueAfterMs: CAP_WAIT_MS };
+      case 'over-share': {
+        const text = shareDeferral(run, verdict, 'attestation');
+        this.#o.metrics.diskShareDeferred.inc({ what: 'attempt' });
+        at.log.warn({ reason: NAMESPACE_SHARE_REASON, inMs: SHARE_RETRY_MS }, text);
+        await this.#report.event(run, 'Warning', 'AttestationDeferred', text, at.context);
+        return { requeueAfterMs: SHARE_RETRY_MS };
+      }
+      default:
+        return verdict satisfies never;
+    }
+  }
+
+  /** The attempt itself, with the space for its envelope held. */
+  async #attestSigned(
+    view: RunView,
+    children: readonly ChildRun[],
+    signedWithoutRecord: boolean,
+    signer: Signer,
+    at: Situation,
+  ): Promise<ReconcileResult> {
+    const { log, context } = at;
+    const run = view.ref;
     const start = await this.#outcomes.apply({ kind: 'started' }, target(run, at));
     if (!start.saved) return {};
     const started = performance.now();

@@ -12,6 +12,7 @@ import { digestOf, newAttestation } from '../unit/index/attestation-fixtures.ts'
 import { captureContract } from '../unit/index/capture-contract.ts';
 import { decisionLogContract } from '../unit/index/decision-log-contract.ts';
 import { indexContract } from '../unit/index/index-contract.ts';
+import { usageContract } from '../unit/index/usage-contract.ts';
 
 const env = loadLocalEnv();
 const databases = new ScratchDatabases(env.postgresUrl);
@@ -23,6 +24,7 @@ const open = async (options: Partial<PgIndexOptions> = {}) =>
 indexContract('PgIndex', async (clock) => open({ now: () => clock.now }));
 captureContract('PgIndex', async (clock) => open({ now: () => clock.now }));
 decisionLogContract('PgIndex', async (clock) => open({ now: () => clock.now }));
+usageContract('PgIndex', async (clock) => open({ now: () => clock.now }));
 
 /** Polls `check` every 100 ms until it holds, failing after `ms`. */
 async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { Attestor, ChainsAdopter } from '../../attest/index.ts';
 import { type ObserverConfig, readDockerConfig } from '../../config/index.ts';
-import { Controller } from '../../controller/index.ts';
+import { CaptureGate, Controller } from '../../controller/index.ts';
 import { type AttestationIndex, IndexHealth, IndexPruner, type IndexSeal } from '../../index/index.ts';
 import {
   FinalizerRunHold,
@@ -13,7 +13,7 @@ import {
   SecretReader,
 } from '../../kube/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import { Reconciler } from '../../reconcile/index.ts';
+import { diskShareFromConfig, Reconciler } from '../../reconcile/index.ts';
 import { RETRY_MAX_MS } from '../../retry/index.ts';
 import { createSigningSource, type PublicKeyInfo } from '../../signing/index.ts';
 import { type BackendDeps, backendsFromConfig, findAttestation, ociClients } from '../../storage/index.ts';
@@ -77,8 +77,11 @@ export function buildCore(
     },
   });
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
+  // the index volume's fair shares: attempts reserve from it, captures are gated by it
+  const space = diskShareFromConfig(config, index, metrics);
   const reconciler = new Reconciler({
     config,
+    space,
     runApi,
     index,
     attestor: buildAttestor(deps, config, connection, signing, index),
@@ -97,6 +100,7 @@ export function buildCore(
     workers: config.workers,
     backlogWorkers: config.backlogWorkers,
     ownWrite: (uid, resourceVersion) => runApi.isOwnWrite(uid, resourceVersion),
+    captureGate: new CaptureGate({ space, events, metrics, logger }),
     backoff: { baseMs: config.retryBaseMs, maxMs: RETRY_MAX_MS },
     // the execution check's evidence: a finished TaskRun's Pod, read when the run is captured
     ...(config.executionCheck === 'off' ? {} : { podEvidence: podEvidenceReader(connection) }),

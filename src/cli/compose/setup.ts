@@ -88,6 +88,7 @@ export function openIndex(
     tls: { mode, ca },
     logger,
     ...(seal ? { seal } : {}),
+    ...(config.indexVolumeBytes > 0 ? { maxBytes: config.indexVolumeBytes } : {}),
   });
 }
 

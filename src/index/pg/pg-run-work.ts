@@ -1,6 +1,6 @@
 import type { Fence } from '../../model/index.ts';
 import { leaseMs } from '../index-input.ts';
-import type { IndexRetention, PruneResult } from '../index-retention.ts';
+import type { IndexRetention, IndexStorage, PruneResult } from '../index-retention.ts';
 import { type RunWorkRow, toRunWork } from '../index-rows.ts';
 import type { ClaimResult, RunClaims, RunWork } from '../run-claims.ts';
 import type { PgDb } from './pg-connection.ts';
@@ -130,5 +130,23 @@ export class PgRunWork implements RunClaims, IndexRetention {
       [namespace],
     );
     return row?.bytes ?? 0;
+  }
+
+  async capturedBytes(namespace: string): Promise<number> {
+    const [row] = await this.#db.query<{ bytes: number }>(
+      `reading captured bytes of namespace ${namespace}`,
+      'SELECT capture_bytes::float8 AS bytes FROM namespace_usage WHERE namespace = $1',
+      [namespace],
+    );
+    return row?.bytes ?? 0;
+  }
+
+  /** The database's size; PostgreSQL's volume is not visible from here (`index.volume-bytes` says it). */
+  async storageBytes(): Promise<IndexStorage> {
+    const [row] = await this.#db.query<{ bytes: number }>(
+      'reading the index size',
+      'SELECT pg_database_size(current_database())::float8 AS bytes',
+    );
+    return { databaseBytes: row?.bytes ?? 0 };
   }
 }

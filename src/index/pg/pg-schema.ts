@@ -166,6 +166,28 @@ export const PG_MIGRATIONS: readonly string[] = [
     created_at BIGINT NOT NULL
   );
   `,
+  // (disk share) as SQLite's: captured run objects' bytes per namespace, kept by a trigger
+  `
+  ALTER TABLE namespace_usage ADD COLUMN capture_bytes BIGINT NOT NULL DEFAULT 0;
+  INSERT INTO namespace_usage (namespace, payload_bytes, capture_bytes)
+    SELECT namespace, 0, SUM(octet_length(object)) FROM run_captures GROUP BY namespace
+    ON CONFLICT (namespace) DO UPDATE SET capture_bytes = excluded.capture_bytes;
+  CREATE FUNCTION run_captures_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+      UPDATE namespace_usage SET capture_bytes = capture_bytes - octet_length(OLD.object)
+        WHERE namespace = OLD.namespace;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+      INSERT INTO namespace_usage (namespace, payload_bytes, capture_bytes)
+        VALUES (NEW.namespace, 0, octet_length(NEW.object))
+        ON CONFLICT (namespace) DO UPDATE SET capture_bytes = namespace_usage.capture_bytes + excluded.capture_bytes;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER run_captures_usage AFTER INSERT OR UPDATE OR DELETE ON run_captures
+    FOR EACH ROW EXECUTE FUNCTION run_captures_usage();
+  `,
 ];
 
 /** Arbitrary constant naming this schema's advisory lock (pg_advisory_lock takes a bigint). */

@@ -1,6 +1,8 @@
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Fence } from '../../model/index.ts';
 import { leaseMs } from '../index-input.ts';
-import type { IndexRetention, PruneResult } from '../index-retention.ts';
+import type { IndexRetention, IndexStorage, PruneResult } from '../index-retention.ts';
 import { type RunWorkRow, toRunWork } from '../index-rows.ts';
 import type { ClaimResult, RunClaims, RunWork } from '../run-claims.ts';
 import type { SqliteDb } from './sqlite-db.ts';
@@ -93,6 +95,28 @@ export class SqliteRunWork implements RunClaims, IndexRetention {
       this.#db.stmt('SELECT payload_bytes FROM namespace_usage WHERE namespace = ?').get(namespace),
     ) as { payload_bytes: number } | undefined;
     return row?.payload_bytes ?? 0;
+  }
+
+  async capturedBytes(namespace: string): Promise<number> {
+    const row = this.#db.read(`reading captured bytes of namespace ${namespace}`, () =>
+      this.#db.stmt('SELECT capture_bytes FROM namespace_usage WHERE namespace = ?').get(namespace),
+    ) as { capture_bytes: number } | undefined;
+    return row?.capture_bytes ?? 0;
+  }
+
+  async storageBytes(): Promise<IndexStorage> {
+    const pages = this.#db.read('reading the index size', () => ({
+      count: (this.#db.stmt('PRAGMA page_count').get() as { page_count: number }).page_count,
+      free: (this.#db.stmt('PRAGMA freelist_count').get() as { freelist_count: number }).freelist_count,
+      size: (this.#db.stmt('PRAGMA page_size').get() as { page_size: number }).page_size,
+    }));
+    const databaseBytes = (pages.count - pages.free) * pages.size;
+    if (this.#db.path === ':memory:') return { databaseBytes };
+    const fs = await statfs(dirname(this.#db.path));
+    return {
+      databaseBytes,
+      volume: { totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize },
+    };
   }
 
   /** Inside a write: removes one run's records; returns how many attestations went. */

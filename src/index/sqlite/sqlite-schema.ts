@@ -180,6 +180,31 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // (disk share, reconcile/disk-share.ts) the bytes of captured run objects per namespace, kept by
+  // triggers on run_captures as a running total beside the envelopes' payload_bytes: captured
+  // copies count toward their namespace's use of the index's disk.
+  `
+  ALTER TABLE namespace_usage ADD COLUMN capture_bytes INTEGER NOT NULL DEFAULT 0;
+  INSERT INTO namespace_usage (namespace, payload_bytes, capture_bytes)
+    SELECT namespace, 0, SUM(length(CAST(object AS BLOB))) FROM run_captures WHERE true GROUP BY namespace
+    ON CONFLICT (namespace) DO UPDATE SET capture_bytes = excluded.capture_bytes;
+  CREATE TRIGGER run_captures_usage_insert AFTER INSERT ON run_captures BEGIN
+    INSERT INTO namespace_usage (namespace, payload_bytes, capture_bytes)
+      VALUES (NEW.namespace, 0, length(CAST(NEW.object AS BLOB)))
+      ON CONFLICT (namespace) DO UPDATE SET capture_bytes = capture_bytes + excluded.capture_bytes;
+  END;
+  CREATE TRIGGER run_captures_usage_update AFTER UPDATE OF namespace, object ON run_captures BEGIN
+    UPDATE namespace_usage SET capture_bytes = capture_bytes - length(CAST(OLD.object AS BLOB))
+      WHERE namespace = OLD.namespace;
+    INSERT INTO namespace_usage (namespace, payload_bytes, capture_bytes)
+      VALUES (NEW.namespace, 0, length(CAST(NEW.object AS BLOB)))
+      ON CONFLICT (namespace) DO UPDATE SET capture_bytes = capture_bytes + excluded.capture_bytes;
+  END;
+  CREATE TRIGGER run_captures_usage_delete AFTER DELETE ON run_captures BEGIN
+    UPDATE namespace_usage SET capture_bytes = capture_bytes - length(CAST(OLD.object AS BLOB))
+      WHERE namespace = OLD.namespace;
+  END;
+  `,
 ];
 
 /** Current schema version of an open database (0 when empty). */

@@ -107,7 +107,13 @@ describe('parseConfig', () => {
     expect(d.indexUrl).toBeUndefined();
     expect(d.indexTls).toEqual({ mode: 'require' });
     expect(d.indexRetentionDays).toBe(90);
-    expect(d.indexNamespacePayloadCapBytes).toBe(1_073_741_824); // 1 GiB
+    expect(d.indexNamespacePayloadCapBytes).toBe('auto'); // the share of the volume, under its floor
+    expect(d.indexNamespaceShareBytes).toBe('auto');
+    expect(d.indexFreeSpaceFloorPercent).toBe(10);
+    expect(d.indexVolumeBytes).toBe(0);
+    expect(() => parseConfig({ 'index.namespace-payload-cap-bytes': 'lots' })).toThrow(
+      /index\.namespace-payload-cap-bytes.*`auto` or an integer/,
+    );
     const c = parseConfig({
       'index.url': 'postgres://observer@db.example:5432/provenance',
       'index.tls-mode': 'verify-full',

@@ -33,6 +33,37 @@ describe('index growth', () => {
     expect(event?.message).toContain('namespace_payload_cap');
   });
 
+  it('under the free-space floor, a namespace over its share is deferred (Event, no attempt, nothing marked); another is attested', async () => {
+    const index = new SqliteIndex({ path: ':memory:' });
+    // tenant-a holds ~1.3 MiB of envelopes; its share is 1 MiB
+    await index.addAttestation(newAttestation({ uid: 'earlier', sig: 'x'.repeat(1300 * 1024) }));
+    const { databaseBytes } = await index.storageBytes();
+    const fakes = reconcilerOn(index, {
+      'index.namespace-share-bytes': String(1024 * 1024),
+      'index.free-space-floor-percent': '10',
+      // the volume is the database and 1 KB more: far under a 10% floor
+      'index.volume-bytes': String(databaseBytes + 1000),
+    });
+    const { runs, attestor, events, reconciler } = fakes;
+    expect(await reconciler.reconcile(key, 'r1')).toEqual({ requeueAfterMs: 60_000 });
+    expect(attestor.calls).toHaveLength(0);
+    expect(runs.annotation(key, SIGNED)).toBeUndefined();
+    expect((await index.getRunRecord('u1'))?.attempts ?? 0).toBe(0);
+    const event = events.events.find((e) => e.reason === 'AttestationDeferred');
+    expect(event?.message).toMatch(
+      /^namespace_disk_share: attestation of TaskRun tenant-a\/build-1 deferred: namespace tenant-a holds \d+ bytes .* over its fair share of 1048576/,
+    );
+    // tenant-b holds nothing: within its share, it is attested on the same low disk
+    const keyB: RunKey = { kind: 'TaskRun', namespace: 'tenant-b', name: 'build-1' };
+    runs.put('TaskRun', {
+      ...doneTaskRun('build-1', 'u2'),
+      metadata: { ...doneTaskRun('build-1', 'u2').metadata, namespace: 'tenant-b' },
+    });
+    attestor.outcomes.push(okOutcome('u2'));
+    await reconciler.reconcile(keyB, 'r2');
+    expect(runs.annotation(keyB, SIGNED)).toBe('true');
+  });
+
   it('under the cap (or with no cap) the run is attested', async () => {
     const index = new SqliteIndex({ path: ':memory:' });
     await index.addAttestation(newAttestation({ uid: 'earlier' }));
