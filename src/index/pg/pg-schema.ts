@@ -166,7 +166,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     created_at BIGINT NOT NULL
   );
   `,
-  // (disk share) as SQLite's: captured run objects' bytes per namespace, kept by a trigger
+  // 9 (disk share) as SQLite's 11: captured run objects' bytes per namespace, kept by a trigger
   `
   ALTER TABLE namespace_usage ADD COLUMN capture_bytes BIGINT NOT NULL DEFAULT 0;
   INSERT INTO namespace_usage (namespace, payload_bytes, capture_bytes)

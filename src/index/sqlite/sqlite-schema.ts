@@ -180,7 +180,7 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
-  // (disk share, reconcile/disk-share.ts) the bytes of captured run objects per namespace, kept by
+  // 11 (disk share, reconcile/disk-share.ts) the bytes of captured run objects per namespace, kept by
   // triggers on run_captures as a running total beside the envelopes' payload_bytes: captured
   // copies count toward their namespace's use of the index's disk.
   `
