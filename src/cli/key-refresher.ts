@@ -16,6 +16,8 @@ export interface KeyRefresherOptions {
   metrics: Metrics;
   /** after every poll, whether the keys changed or not (the public-key Secret); default none */
   afterPoll?: () => Promise<void>;
+  /** false: leave provenance_observer_key_ready alone (a tenant's keys); default true */
+  readinessMetric?: boolean;
   /** also handed the Secret's data at every change (the index seal's keys); default none */
   onData?: (data: Record<string, Uint8Array>) => void;
 }
@@ -60,7 +62,7 @@ export class KeyRefresher {
       this.#o.onData?.(snapshot?.data ?? {});
       this.#version = version;
       const status = target.status();
-      metrics.keyReady.set(status.ready ? 1 : 0);
+      if (this.#o.readinessMetric !== false) metrics.keyReady.set(status.ready ? 1 : 0);
       if (!snapshot)
         logger.error(
           { secret: reader.describe() },
