@@ -1,0 +1,267 @@
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  ApiException,
+  CoreV1Api,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { digestTag, RegistryClient } from '../../src/oci/index.ts';
+import { verifyEnvelope } from '../../src/verify/index.ts';
+import { applyObject, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
+import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
+import { pythonVerifiesEnvelope, pythonVerifiesRaw } from '../helpers/python-verify.ts';
+import { completeBuildTaskRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
+import { pushTestImage } from '../helpers/test-image.ts';
+
+/**
+ * Two tenants with their own keys and one platform key, on the real apiserver and registry:
+ * deploy/examples/tenant-keys.yaml applied as it is (RBAC on exactly the tenants' Secrets, empty
+ * public-key Secrets), tenant-a selected by name and tenant-b by a label selector. Each
+ * attestation verifies with its tenant's key and the platform's, never another tenant's, with our
+ * verifier, our `verify` command, openssl and Debian's python3-cryptography; `.sig` has one
+ * layer per key, once; one tenant's rotation leaves the other untouched.
+ */
+const root = resolve(import.meta.dirname, '../..');
+const exec = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'tenant-keys-'));
+const TENANT_KEYS = `tenants:
+  - name: tenant-a
+    namespaces: [tenant-a]
+    secret: tenant-a-signing
+    publicKeySecret: public-key-tenant-a
+  - name: tenant-b
+    namespaceSelector:
+      matchLabels: {tenant-keys.test/tenant: b}
+    secret: tenant-b-signing
+    publicKeySecret: public-key-tenant-b
+`;
+
+type Key = { keyId: string; publicKeyPem: string; active: boolean; tenant?: string };
+type Envelope = { payloadType: string; payload: string; signatures: { keyid: string; sig: string }[] };
+
+function newKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    pkcs8: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  };
+}
+
+const core = () => kubeConfigFor('admin').makeApiClient(CoreV1Api);
+
+async function putSecret(namespace: string, name: string, data: Record<string, string>) {
+  await core()
+    .deleteNamespacedSecret({ name, namespace })
+    .catch((err) => {
+      if (!(err instanceof ApiException && err.code === 404)) throw err;
+    });
+  await core().createNamespacedSecret({ namespace, body: { metadata: { name }, stringData: data } });
+}
+
+function pemFile(name: string, pem: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, pem);
+  return path;
+}
+
+async function verifyCli(...args: string[]): Promise<{ code: number; out: string }> {
+  return exec(process.execPath, ['bin/provenance-observer.js', 'verify', ...args], { cwd: root }).then(
+    ({ stdout }) => ({ code: 0, out: stdout }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      out: err.stdout + err.stderr,
+    }),
+  );
+}
+
+describe('per-tenant keys under the platform countersignature', { timeout: 180_000 }, () => {
+  let env: LocalEnv;
+  let obs: TestObserver;
+  const a = newKey();
+  const b = newKey();
+
+  beforeAll(async () => {
+    env = loadLocalEnv();
+    const example = readFileSync(join(root, 'deploy/examples/tenant-keys.yaml'), 'utf8');
+    for (const doc of parseAllDocuments(example)) {
+      const obj = doc.toJS() as KubernetesObject & { metadata: { namespace?: string } };
+      obj.metadata.namespace = env.observerNamespace;
+      await applyObject(kubeConfigFor('admin'), obj);
+    }
+    await putSecret(env.observerNamespace, 'tenant-a-signing', {
+      'x509.pem': a.pkcs8,
+      'cosign.pub': a.publicKeyPem,
+    });
+    await putSecret(env.observerNamespace, 'tenant-b-signing', {
+      'x509.pem': b.pkcs8,
+      'cosign.pub': b.publicKeyPem,
+    });
+    // a label only the admin can set (this apiserver does not add kubernetes.io/metadata.name)
+    await core().patchNamespace(
+      { name: 'tenant-b', body: { metadata: { labels: { 'tenant-keys.test/tenant': 'b' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    obs = await startTestObserver(env, { 'signing.tenant-keys': TENANT_KEYS });
+  });
+  afterAll(async () => obs?.stop());
+
+  /** Builds an image in `namespace` and returns the run's envelope and the image. */
+  async function attest(namespace: string, prefix: string, image?: { ref: string; digest: string }) {
+    const built = image ?? (await pushTestImage(env.registry, `tenant-keys/${prefix}-${Date.now()}`));
+    const name = await completeBuildTaskRun(built, { name: `${prefix}-${Date.now()}`, namespace });
+    const run = await waitForSigned('TaskRun', namespace, name);
+    const b64 = run.metadata.annotations?.[`chains.tekton.dev/signature-taskrun-${run.metadata.uid}`] ?? '';
+    return { envelope: Buffer.from(b64, 'base64').toString(), image: built };
+  }
+
+  async function sigLayers(image: { ref: string; digest: string }) {
+    const repository = image.ref.slice(env.registry.length + 1).split(/[@:]/)[0] ?? '';
+    const client = new RegistryClient({ registry: env.registry, insecure: true });
+    const m = await client.getManifest(repository, digestTag(image.digest, '.sig'));
+    const layers = m
+      ? (JSON.parse(Buffer.from(m.bytes).toString()).layers as {
+          digest: string;
+          annotations: Record<string, string>;
+        }[])
+      : [];
+    const payload = layers[0] ? await client.getBlob(repository, layers[0].digest) : new Uint8Array();
+    return { payload, sigs: layers.map((l) => l.annotations['dev.cosignproject.cosign/signature'] ?? '') };
+  }
+
+  it("signs each tenant's statements with its key and the platform key, never another tenant's", async () => {
+    for (const [namespace, own, other] of [
+      ['tenant-a', a, b],
+      ['tenant-b', b, a],
+    ] as const) {
+      const { envelope } = await attest(namespace, 'both');
+      const parsed = JSON.parse(envelope) as Envelope;
+      expect(parsed.signatures).toHaveLength(2);
+      const platform = verifyEnvelope(envelope, obs.publicKeyPem);
+      const tenant = verifyEnvelope(envelope, own.publicKeyPem);
+      expect(platform.ok && tenant.ok).toBe(true);
+      // each signature names its key: the platform's first, then the tenant's
+      expect(parsed.signatures.map((s) => s.keyid)).toEqual([
+        platform.ok && platform.keyId,
+        tenant.ok && tenant.keyId,
+      ]);
+      expect(verifyEnvelope(envelope, other.publicKeyPem).ok).toBe(false);
+      // independent verifiers: python3-cryptography with either key, not the other tenant's
+      expect(pythonVerifiesEnvelope(envelope, obs.publicKeyPem)).toBe(true);
+      expect(pythonVerifiesEnvelope(envelope, own.publicKeyPem)).toBe(true);
+      expect(pythonVerifiesEnvelope(envelope, other.publicKeyPem)).toBe(false);
+      // openssl reads signatures[0]: the platform's, so tools that know only the platform key still work
+      expect(opensslVerifiesEnvelope(envelope, obs.publicKeyPem)).toBe(true);
+    }
+  });
+
+  it('stores one .sig layer per key, each exactly once, also when another run signs the same image', async () => {
+    const first = await attest('tenant-a', 'sig');
+    const once = await sigLayers(first.image);
+    expect(once.sigs).toHaveLength(2);
+    const byKey = (pem: string) => once.sigs.filter((s) => pythonVerifiesRaw(once.payload, s, pem));
+    expect(byKey(obs.publicKeyPem)).toHaveLength(1);
+    expect(byKey(a.publicKeyPem)).toHaveLength(1);
+    expect(byKey(b.publicKeyPem)).toHaveLength(0);
+    await attest('tenant-a', 'sig-again', first.image);
+    expect((await sigLayers(first.image)).sigs).toHaveLength(2);
+  });
+
+  it('verify accepts the two-signature envelope with the key(s) --require names', async () => {
+    const { envelope, image } = await attest('tenant-a', 'cli');
+    const file = pemFile('envelope.json', envelope);
+    const platform = pemFile('platform.pem', obs.publicKeyPem);
+    const ka = pemFile('a.pem', a.publicKeyPem);
+    const kb = pemFile('b.pem', b.publicKeyPem);
+    expect((await verifyCli('--key', platform, '--envelope', file)).code).toBe(0);
+    expect((await verifyCli('--tenant-key', ka, '--envelope', file)).code).toBe(0);
+    const both = await verifyCli('--key', platform, '--tenant-key', ka, '--envelope', file);
+    expect(both.out).toMatch(/ok {3}dsse signature, tenant key \(key SHA256:/);
+    expect(both.code).toBe(0);
+    expect((await verifyCli('--key', platform, '--tenant-key', kb, '--envelope', file)).code).toBe(1);
+    expect((await verifyCli('--tenant-key', kb, '--require', 'tenant', '--envelope', file)).code).toBe(1);
+    // the same key twice is not two signatures
+    expect((await verifyCli('--key', platform, '--tenant-key', platform, '--envelope', file)).code).toBe(1);
+    const img = ['--image', `${image.ref.split('@')[0]}@${image.digest}`, '--insecure-registry'];
+    const good = await verifyCli('--key', platform, '--tenant-key', ka, ...img);
+    expect(good.out).toContain('ok   .sig by required key 2');
+    expect(good.code).toBe(0);
+    expect((await verifyCli('--key', platform, '--tenant-key', kb, ...img)).code).toBe(1);
+  });
+
+  it('publishes keys per namespace: /api/v1/keys?namespace= and one public-key Secret per tenant', async () => {
+    const keysOf = async (ns?: string) =>
+      (await obs.api(`/api/v1/keys${ns ? `?namespace=${ns}` : ''}`)).json<{ keys: Key[] }>().keys;
+    const platformOnly = await keysOf();
+    expect(platformOnly.map((k) => k.tenant)).toEqual([undefined]);
+    const ofA = await keysOf('tenant-a');
+    expect(ofA.map((k) => [k.tenant, k.publicKeyPem])).toEqual([
+      ['tenant-a', a.publicKeyPem],
+      [undefined, platformOnly[0]?.publicKeyPem],
+    ]);
+    expect((await keysOf('tenant-b'))[0]?.publicKeyPem).toBe(b.publicKeyPem);
+    expect(await keysOf('default')).toEqual(platformOnly);
+    for (const [name, key] of [
+      ['public-key-tenant-a', a],
+      ['public-key-tenant-b', b],
+    ] as const) {
+      const pub = await waitFor(`${name} written`, async () => {
+        const s = await core().readNamespacedSecret({ name, namespace: env.observerNamespace });
+        return s.data?.['cosign.pub'] && Buffer.from(s.data['cosign.pub'], 'base64').toString();
+      });
+      expect(pub).toBe(key.publicKeyPem);
+    }
+  });
+
+  it("tenants cannot read any key Secret, their own tenant key's included", async () => {
+    const asTenant = kubeConfigFor('tenantA').makeApiClient(CoreV1Api);
+    for (const name of ['tenant-a-signing', 'tenant-b-signing', 'signing-secrets']) {
+      const status = await asTenant.readNamespacedSecret({ name, namespace: env.observerNamespace }).then(
+        () => 200,
+        (err: ApiException<unknown>) => err.code,
+      );
+      expect(status, name).toBe(403);
+    }
+  });
+
+  it("rotating tenant-a's key leaves tenant-b's untouched", async () => {
+    const bSecret = () =>
+      core().readNamespacedSecret({ name: 'public-key-tenant-b', namespace: env.observerNamespace });
+    const bBefore = (await bSecret()).metadata?.resourceVersion;
+    const bKeysBefore = (await obs.api('/api/v1/keys?namespace=tenant-b')).json<{ keys: Key[] }>().keys;
+    const rotated = newKey();
+    await putSecret(env.observerNamespace, 'tenant-a-signing', {
+      'x509.pem': rotated.pkcs8,
+      'cosign.pub': rotated.publicKeyPem,
+      'retired-1.pub': a.publicKeyPem,
+    });
+    const keys = await waitFor('tenant-a rotated', async () => {
+      const k = (await obs.api('/api/v1/keys?namespace=tenant-a')).json<{ keys: Key[] }>().keys;
+      return k.filter((x) => x.tenant === 'tenant-a').length === 2 ? k : undefined;
+    });
+    expect(keys.slice(0, 2).map((k) => [k.publicKeyPem, k.active])).toEqual([
+      [rotated.publicKeyPem, true],
+      [a.publicKeyPem, false],
+    ]);
+    const after = await attest('tenant-a', 'rotated');
+    expect(verifyEnvelope(after.envelope, rotated.publicKeyPem).ok).toBe(true);
+    expect(verifyEnvelope(after.envelope, a.publicKeyPem).ok).toBe(false);
+    expect(verifyEnvelope(after.envelope, obs.publicKeyPem).ok).toBe(true);
+    // tenant-b: the same keys, the same public-key Secret (not even rewritten), still signing with b
+    const stillB = await attest('tenant-b', 'untouched');
+    expect(verifyEnvelope(stillB.envelope, b.publicKeyPem).ok).toBe(true);
+    expect(verifyEnvelope(stillB.envelope, rotated.publicKeyPem).ok).toBe(false);
+    expect((await obs.api('/api/v1/keys?namespace=tenant-b')).json<{ keys: Key[] }>().keys).toEqual(
+      bKeysBefore,
+    );
+    expect((await bSecret()).metadata?.resourceVersion).toBe(bBefore);
+  });
+});
