@@ -26,7 +26,6 @@ export function keyRoutes(app: FastifyInstance, deps: KeyRouteDeps): void {
         querystring: {
           type: 'object',
           properties: { namespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$' } },
-          additionalProperties: false,
         },
         response: { 200: keysResponseSchema },
       },
