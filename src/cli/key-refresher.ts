@@ -18,6 +18,11 @@ export interface KeyRefresherOptions {
   afterPoll?: () => Promise<void>;
   /** false: leave provenance_observer_key_ready alone (a tenant's keys); default true */
   readinessMetric?: boolean;
+  /**
+   * true: the Secret only adds retired public keys (a tenant whose key is in a PKCS#11 token), so
+   * its absence is told as such, not as "nothing will be signed"; default false
+   */
+  retiredKeysOnly?: boolean;
   /** also handed the Secret's data at every change (the index seal's keys); default none */
   onData?: (data: Record<string, Uint8Array>) => void;
 }
@@ -63,7 +68,12 @@ export class KeyRefresher {
       this.#version = version;
       const status = target.status();
       if (this.#o.readinessMetric !== false) metrics.keyReady.set(status.ready ? 1 : 0);
-      if (!snapshot)
+      if (!snapshot && this.#o.retiredKeysOnly)
+        logger.info(
+          { secret: reader.describe() },
+          `Secret ${reader.describe()} not found: no retired keys published`,
+        );
+      else if (!snapshot)
         logger.error(
           { secret: reader.describe() },
           `signing Secret ${reader.describe()} not found; nothing will be signed`,

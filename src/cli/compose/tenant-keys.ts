@@ -55,6 +55,7 @@ export function tenantKeyParts(
       logger,
       metrics: deps.metrics,
       readinessMetric: false,
+      retiredKeysOnly: 'kmsref' in rule.key,
       ...(publisher ? { afterPoll: () => publisher.sync() } : {}),
     });
   });

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import {
   KeySigner,
@@ -146,5 +147,18 @@ describe('signEnvelopeBy: one envelope, a signature per key', () => {
     expect(verifyEnvelope(signed.envelope, t.publicKey)).toEqual({ ok: true, keyId: tenant.keyId });
     expect(verifyEnvelope(signed.envelope, other.publicKey).ok).toBe(false);
     await expect(signEnvelopeBy(Buffer.from('x'), 't', [])).rejects.toThrow(/no signer/);
+  });
+});
+
+describe('signing.tenant-keys beside other keys', () => {
+  const tenants = 'tenants: [{name: a, namespaces: [a], secret: s}]';
+  it('is refused with keyless signing and with a transparency log, naming why', () => {
+    expect(() =>
+      parseConfig({ 'signing.tenant-keys': tenants, 'signers.x509.fulcio.enabled': 'true' }),
+    ).toThrow(/signing.tenant-keys" needs a platform key/);
+    expect(() => parseConfig({ 'signing.tenant-keys': tenants, 'transparency.enabled': 'manual' })).toThrow(
+      /not supported with transparency.enabled/,
+    );
+    expect(parseConfig({ 'signing.tenant-keys': tenants }).tenantKeys.rules).toHaveLength(1);
   });
 });
