@@ -5,8 +5,14 @@ import { parseConfig } from '../../../src/config/index.ts';
 import { ObserverError } from '../../../src/errors.ts';
 import { createMetrics } from '../../../src/observability/index.ts';
 import { loadX509Pem, type TenantSigner } from '../../../src/signing/index.ts';
-import type { BackendName, SignedArtifact, StorageBackend } from '../../../src/storage/index.ts';
-import { verifyEnvelope } from '../../../src/verify/index.ts';
+import {
+  type BackendName,
+  payloadAnnotation,
+  type SignedArtifact,
+  type StorageBackend,
+  signatureAnnotation,
+} from '../../../src/storage/index.ts';
+import { scopedKeyVerifier, verifyEnvelope } from '../../../src/verify/index.ts';
 import { FakeBackend, taskRunRef as run, taskRun } from '../fakes.ts';
 
 const digest = `sha256:${'c'.repeat(64)}`;
@@ -79,5 +85,66 @@ describe('Attestor with a tenant key (signing.tenant-keys)', () => {
     const [provenance] = stored('provenance');
     expect(provenance?.type === 'provenance' && provenance.envelope.signatures).toHaveLength(1);
     expect(stored('image-signature')).toHaveLength(1);
+  });
+});
+
+describe("adopting a tenant run's own envelope (after an index loss)", () => {
+  const platformKey = keyPair();
+  const tenantKey = keyPair();
+  const platform = signerOf(platformKey);
+  const tenant: TenantSigner = { tenant: 'team-a', signer: signerOf(tenantKey) };
+  const info = (s: { keyId: string; publicKeyPem: string }) =>
+    [{ keyId: s.keyId, publicKeyPem: s.publicKeyPem, active: true }] as never;
+  const results = [
+    { name: 'IMAGE_URL', value: 'registry.test/app' },
+    { name: 'IMAGE_DIGEST', value: digest },
+  ];
+  const attestor = (tekton: FakeBackend, withTenant: boolean) =>
+    new Attestor({
+      config: parseConfig({ 'artifacts.taskrun.storage': 'tekton', 'artifacts.oci.storage': 'tekton' }),
+      backends: new Map<BackendName, StorageBackend>([['tekton', tekton]]),
+      metrics: createMetrics(),
+      verifies: scopedKeyVerifier(
+        () => info(platform),
+        (name) => (name === 'team-a' ? info(tenant.signer) : []),
+      ),
+      tenantSigner: async () => (withTenant ? tenant : undefined),
+    });
+  async function annotationsAfter(withTenant: boolean) {
+    const tekton = new FakeBackend('tekton');
+    await attestor(tekton, withTenant).attest(run, taskRun(results), [], platform);
+    const artifact = tekton.requests.find((r) => r.artifact.type === 'provenance')?.artifact;
+    if (artifact?.type !== 'provenance') throw new Error('no provenance stored');
+    return {
+      [payloadAnnotation(artifact.key)]: Buffer.from(artifact.payload).toString('base64'),
+      [signatureAnnotation(artifact.key)]: Buffer.from(artifact.envelopeBytes).toString('base64'),
+    };
+  }
+
+  it('adopts an envelope carrying both signatures', async () => {
+    const annotations = await annotationsAfter(true);
+    const out = await attestor(new FakeBackend('tekton'), true).attest(
+      run,
+      taskRun(results, annotations),
+      [],
+      platform,
+    );
+    expect(out.adopted).toBe(true);
+    expect(out.provenance?.artifact).toMatchObject({ tenant: 'team-a' });
+  });
+
+  it('does not adopt one signed by the platform key alone: signs it anew with both keys', async () => {
+    const annotations = await annotationsAfter(false);
+    const out = await attestor(new FakeBackend('tekton'), true).attest(
+      run,
+      taskRun(results, annotations),
+      [],
+      platform,
+    );
+    expect(out.adopted).toBe(false);
+    expect(out.provenance?.artifact.envelope.signatures.map((s) => s.keyid)).toEqual([
+      platform.keyId,
+      tenant.signer.keyId,
+    ]);
   });
 });
