@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,12 +13,17 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { createLogger } from '../../src/observability/index.ts';
 import { digestTag, RegistryClient } from '../../src/oci/index.ts';
-import { verifyEnvelope } from '../../src/verify/index.ts';
+import type { PublicKeyInfo } from '../../src/signing/index.ts';
+import { OciBackend } from '../../src/storage/index.ts';
+import { scopedKeyVerifier, verifyEnvelope } from '../../src/verify/index.ts';
 import { applyObject, kubeConfigFor, type LocalEnv, loadLocalEnv } from '../env/index.ts';
+import { checkedImage } from '../helpers/checked-images.ts';
 import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
 import { pythonVerifiesEnvelope, pythonVerifiesRaw } from '../helpers/python-verify.ts';
+import { signedImageSignature } from '../helpers/signed-artifacts.ts';
 import { completeBuildTaskRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
@@ -173,6 +178,87 @@ describe('per-tenant keys under the platform countersignature', { timeout: 180_0
     expect(byKey(b.publicKeyPem)).toHaveLength(0);
     await attest('tenant-a', 'sig-again', first.image);
     expect((await sigLayers(first.image)).sigs).toHaveLength(2);
+  });
+
+  it("OciBackend: the platform's and a tenant's .sig in one batch, re-signed, are each added once", async () => {
+    const { privateKey: platformKey, publicKey: platformPub } = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+    });
+    const tenantPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const info = (k: KeyObject): PublicKeyInfo[] => [
+      {
+        keyId: 'k',
+        algorithm: 'ecdsa-p256-sha256',
+        publicKeyPem: k.export({ type: 'spki', format: 'pem' }).toString(),
+        active: true,
+      },
+    ];
+    const keys = { platform: info(platformPub), tenant: info(tenantPair.publicKey) };
+    // the first read of the .sig tag waits until every store below has queued behind it, so ours
+    // all go out as one batch (KeyedBatcher), the case where a wrong identity would merge them
+    let hit = () => {};
+    const reached = new Promise<void>((r) => {
+      hit = r;
+    });
+    let release = () => {};
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let gated = false;
+    const gate: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!gated && /\/manifests\/sha256-[0-9a-f]{64}\.sig$/.test(url)) {
+        gated = true;
+        hit();
+        await released;
+      }
+      return fetch(input, init);
+    };
+    const backend = new OciBackend({
+      logger: createLogger({ level: 'silent' }),
+      insecure: true,
+      fetch: gate,
+      network: { allowedPrivate: ['127.0.0.1'] },
+      verifies: scopedKeyVerifier(
+        () => keys.platform,
+        (name) => (name === 'tenant-a' ? keys.tenant : []),
+      ),
+    });
+    const repository = `tenant-keys/backend-${Date.now()}`;
+    const pushed = await pushTestImage(env.registry, repository);
+    const image = await checkedImage({ repository: `${env.registry}/${repository}`, digest: pushed.digest });
+    const run = {
+      kind: 'TaskRun',
+      namespace: 'tenant-a',
+      name: 'r',
+      uid: 'u',
+      serviceAccountName: 'default',
+    } as const;
+    // a layer signed by an unpublished key goes first and holds the tag …
+    const planted = backend.store({ run, artifact: signedImageSignature(image, stranger.privateKey) });
+    await reached;
+    // … while three attempts of ours (fresh ECDSA signatures every time) queue behind it
+    const stores = [1, 2, 3].flatMap(() => [
+      backend.store({ run, artifact: signedImageSignature(image, platformKey) }),
+      backend.store({
+        run,
+        artifact: {
+          ...signedImageSignature(image, tenantPair.privateKey),
+          key: 'x-tenant-a',
+          signedBy: 'tenant-a',
+        },
+      }),
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    for (const result of await Promise.all([planted, ...stores])) expect(result.ok).toBe(true);
+    const { payload, sigs } = await sigLayers({ ref: pushed.ref, digest: pushed.digest });
+    const platformPem = keys.platform[0]?.publicKeyPem ?? '';
+    const tenantPem = keys.tenant[0]?.publicKeyPem ?? '';
+    expect(sigs).toHaveLength(3);
+    expect(sigs.filter((s) => pythonVerifiesRaw(payload, s, platformPem))).toHaveLength(1);
+    expect(sigs.filter((s) => pythonVerifiesRaw(payload, s, tenantPem))).toHaveLength(1);
   });
 
   it('verify accepts the two-signature envelope with the key(s) --require names', async () => {
