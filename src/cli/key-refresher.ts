@@ -36,6 +36,7 @@ export class KeyRefresher {
   readonly #o: KeyRefresherOptions;
   #version: string | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #unreadable = false;
 
   constructor(options: KeyRefresherOptions) {
     this.#o = options;
@@ -61,6 +62,7 @@ export class KeyRefresher {
     const { reader, target, logger, metrics } = this.#o;
     try {
       const snapshot = await reader.read();
+      this.#unreadable = false;
       const version = snapshot ? snapshot.resourceVersion : 'absent';
       if (version === this.#version) return;
       await target.reload(snapshot?.data ?? {});
@@ -82,6 +84,9 @@ export class KeyRefresher {
         logger.info({ secret: reader.describe() }, `signing keys loaded: ${status.message}`);
       else logger.error({ secret: reader.describe() }, status.message);
     } catch (err) {
+      // a Secret of retired keys only that may not be read (403): said once, not at every poll
+      if (this.#o.retiredKeysOnly && this.#unreadable) return;
+      this.#unreadable = true;
       logger.warn(
         { secret: reader.describe(), err: (err as Error).message },
         'could not read the signing Secret; keeping current keys',

@@ -24,13 +24,15 @@ import { startTestObserver, type TestObserver } from '../helpers/observer.ts';
 import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
 import { pythonVerifiesEnvelope, pythonVerifiesRaw } from '../helpers/python-verify.ts';
 import { signedImageSignature } from '../helpers/signed-artifacts.ts';
+import { createSoftHsmToken } from '../helpers/softhsm.ts';
 import { completeBuildTaskRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 /**
  * Two tenants with their own keys and one platform key, on the real apiserver and registry:
  * deploy/examples/tenant-keys.yaml applied as it is (RBAC on exactly the tenants' Secrets, empty
- * public-key Secrets), tenant-a selected by name and tenant-b by a label selector. Each
+ * public-key Secrets), tenant-a selected by name and tenant-b by a label selector, tenant-c's key
+ * inside a SoftHSM2 token. Each
  * attestation verifies with its tenant's key and the platform's, never another tenant's, with our
  * verifier, our `verify` command, openssl and Debian's python3-cryptography; `.sig` has one
  * layer per key, once; one tenant's rotation leaves the other untouched.
@@ -48,6 +50,9 @@ const TENANT_KEYS = `tenants:
       matchLabels: {tenant-keys.test/tenant: b}
     secret: tenant-b-signing
     publicKeySecret: public-key-tenant-b
+  - name: tenant-c
+    namespaces: [tenant-c]
+    kmsref: "KMSREF"
 `;
 
 type Key = { keyId: string; publicKeyPem: string; active: boolean; tenant?: string };
@@ -115,7 +120,18 @@ describe('per-tenant keys under the platform countersignature', { timeout: 180_0
       { name: 'tenant-b', body: { metadata: { labels: { 'tenant-keys.test/tenant': 'b' } } } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    obs = await startTestObserver(env, { 'signing.tenant-keys': TENANT_KEYS });
+    // tenant-c's key is inside a SoftHSM2 token: generated there, never outside it
+    await core()
+      .createNamespace({ body: { metadata: { name: 'tenant-c' } } })
+      .catch((err) => {
+        if (!(err instanceof ApiException && err.code === 409)) throw err;
+      });
+    const token = createSoftHsmToken('tenant-c');
+    process.env.SOFTHSM2_CONF = token.conf;
+    token.generate('EC:prime256v1', 'tenant-c', '0c');
+    obs = await startTestObserver(env, {
+      'signing.tenant-keys': TENANT_KEYS.replace('KMSREF', token.uri('tenant-c')),
+    });
   });
   afterAll(async () => obs?.stop());
 
@@ -305,6 +321,17 @@ describe('per-tenant keys under the platform countersignature', { timeout: 180_0
       });
       expect(pub).toBe(key.publicKeyPem);
     }
+  });
+
+  it('signs a tenant whose key is in a PKCS#11 token, with the platform key beside it', async () => {
+    const keys = (await obs.api('/api/v1/keys?namespace=tenant-c')).json<{ keys: Key[] }>().keys;
+    const tokenKey = keys.find((k) => k.tenant === 'tenant-c');
+    expect(tokenKey?.active).toBe(true);
+    const { envelope } = await attest('tenant-c', 'hsm');
+    expect(JSON.parse(envelope).signatures.map((s: { keyid: string }) => s.keyid)[1]).toBe(tokenKey?.keyId);
+    expect(pythonVerifiesEnvelope(envelope, tokenKey?.publicKeyPem ?? '')).toBe(true);
+    expect(pythonVerifiesEnvelope(envelope, obs.publicKeyPem)).toBe(true);
+    for (const other of [a, b]) expect(pythonVerifiesEnvelope(envelope, other.publicKeyPem)).toBe(false);
   });
 
   it("tenants cannot read any key Secret, their own tenant key's included", async () => {

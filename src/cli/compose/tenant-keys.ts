@@ -78,6 +78,9 @@ export function tenantKeyParts(
     part: {
       name: 'tenant-keys',
       start: async () => {
+        // a token key opens now, whether or not its Secret of retired keys exists or may be read
+        const tokens = keys.all().filter(({ rule }) => 'kmsref' in rule.key);
+        await Promise.all(tokens.map(({ source }) => source.reload({})));
         await Promise.all(refreshers.map((r) => r.start()));
       },
       stop: () => {
