@@ -134,9 +134,17 @@ export function buildAttestor(
 ): Attestor {
   const { logger, metrics } = deps;
   // a tenant's signatures verify with that tenant's published keys only (storage, adoption)
+  const keysOf = (tenant: string) => () => tenants?.keys.get(tenant)?.source.publicKeys() ?? [];
+  const activeOf = new Map<string, () => readonly PublicKeyInfo[]>();
   const verifies = scopedKeyVerifier(
     purpose === 'resign' ? activeKeys(() => signing.publicKeys()) : () => signing.publicKeys(),
-    (tenant) => tenants?.keys.get(tenant)?.source.publicKeys() ?? [],
+    purpose === 'resign'
+      ? (tenant) => {
+          const active = activeOf.get(tenant) ?? activeKeys(keysOf(tenant));
+          activeOf.set(tenant, active);
+          return active();
+        }
+      : (tenant) => keysOf(tenant)(),
   );
   const namespaceLabels = new NamespaceLabels({ connection, logger });
   const backendDeps: BackendDeps = {
