@@ -311,6 +311,18 @@ describe('per-tenant keys under the platform countersignature', { timeout: 180_0
     ]);
     expect((await keysOf('tenant-b'))[0]?.publicKeyPem).toBe(b.publicKeyPem);
     expect(await keysOf('default')).toEqual(platformOnly);
+    // the same from the command line: get keys -n <ns> adds a TENANT column
+    const server = ['--server', obs.observer.apiAddress as string, '--ca-file', obs.apiCert.certFile];
+    const { stdout } = await exec(
+      process.execPath,
+      ['bin/provenance-observer.js', 'get', 'keys', '-n', 'tenant-a', ...server],
+      {
+        cwd: root,
+      },
+    );
+    expect(stdout).toMatch(
+      /^KEY ID\s+ALGORITHM\s+ACTIVE\s+TENANT\nSHA256:\S+\s+ecdsa-p256-sha256\s+true\s+tenant-a\nSHA256:\S+\s+ecdsa-p256-sha256\s+true\s+-\n$/,
+    );
     for (const [name, key] of [
       ['public-key-tenant-a', a],
       ['public-key-tenant-b', b],
