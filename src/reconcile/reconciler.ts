@@ -61,6 +61,12 @@ export interface ReconcilerOptions {
   logger: Logger;
   /** the key that signs now; undefined while none is loaded (then nothing is signed or marked) */
   signer: () => Signer | undefined;
+  /**
+   * Why the run's tenant key (`signing.tenant-keys`) cannot sign now, or undefined when it can or
+   * the run has none: like a missing platform key, the run then waits (KEY_WAIT_MS) and no attempt
+   * is counted, so a tenant Secret created late loses no run. Default: never missing.
+   */
+  tenantKeyMissing?: (run: RunRef, context: AttemptContext) => Promise<ObserverError | undefined>;
   clock?: () => number;
   /** jitter source of the retry spacing; default Math.random */
   random?: () => number;
@@ -94,6 +100,7 @@ export class Reconciler {
       random: Math.random,
       ...options,
       afterStored: options.afterStored ?? (() => undefined),
+      tenantKeyMissing: options.tenantKeyMissing ?? (async () => undefined),
     };
     this.#report = new RunReporter({ ...options, clock: this.#o.clock });
     this.#outcomes = new AttemptOutcomes({ ...this.#o, report: this.#report });
@@ -274,6 +281,15 @@ export class Reconciler {
     const run = view.ref;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
+    const missing = await this.#o.tenantKeyMissing(run, context);
+    if (missing) {
+      log.warn({ err: missing.message }, 'tenant key unavailable; waiting, no attempt counted');
+      await this.#o.events.record(
+        { run, type: 'Warning', reason: 'TenantKeyUnavailable', message: tenantMessage(missing) },
+        context,
+      );
+      return { requeueAfterMs: KEY_WAIT_MS };
+    }
     const full = await namespaceCapError(
       this.#o.index,
       run.namespace,

@@ -25,7 +25,7 @@ import { opensslVerifiesEnvelope } from '../helpers/openssl-dsse.ts';
 import { pythonVerifiesEnvelope, pythonVerifiesRaw } from '../helpers/python-verify.ts';
 import { signedImageSignature } from '../helpers/signed-artifacts.ts';
 import { createSoftHsmToken } from '../helpers/softhsm.ts';
-import { completeBuildTaskRun, waitFor, waitForSigned } from '../helpers/tekton.ts';
+import { completeBuildTaskRun, getRun, runEvents, waitFor, waitForSigned } from '../helpers/tekton.ts';
 import { pushTestImage } from '../helpers/test-image.ts';
 
 /**
@@ -53,6 +53,9 @@ const TENANT_KEYS = `tenants:
   - name: tenant-c
     namespaces: [tenant-c]
     kmsref: "KMSREF"
+  - name: tenant-d
+    namespaces: [tenant-d]
+    secret: tenant-d-signing
 `;
 
 type Key = { keyId: string; publicKeyPem: string; active: boolean; tenant?: string };
@@ -121,11 +124,16 @@ describe('per-tenant keys under the platform countersignature', { timeout: 180_0
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     // tenant-c's key is inside a SoftHSM2 token: generated there, never outside it
+    for (const name of ['tenant-c', 'tenant-d'])
+      await core()
+        .createNamespace({ body: { metadata: { name } } })
+        .catch((err) => {
+          if (!(err instanceof ApiException && err.code === 409)) throw err;
+        });
+    // tenant-d's Secret is made late (in its test): none yet
     await core()
-      .createNamespace({ body: { metadata: { name: 'tenant-c' } } })
-      .catch((err) => {
-        if (!(err instanceof ApiException && err.code === 409)) throw err;
-      });
+      .deleteNamespacedSecret({ name: 'tenant-d-signing', namespace: env.observerNamespace })
+      .catch(() => undefined);
     const token = createSoftHsmToken('tenant-c');
     process.env.SOFTHSM2_CONF = token.conf;
     token.generate('EC:prime256v1', 'tenant-c', '0c');
@@ -344,6 +352,53 @@ describe('per-tenant keys under the platform countersignature', { timeout: 180_0
     expect(pythonVerifiesEnvelope(envelope, tokenKey?.publicKeyPem ?? '')).toBe(true);
     expect(pythonVerifiesEnvelope(envelope, obs.publicKeyPem)).toBe(true);
     for (const other of [a, b]) expect(pythonVerifiesEnvelope(envelope, other.publicKeyPem)).toBe(false);
+  });
+
+  it('a tenant whose key is not there yet waits, counting no attempt, and is signed once it is', async () => {
+    const image = await pushTestImage(env.registry, `tenant-keys/late-${Date.now()}`);
+    const name = await completeBuildTaskRun(image, { name: `late-${Date.now()}`, namespace: 'tenant-d' });
+    const event = await waitFor('TenantKeyUnavailable on the run', async () =>
+      (await runEvents(kubeConfigFor('admin'), 'tenant-d', name)).find(
+        (e) => e.reason === 'TenantKeyUnavailable',
+      ),
+    );
+    expect(event.message).toMatch(/no signing key for tenant tenant-d \(namespace tenant-d\)/);
+    const run = await getRun(kubeConfigFor('admin'), 'TaskRun', 'tenant-d', name);
+    expect(run.metadata.annotations?.['chains.tekton.dev/signed']).toBeUndefined();
+    expect(run.metadata.annotations?.['chains.tekton.dev/retries']).toBeUndefined();
+    // the platform admin adds the Secret and lets the observer read it: the run is signed
+    const d = newKey();
+    await applyObject(kubeConfigFor('admin'), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'provenance-observer-tenant-d-key', namespace: env.observerNamespace },
+      rules: [
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['tenant-d-signing'], verbs: ['get'] },
+      ],
+    } as KubernetesObject);
+    await applyObject(kubeConfigFor('admin'), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'provenance-observer-tenant-d-key', namespace: env.observerNamespace },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'provenance-observer-tenant-d-key',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'provenance-observer', namespace: env.observerNamespace }],
+    } as KubernetesObject);
+    await putSecret(env.observerNamespace, 'tenant-d-signing', {
+      'x509.pem': d.pkcs8,
+      'cosign.pub': d.publicKeyPem,
+    });
+    const signed = await waitForSigned('TaskRun', 'tenant-d', name);
+    const uid = signed.metadata.uid;
+    const envelope = Buffer.from(
+      signed.metadata.annotations?.[`chains.tekton.dev/signature-taskrun-${uid}`] ?? '',
+      'base64',
+    ).toString();
+    expect(verifyEnvelope(envelope, d.publicKeyPem).ok).toBe(true);
+    expect(verifyEnvelope(envelope, obs.publicKeyPem).ok).toBe(true);
   });
 
   it("tenants cannot read any key Secret, their own tenant key's included", async () => {

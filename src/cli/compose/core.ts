@@ -89,6 +89,7 @@ export function buildCore(
     metrics,
     logger,
     signer: () => signing.active(),
+    ...(tenants.keyMissing ? { tenantKeyMissing: tenants.keyMissing } : {}),
     afterStored: faultAfterStored(deps.fault, logger),
   });
   const controller = new Controller({
