@@ -4,7 +4,7 @@ import type { ChildRun, Provenance, SkippedInput } from '../formats/index.ts';
 import { type AttemptContext, type AttestationOrigin, NO_ATTEMPT } from '../model/index.ts';
 import type { Metrics } from '../observability/index.ts';
 import type { ExecutionCheckOutcome } from '../policy/index.ts';
-import type { Signer, TransparencyLog } from '../signing/index.ts';
+import type { Signer, TenantSigner, TransparencyLog } from '../signing/index.ts';
 import type { BackendName, Destination, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
 import type { AdoptionVerifier } from './adopt-provenance.ts';
@@ -48,6 +48,8 @@ export interface AttestorOptions {
   verifies?: AdoptionVerifier;
   /** subject policy, subject existence and execution checks; default none (everything as claimed) */
   checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
+  /** the tenant key that also signs a run (`signing.tenant-keys`, sign-run.ts); default none */
+  tenantSigner?: (run: RunRef, context?: AttemptContext) => Promise<TenantSigner | undefined>;
   /** adopts runs Tekton Chains signed (chains-adopter.ts); default none (adoption off) */
   chains?: ChainsAdopter;
 }

@@ -6,8 +6,9 @@ import {
   envelopeOf,
   type SignedEnvelope,
   type Signer,
-  signEnvelope,
+  signEnvelopeBy,
   signRaw,
+  type TenantSigner,
   type TransparencyLog,
 } from '../signing/index.ts';
 import type { SignedArtifact } from '../storage/index.ts';
@@ -17,19 +18,31 @@ export type ProvenanceArtifact = Extract<SignedArtifact, { type: 'provenance' }>
 
 /**
  * Signs the sealed statement's bytes as a DSSE envelope: the only way a statement reaches the key,
- * and it takes only a SealedProvenance (subjects that passed the subject gate). Errors are
- * `signing` (retryable) and name the run.
+ * and it takes only a SealedProvenance (subjects that passed the subject gate). With a tenant key
+ * (`signing.tenant-keys`) the envelope carries two signatures over the same PAE: the platform's
+ * first, then the tenant's. Errors are `signing` (retryable) and name the run (and the tenant).
  */
 export async function signProvenance(
   run: RunRef,
   provenance: SealedProvenance,
   signer: Signer,
+  tenant?: TenantSigner,
 ): Promise<ProvenanceArtifact> {
   try {
-    const signed = await signEnvelope(provenance.payload, INTOTO_PAYLOAD_TYPE, signer);
-    return { ...provenanceArtifact(run, provenance, signed, signed.signature), keyId: signer.keyId };
+    const signers = tenant ? [signer, tenant.signer] : [signer];
+    const signed = await signEnvelopeBy(provenance.payload, INTOTO_PAYLOAD_TYPE, signers);
+    const artifact = {
+      ...provenanceArtifact(run, provenance, signed, signed.signature),
+      keyId: signer.keyId,
+    };
+    return tenant ? { ...artifact, tenant: tenant.tenant, tenantKeyId: tenant.signer.keyId } : artifact;
   } catch (err) {
-    throw asObserverError(err, { code: 'signing', retryable: true, context: `signing ${describeRun(run)}` });
+    const by = tenant ? ` (platform key and tenant key ${tenant.tenant})` : '';
+    throw asObserverError(err, {
+      code: 'signing',
+      retryable: true,
+      context: `signing ${describeRun(run)}${by}`,
+    });
   }
 }
 
@@ -104,26 +117,35 @@ function provenanceArtifact(
 
 /**
  * Signs cosign's simplesigning payload for one image (Chains' OCI artifact); key = 12 hex of the
- * digest. Takes only a CheckedImage: an image that passed the subject gate.
+ * digest. Takes only a CheckedImage: an image that passed the subject gate. With `tenant` the
+ * tenant's key signs instead of the platform's: its own `.sig` layer (`signedBy`), keyed
+ * `<12 hex>-<tenant>`, stored beside the platform's (docs/keys.md says why two layers).
  */
-export async function signImage(run: RunRef, image: CheckedImage, signer: Signer): Promise<SignedArtifact> {
+export async function signImage(
+  run: RunRef,
+  image: CheckedImage,
+  signer: Signer,
+  tenant?: TenantSigner,
+): Promise<SignedArtifact> {
   const payload = simpleSigningPayload(image);
+  const hex12 = image.digest.replace(/^sha256:/, '').slice(0, 12);
   try {
-    const signature = await signRaw(payload, signer);
+    const signature = await signRaw(payload, tenant ? tenant.signer : signer);
     return {
       type: 'image-signature',
-      key: image.digest.replace(/^sha256:/, '').slice(0, 12),
+      key: tenant ? `${hex12}-${tenant.tenant}` : hex12,
       image,
       payload,
       signature: signature.signature,
       certificatePem: signature.certificatePem,
       chainPem: signature.chainPem,
+      ...(tenant ? { signedBy: tenant.tenant } : {}),
     };
   } catch (err) {
     throw asObserverError(err, {
       code: 'signing',
       retryable: true,
-      context: `signing image ${image.repository}@${image.digest} of ${describeRun(run)}`,
+      context: `signing image ${image.repository}@${image.digest} of ${describeRun(run)}${tenant ? ` with tenant key ${tenant.tenant}` : ''}`,
     });
   }
 }

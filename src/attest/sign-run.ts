@@ -15,7 +15,7 @@ import {
   SubjectGate,
   UNSET_SUBJECT_POLICY,
 } from '../policy/index.ts';
-import { type Signer, shouldUpload, type TransparencyLog } from '../signing/index.ts';
+import { pae, type Signer, shouldUpload, type TenantSigner, type TransparencyLog } from '../signing/index.ts';
 import type { ImageRef, SignedArtifact } from '../storage/index.ts';
 import type { RunRef, TektonRun } from '../tekton/index.ts';
 import { type AdoptionVerifier, adoptProvenance, recordedExecutionCheck } from './adopt-provenance.ts';
@@ -55,6 +55,12 @@ export interface SignRunDeps {
   verifies?: AdoptionVerifier;
   /** the checks before signing (attestation-checks.ts); none = everything as the run claims */
   checks?: Pick<AttestationChecks, 'execution' | 'subjects'>;
+  /**
+   * The tenant key that also signs this run's statements (`signing.tenant-keys`), resolved per
+   * attempt (a rotation applies at the next one); undefined = platform key only. Throws
+   * key_unavailable (retryable) when the run's tenant has no usable key. Default: none.
+   */
+  tenantSigner?: (run: RunRef, context?: AttemptContext) => Promise<TenantSigner | undefined>;
 }
 
 /**
@@ -100,12 +106,16 @@ export async function signRun(
     gateSubjects(deps, run.ref, built, toSign?.images, context),
   );
   signed.skipped.push(...gated.skipped);
+  const tenant = await step(telemetry, run.ref, 'sign', async () => deps.tenantSigner?.(run.ref, context), {
+    errorType: 'signing',
+  });
   if (built) {
     const own = await adoptOwn(deps, plan, run, SealedProvenance.of(built, gated.statement), signed);
-    const { provenance, adopted } = own;
+    const { provenance } = own;
+    const adopted = own.adopted && (await withTenantSignature(deps, own.adopted, tenant));
     signed.skipped.push(...built.skipped);
     signed.statement = provenance.statement;
-    const { artifact, transparencyUrl } = await signAndLog(deps, run, provenance, adopted, signer);
+    const { artifact, transparencyUrl } = await signAndLog(deps, run, provenance, adopted, signer, tenant);
     signed.adopted = !!adopted;
     signed.transparencyUrl = transparencyUrl;
     signed.artifacts.push(artifact);
@@ -113,12 +123,14 @@ export async function signRun(
   if (toSign) {
     for (const s of toSign.skipped)
       if (!signed.skipped.some((k) => k.source === s.source && k.code === s.code)) signed.skipped.push(s);
+    // one `.sig` layer per key: the platform's, then the tenant's
     for (const image of gated.images)
-      signed.artifacts.push(
-        await step(telemetry, run.ref, 'sign', () => signImage(run.ref, image, signer), {
-          errorType: 'signing',
-        }),
-      );
+      for (const by of tenant ? [undefined, tenant] : [undefined])
+        signed.artifacts.push(
+          await step(telemetry, run.ref, 'sign', () => signImage(run.ref, image, signer, by), {
+            errorType: 'signing',
+          }),
+        );
   }
   telemetry.emit({ type: 'signed', run: run.ref, artifacts: signed.artifacts.length });
   return signed;
@@ -226,10 +238,12 @@ async function signAndLog(
   provenance: SealedProvenance,
   adopted: ProvenanceArtifact | undefined,
   signer: Signer,
+  tenant: TenantSigner | undefined,
 ): Promise<{ artifact: ProvenanceArtifact; transparencyUrl?: string | undefined }> {
   const log = transparencyLog(deps, run.object);
+  // an entry logged with the platform key alone cannot give back the tenant's signature
   const logged =
-    log && !adopted
+    log && !adopted && !tenant
       ? await step(deps.telemetry, run.ref, 'tlog', () => findLogged(run.ref, log, provenance, signer), {
           errorType: 'tlog',
         })
@@ -237,10 +251,31 @@ async function signAndLog(
   if (logged) return { artifact: logged.artifact, transparencyUrl: logged.url };
   const artifact =
     adopted ||
-    (await step(deps.telemetry, run.ref, 'sign', () => signProvenance(run.ref, provenance, signer), {
+    (await step(deps.telemetry, run.ref, 'sign', () => signProvenance(run.ref, provenance, signer, tenant), {
       errorType: 'signing',
     }));
   return { artifact, transparencyUrl: log && (await upload(deps, run.ref, log, artifact, signer)) };
+}
+
+/**
+ * An adopted envelope of a run with a tenant key, when it also carries a valid signature of that
+ * tenant's keys (then recorded as such); undefined otherwise, and the statement is signed anew
+ * with both keys. Without a tenant key: the envelope as it is.
+ */
+async function withTenantSignature(
+  deps: SignRunDeps,
+  adopted: ProvenanceArtifact,
+  tenant: TenantSigner | undefined,
+): Promise<ProvenanceArtifact | undefined> {
+  if (!tenant) return adopted;
+  const { verifies } = deps;
+  const message = pae(adopted.envelope.payloadType, adopted.payload);
+  for (const s of adopted.envelope.signatures) {
+    const sig = Buffer.from(s.sig, 'base64');
+    if (verifies && (await verifies(message, sig, tenant.tenant)))
+      return { ...adopted, tenant: tenant.tenant, tenantKeyId: tenant.signer.keyId };
+  }
+  return undefined;
 }
 
 /** The Rekor log when transparency is on, or manual and the run asks for it. */

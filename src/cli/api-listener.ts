@@ -7,6 +7,7 @@ import {
   KubeAuthorizer,
   loadUiAssets,
   type SecureContextTarget,
+  type TenantKeysOf,
   TlsFileReloader,
 } from '../http/index.ts';
 import {
@@ -30,6 +31,7 @@ export async function startApi(
     connection: KubeConnection;
     logger: Logger;
     publicKeys: () => PublicKeyInfo[];
+    tenantKeysOf?: TenantKeysOf;
     checkpointer?: LogCheckpointer;
     policyStatement?: () => string | undefined;
   },
@@ -54,6 +56,7 @@ export async function startApi(
     ...(deps.checkpointer ? { checkpointer: deps.checkpointer } : {}),
     publicKeys: deps.publicKeys,
     ...(deps.policyStatement ? { policyStatement: deps.policyStatement } : {}),
+    ...(deps.tenantKeysOf ? { tenantKeysOf: deps.tenantKeysOf } : {}),
     logger: deps.logger,
     cursors: new CursorSealer({ secret }),
     authorizer: new CachedAuthorizer({

@@ -105,6 +105,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
         return { 'signing-key': { ok: ready, message } };
       },
     },
+    core.tenants.part,
     ...serving.parts,
     controllerPart(core, logger),
     ...checkpoints.parts,

@@ -9,7 +9,13 @@ import {
 } from '../verify/index.ts';
 import { parseFlags, required } from './args.ts';
 
-const USAGE = `usage: provenance-observer verify --key <pub.pem> (--envelope <file> [--log-checkpoint <note> --log-proof <json>] [--policy-statement <file>] | --image <ref> [--insecure-registry])
+const USAGE = `usage: provenance-observer verify --key <pub.pem> [--tenant-key <pub.pem>] [--require platform|tenant|both] (--envelope <file> [--log-checkpoint <note> --log-proof <json>] [--policy-statement <file>] | --image <ref> [--insecure-registry])
+
+--key       the platform key (GET /api/v1/keys); --tenant-key: a tenant's key
+            (GET /api/v1/keys?namespace=<ns>, signing.tenant-keys, docs/keys.md).
+--require   which keys must have signed: platform (default with --key alone), tenant (default
+            with --tenant-key alone) or both (default with both keys); each required key must
+            verify a signature of its own.
 
 --envelope  checks a DSSE envelope file's signature with the public key.
 --log-checkpoint, --log-proof
@@ -33,6 +39,8 @@ export async function verifyCommand(args: string[]): Promise<number> {
     args,
     {
       key: { type: 'string' },
+      'tenant-key': { type: 'string' },
+      require: { type: 'string' },
       envelope: { type: 'string' },
       image: { type: 'string' },
       'insecure-registry': { type: 'boolean', default: false },
@@ -46,21 +54,21 @@ export async function verifyCommand(args: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const publicKeyPem = read(required(values.key as string | undefined, 'key', USAGE)).toString('utf8');
+  const keys = requiredKeys(values);
+  const [publicKeyPem = ''] = keys.map((k) => k.pem);
   if (values.envelope) {
-    const verdict = verifyEnvelope(read(values.envelope as string), publicKeyPem);
-    process.stdout.write(
-      verdict.ok
-        ? `ok   dsse signature (key ${verdict.keyId})\n`
-        : `FAIL dsse signature: ${verdict.reason}\n`,
-    );
+    const verdicts = verifyEnvelopeWith(read(values.envelope as string), keys);
+    for (const c of verdicts)
+      process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
+    // the policy statement is the platform's: checked with the platform key where one is given
+    const platformPem = keys.find((k) => k.role === 'platform')?.pem ?? publicKeyPem;
     const log = [
       ...logChecks(values, read(values.envelope as string), publicKeyPem),
-      ...policyChecks(values, read(values.envelope as string), publicKeyPem),
+      ...policyChecks(values, read(values.envelope as string), platformPem),
     ];
     for (const c of log)
       process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
-    return verdict.ok && log.every((c) => c.ok) ? 0 : 1;
+    return verdicts.every((c) => c.ok) && log.every((c) => c.ok) ? 0 : 1;
   }
   if (values['policy-statement'])
     throw new ObserverError('--policy-statement needs --envelope (the provenance to check)', {
@@ -68,11 +76,62 @@ export async function verifyCommand(args: string[]): Promise<number> {
       retryable: false,
     });
   const image = required(values.image as string | undefined, 'image or --envelope', USAGE);
-  const report = await verifyImage({ image, publicKeyPem, insecure: values['insecure-registry'] as boolean });
+  const report = await verifyImage({
+    image,
+    publicKeyPem,
+    alsoRequired: keys.slice(1).map((k) => k.pem),
+    insecure: values['insecure-registry'] as boolean,
+  });
   for (const c of report.checks)
     process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? `: ${c.detail}` : ''}\n`);
   process.stdout.write(report.ok ? 'verified\n' : 'verification FAILED\n');
   return report.ok ? 0 : 1;
+}
+
+type Role = 'platform' | 'tenant';
+
+/** The keys that must each verify, from --key, --tenant-key and --require (see USAGE). */
+function requiredKeys(values: Record<string, unknown>): { role: Role; pem: string }[] {
+  const given = {
+    platform: values.key as string | undefined,
+    tenant: values['tenant-key'] as string | undefined,
+  };
+  const fallback = given.platform && given.tenant ? 'both' : given.tenant ? 'tenant' : 'platform';
+  const choice = (values.require as string | undefined) ?? fallback;
+  if (choice !== 'platform' && choice !== 'tenant' && choice !== 'both')
+    throw new ObserverError(`verify: --require must be platform, tenant or both, not ${choice}\n${USAGE}`, {
+      code: 'config_invalid',
+      retryable: false,
+    });
+  const roles: Role[] = choice === 'both' ? ['platform', 'tenant'] : [choice];
+  return roles.map((role) => {
+    const flag = role === 'platform' ? 'key' : 'tenant-key';
+    return { role, pem: read(required(given[role], flag, USAGE)).toString('utf8') };
+  });
+}
+
+/**
+ * One check per required key: a signature of the envelope verifies with it. Two required keys
+ * must be two keys (the same key twice would let one signature pass for both).
+ */
+function verifyEnvelopeWith(envelope: Buffer, keys: { role: Role; pem: string }[]) {
+  const label = (role: Role) =>
+    keys.length === 1 && role === 'platform' ? 'dsse signature' : `dsse signature, ${role} key`;
+  const verdicts = keys.map(({ pem }) => verifyEnvelope(envelope, pem));
+  const checks = verdicts.map((v, i) => {
+    const name = label(keys[i]?.role ?? 'platform');
+    return v.ok
+      ? { name: `${name} (key ${v.keyId})`, ok: true, detail: '' }
+      : { name, ok: false, detail: v.reason };
+  });
+  const [a, b] = verdicts;
+  if (a?.ok && b?.ok && a.keyId === b.keyId)
+    checks.push({
+      name: 'distinct keys',
+      ok: false,
+      detail: `--key and --tenant-key are the same key ${a.keyId}`,
+    });
+  return checks;
 }
 
 /** With --log-checkpoint (and --log-proof), the decision log checks of the envelope; none without. */

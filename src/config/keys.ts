@@ -24,6 +24,7 @@ import {
   postgresUrl,
   signer,
   subjectPolicy,
+  tenantKeys,
   text,
   timestamp,
   transparency,
@@ -366,6 +367,15 @@ export const CONFIG_ROWS = [
     parse: optional(),
     live: false,
     doc: 'ours: the namespace of `signing.public-key-secret.name` (Konflux: `openshift-pipelines`)',
+  }),
+  row({
+    key: 'signing.tenant-keys',
+    at: 'tenantKeys',
+    default: '',
+    shownDefault: 'unset (platform key only)',
+    parse: tenantKeys,
+    live: false,
+    doc: "ours: per-tenant keys: namespaces (names or a label selector) whose statements are signed by the tenant's key (a Secret in the observer's namespace, or a `pkcs11:` URI) and countersigned by the platform key, two signatures in one envelope and two `.sig` layers; each tenant's keys published at `/api/v1/keys?namespace=` and in its `publicKeySecret` (docs/keys.md)",
   }),
   row({
     key: 'adoption.chains-public-key-files',

@@ -19,6 +19,7 @@ export function parseConfig(data: Record<string, string>, env: { namespace?: str
   }
   setAt(config, 'signingSecret.namespace', env.namespace ?? 'provenance-observer');
   checkSigners(config as unknown as ObserverConfig);
+  checkTenantKeys(config as unknown as ObserverConfig);
   return deepFreeze(config) as ObserverConfig;
 }
 
@@ -44,6 +45,26 @@ function checkSigners(config: ObserverConfig): void {
         { code: 'config_invalid', retryable: false },
       );
   }
+}
+
+/**
+ * Tenant keys countersign under a platform key the observer holds: not with keyless signing (no
+ * published platform key to countersign with), and not with a transparency log yet (Rekor's dsse
+ * entries want a verifier for every signature of the envelope; we upload with the platform's only).
+ */
+function checkTenantKeys(config: ObserverConfig): void {
+  if (config.tenantKeys.rules.length === 0) return;
+  const refuse = (why: string) => {
+    throw new ObserverError(`config key "signing.tenant-keys" ${why} (docs/keys.md, "Per-tenant keys")`, {
+      code: 'config_invalid',
+      retryable: false,
+    });
+  };
+  if (config.fulcio.enabled) refuse('needs a platform key: not supported with signers.x509.fulcio.enabled');
+  if (config.transparency.mode !== 'off')
+    refuse(
+      'is not supported with transparency.enabled yet: the two-signature envelope would need both keys in the Rekor entry',
+    );
 }
 
 function rejectUnknownKeys(data: Record<string, string>): void {

@@ -1,7 +1,13 @@
 import { ObserverError } from '../errors.ts';
 import { type FormatName, parseFormatName } from '../formats/index.ts';
 import { parseSubjectPolicy, type SubjectPolicy } from '../policy/index.ts';
-import { type Pkcs11Uri, Pkcs11UriError, parsePkcs11Uri } from '../signing/index.ts';
+import {
+  type Pkcs11Uri,
+  Pkcs11UriError,
+  parsePkcs11Uri,
+  parseTenantKeyRules,
+  type TenantKeyRules,
+} from '../signing/index.ts';
 
 /**
  * How one configuration value is read. `parse` gets the trimmed string (the default when the key
@@ -232,4 +238,10 @@ export const timestamp: Parser<Date | undefined> = {
     return at;
   },
   allowed: 'RFC 3339 time',
+};
+
+/** `signing.tenant-keys`: the tenant key YAML (signing/tenant/tenant-key-rules.ts); "" = none. */
+export const tenantKeys: Parser<TenantKeyRules> = {
+  parse: (value, key) => parseTenantKeyRules(value, key),
+  allowed: 'YAML `tenants:` (docs/keys.md)',
 };

@@ -8,7 +8,7 @@ import type { Authorizer } from './authz/authorizer.ts';
 import type { FailedReviewLimit } from './authz/failed-review-limit.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { type HealthChecks, healthRoutes } from './health-routes.ts';
-import { keyRoutes } from './key-routes.ts';
+import { keyRoutes, type TenantKeysOf } from './key-routes.ts';
 import { logRoutes } from './log-routes.ts';
 import { policyStatementRoute } from './policy-statement-route.ts';
 import { runRoutes } from './run-routes.ts';
@@ -25,6 +25,8 @@ export interface ApiServerDeps {
   policyStatement?: () => string | undefined;
   /** the published keys, read per request so a rotation shows at once */
   publicKeys: () => PublicKeyInfo[];
+  /** a namespace's tenant keys (GET /api/v1/keys?namespace=); default none */
+  tenantKeysOf?: TenantKeysOf;
   /** wrap KubeAuthorizer in CachedAuthorizer (authorizerFromKubeConfig does) */
   authorizer: Authorizer;
   /** seals the page cursors clients get; replicas serving the same clients share its secret */

@@ -10,6 +10,7 @@ export {
   type ProbeServerDeps,
 } from './build-server.ts';
 export type { HealthChecks } from './health-routes.ts';
+export type { TenantKeysOf } from './key-routes.ts';
 export {
   type SecureContextTarget,
   TlsFileReloader,

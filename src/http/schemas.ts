@@ -121,6 +121,8 @@ export const keysResponseSchema = {
           algorithm: { type: 'string' },
           publicKeyPem: { type: 'string' },
           active: { type: 'boolean' },
+          /** set for a tenant key (`?namespace=`): the `signing.tenant-keys` tenant it belongs to */
+          tenant: { type: 'string' },
         },
       },
     },

@@ -30,6 +30,12 @@ export interface Addition {
    * attempt; any other error fails the append. Default: only the same entry counts.
    */
   storedAs?: (existing: Descriptor, context: AttemptContext) => Promise<boolean>;
+  /**
+   * What makes two additions of one batch the same (OciBackend merges them into one entry); default
+   * the payload named by the layer. Set it when one payload has several entries that all belong
+   * (a `.sig` signed by the platform key and by a tenant key).
+   */
+  sameAs?: string;
 }
 
 export interface AppendOptions {

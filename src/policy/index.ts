@@ -22,7 +22,7 @@ export {
   type PodView,
   pipelineExecution,
 } from './execution-check.ts';
-export { type LabelSelector, labelsMatch } from './label-selector.ts';
+export { isMap, type LabelSelector, labelsMatch, parseLabelSelector } from './label-selector.ts';
 export {
   type ContainerImage,
   MAX_CONTAINERS,

@@ -69,6 +69,12 @@ export interface ReconcilerOptions {
   logger: Logger;
   /** the key that signs now; undefined while none is loaded (then nothing is signed or marked) */
   signer: () => Signer | undefined;
+  /**
+   * Why the run's tenant key (`signing.tenant-keys`) cannot sign now, or undefined when it can or
+   * the run has none: like a missing platform key, the run then waits (KEY_WAIT_MS) and no attempt
+   * is counted, so a tenant Secret created late loses no run. Default: never missing.
+   */
+  tenantKeyMissing?: (run: RunRef, context: AttemptContext) => Promise<ObserverError | undefined>;
   clock?: () => number;
   /** jitter source of the retry spacing; default Math.random */
   random?: () => number;
@@ -108,6 +114,7 @@ export class Reconciler {
       random: Math.random,
       ...options,
       afterStored: options.afterStored ?? (() => undefined),
+      tenantKeyMissing: options.tenantKeyMissing ?? (async () => undefined),
     };
     this.#space = options.space ?? diskShareFromConfig(options.config, options.index, options.metrics);
     this.#report = new RunReporter({ ...options, clock: this.#o.clock });
@@ -288,6 +295,20 @@ export class Reconciler {
     const { signer } = at;
     // decide() attests only with a signer loaded; this narrows the type
     if (!signer) return { requeueAfterMs: KEY_WAIT_MS };
+    const missing = await this.#o.tenantKeyMissing(view.ref, at.context);
+    if (missing) {
+      at.log.warn({ err: missing.message }, 'tenant key unavailable; waiting, no attempt counted');
+      await this.#o.events.record(
+        {
+          run: view.ref,
+          type: 'Warning',
+          reason: 'TenantKeyUnavailable',
+          message: tenantMessage(missing),
+        },
+        at.context,
+      );
+      return { requeueAfterMs: KEY_WAIT_MS };
+    }
     const grant = await this.#space.reserve(view.ref.namespace, envelopeBoundBytes(view, children));
     if (grant.verdict.kind !== 'fits') return this.#noSpace(view.ref, grant.verdict, at);
     try {

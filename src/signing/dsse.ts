@@ -37,6 +37,31 @@ export async function signEnvelope(
 }
 
 /**
+ * Signs `payload` once per signer, all over the same PAE, as one DSSE envelope whose signatures
+ * are in the signers' order, each with its keyid (DSSE allows any number; a verifier accepts the
+ * envelope when the signatures of the keys it requires verify). `signature` is the first signer's.
+ * One signer gives exactly signEnvelope's bytes.
+ */
+export async function signEnvelopeBy(
+  payload: Uint8Array,
+  payloadType: string,
+  signers: readonly Signer[],
+): Promise<SignedEnvelope & { signatures: SignatureResult[] }> {
+  const message = pae(payloadType, payload);
+  const signatures: SignatureResult[] = [];
+  for (const signer of signers) signatures.push(await signer.sign(message));
+  const [first] = signatures;
+  if (!first) throw new Error('signEnvelopeBy: no signer');
+  const envelope: DsseEnvelope = {
+    payloadType,
+    payload: Buffer.from(payload).toString('base64'),
+    signatures: signatures.map((s) => ({ keyid: s.keyId, sig: Buffer.from(s.signature).toString('base64') })),
+  };
+  const envelopeBytes = Buffer.from(JSON.stringify(envelope), 'utf8');
+  return { envelope, envelopeBytes, signature: first, signatures };
+}
+
+/**
  * The one-signature envelope around a signature made earlier (one logged in Rekor), byte for byte
  * what signEnvelope made when it signed: the same key order, the same keyid.
  */

@@ -1,6 +1,6 @@
 export { type HashPolicy, schemeParams } from './algorithm.ts';
 export { ALLOWED_SCRYPT_N, COSIGN_PEM_LABELS } from './cosign-key.ts';
-export { envelopeOf, pae, type SignedEnvelope, signEnvelope, signRaw } from './dsse.ts';
+export { envelopeOf, pae, type SignedEnvelope, signEnvelope, signEnvelopeBy, signRaw } from './dsse.ts';
 export { keyIdOf, sshWireEncoding } from './key-id.ts';
 export { type KeyEntryRef, loadCosignKey, loadPublicKey, loadX509Pem } from './key-loader.ts';
 export { type KeyRing, type KeySource, loadKeyRing } from './key-ring.ts';
@@ -35,3 +35,11 @@ export {
   type TransparencyLog,
   type TransparencyMode,
 } from './sigstore/transparency-log.ts';
+export {
+  NO_TENANT_KEYS,
+  parseTenantKeyRules,
+  type TenantKeyRule,
+  type TenantKeyRules,
+  tenantOf,
+} from './tenant/tenant-key-rules.ts';
+export { type TenantKeySource, TenantKeys, type TenantSigner } from './tenant/tenant-keys.ts';

@@ -40,6 +40,13 @@ export type SignedArtifact =
        * that verified it (never the envelope's own, tenant-writable `keyid`); the index records it
        */
       keyId?: string;
+      /**
+       * the tenant key set whose signature the envelope also carries (`signing.tenant-keys`); the
+       * layer counts as stored only with a valid signature of the platform AND of this tenant
+       */
+      tenant?: string;
+      /** the tenant key's id (the envelope's second signature) */
+      tenantKeyId?: string;
     }
   | {
       type: 'image-signature';
@@ -52,6 +59,11 @@ export type SignedArtifact =
       certificatePem?: string;
       chainPem?: string;
       rekorBundle?: string;
+      /**
+       * the tenant key set that made `signature` (its own `.sig` layer beside the platform's);
+       * unset = the platform key. "Already stored" is decided with that signer's keys only.
+       */
+      signedBy?: string;
     };
 
 export interface StoreRequest {

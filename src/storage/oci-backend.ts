@@ -157,7 +157,15 @@ export class OciBackend implements StorageBackend {
     const storedAs = verifies && layerStoredAs({ client, repository, verifies, report }, artifact);
     await this.#append(
       { client, repository, tag, document: cosignTagDocument, context },
-      { descriptor: layer.descriptor, blob: layer.bytes, ...(storedAs ? { storedAs } : {}) },
+      {
+        descriptor: layer.descriptor,
+        blob: layer.bytes,
+        ...(storedAs ? { storedAs } : {}),
+        // the platform's and a tenant's `.sig` of one payload are two entries, never merged
+        ...(artifact.type === 'image-signature' && artifact.signedBy
+          ? { sameAs: `${payloadDigest} ${artifact.signedBy}` }
+          : {}),
+      },
     );
     return `${registry}/${repository}:${tag}`;
   }
@@ -220,7 +228,8 @@ export class OciBackend implements StorageBackend {
       (items, context) => {
         const seen = new Set<string>();
         const unique = items.filter((i) => {
-          const holds = i.descriptor.annotations?.[ANNOTATION_PAYLOAD_DIGEST] ?? entryKey(i.descriptor);
+          const holds =
+            i.sameAs ?? i.descriptor.annotations?.[ANNOTATION_PAYLOAD_DIGEST] ?? entryKey(i.descriptor);
           return !seen.has(holds) && seen.add(holds);
         });
         return appendToTag({

@@ -62,7 +62,12 @@ export async function storeBundle(o: StoreBundleOptions): Promise<string> {
     o.verifies &&
     bundleStoredAs(
       { client, repository, verifies: o.verifies, ...(o.report ? { report: o.report } : {}) },
-      { payloadDigest, payloadBytes: artifact.payload.length, payloadType: artifact.envelope.payloadType },
+      {
+        payloadDigest,
+        payloadBytes: artifact.payload.length,
+        payloadType: artifact.envelope.payloadType,
+        ...(artifact.tenant ? { tenant: artifact.tenant } : {}),
+      },
     );
   const found = storedAs && (await findReferrer({ client, repository, context }, subject.digest, storedAs));
   if (found) return found;

@@ -19,7 +19,12 @@ import type { SignedArtifact } from './backend.ts';
  * the retired public keys). `message` is exactly the bytes signed: PAE(payloadType, payload) for a
  * DSSE envelope, the simplesigning payload for a `.sig` layer.
  */
-export type SignatureVerifier = (message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+export type SignatureVerifier = (
+  message: Uint8Array,
+  signature: Uint8Array,
+  /** whose keys: a tenant key set's name (`signing.tenant-keys`); unset = the platform's keys */
+  signedBy?: string,
+) => boolean | Promise<boolean>;
 
 /** Why an entry at a tag was left alone: reported once per layer (log and metric). */
 export type ForeignLayerReason = 'unannotated' | 'oversized' | 'not_an_envelope';
@@ -52,6 +57,12 @@ export interface PayloadIdentity {
    * annotated layers.
    */
   foreignWriter?: true;
+  /**
+   * The tenant whose signature the envelope must carry too: the entry counts only when a signature
+   * verifies with the platform's keys AND one with this tenant's (an envelope of the same payload
+   * with the platform signature alone is not this one stored).
+   */
+  tenant?: string;
 }
 
 /** Blobs larger than this are never fetched to check them, whatever the payload (they cannot count as stored). */
@@ -92,9 +103,10 @@ export function layerStoredAs(deps: StoredPayloadDeps, artifact: SignedArtifact)
         payloadDigest: sha256Digest(artifact.payload),
         payloadBytes: artifact.payload.length,
         payloadType: artifact.envelope.payloadType,
+        ...(artifact.tenant ? { tenant: artifact.tenant } : {}),
       });
     case 'image-signature':
-      return signatureStoredAs(deps, artifact.payload);
+      return signatureStoredAs(deps, artifact.payload, artifact.signedBy);
   }
 }
 
@@ -109,14 +121,20 @@ export function attestationStoredAs(deps: StoredPayloadDeps, want: PayloadIdenti
 
 /**
  * `.sig` layer: the layer digest is over the simplesigning payload itself, so the same digest is
- * the same payload; its signature annotation must verify over it. No registry read.
+ * the same payload; its signature annotation must verify over it with the keys of `signedBy` (a
+ * tenant; unset = the platform), so the platform's layer never stands for the tenant's, nor the
+ * reverse: each key's layer is stored exactly once. No registry read.
  */
-export function signatureStoredAs(deps: Pick<StoredPayloadDeps, 'verifies'>, payload: Uint8Array): StoredAs {
+export function signatureStoredAs(
+  deps: Pick<StoredPayloadDeps, 'verifies'>,
+  payload: Uint8Array,
+  signedBy?: string,
+): StoredAs {
   const digest = sha256Digest(payload);
   return async (entry) => {
     const b64 = entry.annotations?.[ANNOTATION_SIGNATURE];
     if (entry.mediaType !== SIMPLESIGNING_LAYER || entry.digest !== digest || !b64) return false;
-    return safely(deps.verifies, payload, Buffer.from(b64, 'base64'));
+    return safely(deps.verifies, payload, Buffer.from(b64, 'base64'), signedBy);
   };
 }
 
@@ -173,17 +191,31 @@ async function envelopeHolds(value: unknown, want: PayloadIdentity, verifies: Si
   const payload = Buffer.from(env.payload, 'base64');
   if (sha256Digest(payload) !== want.payloadDigest || !Array.isArray(env.signatures)) return false;
   const message = pae(type, payload);
-  for (const s of env.signatures as { sig?: unknown }[]) {
-    if (typeof s?.sig === 'string' && (await safely(verifies, message, Buffer.from(s.sig, 'base64'))))
-      return true;
+  const sigs = (env.signatures as { sig?: unknown }[])
+    .map((s) => s?.sig)
+    .filter((sig): sig is string => typeof sig === 'string')
+    .map((sig) => Buffer.from(sig, 'base64'));
+  for (const signedBy of want.tenant ? [undefined, want.tenant] : [undefined]) {
+    let found = false;
+    for (const sig of sigs) if (!found) found = await safely(verifies, message, sig, signedBy);
+    if (!found) return false;
   }
-  return false;
+  return true;
 }
 
 /** A verifier that throws (a malformed signature) has not verified. */
-async function safely(verifies: SignatureVerifier, message: Uint8Array, signature: Uint8Array) {
+async function safely(
+  verifies: SignatureVerifier,
+  message: Uint8Array,
+  signature: Uint8Array,
+  signedBy?: string,
+) {
   try {
-    return (await verifies(message, signature)) === true;
+    return (
+      (await (signedBy === undefined
+        ? verifies(message, signature)
+        : verifies(message, signature, signedBy))) === true
+    );
   } catch {
     return false;
   }

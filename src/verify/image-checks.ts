@@ -73,7 +73,8 @@ export function checkSimpleSigning(
   layer: Descriptor,
   payload: Uint8Array,
   imageDigest: string,
-  publicKeyPem: string,
+  /** the layer's signature must verify with one of these (a tenant's `.sig` beside the platform's) */
+  publicKeyPem: string | readonly string[],
 ): Check[] {
   let named: string | undefined;
   try {
@@ -86,7 +87,8 @@ export function checkSimpleSigning(
     named = undefined;
   }
   const sig = layer.annotations?.['dev.cosignproject.cosign/signature'] ?? '';
-  const ok = sig !== '' && verifyRaw(payload, Buffer.from(sig, 'base64'), publicKeyPem);
+  const keys = typeof publicKeyPem === 'string' ? [publicKeyPem] : publicKeyPem;
+  const ok = sig !== '' && keys.some((k) => verifyRaw(payload, Buffer.from(sig, 'base64'), k));
   return [
     {
       name: `${prefix} docker-manifest-digest`,

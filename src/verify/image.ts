@@ -8,6 +8,7 @@ import {
   type RegistryCredentials,
   SIMPLESIGNING_LAYER,
 } from '../oci/index.ts';
+import { verifyEnvelope } from './envelope.ts';
 import { type Check, checkAttestation, checkBlobDigest, checkSimpleSigning } from './image-checks.ts';
 
 export type { Check };
@@ -17,6 +18,12 @@ export interface VerifyImageOptions {
   image: string;
   /** the key attestations and signatures must verify with (PKIX PEM) */
   publicKeyPem: string;
+  /**
+   * further keys that must each sign too (`verify --require both`: the tenant key beside the
+   * platform's): every attestation carries a valid signature of each, each `.sig` layer verifies
+   * with one of the keys, and each key has a `.sig` layer when there are any. Default none.
+   */
+  alsoRequired?: readonly string[];
   /** plain HTTP; default false */
   insecure?: boolean;
   credentials?: RegistryCredentials;
@@ -108,6 +115,11 @@ async function verifyAttestations(
     const prefix = `.att layer ${i} (${layer.digest.slice(7, 19)})`;
     checks.push(checkBlobDigest(`${prefix} blob digest`, layer, bytes));
     checks.push(...checkAttestation(prefix, bytes, digest, o.publicKeyPem, o.predicateType));
+    for (const [k, key] of (o.alsoRequired ?? []).entries()) {
+      const verdict = verifyEnvelope(bytes, key);
+      const detail = verdict.ok ? `verified by ${verdict.keyId}` : verdict.reason;
+      checks.push({ name: `${prefix} DSSE signature of required key ${k + 2}`, ok: verdict.ok, detail });
+    }
   }
 }
 
@@ -130,10 +142,22 @@ async function verifySignatures(
     ok: true,
     detail: `${layers.length} signature layer(s) at ${tag}`,
   });
+  const keys = [o.publicKeyPem, ...(o.alsoRequired ?? [])];
   for (const [i, layer] of layers.entries()) {
     const bytes = await client.getBlob(repository, layer.digest);
     const prefix = `.sig layer ${i} (${layer.digest.slice(7, 19)})`;
     checks.push(checkBlobDigest(`${prefix} blob digest`, layer, bytes));
-    checks.push(...checkSimpleSigning(prefix, layer, bytes, digest, o.publicKeyPem));
+    checks.push(...checkSimpleSigning(prefix, layer, bytes, digest, keys));
   }
+  // with several required keys, each must have signed: one `.sig` layer per key
+  if (keys.length > 1)
+    for (const [k, key] of keys.entries()) {
+      const signed = [];
+      for (const layer of layers) {
+        const bytes = await client.getBlob(repository, layer.digest);
+        if (checkSimpleSigning('', layer, bytes, digest, key).every((c) => c.ok)) signed.push(layer);
+      }
+      const detail = `${signed.length} layer(s) signed by required key ${k + 1}`;
+      checks.push({ name: `.sig by required key ${k + 1}`, ok: signed.length > 0, detail });
+    }
 }

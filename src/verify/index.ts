@@ -2,4 +2,4 @@ export { type EnvelopeVerdict, verifyEnvelope, verifySignature } from './envelop
 export { type Check, type ImageVerification, type VerifyImageOptions, verifyImage } from './image.ts';
 export { checkLogInclusion, type LogProofFile } from './log-inclusion.ts';
 export { checkPolicyStatement, type PolicyStatementCheckInput } from './policy-statement-check.ts';
-export { publishedKeyVerifier } from './published-keys.ts';
+export { publishedKeyVerifier, type ScopedVerifier, scopedKeyVerifier } from './published-keys.ts';

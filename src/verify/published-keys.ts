@@ -37,3 +37,28 @@ export function publishedKeyVerifier(keys: () => readonly PublicKeyInfo[]): Keye
 export type KeyedVerifier = ((message: Uint8Array, signature: Uint8Array) => boolean) & {
   keyIdOf(message: Uint8Array, signature: Uint8Array): string | undefined;
 };
+
+/**
+ * publishedKeyVerifier over the platform's keys, whose optional third argument names a tenant key
+ * set (`signing.tenant-keys`): then only that tenant's published keys count. A platform signature
+ * never stands for a tenant's, nor one tenant's for another's. `keyIdOf` answers for the platform.
+ */
+export function scopedKeyVerifier(
+  platform: () => readonly PublicKeyInfo[],
+  tenant: (name: string) => readonly PublicKeyInfo[],
+): ScopedVerifier {
+  const own = publishedKeyVerifier(platform);
+  const tenants = new Map<string, KeyedVerifier>();
+  const verifies = (message: Uint8Array, signature: Uint8Array, signedBy?: string): boolean => {
+    if (signedBy === undefined) return own(message, signature);
+    const v = tenants.get(signedBy) ?? publishedKeyVerifier(() => tenant(signedBy));
+    tenants.set(signedBy, v);
+    return v(message, signature);
+  };
+  return Object.assign(verifies, { keyIdOf: own.keyIdOf });
+}
+
+/** A KeyedVerifier that can be asked about a tenant's keys instead of the platform's. */
+export type ScopedVerifier = ((message: Uint8Array, signature: Uint8Array, signedBy?: string) => boolean) & {
+  keyIdOf(message: Uint8Array, signature: Uint8Array): string | undefined;
+};

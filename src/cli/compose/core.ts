@@ -17,7 +17,7 @@ import { diskShareFromConfig, Reconciler } from '../../reconcile/index.ts';
 import { RETRY_MAX_MS } from '../../retry/index.ts';
 import { createSigningSource, type PublicKeyInfo } from '../../signing/index.ts';
 import { type BackendDeps, backendsFromConfig, findAttestation, ociClients } from '../../storage/index.ts';
-import { publishedKeyVerifier } from '../../verify/index.ts';
+import { scopedKeyVerifier } from '../../verify/index.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import type { ObserverDeps } from '../observer.ts';
 import { chainsTrustSource } from './chains-trust.ts';
@@ -26,6 +26,7 @@ import { reportBrokenSeals, sealKeysFromSecret } from './index-seal-keys.ts';
 import type { Part } from './parts.ts';
 import { publicKeyPublisher } from './public-keys.ts';
 import { attestationChecks, faultAfterStored, podEvidenceReader } from './setup.ts';
+import { type TenantKeyParts, tenantKeyParts } from './tenant-keys.ts';
 /** What the parts are made of: keys, the run source, the attest pipeline, the controller. */
 export interface Core {
   connection: KubeConnection;
@@ -33,6 +34,8 @@ export interface Core {
   indexHealth: IndexHealth;
   signing: ReturnType<typeof createSigningSource>;
   keys: KeyRefresher;
+  /** `signing.tenant-keys`: the tenants' keys and their pollers */
+  tenants: TenantKeyParts;
   source: RunWatcher;
   controller: Controller;
   pruner: IndexPruner;
@@ -48,6 +51,7 @@ export function buildCore(
   const { logger, metrics } = deps;
   const runApi = new RunApi({ connection });
   const signing = signingSource(config, deps);
+  const tenants = tenantKeyParts(config, connection, new NamespaceLabels({ connection, logger }), deps);
   const events = new KubeEventRecorder({ connection, logger, instance: deps.instance });
   const secret = new SecretReader({ connection, ...config.signingSecret });
   seal.onBroken = reportBrokenSeals(metrics, logger, events);
@@ -84,11 +88,12 @@ export function buildCore(
     space,
     runApi,
     index,
-    attestor: buildAttestor(deps, config, connection, signing, index),
+    attestor: buildAttestor(deps, config, connection, signing, index, 'observe', tenants),
     events,
     metrics,
     logger,
     signer: faultSigner(deps.fault, logger, () => signing.active()),
+    ...(tenants.keyMissing ? { tenantKeyMissing: tenants.keyMissing } : {}),
     afterStored: faultAfterStored(deps.fault, logger),
   });
   const controller = new Controller({
@@ -115,7 +120,7 @@ export function buildCore(
     onPruned: (what, count) => metrics.indexPruned.inc({ what }, count),
   });
   const indexHealth = new IndexHealth({ index });
-  return { connection, index, indexHealth, signing, keys, source, controller, pruner };
+  return { connection, index, indexHealth, signing, keys, tenants, source, controller, pruner };
 }
 
 /**
@@ -131,10 +136,21 @@ export function buildAttestor(
   signing: ReturnType<typeof createSigningSource>,
   index: AttestationIndex,
   purpose: 'observe' | 'resign' = 'observe',
+  tenants?: Pick<TenantKeyParts, 'keys' | 'signerFor'>,
 ): Attestor {
   const { logger, metrics } = deps;
-  const verifies = publishedKeyVerifier(
+  // a tenant's signatures verify with that tenant's published keys only (storage, adoption)
+  const keysOf = (tenant: string) => () => tenants?.keys.get(tenant)?.source.publicKeys() ?? [];
+  const activeOf = new Map<string, () => readonly PublicKeyInfo[]>();
+  const verifies = scopedKeyVerifier(
     purpose === 'resign' ? activeKeys(() => signing.publicKeys()) : () => signing.publicKeys(),
+    purpose === 'resign'
+      ? (tenant) => {
+          const active = activeOf.get(tenant) ?? activeKeys(keysOf(tenant));
+          activeOf.set(tenant, active);
+          return active();
+        }
+      : (tenant) => keysOf(tenant)(),
   );
   const namespaceLabels = new NamespaceLabels({ connection, logger });
   const backendDeps: BackendDeps = {
@@ -156,6 +172,7 @@ export function buildAttestor(
     backends: backendsFromConfig({ ...backendDeps, ociClients: clients }),
     metrics,
     transparencyLog: () => signing.transparencyLog(),
+    ...(tenants?.signerFor ? { tenantSigner: tenants.signerFor } : {}),
     // a run's own envelope, signed by a published key, is adopted after an index loss
     verifies,
     checks: attestationChecks(backendDeps, clients, namespaceLabels, index),

@@ -57,6 +57,7 @@ export function servingParts(
             connection: core.connection,
             logger,
             publicKeys: () => core.signing.publicKeys(),
+            ...(core.tenants.keysOf ? { tenantKeysOf: core.tenants.keysOf } : {}),
             ...(checkpointer ? { checkpointer } : {}),
             ...(policyStatement ? { policyStatement } : {}),
           },

@@ -21,13 +21,14 @@ what:
   attestations --digest <alg:hex>       every attestation of an artifact digest (all pages)
   attestation <id>                      one attestation
   envelope <id>                         its DSSE envelope, exactly as stored (always JSON)
-  keys                                  the published public keys (no token needed)
+  keys                                  the published public keys (no token needed); with -n,
+                                        that namespace's tenant keys first (signing.tenant-keys)
 
 options:
   --server <url>                   the lookup API (default ${'https://provenance-observer.provenance-observer.svc:8443'})
   --ca-file <pem>                  trust this CA for the API's certificate (default: the system's)
   --kubeconfig <file>              default KUBECONFIG, ~/.kube/config, then in-cluster
-  -n, --namespace <ns>             for taskrun/pipelinerun (default: the kubeconfig context's, else "default")
+  -n, --namespace <ns>             for taskrun/pipelinerun, and keys (default: the kubeconfig context's, else "default")
   --service-account <ns>/<name>    mint an audience-bound token for this ServiceAccount (TokenRequest
                                    with the kubeconfig's credentials); default: the kubeconfig's own token
   --audience <aud>                 the API's audience (default provenance-observer, api.audiences)
@@ -56,7 +57,11 @@ export async function getCommand(args: string[]): Promise<number> {
   const client = new LookupClient({ server, ...(ca ? { ca } : {}), ...(token ? { token } : {}) });
   try {
     const namespace = (values.namespace as string | undefined) ?? access?.namespace ?? 'default';
-    const printed = await fetchAndFormat(client, what, name, { namespace, digest: values.digest as string });
+    const printed = await fetchAndFormat(client, what, name, {
+      namespace,
+      digest: values.digest as string,
+      keysOf: values.namespace as string | undefined,
+    });
     process.stdout.write(
       output === 'json' || printed.table === undefined ? json(printed.answer) : printed.table,
     );
@@ -76,11 +81,12 @@ async function fetchAndFormat(
   client: LookupClient,
   what: string,
   name: string | undefined,
-  o: { namespace: string; digest?: string },
+  o: { namespace: string; digest?: string; keysOf?: string | undefined },
 ): Promise<Printed> {
   switch (what) {
     case 'keys': {
-      const answer = await client.get<KeysAnswer>('/api/v1/keys');
+      const query = o.keysOf ? `?namespace=${encodeURIComponent(o.keysOf)}` : '';
+      const answer = await client.get<KeysAnswer>(`/api/v1/keys${query}`);
       return { answer, table: keysTable(answer) };
     }
     case 'taskrun':

@@ -18,7 +18,7 @@ export interface RunAnswer {
 }
 
 export interface KeysAnswer {
-  keys: { keyId: string; algorithm: string; publicKeyPem: string; active: boolean }[];
+  keys: { keyId: string; algorithm: string; publicKeyPem: string; active: boolean; tenant?: string }[];
 }
 
 /**
@@ -69,9 +69,15 @@ export function runTable(answer: RunAnswer): string {
   );
 }
 
+/** With tenant keys among them (`get keys -n <ns>`), a TENANT column (`-` for the platform's). */
 export function keysTable(answer: KeysAnswer): string {
+  if (!answer.keys.some((k) => k.tenant))
+    return table(
+      ['KEY ID', 'ALGORITHM', 'ACTIVE'],
+      answer.keys.map((k) => [k.keyId, k.algorithm, String(k.active)]),
+    );
   return table(
-    ['KEY ID', 'ALGORITHM', 'ACTIVE'],
-    answer.keys.map((k) => [k.keyId, k.algorithm, String(k.active)]),
+    ['KEY ID', 'ALGORITHM', 'ACTIVE', 'TENANT'],
+    answer.keys.map((k) => [k.keyId, k.algorithm, String(k.active), k.tenant ?? '-']),
   );
 }

@@ -8,13 +8,14 @@ import {
 } from '../../config/index.ts';
 import { ObserverError } from '../../errors.ts';
 import { SLSA_PROVENANCE_V1, SLSA_PROVENANCE_V02 } from '../../intoto/index.ts';
-import { KubeConnection, RunApi, SecretReader, TokenBucket } from '../../kube/index.ts';
+import { KubeConnection, NamespaceLabels, RunApi, SecretReader, TokenBucket } from '../../kube/index.ts';
 import { createLogger, createMetrics } from '../../observability/index.ts';
 import { createSigningSource } from '../../signing/index.ts';
 import type { RunKind } from '../../tekton/index.ts';
 import { parseFlags, parseSets } from '../args.ts';
 import { buildAttestor } from '../compose/core.ts';
 import { faultAfterStored, openIndex } from '../compose/setup.ts';
+import { tenantKeyParts } from '../compose/tenant-keys.ts';
 import { KeyRefresher } from '../key-refresher.ts';
 import { type ResignSelection, runResignJob } from './resign-job.ts';
 
@@ -72,11 +73,19 @@ export async function resignCommand(args: string[]): Promise<number> {
     limit: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }),
   });
   const index = await openIndex(config, logger);
+  let stopTenants: () => void | Promise<void> = () => {};
   try {
     const signing = createSigningSource({ config, logger });
     const reader = new SecretReader({ connection, ...config.signingSecret });
     const metrics = createMetrics();
     await new KeyRefresher({ reader, target: signing, intervalSeconds: 3600, logger, metrics }).refresh();
+    // tenant runs are re-signed with their tenant's active key beside the platform's
+    const tenants = tenantKeyParts(config, connection, new NamespaceLabels({ connection, logger }), {
+      logger,
+      metrics,
+    });
+    await tenants.part.start?.();
+    stopTenants = () => tenants.part.stop?.();
     const signer = signing.active();
     if (!signer)
       throw new ObserverError(
@@ -98,7 +107,7 @@ export async function resignCommand(args: string[]): Promise<number> {
       dryRun: values['dry-run'] === true,
       runApi: new RunApi({ connection }),
       index,
-      attestor: buildAttestor({ logger, metrics }, config, connection, signing, index, 'resign'),
+      attestor: buildAttestor({ logger, metrics }, config, connection, signing, index, 'resign', tenants),
       progress: (line) => process.stderr.write(`${line}\n`),
       ...afterStored(faultAfterStored(faultHookFromEnv(), logger)),
     });
@@ -108,6 +117,7 @@ export async function resignCommand(args: string[]): Promise<number> {
     );
     return failed > 0 ? 1 : 0;
   } finally {
+    await stopTenants();
     await index.close();
     await connection.close();
   }

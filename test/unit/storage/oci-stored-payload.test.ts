@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ObserverError } from '../../../src/errors.ts';
 import {
@@ -214,5 +214,57 @@ describe('bundleStoredAs: is an existing referrer a bundle of our payload, valid
     expect(await bundleStoredAs(r.deps, want)(referrer(r, envelope(payload, stranger.privateKey)))).toBe(
       false,
     );
+  });
+});
+
+describe("per-tenant keys: each signer's entry is decided with its own keys", () => {
+  const tenantA = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const tenantB = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyOf = { 'tenant-a': tenantA.publicKey, 'tenant-b': tenantB.publicKey } as Record<string, KeyObject>;
+  // the platform's keys unless a tenant is named, then that tenant's only (scopedKeyVerifier's contract)
+  const scoped = (message: Uint8Array, signature: Uint8Array, signedBy?: string) => {
+    const key = signedBy === undefined ? published.publicKey : keyOf[signedBy];
+    return key !== undefined && verify('sha256', message, key, signature);
+  };
+  const simple = enc('{"critical":{"image":{"docker-manifest-digest":"sha256:cd"}}}');
+  const layer = (key: KeyObject) =>
+    signatureLayer(simple, sign('sha256', simple, key), { payloadDigest: sha256Digest(simple) }).descriptor;
+
+  it(".sig: the platform's layer does not stand for a tenant's, nor one tenant's for another's", async () => {
+    const platformCheck = signatureStoredAs({ verifies: scoped }, simple);
+    const tenantCheck = signatureStoredAs({ verifies: scoped }, simple, 'tenant-a');
+    expect(await platformCheck(layer(published.privateKey))).toBe(true);
+    expect(await tenantCheck(layer(published.privateKey))).toBe(false);
+    expect(await tenantCheck(layer(tenantB.privateKey))).toBe(false);
+    expect(await tenantCheck(layer(tenantA.privateKey))).toBe(true);
+    expect(await platformCheck(layer(tenantA.privateKey))).toBe(false);
+  });
+
+  it('.att: a tenant envelope counts as stored only with both the platform and that tenant signature', async () => {
+    const both = (tenantKey: KeyObject) => {
+      const message = pae(TYPE, payload);
+      return enc(
+        JSON.stringify({
+          payloadType: TYPE,
+          payload: Buffer.from(payload).toString('base64'),
+          signatures: [
+            { sig: sign('sha256', message, published.privateKey).toString('base64') },
+            { sig: sign('sha256', message, tenantKey).toString('base64') },
+          ],
+        }),
+      );
+    };
+    const r = fakeRegistry();
+    const deps = { ...r.deps, verifies: scoped };
+    const check = attestationStoredAs(deps, { ...want, tenant: 'tenant-a' });
+    expect(await check(attLayer(r, both(tenantA.privateKey), want.payloadDigest))).toBe(true);
+    // the platform signature alone (stored before tenant keys), or beside another tenant's: not this one
+    expect(await check(attLayer(r, envelope(payload), want.payloadDigest))).toBe(false);
+    expect(await check(attLayer(r, both(tenantB.privateKey), want.payloadDigest))).toBe(false);
+    expect(await check(attLayer(r, envelope(payload, tenantA.privateKey), want.payloadDigest))).toBe(false);
+    // without a tenant the platform signature is what counts, as before
+    expect(
+      await attestationStoredAs(deps, want)(attLayer(r, both(tenantB.privateKey), want.payloadDigest)),
+    ).toBe(true);
   });
 });
