@@ -6,6 +6,7 @@ import {
   envelopeOf,
   type SignedEnvelope,
   type Signer,
+  signEnvelope,
   signEnvelopeBy,
   signRaw,
   type TenantSigner,

@@ -8,6 +8,7 @@ import {
   KubeEventRecorder,
   MAX_ITEM_BYTES,
   NamespaceLabels,
+  type OversizedRun,
   RunApi,
   RunWatcher,
   SecretReader,
@@ -70,15 +71,7 @@ export function buildCore(
     logger,
     namespaces: config.namespaces,
     managedBy: config.managedBy,
-    reportOversized: (run) => {
-      metrics.oversizedRuns.inc({ kind: run.kind });
-      void events.record({
-        run,
-        type: 'Warning',
-        reason: 'RunTooLarge',
-        message: `the ${run.kind} is ${run.bytes} bytes of JSON, over the ${MAX_ITEM_BYTES} the observer reads whole; it was not attested`,
-      });
-    },
+    reportOversized: reportOversizedRuns(metrics, events),
   });
   metrics.setWatchAgeSource((kind) => source.sinceLastEvent(kind));
   // the index volume's fair shares: attempts reserve from it, captures are gated by it
@@ -121,6 +114,19 @@ export function buildCore(
   });
   const indexHealth = new IndexHealth({ index });
   return { connection, index, indexHealth, signing, keys, tenants, source, controller, pruner };
+}
+
+/** A run over MAX_ITEM_BYTES, handled from its metadata: counted and told on the run, not attested. */
+function reportOversizedRuns(metrics: ObserverDeps['metrics'], events: KubeEventRecorder) {
+  return (run: OversizedRun) => {
+    metrics.oversizedRuns.inc({ kind: run.kind });
+    void events.record({
+      run,
+      type: 'Warning',
+      reason: 'RunTooLarge',
+      message: `the ${run.kind} is ${run.bytes} bytes of JSON, over the ${MAX_ITEM_BYTES} the observer reads whole; it was not attested`,
+    });
+  };
 }
 
 /**
