@@ -1,4 +1,4 @@
-/** Options of `npm run bench -- backlog [--runs N] [--workers W]`. */
+/** Options of `npm run bench -- backlog [--runs N] [--workers W] [--rounds R]`. */
 export interface BacklogOptions {
   /** completed TaskRuns waiting when the observer starts (default 10,000); N/10 is measured too */
   runs: number;
@@ -10,10 +10,12 @@ export interface BacklogOptions {
   quick?: boolean;
   /** --drain-minutes M: measure each drain for at most M minutes (a partial drain of a large N) */
   drainMinutes?: number;
+  /** --rounds R: measure the whole bench R times (default 1); a goal is met when every round meets it */
+  rounds: number;
 }
 
 export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
-  const options: BacklogOptions = { runs: 10_000, freshEverySeconds: 2 };
+  const options: BacklogOptions = { runs: 10_000, freshEverySeconds: 2, rounds: 1 };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     if (flag === '--quick') {
@@ -21,14 +23,15 @@ export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
       continue;
     }
     const value = Number(args[i + 1]);
-    if (!['--runs', '--workers', '--fresh-every', '--drain-minutes'].includes(flag))
+    if (!['--runs', '--workers', '--fresh-every', '--drain-minutes', '--rounds'].includes(flag))
       throw new Error(
-        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --quick)`,
+        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --rounds R, --quick)`,
       );
     if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
     if (flag === '--runs') options.runs = value;
     else if (flag === '--workers') options.workers = value;
     else if (flag === '--drain-minutes') options.drainMinutes = value;
+    else if (flag === '--rounds') options.rounds = value;
     else options.freshEverySeconds = value;
     i++;
   }

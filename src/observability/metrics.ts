@@ -249,8 +249,14 @@ function serviceMetrics(registry: Registry) {
     }),
     registryRequests: new Counter({
       name: `${P}registry_requests_total`,
-      help: 'OCI registry requests by method and HTTP status (0 = no response, circuit_open = not sent)',
-      labelNames: ['method', 'status'] as const,
+      help: 'OCI registry requests by method, kind (manifest, blob, upload, tags, referrers, token) and HTTP status (0 = no response, circuit_open = not sent)',
+      labelNames: ['method', 'kind', 'status'] as const,
+      registers: [registry],
+    }),
+    kubeRequests: new Counter({
+      name: `${P}kube_requests_total`,
+      help: 'apiserver requests sent, by verb (get, list, watch, create, patch, update, delete) and resource (with its subresource)',
+      labelNames: ['verb', 'resource'] as const,
       registers: [registry],
     }),
     foreignLayers: new Counter({
