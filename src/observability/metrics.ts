@@ -45,7 +45,13 @@ function chainsCounters(registry: Registry, kind: 'taskrun' | 'pipelinerun') {
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: P });
-  const m = { registry, ...runMetrics(registry), ...workMetrics(registry), ...serviceMetrics(registry) };
+  const m = {
+    registry,
+    ...runMetrics(registry),
+    ...workMetrics(registry),
+    ...serviceMetrics(registry),
+    ...requestMetrics(registry),
+  };
   atZero(m);
   return m;
 }
@@ -234,6 +240,24 @@ function workMetrics(registry: Registry) {
 }
 
 /** The index, the registries, the signing key and the configuration. */
+/** Requests the observer sends, by kind: what a run costs the servers behind it. */
+function requestMetrics(registry: Registry) {
+  return {
+    registryRequests: new Counter({
+      name: `${P}registry_requests_total`,
+      help: 'OCI registry requests by method, kind (manifest, blob, upload, tags, referrers, token) and HTTP status (0 = no response, circuit_open = not sent)',
+      labelNames: ['method', 'kind', 'status'] as const,
+      registers: [registry],
+    }),
+    kubeRequests: new Counter({
+      name: `${P}kube_requests_total`,
+      help: 'apiserver requests sent, by verb (get, list, watch, create, patch, update, delete) and resource (with its subresource)',
+      labelNames: ['verb', 'resource'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
 function serviceMetrics(registry: Registry) {
   return {
     indexPruned: new Counter({
@@ -245,18 +269,6 @@ function serviceMetrics(registry: Registry) {
     indexDiskFull: new Counter({
       name: `${P}index_disk_full_total`,
       help: 'index writes refused because its disk (or SQLite size cap) is full; nothing was written or marked signed',
-      registers: [registry],
-    }),
-    registryRequests: new Counter({
-      name: `${P}registry_requests_total`,
-      help: 'OCI registry requests by method, kind (manifest, blob, upload, tags, referrers, token) and HTTP status (0 = no response, circuit_open = not sent)',
-      labelNames: ['method', 'kind', 'status'] as const,
-      registers: [registry],
-    }),
-    kubeRequests: new Counter({
-      name: `${P}kube_requests_total`,
-      help: 'apiserver requests sent, by verb (get, list, watch, create, patch, update, delete) and resource (with its subresource)',
-      labelNames: ['verb', 'resource'] as const,
       registers: [registry],
     }),
     foreignLayers: new Counter({
