@@ -127,6 +127,16 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     };
     const meter = new CpuMeter(s.pids);
     const busy = new MachineBusyMeter();
+    const limitSamples: number[] = [];
+    const sampler = setInterval(() => {
+      observer
+        .metrics()
+        .then((text) => {
+          const m = /_backlog_concurrency_limit (\S+)$/m.exec(text);
+          if (m) limitSamples.push(Number(m[1]));
+        })
+        .catch(() => {});
+    }, 1000);
     const fresh = new Map<string, number>();
     let feeding = true;
     const feeder = (async () => {
@@ -148,6 +158,8 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       busyShare: busy.read(),
       requests: requestCounts(await observer.metrics()),
     };
+    clearInterval(sampler);
+    s.log(`  backlog concurrency limit, sampled every second: ${limitSamples.join(' ')}`);
     feeding = false;
     await feeder;
     await Promise.race([
