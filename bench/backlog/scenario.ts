@@ -132,7 +132,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       observer
         .metrics()
         .then((text) => {
-          const m = /_backlog_concurrency_limit (\S+)$/m.exec(text);
+          const m = /^\w+_backlog_concurrency_limit (\S+)$/m.exec(text);
           if (m) limitSamples.push(Number(m[1]));
         })
         .catch(() => {});

@@ -333,6 +333,14 @@ export const CONFIG_ROWS = [
     doc: 'ours: hold each unfinished run with the finalizer `provenance-observer.dev/capture`, removed as soon as the finished run is captured into the index, so a run deleted while no observer runs is still attested (deletion waits for an observer; see docs/deletions.md)',
   }),
   row({
+    key: 'observer.success-events',
+    at: 'successEvents',
+    default: 'false',
+    parse: bool,
+    live: true,
+    doc: 'ours: also record a Normal `Attested` Event on every run attested (Warnings and every failure are always recorded). Off by default: it costs each run an apiserver write and an etcd object kept for an hour, and says what the `chains.tekton.dev/signed` annotation, `runs_attested_total` and the lookup API already say (Tekton Chains records none)',
+  }),
+  row({
     key: 'signing.secret.name',
     at: 'signingSecret.name',
     default: 'signing-secrets',

@@ -95,7 +95,11 @@ export class Reconciler {
       ...options,
       afterStored: options.afterStored ?? (() => undefined),
     };
-    this.#report = new RunReporter({ ...options, clock: this.#o.clock });
+    this.#report = new RunReporter({
+      ...options,
+      clock: this.#o.clock,
+      successEvents: () => this.#o.config.successEvents,
+    });
     this.#outcomes = new AttemptOutcomes({ ...this.#o, report: this.#report });
     this.#claimer = new RunClaimer({
       claims: options.index,
