@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { withGeneratedSection } from '../src/generated-section.ts';
 import { daemonPids, kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
 import { asInContainer, deploySettings } from '../test/helpers/deploy-settings.ts';
 import { putSigningSecret } from '../test/helpers/observer.ts';
@@ -60,14 +61,20 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
     }
   }
   const report = formatBacklogReport(rounds, options);
+  const doc = resolve(import.meta.dirname, '../docs/performance.md');
   writeFileSync(
-    resolve(import.meta.dirname, '../docs/performance.md'),
-    performanceDoc(report, options, args, setup.nodeOptions, setup.observerEnv),
+    doc,
+    withGeneratedSection(
+      readFileSync(doc, 'utf8'),
+      '<!-- begin: npm run bench -- backlog -->',
+      '<!-- end: npm run bench -- backlog -->',
+      performanceSection(report, options, args, setup.nodeOptions, setup.observerEnv),
+    ),
   );
   return report;
 }
 
-function performanceDoc(
+function performanceSection(
   report: string,
   options: BacklogOptions,
   args: readonly string[],
@@ -76,9 +83,7 @@ function performanceDoc(
 ): string {
   const variables = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   const cpu = cpus();
-  return `# Performance
-
-Figures from \`npm run bench -- backlog ${args.join(' ')}\`, written by
+  return `Figures from \`npm run bench -- backlog ${args.join(' ')}\`, written by
 the bench itself (bench/backlog.ts). The observer runs as its own process (\`provenance-observer run\`,
 compiled as the image runs it, with the \`NODE_OPTIONS\` of deploy/base/40-deployment.yaml and its
 memory limit: ${nodeOptions.join(' ') || 'none'}${variables.length ? `; and its variables ${variables.join(' ')}` : ''}) on an empty index, as the observer's service account, with the
@@ -106,6 +111,5 @@ ${loadavg()
   .join(' / ')} (1 / 5 / 15 min; the bench's own environment, observer and clients share these cores), so the
 limits are measured in the same run and the goals are ratios to them.
 
-${report}
-`;
+${report}`;
 }
