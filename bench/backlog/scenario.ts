@@ -113,7 +113,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     kubeconfig: s.observerKubeconfigPath,
     config: config(ns),
     main: s.main,
-    nodeOptions: [...s.nodeOptions, ...profileOptions()],
+    nodeOptions: [...s.nodeOptions, ...extraNodeOptions(), ...profileOptions()],
     env: s.observerEnv,
   });
   try {
@@ -235,13 +235,21 @@ function profileOptions(): string[] {
     : [];
 }
 
+/**
+ * BENCH_NODE_OPTIONS="--max-semi-space-size=8 …": node flags added after deploy's for the draining
+ * observer (the last of a flag wins), to compare heap settings; the report's header names deploy's.
+ */
+function extraNodeOptions(): string[] {
+  return (process.env.BENCH_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** RSS of an observer watching an empty namespace, 3 s after it is ready. */
 async function idleRss(s: ScenarioSetup, config: Record<string, string>): Promise<number> {
   const observer = await ObserverProcess.start({
     kubeconfig: s.observerKubeconfigPath,
     config,
     main: s.main,
-    nodeOptions: s.nodeOptions,
+    nodeOptions: [...s.nodeOptions, ...extraNodeOptions()],
     env: s.observerEnv,
   });
   try {
