@@ -42,6 +42,7 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
     registry: env.registry,
     freshEverySeconds: options.freshEverySeconds,
     drainMinutes: options.drainMinutes,
+    ...(options.config ? { config: options.config } : {}),
     log: (line: string) => console.error(`[backlog] ${line}`),
   };
   const small = Math.max(1, Math.round(options.runs / 10));

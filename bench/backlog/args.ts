@@ -12,6 +12,8 @@ export interface BacklogOptions {
   drainMinutes?: number;
   /** --rounds R: measure the whole bench R times (default 1); a goal is met when every round meets it */
   rounds: number;
+  /** --set key=value (repeatable): observer configuration beyond the defaults, for comparisons */
+  config?: Record<string, string>;
 }
 
 export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
@@ -22,10 +24,16 @@ export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
       options.quick = true;
       continue;
     }
+    if (flag === '--set') {
+      const [key, ...rest] = (args[++i] ?? '').split('=');
+      if (!key || rest.length === 0) throw new Error('backlog: --set needs key=value');
+      options.config = { ...options.config, [key]: rest.join('=') };
+      continue;
+    }
     const value = Number(args[i + 1]);
     if (!['--runs', '--workers', '--fresh-every', '--drain-minutes', '--rounds'].includes(flag))
       throw new Error(
-        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --rounds R, --quick)`,
+        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --rounds R, --set key=value, --quick)`,
       );
     if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
     if (flag === '--runs') options.runs = value;

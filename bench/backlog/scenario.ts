@@ -15,6 +15,8 @@ export interface ScenarioSetup {
   runs: number;
   /** controller.workers; undefined = the observer's default */
   workers?: number;
+  /** further observer configuration (--set key=value) */
+  config?: Record<string, string>;
   freshEverySeconds: number;
   /** stop measuring the drain after so many minutes (the row then says how many were drained) */
   drainMinutes?: number;
@@ -103,6 +105,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     'storage.oci.insecure-registries': s.registry,
     'storage.oci.allowed-private-registries': '127.0.0.1',
     ...(s.workers ? { 'controller.workers': String(s.workers) } : {}),
+    ...s.config,
   });
   const idle = await idleRss(s, config(`${ns}-idle`));
   const tracker = new SignedTracker({ kubeConfig: s.admin, namespace: ns });
