@@ -1,4 +1,4 @@
-/** Options of `npm run bench -- backlog [--runs N] [--workers W]`. */
+/** Options of `npm run bench -- backlog [--runs N] [--workers W] [--rounds R]`. */
 export interface BacklogOptions {
   /** completed TaskRuns waiting when the observer starts (default 10,000); N/10 is measured too */
   runs: number;
@@ -10,25 +10,36 @@ export interface BacklogOptions {
   quick?: boolean;
   /** --drain-minutes M: measure each drain for at most M minutes (a partial drain of a large N) */
   drainMinutes?: number;
+  /** --rounds R: measure the whole bench R times (default 1); a goal is met when every round meets it */
+  rounds: number;
+  /** --set key=value (repeatable): observer configuration beyond the defaults, for comparisons */
+  config?: Record<string, string>;
 }
 
 export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
-  const options: BacklogOptions = { runs: 10_000, freshEverySeconds: 2 };
+  const options: BacklogOptions = { runs: 10_000, freshEverySeconds: 2, rounds: 1 };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i];
     if (flag === '--quick') {
       options.quick = true;
       continue;
     }
+    if (flag === '--set') {
+      const [key, ...rest] = (args[++i] ?? '').split('=');
+      if (!key || rest.length === 0) throw new Error('backlog: --set needs key=value');
+      options.config = { ...options.config, [key]: rest.join('=') };
+      continue;
+    }
     const value = Number(args[i + 1]);
-    if (!['--runs', '--workers', '--fresh-every', '--drain-minutes'].includes(flag))
+    if (!['--runs', '--workers', '--fresh-every', '--drain-minutes', '--rounds'].includes(flag))
       throw new Error(
-        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --quick)`,
+        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --rounds R, --set key=value, --quick)`,
       );
     if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
     if (flag === '--runs') options.runs = value;
     else if (flag === '--workers') options.workers = value;
     else if (flag === '--drain-minutes') options.drainMinutes = value;
+    else if (flag === '--rounds') options.rounds = value;
     else options.freshEverySeconds = value;
     i++;
   }

@@ -1,6 +1,7 @@
+import { cpus } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
-import { CpuMeter } from './cpu-meter.ts';
+import { CpuMeter, MachineBusyMeter } from './cpu-meter.ts';
 import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { ObserverProcess } from './observer-process.ts';
@@ -14,6 +15,8 @@ export interface ScenarioSetup {
   runs: number;
   /** controller.workers; undefined = the observer's default */
   workers?: number;
+  /** further observer configuration (--set key=value) */
+  config?: Record<string, string>;
   freshEverySeconds: number;
   /** stop measuring the drain after so many minutes (the row then says how many were drained) */
   drainMinutes?: number;
@@ -57,6 +60,19 @@ export interface ScenarioResult {
   machineCpuMsPerRun: Record<string, number>;
   /** the observer's registry requests (its metrics) per run signed */
   registryRequestsPerRun: number;
+  /**
+   * The drain window, from the observer's readiness to the last seeded run signed: its length,
+   * the runs signed in it (seeded and fresh), the share of the machine's CPU the named processes
+   * used (observer, servers, bench: their CPU ÷ cores × seconds) and the share /proc/stat says was
+   * busy (any process; the same on a machine doing nothing else).
+   */
+  window: { seconds: number; signed: number; processShare: number; busyShare: number };
+  /**
+   * Requests the observer sent per run signed in the window, by kind, from its own counters:
+   * `registry <METHOD> <kind>` (registry_requests_total) and `kube <verb> <resource>`
+   * (kube_requests_total).
+   */
+  requestsPerRun: Record<string, number>;
 }
 
 const STALL_MS = 180_000;
@@ -92,6 +108,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     'storage.oci.allowed-private-registries': '127.0.0.1',
     ...(s.workers ? { 'controller.workers': String(s.workers) } : {}),
     ...s.extraConfig,
+    ...s.config,
   });
   const idle = await idleRss(s, config(`${ns}-idle`));
   const tracker = new SignedTracker({ kubeConfig: s.admin, namespace: ns });
@@ -102,15 +119,30 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     kubeconfig: s.observerKubeconfigPath,
     config: config(ns),
     main: s.main,
-    nodeOptions: [...s.nodeOptions, ...profileOptions()],
+    nodeOptions: [...s.nodeOptions, ...extraNodeOptions(), ...profileOptions()],
     env: s.observerEnv,
   });
   try {
     await observer.ready();
     const start = observer.rssMiB() ?? 0;
-    const cpuAtReady = observer.cpuSeconds();
+    const atReady = {
+      cpu: observer.cpuSeconds(),
+      signed: tracker.signedAt.size,
+      at: Date.now(),
+      requests: requestCounts(await observer.metrics()),
+    };
     const meter = new CpuMeter(s.pids);
-    const signedAtReady = tracker.signedAt.size;
+    const busy = new MachineBusyMeter();
+    const limitSamples: number[] = [];
+    const sampler = setInterval(() => {
+      observer
+        .metrics()
+        .then((text) => {
+          const m = /^\w+_backlog_concurrency_limit (\S+)$/m.exec(text);
+          if (m) limitSamples.push(Number(m[1]));
+        })
+        .catch(() => {});
+    }, 1000);
     const fresh = new Map<string, number>();
     let feeding = true;
     const feeder = (async () => {
@@ -123,16 +155,32 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     })();
     const seededDone = () => names.every((n) => tracker.signedAt.has(n) || tracker.failed.has(n));
     await untilOrStalled(tracker, seededDone, s.log, s.drainMinutes);
+    // the drain window ends here: every figure per run is over the runs signed in it
+    const atEnd = {
+      cpu: observer.cpuSeconds(),
+      signed: tracker.signedAt.size,
+      at: Date.now(),
+      machine: meter.read(),
+      busyShare: busy.read(),
+      requests: requestCounts(await observer.metrics()),
+    };
+    clearInterval(sampler);
+    s.log(`  backlog concurrency limit, sampled every second: ${limitSamples.join(' ')}`);
     feeding = false;
     await feeder;
     await Promise.race([
       tracker.until(() => [...fresh.keys()].every((n) => tracker.signedAt.has(n))),
       new Promise((r) => setTimeout(r, 30_000)),
     ]);
-    const cpu = observer.cpuSeconds() - cpuAtReady;
-    const machine = meter.read();
-    const signedInWindow = Math.max(1, tracker.signedAt.size - signedAtReady);
-    const registryRequests = sumCounter(await observer.metrics(), 'registry_requests_total');
+    const signedInWindow = Math.max(1, atEnd.signed - atReady.signed);
+    const windowSeconds = Math.max(0.001, (atEnd.at - atReady.at) / 1000);
+    const observerMs = (atEnd.cpu - atReady.cpu) * 1000;
+    const processMs = observerMs + Object.values(atEnd.machine).reduce((a, b) => a + b, 0);
+    const requestsPerRun = Object.fromEntries(
+      Object.entries(atEnd.requests)
+        .map(([kind, n]) => [kind, (n - (atReady.requests[kind] ?? 0)) / signedInWindow] as const)
+        .filter(([, n]) => n > 0),
+    );
     const lastSeeded = Math.max(...names.map((n) => tracker.signedAt.get(n) ?? 0));
     const signed = names.filter((n) => tracker.signedAt.has(n)).length;
     const timed = [...fresh].flatMap(([n, at]) => {
@@ -157,12 +205,21 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
         slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, 3),
       },
       rssMiB: { idle, start, peak: observer.peakRssMiB(), end: observer.rssMiB() ?? 0 },
-      cpuMsPerRun: (cpu * 1000) / signedInWindow,
+      cpuMsPerRun: observerMs / signedInWindow,
       machineCpuMsPerRun: {
-        ...Object.fromEntries(Object.entries(machine).map(([name, ms]) => [name, ms / signedInWindow])),
-        observer: (cpu * 1000) / signedInWindow,
+        ...Object.fromEntries(Object.entries(atEnd.machine).map(([name, ms]) => [name, ms / signedInWindow])),
+        observer: observerMs / signedInWindow,
       },
-      registryRequestsPerRun: registryRequests / Math.max(1, tracker.signedAt.size),
+      registryRequestsPerRun: Object.entries(requestsPerRun)
+        .filter(([kind]) => kind.startsWith('registry '))
+        .reduce((sum, [, n]) => sum + n, 0),
+      window: {
+        seconds: windowSeconds,
+        signed: signedInWindow,
+        processShare: processMs / (cpus().length * 1000 * windowSeconds),
+        busyShare: atEnd.busyShare,
+      },
+      requestsPerRun,
     };
   } finally {
     tracker.stop();
@@ -184,13 +241,21 @@ function profileOptions(): string[] {
     : [];
 }
 
+/**
+ * BENCH_NODE_OPTIONS="--max-semi-space-size=8 …": node flags added after deploy's for the draining
+ * observer (the last of a flag wins), to compare heap settings; the report's header names deploy's.
+ */
+function extraNodeOptions(): string[] {
+  return (process.env.BENCH_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** RSS of an observer watching an empty namespace, 3 s after it is ready. */
 async function idleRss(s: ScenarioSetup, config: Record<string, string>): Promise<number> {
   const observer = await ObserverProcess.start({
     kubeconfig: s.observerKubeconfigPath,
     config,
     main: s.main,
-    nodeOptions: s.nodeOptions,
+    nodeOptions: [...s.nodeOptions, ...extraNodeOptions()],
     env: s.observerEnv,
   });
   try {
@@ -230,14 +295,23 @@ async function untilOrStalled(
   }
 }
 
-/** The sum of a counter's samples over all its labels in Prometheus text. */
-function sumCounter(text: string, suffix: string): number {
-  let sum = 0;
+/**
+ * The observer's request counters in Prometheus text, by kind: `registry <METHOD> <kind>` summed
+ * over statuses, and `kube <verb> <resource>`.
+ */
+export function requestCounts(text: string): Record<string, number> {
+  const counts: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const m = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
-    if (m?.[1].endsWith(suffix)) sum += Number(m[2]);
+    const m = /^\w+_(registry|kube)_requests_total\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const kind =
+      m[1] === 'registry'
+        ? `registry ${labels.method} ${labels.kind}`
+        : `kube ${labels.verb} ${labels.resource}`;
+    counts[kind] = (counts[kind] ?? 0) + Number(m[3]);
   }
-  return sum;
+  return counts;
 }
 
 function percentile(values: number[], p: number): number {

@@ -3,7 +3,7 @@ import { processMemoryBudget } from '../cache/index.ts';
 import { type FaultHook, type KubeAccess, LiveConfig, type ObserverConfig } from '../config/index.ts';
 import type { Controller } from '../controller/index.ts';
 import { type AttestationIndex, IndexSeal } from '../index/index.ts';
-import { KubeConnection, TokenBucket } from '../kube/index.ts';
+import { KubeConnection, kubeRequestKind, TokenBucket } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import { type Part, startParts } from './compose/parts.ts';
 
@@ -69,6 +69,7 @@ export async function startObserver(deps: ObserverDeps): Promise<RunningObserver
   const connection = new KubeConnection({
     access: deps.kubeAccess,
     limit: new TokenBucket({ qps: config.kubeApiQps, burst: config.kubeApiBurst }),
+    onRequest: (method, path, query) => deps.metrics.kubeRequests.inc(kubeRequestKind(method, path, query)),
   });
   // seals the index rows a signature may rest on; keyed from the signing Secret once it loads
   const seal = new IndexSeal();

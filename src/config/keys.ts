@@ -335,6 +335,14 @@ export const CONFIG_ROWS = [
     doc: 'ours: hold each unfinished run with the finalizer `provenance-observer.dev/capture`, removed as soon as the finished run is captured into the index, so a run deleted while no observer runs is still attested (deletion waits for an observer; see docs/deletions.md)',
   }),
   row({
+    key: 'observer.success-events',
+    at: 'successEvents',
+    default: 'false',
+    parse: bool,
+    live: true,
+    doc: 'ours: also record a Normal `Attested` Event on every run attested (Warnings and every failure are always recorded). Off by default: it costs each run an apiserver write and an etcd object kept for an hour, and says what the `chains.tekton.dev/signed` annotation, `runs_attested_total` and the lookup API already say (Tekton Chains records none)',
+  }),
+  row({
     key: 'signing.secret.name',
     at: 'signingSecret.name',
     default: 'signing-secrets',
@@ -569,10 +577,10 @@ export const CONFIG_ROWS = [
   row({
     key: 'controller.backlog-workers',
     at: 'backlogWorkers',
-    default: '32',
-    parse: int(0, 256),
+    default: '128',
+    parse: int(0, 1024),
     live: false,
-    doc: 'ours: further concurrent reconciles for the backlog (runs found by a list) at most; how many run at once adapts to attempt latency, is cut while attempts of fresh runs take over 0.8 s, and never takes the `controller.workers` fresh runs need',
+    doc: 'ours: further concurrent reconciles for the backlog (runs found by a list) at most, a bound on memory in flight rather than the working point: how many run at once follows the CPU the machine has left (sampled every second from /proc/stat, and the cgroup v2 quota where one is set; it grows while the CPU is under 90% busy and shrinks over 96%), is cut while attempts of fresh runs take over 0.8 s, and never takes the `controller.workers` fresh runs need; where the CPU cannot be read it follows attempt latency',
   }),
   row({
     key: 'controller.kube-api-qps',

@@ -5,11 +5,12 @@ import type { RunHold } from '../kube/index.ts';
 import { isSettled } from '../model/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import type { PodEvidence } from '../policy/index.ts';
-import { AdaptiveLimit, type Lane, LatencyCap, WorkQueue } from '../queue/index.ts';
+import { type Lane, WorkQueue } from '../queue/index.ts';
 import type { Reconciler } from '../reconcile/index.ts';
 import { Backoff, RETRY_MAX_MS } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
+import { BacklogConcurrency } from './backlog-concurrency.ts';
 import type { CaptureGate } from './capture-gate.ts';
 import { CaptureWriter } from './capture-writer.ts';
 
@@ -52,6 +53,11 @@ export interface ControllerOptions {
   spareWorkers?: number;
   /** a live attempt slower than this shrinks the backlog's concurrency (latency-cap.ts); default LIVE_TARGET_MS */
   liveTargetMs?: number;
+  /**
+   * the CPU's busy share since the last call (machine-cpu.ts), sampled every second: the backlog's
+   * concurrency follows the headroom it leaves; default none (it follows attempt time)
+   */
+  cpuBusyShare?: () => number | undefined;
 }
 
 /**
@@ -80,15 +86,18 @@ const BORROW_FACTOR = 1;
  */
 export class Controller {
   readonly #o: Required<
-    Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence' | 'captureGate'>
+    Omit<
+      ControllerOptions,
+      'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence' | 'captureGate' | 'cpuBusyShare'
+    >
   >;
   readonly #podEvidence: ControllerOptions['podEvidence'];
   readonly #hold: RunHold | undefined;
   readonly #captures: CaptureWriter;
   readonly #gate: Pick<CaptureGate, 'admits'> | undefined;
   readonly #queue: WorkQueue<RunKey>;
-  readonly #backlogLimit: AdaptiveLimit;
-  readonly #liveCap: LatencyCap;
+  readonly #backlog: BacklogConcurrency;
+  #headroomTimer: NodeJS.Timeout | undefined;
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
@@ -105,14 +114,10 @@ export class Controller {
     };
     this.#backoff = new Backoff(this.#o.backoff);
     const backlogMax = this.#o.backlogWorkers;
-    this.#backlogLimit = new AdaptiveLimit({
-      min: 1,
-      max: Math.max(1, backlogMax || this.#o.workers),
-      initial: Math.min(Math.max(1, backlogMax), this.#o.workers),
-    });
-    this.#liveCap = new LatencyCap({
-      targetMs: this.#o.liveTargetMs,
-      max: Math.max(1, backlogMax || this.#o.workers),
+    this.#backlog = new BacklogConcurrency({
+      max: backlogMax || this.#o.workers,
+      liveTargetMs: this.#o.liveTargetMs,
+      ...(options.cpuBusyShare ? { busyShare: options.cpuBusyShare } : {}),
     });
     const all = this.#o.workers + backlogMax;
     this.#hold = options.hold;
@@ -151,6 +156,10 @@ export class Controller {
     // the queue keeps `workers` busy (more only while a namespace borrows) and the backlog workers
     const all = this.#o.workers * (1 + BORROW_FACTOR) + this.#o.backlogWorkers;
     for (let i = 0; i < all; i++) this.#workers.push(this.#work());
+    if (this.#o.backlogWorkers > 0) {
+      this.#headroomTimer = setInterval(() => this.#tickBacklog(), 1000);
+      this.#headroomTimer.unref();
+    }
     await this.#o.source.start((o) => this.#observe(o));
     await this.#resumeCaptured();
   }
@@ -167,6 +176,7 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.#headroomTimer);
     this.#o.source.stop();
     this.#queue.shutDown();
     await Promise.all(this.#workers);
@@ -178,9 +188,23 @@ export class Controller {
     this.#depth();
   }
 
-  /** Backlog attempts allowed at once now: the adaptive limit, under the live-latency cap. */
+  /** Backlog attempts allowed at once now (backlog-concurrency.ts). */
   get backlogLimit(): number {
-    return Math.min(this.#backlogLimit.current, this.#liveCap.current);
+    return this.#backlog.current;
+  }
+
+  /** Once a second: the CPU headroom moves the backlog's limit while it binds. */
+  #tickBacklog(): void {
+    const limit = this.backlogLimit;
+    const binding = this.#queue.waitingIn('backlog') > 0 && this.#queue.backlogInProcess >= limit;
+    this.#backlog.tick(binding);
+    this.#limitChanged(limit);
+  }
+
+  #limitChanged(before: number): void {
+    const now = this.backlogLimit;
+    this.#o.metrics.backlogLimit.set(now);
+    if (now > before) this.#queue.wake();
   }
 
   #depth(): void {
@@ -334,12 +358,8 @@ export class Controller {
    */
   #sample(durationMs: number, lane: Lane, attested: boolean): void {
     const before = this.backlogLimit;
-    this.#backlogLimit.sample(durationMs);
-    if (lane === 'backlog') this.#liveCap.backlogDone();
-    else if (attested) this.#liveCap.sample(durationMs);
-    const now = this.backlogLimit;
-    this.#o.metrics.backlogLimit.set(now);
-    if (now > before) this.#queue.wake();
+    this.#backlog.attemptEnded(durationMs, lane, attested);
+    this.#limitChanged(before);
   }
 
   /** Index failures are what the IndexUnavailable alert (deploy/base/80-prometheusrule.yaml) counts. */

@@ -2,3 +2,4 @@
 export type { RunObservation, RunSource } from '../tekton/index.ts';
 export { CaptureGate, type CaptureGateOptions } from './capture-gate.ts';
 export { Controller, type ControllerOptions } from './controller.ts';
+export { cpuBusySampler } from './machine-cpu.ts';

@@ -15,6 +15,7 @@ export { KubeJson, MERGE_PATCH } from './client/kube-json.ts';
 export { type ListedPage, listPage, nextPageSize } from './client/kube-list.ts';
 export { type WatchEnd, type WatchEvent, type WatchOptions, watch } from './client/kube-watch.ts';
 export { PUBLIC_KEY_ENTRY, PublicKeySecretWriter } from './client/public-key-secret.ts';
+export { kubeRequestKind } from './client/request-kind.ts';
 export { SecretReader, type SecretSnapshot } from './client/secret-reader.ts';
 export { TokenBucket } from './client/token-bucket.ts';
 export type { EventRecorder, RunEvent } from './event-recorder.ts';

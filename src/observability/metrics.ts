@@ -51,6 +51,7 @@ export function createMetrics() {
     ...workMetrics(registry),
     ...serviceMetrics(registry),
     ...diskMetrics(registry),
+    ...requestMetrics(registry),
   };
   atZero(m);
   return m;
@@ -266,6 +267,24 @@ function diskMetrics(registry: Registry) {
 }
 
 /** The index, the registries, the signing key and the configuration. */
+/** Requests the observer sends, by kind: what a run costs the servers behind it. */
+function requestMetrics(registry: Registry) {
+  return {
+    registryRequests: new Counter({
+      name: `${P}registry_requests_total`,
+      help: 'OCI registry requests by method, kind (manifest, blob, upload, tags, referrers, token) and HTTP status (0 = no response, circuit_open = not sent)',
+      labelNames: ['method', 'kind', 'status'] as const,
+      registers: [registry],
+    }),
+    kubeRequests: new Counter({
+      name: `${P}kube_requests_total`,
+      help: 'apiserver requests sent, by verb (get, list, watch, create, patch, update, delete) and resource (with its subresource)',
+      labelNames: ['verb', 'resource'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
 function serviceMetrics(registry: Registry) {
   return {
     indexPruned: new Counter({
@@ -277,12 +296,6 @@ function serviceMetrics(registry: Registry) {
     indexDiskFull: new Counter({
       name: `${P}index_disk_full_total`,
       help: 'index writes refused because its disk (or SQLite size cap) is full; nothing was written or marked signed',
-      registers: [registry],
-    }),
-    registryRequests: new Counter({
-      name: `${P}registry_requests_total`,
-      help: 'OCI registry requests by method and HTTP status (0 = no response, circuit_open = not sent)',
-      labelNames: ['method', 'status'] as const,
       registers: [registry],
     }),
     foreignLayers: new Counter({

@@ -117,7 +117,11 @@ export class Reconciler {
       tenantKeyMissing: options.tenantKeyMissing ?? (async () => undefined),
     };
     this.#space = options.space ?? diskShareFromConfig(options.config, options.index, options.metrics);
-    this.#report = new RunReporter({ ...options, clock: this.#o.clock });
+    this.#report = new RunReporter({
+      ...options,
+      clock: this.#o.clock,
+      successEvents: () => this.#o.config.successEvents,
+    });
     this.#outcomes = new AttemptOutcomes({ ...this.#o, report: this.#report });
     this.#claimer = new RunClaimer({
       claims: options.index,

@@ -18,17 +18,27 @@ export interface ReportDetails {
 
 /**
  * Tells people what happened to a run: an Event on the run, a metric and a log line, always the
- * three together. Recording an Event never fails a reconcile (EventRecorder's contract).
+ * three together, except the Normal Event of a run attested, which `observer.success-events` asks
+ * for (the annotation and the metric say it already). Recording an Event never fails a reconcile
+ * (EventRecorder's contract).
  */
 export class RunReporter {
   readonly #events: EventRecorder;
   readonly #metrics: Metrics;
   readonly #clock: () => number;
+  readonly #successEvents: () => boolean;
 
-  constructor(options: { events: EventRecorder; metrics: Metrics; clock?: () => number }) {
+  /** `successEvents`: whether an attested run gets a Normal Event too (`observer.success-events`) */
+  constructor(options: {
+    events: EventRecorder;
+    metrics: Metrics;
+    clock?: () => number;
+    successEvents?: () => boolean;
+  }) {
     this.#events = options.events;
     this.#metrics = options.metrics;
     this.#clock = options.clock ?? Date.now;
+    this.#successEvents = options.successEvents ?? (() => true);
   }
 
   /**
@@ -162,6 +172,7 @@ export class RunReporter {
     const notes = results.flatMap((r) => (r.result.ok ? (r.result.notes ?? []) : []));
     for (const note of notes) await this.event(run, 'Warning', 'StoredElsewhere', note, context);
     log.info({ attestationId: id, locations: where }, 'attested');
+    if (!this.#successEvents()) return;
     await this.event(
       run,
       'Normal',

@@ -40,6 +40,8 @@ describe('SIGKILL between the OCI push and the index write', () => {
       'signing.secret.poll-seconds': '1',
       // the killed process's claim lapses after this; the restarted one (a new owner) waits for it
       'observer.claim-lease-seconds': '2',
+      // the Attested Event (off by default) shows the attempt was reported in full
+      'observer.success-events': 'true',
     };
     const start = (extraEnv: Record<string, string> = {}, dir?: string) =>
       ObserverProcess.start({ kubeconfig: env.kubeconfigs.observer, config, env: extraEnv, dir });

@@ -24,7 +24,8 @@ describe('failure modes on the real cluster and registry', () => {
   });
 
   it('a run a tenant created already annotated signed=true is attested anyway, and the mismatch reported', async () => {
-    obs = await startTestObserver(env);
+    // the Normal Attested Event too (off by default), to show both Events side by side
+    obs = await startTestObserver(env, { 'observer.success-events': 'true' });
     const image = await pushTestImage(env.registry, `tamper/app-${Date.now()}`);
     const name = await completeBuildTaskRun(image, {
       name: `forged-${Date.now()}`,

@@ -40,6 +40,8 @@ describe('a capture row written straight into PostgreSQL', () => {
     });
     config = {
       'observer.namespaces': namespace,
+      // an Attested Event would show a forged row was signed from (off by default: it must be on to be absent)
+      'observer.success-events': 'true',
       'index.url': url,
       'index.tls-mode': 'verify-full',
       'index.tls-ca-file': env.postgresCaFile,

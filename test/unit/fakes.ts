@@ -187,18 +187,19 @@ export function fakeReconciler(
   const runs = new FakeRunApi();
   const attestor = new FakeAttestor();
   const events = new FakeEvents();
+  const metrics = createMetrics();
   const reconciler = new Reconciler({
-    config: parseConfig(config),
+    config: parseConfig({ 'observer.success-events': 'true', ...config }),
     runApi: runs,
     index,
     attestor,
     events,
-    metrics: createMetrics(),
+    metrics,
     logger: silentLogger(),
     signer: () => fakeSigner,
     ...(clock ? { clock } : {}),
   });
-  return { runs, attestor, events, reconciler };
+  return { runs, attestor, events, reconciler, metrics };
 }
 
 /** A storage backend that records what it was asked to store; `failNext` fails that many. */

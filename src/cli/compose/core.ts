@@ -1,6 +1,6 @@
 import { Attestor, ChainsAdopter } from '../../attest/index.ts';
 import { type ObserverConfig, readDockerConfig } from '../../config/index.ts';
-import { CaptureGate, Controller } from '../../controller/index.ts';
+import { CaptureGate, Controller, cpuBusySampler } from '../../controller/index.ts';
 import { type AttestationIndex, IndexHealth, IndexPruner, type IndexSeal } from '../../index/index.ts';
 import {
   FinalizerRunHold,
@@ -97,6 +97,8 @@ export function buildCore(
     logger,
     workers: config.workers,
     backlogWorkers: config.backlogWorkers,
+    // the backlog's concurrency follows the CPU the machine (or our quota) has left
+    cpuBusyShare: cpuBusySampler(),
     ownWrite: (uid, resourceVersion) => runApi.isOwnWrite(uid, resourceVersion),
     captureGate: new CaptureGate({ space, events, metrics, logger }),
     backoff: { baseMs: config.retryBaseMs, maxMs: RETRY_MAX_MS },

@@ -31,11 +31,18 @@ export class KubeConnection {
   readonly #agent: Agent;
   readonly #limit: TokenBucket | undefined;
   readonly #base: string;
+  readonly #onRequest: ((method: KubeMethod, path: string, query: KubeRequest['query']) => void) | undefined;
 
-  constructor(options: { access: KubeAccess; limit?: TokenBucket }) {
+  /** `onRequest` sees every request as it is sent (the observer counts them by kind). */
+  constructor(options: {
+    access: KubeAccess;
+    limit?: TokenBucket;
+    onRequest?: (method: KubeMethod, path: string, query: KubeRequest['query']) => void;
+  }) {
     const { access } = options;
     this.#access = access;
     this.#limit = options.limit;
+    this.#onRequest = options.onRequest;
     this.#base = access.server.endsWith('/') ? access.server : `${access.server}/`;
     this.#agent = new Agent({
       connect: {
@@ -71,6 +78,7 @@ export class KubeConnection {
     const headers: Record<string, string> = { ...options.headers };
     const token = this.#access.token?.();
     if (token) headers.authorization = `Bearer ${token}`;
+    this.#onRequest?.(method, path, options.query);
     return request(this.url(path, options.query), {
       method,
       headers,

@@ -18,6 +18,7 @@ import {
   type RegistryResponse,
   registryTransport,
 } from './registry-transport.ts';
+import { registryRequestKind } from './request-kind.ts';
 
 /** What a request is for, in messages: "GET manifest v1" on "registry/repository". */
 export interface Where {
@@ -178,6 +179,7 @@ export class RegistryHttp {
     context: AttemptContext,
   ): Promise<RegistryResponse> {
     const method = init.method ?? 'GET';
+    const kind = registryRequestKind(url.pathname);
     const refused = (err: HostRefused) =>
       registryError(REFUSED[hop], where, { detail: err.message, retryable: false, cause: err });
     try {
@@ -188,7 +190,7 @@ export class RegistryHttp {
     const breakers = this.#breakers;
     const ticket = breakers ? breakers.acquire(url.host) : { success() {}, failure() {}, abandon() {} };
     if (!ticket) {
-      this.#metrics?.registryRequests.inc({ method, status: 'circuit_open' });
+      this.#metrics?.registryRequests.inc({ method, kind, status: 'circuit_open' });
       throw registryError('registry_circuit_open', where, {
         detail: `circuit open for ${url.host}`,
         retryable: true,
@@ -211,7 +213,7 @@ export class RegistryHttp {
         lane: context.lane,
       });
     } catch (err) {
-      this.#metrics?.registryRequests.inc({ method, status: '0' });
+      this.#metrics?.registryRequests.inc({ method, kind, status: '0' });
       const host = causeOf(err, HostRefused);
       if (host) {
         ticket.failure();
@@ -237,7 +239,7 @@ export class RegistryHttp {
     }
     if (res.status >= 500) ticket.failure();
     else ticket.success();
-    this.#metrics?.registryRequests.inc({ method, status: String(res.status) });
+    this.#metrics?.registryRequests.inc({ method, kind, status: String(res.status) });
     return res;
   }
 }

@@ -204,3 +204,52 @@ describe('Controller', () => {
     await controller.stop();
   });
 });
+
+describe('Controller backlog concurrency', () => {
+  it('raises the backlog limit with CPU headroom while backlog runs wait, and cuts it when the CPU is full', async () => {
+    let busy = 0.2;
+    const release: (() => void)[] = [];
+    const inFlight = new Set<string>();
+    let most = 0;
+    const controller = new Controller({
+      source: new FakeSource(),
+      index: { ...noCaptures, getRunRecord: async () => undefined },
+      reconciler: {
+        // backlog attempts that wait (on registries, settle times) until released
+        reconcile: (key: RunKey) =>
+          new Promise((resolve) => {
+            inFlight.add(key.name);
+            most = Math.max(most, inFlight.size);
+            release.push(() => {
+              inFlight.delete(key.name);
+              resolve({});
+            });
+          }),
+      },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      workers: 2,
+      backlogWorkers: 64,
+      cpuBusyShare: () => busy,
+    });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    await controller.start();
+    for (let i = 0; i < 200; i++)
+      controller.enqueue({ kind: 'TaskRun', namespace: 'ns', name: `b${i}` }, 'backlog');
+    await until(() => inFlight.size === 4);
+    expect(controller.backlogLimit).toBe(4);
+    for (let s = 0; s < 10; s++) {
+      vi.advanceTimersByTime(1000);
+      await until(() => inFlight.size === controller.backlogLimit);
+    }
+    const open = controller.backlogLimit;
+    expect(open).toBeGreaterThan(30);
+    busy = 1;
+    vi.advanceTimersByTime(3000);
+    expect(controller.backlogLimit).toBeLessThan(open);
+    for (const r of release.splice(0)) r();
+    expect(most).toBe(open);
+    vi.useRealTimers();
+    await controller.stop().catch(() => {});
+  });
+});

@@ -111,7 +111,7 @@ describe('RegistryClient errors and uploads', () => {
       message: expect.stringMatching(/list tags 127\.0\.0\.1:1\/team\/app: no response/),
     });
     expect((await metrics.registryRequests.get()).values).toEqual([
-      expect.objectContaining({ labels: { method: 'GET', status: '0' }, value: 1 }),
+      expect.objectContaining({ labels: { method: 'GET', kind: 'tags', status: '0' }, value: 1 }),
     ]);
   });
 

@@ -57,7 +57,7 @@ describe("Reconciler: runs Tekton Chains signed, with Chains' key configured", (
     events = new FakeEvents();
     metrics = createMetrics();
     reconciler = new Reconciler({
-      config: parseConfig({}),
+      config: parseConfig({ 'observer.success-events': 'true' }),
       runApi: runs,
       index,
       attestor,
@@ -135,6 +135,7 @@ describe("Reconciler: runs Tekton Chains signed, with Chains' key configured", (
   it('side by side until the cut-over: an unsigned run is left to Chains, then its signature adopted', async () => {
     const sideBySide = new Reconciler({
       config: parseConfig({
+        'observer.success-events': 'true',
         'adoption.chains-public-key-files': '/etc/chains/cosign.pub',
         'adoption.cut-over': '2026-11-26T12:00:00Z',
       }),

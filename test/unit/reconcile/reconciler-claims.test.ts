@@ -98,7 +98,11 @@ describe('Reconciler claims (replicas share runs through the index)', () => {
   let events: FakeEvents;
   const replica = (owner: string, idx: SqliteIndex = withClaims(index, claims), metrics = createMetrics()) =>
     new Reconciler({
-      config: parseConfig({ 'observer.claim-lease-seconds': '30', 'attestation.max-attempts': '3' }),
+      config: parseConfig({
+        'observer.success-events': 'true',
+        'observer.claim-lease-seconds': '30',
+        'attestation.max-attempts': '3',
+      }),
       runApi: runs,
       index: idx,
       attestor,

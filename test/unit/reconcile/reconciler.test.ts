@@ -38,6 +38,7 @@ describe('Reconciler', () => {
     now = Date.parse('2026-11-26T10:00:05Z');
     reconciler = new Reconciler({
       config: parseConfig({
+        'observer.success-events': 'true',
         'attestation.max-attempts': '3',
         'artifacts.pipelinerun.child-wait-seconds': '60',
       }),

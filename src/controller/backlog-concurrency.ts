@@ -1,0 +1,62 @@
+import { AdaptiveLimit, HeadroomLimit, type Lane, LatencyCap } from '../queue/index.ts';
+
+/**
+ * How many backlog attempts may run at once: the CPU headroom limit (headroom-limit.ts), sampled
+ * every second, where the CPU's busy share can be read, else the attempt-time limit
+ * (adaptive-limit.ts); under the cap that fresh runs' attempt time keeps (latency-cap.ts), so a
+ * drain that keeps the machine busy never makes a fresh run wait past its target.
+ *
+ * Registries and the apiserver are bounded separately, whatever this allows: requests in flight
+ * per registry host (`storage.oci.max-requests-per-host`), the apiserver's QPS
+ * (`controller.kube-api-qps`), a failing host's circuit breaker.
+ */
+export class BacklogConcurrency {
+  readonly #busyShare: (() => number | undefined) | undefined;
+  readonly #headroom: HeadroomLimit;
+  readonly #attemptTime: AdaptiveLimit;
+  readonly #liveCap: LatencyCap;
+  #useHeadroom = false;
+
+  constructor(options: {
+    /** highest limit (controller.backlog-workers) */
+    max: number;
+    /** fresh attempts slower than this cut the cap */
+    liveTargetMs: number;
+    /** the CPU's busy share since the last call (machine-cpu.ts); undefined: attempt time only */
+    busyShare?: () => number | undefined;
+  }) {
+    const max = Math.max(1, options.max);
+    this.#busyShare = options.busyShare;
+    // start low: a burst of max attempts at start-up would hold the CPU before the first sample
+    const initial = Math.min(max, 4);
+    this.#headroom = new HeadroomLimit({ min: 1, max, initial });
+    this.#attemptTime = new AdaptiveLimit({ min: 1, max, initial });
+    this.#liveCap = new LatencyCap({ targetMs: options.liveTargetMs, max });
+  }
+
+  /** Backlog attempts allowed at once now. */
+  get current(): number {
+    const own = this.#useHeadroom ? this.#headroom.current : this.#attemptTime.current;
+    return Math.min(own, this.#liveCap.current);
+  }
+
+  /** What the limit follows now: `cpu` headroom, or `attempt_time` where the CPU cannot be read. */
+  get follows(): 'cpu' | 'attempt_time' {
+    return this.#useHeadroom ? 'cpu' : 'attempt_time';
+  }
+
+  /** Once a second: `binding` when backlog keys waited while every allowed attempt was in flight. */
+  tick(binding: boolean): void {
+    const busy = this.#busyShare?.();
+    if (busy === undefined) return;
+    this.#useHeadroom = true;
+    this.#headroom.sample(busy, binding);
+  }
+
+  /** An attempt ended after `durationMs`: a fresh run's that attested feeds the live cap. */
+  attemptEnded(durationMs: number, lane: Lane, attested: boolean): void {
+    this.#attemptTime.sample(durationMs);
+    if (lane === 'backlog') this.#liveCap.backlogDone();
+    else if (attested) this.#liveCap.sample(durationMs);
+  }
+}
