@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
 import type { IndexRetention, RunCaptures, RunRecords } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
-import { isSettled } from '../model/index.ts';
+import { isSettled, SIGNED } from '../model/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import type { PodEvidence } from '../policy/index.ts';
 import { AdaptiveLimit, type Lane, LatencyCap, WorkQueue } from '../queue/index.ts';
@@ -10,13 +10,14 @@ import type { Reconciler } from '../reconcile/index.ts';
 import { Backoff, RETRY_MAX_MS } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
+import { CaptureCheck } from './capture-check.ts';
 import { CaptureWriter } from './capture-writer.ts';
 
 export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
   index: Pick<RunRecords, 'getRunRecord'> &
-    Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures'> &
+    Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures' | 'capturedVersions'> &
     Pick<IndexRetention, 'markRunDeleted'>;
   /** finalizer mode (`observer.finalizers`): holds unfinished runs until captured; default none */
   hold?: RunHold;
@@ -80,6 +81,8 @@ export class Controller {
   readonly #podEvidence: ControllerOptions['podEvidence'];
   readonly #hold: RunHold | undefined;
   readonly #captures: CaptureWriter;
+  /** whether a sighting is captured already (an index replicas share); undefined: always write */
+  readonly #captured: CaptureCheck | undefined;
   readonly #queue: WorkQueue<RunKey>;
   readonly #backlogLimit: AdaptiveLimit;
   readonly #liveCap: LatencyCap;
@@ -112,6 +115,13 @@ export class Controller {
     this.#hold = options.hold;
     this.#podEvidence = options.podEvidence;
     this.#captures = new CaptureWriter({ index: options.index, ...options.captureBatch });
+    const { capturedVersions } = options.index;
+    this.#captured = capturedVersions
+      ? new CaptureCheck({
+          index: { capturedVersions: (uids) => capturedVersions.call(options.index, uids) },
+          ...options.captureBatch,
+        })
+      : undefined;
     // fair between namespaces: one tenant's slow runs hold at most its share of the workers
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
       group: (k) => k.namespace,
@@ -221,6 +231,7 @@ export class Controller {
    */
   async #capture(o: RunObservation): Promise<boolean> {
     try {
+      if (await this.#capturedAlready(o)) return true;
       const evidence = await this.#evidence(o);
       await this.#captures.capture({
         uid: o.uid,
@@ -238,6 +249,21 @@ export class Controller {
       );
       return false;
     }
+  }
+
+  /**
+   * Whether the index holds this sighting's copy already, with the Pod evidence when one would be
+   * taken, so writing it (and reading the Pod) again would add nothing: the same uid at the same
+   * resourceVersion (another replica, or an earlier sighting, wrote it); or any copy of the uid when
+   * the run is marked `signed: "true"` and not deleted — most often the echo of another replica's
+   * mark, seen before that replica's index record: the run was attested from the content the copy
+   * holds, and the mark's version adds only its annotations.
+   */
+  async #capturedAlready(o: RunObservation): Promise<boolean> {
+    if (!this.#captured || !o.resourceVersion) return false;
+    const found = await this.#captured.find(o.uid);
+    if (!found || !(found.evidence || !this.#podEvidence || o.key.kind !== 'TaskRun')) return false;
+    return found.resourceVersion === o.resourceVersion || (o.annotations[SIGNED] === 'true' && !o.deleted);
   }
 
   /** The TaskRun's Pod evidence now; a failed read is logged and leaves it to a later sighting. */

@@ -18,7 +18,7 @@ import {
   toSummary,
 } from '../index-rows.ts';
 import type { LoggedEntry, StoredCheckpoint } from '../log/decision-log.ts';
-import type { RunCapture } from '../run-captures.ts';
+import type { CapturedVersion, RunCapture } from '../run-captures.ts';
 import { IndexSeal } from '../seal/index-seal.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
 import { PgDecisionLog } from './pg-decision-log.ts';
@@ -274,6 +274,10 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
 
   captureRuns(captures: readonly RunCapture[]): Promise<void> {
     return this.#captures.captureRuns(captures);
+  }
+
+  capturedVersions(uids: readonly string[]): Promise<Map<string, CapturedVersion>> {
+    return this.#captures.capturedVersions(uids);
   }
 
   findRunEvidence(uid: string, run?: RunKey): Promise<PodEvidence | undefined> {

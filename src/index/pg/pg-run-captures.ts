@@ -11,7 +11,7 @@ import {
   sealedEvidence,
   sightingRows,
 } from '../capture-input.ts';
-import type { RunCapture, RunCaptures } from '../run-captures.ts';
+import type { CapturedVersion, RunCapture, RunCaptures } from '../run-captures.ts';
 import type { IndexSeal } from '../seal/index-seal.ts';
 import type { PgDb } from './pg-connection.ts';
 
@@ -61,6 +61,27 @@ export class PgRunCaptures implements RunCaptures {
        SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::text[])
        ON CONFLICT (uid) DO NOTHING`,
       [...columns, ...evidenceColumns, ...sightingColumns],
+    );
+  }
+
+  async capturedVersions(uids: readonly string[]): Promise<Map<string, CapturedVersion>> {
+    if (uids.length === 0) return new Map();
+    // the version is read out of the stored object (sealed with it), so no column of its own
+    const rows = await this.#db.query<{ uid: string; resource_version: string | null; evidence: boolean }>(
+      `checking ${uids.length} capture(s)`,
+      `SELECT c.uid, c.object::json -> 'metadata' ->> 'resourceVersion' AS resource_version,
+         EXISTS (SELECT 1 FROM run_evidence e WHERE e.uid = c.uid) AS evidence
+       FROM run_captures c WHERE c.uid = ANY($1::text[])`,
+      [uids],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.uid,
+        {
+          ...(r.resource_version === null ? {} : { resourceVersion: r.resource_version }),
+          evidence: r.evidence,
+        },
+      ]),
     );
   }
 
