@@ -67,6 +67,19 @@ export const LIVE_TARGET_MS = 800;
  */
 const BORROW_FACTOR = 1;
 
+/** What the source last said of a run: enough to ask the index whether it is settled (isSettled). */
+interface Seen {
+  uid: string;
+  annotations: Record<string, string>;
+  deleted: boolean;
+}
+
+const seenOf = (o: RunObservation): Seen => ({
+  uid: o.uid,
+  annotations: o.annotations,
+  deleted: o.deleted === true,
+});
+
 /**
  * Wires a run source to a work queue and N workers. The source only says a run may need work;
  * finished runs the index already settled (and whose annotations agree) are dropped before
@@ -89,6 +102,10 @@ export class Controller {
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
+  /** what the source last said of each outstanding run (its uid, marks, deletion) */
+  readonly #seen = new Map<string, Seen>();
+  /** keys waiting because another replica held the run's claim (ReconcileResult.waitingForClaim) */
+  readonly #afterClaim = new Set<string>();
   #workers: Promise<void>[] = [];
 
   constructor(options: ControllerOptions) {
@@ -206,11 +223,15 @@ export class Controller {
     const id = runKeyString(o.key);
     if (await this.#settled(o)) {
       this.#outstanding.delete(id);
+      // a key waiting out another replica's claim finds this answer when its timer fires
+      if (this.#afterClaim.has(id)) this.#seen.set(id, seenOf(o));
+      else this.#seen.delete(id);
       if (!o.deleted && o.object) await this.#hold?.release(o.key, o.object);
       return;
     }
     if (o.object && (await this.#capture(o)) && !o.deleted) await this.#hold?.release(o.key, o.object);
     if (!this.#outstanding.has(id)) this.#outstanding.set(id, o.completedAt ?? Date.now());
+    this.#seen.set(id, seenOf(o));
     this.enqueue(o.key, o.origin);
   }
 
@@ -305,6 +326,10 @@ export class Controller {
 
   async #reconcileOne(key: RunKey, lane: Lane): Promise<void> {
     const id = runKeyString(key);
+    if (this.#afterClaim.delete(id) && (await this.#settledMeanwhile(id))) {
+      this.#forget(id);
+      return;
+    }
     const reconcileId = randomUUID().slice(0, 8);
     const started = performance.now();
     try {
@@ -313,7 +338,8 @@ export class Controller {
       if (result.attempted) this.#sample(performance.now() - started, lane, result.attested === true);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
-      else this.#outstanding.delete(id);
+      else this.#forget(id);
+      if (result.waitingForClaim) this.#afterClaim.add(id);
     } catch (err) {
       this.#sample(performance.now() - started, lane, false);
       this.#counted(key, started, false);
@@ -327,13 +353,37 @@ export class Controller {
       });
       if (!retryable) {
         this.#backoff.reset(id);
-        this.#outstanding.delete(id);
+        this.#forget(id);
         log.error({ err: (err as Error).message }, 'reconcile failed; not retrying');
         return;
       }
       const delay = this.#backoff.next(id);
       log.warn({ err: (err as Error).message, retryInMs: delay }, 'reconcile failed; retrying');
       this.#queue.addAfter(key, delay);
+    }
+  }
+
+  /** The run no longer needs this replica: settled, gone, or given up on. */
+  #forget(id: string): void {
+    this.#outstanding.delete(id);
+    this.#seen.delete(id);
+    this.#afterClaim.delete(id);
+  }
+
+  /**
+   * For a key back from waiting on another replica's claim: whether the index settled the run the
+   * source last showed (and its marks agree), as #observe decides when a sighting arrives. Replicas
+   * share every run, and the one that waited would otherwise read the run and its copy again only
+   * to find it attested. A failed look-up answers no: the reconcile decides.
+   */
+  async #settledMeanwhile(id: string): Promise<boolean> {
+    const seen = this.#seen.get(id);
+    if (!seen) return false;
+    try {
+      return isSettled(await this.#o.index.getRunRecord(seen.uid), seen.annotations, seen.deleted);
+    } catch (err) {
+      this.#countIndexError(err);
+      return false;
     }
   }
 

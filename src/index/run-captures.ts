@@ -31,7 +31,9 @@ export interface CapturedVersion {
 
 /**
  * The index's durable capture table: captured objects live in the database, not in the heap.
- * A capture is idempotent by uid: the same uid again replaces the copy with the newer one.
+ * A capture is idempotent by uid: the same uid again replaces the copy with the newer one (on
+ * PostgreSQL, which replicas share, only a copy of another resourceVersion does: the same version
+ * again leaves the row as first written).
  *
  * The index is not a root of trust: every capture, evidence and sighting row is sealed by the
  * observer when written (seal/index-seal.ts), and a row read back that fails its seal (inserted or

@@ -17,6 +17,13 @@ import type { PgDb } from './pg-connection.ts';
 
 const SETTLED = `EXISTS (SELECT 1 FROM run_states s WHERE s.uid = c.uid AND s.status IN ('attested', 'failed'))`;
 const COLUMNS = 'c.uid, c.kind, c.namespace, c.name, c.object, c.captured_at::float8 AS captured_at, c.seal';
+/**
+ * The resourceVersion of a capture row's object. A copy is replaced only by another version (or
+ * when either has none): the replicas that saw the same version at once (every replica sees every
+ * run) leave the row as the first one wrote it, so the run costs one row write whatever the
+ * replica count.
+ */
+const VERSION = (row: string) => `(${row}.object::json -> 'metadata' ->> 'resourceVersion')`;
 /** Rows read per look-up, so a row that fails its seal does not hide a sound one behind it. */
 const CANDIDATES = 4;
 
@@ -51,6 +58,7 @@ export class PgRunCaptures implements RunCaptures {
          ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
            name = excluded.name, object = excluded.object, captured_at = excluded.captured_at,
            seal = excluded.seal
+         WHERE ${VERSION('run_captures')} IS NULL OR ${VERSION('run_captures')} IS DISTINCT FROM ${VERSION('excluded')}
          RETURNING 1),
        sighted AS (
          INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at, seal)
