@@ -103,9 +103,11 @@ export function formatReplicaReport(results: ReplicaResult[], setup: Setup, star
     `- PostgreSQL transactions: ${perReplica((r) => r.pg.transactions.toFixed(1))}; rows read: ${perReplica((r) => r.pg.rowsRead.toFixed(0))}`,
     ...tables.map(
       (t) =>
-        `- ${t} rows inserted/updated/deleted: ${perReplica((r) => {
+        `- ${t} rows inserted/updated/deleted/read by sequential scans: ${perReplica((r) => {
           const d = r.pg.tables[t];
-          return d ? `${d.inserted.toFixed(2)}/${d.updated.toFixed(2)}/${d.deleted.toFixed(2)}` : '0';
+          return d
+            ? `${d.inserted.toFixed(2)}/${d.updated.toFixed(2)}/${d.deleted.toFixed(2)}/${d.seqRead.toFixed(0)}`
+            : '0';
         })}`,
     ),
     `- registry requests (observers): ${perReplica((r) => r.registryPerRun.toFixed(1))}`,

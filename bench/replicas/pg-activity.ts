@@ -6,8 +6,15 @@ export interface PgActivity {
   transactions: number;
   /** rows read by index and sequential scans */
   rowsRead: number;
-  /** per table: rows inserted, updated (incl. HOT), deleted */
-  tables: Record<string, { inserted: number; updated: number; deleted: number }>;
+  /** per table: rows inserted, updated (incl. HOT), deleted, and rows read by sequential scans */
+  tables: Record<string, TableActivity>;
+}
+
+export interface TableActivity {
+  inserted: number;
+  updated: number;
+  deleted: number;
+  seqRead: number;
 }
 
 /**
@@ -27,8 +34,9 @@ export async function pgActivity(url: string): Promise<PgActivity> {
       )
     ).rows;
     const tables = (
-      await client.query<{ relname: string; ins: string; upd: string; del: string }>(
-        'SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_del AS del FROM pg_stat_user_tables',
+      await client.query<{ relname: string; ins: string; upd: string; del: string; seq: string }>(
+        `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_del AS del, seq_tup_read AS seq
+         FROM pg_stat_user_tables`,
       )
     ).rows;
     return {
@@ -37,7 +45,7 @@ export async function pgActivity(url: string): Promise<PgActivity> {
       tables: Object.fromEntries(
         tables.map((t) => [
           t.relname,
-          { inserted: Number(t.ins), updated: Number(t.upd), deleted: Number(t.del) },
+          { inserted: Number(t.ins), updated: Number(t.upd), deleted: Number(t.del), seqRead: Number(t.seq) },
         ]),
       ),
     };
@@ -50,13 +58,14 @@ export async function pgActivity(url: string): Promise<PgActivity> {
 export function activitySince(before: PgActivity, after: PgActivity): PgActivity {
   const tables: PgActivity['tables'] = {};
   for (const [name, a] of Object.entries(after.tables)) {
-    const b = before.tables[name] ?? { inserted: 0, updated: 0, deleted: 0 };
+    const b = before.tables[name] ?? { inserted: 0, updated: 0, deleted: 0, seqRead: 0 };
     const d = {
       inserted: a.inserted - b.inserted,
       updated: a.updated - b.updated,
       deleted: a.deleted - b.deleted,
+      seqRead: a.seqRead - b.seqRead,
     };
-    if (d.inserted || d.updated || d.deleted) tables[name] = d;
+    if (d.inserted || d.updated || d.deleted || d.seqRead) tables[name] = d;
   }
   return {
     transactions: after.transactions - before.transactions,

@@ -145,7 +145,12 @@ export async function drainWithReplicas(
         tables: Object.fromEntries(
           Object.entries(pg.tables).map(([t, d]) => [
             t,
-            { inserted: perRun(d.inserted), updated: perRun(d.updated), deleted: perRun(d.deleted) },
+            {
+              inserted: perRun(d.inserted),
+              updated: perRun(d.updated),
+              deleted: perRun(d.deleted),
+              seqRead: perRun(d.seqRead),
+            },
           ]),
         ),
       },

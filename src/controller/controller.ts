@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
-import type { IndexRetention, RunCaptures, RunRecords } from '../index/index.ts';
+import type { IndexRetention, RunCaptures, RunClaims, RunRecords } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
 import { isSettled, SIGNED } from '../model/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import type { PodEvidence } from '../policy/index.ts';
 import { AdaptiveLimit, type Lane, LatencyCap, WorkQueue } from '../queue/index.ts';
-import type { Reconciler } from '../reconcile/index.ts';
+import { MIN_CLAIM_WAIT_MS, type Reconciler } from '../reconcile/index.ts';
 import { Backoff, RETRY_MAX_MS } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
@@ -18,7 +18,15 @@ export interface ControllerOptions {
   reconciler: Pick<Reconciler, 'reconcile'>;
   index: Pick<RunRecords, 'getRunRecord'> &
     Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures' | 'capturedVersions'> &
-    Pick<IndexRetention, 'markRunDeleted'>;
+    Pick<IndexRetention, 'markRunDeleted'> &
+    Partial<Pick<RunClaims, 'getRunWork'>>;
+  /**
+   * this replica's name in the index's claims (Reconciler.owner). With an index replicas share
+   * (one that answers `capturedVersions`), a run another replica holds the claim on waits out that
+   * claim before it is reconciled here: every replica sees every run, and reading the run and its
+   * copy only to find the claim taken buys nothing. Default: no such wait (the reconcile decides).
+   */
+  claimOwner?: string;
   /** finalizer mode (`observer.finalizers`): holds unfinished runs until captured; default none */
   hold?: RunHold;
   /** capture batching (capture-writer.ts); defaults there */
@@ -90,7 +98,10 @@ const seenOf = (o: RunObservation): Seen => ({
  * carrying the final object, captures it like any other sighting.
  */
 export class Controller {
-  readonly #o: Required<Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence'>>;
+  readonly #o: Required<
+    Omit<ControllerOptions, 'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence' | 'claimOwner'>
+  >;
+  readonly #claimOwner: string | undefined;
   readonly #podEvidence: ControllerOptions['podEvidence'];
   readonly #hold: RunHold | undefined;
   readonly #captures: CaptureWriter;
@@ -131,6 +142,7 @@ export class Controller {
     const all = this.#o.workers + backlogMax;
     this.#hold = options.hold;
     this.#podEvidence = options.podEvidence;
+    this.#claimOwner = options.index.capturedVersions ? options.claimOwner : undefined;
     this.#captures = new CaptureWriter({ index: options.index, ...options.captureBatch });
     const { capturedVersions } = options.index;
     this.#captured = capturedVersions
@@ -330,6 +342,12 @@ export class Controller {
       this.#forget(id);
       return;
     }
+    const waitMs = await this.#claimedElsewhere(id);
+    if (waitMs !== undefined) {
+      this.#afterClaim.add(id);
+      this.#queue.addAfter(key, waitMs);
+      return;
+    }
     const reconcileId = randomUUID().slice(0, 8);
     const started = performance.now();
     try {
@@ -384,6 +402,27 @@ export class Controller {
     } catch (err) {
       this.#countIndexError(err);
       return false;
+    }
+  }
+
+  /**
+   * How long until another replica's claim on the run the source last showed runs out, when one
+   * holds it now (that replica is attempting the run), or undefined. A failed look-up answers
+   * undefined: the reconcile decides.
+   */
+  async #claimedElsewhere(id: string): Promise<number | undefined> {
+    const seen = this.#seen.get(id);
+    const { getRunWork } = this.#o.index;
+    if (!this.#claimOwner || !seen || !getRunWork) return undefined;
+    try {
+      const claim = (await getRunWork.call(this.#o.index, seen.uid))?.claim;
+      const left = claim ? claim.expiresAt.getTime() - Date.now() : 0;
+      return claim && claim.owner !== this.#claimOwner && left > 0
+        ? Math.max(MIN_CLAIM_WAIT_MS, left)
+        : undefined;
+    } catch (err) {
+      this.#countIndexError(err);
+      return undefined;
     }
   }
 

@@ -63,7 +63,50 @@ async function afterAnotherReplicasMark(waitingForClaim: boolean, markFirst: boo
   return reconciles;
 }
 
+/** The SQLite index dressed as one replicas share (it answers capturedVersions), as PostgreSQL is. */
+function sharedIndex(index: SqliteIndex) {
+  return {
+    getRunRecord: (uid: string) => index.getRunRecord(uid),
+    getRunWork: (uid: string) => index.getRunWork(uid),
+    captureRuns: (c: Parameters<SqliteIndex['captureRuns']>[0]) => index.captureRuns(c),
+    unsettledCaptures: () => index.unsettledCaptures(),
+    markRunDeleted: (uid: string, at: Date) => index.markRunDeleted(uid, at),
+    capturedVersions: async () => new Map(),
+  };
+}
+
 describe('Controller with replicas', () => {
+  it('a run another replica is attempting waits out that claim before its reconcile here', async () => {
+    const index = new SqliteIndex({ path: ':memory:' });
+    const source = new FakeSource();
+    const reconciledAt: number[] = [];
+    const controller = new Controller({
+      source,
+      index: sharedIndex(index),
+      claimOwner: 'me',
+      reconciler: {
+        reconcile: async () => {
+          reconciledAt.push(Date.now());
+          return {};
+        },
+      },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      workers: 1,
+    });
+    await controller.start();
+    const start = Date.now();
+    expect((await index.claimRun('uid-a', 'other', 400)).held).toBe(true);
+    source.observe(obs());
+    await until(() => reconciledAt.length === 1);
+    expect(reconciledAt[0] - start).toBeGreaterThanOrEqual(350); // not before the other's lease ran out
+    // this replica's own claim (a lapsed release) is no reason to wait
+    expect((await index.claimRun('uid-b', 'me', 60_000)).held).toBe(true);
+    source.observe(obs({ key: { kind: 'TaskRun', namespace: 'ns', name: 'b' }, uid: 'uid-b' }));
+    await until(() => reconciledAt.length === 2);
+    await controller.stop();
+  });
+
   it('a key back from waiting on another replica asks the index first: settled and marked, no reconcile', async () => {
     expect(await afterAnotherReplicasMark(true, true)).toBe(1);
     expect(await afterAnotherReplicasMark(true, false)).toBe(1);
