@@ -77,9 +77,11 @@ export class PgRunCaptures implements RunCaptures {
     // the version is read out of the stored object (sealed with it), so no column of its own
     const rows = await this.#db.query<{ uid: string; resource_version: string | null; evidence: boolean }>(
       `checking ${uids.length} capture(s)`,
+      // both tables by their key (an EXISTS subquery was planned as a hash of all evidence rows)
       `SELECT c.uid, c.object::json -> 'metadata' ->> 'resourceVersion' AS resource_version,
-         EXISTS (SELECT 1 FROM run_evidence e WHERE e.uid = c.uid) AS evidence
-       FROM run_captures c WHERE c.uid = ANY($1::text[])`,
+         e.uid IS NOT NULL AS evidence
+       FROM run_captures c LEFT JOIN run_evidence e ON e.uid = c.uid AND e.uid = ANY($1::text[])
+       WHERE c.uid = ANY($1::text[])`,
       [uids],
     );
     return new Map(
