@@ -64,7 +64,7 @@ const benches: { name: string; title: string; quick: boolean; run: (args: string
   },
   {
     name: 'replicas',
-    title: 'replicas: drain rate of one backlog with 1 and 3 observers on PostgreSQL and 1 on SQLite',
+    title: 'replicas: CPU per attested run with 1 and 3 observers on PostgreSQL, every run attested once',
     quick: false,
     run: runReplicasBench,
   },

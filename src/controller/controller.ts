@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { INDEX_DISK_FULL, ObserverError } from '../errors.ts';
-import type { IndexRetention, RunCaptures, RunRecords } from '../index/index.ts';
+import type { IndexRetention, RunCaptures, RunClaims, RunRecords } from '../index/index.ts';
 import type { RunHold } from '../kube/index.ts';
-import { isSettled } from '../model/index.ts';
+import { isSettled, SIGNED } from '../model/index.ts';
 import { type Logger, type Metrics, RECONCILER } from '../observability/index.ts';
 import type { PodEvidence } from '../policy/index.ts';
 import { type Lane, WorkQueue } from '../queue/index.ts';
-import type { Reconciler } from '../reconcile/index.ts';
+import { MIN_CLAIM_WAIT_MS, type Reconciler } from '../reconcile/index.ts';
 import { Backoff, RETRY_MAX_MS } from '../retry/index.ts';
 import type { RunObservation, RunSource } from '../tekton/index.ts';
 import { type RunKey, runKeyString } from '../tekton/index.ts';
 import { BacklogConcurrency } from './backlog-concurrency.ts';
+import { CaptureCheck } from './capture-check.ts';
 import type { CaptureGate } from './capture-gate.ts';
 import { CaptureWriter } from './capture-writer.ts';
 
@@ -18,8 +19,16 @@ export interface ControllerOptions {
   source: RunSource;
   reconciler: Pick<Reconciler, 'reconcile'>;
   index: Pick<RunRecords, 'getRunRecord'> &
-    Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures'> &
-    Pick<IndexRetention, 'markRunDeleted'>;
+    Pick<RunCaptures, 'captureRuns' | 'unsettledCaptures' | 'capturedVersions'> &
+    Pick<IndexRetention, 'markRunDeleted'> &
+    Partial<Pick<RunClaims, 'getRunWork'>>;
+  /**
+   * this replica's name in the index's claims (Reconciler.owner). With an index replicas share
+   * (one that answers `capturedVersions`), a run another replica holds the claim on waits out that
+   * claim before it is reconciled here: every replica sees every run, and reading the run and its
+   * copy only to find the claim taken buys nothing. Default: no such wait (the reconcile decides).
+   */
+  claimOwner?: string;
   /** finalizer mode (`observer.finalizers`): holds unfinished runs until captured; default none */
   hold?: RunHold;
   /** capture batching (capture-writer.ts); defaults there */
@@ -75,6 +84,19 @@ export const LIVE_TARGET_MS = 800;
  */
 const BORROW_FACTOR = 1;
 
+/** What the source last said of a run: enough to ask the index whether it is settled (isSettled). */
+interface Seen {
+  uid: string;
+  annotations: Record<string, string>;
+  deleted: boolean;
+}
+
+const seenOf = (o: RunObservation): Seen => ({
+  uid: o.uid,
+  annotations: o.annotations,
+  deleted: o.deleted === true,
+});
+
 /**
  * Wires a run source to a work queue and N workers. The source only says a run may need work;
  * finished runs the index already settled (and whose annotations agree) are dropped before
@@ -88,19 +110,26 @@ export class Controller {
   readonly #o: Required<
     Omit<
       ControllerOptions,
-      'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence' | 'captureGate' | 'cpuBusyShare'
+      'spareWorkers' | 'hold' | 'captureBatch' | 'podEvidence' | 'captureGate' | 'cpuBusyShare' | 'claimOwner'
     >
   >;
+  readonly #claimOwner: string | undefined;
   readonly #podEvidence: ControllerOptions['podEvidence'];
   readonly #hold: RunHold | undefined;
   readonly #captures: CaptureWriter;
   readonly #gate: Pick<CaptureGate, 'admits'> | undefined;
+  /** whether a sighting is captured already (an index replicas share); undefined: always write */
+  readonly #captured: CaptureCheck | undefined;
   readonly #queue: WorkQueue<RunKey>;
   readonly #backlog: BacklogConcurrency;
   #headroomTimer: NodeJS.Timeout | undefined;
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
+  /** what the source last said of each outstanding run (its uid, marks, deletion) */
+  readonly #seen = new Map<string, Seen>();
+  /** keys waiting because another replica held the run's claim (ReconcileResult.waitingForClaim) */
+  readonly #afterClaim = new Set<string>();
   #workers: Promise<void>[] = [];
 
   constructor(options: ControllerOptions) {
@@ -123,7 +152,15 @@ export class Controller {
     this.#hold = options.hold;
     this.#podEvidence = options.podEvidence;
     this.#gate = options.captureGate;
+    this.#claimOwner = options.index.capturedVersions ? options.claimOwner : undefined;
     this.#captures = new CaptureWriter({ index: options.index, ...options.captureBatch });
+    const { capturedVersions } = options.index;
+    this.#captured = capturedVersions
+      ? new CaptureCheck({
+          index: { capturedVersions: (uids) => capturedVersions.call(options.index, uids) },
+          ...options.captureBatch,
+        })
+      : undefined;
     // fair between namespaces: one tenant's slow runs hold at most its share of the workers
     this.#queue = new WorkQueue<RunKey>(runKeyString, {
       group: (k) => k.namespace,
@@ -227,11 +264,15 @@ export class Controller {
     const id = runKeyString(o.key);
     if (await this.#settled(o)) {
       this.#outstanding.delete(id);
+      // a key waiting out another replica's claim finds this answer when its timer fires
+      if (this.#afterClaim.has(id)) this.#seen.set(id, seenOf(o));
+      else this.#seen.delete(id);
       if (!o.deleted && o.object) await this.#hold?.release(o.key, o.object);
       return;
     }
     if (o.object && (await this.#capture(o)) && !o.deleted) await this.#hold?.release(o.key, o.object);
     if (!this.#outstanding.has(id)) this.#outstanding.set(id, o.completedAt ?? Date.now());
+    this.#seen.set(id, seenOf(o));
     this.enqueue(o.key, o.origin);
   }
 
@@ -253,6 +294,7 @@ export class Controller {
   async #capture(o: RunObservation): Promise<boolean> {
     try {
       if (this.#gate && !(await this.#gate.admits(o))) return false;
+      if (await this.#capturedAlready(o)) return true;
       const evidence = await this.#evidence(o);
       await this.#captures.capture({
         uid: o.uid,
@@ -270,6 +312,21 @@ export class Controller {
       );
       return false;
     }
+  }
+
+  /**
+   * Whether the index holds this sighting's copy already, with the Pod evidence when one would be
+   * taken, so writing it (and reading the Pod) again would add nothing: the same uid at the same
+   * resourceVersion (another replica, or an earlier sighting, wrote it); or any copy of the uid when
+   * the run is marked `signed: "true"` and not deleted — most often the echo of another replica's
+   * mark, seen before that replica's index record: the run was attested from the content the copy
+   * holds, and the mark's version adds only its annotations.
+   */
+  async #capturedAlready(o: RunObservation): Promise<boolean> {
+    if (!this.#captured || !o.resourceVersion) return false;
+    const found = await this.#captured.find(o.uid);
+    if (!found || !(found.evidence || !this.#podEvidence || o.key.kind !== 'TaskRun')) return false;
+    return found.resourceVersion === o.resourceVersion || (o.annotations[SIGNED] === 'true' && !o.deleted);
   }
 
   /** The TaskRun's Pod evidence now; a failed read is logged and leaves it to a later sighting. */
@@ -311,6 +368,16 @@ export class Controller {
 
   async #reconcileOne(key: RunKey, lane: Lane): Promise<void> {
     const id = runKeyString(key);
+    if (this.#afterClaim.delete(id) && (await this.#settledMeanwhile(id))) {
+      this.#forget(id);
+      return;
+    }
+    const waitMs = await this.#claimedElsewhere(id);
+    if (waitMs !== undefined) {
+      this.#afterClaim.add(id);
+      this.#queue.addAfter(key, waitMs);
+      return;
+    }
     const reconcileId = randomUUID().slice(0, 8);
     const started = performance.now();
     try {
@@ -319,7 +386,8 @@ export class Controller {
       if (result.attempted) this.#sample(performance.now() - started, lane, result.attested === true);
       this.#backoff.reset(id);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
-      else this.#outstanding.delete(id);
+      else this.#forget(id);
+      if (result.waitingForClaim) this.#afterClaim.add(id);
     } catch (err) {
       this.#sample(performance.now() - started, lane, false);
       this.#counted(key, started, false);
@@ -333,13 +401,58 @@ export class Controller {
       });
       if (!retryable) {
         this.#backoff.reset(id);
-        this.#outstanding.delete(id);
+        this.#forget(id);
         log.error({ err: (err as Error).message }, 'reconcile failed; not retrying');
         return;
       }
       const delay = this.#backoff.next(id);
       log.warn({ err: (err as Error).message, retryInMs: delay }, 'reconcile failed; retrying');
       this.#queue.addAfter(key, delay);
+    }
+  }
+
+  /** The run no longer needs this replica: settled, gone, or given up on. */
+  #forget(id: string): void {
+    this.#outstanding.delete(id);
+    this.#seen.delete(id);
+    this.#afterClaim.delete(id);
+  }
+
+  /**
+   * For a key back from waiting on another replica's claim: whether the index settled the run the
+   * source last showed (and its marks agree), as #observe decides when a sighting arrives. Replicas
+   * share every run, and the one that waited would otherwise read the run and its copy again only
+   * to find it attested. A failed look-up answers no: the reconcile decides.
+   */
+  async #settledMeanwhile(id: string): Promise<boolean> {
+    const seen = this.#seen.get(id);
+    if (!seen) return false;
+    try {
+      return isSettled(await this.#o.index.getRunRecord(seen.uid), seen.annotations, seen.deleted);
+    } catch (err) {
+      this.#countIndexError(err);
+      return false;
+    }
+  }
+
+  /**
+   * How long until another replica's claim on the run the source last showed runs out, when one
+   * holds it now (that replica is attempting the run), or undefined. A failed look-up answers
+   * undefined: the reconcile decides.
+   */
+  async #claimedElsewhere(id: string): Promise<number | undefined> {
+    const seen = this.#seen.get(id);
+    const { getRunWork } = this.#o.index;
+    if (!this.#claimOwner || !seen || !getRunWork) return undefined;
+    try {
+      const claim = (await getRunWork.call(this.#o.index, seen.uid))?.claim;
+      const left = claim ? claim.expiresAt.getTime() - Date.now() : 0;
+      return claim && claim.owner !== this.#claimOwner && left > 0
+        ? Math.max(MIN_CLAIM_WAIT_MS, left)
+        : undefined;
+    } catch (err) {
+      this.#countIndexError(err);
+      return undefined;
     }
   }
 

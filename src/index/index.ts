@@ -24,7 +24,7 @@ export { attestationEntryKeys, consistencyOf, type LogProof, logProofOf } from '
 export type { PgTlsMode } from './pg/pg-connection.ts';
 // PgIndex loads pg: indexFromOptions imports it for a postgres URL only
 export type { PgIndex, PgIndexOptions } from './pg/pg-index.ts';
-export type { RunCapture, RunCaptures } from './run-captures.ts';
+export type { CapturedVersion, RunCapture, RunCaptures } from './run-captures.ts';
 export type { ClaimResult, RunClaims, RunWork } from './run-claims.ts';
 export {
   type BrokenSeal,

@@ -21,9 +21,19 @@ export interface RunCapture {
   evidence?: PodEvidence;
 }
 
+/** What the index holds of one run's capture (RunCaptures.capturedVersions). */
+export interface CapturedVersion {
+  /** metadata.resourceVersion of the stored copy; undefined when it has none */
+  resourceVersion?: string;
+  /** whether the run's Pod evidence is stored (the first stored is kept) */
+  evidence: boolean;
+}
+
 /**
  * The index's durable capture table: captured objects live in the database, not in the heap.
- * A capture is idempotent by uid: the same uid again replaces the copy with the newer one.
+ * A capture is idempotent by uid: the same uid again replaces the copy with the newer one (on
+ * PostgreSQL, which replicas share, only a copy of another resourceVersion does: the same version
+ * again leaves the row as first written).
  *
  * The index is not a root of trust: every capture, evidence and sighting row is sealed by the
  * observer when written (seal/index-seal.ts), and a row read back that fails its seal (inserted or
@@ -36,6 +46,17 @@ export interface RunCaptures {
    * failure (a retryable `index` error when the database is busy, down or full) none is stored.
    */
   captureRuns(captures: readonly RunCapture[]): Promise<void>;
+  /**
+   * Of `uids`, those captured already: the resourceVersion of the stored copy (as its object says)
+   * and whether the run's Pod evidence is stored. Replicas sharing an index all see every finished
+   * run: the first to capture it writes the copy, the others find it here at the same
+   * resourceVersion and write nothing (nor read the Pod again), so a run's capture costs one write
+   * whatever the replica count. Only a skip is decided from this answer, never what is signed (the
+   * copy signed from is read back and checked against its seal); a row edited to claim a version it
+   * does not hold withholds an update, as deleting the row would. Implemented by an index replicas
+   * share (PostgreSQL); a single-replica index leaves it out and every sighting writes.
+   */
+  capturedVersions?(uids: readonly string[]): Promise<Map<string, CapturedVersion>>;
   /**
    * The first TaskRun captured under this name as a child of the PipelineRun `parentUid` (by its
    * ownerReference): its uid and when it was first captured. captureRuns records each TaskRun's

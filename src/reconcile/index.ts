@@ -11,6 +11,7 @@ export {
 export { SHARE_RETRY_MS, shareDeferral } from './namespace-cap.ts';
 export { type ReconcileResult, Reconciler, type ReconcilerOptions } from './reconciler.ts';
 export { recordAttestation } from './record.ts';
+export { MIN_CLAIM_WAIT_MS } from './run-claim.ts';
 export {
   fairShareBytes,
   floorBytes,

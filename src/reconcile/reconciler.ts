@@ -41,6 +41,8 @@ export interface ReconcileResult {
   attempted?: boolean;
   /** the attempt attested the run (a live one's duration feeds the controller's live-latency cap) */
   attested?: boolean;
+  /** another replica holds the run's claim: `requeueAfterMs` is the time left on its lease */
+  waitingForClaim?: boolean;
 }
 
 /** What one reconcile read before deciding, its logger, and the claim it took (released at its end). */
@@ -275,7 +277,7 @@ export class Reconciler {
           { inMs: decision.requeueAfterMs },
           'another replica holds the run; waiting for its lease',
         );
-        return { requeueAfterMs: decision.requeueAfterMs };
+        return { requeueAfterMs: decision.requeueAfterMs, waitingForClaim: true };
       case 'attest':
         return this.#attest(decision.run, decision.children, decision.signedWithoutRecord, at);
       default:

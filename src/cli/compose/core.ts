@@ -93,6 +93,7 @@ export function buildCore(
     source,
     reconciler,
     index,
+    claimOwner: reconciler.owner,
     metrics,
     logger,
     workers: config.workers,

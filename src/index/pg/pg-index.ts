@@ -18,7 +18,7 @@ import {
   toSummary,
 } from '../index-rows.ts';
 import type { LoggedEntry, StoredCheckpoint } from '../log/decision-log.ts';
-import type { RunCapture } from '../run-captures.ts';
+import type { CapturedVersion, RunCapture } from '../run-captures.ts';
 import { IndexSeal } from '../seal/index-seal.ts';
 import { type PgConnectionOptions, PgDb } from './pg-connection.ts';
 import { PgDecisionLog } from './pg-decision-log.ts';
@@ -41,11 +41,15 @@ const SUMMARY = `a.id, a.run_uid, a.kind, a.namespace, a.name, a.predicate_type,
 const BY_DIGEST = `SELECT ${SUMMARY} FROM subject_digests d JOIN attestations a ON a.id = d.attestation_id
   WHERE d.digest = $1 AND ($2::text[] IS NULL OR (a.kind || '/' || a.namespace) = ANY($2::text[]))`;
 const DIGEST_ORDER = 'ORDER BY d.created_at DESC, d.attestation_id DESC';
-/** A run's record: its state joined with its claim (run_work). */
+/**
+ * A run's record: its state joined with its claim (run_work). run_states.uid is COLLATE "C" and
+ * run_work.uid is not: joined in run_work's collation, so its key finds the row (in "C", every
+ * record read scanned the whole of run_work).
+ */
 const RECORD_SELECT = `SELECT s.uid, s.kind, s.namespace, s.name, s.status, s.attempts, s.last_error,
     s.updated_at::float8 AS updated_at, s.next_attempt_at::float8 AS next_attempt_at,
     s.deferred_since::float8 AS deferred_since, s.last_attempt_at::float8 AS last_attempt_at, w.owner, w.lease_expires::float8 AS lease_expires, w.fence
-  FROM run_states s LEFT JOIN run_work w ON w.uid = s.uid`;
+  FROM run_states s LEFT JOIN run_work w ON w.uid = (s.uid COLLATE "default")`;
 const PUT_RECORD = `INSERT INTO run_states (uid, kind, namespace, name, status, attempts, last_error, updated_at,
     next_attempt_at, deferred_since, last_attempt_at)`;
 const ON_RECORD_CONFLICT = `ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
@@ -274,6 +278,10 @@ export class PgIndex extends PgRunWork implements AttestationIndex {
 
   captureRuns(captures: readonly RunCapture[]): Promise<void> {
     return this.#captures.captureRuns(captures);
+  }
+
+  capturedVersions(uids: readonly string[]): Promise<Map<string, CapturedVersion>> {
+    return this.#captures.capturedVersions(uids);
   }
 
   findRunEvidence(uid: string, run?: RunKey): Promise<PodEvidence | undefined> {

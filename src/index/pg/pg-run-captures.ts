@@ -11,12 +11,19 @@ import {
   sealedEvidence,
   sightingRows,
 } from '../capture-input.ts';
-import type { RunCapture, RunCaptures } from '../run-captures.ts';
+import type { CapturedVersion, RunCapture, RunCaptures } from '../run-captures.ts';
 import type { IndexSeal } from '../seal/index-seal.ts';
 import type { PgDb } from './pg-connection.ts';
 
 const SETTLED = `EXISTS (SELECT 1 FROM run_states s WHERE s.uid = c.uid AND s.status IN ('attested', 'failed'))`;
 const COLUMNS = 'c.uid, c.kind, c.namespace, c.name, c.object, c.captured_at::float8 AS captured_at, c.seal';
+/**
+ * The resourceVersion of a capture row's object. A copy is replaced only by another version (or
+ * when either has none): the replicas that saw the same version at once (every replica sees every
+ * run) leave the row as the first one wrote it, so the run costs one row write whatever the
+ * replica count.
+ */
+const VERSION = (row: string) => `(${row}.object::json -> 'metadata' ->> 'resourceVersion')`;
 /** Rows read per look-up, so a row that fails its seal does not hide a sound one behind it. */
 const CANDIDATES = 4;
 
@@ -51,6 +58,7 @@ export class PgRunCaptures implements RunCaptures {
          ON CONFLICT (uid) DO UPDATE SET kind = excluded.kind, namespace = excluded.namespace,
            name = excluded.name, object = excluded.object, captured_at = excluded.captured_at,
            seal = excluded.seal
+         WHERE ${VERSION('run_captures')} IS NULL OR ${VERSION('run_captures')} IS DISTINCT FROM ${VERSION('excluded')}
          RETURNING 1),
        sighted AS (
          INSERT INTO run_sightings (namespace, name, parent_uid, uid, first_seen_at, seal)
@@ -61,6 +69,29 @@ export class PgRunCaptures implements RunCaptures {
        SELECT * FROM unnest($8::text[], $9::text[], $10::bigint[], $11::text[])
        ON CONFLICT (uid) DO NOTHING`,
       [...columns, ...evidenceColumns, ...sightingColumns],
+    );
+  }
+
+  async capturedVersions(uids: readonly string[]): Promise<Map<string, CapturedVersion>> {
+    if (uids.length === 0) return new Map();
+    // the version is read out of the stored object (sealed with it), so no column of its own
+    const rows = await this.#db.query<{ uid: string; resource_version: string | null; evidence: boolean }>(
+      `checking ${uids.length} capture(s)`,
+      // both tables by their key (an EXISTS subquery was planned as a hash of all evidence rows)
+      `SELECT c.uid, c.object::json -> 'metadata' ->> 'resourceVersion' AS resource_version,
+         e.uid IS NOT NULL AS evidence
+       FROM run_captures c LEFT JOIN run_evidence e ON e.uid = c.uid AND e.uid = ANY($1::text[])
+       WHERE c.uid = ANY($1::text[])`,
+      [uids],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.uid,
+        {
+          ...(r.resource_version === null ? {} : { resourceVersion: r.resource_version }),
+          evidence: r.evidence,
+        },
+      ]),
     );
   }
 

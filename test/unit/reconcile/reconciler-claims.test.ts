@@ -151,7 +151,10 @@ describe('Reconciler claims (replicas share runs through the index)', () => {
 
   it('a run another replica holds waits out its lease: no attempt, none counted', async () => {
     claims.holders.set('u1', { owner: 'b', expiresAt: claims.now + 12_000, fence: 1 });
-    expect(await replica('a').reconcile(key, 'r1')).toEqual({ requeueAfterMs: 12_000 });
+    expect(await replica('a').reconcile(key, 'r1')).toEqual({
+      requeueAfterMs: 12_000,
+      waitingForClaim: true,
+    });
     expect(attestor.calls).toHaveLength(0);
     expect(await index.getRunWork('u1')).toBeUndefined();
     expect(await index.getRunRecord('u1')).toBeUndefined();
@@ -186,7 +189,7 @@ describe('Reconciler claims (replicas share runs through the index)', () => {
     await replica('b', index).reconcile(key, 'b1');
     await runs.patchAnnotations(key, { [SIGNED]: null });
     claims.holders.set('u1', { owner: 'b', expiresAt: claims.now + 5_000, fence: 1 });
-    expect(await replica('a').reconcile(key, 'r1')).toEqual({ requeueAfterMs: 5_000 });
+    expect(await replica('a').reconcile(key, 'r1')).toEqual({ requeueAfterMs: 5_000, waitingForClaim: true });
     expect(events.reasons()).not.toContain('AnnotationMismatch');
   });
 
