@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ObserverError } from '../../errors.ts';
-import type { Row, TableAccess, TableShape } from './table-access.ts';
+import { type Row, type TableAccess, type TableShape, TRIGGER_TOTALS } from './table-access.ts';
 
 /** The first line of a dump. */
 export interface DumpHeader {
@@ -110,11 +110,18 @@ export async function importIndex(
       if (!columns || !row || typeof row !== 'object') throw bad(`line ${n}: unknown table ${String(table)}`);
       for (const c of Object.keys(row))
         if (!columns.has(c)) throw bad(`line ${n}: table ${table} has no column ${c} in this build's schema`);
-      await insert(table as string, row);
+      await insert(table as string, withoutTotals(table as string, row));
       rows[table as string] = (rows[table as string] ?? 0) + 1;
     }
   });
   return { schemaVersion: header.schemaVersion, rows, sha256: end.sha256 };
+}
+
+/** the row without the columns triggers total (they recount as the totalled rows arrive) */
+function withoutTotals(table: string, row: Row): Row {
+  const totals = TRIGGER_TOTALS[table];
+  if (!totals) return row;
+  return Object.fromEntries(Object.entries(row).filter(([c]) => !totals.includes(c)));
 }
 
 function verifyEnd(end: DumpEnd, sha256: string, rows: Record<string, number>, header: DumpHeader): void {

@@ -38,3 +38,12 @@ export function exportOrder(names: string[]): string[] {
     a === 'attestations' ? -1 : b === 'attestations' ? 1 : a.localeCompare(b),
   );
 }
+
+/**
+ * Columns that triggers keep as running totals of other tables (migration 11/9: the bytes of
+ * captured runs per namespace). An import leaves them at their defaults and lets the triggers
+ * recount them as the rows they total are inserted; copying them as well would count twice.
+ */
+export const TRIGGER_TOTALS: Readonly<Record<string, readonly string[]>> = {
+  namespace_usage: ['capture_bytes'],
+};
