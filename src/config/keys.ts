@@ -580,7 +580,7 @@ export const CONFIG_ROWS = [
     default: '128',
     parse: int(0, 1024),
     live: false,
-    doc: 'ours: further concurrent reconciles for the backlog (runs found by a list) at most, a bound on memory in flight rather than the working point: how many run at once follows the CPU the machine has left (sampled every second from /proc/stat, and the cgroup v2 quota where one is set; it grows while the CPU is under 90% busy and shrinks over 96%), is cut while attempts of fresh runs take over 0.8 s, and never takes the `controller.workers` fresh runs need; where the CPU cannot be read it follows attempt latency',
+    doc: 'ours: further concurrent reconciles for the backlog (runs found by a list) at most, a bound on memory in flight rather than the working point: how many run at once follows the CPU the machine has left (sampled every second from /proc/stat, and the cgroup v2 quota where one is set; it grows while the CPU is under 90% busy and each step finishes more runs a second, and shrinks over 96%), is cut while attempts of fresh runs take over 0.8 s, and never takes the `controller.workers` fresh runs need; where the CPU cannot be read it follows attempt latency',
   }),
   row({
     key: 'controller.kube-api-qps',

@@ -2,7 +2,8 @@ import { AdaptiveLimit, HeadroomLimit, type Lane, LatencyCap } from '../queue/in
 
 /**
  * How many backlog attempts may run at once: the CPU headroom limit (headroom-limit.ts), sampled
- * every second, where the CPU's busy share can be read, else the attempt-time limit
+ * every second, where the CPU's busy share can be read (it stops growing where more attempts in
+ * flight stop finishing more attempts per second), else the attempt-time limit
  * (adaptive-limit.ts); under the cap that fresh runs' attempt time keeps (latency-cap.ts), so a
  * drain that keeps the machine busy never makes a fresh run wait past its target.
  *
@@ -16,6 +17,8 @@ export class BacklogConcurrency {
   readonly #attemptTime: AdaptiveLimit;
   readonly #liveCap: LatencyCap;
   #useHeadroom = false;
+  /** backlog attempts ended since the last tick: the throughput the headroom limit must buy */
+  #backlogEnded = 0;
 
   constructor(options: {
     /** highest limit (controller.backlog-workers) */
@@ -50,13 +53,16 @@ export class BacklogConcurrency {
     const busy = this.#busyShare?.();
     if (busy === undefined) return;
     this.#useHeadroom = true;
-    this.#headroom.sample(busy, binding);
+    this.#headroom.sample(busy, binding, this.#backlogEnded);
+    this.#backlogEnded = 0;
   }
 
   /** An attempt ended after `durationMs`: a fresh run's that attested feeds the live cap. */
   attemptEnded(durationMs: number, lane: Lane, attested: boolean): void {
     this.#attemptTime.sample(durationMs);
-    if (lane === 'backlog') this.#liveCap.backlogDone();
-    else if (attested) this.#liveCap.sample(durationMs);
+    if (lane === 'backlog') {
+      this.#liveCap.backlogDone();
+      this.#backlogEnded++;
+    } else if (attested) this.#liveCap.sample(durationMs);
   }
 }

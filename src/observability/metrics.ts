@@ -205,7 +205,7 @@ function workMetrics(registry: Registry) {
     }),
     backlogLimit: new Gauge({
       name: `${P}backlog_concurrency_limit`,
-      help: 'backlog attempts allowed at once now (adapts to attempt latency, cut while fresh runs take over 0.8 s, at most controller.backlog-workers)',
+      help: 'backlog attempts allowed at once now (follows CPU headroom while more attempts finish more a second, else attempt latency; cut while fresh runs take over 0.8 s; at most controller.backlog-workers)',
       registers: [registry],
     }),
     // knative's controller stats reporter (knative.dev/pkg controller/stats_reporter.go), which

@@ -1,13 +1,20 @@
 /**
- * A concurrency limit that follows the CPU left on the machine: sampled once a second, it grows
- * while the CPU is less busy than `targetBusy` (by more the further below it is) and shrinks by
- * `decrease` while it is busier than `targetBusy + band`. It moves only while it binds (work is
- * waiting and every allowed attempt is in flight): a limit that nobody uses says nothing about the
- * machine, and must not have grown to `max` when a backlog arrives.
+ * A concurrency limit that follows the CPU left on the machine and the throughput it buys.
+ *
+ * Sampled once a second, it is judged once a window (`window` samples after one settling sample):
+ * it grows while the CPU was less busy than `targetBusy` (by more the further below it was) and
+ * shrinks by `decrease` at once when a sample is busier than `targetBusy + band`. It moves only
+ * while it binds (work is waiting and every allowed attempt is in flight): a limit that nobody
+ * uses says nothing about the machine, and must not have grown to `max` when a backlog arrives.
+ *
+ * A growth step must pay: when the window after it completed fewer attempts per second than the
+ * window before it by `minGain` of the step's proportional gain, the step is undone and the limit holds there for
+ * `holdWindows` windows before it tries again. Something other than the CPU bounds the work then
+ * (a registry's request slots, etcd's fsyncs, one tag's appends in turn), and more attempts in
+ * flight would only add memory and CPU per run.
  *
  * Attempts mostly wait (on registries, the apiserver, the settle time of a tag), so the limit that
- * keeps the machine busy is far above the number of cores, and attempt time is no guide to it: it
- * grows with load before the CPU is full (the settle wait is twice a tag's read-to-PUT window).
+ * keeps the machine busy is far above the number of cores, and attempt time is no guide to it.
  */
 export interface HeadroomLimitOptions {
   /** lowest limit (default 1) */
@@ -22,8 +29,24 @@ export interface HeadroomLimitOptions {
   band?: number;
   /** factor of a shrinking step (default 0.85) */
   decrease?: number;
-  /** growth per sample, as a share of the limit at busy 0 (default 0.5; less the closer to target) */
+  /** growth per window, as a share of the limit at busy 0 (default 0.5; less the closer to target) */
   growth?: number;
+  /** samples a window judges (default 4; one more settles after each change) */
+  window?: number;
+  /**
+   * share of a growth step's proportional throughput it must buy to stay (default 0.5: a step of
+   * 20% more attempts in flight must finish at least 10% more attempts a second)
+   */
+  minGain?: number;
+  /** windows a limit that stopped paying holds before growth is tried again (default 20) */
+  holdWindows?: number;
+}
+
+interface Window {
+  samples: number;
+  busy: number;
+  completed: number;
+  binding: boolean;
 }
 
 export class HeadroomLimit {
@@ -33,7 +56,17 @@ export class HeadroomLimit {
   readonly #band: number;
   readonly #decrease: number;
   readonly #growth: number;
+  readonly #windowSize: number;
+  readonly #minGain: number;
+  readonly #holdWindows: number;
   #limit: number;
+  /** -1: the settling sample after a change, ignored */
+  #window: Window = { samples: -1, busy: 0, completed: 0, binding: true };
+  /** attempts per second of the last judged window, at the limit before the last growth step */
+  #lastRate: number | undefined;
+  /** the limit before the growth step the current window judges */
+  #grewFrom: number | undefined;
+  #holdLeft = 0;
 
   constructor(options: HeadroomLimitOptions) {
     this.#min = Math.max(1, options.min ?? 1);
@@ -43,6 +76,9 @@ export class HeadroomLimit {
     this.#band = options.band ?? 0.03;
     this.#decrease = options.decrease ?? 0.85;
     this.#growth = options.growth ?? 0.5;
+    this.#windowSize = Math.max(1, options.window ?? 4);
+    this.#minGain = options.minGain ?? 0.5;
+    this.#holdWindows = options.holdWindows ?? 20;
   }
 
   /** The whole number of attempts allowed at once now. */
@@ -50,17 +86,57 @@ export class HeadroomLimit {
     return Math.floor(this.#limit);
   }
 
+  /** True while a growth step that did not pay holds the limit. */
+  get holding(): boolean {
+    return this.#holdLeft > 0;
+  }
+
   /**
-   * One sample: the CPU's busy share (0–1) since the last one, and whether the limit bound in
-   * that time. Shrinks whenever the CPU is too busy, bound or not: other work may have arrived.
+   * One sample: the CPU's busy share (0–1) since the last one, whether the limit bound in that
+   * time, and how many attempts completed in it. Shrinks whenever the CPU is too busy, bound or
+   * not: other work may have arrived.
    */
-  sample(busy: number, binding: boolean): void {
+  sample(busy: number, binding: boolean, completed = 0): void {
     if (busy > this.#target + this.#band) {
-      this.#limit = Math.max(this.#min, this.#limit * this.#decrease);
+      this.#set(Math.max(this.#min, this.#limit * this.#decrease));
+      this.#grewFrom = undefined;
+      this.#lastRate = undefined;
       return;
     }
-    if (!binding || busy >= this.#target - this.#band) return;
+    const w = this.#window;
+    if (w.samples++ < 0) return; // settling after a change
+    w.busy += busy;
+    w.completed += completed;
+    w.binding &&= binding;
+    if (w.samples < this.#windowSize) return;
+    this.#window = { samples: 0, busy: 0, completed: 0, binding: true };
+    this.#judge(w.busy / w.samples, w.binding, w.completed / w.samples);
+  }
+
+  #judge(busy: number, binding: boolean, rate: number): void {
+    if (this.#holdLeft > 0) this.#holdLeft--;
+    const before = this.#lastRate;
+    const grewFrom = this.#grewFrom;
+    this.#grewFrom = undefined;
+    this.#lastRate = rate;
+    if (!binding) return;
+    const step = grewFrom === undefined ? 0 : (this.#limit - grewFrom) / grewFrom;
+    if (grewFrom !== undefined && before !== undefined && rate < before * (1 + this.#minGain * step)) {
+      // the step bought no throughput: back to where it was, and stay there a while
+      this.#set(grewFrom);
+      this.#lastRate = undefined;
+      this.#holdLeft = this.#holdWindows;
+      return;
+    }
+    if (this.#holdLeft > 0 || busy >= this.#target - this.#band || this.#limit >= this.#max) return;
     const room = (this.#target - busy) / this.#target;
-    this.#limit = Math.min(this.#max, this.#limit + Math.max(1, this.#limit * this.#growth * room));
+    this.#grewFrom = this.#limit;
+    this.#set(Math.min(this.#max, this.#limit + Math.max(1, this.#limit * this.#growth * room)));
+  }
+
+  #set(limit: number): void {
+    if (limit === this.#limit) return;
+    this.#limit = limit;
+    this.#window = { samples: -1, busy: 0, completed: 0, binding: true };
   }
 }

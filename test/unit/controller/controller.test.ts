@@ -238,7 +238,7 @@ describe('Controller backlog concurrency', () => {
       controller.enqueue({ kind: 'TaskRun', namespace: 'ns', name: `b${i}` }, 'backlog');
     await until(() => inFlight.size === 4);
     expect(controller.backlogLimit).toBe(4);
-    for (let s = 0; s < 10; s++) {
+    for (let s = 0; s < 40; s++) {
       vi.advanceTimersByTime(1000);
       await until(() => inFlight.size === controller.backlogLimit);
     }

@@ -1,12 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { HeadroomLimit } from '../../../src/queue/index.ts';
 
+/** one settling sample and one window of `n` samples at the same busy share */
+const windowOf = (limit: HeadroomLimit, busy: number, binding = true, completed = 0, n = 4) => {
+  for (let i = 0; i <= n; i++) limit.sample(busy, binding, completed);
+};
+
+/**
+ * A model machine: each attempt in flight keeps `cpuPerAttempt` of the CPU busy and finishes
+ * `ratePerAttempt` attempts a second, until `rateCeiling` (a bound other than the CPU) holds.
+ */
+function drive(limit: HeadroomLimit, seconds: number, cpuPerAttempt: number, rateCeiling = Infinity) {
+  for (let s = 0; s < seconds; s++) {
+    const inFlight = limit.current;
+    const rate = Math.min(inFlight * 0.8, rateCeiling);
+    limit.sample(Math.min(1, inFlight * cpuPerAttempt), true, rate);
+  }
+}
+
 describe('HeadroomLimit', () => {
   it('grows while it binds and the CPU has room, faster the more room there is', () => {
     const idle = new HeadroomLimit({ max: 1000, initial: 10 });
     const busy = new HeadroomLimit({ max: 1000, initial: 10 });
-    idle.sample(0.1, true);
-    busy.sample(0.8, true);
+    windowOf(idle, 0.1);
+    windowOf(busy, 0.8);
     expect(idle.current).toBeGreaterThan(busy.current);
     expect(busy.current).toBeGreaterThan(10);
   });
@@ -19,11 +36,11 @@ describe('HeadroomLimit', () => {
 
   it('holds inside the band around the target', () => {
     const limit = new HeadroomLimit({ max: 1000, initial: 40 });
-    for (const busy of [0.9, 0.93, 0.95, 0.96]) limit.sample(busy, true);
+    for (const busy of [0.9, 0.93, 0.95, 0.96]) windowOf(limit, busy);
     expect(limit.current).toBe(40);
   });
 
-  it('shrinks while the CPU is too busy, whether it binds or not, down to min', () => {
+  it('shrinks at once while the CPU is too busy, whether it binds or not, down to min', () => {
     const limit = new HeadroomLimit({ min: 2, max: 1000, initial: 100 });
     limit.sample(1, false);
     expect(limit.current).toBe(85);
@@ -33,13 +50,33 @@ describe('HeadroomLimit', () => {
 
   it('never passes max, and settles where a machine whose busy share follows the limit reaches the target', () => {
     const capped = new HeadroomLimit({ max: 50, initial: 10 });
-    for (let i = 0; i < 100; i++) capped.sample(0, true);
+    drive(capped, 300, 0);
     expect(capped.current).toBe(50);
-    // a model machine: each attempt in flight keeps 1.5% of the CPU busy
     const limit = new HeadroomLimit({ max: 1000, initial: 4 });
-    for (let i = 0; i < 200; i++) limit.sample(Math.min(1, limit.current * 0.015), true);
+    drive(limit, 600, 0.015);
     const busy = limit.current * 0.015;
     expect(busy).toBeGreaterThanOrEqual(0.9);
     expect(busy).toBeLessThanOrEqual(0.96);
+  });
+
+  it('undoes a growth step that finished no more attempts a second, and holds there', () => {
+    // throughput stops at 16 attempts/s (20 in flight) while the CPU still has room
+    const limit = new HeadroomLimit({ max: 1000, initial: 4, holdWindows: 1000 });
+    drive(limit, 600, 0.01, 16);
+    expect(limit.holding).toBe(true);
+    expect(limit.current).toBeGreaterThanOrEqual(16); // near the knee: 20 in flight
+    expect(limit.current).toBeLessThan(40); // without the throughput check: the CPU target, 93
+    const unchecked = new HeadroomLimit({ max: 1000, initial: 4, minGain: -1 });
+    drive(unchecked, 600, 0.01, 16);
+    expect(unchecked.current).toBeGreaterThan(85);
+  });
+
+  it('tries again after the hold, and grows when throughput follows again', () => {
+    const limit = new HeadroomLimit({ max: 1000, initial: 4, holdWindows: 3 });
+    drive(limit, 300, 0.01, 16);
+    const held = limit.current;
+    expect(held).toBeLessThan(40);
+    drive(limit, 600, 0.01); // the other bound went away
+    expect(limit.current).toBeGreaterThan(held * 2);
   });
 });
