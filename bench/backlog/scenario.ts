@@ -6,6 +6,7 @@ import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { ObserverProcess } from './observer-process.ts';
 import { SignedTracker } from './signed-tracker.ts';
+import { stageMeansLine, stageTotals } from './stage-times.ts';
 
 export interface ScenarioSetup {
   admin: KubeConfig;
@@ -125,11 +126,13 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
   try {
     await observer.ready();
     const start = observer.rssMiB() ?? 0;
+    const readyMetrics = await observer.metrics();
     const atReady = {
       cpu: observer.cpuSeconds(),
       signed: tracker.signedAt.size,
       at: Date.now(),
-      requests: requestCounts(await observer.metrics()),
+      requests: requestCounts(readyMetrics),
+      stages: stageTotals(readyMetrics),
     };
     const meter = new CpuMeter(s.pids);
     const busy = new MachineBusyMeter();
@@ -156,16 +159,20 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     const seededDone = () => names.every((n) => tracker.signedAt.has(n) || tracker.failed.has(n));
     await untilOrStalled(tracker, seededDone, s.log, s.drainMinutes);
     // the drain window ends here: every figure per run is over the runs signed in it
+    const endMetrics = await observer.metrics();
     const atEnd = {
       cpu: observer.cpuSeconds(),
       signed: tracker.signedAt.size,
       at: Date.now(),
       machine: meter.read(),
       busyShare: busy.read(),
-      requests: requestCounts(await observer.metrics()),
+      requests: requestCounts(endMetrics),
     };
     clearInterval(sampler);
     s.log(`  backlog concurrency limit, sampled every second: ${limitSamples.join(' ')}`);
+    s.log(
+      `  attempt time by stage (mean per observation): ${stageMeansLine(atReady.stages, stageTotals(endMetrics))}`,
+    );
     feeding = false;
     await feeder;
     await Promise.race([

@@ -8,10 +8,11 @@
  * uses says nothing about the machine, and must not have grown to `max` when a backlog arrives.
  *
  * A growth step must pay: when the window after it completed fewer attempts per second than the
- * window before it by `minGain` of the step's proportional gain, the step is undone and the limit holds there for
- * `holdWindows` windows before it tries again. Something other than the CPU bounds the work then
- * (a registry's request slots, etcd's fsyncs, one tag's appends in turn), and more attempts in
- * flight would only add memory and CPU per run.
+ * window before it by `minGain` of the step's proportional gain, by more than counting noise (half
+ * the square root of both windows' completions), the step is undone; when the same step fails
+ * twice in a row, the limit holds there for `holdWindows` windows before it tries again. Something
+ * other than the CPU bounds the work then (a registry's request slots, etcd's fsyncs, one tag's
+ * appends in turn), and more attempts in flight would only add memory and CPU per run.
  *
  * Attempts mostly wait (on registries, the apiserver, the settle time of a tag), so the limit that
  * keeps the machine busy is far above the number of cores, and attempt time is no guide to it.
@@ -67,6 +68,8 @@ export class HeadroomLimit {
   /** the limit before the growth step the current window judges */
   #grewFrom: number | undefined;
   #holdLeft = 0;
+  /** the limit a growth step that did not pay was undone to, until a step pays */
+  #unpaidFrom: number | undefined;
 
   constructor(options: HeadroomLimitOptions) {
     this.#min = Math.max(1, options.min ?? 1);
@@ -120,18 +123,36 @@ export class HeadroomLimit {
     this.#grewFrom = undefined;
     this.#lastRate = rate;
     if (!binding) return;
-    const step = grewFrom === undefined ? 0 : (this.#limit - grewFrom) / grewFrom;
-    if (grewFrom !== undefined && before !== undefined && rate < before * (1 + this.#minGain * step)) {
-      // the step bought no throughput: back to where it was, and stay there a while
-      this.#set(grewFrom);
-      this.#lastRate = undefined;
-      this.#holdLeft = this.#holdWindows;
-      return;
+    if (grewFrom !== undefined && before !== undefined) {
+      if (!this.#paid(grewFrom, before, rate)) {
+        // the step bought no throughput: back to where it was; the same step failing twice in a
+        // row holds there a while (one verdict alone is too often a counting accident)
+        this.#set(grewFrom);
+        this.#lastRate = undefined;
+        if (this.#unpaidFrom === grewFrom) this.#holdLeft = this.#holdWindows;
+        this.#unpaidFrom = grewFrom;
+        return;
+      }
+      this.#unpaidFrom = undefined;
     }
     if (this.#holdLeft > 0 || busy >= this.#target - this.#band || this.#limit >= this.#max) return;
     const room = (this.#target - busy) / this.#target;
     this.#grewFrom = this.#limit;
     this.#set(Math.min(this.#max, this.#limit + Math.max(1, this.#limit * this.#growth * room)));
+  }
+
+  /**
+   * Whether the step from `grewFrom` finished its share more attempts a second. Completions are
+   * counts, and two windows of the same rate differ by up to about the square root of their sum
+   * (Poisson; steadier in practice): a step is undone only when it fell short by more than half of
+   * that, so an unlucky window rarely undoes a step that pays, while a step that buys nothing is
+   * still undone about half the time, and held after two such verdicts.
+   */
+  #paid(grewFrom: number, before: number, rate: number): boolean {
+    const step = (this.#limit - grewFrom) / grewFrom;
+    const n = this.#windowSize;
+    const noise = Math.sqrt(before * n + rate * n) / n / 2;
+    return rate >= before * (1 + this.#minGain * step) - noise;
   }
 
   #set(limit: number): void {

@@ -6,15 +6,36 @@ const windowOf = (limit: HeadroomLimit, busy: number, binding = true, completed 
   for (let i = 0; i <= n; i++) limit.sample(busy, binding, completed);
 };
 
+/** A seeded Poisson draw (Knuth), so a noisy machine is the same machine on every run. */
+function poisson(seed: number): (mean: number) => number {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  return (mean) => {
+    const floor = Math.exp(-mean);
+    let k = 0;
+    for (let p = uniform(); p > floor; p *= uniform()) k++;
+    return k;
+  };
+}
+
 /**
  * A model machine: each attempt in flight keeps `cpuPerAttempt` of the CPU busy and finishes
  * `ratePerAttempt` attempts a second, until `rateCeiling` (a bound other than the CPU) holds.
  */
-function drive(limit: HeadroomLimit, seconds: number, cpuPerAttempt: number, rateCeiling = Infinity) {
+function drive(
+  limit: HeadroomLimit,
+  seconds: number,
+  cpuPerAttempt: number,
+  rateCeiling = Infinity,
+  count: (mean: number) => number = (mean) => mean,
+) {
   for (let s = 0; s < seconds; s++) {
     const inFlight = limit.current;
     const rate = Math.min(inFlight * 0.8, rateCeiling);
-    limit.sample(Math.min(1, inFlight * cpuPerAttempt), true, rate);
+    limit.sample(Math.min(1, inFlight * cpuPerAttempt), true, count(rate));
   }
 }
 
@@ -69,6 +90,24 @@ describe('HeadroomLimit', () => {
     const unchecked = new HeadroomLimit({ max: 1000, initial: 4, minGain: -1 });
     drive(unchecked, 600, 0.01, 16);
     expect(unchecked.current).toBeGreaterThan(85);
+  });
+
+  it('keeps steps that pay when completions are counted one by one (Poisson noise), and still finds the knee', () => {
+    const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
+    // no bound but the CPU: one unlucky window must not hold a 1000-run drain's first minute low
+    const ramped = seeds.filter((seed) => {
+      const limit = new HeadroomLimit({ max: 1000, initial: 4 });
+      drive(limit, 60, 0.015, Infinity, poisson(seed));
+      return limit.current * 0.015 > 0.6;
+    });
+    expect(ramped.length).toBeGreaterThanOrEqual(30);
+    // throughput stops at 16 attempts/s (20 in flight): most drains stop well short of the CPU target's 93
+    const knees = seeds.map((seed) => {
+      const limit = new HeadroomLimit({ max: 1000, initial: 4 });
+      drive(limit, 600, 0.01, 16, poisson(seed));
+      return limit.current;
+    });
+    expect(knees.filter((k) => k < 60).length).toBeGreaterThanOrEqual(15);
   });
 
   it('tries again after the hold, and grows when throughput follows again', () => {
