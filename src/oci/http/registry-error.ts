@@ -107,6 +107,7 @@ export async function statusError(
     {
       detail: `HTTP ${res.status}${detail}${await errorCodes(res)}`,
       retryable: retryableStatus(res.status),
+      ...(res.hostDownUntil === undefined ? {} : { notBefore: res.hostDownUntil }),
     },
   );
 }

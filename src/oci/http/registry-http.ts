@@ -237,10 +237,15 @@ export class RegistryHttp {
       ticket.failure();
       throw networkError(where.operation, where.target, err, breakers?.nextProbeAt(url.host));
     }
-    if (res.status >= 500) ticket.failure();
-    else ticket.success();
     this.#metrics?.registryRequests.inc({ method, kind, status: String(res.status) });
-    return res;
+    if (res.status < 500) {
+      ticket.success();
+      return res;
+    }
+    ticket.failure();
+    const hostDownUntil = breakers?.nextProbeAt(url.host);
+    if (hostDownUntil === undefined) return res;
+    return { status: res.status, headers: res.headers, body: res.body, hostDownUntil };
   }
 }
 

@@ -12,6 +12,12 @@ export interface RegistryResponse {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
   readonly body: ReadableStream<Uint8Array> | null;
+  /**
+   * Set on a 5xx answer that opened the host's circuit, or was its failed probe: the circuit is open
+   * until then. The error made from it carries it (`notBefore`), so the attempt is deferred, not
+   * counted, exactly as for a host that does not answer at all.
+   */
+  readonly hostDownUntil?: number;
 }
 
 /**

@@ -154,6 +154,21 @@ describe('RegistryClient against a hostile registry', () => {
     expect(calls.length).toBe(3);
   });
 
+  it('a 5xx that opens the circuit, or is its failed probe, says until when the host is down (its attempt is deferred, not counted)', async () => {
+    let now = 1_000_000;
+    const { fn } = fakeFetch(() => new Response(MARKER, { status: 500 }));
+    const breakers = new CircuitBreakers({ failureThreshold: 2, coolDownMs: 30_000, now: () => now });
+    const client = new RegistryClient({ registry: 'down.test', fetch: fn, breakers });
+    const first = await failure(client.getManifest('a', 'v1'));
+    expect(first).toMatchObject({ reason: 'registry_server_error' });
+    expect(first.notBefore).toBeUndefined(); // the circuit is still closed: an ordinary failure
+    const opening = await failure(client.getManifest('a', 'v1'));
+    expect(opening).toMatchObject({ reason: 'registry_server_error', notBefore: now + 30_000 });
+    now += 30_000;
+    const probe = await failure(client.getManifest('a', 'v1'));
+    expect(probe).toMatchObject({ reason: 'registry_server_error', notBefore: now + 30_000 });
+  });
+
   it('caps layers per manifest read (cosign: 1000)', () => {
     const layer = { mediaType: 'x', size: 1, digest: `sha256:${'0'.repeat(64)}` };
     const bytes = new TextEncoder().encode(
