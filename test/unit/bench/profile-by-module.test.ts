@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { type CpuProfile, profileByModule } from '../../../bench/backlog/profile-by-module.ts';
+
+const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
+const D = 'file:///x/.local/bench-dist';
+
+describe('a CPU profile by the nearest frame of our code (bench/backlog/profile-by-module.ts)', () => {
+  it('charges library time to the code that called it, leaves idle out, and names GC apart', () => {
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 5, 6, 7] },
+        { id: 2, callFrame: frame('write', `${D}/index/sqlite/sqlite-db.js`, 47), children: [3] },
+        { id: 3, callFrame: frame('exec', 'node:sqlite'), children: [4] },
+        { id: 4, callFrame: frame('(native)') },
+        { id: 5, callFrame: frame('(idle)') },
+        { id: 6, callFrame: frame('(garbage collector)') },
+        { id: 7, callFrame: frame('onStreamRead', 'node:internal/stream_base_commons') },
+      ],
+      samples: [4, 4, 5, 6, 7],
+      timeDeltas: [1000, 1000, 50_000, 2000, 1000],
+    };
+    const report = profileByModule(profile, 1);
+    expect(report).toContain('busy 0.0 s = 5.0 ms/run over 1 runs');
+    expect(report).toMatch(/2\.00 ms\/run\s+40\.0%\s+index\n/);
+    expect(report).toMatch(/2\.00 ms\/run\s+40\.0%\s+write index\/sqlite\/sqlite-db\.js:48/);
+    expect(report).toMatch(/2\.00 ms\/run\s+40\.0%\s+GC/);
+    expect(report).toMatch(/1\.00 ms\/run\s+20\.0%\s+node\/libs outside our frames/);
+    expect(report).not.toContain('idle');
+  });
+});
