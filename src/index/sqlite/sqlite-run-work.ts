@@ -1,4 +1,3 @@
-import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Fence } from '../../model/index.ts';
 import { leaseMs } from '../index-input.ts';
@@ -6,6 +5,7 @@ import type { IndexRetention, IndexStorage, PruneResult } from '../index-retenti
 import { type RunWorkRow, toRunWork } from '../index-rows.ts';
 import type { ClaimResult, RunClaims, RunWork } from '../run-claims.ts';
 import type { SqliteDb } from './sqlite-db.ts';
+import { VolumeReading } from './volume-reading.ts';
 
 /**
  * Takes the claim when it is free, expired or already this owner's; a take from anyone else (or
@@ -24,10 +24,12 @@ export const CLAIM = `INSERT INTO run_work (uid, owner, lease_expires, fence) VA
 export class SqliteRunWork implements RunClaims, IndexRetention {
   readonly #db: SqliteDb;
   readonly #now: () => number;
+  readonly #volume: VolumeReading;
 
   constructor(options: { db: SqliteDb; now: () => number }) {
     this.#db = options.db;
     this.#now = options.now;
+    this.#volume = new VolumeReading({ dir: dirname(options.db.path) });
   }
 
   async claimRun(uid: string, owner: string, lease: number): Promise<ClaimResult> {
@@ -112,11 +114,7 @@ export class SqliteRunWork implements RunClaims, IndexRetention {
     }));
     const databaseBytes = (pages.count - pages.free) * pages.size;
     if (this.#db.path === ':memory:') return { databaseBytes };
-    const fs = await statfs(dirname(this.#db.path));
-    return {
-      databaseBytes,
-      volume: { totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize },
-    };
+    return { databaseBytes, volume: await this.#volume.volume(pages.count * pages.size) };
   }
 
   /** Inside a write: removes one run's records; returns how many attestations went. */
