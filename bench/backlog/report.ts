@@ -91,6 +91,7 @@ export function formatBacklogReport(rounds: BacklogRound[], options: BacklogOpti
     `---|${names.map(() => '---').join('|')}|---|---`,
     ...goalRows,
     `(whole machine busy per /proc/stat, any process) | ${rounds.map((r) => r.big.window.busyShare.toFixed(2)).join(' | ')} | | `,
+    `(whole machine idle waiting for the disk, iowait) | ${rounds.map((r) => r.big.window.iowaitShare.toFixed(2)).join(' | ')} | | `,
     '',
     'every drain, in order:',
     '',
@@ -169,7 +170,17 @@ function bounds(big: ScenarioResult): string[] {
     `- the machine doing nothing but this drain, at the CPU per run measured in it: ≤ ${ceiling.toFixed(1)} runs/s; drained ${big.drainPerSecond.toFixed(1)} = ${(big.drainPerSecond / ceiling).toFixed(2)} of that`,
     `- one run's requests (${big.registryRequestsPerRun.toFixed(1)} registry requests, and the apiserver requests above), replayed by the observer's own clients in 16 loops in a process started like it, with nothing else of its work: registry ${ms('registry')}, kube-apiserver ${ms('kube-apiserver')}, etcd ${ms('etcd')} and the client ${ms('bench')} ms of CPU per run; ≤ ${((cores * 1000) / Math.max(1e-9, requestsOnly)).toFixed(1)} runs/s if the machine did only that`,
     `- the observer's CPU beyond its clients' requests: ${(big.cpuMsPerRun - (replay.bench ?? 0)).toFixed(1)} of its ${big.cpuMsPerRun.toFixed(1)} ms per run (statement, signature, index, watch, scheduling)`,
+    diskLine(big),
   ];
+}
+
+/** What the disk under the environment's state (registry blobs, etcd's WAL, the index) did per run. */
+function diskLine(big: ScenarioResult): string {
+  const d = big.window.disk;
+  const iowait = `the machine idle waiting for it ${big.window.iowaitShare.toFixed(2)} of the window`;
+  if (!d) return `- the disk: not a block device under the environment's state (${iowait})`;
+  const perRun = (n: number) => (n / big.window.signed).toFixed(1);
+  return `- the disk (${d.device}, under the registry's blobs, etcd's WAL and the index): ${perRun(d.writes)} writes and ${perRun(d.flushes)} cache flushes (fsyncs) per run, ${(d.flushes / big.window.seconds).toFixed(0)} flushes/s; busy ${d.busyShare.toFixed(2)} of the window, ${iowait}`;
 }
 
 const fmt = (ms: number) => (Number.isNaN(ms) ? 'n/a' : ms.toFixed(0));

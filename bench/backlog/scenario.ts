@@ -1,7 +1,9 @@
 import { cpus } from 'node:os';
+import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { ENV_FILE } from '../../test/env/index.ts';
 import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
-import { CpuMeter, MachineBusyMeter } from './cpu-meter.ts';
+import { CpuMeter, type DiskActivity, DiskMeter, MachineBusyMeter } from './cpu-meter.ts';
 import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { ObserverProcess } from './observer-process.ts';
@@ -65,9 +67,17 @@ export interface ScenarioResult {
    * The drain window, from the observer's readiness to the last seeded run signed: its length,
    * the runs signed in it (seeded and fresh), the share of the machine's CPU the named processes
    * used (observer, servers, bench: their CPU ÷ cores × seconds) and the share /proc/stat says was
-   * busy (any process; the same on a machine doing nothing else).
+   * busy (any process; the same on a machine doing nothing else), the share it says was idle
+   * waiting for the disk (iowait), and what the disk under the environment's state did.
    */
-  window: { seconds: number; signed: number; processShare: number; busyShare: number };
+  window: {
+    seconds: number;
+    signed: number;
+    processShare: number;
+    busyShare: number;
+    iowaitShare: number;
+    disk?: DiskActivity;
+  };
   /**
    * Requests the observer sent per run signed in the window, by kind, from its own counters:
    * `registry <METHOD> <kind>` (registry_requests_total) and `kube <verb> <resource>`
@@ -136,6 +146,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     };
     const meter = new CpuMeter(s.pids);
     const busy = new MachineBusyMeter();
+    const disk = new DiskMeter(dirname(ENV_FILE));
     const limitSamples: number[] = [];
     const sampler = setInterval(() => {
       observer
@@ -165,7 +176,8 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       signed: tracker.signedAt.size,
       at: Date.now(),
       machine: meter.read(),
-      busyShare: busy.read(),
+      busy: busy.read(),
+      disk: disk.read(),
       requests: requestCounts(endMetrics),
     };
     clearInterval(sampler);
@@ -224,7 +236,9 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
         seconds: windowSeconds,
         signed: signedInWindow,
         processShare: processMs / (cpus().length * 1000 * windowSeconds),
-        busyShare: atEnd.busyShare,
+        busyShare: atEnd.busy.busy,
+        iowaitShare: atEnd.busy.iowait,
+        disk: atEnd.disk,
       },
       requestsPerRun,
     };

@@ -27,7 +27,14 @@ function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
     // 20 + 30 + 20 + 5 + 5 = 80 ms of CPU per run
     machineCpuMsPerRun: { observer: 20, registry: 30, 'kube-apiserver': 20, etcd: 5, bench: 5 },
     registryRequestsPerRun: 15,
-    window: { seconds: 1000, signed: 10_500, processShare: 0.92, busyShare: 0.95 },
+    window: {
+      seconds: 1000,
+      signed: 10_500,
+      processShare: 0.92,
+      busyShare: 0.95,
+      iowaitShare: 0.04,
+      disk: { device: 'vda', writes: 210_000, flushes: 63_000, busyShare: 0.5 },
+    },
     requestsPerRun: { 'registry PUT manifest': 2, 'registry HEAD manifest': 3, 'kube patch taskruns': 1 },
     ...overrides,
   };
@@ -65,6 +72,23 @@ describe('the backlog bench report', () => {
     expect(rowOf(report, 'CPU of the whole machine')).toMatch(/\| no$/);
     expect(rowOf(report, 'fresh completion')).toMatch(/2100 ms \| ≤ 2000 ms \| no$/);
     expect(rowOf(report, 'peak RSS growth')).toMatch(/not measured \(--quick\) \| ≤ 20 MB \| n\/a$/);
+  });
+
+  it('says what the disk did per run, or that there was no block device to read', () => {
+    const report = formatBacklogReport([{ big: result() }], { ...options, rounds: 1, quick: true });
+    expect(report).toContain(
+      "- the disk (vda, under the registry's blobs, etcd's WAL and the index): 20.0 writes and 6.0 cache flushes (fsyncs) per run, 63 flushes/s; busy 0.50 of the window, the machine idle waiting for it 0.04 of the window",
+    );
+    expect(rowOf(report, '(whole machine idle waiting')).toBe(
+      '(whole machine idle waiting for the disk, iowait) | 0.04 | | ',
+    );
+    const base = result();
+    const noDisk = formatBacklogReport([{ big: result({ window: { ...base.window, disk: undefined } }) }], {
+      ...options,
+      rounds: 1,
+      quick: true,
+    });
+    expect(noDisk).toContain("- the disk: not a block device under the environment's state");
   });
 
   it('lists the requests per run by kind, with totals per server', () => {
