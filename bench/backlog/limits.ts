@@ -21,6 +21,11 @@ export interface Limits {
    * process (started like the observer)
    */
   cpuPerRunRequestsMs: Record<string, number>;
+  /**
+   * The replay's pace: runs' requests per second, and the share of the machine busy (/proc/stat)
+   * while measured: how busy the requests alone keep the machine, with no settle wait and no other work
+   */
+  replay: { perSecond: number; busyShare: number };
 }
 
 const CONCURRENCY = 16;
@@ -61,7 +66,7 @@ async function replayRate(o: {
   nodeOptions: string[];
   env: Record<string, string>;
   pids: Record<string, number>;
-}): Promise<{ perSecond: number; cpuMs: Record<string, number> }> {
+}): Promise<{ perSecond: number; busyShare: number; cpuMs: Record<string, number> }> {
   const meter = new CpuMeter(o.pids);
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -73,6 +78,7 @@ async function replayRate(o: {
   delete servers.bench;
   return {
     perSecond: out.done / out.seconds,
+    busyShare: out.busyShare,
     cpuMs: {
       ...Object.fromEntries(
         Object.entries(servers).map(([name, ms]) => [name, ms / Math.max(1, out.warmUpDone + out.done)]),
@@ -143,6 +149,7 @@ export async function measureLimits(options: {
   return {
     patchPerSecond: patches.perSecond,
     cpuPerRunRequestsMs: replays.cpuMs,
+    replay: { perSecond: replays.perSecond, busyShare: replays.busyShare },
     pushPerSecond: pushes.perSecond,
     cpuPerPatchMs: patches.cpuMs,
     cpuPerPushMs: pushes.cpuMs,

@@ -3,6 +3,7 @@ import { type KubeAccess, loadKubeConfig } from '../../src/config/index.ts';
 import { KubeConnection, KubeEventRecorder, PodReader, RunApi } from '../../src/kube/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import { appendToTag, cosignTagDocument, RegistryClient, sha256Digest } from '../../src/oci/index.ts';
+import { MachineBusyMeter } from './cpu-meter.ts';
 
 /** What the replay process is asked to do (JSON in its first argument). */
 export interface ReplayInput {
@@ -22,6 +23,8 @@ export interface ReplayOutput {
   done: number;
   seconds: number;
   cpuMs: number;
+  /** the share of the whole machine busy (/proc/stat, any process) while measured */
+  busyShare: number;
 }
 
 const WARM_UP_SECONDS = 2;
@@ -126,14 +129,17 @@ export async function replayLoops(input: ReplayInput): Promise<ReplayOutput> {
   };
   const warmUpDone = await loops(WARM_UP_SECONDS);
   const cpu = process.cpuUsage();
+  const busy = new MachineBusyMeter();
   const started = performance.now();
   const done = await loops(input.seconds);
   const used = process.cpuUsage(cpu);
+  const busyShare = busy.read().busy;
   return {
     warmUpDone,
     done,
     seconds: (performance.now() - started) / 1000,
     cpuMs: (used.user + used.system) / 1000,
+    busyShare,
   };
 }
 

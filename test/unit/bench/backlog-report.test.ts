@@ -15,6 +15,7 @@ function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
       cpuPerPushMs: {},
       // 40 + 15 + 5 + 12 = 72 ms per run for the requests alone
       cpuPerRunRequestsMs: { registry: 40, 'kube-apiserver': 15, etcd: 5, bench: 12 },
+      replay: { perSecond: 24.5, busyShare: 0.86 },
     },
     seedPerSecond: 70,
     drainPerSecond: 10,
@@ -110,5 +111,6 @@ describe('the backlog bench report', () => {
       'registry 40.0, kube-apiserver 15.0, etcd 5.0 and the client 12.0 ms of CPU per run',
     );
     expect(report).toContain(`≤ ${((n * 1000) / 72).toFixed(1)} runs/s if the machine did only that`);
+    expect(report).toContain('the replay itself went at 24.5 runs/s with the machine 0.86 busy');
   });
 });
