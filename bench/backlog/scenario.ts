@@ -6,6 +6,7 @@ import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts'
 import { CpuMeter, type DiskActivity, DiskMeter, MachineBusyMeter } from './cpu-meter.ts';
 import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
+import { memoryLine } from './memory-line.ts';
 import { ObserverProcess } from './observer-process.ts';
 import { SignedTracker } from './signed-tracker.ts';
 import { stageMeansLine, stageTotals } from './stage-times.ts';
@@ -182,6 +183,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     };
     clearInterval(sampler);
     s.log(`  backlog concurrency limit, sampled every second: ${limitSamples.join(' ')}`);
+    s.log(`  observer memory at the end of the drain window: ${memoryLine(endMetrics)}`);
     s.log(
       `  attempt time by stage (mean per observation): ${stageMeansLine(atReady.stages, stageTotals(endMetrics))}`,
     );
