@@ -183,7 +183,10 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     };
     clearInterval(sampler);
     s.log(`  backlog concurrency limit, sampled every second: ${limitSamples.join(' ')}`);
-    s.log(`  observer memory at the end of the drain window: ${memoryLine(endMetrics)}`);
+    const parts = observer.rssPartsMiB();
+    s.log(
+      `  observer memory at the end of the drain window: ${memoryLine(endMetrics)}; resident anonymous ${parts?.anon.toFixed(1)} MiB, mapped files ${parts?.file.toFixed(1)} MiB`,
+    );
     s.log(
       `  attempt time by stage (mean per observation): ${stageMeansLine(atReady.stages, stageTotals(endMetrics))}`,
     );

@@ -123,6 +123,18 @@ export class ObserverProcess {
     }
   }
 
+  /** The resident set now by kind, MiB (/proc/<pid>/status): anonymous memory and pages of mapped files (the node binary, libraries). */
+  rssPartsMiB(): { anon: number; file: number } | undefined {
+    try {
+      const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+      const kb = (name: string) =>
+        Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+      return { anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** User + system CPU seconds used so far (from /proc/<pid>/stat). */
   cpuSeconds(): number {
     return cpuMsOf(this.child.pid ?? 0) / 1000;
