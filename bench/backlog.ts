@@ -98,13 +98,16 @@ that completes them to the watch event showing \`chains.tekton.dev/signed: "true
 from /proc every 100 ms. The drain window runs from the observer's readiness to the last seeded run
 signed; CPU per run is each process's user+system time in that window (the observer, the servers from
 /proc, the bench's own clients) over the runs signed in it, and the machine share is their sum over
-cores × the window's length (/proc/stat's busy share of the whole machine is shown beside it).
+cores × the window's length (/proc/stat's busy and iowait shares of the whole machine are shown beside it,
+and /proc/diskstats tells what the disk under the environment's state did).
 Requests per run by kind come from the observer's own counters (\`registry_requests_total\` by
 method and kind, \`kube_requests_total\` by verb and resource) over the same window. One run's requests are replayed by the observer's own
-clients in a process started like the observer, in 16 loops for 8 s after 2 s of warm-up (read the run and its Pod; appendToTag of a \`.att\` and a \`.sig\`
-layer and the subject check, without the settle wait; the merge patch; the Event), for the CPU they
-cost the servers and the client with nothing else of the observer's work (what each kind of registry
-request costs: \`npm run bench -- registry-costs\`).
+clients in a process started like the observer, in 16 loops for 8 s after 2 s of warm-up (read the run; appendToTag of a \`.att\` and a \`.sig\`
+layer and the subject check, without the settle wait; the merge patch: the 17 requests the counters show),
+for the CPU they cost the servers and the client with nothing else of the observer's work, and how busy
+they alone keep the machine; then a manifest GET in the same loops, by the observer's RegistryClient and
+by undici's request() alone, for the client's floor (what each kind of registry request costs:
+\`npm run bench -- registry-costs\`).
 
 Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}; load average at the end
 ${loadavg()

@@ -25,7 +25,7 @@ export interface Limits {
    * The replay's pace: runs' requests per second, and the share of the machine busy (/proc/stat)
    * while measured: how busy the requests alone keep the machine, with no settle wait and no other work
    */
-  replay: { perSecond: number; busyShare: number };
+  replay: { perSecond: number; busyShare: number; getMs: { registryClient: number; undici: number } };
 }
 
 const CONCURRENCY = 16;
@@ -66,7 +66,12 @@ async function replayRate(o: {
   nodeOptions: string[];
   env: Record<string, string>;
   pids: Record<string, number>;
-}): Promise<{ perSecond: number; busyShare: number; cpuMs: Record<string, number> }> {
+}): Promise<{
+  perSecond: number;
+  busyShare: number;
+  getMs: ReplayOutput['getMs'];
+  cpuMs: Record<string, number>;
+}> {
   const meter = new CpuMeter(o.pids);
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -79,6 +84,7 @@ async function replayRate(o: {
   return {
     perSecond: out.done / out.seconds,
     busyShare: out.busyShare,
+    getMs: out.getMs,
     cpuMs: {
       ...Object.fromEntries(
         Object.entries(servers).map(([name, ms]) => [name, ms / Math.max(1, out.warmUpDone + out.done)]),
@@ -149,7 +155,7 @@ export async function measureLimits(options: {
   return {
     patchPerSecond: patches.perSecond,
     cpuPerRunRequestsMs: replays.cpuMs,
-    replay: { perSecond: replays.perSecond, busyShare: replays.busyShare },
+    replay: { perSecond: replays.perSecond, busyShare: replays.busyShare, getMs: replays.getMs },
     pushPerSecond: pushes.perSecond,
     cpuPerPatchMs: patches.cpuMs,
     cpuPerPushMs: pushes.cpuMs,

@@ -170,6 +170,7 @@ function bounds(big: ScenarioResult): string[] {
     `- the machine doing nothing but this drain, at the CPU per run measured in it: ≤ ${ceiling.toFixed(1)} runs/s; drained ${big.drainPerSecond.toFixed(1)} = ${(big.drainPerSecond / ceiling).toFixed(2)} of that`,
     `- one run's requests (${big.registryRequestsPerRun.toFixed(1)} registry requests, and the apiserver requests above), replayed by the observer's own clients in 16 loops in a process started like it, with nothing else of its work: registry ${ms('registry')}, kube-apiserver ${ms('kube-apiserver')}, etcd ${ms('etcd')} and the client ${ms('bench')} ms of CPU per run; ≤ ${((cores * 1000) / Math.max(1e-9, requestsOnly)).toFixed(1)} runs/s if the machine did only that; the replay itself went at ${big.limits.replay.perSecond.toFixed(1)} runs/s with the machine ${big.limits.replay.busyShare.toFixed(2)} busy (the requests alone, no settle wait, no other work)`,
     `- the observer's CPU beyond its clients' requests: ${(big.cpuMsPerRun - (replay.bench ?? 0)).toFixed(1)} of its ${big.cpuMsPerRun.toFixed(1)} ms per run (statement, signature, index, watch, scheduling)`,
+    `- a manifest GET, from the same loops after the replay: ${big.limits.replay.getMs.registryClient.toFixed(3)} ms of client CPU with the observer's RegistryClient, ${big.limits.replay.getMs.undici.toFixed(3)} ms with undici's request() alone (the floor for any client on undici here)`,
     diskLine(big),
   ];
 }

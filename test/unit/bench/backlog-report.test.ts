@@ -15,7 +15,7 @@ function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
       cpuPerPushMs: {},
       // 40 + 15 + 5 + 12 = 72 ms per run for the requests alone
       cpuPerRunRequestsMs: { registry: 40, 'kube-apiserver': 15, etcd: 5, bench: 12 },
-      replay: { perSecond: 24.5, busyShare: 0.86 },
+      replay: { perSecond: 24.5, busyShare: 0.86, getMs: { registryClient: 0.35, undici: 0.3 } },
     },
     seedPerSecond: 70,
     drainPerSecond: 10,
@@ -112,5 +112,8 @@ describe('the backlog bench report', () => {
     );
     expect(report).toContain(`≤ ${((n * 1000) / 72).toFixed(1)} runs/s if the machine did only that`);
     expect(report).toContain('the replay itself went at 24.5 runs/s with the machine 0.86 busy');
+    expect(report).toContain(
+      "0.350 ms of client CPU with the observer's RegistryClient, 0.300 ms with undici's request() alone",
+    );
   });
 });
