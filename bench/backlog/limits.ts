@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { RegistryClient } from '../../src/oci/index.ts';
 import { patchAnnotation } from './cluster.ts';
-import { CpuMeter } from './cpu-meter.ts';
+import { CpuMeter, MachineBusyMeter } from './cpu-meter.ts';
 import type { ReplayInput, ReplayOutput } from './run-replay.ts';
 
 /** The machine's limits for the two writes an attestation costs, measured with the observer's clients. */
@@ -13,6 +13,8 @@ export interface Limits {
   patchPerSecond: number;
   /** attestation pushes per second: two blobs and a manifest (the observer's RegistryClient) */
   pushPerSecond: number;
+  /** the share of the whole machine busy (/proc/stat) while the pushes ran: how busy the registry's write path alone keeps it */
+  pushBusyShare: number;
   /** CPU ms per operation in each loop, by process (the servers, and `bench`: the client) */
   cpuPerPatchMs: Record<string, number>;
   cpuPerPushMs: Record<string, number>;
@@ -31,17 +33,18 @@ export interface Limits {
 const CONCURRENCY = 16;
 
 /**
- * Runs `op` from CONCURRENCY loops for `seconds`: completed operations per second, and the CPU
- * each process of `pids` (and this one, `bench`) spent per operation.
+ * Runs `op` from CONCURRENCY loops for `seconds`: completed operations per second, the share of
+ * the machine busy meanwhile, and the CPU each process of `pids` (and this one, `bench`) spent per operation.
  */
 export async function rate(
   seconds: number,
   pids: Record<string, number>,
   op: (i: number) => Promise<void>,
-): Promise<{ perSecond: number; cpuMs: Record<string, number> }> {
+): Promise<{ perSecond: number; busyShare: number; cpuMs: Record<string, number> }> {
   const end = performance.now() + seconds * 1000;
   let done = 0;
   const meter = new CpuMeter(pids);
+  const busy = new MachineBusyMeter();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -52,6 +55,7 @@ export async function rate(
   const cpu = meter.read();
   return {
     perSecond,
+    busyShare: busy.read().busy,
     cpuMs: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / Math.max(1, done)])),
   };
 }
@@ -59,35 +63,34 @@ export async function rate(
 /**
  * One run's requests replayed (run-replay.ts) in a process of their own started like the observer
  * (its node flags and variables), so the client's CPU is what the observer's clients cost in a heap
- * like the observer's; the servers' CPU is metered here over the replay process's life.
+ * like the observer's; it meters the servers' CPU over its replay loops itself.
  */
 async function replayRate(o: {
   input: ReplayInput;
   nodeOptions: string[];
   env: Record<string, string>;
-  pids: Record<string, number>;
 }): Promise<{
   perSecond: number;
   busyShare: number;
   getMs: ReplayOutput['getMs'];
   cpuMs: Record<string, number>;
 }> {
-  const meter = new CpuMeter(o.pids);
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [...o.nodeOptions, new URL('./run-replay.ts', import.meta.url).pathname, JSON.stringify(o.input)],
     { env: { ...process.env, ...o.env }, maxBuffer: 1 << 20 },
   );
   const out = JSON.parse(stdout) as ReplayOutput;
-  const servers = meter.read();
-  delete servers.bench;
   return {
     perSecond: out.done / out.seconds,
     busyShare: out.busyShare,
     getMs: out.getMs,
     cpuMs: {
       ...Object.fromEntries(
-        Object.entries(servers).map(([name, ms]) => [name, ms / Math.max(1, out.warmUpDone + out.done)]),
+        Object.entries(out.serverCpuMs).map(([name, ms]) => [
+          name,
+          ms / Math.max(1, out.warmUpDone + out.done),
+        ]),
       ),
       bench: out.cpuMs / Math.max(1, out.done),
     },
@@ -147,16 +150,17 @@ export async function measureLimits(options: {
       runNames: options.runNames,
       seconds,
       concurrency: CONCURRENCY,
+      pids: options.pids,
     },
     nodeOptions: options.nodeOptions,
     env: options.env,
-    pids: options.pids,
   });
   return {
     patchPerSecond: patches.perSecond,
     cpuPerRunRequestsMs: replays.cpuMs,
     replay: { perSecond: replays.perSecond, busyShare: replays.busyShare, getMs: replays.getMs },
     pushPerSecond: pushes.perSecond,
+    pushBusyShare: pushes.busyShare,
     cpuPerPatchMs: patches.cpuMs,
     cpuPerPushMs: pushes.cpuMs,
   };

@@ -3,7 +3,7 @@ import { Agent, request } from 'undici';
 import { type KubeAccess, loadKubeConfig } from '../../src/config/index.ts';
 import { KubeConnection, RunApi } from '../../src/kube/index.ts';
 import { appendToTag, cosignTagDocument, RegistryClient, sha256Digest } from '../../src/oci/index.ts';
-import { MachineBusyMeter } from './cpu-meter.ts';
+import { CpuMeter, MachineBusyMeter } from './cpu-meter.ts';
 
 /** What the replay process is asked to do (JSON in its first argument). */
 export interface ReplayInput {
@@ -15,6 +15,8 @@ export interface ReplayInput {
   /** measured seconds, after WARM_UP_SECONDS of the same work (JIT, connections) */
   seconds: number;
   concurrency: number;
+  /** the servers' PIDs by name: their CPU is metered over the replay (warm-up and measured) */
+  pids: Record<string, number>;
 }
 
 /** What it prints (JSON on stdout): replays done while warming up and while measured, and its own CPU while measured. */
@@ -23,6 +25,8 @@ export interface ReplayOutput {
   done: number;
   seconds: number;
   cpuMs: number;
+  /** CPU ms of each server over the replay's warm-up and measured loops (not the GETs after) */
+  serverCpuMs: Record<string, number>;
   /** the share of the whole machine busy (/proc/stat, any process) while measured */
   busyShare: number;
   /**
@@ -160,6 +164,7 @@ export async function replayLoops(input: ReplayInput): Promise<ReplayOutput> {
     );
     return i - from;
   };
+  const servers = new CpuMeter(input.pids);
   const warmUpDone = await loops(WARM_UP_SECONDS);
   const cpu = process.cpuUsage();
   const busy = new MachineBusyMeter();
@@ -167,12 +172,15 @@ export async function replayLoops(input: ReplayInput): Promise<ReplayOutput> {
   const done = await loops(input.seconds);
   const used = process.cpuUsage(cpu);
   const busyShare = busy.read().busy;
+  const serverCpuMs = servers.read();
+  delete serverCpuMs.bench;
   const getMs = await getCosts(input, registry, await storageReplay(registry, i++));
   return {
     warmUpDone,
     done,
     seconds: (performance.now() - started) / 1000,
     cpuMs: (used.user + used.system) / 1000,
+    serverCpuMs,
     busyShare,
     getMs,
   };

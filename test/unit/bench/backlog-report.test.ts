@@ -11,6 +11,7 @@ function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
     limits: {
       patchPerSecond: 200,
       pushPerSecond: 50,
+      pushBusyShare: 0.84,
       cpuPerPatchMs: {},
       cpuPerPushMs: {},
       // 40 + 15 + 5 + 12 = 72 ms per run for the requests alone
@@ -112,6 +113,7 @@ describe('the backlog bench report', () => {
     );
     expect(report).toContain(`≤ ${((n * 1000) / 72).toFixed(1)} runs/s if the machine did only that`);
     expect(report).toContain('the replay itself went at 24.5 runs/s with the machine 0.86 busy');
+    expect(report).toContain('manifest PUT, nothing else): 50 pushes/s with the machine 0.84 busy');
     expect(report).toContain(
       "0.350 ms of client CPU with the observer's RegistryClient, 0.300 ms with undici's request() alone",
     );
