@@ -30,11 +30,7 @@ export interface HeadroomLimitOptions {
   band?: number;
   /** factor of a shrinking step (default 0.85) */
   decrease?: number;
-  /**
-   * growth per window, as a share of the limit times the room left, (target − busy) ÷ target
-   * (default 1: the largest step that never passes the target where the CPU's busy share follows
-   * the limit, since busy × (1 + (target − busy) ÷ target) ≤ target for every busy share)
-   */
+  /** growth per window, as a share of the limit at busy 0 (default 0.5; less the closer to target) */
   growth?: number;
   /** samples a window judges (default 4; one more settles after each change) */
   window?: number;
@@ -82,7 +78,7 @@ export class HeadroomLimit {
     this.#target = options.targetBusy ?? 0.93;
     this.#band = options.band ?? 0.03;
     this.#decrease = options.decrease ?? 0.85;
-    this.#growth = options.growth ?? 1;
+    this.#growth = options.growth ?? 0.5;
     this.#windowSize = Math.max(1, options.window ?? 4);
     this.#minGain = options.minGain ?? 0.5;
     this.#holdWindows = options.holdWindows ?? 20;

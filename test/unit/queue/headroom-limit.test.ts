@@ -113,9 +113,6 @@ describe('HeadroomLimit', () => {
   it('tries again after the hold, and grows when throughput follows again', () => {
     const limit = new HeadroomLimit({ max: 1000, initial: 4, holdWindows: 3 });
     drive(limit, 300, 0.01, 16);
-    // read the limit while it holds, not while it tries a step again
-    for (let s = 0; s < 100 && !limit.holding; s++) drive(limit, 1, 0.01, 16);
-    expect(limit.holding).toBe(true);
     const held = limit.current;
     expect(held).toBeLessThan(40);
     drive(limit, 600, 0.01); // the other bound went away
