@@ -170,6 +170,7 @@ export async function replayLoops(input: ReplayInput): Promise<ReplayOutput> {
   const busy = new MachineBusyMeter();
   const started = performance.now();
   const done = await loops(input.seconds);
+  const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const busyShare = busy.read().busy;
   const serverCpuMs = servers.read();
@@ -178,7 +179,7 @@ export async function replayLoops(input: ReplayInput): Promise<ReplayOutput> {
   return {
     warmUpDone,
     done,
-    seconds: (performance.now() - started) / 1000,
+    seconds,
     cpuMs: (used.user + used.system) / 1000,
     serverCpuMs,
     busyShare,
