@@ -123,6 +123,7 @@ export class Controller {
   readonly #queue: WorkQueue<RunKey>;
   readonly #backlog: BacklogConcurrency;
   #headroomTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
   readonly #backoff: Backoff;
   /** finished runs seen and not yet settled (attested, failed for good, gone): key → completion time */
   readonly #outstanding = new Map<string, number>();
@@ -188,16 +189,22 @@ export class Controller {
    * Starts workers, then the source; resolves when the source has delivered its first list. Then
    * resumes the index's durable queue: captured runs not settled yet are queued too (a run deleted
    * after capture is in no list; whoever queued it from its DELETED event may have stopped).
+   *
+   * The backlog's limit starts moving only after the first list: while it is read and parsed, the
+   * CPU and the attempts per second say what the list costs and how fast connections and code warm
+   * up, not what more attempts in flight would buy, so a growth step judged then "pays" by accident
+   * and a large backlog's limit would climb before the drain (to 52 of 64, or all the way with a
+   * faster growth, in the backlog bench's 10k start) and hold the memory of that many attempts.
    */
   async start(): Promise<void> {
     // the queue keeps `workers` busy (more only while a namespace borrows) and the backlog workers
     const all = this.#o.workers * (1 + BORROW_FACTOR) + this.#o.backlogWorkers;
     for (let i = 0; i < all; i++) this.#workers.push(this.#work());
-    if (this.#o.backlogWorkers > 0) {
+    await this.#o.source.start((o) => this.#observe(o));
+    if (this.#o.backlogWorkers > 0 && !this.#stopped) {
       this.#headroomTimer = setInterval(() => this.#tickBacklog(), 1000);
       this.#headroomTimer.unref();
     }
-    await this.#o.source.start((o) => this.#observe(o));
     await this.#resumeCaptured();
   }
 
@@ -213,6 +220,7 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#headroomTimer);
     this.#o.source.stop();
     this.#queue.shutDown();

@@ -252,4 +252,57 @@ describe('Controller backlog concurrency', () => {
     vi.useRealTimers();
     await controller.stop().catch(() => {});
   });
+
+  it('keeps the backlog limit where it starts until the first list is delivered', async () => {
+    const release: (() => void)[] = [];
+    const inFlight = new Set<string>();
+    let listed = () => {};
+    // a first list still being read: the runs it found so far are queued, the list is not done
+    const source = new (class extends FakeSource {
+      override async start(observe: (o: RunObservation) => void) {
+        this.observe = observe;
+        await new Promise<void>((resolve) => {
+          listed = resolve;
+        });
+      }
+    })();
+    const controller = new Controller({
+      source,
+      index: { ...noCaptures, getRunRecord: async () => undefined },
+      reconciler: {
+        reconcile: (key: RunKey) =>
+          new Promise((resolve) => {
+            inFlight.add(key.name);
+            release.push(() => {
+              inFlight.delete(key.name);
+              resolve({});
+            });
+          }),
+      },
+      metrics: createMetrics(),
+      logger: silentLogger(),
+      workers: 2,
+      backlogWorkers: 64,
+      cpuBusyShare: () => 0.2,
+    });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const started = controller.start();
+    for (let i = 0; i < 200; i++)
+      controller.enqueue({ kind: 'TaskRun', namespace: 'ns', name: `b${i}` }, 'backlog');
+    await until(() => inFlight.size === 4);
+    // CPU to spare and the limit binding for 40 s: no step is judged while the list is read
+    for (let s = 0; s < 40; s++) vi.advanceTimersByTime(1000);
+    expect(controller.backlogLimit).toBe(4);
+    expect(inFlight.size).toBe(4);
+    listed();
+    await started;
+    for (let s = 0; s < 20; s++) {
+      vi.advanceTimersByTime(1000);
+      await until(() => inFlight.size === controller.backlogLimit);
+    }
+    expect(controller.backlogLimit).toBeGreaterThan(4);
+    for (const r of release.splice(0)) r();
+    vi.useRealTimers();
+    await controller.stop().catch(() => {});
+  });
 });
