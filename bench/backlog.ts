@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
 import { withGeneratedSection } from '../src/generated-section.ts';
 import { daemonPids, kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
 import { asInContainer, deploySettings } from '../test/helpers/deploy-settings.ts';
@@ -10,7 +10,7 @@ import { type BacklogOptions, parseBacklogArgs } from './backlog/args.ts';
 import { buildObserver } from './backlog/observer-process.ts';
 import { type BacklogRound, formatBacklogReport, SERVERS } from './backlog/report.ts';
 import { reuseConnections } from './backlog/reuse-connections.ts';
-import { runScenario } from './backlog/scenario.ts';
+import { runScenario, type ScenarioResult } from './backlog/scenario.ts';
 
 /**
  * `npm run bench -- backlog [--runs N] [--workers W]`: the observer, as its own process on an empty
@@ -19,7 +19,8 @@ import { runScenario } from './backlog/scenario.ts';
  * the machine's limits for the two writes an attestation needs (apiserver merge patches, registry
  * attestation pushes), the drain rate, completion→signed latency of the fresh runs, the observer's
  * RSS, the CPU per run of every process and the requests per run by kind; and the same at N/10 to
- * show what grows with N. `--rounds R` measures it all R times. Prints issue 24's goals with a
+ * show what grows with N. `--rounds R` measures it all R times; `--profile-round` adds one more
+ * drain of N under --cpu-prof and reports where the observer's CPU went in it by function. Prints issue 24's goals with a
  * "goal met" column (met when every round meets it) and writes docs/performance.md.
  */
 export async function runBacklogBench(args: readonly string[]): Promise<string> {
@@ -61,7 +62,14 @@ export async function runBacklogBench(args: readonly string[]): Promise<string> 
       );
     }
   }
-  const report = formatBacklogReport(rounds, options);
+  let profiled: ScenarioResult | undefined;
+  if (options.profileRound) {
+    setup.log('the profiled round: one more drain with the observer under --cpu-prof');
+    const profileDir = mkdtempSync(join(tmpdir(), 'backlog-profile-'));
+    profiled = await runScenario({ ...setup, runs: options.runs, workers: options.workers, profileDir });
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+  const report = formatBacklogReport(rounds, options, profiled);
   const doc = resolve(import.meta.dirname, '../docs/performance.md');
   writeFileSync(
     doc,

@@ -12,6 +12,11 @@ export interface BacklogOptions {
   drainMinutes?: number;
   /** --rounds R: measure the whole bench R times (default 1); a goal is met when every round meets it */
   rounds: number;
+  /**
+   * --profile-round: after the rounds, one more drain of N with the observer under --cpu-prof, for
+   * where its CPU goes in the drain window by function (not in the goals: profiling costs CPU)
+   */
+  profileRound?: boolean;
   /** --set key=value (repeatable): observer configuration beyond the defaults, for comparisons */
   config?: Record<string, string>;
 }
@@ -24,6 +29,10 @@ export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
       options.quick = true;
       continue;
     }
+    if (flag === '--profile-round') {
+      options.profileRound = true;
+      continue;
+    }
     if (flag === '--set') {
       const [key, ...rest] = (args[++i] ?? '').split('=');
       if (!key || rest.length === 0) throw new Error('backlog: --set needs key=value');
@@ -33,7 +42,7 @@ export function parseBacklogArgs(args: readonly string[]): BacklogOptions {
     const value = Number(args[i + 1]);
     if (!['--runs', '--workers', '--fresh-every', '--drain-minutes', '--rounds'].includes(flag))
       throw new Error(
-        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --rounds R, --set key=value, --quick)`,
+        `backlog: unknown option ${flag} (--runs N, --workers W, --fresh-every S, --drain-minutes M, --rounds R, --set key=value, --quick, --profile-round)`,
       );
     if (!Number.isInteger(value) || value < 1) throw new Error(`backlog: ${flag} needs a whole number ≥ 1`);
     if (flag === '--runs') options.runs = value;

@@ -9,6 +9,25 @@ export interface CpuProfile {
   }[];
   samples: number[];
   timeDeltas: number[];
+  /** microseconds on the profiled process's monotonic clock */
+  startTime: number;
+  endTime: number;
+}
+
+/** Part of a profile's time, in microseconds on its own clock (startTime … endTime). */
+export interface ProfileSpan {
+  fromUs: number;
+  toUs: number;
+}
+
+/**
+ * The span of a profile that wall-clock times `fromMs`…`toMs` (Date.now()) cover, given the wall
+ * time `endedAtMs` at which it ended (the process's exit, where --cpu-prof stops): a few
+ * milliseconds off at most, which a drain window of minutes does not notice.
+ */
+export function wallSpan(profile: CpuProfile, endedAtMs: number, fromMs: number, toMs: number): ProfileSpan {
+  const offsetUs = endedAtMs * 1000 - profile.endTime;
+  return { fromUs: fromMs * 1000 - offsetUs, toUs: toMs * 1000 - offsetUs };
 }
 
 /** Where a sample's time is charged: the nearest frame of the compiled observer on its stack. */
@@ -19,9 +38,10 @@ const NAMED: Record<string, string> = { '(garbage collector)': 'GC', '(program)'
  * The busy time of a profile by folder, file and function of our code: each sample is charged to
  * the nearest frame of ours on its stack (so undici's or node:crypto's work counts for the code that
  * asked for it); samples with none of our frames are "node/libs outside our frames"; idle is left
- * out. `runs` divides the totals into milliseconds per run.
+ * out. `runs` divides the totals into milliseconds per run; with `span`, only the samples taken in it
+ * count (the drain window of a profile that also holds start-up and shutdown).
  */
-export function profileByModule(profile: CpuProfile, runs: number, rows = 25): string {
+export function profileByModule(profile: CpuProfile, runs: number, rows = 25, span?: ProfileSpan): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -31,9 +51,12 @@ export function profileByModule(profile: CpuProfile, runs: number, rows = 25): s
     fn: new Map<string, number>(),
   };
   let busy = 0;
+  let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     const self = byId.get(id)?.callFrame.functionName ?? '';
     const us = profile.timeDeltas[i] ?? 0;
+    at += us;
+    if (span && (at < span.fromUs || at > span.toUs)) return;
     if (self === '(idle)') return;
     busy += us;
     let keys = { folder: NAMED[self] ?? 'node/libs outside our frames', file: '', fn: '' };

@@ -73,7 +73,11 @@ const GOALS: Goal[] = [
   },
 ];
 
-export function formatBacklogReport(rounds: BacklogRound[], options: BacklogOptions): string {
+export function formatBacklogReport(
+  rounds: BacklogRound[],
+  options: BacklogOptions,
+  profiled?: ScenarioResult,
+): string {
   const names = rounds.map((_, i) => `round ${i + 1}`);
   const goalRows = GOALS.map((g) => {
     const values = rounds.map((r) => g.value(r));
@@ -106,7 +110,20 @@ export function formatBacklogReport(rounds: BacklogRound[], options: BacklogOpti
     ...requestTable(drains),
     '',
     ...bounds(last.big),
+    ...(profiled ? ['', ...profiledRound(profiled, rounds)] : []),
   ].join('\n');
+}
+
+/** Where the observer's CPU went in a profiled drain's window, beside the rounds' own figure. */
+function profiledRound(r: ScenarioResult, rounds: BacklogRound[]): string[] {
+  const plain = rounds.map((x) => x.big.cpuMsPerRun.toFixed(1)).join(' / ');
+  return [
+    `where the observer's CPU goes, by our code (a profiled drain of ${r.runs} runs after the rounds, the same drain window: ${r.window.signed} runs signed in ${r.window.seconds.toFixed(0)} s; observer CPU ${r.cpuMsPerRun.toFixed(1)} ms per run with the profiler's overhead, against ${plain} in the rounds; each sample is charged to the nearest frame of ours on its stack, bench/backlog/profile-by-module.ts):`,
+    '',
+    '```',
+    r.profile ?? 'no profile was written',
+    '```',
+  ];
 }
 
 function drainTable(drains: ScenarioResult[]): string[] {

@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ENV_FILE } from '../../test/env/index.ts';
 import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
@@ -8,6 +9,7 @@ import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { memoryLine } from './memory-line.ts';
 import { ObserverProcess } from './observer-process.ts';
+import { type CpuProfile, profileByModule, wallSpan } from './profile-by-module.ts';
 import { SignedTracker } from './signed-tracker.ts';
 import { stageMeansLine, stageTotals } from './stage-times.ts';
 
@@ -35,6 +37,11 @@ export interface ScenarioSetup {
   pids: Record<string, number>;
   /** further observer config keys (e.g. a PKCS#11 signer: bench/signing-drain.ts); default none */
   extraConfig?: Record<string, string>;
+  /**
+   * profile the draining observer (--cpu-prof into this directory): the result's `profile` then
+   * says where its CPU went in the drain window, by folder, file and function of our code
+   */
+  profileDir?: string;
 }
 
 export interface ScenarioResult {
@@ -85,6 +92,8 @@ export interface ScenarioResult {
    * (kube_requests_total).
    */
   requestsPerRun: Record<string, number>;
+  /** with `profileDir`: the observer's CPU in the drain window by our code (profile-by-module.ts) */
+  profile?: string;
 }
 
 const STALL_MS = 180_000;
@@ -131,9 +140,11 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
     kubeconfig: s.observerKubeconfigPath,
     config: config(ns),
     main: s.main,
-    nodeOptions: [...s.nodeOptions, ...extraNodeOptions(), ...profileOptions()],
+    nodeOptions: [...s.nodeOptions, ...extraNodeOptions(), ...profileOptions(s.profileDir)],
     env: s.observerEnv,
   });
+  let result: ScenarioResult;
+  let windowAt: { from: number; to: number; signed: number };
   try {
     await observer.ready();
     const start = observer.rssMiB() ?? 0;
@@ -205,6 +216,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
         .map(([kind, n]) => [kind, (n - (atReady.requests[kind] ?? 0)) / signedInWindow] as const)
         .filter(([, n]) => n > 0),
     );
+    windowAt = { from: atReady.at, to: atEnd.at, signed: signedInWindow };
     const lastSeeded = Math.max(...names.map((n) => tracker.signedAt.get(n) ?? 0));
     const signed = names.filter((n) => tracker.signedAt.has(n)).length;
     const timed = [...fresh].flatMap(([n, at]) => {
@@ -212,7 +224,7 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       return signedAt === undefined ? [] : [{ afterSpawnS: (at - spawnedAt) / 1000, ms: signedAt - at }];
     });
     const latencies = timed.map((t) => t.ms);
-    return {
+    result = {
       runs: s.runs,
       workers: s.workers ? String(s.workers) : 'default',
       limits,
@@ -254,14 +266,32 @@ export async function runScenario(s: ScenarioSetup): Promise<ScenarioResult> {
       s.log(`could not delete ${ns}: ${(err as Error).message}`),
     );
   }
+  // the profile ended when the observer exited, which observer.stop() awaited
+  const endedAt = Date.now();
+  if (s.profileDir) result.profile = windowProfile(s.profileDir, observer.child.pid ?? 0, endedAt, windowAt);
+  return result;
+}
+
+/** The profile the observer with `pid` wrote into `dir`, over the drain window's samples and runs. */
+function windowProfile(
+  dir: string,
+  pid: number,
+  endedAtMs: number,
+  window: { from: number; to: number; signed: number },
+): string {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
+  if (!file) throw new Error(`the observer (pid ${pid}) wrote no CPU profile into ${dir}`);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  const span = wallSpan(profile, endedAtMs, window.from, window.to);
+  return profileByModule(profile, window.signed, 15, span);
 }
 
 /**
  * BENCH_PROFILE_DIR=<dir>: the draining observer writes a CPU profile (--cpu-prof) there on exit,
  * and a heap snapshot on SIGUSR2 (--heapsnapshot-signal), for finding where the time goes.
  */
-function profileOptions(): string[] {
-  const dir = process.env.BENCH_PROFILE_DIR;
+function profileOptions(profileDir: string | undefined): string[] {
+  const dir = profileDir ?? process.env.BENCH_PROFILE_DIR;
   return dir
     ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`]
     : [];

@@ -118,4 +118,15 @@ describe('the backlog bench report', () => {
       "0.350 ms of client CPU with the observer's RegistryClient, 0.300 ms with undici's request() alone",
     );
   });
+
+  it("adds the profiled round's breakdown beside the rounds' own observer CPU, or none without one", () => {
+    const one = { ...options, rounds: 1, quick: true };
+    const profiled = result({ cpuMsPerRun: 23.4, profile: 'busy 70.2 s = 23.4 ms/run over 3000 runs' });
+    const report = formatBacklogReport([{ big: result() }], one, profiled);
+    expect(report).toContain(
+      "observer CPU 23.4 ms per run with the profiler's overhead, against 20.0 in the rounds",
+    );
+    expect(report).toContain('```\nbusy 70.2 s = 23.4 ms/run over 3000 runs\n```');
+    expect(formatBacklogReport([{ big: result() }], one)).not.toContain('profiled drain');
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CpuProfile, profileByModule } from '../../../bench/backlog/profile-by-module.ts';
+import { type CpuProfile, profileByModule, wallSpan } from '../../../bench/backlog/profile-by-module.ts';
 
 const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
 const D = 'file:///x/.local/bench-dist';
@@ -18,6 +18,8 @@ describe('a CPU profile by the nearest frame of our code (bench/backlog/profile-
       ],
       samples: [4, 4, 5, 6, 7],
       timeDeltas: [1000, 1000, 50_000, 2000, 1000],
+      startTime: 0,
+      endTime: 55_000,
     };
     const report = profileByModule(profile, 1);
     expect(report).toContain('busy 0.0 s = 5.0 ms/run over 1 runs');
@@ -26,5 +28,27 @@ describe('a CPU profile by the nearest frame of our code (bench/backlog/profile-
     expect(report).toMatch(/2\.00 ms\/run\s+40\.0%\s+GC/);
     expect(report).toMatch(/1\.00 ms\/run\s+20\.0%\s+node\/libs outside our frames/);
     expect(report).not.toContain('idle');
+  });
+
+  it('counts only the samples in a span of wall-clock time, placed by when the profile ended', () => {
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 3] },
+        { id: 2, callFrame: frame('list', `${D}/kube/client/kube-list.js`, 9) },
+        { id: 3, callFrame: frame('store', `${D}/oci/tag-appender.js`, 99) },
+      ],
+      // start-up lists for 10 ms, the window stores for 30 ms, shutdown lists for 10 ms
+      samples: [2, 3, 3, 3, 2],
+      timeDeltas: [10_000, 10_000, 10_000, 10_000, 10_000],
+      startTime: 5_000_000,
+      endTime: 5_050_000,
+    };
+    // the process ended at wall 1,000,050 ms: its samples fell at 1,000,010 … 1,000,050
+    const span = wallSpan(profile, 1_000_050, 1_000_015, 1_000_045);
+    const report = profileByModule(profile, 3, 25, span);
+    expect(report).toContain('= 10.0 ms/run over 3 runs');
+    expect(report).toMatch(/10\.00 ms\/run\s+100\.0%\s+oci\n/);
+    expect(report).not.toContain('kube');
+    expect(profileByModule(profile, 1)).toMatch(/20\.00 ms\/run\s+40\.0%\s+kube\n/);
   });
 });
