@@ -1,9 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { daemonPids, kubeConfigFor, loadLocalEnv, up } from '../test/env/index.ts';
 import { asInContainer, deploySettings } from '../test/helpers/deploy-settings.ts';
 import { putSigningSecret } from '../test/helpers/observer.ts';
 import { ScratchDatabases } from '../test/helpers/postgres.ts';
 import { buildObserver } from './backlog/observer-process.ts';
+import { compareCharges } from './backlog/profile-by-module.ts';
 import { reuseConnections } from './backlog/reuse-connections.ts';
 import { drainWithReplicas, type ReplicaResult, startupCpuMs } from './replicas/scenario.ts';
 
@@ -15,11 +19,15 @@ import { drainWithReplicas, type ReplicaResult, startupCpuMs } from './replicas/
  * every process (the observers summed, registry, kube-apiserver, etcd, PostgreSQL with its
  * backends), the 3 : 1 ratio against the goal (≤ 1.1), what each run cost the apiserver and
  * PostgreSQL, and whether every run was attested exactly once (the index, the observers' counters,
- * one `.att` and one `.sig` layer per image).
+ * one `.att` and one `.sig` layer per image). `--profile` then drains the pair again with every
+ * replica under --cpu-prof and sets the two side by side by function: what the further replicas
+ * spend per run (the profiled pair's own figures are not the row: profiling costs CPU).
  */
 interface Setup {
   runs: number;
   workers?: number;
+  /** --profile: after the measured pair, the same pair again under --cpu-prof, compared by function */
+  profile?: boolean;
 }
 
 const TIMEOUT_MS = 900_000;
@@ -53,13 +61,35 @@ export async function runReplicasBench(args: readonly string[]): Promise<string>
   const s = { ...base, startupCpuMs: await startupCpuMs(base, await databases.create()) };
   s.log(`one observer's start-up: ${s.startupCpuMs.toFixed(0)} ms CPU (left out of the per-run figures)`);
   const results: ReplicaResult[] = [];
+  const profiled: ReplicaResult[] = [];
+  const profileDir = setup.profile ? mkdtempSync(join(tmpdir(), 'replicas-profile-')) : undefined;
   try {
     for (const replicas of [1, 3])
       results.push(await drainWithReplicas(s, replicas, await databases.create()));
+    if (profileDir) {
+      s.log('the profiled pair: the same drains with every replica under --cpu-prof');
+      for (const replicas of [1, 3])
+        profiled.push(await drainWithReplicas({ ...s, profileDir }, replicas, await databases.create()));
+    }
   } finally {
     await databases.dropAll();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   }
-  return formatReplicaReport(results, setup, s.startupCpuMs);
+  return [formatReplicaReport(results, setup, s.startupCpuMs), ...profiledPair(profiled)].join('\n');
+}
+
+/** The profiled pair's replicas side by side by our code: what 3 replicas spend per run that 1 does not. */
+export function profiledPair(profiled: ReplicaResult[]): string[] {
+  const [one, three] = profiled;
+  if (!one?.charges || !three?.charges) return [];
+  return [
+    '',
+    `Where the replicas' CPU goes, 1 replica against 3 summed, per attested run (a profiled pair after the measured one: ${one.cpuMsPerRun.observers?.toFixed(1)} and ${three.cpuMsPerRun.observers?.toFixed(1)} ms per run with the profiler's overhead; each replica's start-up included, ${one.signedInWindow} and ${three.signedInWindow} runs; each sample charged to the nearest frame of ours on its stack, bench/backlog/profile-by-module.ts):`,
+    '',
+    '```',
+    compareCharges(one.charges, one.signedInWindow, three.charges, three.signedInWindow),
+    '```',
+  ];
 }
 
 const COLUMNS = ['observers', ...SERVERS, 'total'] as const;
@@ -118,9 +148,16 @@ export function formatReplicaReport(results: ReplicaResult[], setup: Setup, star
 function parseArgs(args: readonly string[]): Setup {
   const setup: Setup = { runs: 300 };
   for (let i = 0; i < args.length; i += 2) {
+    if (args[i] === '--profile') {
+      setup.profile = true;
+      i--;
+      continue;
+    }
     const value = Number(args[i + 1]);
     if (!['--runs', '--workers'].includes(args[i]) || !Number.isInteger(value) || value < 1)
-      throw new Error(`replicas: usage [--runs N] [--workers W] (whole numbers ≥ 1); got ${args.join(' ')}`);
+      throw new Error(
+        `replicas: usage [--runs N] [--workers W] (whole numbers ≥ 1) [--profile]; got ${args.join(' ')}`,
+      );
     if (args[i] === '--runs') setup.runs = value;
     else setup.workers = value;
   }

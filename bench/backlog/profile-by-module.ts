@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The parts of a V8 .cpuprofile (what `--cpu-prof` writes) this reads. */
 export interface CpuProfile {
@@ -12,6 +13,13 @@ export interface CpuProfile {
   /** microseconds on the profiled process's monotonic clock */
   startTime: number;
   endTime: number;
+}
+
+/** The profile that `--cpu-prof --cpu-prof-dir=<dir>` made the process with `pid` write on exit. */
+export function readProfile(dir: string, pid: number): CpuProfile {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
+  if (!file) throw new Error(`the process ${pid} wrote no CPU profile into ${dir}`);
+  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
 }
 
 /** Part of a profile's time, in microseconds on its own clock (startTime … endTime). */
@@ -34,23 +42,33 @@ export function wallSpan(profile: CpuProfile, endedAtMs: number, fromMs: number,
 const OURS = /bench-dist\/([^/]+)\/(.*)$/;
 const NAMED: Record<string, string> = { '(garbage collector)': 'GC', '(program)': '(program)' };
 
+/** Busy microseconds of one or more profiles, by folder, file and function of our code. */
+export interface ModuleCharges {
+  busy: number;
+  folder: Map<string, number>;
+  file: Map<string, number>;
+  fn: Map<string, number>;
+}
+
+type Level = 'folder' | 'file' | 'fn';
+const LEVELS: readonly Level[] = ['folder', 'file', 'fn'];
+
 /**
- * The busy time of a profile by folder, file and function of our code: each sample is charged to
- * the nearest frame of ours on its stack (so undici's or node:crypto's work counts for the code that
- * asked for it); samples with none of our frames are "node/libs outside our frames"; idle is left
- * out. `runs` divides the totals into milliseconds per run; with `span`, only the samples taken in it
+ * Charges each busy sample of the profiles to the nearest frame of ours on its stack (so undici's
+ * or node:crypto's work counts for the code that asked for it); samples with none of our frames are
+ * "node/libs outside our frames"; idle is left out. With a `span`, only the samples taken in it
  * count (the drain window of a profile that also holds start-up and shutdown).
  */
-export function profileByModule(profile: CpuProfile, runs: number, rows = 25, span?: ProfileSpan): string {
+export function chargeByModule(parts: readonly { profile: CpuProfile; span?: ProfileSpan }[]): ModuleCharges {
+  const charges: ModuleCharges = { busy: 0, folder: new Map(), file: new Map(), fn: new Map() };
+  for (const { profile, span } of parts) chargeOne(profile, span, charges);
+  return charges;
+}
+
+function chargeOne(profile: CpuProfile, span: ProfileSpan | undefined, charges: ModuleCharges): void {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const tables = {
-    folder: new Map<string, number>(),
-    file: new Map<string, number>(),
-    fn: new Map<string, number>(),
-  };
-  let busy = 0;
   let at = profile.startTime;
   profile.samples.forEach((id, i) => {
     const self = byId.get(id)?.callFrame.functionName ?? '';
@@ -58,7 +76,7 @@ export function profileByModule(profile: CpuProfile, runs: number, rows = 25, sp
     at += us;
     if (span && (at < span.fromUs || at > span.toUs)) return;
     if (self === '(idle)') return;
-    busy += us;
+    charges.busy += us;
     let keys = { folder: NAMED[self] ?? 'node/libs outside our frames', file: '', fn: '' };
     for (let cur: number | undefined = id; cur !== undefined && !NAMED[self]; cur = parent.get(cur)) {
       const frame = byId.get(cur)?.callFrame;
@@ -72,25 +90,75 @@ export function profileByModule(profile: CpuProfile, runs: number, rows = 25, sp
       };
       break;
     }
-    for (const k of ['folder', 'file', 'fn'] as const) {
+    for (const k of LEVELS) {
       const key = keys[k] || keys.folder;
-      tables[k].set(key, (tables[k].get(key) ?? 0) + us);
+      charges[k].set(key, (charges[k].get(key) ?? 0) + us);
     }
   });
+}
+
+const perRun = (us: number, runs: number) => `${(us / 1000 / runs).toFixed(2).padStart(7)} ms/run`;
+
+/**
+ * The busy time of a profile by folder, file and function of our code (chargeByModule), in
+ * milliseconds per run: `runs` divides the totals.
+ */
+export function profileByModule(profile: CpuProfile, runs: number, rows = 25, span?: ProfileSpan): string {
+  return formatCharges(chargeByModule([{ profile, ...(span ? { span } : {}) }]), runs, rows);
+}
+
+export function formatCharges(charges: ModuleCharges, runs: number, rows = 25): string {
+  const { busy } = charges;
   const top = (m: Map<string, number>) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, rows)
-      .map(
-        ([k, us]) =>
-          `${(us / 1000 / runs).toFixed(2).padStart(7)} ms/run ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${k}`,
-      )
+      .map(([k, us]) => `${perRun(us, runs)} ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${k}`)
       .join('\n');
   return [
     `busy ${(busy / 1e6).toFixed(1)} s = ${(busy / 1000 / runs).toFixed(1)} ms/run over ${runs} runs`,
-    `-- by folder\n${top(tables.folder)}`,
-    `-- by file\n${top(tables.file)}`,
-    `-- by function (the nearest of ours)\n${top(tables.fn)}`,
+    `-- by folder\n${top(charges.folder)}`,
+    `-- by file\n${top(charges.file)}`,
+    `-- by function (the nearest of ours)\n${top(charges.fn)}`,
+  ].join('\n');
+}
+
+/**
+ * Two charges side by side in milliseconds per run (`a` over `runsA` runs, `b` over `runsB`), by
+ * file and by function, the rows that differ most first: what `b` spends per run that `a` does not.
+ */
+export function compareCharges(
+  a: ModuleCharges,
+  runsA: number,
+  b: ModuleCharges,
+  runsB: number,
+  rows = 15,
+): string {
+  const ms = (us: number | undefined, runs: number) => (us ?? 0) / 1000 / runs;
+  const table = (level: Level) => {
+    const keys = new Set([...a[level].keys(), ...b[level].keys()]);
+    return [...keys]
+      .map((k) => {
+        const x = ms(a[level].get(k), runsA);
+        const y = ms(b[level].get(k), runsB);
+        return { k, x, y, d: y - x };
+      })
+      .sort((p, q) => Math.abs(q.d) - Math.abs(p.d))
+      .slice(0, rows)
+      .map(
+        ({ k, x, y, d }) =>
+          `${x.toFixed(2).padStart(6)} ${y.toFixed(2).padStart(6)} ${`${d >= 0 ? '+' : ''}${d.toFixed(2)}`.padStart(6)}  ${k}`,
+      )
+      .join('\n');
+  };
+  return [
+    `busy ms/run: ${ms(a.busy, runsA).toFixed(1)} against ${ms(b.busy, runsB).toFixed(1)} (${(ms(b.busy, runsB) - ms(a.busy, runsA)).toFixed(1)})`,
+    '-- by folder (ms/run: first, second, difference)',
+    table('folder'),
+    '-- by file',
+    table('file'),
+    '-- by function (the nearest of ours)',
+    table('fn'),
   ].join('\n');
 }
 

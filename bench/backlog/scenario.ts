@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ENV_FILE } from '../../test/env/index.ts';
 import { completeTaskRun, createNamespace, deleteNamespace } from './cluster.ts';
@@ -9,7 +8,7 @@ import { forEachLimited, ImageFactory } from './images.ts';
 import { type Limits, measureLimits } from './limits.ts';
 import { memoryLine } from './memory-line.ts';
 import { ObserverProcess } from './observer-process.ts';
-import { type CpuProfile, profileByModule, wallSpan } from './profile-by-module.ts';
+import { profileByModule, readProfile, wallSpan } from './profile-by-module.ts';
 import { SignedTracker } from './signed-tracker.ts';
 import { stageMeansLine, stageTotals } from './stage-times.ts';
 
@@ -279,11 +278,8 @@ function windowProfile(
   endedAtMs: number,
   window: { from: number; to: number; signed: number },
 ): string {
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.`));
-  if (!file) throw new Error(`the observer (pid ${pid}) wrote no CPU profile into ${dir}`);
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-  const span = wallSpan(profile, endedAtMs, window.from, window.to);
-  return profileByModule(profile, window.signed, 15, span);
+  const profile = readProfile(dir, pid);
+  return profileByModule(profile, window.signed, 15, wallSpan(profile, endedAtMs, window.from, window.to));
 }
 
 /**

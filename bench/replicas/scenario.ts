@@ -4,6 +4,7 @@ import { layerCount } from '../../test/helpers/registry-layers.ts';
 import { completeTaskRun, createNamespace, deleteNamespace } from '../backlog/cluster.ts';
 import { forEachLimited, ImageFactory } from '../backlog/images.ts';
 import { ObserverProcess } from '../backlog/observer-process.ts';
+import { chargeByModule, type ModuleCharges, readProfile, wallSpan } from '../backlog/profile-by-module.ts';
 import { SignedTracker } from '../backlog/signed-tracker.ts';
 import { apiserverRequests, requestsSince } from './apiserver-requests.ts';
 import { activitySince, type PgActivity, pgActivity } from './pg-activity.ts';
@@ -27,6 +28,8 @@ export interface ReplicaSetup {
   timeoutMs: number;
   /** CPU ms one observer uses to start and become ready on an empty namespace (startupCpuMs) */
   startupCpuMs: number;
+  /** run the replicas under --cpu-prof into this directory: the result's `charges` say where their CPU went */
+  profileDir?: string;
 }
 
 export interface ReplicaResult {
@@ -48,6 +51,8 @@ export interface ReplicaResult {
   /** images whose .att and .sig each hold exactly one layer; the others, described */
   exactImages: number;
   wrongImages: string[];
+  /** with `profileDir`: the replicas' CPU in the measured window by our code, summed over them */
+  charges?: ModuleCharges;
 }
 
 /** Runs signed after the drain ends leave this long for the replicas' trailing work (echoes, requeues). */
@@ -100,7 +105,10 @@ export async function drainWithReplicas(
           kubeconfig: s.observerKubeconfigPath,
           config,
           main: s.main,
-          nodeOptions: s.nodeOptions,
+          nodeOptions: [
+            ...s.nodeOptions,
+            ...(s.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${s.profileDir}`] : []),
+          ],
           env: s.observerEnv,
         }),
       );
@@ -121,7 +129,11 @@ export async function drainWithReplicas(
     const registry = await sumMetric(observers, 'registry_requests_total');
     const attestedByObservers = await sumMetric(observers, 'runs_attested_total');
     const inWindow = Math.max(1, tracker.signedAt.size);
-    await Promise.all(observers.map((o) => o.stop()));
+    // a profile ends when its process exits, which stop() awaits
+    const endedAt = await Promise.all(observers.map((o) => o.stop().then(() => Date.now())));
+    const charges = s.profileDir
+      ? windowCharges(s.profileDir, observers, endedAt, started, last + SETTLE_MS)
+      : undefined;
     await new Promise((r) => setTimeout(r, 1500)); // exited backends have flushed their statistics
     const pg = activitySince(before.pg, await pgActivity(databaseUrl));
     const layers = await checkLayers(s.registry, `bench/${ns}`, digests);
@@ -157,6 +169,7 @@ export async function drainWithReplicas(
       attestedByObservers,
       attestedInIndex: await attestedInIndex(databaseUrl),
       ...layers,
+      ...(charges ? { charges } : {}),
     };
     s.log(
       `${replicas} replica(s): ${result.signed}/${s.runs} signed in ${result.seconds.toFixed(1)} s, ${result.cpuMsPerRun.total.toFixed(1)} ms CPU per run`,
@@ -169,6 +182,22 @@ export async function drainWithReplicas(
       s.log(`could not delete ${ns}: ${(err as Error).message}`),
     );
   }
+}
+
+/** The replicas' profiles from `fromMs` to `toMs` (wall clock), charged to our code and summed. */
+function windowCharges(
+  dir: string,
+  observers: ObserverProcess[],
+  endedAt: number[],
+  fromMs: number,
+  toMs: number,
+): ModuleCharges {
+  return chargeByModule(
+    observers.map((o, i) => {
+      const profile = readProfile(dir, o.child.pid ?? 0);
+      return { profile, span: wallSpan(profile, endedAt[i] ?? Date.now(), fromMs, toMs) };
+    }),
+  );
 }
 
 /** CPU ms of one observer from spawn to ready + 1 s on an empty namespace and a fresh database. */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type CpuProfile, profileByModule, wallSpan } from '../../../bench/backlog/profile-by-module.ts';
+import {
+  type CpuProfile,
+  chargeByModule,
+  compareCharges,
+  profileByModule,
+  wallSpan,
+} from '../../../bench/backlog/profile-by-module.ts';
 
 const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
 const D = 'file:///x/.local/bench-dist';
@@ -50,5 +56,29 @@ describe('a CPU profile by the nearest frame of our code (bench/backlog/profile-
     expect(report).toMatch(/10\.00 ms\/run\s+100\.0%\s+oci\n/);
     expect(report).not.toContain('kube');
     expect(profileByModule(profile, 1)).toMatch(/20\.00 ms\/run\s+40\.0%\s+kube\n/);
+  });
+
+  it('sets two charges side by side per run, the rows that differ most first', () => {
+    const profile = (listMs: number, storeMs: number): CpuProfile => ({
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 3] },
+        { id: 2, callFrame: frame('list', `${D}/kube/client/kube-list.js`, 9) },
+        { id: 3, callFrame: frame('store', `${D}/oci/tag-appender.js`, 99) },
+      ],
+      samples: [2, 3],
+      timeDeltas: [listMs * 1000, storeMs * 1000],
+      startTime: 0,
+      endTime: (listMs + storeMs) * 1000,
+    });
+    // one replica over 10 runs; three over the same 10 runs, each listing every run again
+    const one = chargeByModule([{ profile: profile(10, 100) }]);
+    const three = chargeByModule(
+      [profile(10, 40), profile(10, 30), profile(10, 30)].map((p) => ({ profile: p })),
+    );
+    const text = compareCharges(one, 10, three, 10);
+    expect(text).toContain('busy ms/run: 11.0 against 13.0 (2.0)');
+    const byFile = text.split('-- by file\n')[1]?.split('\n') ?? [];
+    expect(byFile[0]).toMatch(/^\s+1\.00\s+3\.00\s+\+\s*2\.00\s+kube\/client\/kube-list\.js$/);
+    expect(byFile[1]).toMatch(/^\s+10\.00\s+10\.00\s+\+\s*0\.00\s+oci\/tag-appender\.js$/);
   });
 });
