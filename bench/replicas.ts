@@ -84,7 +84,7 @@ export function profiledPair(profiled: ReplicaResult[]): string[] {
   if (!one?.charges || !three?.charges) return [];
   return [
     '',
-    `Where the replicas' CPU goes, 1 replica against 3 summed, per attested run (a profiled pair after the measured one: ${one.cpuMsPerRun.observers?.toFixed(1)} and ${three.cpuMsPerRun.observers?.toFixed(1)} ms per run with the profiler's overhead; each replica's start-up included, ${one.signedInWindow} and ${three.signedInWindow} runs; each sample charged to the nearest frame of ours on its stack, bench/backlog/profile-by-module.ts):`,
+    `Where the replicas' CPU goes, 1 replica against 3 summed, per attested run (a profiled pair after the measured one: ${one.cpuMsPerRun.observers?.toFixed(1)} and ${three.cpuMsPerRun.observers?.toFixed(1)} ms per run with the profiler's overhead; each replica's start-up included, ${one.signedInWindow} and ${three.signedInWindow} runs; each sample charged to the nearest frame of ours on its stack, and each replica's samples scaled to the CPU time /proc gave it, since replicas that wait for a core are sampled as busy; bench/backlog/profile-by-module.ts):`,
     '',
     '```',
     compareCharges(one.charges, one.signedInWindow, three.charges, three.signedInWindow),

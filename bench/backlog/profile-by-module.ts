@@ -57,13 +57,27 @@ const LEVELS: readonly Level[] = ['folder', 'file', 'fn'];
  * Charges each busy sample of the profiles to the nearest frame of ours on its stack (so undici's
  * or node:crypto's work counts for the code that asked for it); samples with none of our frames are
  * "node/libs outside our frames"; idle is left out. With a `span`, only the samples taken in it
- * count (the drain window of a profile that also holds start-up and shutdown).
+ * count (the drain window of a profile that also holds start-up and shutdown); with `cpuUs` (the
+ * CPU time the process used in the same span, from /proc), its charges are scaled to that total.
  */
-export function chargeByModule(parts: readonly { profile: CpuProfile; span?: ProfileSpan }[]): ModuleCharges {
-  const charges: ModuleCharges = { busy: 0, folder: new Map(), file: new Map(), fn: new Map() };
-  for (const { profile, span } of parts) chargeOne(profile, span, charges);
+export function chargeByModule(
+  parts: readonly { profile: CpuProfile; span?: ProfileSpan; cpuUs?: number }[],
+): ModuleCharges {
+  const charges = noCharges();
+  for (const { profile, span, cpuUs } of parts) {
+    const one = noCharges();
+    chargeOne(profile, span, one);
+    // a sample says what the thread was in, not that it had a core: where processes wait for the
+    // CPU, busy samples overstate its CPU time, so a part with a measured CPU time is scaled to it
+    const scale = cpuUs !== undefined && one.busy > 0 ? cpuUs / one.busy : 1;
+    charges.busy += one.busy * scale;
+    for (const k of LEVELS)
+      for (const [key, us] of one[k]) charges[k].set(key, (charges[k].get(key) ?? 0) + us * scale);
+  }
   return charges;
 }
+
+const noCharges = (): ModuleCharges => ({ busy: 0, folder: new Map(), file: new Map(), fn: new Map() });
 
 function chargeOne(profile: CpuProfile, span: ProfileSpan | undefined, charges: ModuleCharges): void {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

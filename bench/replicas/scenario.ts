@@ -121,7 +121,8 @@ export async function drainWithReplicas(
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const servers = before.servers.read();
     // each replica's start-up (measured alone on an empty namespace) is not per-run work
-    const observerMs = observers.reduce((sum, o) => sum + o.cpuSeconds() * 1000 - s.startupCpuMs, 0);
+    const ownMs = observers.map((o) => o.cpuSeconds() * 1000);
+    const observerMs = ownMs.reduce((sum, ms) => sum + ms - s.startupCpuMs, 0);
     const apiserver = requestsSince(
       before.apiserver,
       await apiserverRequests(s.apiserver.server, s.apiserver.adminToken),
@@ -132,7 +133,7 @@ export async function drainWithReplicas(
     // a profile ends when its process exits, which stop() awaits
     const endedAt = await Promise.all(observers.map((o) => o.stop().then(() => Date.now())));
     const charges = s.profileDir
-      ? windowCharges(s.profileDir, observers, endedAt, started, last + SETTLE_MS)
+      ? windowCharges(s.profileDir, observers, endedAt, ownMs, { from: started, to: last + SETTLE_MS })
       : undefined;
     await new Promise((r) => setTimeout(r, 1500)); // exited backends have flushed their statistics
     const pg = activitySince(before.pg, await pgActivity(databaseUrl));
@@ -184,18 +185,23 @@ export async function drainWithReplicas(
   }
 }
 
-/** The replicas' profiles from `fromMs` to `toMs` (wall clock), charged to our code and summed. */
+/**
+ * The replicas' profiles over the measured window (wall clock, from before the first spawn), charged
+ * to our code, each scaled to the CPU time /proc gave its process (`cpuMs`: three replicas on two
+ * cores wait for the CPU, and a sampling profiler counts that wait as busy), and summed.
+ */
 function windowCharges(
   dir: string,
   observers: ObserverProcess[],
   endedAt: number[],
-  fromMs: number,
-  toMs: number,
+  cpuMs: number[],
+  window: { from: number; to: number },
 ): ModuleCharges {
   return chargeByModule(
     observers.map((o, i) => {
       const profile = readProfile(dir, o.child.pid ?? 0);
-      return { profile, span: wallSpan(profile, endedAt[i] ?? Date.now(), fromMs, toMs) };
+      const span = wallSpan(profile, endedAt[i] ?? Date.now(), window.from, window.to);
+      return { profile, span, cpuUs: (cpuMs[i] ?? 0) * 1000 };
     }),
   );
 }

@@ -76,6 +76,10 @@ describe('a CPU profile by the nearest frame of our code (bench/backlog/profile-
       [profile(10, 40), profile(10, 30), profile(10, 30)].map((p) => ({ profile: p })),
     );
     const text = compareCharges(one, 10, three, 10);
+    // a replica that waited for a core half the time it was sampled busy: scaled to its /proc CPU
+    const waited = chargeByModule([{ profile: profile(10, 30), cpuUs: 20_000 }]);
+    expect(waited.busy).toBe(20_000);
+    expect(waited.file.get('oci/tag-appender.js')).toBe(15_000);
     expect(text).toContain('busy ms/run: 11.0 against 13.0 (2.0)');
     const byFile = text.split('-- by file\n')[1]?.split('\n') ?? [];
     expect(byFile[0]).toMatch(/^\s+1\.00\s+3\.00\s+\+\s*2\.00\s+kube\/client\/kube-list\.js$/);
