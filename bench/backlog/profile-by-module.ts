@@ -41,6 +41,31 @@ export function wallSpan(profile: CpuProfile, endedAtMs: number, fromMs: number,
 /** Where a sample's time is charged: the nearest frame of the compiled observer on its stack. */
 const OURS = /bench-dist\/([^/]+)\/(.*)$/;
 const NAMED: Record<string, string> = { '(garbage collector)': 'GC', '(program)': '(program)' };
+const OUTSIDE = 'node/libs outside our frames';
+/** a package under node_modules (scoped or not), or a module of node itself */
+const LIBRARY = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$|^node:(?:internal\/)?(.*)$/;
+
+/**
+ * The frame nearest the sample that has a script (natives have none): its package under
+ * node_modules (`undici`, `pg-protocol`) or node module (`stream_base_commons`), and its function.
+ */
+function nearestLibrary(
+  id: number,
+  byId: Map<number, CpuProfile['nodes'][number]>,
+  parent: Map<number, number>,
+): { name: string; fn: string } | undefined {
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const frame = byId.get(cur)?.callFrame;
+    const m = frame && LIBRARY.exec(frame.url);
+    if (!m || !frame) continue;
+    const name = m[1] ?? `node:${m[3]}`;
+    return {
+      name,
+      fn: `${frame.functionName || '(anon)'} ${m[1] ? `${m[1]}/${m[2]}` : `node:${m[3]}`}:${frame.lineNumber + 1}`,
+    };
+  }
+  return undefined;
+}
 
 /** Busy microseconds of one or more profiles, by folder, file and function of our code. */
 export interface ModuleCharges {
@@ -91,7 +116,12 @@ function chargeOne(profile: CpuProfile, span: ProfileSpan | undefined, charges: 
     if (span && (at < span.fromUs || at > span.toUs)) return;
     if (self === '(idle)') return;
     charges.busy += us;
-    let keys = { folder: NAMED[self] ?? 'node/libs outside our frames', file: '', fn: '' };
+    let keys = { folder: NAMED[self] ?? OUTSIDE, file: '', fn: '' };
+    if (!NAMED[self]) {
+      // until a frame of ours is found: the library (or node module) nearest the sample
+      const lib = nearestLibrary(id, byId, parent);
+      if (lib) keys = { folder: OUTSIDE, file: `${OUTSIDE}: ${lib.name}`, fn: `${OUTSIDE}: ${lib.fn}` };
+    }
     for (let cur: number | undefined = id; cur !== undefined && !NAMED[self]; cur = parent.get(cur)) {
       const frame = byId.get(cur)?.callFrame;
       const m = frame && OURS.exec(frame.url);

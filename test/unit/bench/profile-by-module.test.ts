@@ -32,8 +32,35 @@ describe('a CPU profile by the nearest frame of our code (bench/backlog/profile-
     expect(report).toMatch(/2\.00 ms\/run\s+40\.0%\s+index\n/);
     expect(report).toMatch(/2\.00 ms\/run\s+40\.0%\s+write index\/sqlite\/sqlite-db\.js:48/);
     expect(report).toMatch(/2\.00 ms\/run\s+40\.0%\s+GC/);
-    expect(report).toMatch(/1\.00 ms\/run\s+20\.0%\s+node\/libs outside our frames/);
+    expect(report).toMatch(/1\.00 ms\/run\s+20\.0%\s+node\/libs outside our frames\n/);
+    // outside our frames, the library or node module nearest the sample names it
+    expect(report).toMatch(
+      /1\.00 ms\/run\s+20\.0%\s+node\/libs outside our frames: node:stream_base_commons\n/,
+    );
+    expect(report).toContain('outside our frames: onStreamRead node:stream_base_commons:1');
     expect(report).not.toContain('idle');
+  });
+
+  it('names the package nearest a sample outside our frames, past native frames', () => {
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2] },
+        { id: 2, callFrame: frame('emit', 'node:events', 10), children: [3] },
+        {
+          id: 3,
+          callFrame: frame('parse', 'file:///x/node_modules/pg-protocol/dist/parser.js', 38),
+          children: [4],
+        },
+        { id: 4, callFrame: frame('(native)') },
+      ],
+      samples: [4, 4],
+      timeDeltas: [1000, 1000],
+      startTime: 0,
+      endTime: 2000,
+    };
+    const report = profileByModule(profile, 1);
+    expect(report).toMatch(/2\.00 ms\/run\s+100\.0%\s+node\/libs outside our frames: pg-protocol\n/);
+    expect(report).toContain('outside our frames: parse pg-protocol/dist/parser.js:39');
   });
 
   it('counts only the samples in a span of wall-clock time, placed by when the profile ended', () => {
