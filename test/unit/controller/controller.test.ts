@@ -205,33 +205,40 @@ describe('Controller', () => {
   });
 });
 
+/**
+ * A controller with 64 backlog workers whose backlog attempts wait (on registries, settle times)
+ * until released; `inFlight` holds the attempts running, `most` the most at once.
+ */
+function heldAttempts(source: FakeSource, busyShare: () => number) {
+  const held = { release: [] as (() => void)[], inFlight: new Set<string>(), most: 0 };
+  const controller = new Controller({
+    source,
+    index: { ...noCaptures, getRunRecord: async () => undefined },
+    reconciler: {
+      reconcile: (key: RunKey) =>
+        new Promise((resolve) => {
+          held.inFlight.add(key.name);
+          held.most = Math.max(held.most, held.inFlight.size);
+          held.release.push(() => {
+            held.inFlight.delete(key.name);
+            resolve({});
+          });
+        }),
+    },
+    metrics: createMetrics(),
+    logger: silentLogger(),
+    workers: 2,
+    backlogWorkers: 64,
+    cpuBusyShare: busyShare,
+  });
+  return { controller, held };
+}
+
 describe('Controller backlog concurrency', () => {
   it('raises the backlog limit with CPU headroom while backlog runs wait, and cuts it when the CPU is full', async () => {
     let busy = 0.2;
-    const release: (() => void)[] = [];
-    const inFlight = new Set<string>();
-    let most = 0;
-    const controller = new Controller({
-      source: new FakeSource(),
-      index: { ...noCaptures, getRunRecord: async () => undefined },
-      reconciler: {
-        // backlog attempts that wait (on registries, settle times) until released
-        reconcile: (key: RunKey) =>
-          new Promise((resolve) => {
-            inFlight.add(key.name);
-            most = Math.max(most, inFlight.size);
-            release.push(() => {
-              inFlight.delete(key.name);
-              resolve({});
-            });
-          }),
-      },
-      metrics: createMetrics(),
-      logger: silentLogger(),
-      workers: 2,
-      backlogWorkers: 64,
-      cpuBusyShare: () => busy,
-    });
+    const { controller, held } = heldAttempts(new FakeSource(), () => busy);
+    const { release, inFlight } = held;
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     await controller.start();
     for (let i = 0; i < 200; i++)
@@ -248,14 +255,12 @@ describe('Controller backlog concurrency', () => {
     vi.advanceTimersByTime(3000);
     expect(controller.backlogLimit).toBeLessThan(open);
     for (const r of release.splice(0)) r();
-    expect(most).toBe(open);
+    expect(held.most).toBe(open);
     vi.useRealTimers();
     await controller.stop().catch(() => {});
   });
 
   it('keeps the backlog limit where it starts until the first list is delivered', async () => {
-    const release: (() => void)[] = [];
-    const inFlight = new Set<string>();
     let listed = () => {};
     // a first list still being read: the runs it found so far are queued, the list is not done
     const source = new (class extends FakeSource {
@@ -266,25 +271,8 @@ describe('Controller backlog concurrency', () => {
         });
       }
     })();
-    const controller = new Controller({
-      source,
-      index: { ...noCaptures, getRunRecord: async () => undefined },
-      reconciler: {
-        reconcile: (key: RunKey) =>
-          new Promise((resolve) => {
-            inFlight.add(key.name);
-            release.push(() => {
-              inFlight.delete(key.name);
-              resolve({});
-            });
-          }),
-      },
-      metrics: createMetrics(),
-      logger: silentLogger(),
-      workers: 2,
-      backlogWorkers: 64,
-      cpuBusyShare: () => 0.2,
-    });
+    const { controller, held } = heldAttempts(source, () => 0.2);
+    const { release, inFlight } = held;
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const started = controller.start();
     for (let i = 0; i < 200; i++)
