@@ -16,7 +16,12 @@ export class BacklogConcurrency {
   readonly #headroom: HeadroomLimit;
   readonly #attemptTime: AdaptiveLimit;
   readonly #liveCap: LatencyCap;
-  #useHeadroom = false;
+  /**
+   * Where the CPU can be read, the headroom limit holds from the start: at its initial limit until
+   * the controller's first tick (after the first list), not the attempt-time limit, which would
+   * follow the attempts of a long first list before any CPU sample was taken.
+   */
+  #useHeadroom: boolean;
   /** backlog attempts ended since the last tick: the throughput the headroom limit must buy */
   #backlogEnded = 0;
 
@@ -30,6 +35,7 @@ export class BacklogConcurrency {
   }) {
     const max = Math.max(1, options.max);
     this.#busyShare = options.busyShare;
+    this.#useHeadroom = options.busyShare !== undefined;
     // start low: a burst of max attempts at start-up would hold the CPU before the first sample
     const initial = Math.min(max, 4);
     this.#headroom = new HeadroomLimit({ min: 1, max, initial });
@@ -51,8 +57,9 @@ export class BacklogConcurrency {
   /** Once a second: `binding` when backlog keys waited while every allowed attempt was in flight. */
   tick(binding: boolean): void {
     const busy = this.#busyShare?.();
+    // a CPU that cannot be read (not Linux) cannot be read at the next tick either
+    this.#useHeadroom = busy !== undefined;
     if (busy === undefined) return;
-    this.#useHeadroom = true;
     this.#headroom.sample(busy, binding, this.#backlogEnded);
     this.#backlogEnded = 0;
   }

@@ -29,6 +29,14 @@ describe('BacklogConcurrency', () => {
     expect(c.current).toBeLessThan(open / 4);
   });
 
+  it('holds its starting limit until the first tick where the CPU can be read, however fast attempts end', () => {
+    const c = new BacklogConcurrency({ max: 128, liveTargetMs: 800, busyShare: () => 0.2 });
+    // the attempts of a first list: fast ones would grow an attempt-time limit
+    for (let i = 0; i < 50; i++) c.attemptEnded(100, 'backlog', true);
+    expect(c.follows).toBe('cpu');
+    expect(c.current).toBe(4);
+  });
+
   it('follows attempt time where the CPU cannot be read', () => {
     const c = new BacklogConcurrency({ max: 128, liveTargetMs: 800, busyShare: () => undefined });
     c.tick(true);
